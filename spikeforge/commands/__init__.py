@@ -1,0 +1,1 @@
+"""One module per ``spikeforge`` subcommand, each with ``register(subparsers)``."""
