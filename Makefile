@@ -35,5 +35,9 @@ system-tools:
 test: install
 	$(PY) -m pytest -q -p no:cacheprovider
 
+# The digits example end to end (examples/digits.py): train, convert, compile, run, report.
+demo: install
+	$(VENV)/bin/spikeforge demo
+
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -70,6 +70,57 @@ class Network(HwNetwork):
                                            weight_exp=int(weight_exp)))
         return proj_name
 
+    def connect_sparse(self, source: str, target: str, pre, post, weights, *,
+                       weight_exp: int = 0, num_weight_bits: int = 8, delay=0,
+                       name: str | None = None) -> str:
+        """Sparse projection: synapse ``k`` joins ``pre[k]`` of ``source`` to ``post[k]`` of ``target``.
+
+        For networks whose dense ``(out, in)`` matrix could not be held in memory (a million
+        neurons).  Weights are clipped and truncated as :meth:`connect` does, with the sign mode
+        taken from all of ``weights`` together (one Lava Dense); synapses whose effective weight
+        is 0 are dropped.  Each entry is one synapse: a repeated ``(pre, post)`` pair is two
+        synapses whose weights add up.  ``delay`` is a scalar or one value per synapse.
+        """
+        n_pre, n_post = self.size_of(source), self.size_of(target)
+        if target not in self.populations:
+            raise ModelError(f"connect_sparse: target must be a population, not input {target!r}")
+        where = f"connect_sparse {source!r} -> {target!r}"
+        arrays = {}
+        for label, value in (("pre", pre), ("post", post), ("weights", weights)):
+            arr = np.asarray(value)
+            if arr.ndim != 1:
+                raise ModelError(f"{where}: {label} must be 1-D (one entry per synapse), not "
+                                 f"shape {arr.shape}")
+            if arr.dtype.kind not in "iu":
+                if arr.dtype.kind != "f" or not np.all(np.isfinite(arr)) \
+                        or not np.array_equal(arr, np.round(arr)):
+                    raise ModelError(f"{where}: {label} must be integers, not {arr.dtype}")
+            arrays[label] = arr.astype(np.int64)
+        p, q, w = arrays["pre"], arrays["post"], arrays["weights"]
+        if not len(p) == len(q) == len(w):
+            raise ModelError(f"{where}: pre, post and weights must have one entry per synapse, "
+                             f"not {len(p)}, {len(q)}, {len(w)}")
+        for label, idx, size, of in (("pre", p, n_pre, source), ("post", q, n_post, target)):
+            if idx.size and (idx.min() < 0 or idx.max() >= size):
+                bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
+                raise ModelError(f"{where}: {label} indices must be in [0, {size}) ({of!r} has "
+                                 f"{size} neurons), not {bad}")
+        if not 1 <= num_weight_bits <= 8:
+            raise ModelError(f"connect_sparse: num_weight_bits must be in [1, 8], not "
+                             f"{num_weight_bits}")
+        d = np.asarray(delay)
+        if d.ndim not in (0, 1) or (d.ndim == 1 and len(d) != len(p)):
+            raise ModelError(f"{where}: delay must be a scalar or have {len(p)} entries, not "
+                             f"shape {d.shape}")
+        d = np.broadcast_to(d.astype(np.int64), p.shape)
+        eff = effective_weights(w, num_weight_bits)
+        keep = eff != 0
+        proj_name = name or self._unique(f"{source}->{target}")
+        self.projections.append(Projection(proj_name, source, target, pre=p[keep], post=q[keep],
+                                           weight=eff[keep], delay=d[keep],
+                                           weight_exp=int(weight_exp)))
+        return proj_name
+
     def output(self, name: str, population: str) -> None:
         """Report ``population``'s spikes as output ``name``."""
         if population not in self.populations:

@@ -17,6 +17,11 @@ from spikeforge.errors import SpikeforgeError
 
 COMMANDS = [
     "targets",
+    "inspect",
+    "compile",
+    "report",
+    "demo",
+    "deploy",
 ]
 
 

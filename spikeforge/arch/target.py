@@ -221,6 +221,11 @@ def _target_from_dict(data: dict[str, Any], where: str) -> Target:
     sources = data["sources"]
     if not isinstance(sources, dict) or not all(isinstance(v, str) and v for v in sources.values()):
         raise TargetError(f"{where}: [sources] must map keys to non-empty strings", where=where)
+    figures = {f"{section}.{f.name}" for section, cls in _SECTIONS.items() for f in fields(cls)}
+    for key in sources:
+        if key not in _SECTIONS and key not in figures:
+            raise TargetError(f"{where}: unknown key 'sources.{key}' (a source must name a "
+                              f"section or a figure such as 'energy.synop_pj')", where=where)
     parts: dict[str, Any] = {}
     for section, cls in _SECTIONS.items():
         table = data[section]

@@ -8,7 +8,7 @@ inside a kernel.  Capacity against a target is checked by :func:`check_fits`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -62,6 +62,51 @@ def _check_routes(routes: np.ndarray, keys: np.ndarray, n_axons: np.ndarray, wha
                          f"{int(limit[j])} axons", where=what)
 
 
+#: Largest value a manifest count or index may hold (channels, sizes, offsets are u32 in tables).
+_MANIFEST_MAX = (1 << 32) - 1
+#: Largest value of each core address field (ROUTE_DTYPE widths: chiplet, x, y u16; slot u8).
+_ADDRESS_MAX = (0xFFFF, 0xFFFF, 0xFFFF, 0xFF)
+
+
+def _manifest_int(spec: Any, key: str, what: str, where: str) -> int:
+    """``spec[key]`` as a non-negative int that fits 32 bits, else ImageError naming ``what``."""
+    value = spec.get(key) if isinstance(spec, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MANIFEST_MAX:
+        raise ImageError(f"{where}: manifest {what} needs '{key}' to be an integer in "
+                         f"[0, {_MANIFEST_MAX}], not {value!r}", where="manifest")
+    return value
+
+
+def _channels(m: dict, key: str, where: str) -> int:
+    """Check ``inputs`` / ``outputs``; return the number of channels they span."""
+    n = 0
+    for name, spec in m.get(key, {}).items():
+        what = f"{key[:-1]} {name!r}"
+        n = max(n, _manifest_int(spec, "channel_base", what, where)
+                + _manifest_int(spec, "size", what, where))
+    return n
+
+
+def _check_populations(image: "Image", where: str) -> None:
+    """Every population slice lies inside its core and inside the population."""
+    for name, pop in image.manifest.get("populations", {}).items():
+        what = f"population {name!r}"
+        size = _manifest_int(pop, "size", what, where)
+        slices = pop.get("slices")
+        if not isinstance(slices, list):
+            raise ImageError(f"{where}: manifest {what} needs a 'slices' list, not {slices!r}",
+                             where="manifest")
+        for s in slices:
+            core, offset, count, start = (_manifest_int(s, k, f"{what} slice", where)
+                                          for k in ("core", "offset", "count", "start"))
+            if (core >= len(image.cores) or offset + count > image.cores[core].n_neurons
+                    or start + count > size):
+                raise ImageError(f"{where}: {what} has a slice outside its core or population "
+                                 f"(core {core} of {len(image.cores)}, neurons {offset}..."
+                                 f"{offset + count}, population indices {start}...{start + count}"
+                                 f" of {size})", where="manifest")
+
+
 def check_image(image: "Image", *, where: str = "<image>") -> None:
     """Raise :class:`ImageError` if any pointer or index of the image leaves its table."""
     m = image.manifest
@@ -70,26 +115,17 @@ def check_image(image: "Image", *, where: str = "<image>") -> None:
             raise ImageError(f"{where}: manifest {key!r} must be an object", where="manifest")
     addresses: dict[tuple[int, int, int, int], int] = {}
     for i, c in enumerate(image.cores):
+        if not all(0 <= int(v) <= hi for v, hi in zip(c.address, _ADDRESS_MAX)):
+            raise ImageError(f"{where}: core {i} address {c.address} must be (chiplet, x, y, slot)"
+                             f" within {_ADDRESS_MAX}", where=f"core/{i}")
         if c.address in addresses:
             raise ImageError(f"{where}: cores {addresses[c.address]} and {i} share address "
                              f"{c.address}", where=f"core/{i}")
         addresses[c.address] = i
     keys = _address_keys(*np.array([c.address for c in image.cores], np.int64).reshape(-1, 4).T)
     n_axons = np.array([len(c.axons) for c in image.cores], np.int64)
-    n_out = 0
-    for name, spec in m.get("outputs", {}).items():
-        try:
-            n_out = max(n_out, int(spec["channel_base"]) + int(spec["size"]))
-        except (KeyError, TypeError, ValueError):
-            raise ImageError(f"{where}: manifest output {name!r} needs integer 'size' and "
-                             f"'channel_base'", where="manifest") from None
-    n_in = 0
-    for name, spec in m.get("inputs", {}).items():
-        try:
-            n_in = max(n_in, int(spec["channel_base"]) + int(spec["size"]))
-        except (KeyError, TypeError, ValueError):
-            raise ImageError(f"{where}: manifest input {name!r} needs integer 'size' and "
-                             f"'channel_base'", where="manifest") from None
+    n_out = _channels(m, "outputs", where)
+    n_in = _channels(m, "inputs", where)
     if len(image.host_route_ptr) < n_in:
         raise ImageError(f"{where}: host route table has {len(image.host_route_ptr)} channels, "
                          f"inputs need {n_in}", where="host/route_ptr")
@@ -123,16 +159,7 @@ def check_image(image: "Image", *, where: str = "<image>") -> None:
             raise ImageError(f"{where}: {sec}/route_ptr points past the route table",
                              where=f"{sec}/route_ptr")
         _check_routes(c.routes, keys, n_axons, f"{sec}/routes", where, n_out)
-    for name, pop in m.get("populations", {}).items():
-        for s in pop.get("slices", []) if isinstance(pop, dict) else []:
-            try:
-                core = image.cores[int(s["core"])]
-                ok = 0 <= int(s["offset"]) and int(s["offset"]) + int(s["count"]) <= core.n_neurons
-            except (KeyError, TypeError, ValueError, IndexError):
-                ok = False
-            if not ok:
-                raise ImageError(f"{where}: population {name!r} has a slice outside its core",
-                                 where="manifest")
+    _check_populations(image, where)
 
 
 def check_fits(image: "Image", target: "Target") -> None:

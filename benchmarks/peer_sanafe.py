@@ -1,0 +1,61 @@
+"""SANA-FE side of the peer comparison (runs in the benchmark venv, not in spikeforge's).
+
+Usage: ``python peer_sanafe.py NETWORK.npz STEPS MODELS REPS > out.json`` where the npz holds
+``src, dst, weight, bias, core`` (the same network and the same placement spikeforge used, see
+``bench_peers.py``) and MODELS is a comma list of SANA-FE timing models (simple,detailed,cycle).
+The network follows the reference notes' script (sanafe-peer.md section 6b): 4,000 LIF neurons,
+threshold 64, leak 0.95, bias-driven, 2 % random recurrent connectivity, mapped by hand.
+"""
+
+import json
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import sanafe  # noqa: E402
+
+
+def main() -> None:
+    path, steps, models, reps = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(","), int(sys.argv[4])
+    d = np.load(path)
+    n = len(d["bias"])
+    arch = sanafe.load_loihi()
+    net = sanafe.Network()
+    pop = net.create_neuron_group("pop", n, {"threshold": float(d["threshold"]), "reset": 0.0,
+                                             "leak_decay": float(d["leak"]), "force_update": True})
+    for i in range(n):
+        pop[i].set_attributes(model_attributes={"bias": float(d["bias"][i])})
+    pairs = list(zip(d["src"].tolist(), d["dst"].tolist()))
+    pop.connect_neurons_sparse(pop, {"weight": d["weight"].astype(float).tolist()}, pairs)
+    cores = arch.cores()
+    for i in range(n):
+        pop[i].map_to_core(cores[int(d["core"][i])])
+    out = {"neurons": n, "synapses": len(pairs), "cores_used": int(len(np.unique(d["core"]))),
+           "models": {}}
+    for model in models:
+        walls, res = [], None
+        for _ in range(reps):
+            chip = sanafe.SpikingChip(arch)
+            chip.load(net)
+            t0 = time.perf_counter()
+            res = chip.sim(steps, timing_model=model, processing_threads=1, scheduler_threads=0)
+            walls.append(time.perf_counter() - t0)
+            del chip
+        wall = statistics.median(walls)
+        out["models"][model] = {
+            "steps": steps, "wall_s": wall, "walls": walls, "steps_per_s": steps / wall,
+            "synaptic_events": int(res["spikes"]), "neurons_fired": int(res["neurons_fired"]),
+            "fired_fraction": res["neurons_fired"] / (n * steps),
+            "energy_per_step_pj": res["energy"]["total"] / steps * 1e12,
+            "energy_split_pj": {k: v / steps * 1e12 for k, v in res["energy"].items() if k != "total"},
+            "latency_per_step_us": res["sim_time"] / steps * 1e6,
+        }
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Front ends: turn a model (``.nir``, ``.sfir``, ``nir.NIRGraph``) into a verified Graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spikeforge.compiler.frontends.nir_io import (NirCompatWarning, from_nir, read_nir, to_nir,
+                                                  write_nir)
+from spikeforge.compiler.hwnet import HwNetwork
+from spikeforge.compiler.ir.graph import Graph
+from spikeforge.compiler.ir.text import read_sfir
+from spikeforge.errors import ModelError
+
+__all__ = ["load_model", "read_nir", "from_nir", "to_nir", "write_nir", "NirCompatWarning"]
+
+
+def load_model(model) -> Graph | HwNetwork:
+    """Load a model and verify it.
+
+    Parameters
+    ----------
+    model:
+        A path to a ``.nir`` (HDF5) or ``.sfir`` (text IR) file, a ``nir.NIRGraph``, a
+        :class:`Graph`, or a fixed-point :class:`HwNetwork` / builder ``Network`` (returned
+        unchanged, after :meth:`HwNetwork.validate`: builder networks are never re-quantized).
+
+    Raises
+    ------
+    ModelError
+        Missing or unreadable file, unknown extension, or a graph the verifier rejects.
+    """
+    if isinstance(model, HwNetwork):
+        model.validate()
+        return model
+    if isinstance(model, Graph):
+        graph = model
+    elif isinstance(model, (str, Path)):
+        path = Path(model)
+        suffix = path.suffix.lower()
+        if suffix == ".nir":
+            graph = read_nir(path)
+        elif suffix == ".sfir":
+            graph = read_sfir(path)
+        elif not path.exists():
+            raise ModelError(f"model file {str(path)!r} does not exist", where=str(path))
+        else:
+            raise ModelError(f"model file {str(path)!r} must end in .nir or .sfir, not "
+                             f"{suffix or 'no extension'!r}", where=str(path))
+    elif type(model).__name__ == "NIRGraph":
+        graph = from_nir(model)
+    else:
+        raise ModelError(f"model must be a .nir/.sfir path, a nir.NIRGraph, a Graph or a "
+                         f"Network, not {type(model).__name__}")
+    graph.verify()
+    return graph

@@ -1,0 +1,13 @@
+"""The graph IR: typed nodes (every NIR primitive), the :class:`Graph`, its verifier, text form."""
+
+from spikeforge.compiler.ir.graph import Graph
+from spikeforge.compiler.ir.nodes import (
+    CubaLI, CubaLIF, I, IF, LI, LIF, NODE_TYPES, Affine, AvgPool2d, Conv1d, Conv2d, Delay,
+    Flatten, Input, Linear, Node, Output, Scale, SumPool2d, Threshold,
+)
+
+__all__ = [
+    "Graph", "Node", "NODE_TYPES",
+    "Input", "Output", "Affine", "Linear", "Scale", "Conv1d", "Conv2d", "SumPool2d", "AvgPool2d",
+    "Flatten", "Delay", "Threshold", "I", "IF", "LI", "LIF", "CubaLI", "CubaLIF",
+]

@@ -1,0 +1,258 @@
+"""Numba kernels of the back-end passes (partition, place, route): pure functions over flat arrays.
+
+Validation and orchestration stay in the passes; these loops only do arithmetic that NumPy cannot
+vectorize (per-segment sorts, annealing moves, walking dimension-order paths).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["segment_argsort", "axon_runs", "segment_classes", "fill_synapses", "counting_order",
+           "anneal", "placement_cost", "link_loads"]
+
+
+@njit(cache=True)
+def segment_argsort(keys, seg_ptr, out):
+    """Stable argsort of ``keys`` inside each segment ``[seg_ptr[i], seg_ptr[i+1])``.
+
+    Fills ``out`` (int32 or int64, same length as ``keys``) with global positions: a permutation
+    of ``range(len(keys))`` that keeps segments in place and orders each segment by key (ties
+    keep their original order).
+    """
+    for i in range(len(seg_ptr) - 1):
+        a, b = seg_ptr[i], seg_ptr[i + 1]
+        if b > a:
+            out[a:b] = np.argsort(keys[a:b], kind="mergesort") + a
+    return out
+
+
+@njit(cache=True)
+def _dist(gx0, gy0, gx1, gy1, mesh_x, mesh_y, extra):
+    """Hops between two global routers, each chiplet-edge crossing costing ``1 + extra``."""
+    d = abs(gx0 - gx1) + abs(gy0 - gy1)
+    c = abs(gx0 // mesh_x - gx1 // mesh_x) + abs(gy0 // mesh_y - gy1 // mesh_y)
+    return d + extra * c
+
+
+@njit(cache=True)
+def placement_cost(src, dst, w, gx, gy, mesh_x, mesh_y):
+    """(spike-weighted hops, spike-weighted chiplet crossings) of directed edges ``src -> dst``."""
+    hops = 0.0
+    cross = 0.0
+    for k in range(len(src)):
+        a, b = src[k], dst[k]
+        hops += w[k] * (abs(gx[a] - gx[b]) + abs(gy[a] - gy[b]))
+        cross += w[k] * (abs(gx[a] // mesh_x - gx[b] // mesh_x)
+                         + abs(gy[a] // mesh_y - gy[b] // mesh_y))
+    return hops, cross
+
+
+@njit(cache=True)
+def _xorshift(state):
+    x = state[0]
+    x ^= (x << np.uint64(13)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    x ^= x >> np.uint64(7)
+    x ^= (x << np.uint64(17)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    state[0] = x
+    return x
+
+
+@njit(cache=True)
+def _uniform(state):
+    return (_xorshift(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def _node_delta(a, skip, ngx, ngy, indptr, nbr, w, gx, gy, mesh_x, mesh_y, extra):
+    """Change of node ``a``'s edge costs if it moved to (ngx, ngy); edges to ``skip`` ignored."""
+    d = 0.0
+    for k in range(indptr[a], indptr[a + 1]):
+        n = nbr[k]
+        if n == skip:
+            continue
+        d += w[k] * (_dist(ngx, ngy, gx[n], gy[n], mesh_x, mesh_y, extra)
+                     - _dist(gx[a], gy[a], gx[n], gy[n], mesh_x, mesh_y, extra))
+    return d
+
+
+@njit(cache=True)
+def anneal(indptr, nbr, w, node_site, n_movable, site_gx, site_gy, global_x, global_y, cpr,
+           mesh_x, mesh_y, extra, n_iter, seed):
+    """Simulated annealing of node positions by swap moves; returns the improved ``node_site``.
+
+    Nodes ``0 .. n_movable-1`` move; later nodes (the host) are fixed.  A move picks a node and a
+    site in a window around it (the window shrinks as the temperature falls); the site's occupant,
+    if any, takes the node's old site.  Metropolis acceptance with geometric cooling; the RNG is a
+    xorshift seeded by ``seed`` so the result is a pure function of the inputs.
+    """
+    n_nodes = len(node_site)
+    n_sites = len(site_gx)
+    node_site = node_site.copy()
+    occupant = -np.ones(n_sites, np.int64)
+    gx = np.empty(n_nodes, np.int64)
+    gy = np.empty(n_nodes, np.int64)
+    for i in range(n_nodes):
+        if i < n_movable:
+            occupant[node_site[i]] = i
+        gx[i] = site_gx[node_site[i]]
+        gy[i] = site_gy[node_site[i]]
+    state = np.empty(1, np.uint64)
+    state[0] = np.uint64(seed) * np.uint64(2654435761) + np.uint64(88172645463325252)
+    if n_movable < 2 or n_iter <= 0:
+        return node_site
+    # router lookup: global (gx, gy) -> first site of that router
+    router_site = -np.ones(global_x * global_y, np.int64)
+    for s in range(n_sites):
+        r = site_gy[s] * global_x + site_gx[s]
+        if router_site[r] < 0 or s < router_site[r]:
+            router_site[r] = s
+    # initial temperature from the mean |delta| of sampled unit moves
+    t0 = 0.0
+    samples = 0
+    for _ in range(200):
+        a = np.int64(_xorshift(state) % np.uint64(n_movable))
+        nx = gx[a] + (1 if _uniform(state) < 0.5 else -1)
+        if nx < 0 or nx >= global_x:
+            continue
+        t0 += abs(_node_delta(a, -1, nx, gy[a], indptr, nbr, w, gx, gy, mesh_x, mesh_y, extra))
+        samples += 1
+    t0 = t0 / max(samples, 1) + 1e-9
+    t_end = t0 * 1e-3
+    alpha = (t_end / t0) ** (1.0 / n_iter)
+    radius0 = max(2.0, np.sqrt(n_movable / cpr) + 2.0)
+    temp = t0
+    for it in range(n_iter):
+        temp *= alpha
+        frac = 1.0 - it / n_iter
+        rad = max(1, np.int64(radius0 * frac + 0.5))
+        a = np.int64(_xorshift(state) % np.uint64(n_movable))
+        nx = gx[a] + np.int64(_xorshift(state) % np.uint64(2 * rad + 1)) - rad
+        ny = gy[a] + np.int64(_xorshift(state) % np.uint64(2 * rad + 1)) - rad
+        if nx < 0 or ny < 0 or nx >= global_x or ny >= global_y:
+            continue
+        base = router_site[ny * global_x + nx]
+        if base < 0:
+            continue
+        s_new = base + np.int64(_xorshift(state) % np.uint64(cpr))
+        s_old = node_site[a]
+        if s_new == s_old:
+            continue
+        b = occupant[s_new]
+        delta = _node_delta(a, b, nx, ny, indptr, nbr, w, gx, gy, mesh_x, mesh_y, extra)
+        if b >= 0:
+            delta += _node_delta(b, a, gx[a], gy[a], indptr, nbr, w, gx, gy, mesh_x, mesh_y, extra)
+        if delta <= 0.0 or _uniform(state) < np.exp(-delta / temp):
+            ox, oy = gx[a], gy[a]
+            node_site[a] = s_new
+            occupant[s_new] = a
+            gx[a], gy[a] = nx, ny
+            occupant[s_old] = b
+            if b >= 0:
+                node_site[b] = s_old
+                gx[b], gy[b] = ox, oy
+    return node_site
+
+
+@njit(cache=True)
+def link_loads(src_gx, src_gy, dst_gx, dst_gy, w, global_x, global_y):
+    """Spike-weighted load of every router output port along dimension-order (XY) paths.
+
+    Returns ``loads[gy, gx, port]`` with ports 0 = N (+y), 1 = E (+x), 2 = S (-y), 3 = W (-x)
+    (docs/microarchitecture.md section 3).
+    """
+    loads = np.zeros((global_y, global_x, 4), np.float64)
+    for k in range(len(w)):
+        x, y = src_gx[k], src_gy[k]
+        tx, ty = dst_gx[k], dst_gy[k]
+        while x != tx:
+            if tx > x:
+                loads[y, x, 1] += w[k]
+                x += 1
+            else:
+                loads[y, x, 3] += w[k]
+                x -= 1
+        while y != ty:
+            if ty > y:
+                loads[y, x, 0] += w[k]
+                y += 1
+            else:
+                loads[y, x, 2] += w[k]
+                y -= 1
+    return loads
+
+
+@njit(cache=True)
+def axon_runs(src, order, seg_ptr):
+    """Runs of equal source inside each segment of ``src[order]``: the (core, source) axon pairs.
+
+    Returns ``(core, source, start, count)`` per run, in (segment, source) order; ``start`` is a
+    position in the sorted order.
+    """
+    n_seg = len(seg_ptr) - 1
+    n = 0
+    for i in range(n_seg):
+        prev = -1
+        for j in range(seg_ptr[i], seg_ptr[i + 1]):
+            s = src[order[j]]
+            if j == seg_ptr[i] or s != prev:
+                n += 1
+            prev = s
+    core = np.empty(n, np.int32)
+    source = np.empty(n, np.int32)
+    start = np.empty(n, np.int64)
+    count = np.empty(n, np.int32)
+    k = -1
+    for i in range(n_seg):
+        prev = -1
+        for j in range(seg_ptr[i], seg_ptr[i + 1]):
+            s = src[order[j]]
+            if j == seg_ptr[i] or s != prev:
+                k += 1
+                core[k] = i
+                source[k] = s
+                start[k] = j
+                count[k] = 0
+            count[k] += 1
+            prev = s
+    return core, source, start, count
+
+
+@njit(cache=True)
+def segment_classes(cls, seg_ptr, n_classes):
+    """``present[i, c]``: whether class ``c`` occurs in segment ``i`` of ``cls``."""
+    present = np.zeros((len(seg_ptr) - 1, n_classes), np.bool_)
+    for i in range(len(seg_ptr) - 1):
+        for j in range(seg_ptr[i], seg_ptr[i + 1]):
+            present[i, cls[j]] = True
+    return present
+
+
+@njit(cache=True)
+def fill_synapses(order, post, weight, delay, cls, seg_ptr, bounds, class_rank, out_neuron,
+                  out_weight, out_delay, out_class):
+    """Write the synapse memory of every core (entries in ``order``) into the output fields."""
+    for i in range(len(seg_ptr) - 1):
+        base = bounds[i]
+        for j in range(seg_ptr[i], seg_ptr[i + 1]):
+            k = order[j]
+            out_neuron[j] = post[k] - base
+            out_weight[j] = weight[k]
+            out_delay[j] = delay[k]
+            out_class[j] = class_rank[i, cls[k]]
+
+
+@njit(cache=True)
+def counting_order(keys, n_keys):
+    """Stable sort permutation of small non-negative integer ``keys`` (counting sort)."""
+    counts = np.zeros(n_keys + 1, np.int64)
+    for k in keys:
+        counts[k + 1] += 1
+    for i in range(n_keys):
+        counts[i + 1] += counts[i]
+    out = np.empty(len(keys), np.int64)
+    for j in range(len(keys)):
+        out[counts[keys[j]]] = j
+        counts[keys[j]] += 1
+    return out

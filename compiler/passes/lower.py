@@ -1,0 +1,350 @@
+"""Pass 1, Lower: cut the graph at neurons; fold linear chains into sparse float projections.
+
+The result, a :class:`FloatNetwork`, is the hardware *structure* with float numbers: populations
+(one per neuron node) and sparse projections (one per source, target and delay), in the discrete
+form the chip computes::
+
+    u <- alpha * u + sum_proj W s(t - 1 - delay) + bias_u
+    v <- beta * v + u + bias_v
+    z <- v > vth ;  v <- v_reset (zero) or v - vth (subtract) where z
+
+Every NIR neuron maps onto it exactly (``docs/ir.md``): the node's input gain (e.g.
+``(1 - beta) r`` for LIF, ``(1 - beta) r (1 - alpha) w_in`` for CubaLIF) is folded into the
+weights of the projections that reach it, constant inputs (Affine/Conv biases) into
+``bias_u``/``bias_v``.  Linear nodes (Affine, Linear, Scale, Conv1d/2d, Sum/AvgPool2d, Flatten,
+Delay) between two neurons are composed into one sparse matrix per delay value; convolutions are
+expanded to their exact connectivity with vectorized index arithmetic.  So the lowered network
+equals the float simulator (``latency="hardware"``) up to floating-point reassociation; the
+test suite checks it on random inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from spikeforge.compiler.floatsim import decay_factor, delay_steps
+from spikeforge.compiler.ir import nodes as ir
+from spikeforge.compiler.ir.graph import Graph
+from spikeforge.errors import InputError, ModelError
+
+__all__ = ["FloatPopulation", "FloatProjection", "FloatNetwork", "lower", "linear_operator"]
+
+
+@dataclass
+class FloatPopulation:
+    """A neuron node in discrete form; arrays have one value per neuron.
+
+    ``scale_hint`` is unused by Lower; ``kind`` names the source node type; non-spiking
+    populations have ``vth = inf`` and report their voltage.
+    """
+
+    name: str
+    size: int
+    kind: str
+    alpha: np.ndarray
+    beta: np.ndarray
+    vth: np.ndarray
+    bias_u: np.ndarray
+    bias_v: np.ndarray
+    v_reset: np.ndarray
+    reset: str = "zero"
+
+    @property
+    def spiking(self) -> bool:
+        return bool(np.all(np.isfinite(self.vth)))
+
+
+@dataclass
+class FloatProjection:
+    """Sparse float synapses ``source -> target`` with one delay (steps beyond the base step)."""
+
+    name: str
+    source: str
+    target: str
+    pre: np.ndarray
+    post: np.ndarray
+    weight: np.ndarray
+    delay: int = 0
+
+
+@dataclass
+class FloatNetwork:
+    """Inputs, float populations, float projections and outputs; see the module docstring."""
+
+    inputs: dict[str, int] = field(default_factory=dict)
+    populations: dict[str, FloatPopulation] = field(default_factory=dict)
+    projections: list[FloatProjection] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+    def size_of(self, name: str) -> int:
+        return self.inputs[name] if name in self.inputs else self.populations[name].size
+
+    def simulate(self, inputs: dict[str, np.ndarray], record: bool = False):
+        """Run in float with the chip's timing; outputs ``(T, batch, n)`` (spikes, or v).
+
+        Returns ``(outputs, v)`` where ``v`` holds every population's voltage when ``record``.
+        """
+        xs, T, B, unbatched = self._inputs(inputs)
+        max_d = max([p.delay for p in self.projections], default=0)
+        hist = {n: np.zeros((max_d + 2, B, self.size_of(n))) for n in
+                [*self.inputs, *self.populations]}
+        u = {n: np.zeros((B, p.size)) for n, p in self.populations.items()}
+        v = {n: np.zeros((B, p.size)) for n, p in self.populations.items()}
+        mats = [(p, sp.csr_matrix((p.weight, (p.post, p.pre)),
+                                  shape=(self.size_of(p.target), self.size_of(p.source))))
+                for p in self.projections]
+        outs = {o: np.zeros((T, B, self.populations[p].size)) for o, p in self.outputs.items()}
+        rec = {n: np.zeros((T, B, p.size)) for n, p in self.populations.items()} if record else {}
+        L = max_d + 2
+        for t in range(T):
+            acc = {n: np.zeros((B, p.size)) for n, p in self.populations.items()}
+            for proj, m in mats:
+                src = hist[proj.source][(t - 1 - proj.delay) % L]
+                acc[proj.target] += (m @ src.T).T
+            for n, p in self.populations.items():
+                u[n] = p.alpha * u[n] + acc[n] + p.bias_u
+                v[n] = p.beta * v[n] + u[n] + p.bias_v
+                z = v[n] > p.vth
+                if p.reset == "subtract":
+                    v[n] = np.where(z, v[n] - p.vth, v[n])
+                else:
+                    v[n] = np.where(z, p.v_reset, v[n])
+                hist[n][t % L] = z
+                if record:
+                    rec[n][t] = v[n]
+            for n in self.inputs:
+                hist[n][t % L] = xs[n][t]
+            for o, pname in self.outputs.items():
+                pop = self.populations[pname]
+                outs[o][t] = hist[pname][t % L] if pop.spiking else v[pname]
+        if unbatched:
+            outs = {k: a[:, 0] for k, a in outs.items()}
+            rec = {k: a[:, 0] for k, a in rec.items()}
+        return outs, rec
+
+    def _inputs(self, inputs):
+        if set(inputs) != set(self.inputs):
+            raise InputError(f"inputs must be exactly {', '.join(self.inputs)}, not "
+                             f"{', '.join(map(str, inputs)) or 'none'}")
+        xs, T, B, unbatched = {}, None, None, False
+        for n, size in self.inputs.items():
+            a = np.asarray(inputs[n], np.float64)
+            if a.ndim == 2:
+                a, unbatched = a[:, None, :], True
+            a = a.reshape(a.shape[0], a.shape[1], -1)
+            if a.shape[2] != size:
+                raise InputError(f"input {n!r} must have {size} channels, not {a.shape[2]}")
+            xs[n] = a
+            T, B = a.shape[0], a.shape[1]
+        return xs, T, B, unbatched
+
+
+# --------------------------------------------------------------------------- linear operators
+def _conv_operator(node: ir._Conv, in_shape, out_shape) -> sp.csr_matrix:
+    """Exact sparse matrix of a convolution (flattened C-order), vectorized."""
+    n = node.ndim
+    w = np.asarray(node.weight, np.float64)
+    cout, cin_g = w.shape[:2]
+    k = w.shape[2:]
+    g = node.groups
+    cout_g = cout // g
+    osp, isp = tuple(out_shape[1:]), tuple(in_shape[1:])
+    grids = np.meshgrid(np.arange(cout), *[np.arange(o) for o in osp], np.arange(cin_g),
+                        *[np.arange(kk) for kk in k], indexing="ij")
+    co, o, ci_l, kk = grids[0], grids[1:1 + n], grids[1 + n], grids[2 + n:]
+    ci = (co // cout_g) * cin_g + ci_l
+    valid = np.ones(co.shape, bool)
+    pos = []
+    for d in range(n):
+        p = o[d] * node.stride[d] - node.pads()[d][0] + kk[d] * node.dilation[d]
+        valid &= (p >= 0) & (p < isp[d])
+        pos.append(p)
+    wv = w[(co, ci_l, *kk)]
+    valid &= wv != 0
+    rows = np.ravel_multi_index((co[valid], *[x[valid] for x in o]), out_shape)
+    cols = np.ravel_multi_index((ci[valid], *[x[valid] for x in pos]), in_shape)
+    m = sp.coo_matrix((wv[valid], (rows, cols)),
+                      shape=(int(np.prod(out_shape)), int(np.prod(in_shape))))
+    return m.tocsr()
+
+
+def _pool_operator(node: ir._Pool, in_shape, out_shape) -> sp.csr_matrix:
+    c, oh, ow = out_shape
+    kh, kw = node.kernel_size
+    ch, y, x, dy, dx = np.meshgrid(np.arange(c), np.arange(oh), np.arange(ow), np.arange(kh),
+                                   np.arange(kw), indexing="ij")
+    iy = y * node.stride[0] - node.padding[0] + dy
+    ix = x * node.stride[1] - node.padding[1] + dx
+    valid = (iy >= 0) & (iy < in_shape[1]) & (ix >= 0) & (ix < in_shape[2])
+    rows = np.ravel_multi_index((ch[valid], y[valid], x[valid]), out_shape)
+    cols = np.ravel_multi_index((ch[valid], iy[valid], ix[valid]), in_shape)
+    val = 1.0 / (kh * kw) if isinstance(node, ir.AvgPool2d) else 1.0
+    m = sp.coo_matrix((np.full(rows.size, val), (rows, cols)),
+                      shape=(int(np.prod(out_shape)), int(np.prod(in_shape))))
+    return m.tocsr()
+
+
+def linear_operator(node: ir.Node, in_shape, out_shape) -> tuple[sp.csr_matrix, np.ndarray]:
+    """``(M, b)`` with ``y.ravel() = M @ x.ravel() + b`` for a stateless linear node."""
+    n_out = int(np.prod(out_shape))
+    n_in = int(np.prod(in_shape))
+    b = np.zeros(n_out)
+    if isinstance(node, ir.Linear):
+        m = sp.csr_matrix(np.asarray(node.weight, np.float64))
+        if isinstance(node, ir.Affine):
+            b = np.asarray(node.bias, np.float64).copy()
+    elif isinstance(node, ir.Scale):
+        s = np.broadcast_to(np.asarray(node.scale, np.float64), tuple(in_shape)).ravel()
+        m = sp.diags(s, format="csr")
+    elif isinstance(node, ir._Conv):
+        m = _conv_operator(node, tuple(in_shape), tuple(out_shape))
+        b = np.repeat(np.asarray(node.bias, np.float64), n_out // node.weight.shape[0])
+    elif isinstance(node, ir._Pool):
+        m = _pool_operator(node, tuple(in_shape), tuple(out_shape))
+    elif isinstance(node, (ir.Flatten, ir.Output, ir.Delay)):
+        m = sp.identity(n_in, format="csr")
+    else:  # pragma: no cover
+        raise ModelError(f"{node.type_name} is not linear")
+    return m, b
+
+
+# ------------------------------------------------------------------------------------- lower
+def _population(name: str, node: ir.Node, size: int, dt: float, integrator: str,
+                reset: str) -> tuple[FloatPopulation, np.ndarray]:
+    """The float population of a neuron node and its per-neuron input gain."""
+    def f(a) -> np.ndarray:
+        a = np.asarray(a, np.float64).ravel()
+        return np.broadcast_to(a, (size,)).copy()
+
+    zeros = np.zeros(size)
+    alpha, beta, bias_v = zeros.copy(), zeros.copy(), zeros.copy()
+    if isinstance(node, ir.Threshold):
+        gain = np.ones(size)
+    elif isinstance(node, (ir.IF, ir.I)):
+        beta, gain = np.ones(size), f(node.r)
+    elif isinstance(node, (ir.LIF, ir.LI)):
+        beta = f(decay_factor(dt, node.tau, integrator))
+        gain = (1 - beta) * f(node.r)
+        bias_v = (1 - beta) * f(node.v_leak)
+    else:
+        beta = f(decay_factor(dt, node.tau_mem, integrator))
+        alpha = f(decay_factor(dt, node.tau_syn, integrator))
+        gain = (1 - beta) * f(node.r) * (1 - alpha) * f(node.w_in)
+        bias_v = (1 - beta) * f(node.v_leak)
+    if node.spiking:
+        vth = f(getattr(node, "v_threshold", getattr(node, "threshold", None)))
+    else:
+        vth = np.full(size, np.inf)
+    v_reset = f(getattr(node, "v_reset", 0.0))
+    pop = FloatPopulation(name, size, node.type_name, alpha, beta, vth, zeros.copy(), bias_v,
+                          v_reset, reset)
+    return pop, gain
+
+
+def lower(graph: Graph, dt: float, *, integrator: str = "euler", reset: str = "zero") -> FloatNetwork:
+    """Lower a verified float graph to a :class:`FloatNetwork` (exact, still float).
+
+    Raises :class:`ModelError` for graphs without a hardware form: a graded (non-spiking) neuron
+    feeding anything but an Output, an Output that reads a linear chain instead of a neuron,
+    a cycle made only of linear nodes.
+    """
+    if reset not in ("zero", "subtract"):
+        raise ModelError(f"reset must be 'zero' or 'subtract', not {reset!r}")
+    shapes = graph.verify()
+    nodes = graph.nodes
+    net = FloatNetwork(meta={"dt": dt, "integrator": integrator, "reset": reset})
+    gains: dict[str, np.ndarray] = {}
+    for name, node in nodes.items():
+        size = int(np.prod(shapes[name]))
+        if isinstance(node, ir.Input):
+            net.inputs[name] = size
+        elif isinstance(node, ir.NEURON_TYPES):
+            net.populations[name], gains[name] = _population(name, node, size, dt, integrator,
+                                                             reset)
+    ops: dict[str, tuple[sp.csr_matrix, np.ndarray]] = {}
+
+    def op(name: str):
+        if name not in ops:
+            pred = graph.predecessors(name)[0]
+            ops[name] = linear_operator(nodes[name], shapes[pred], shapes[name])
+        return ops[name]
+
+    # terms[(source, target)] = {delay: matrix}; const[target] = constant input
+    terms: dict[tuple[str, str], dict[int, sp.csr_matrix]] = {}
+    const: dict[str, np.ndarray] = {}
+    voltage_outputs = []
+    for src in [*net.inputs, *net.populations]:
+        size = net.size_of(src)
+        stack = [(s, {0: sp.identity(size, format="csr")}, np.zeros(size), (src,))
+                 for s in graph.successors(src)]
+        while stack:
+            name, mats, c, path = stack.pop()
+            node = nodes[name]
+            if isinstance(node, ir.Output):
+                _connect_output(net, graph, src, name, path, voltage_outputs)
+                continue
+            if isinstance(node, ir.NEURON_TYPES):
+                if src in net.populations and not net.populations[src].spiking:
+                    raise ModelError(
+                        f"node {src!r} ({nodes[src].type_name}) has graded output and feeds "
+                        f"{name!r}; hardware neurons send spikes only: make {src!r} a spiking "
+                        f"neuron (e.g. LIF instead of LI) or let it feed an Output only")
+                acc = terms.setdefault((src, name), {})
+                for d, m in mats.items():
+                    acc[d] = acc[d] + m if d in acc else m
+                const[name] = const.get(name, 0) + c
+                continue
+            if name in path:
+                raise ModelError(f"cycle {' -> '.join(path + (name,))} has no neuron node; "
+                                 f"every loop must pass through a neuron")
+            m_op, b = op(name)
+            if isinstance(node, ir.Delay):
+                steps = np.broadcast_to(delay_steps(node, dt), shapes[name]).ravel()
+                new: dict[int, sp.csr_matrix] = {}
+                for d, m in mats.items():
+                    for k in np.unique(steps):
+                        part = sp.diags((steps == k).astype(np.float64), format="csr") @ m
+                        new[d + int(k)] = new[d + int(k)] + part if d + int(k) in new else part
+                mats = new
+            else:
+                mats = {d: (m_op @ m).tocsr() for d, m in mats.items()}
+                c = m_op @ c + b
+            for s in graph.successors(name):
+                stack.append((s, mats, c, path + (name,)))
+    for (src, tgt), mats in terms.items():
+        g = gains[tgt]
+        for d in sorted(mats):
+            m = sp.coo_matrix(sp.diags(g) @ mats[d])
+            m.sum_duplicates()
+            keep = m.data != 0
+            name = f"{src}->{tgt}" + (f"@{d}" if len(mats) > 1 else "")
+            net.projections.append(FloatProjection(name, src, tgt, m.col[keep].astype(np.int64),
+                                                   m.row[keep].astype(np.int64), m.data[keep],
+                                                   int(d)))
+    for tgt, c in const.items():
+        pop = net.populations[tgt]
+        extra = gains[tgt] * np.broadcast_to(c, (pop.size,))
+        if np.all(pop.alpha == 0):
+            pop.bias_v = pop.bias_v + extra
+        else:
+            pop.bias_u = pop.bias_u + extra
+    if voltage_outputs:
+        net.meta["voltage_outputs"] = voltage_outputs
+    return net
+
+
+def _connect_output(net: FloatNetwork, graph: Graph, src: str, out: str, path: tuple,
+                    voltage_outputs: list) -> None:
+    between = [p for p in path[1:] if not isinstance(graph[p], ir.Flatten)]
+    if src in net.inputs or between:
+        raise ModelError(
+            f"output {out!r} reads {' -> '.join(path)}, which ends in no neuron; outputs must "
+            f"read a neuron node directly: add a neuron (e.g. LI for graded values, IF/LIF for "
+            f"spikes) before {out!r}")
+    net.outputs[out] = src
+    if not net.populations[src].spiking:
+        voltage_outputs.append(out)

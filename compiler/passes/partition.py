@@ -1,0 +1,324 @@
+"""Partition: cut the populations of an :class:`HwNetwork` into core-sized slices.
+
+Every neuron gets a global id (populations in declaration order, one after the other) and every
+spike source a *source key* (host input channel ``c`` -> ``c``, neuron ``g`` -> ``n_channels + g``).
+A core holds one contiguous range of global ids, so a core may hold the tail of one population and
+the head of the next (small populations share a core).  The ranges are chosen greedily, largest
+first, under every per-core limit of the target:
+
+* neurons, synapse entries, neuron profiles (distinct parameter sets);
+* input axons: one per (source, core) pair, whose run holds all synapses from that source;
+* accumulator classes: projections with the same non-negative weight exponent share a class
+  (a left shift distributes over the sum), each projection with a negative exponent needs its own
+  (Lava floors each projection's sum);
+* route entries: one per (source neuron, destination core) pair, plus one host entry for output
+  neurons.  They depend on how the *destinations* are cut, so ranges whose route tables overflow
+  are split again until nothing changes;
+* per neuron (cannot be fixed by cutting): largest delay, and the accumulator bound
+  ``sum |w| * 2**max(exp, 0) < 2**(accumulator_bits - 1)`` over its fan-in, which proves that no
+  accumulator or shifted input can overflow whatever the order of arrival.
+
+Anything impossible raises :class:`~spikeforge.errors.ResourceError` with the numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spikeforge.arch.target import Target
+from spikeforge.compiler.hwnet import HwNetwork
+from spikeforge.compiler.passes.kernels import axon_runs, segment_argsort, segment_classes
+from spikeforge.errors import ResourceError
+
+__all__ = ["Synapses", "Partition", "gather_synapses", "partition"]
+
+_N_POS_EXP = 8   # class ids 0..7: weight exponents 0..7 (shared); 8 + k: projection k (negative exp)
+
+
+@dataclass
+class Synapses:
+    """All synapses of a network as flat arrays, sorted by target neuron (global id).
+
+    ``indptr[g] .. indptr[g+1]`` are the synapses of neuron ``g``.  ``cls`` is the global
+    accumulator-class id of each synapse, ``class_exp[cls]`` its weight exponent.
+    """
+
+    n_channels: int
+    input_base: dict[str, int]
+    pop_names: list[str]
+    pop_offset: np.ndarray      # (n_pops + 1,) first global id of each population
+    pop_profile: np.ndarray     # (n_pops,) index of the population's profile in ``profiles``
+    profiles: list[tuple[int, ...]]
+    src: np.ndarray             # int32 source key
+    post: np.ndarray            # int32 global neuron id (ascending)
+    weight: np.ndarray          # int16
+    delay: np.ndarray           # uint8
+    cls: np.ndarray             # int16
+    class_exp: np.ndarray       # int8
+    indptr: np.ndarray          # int64 (n_neurons + 1,)
+
+    @property
+    def n_neurons(self) -> int:
+        return int(self.pop_offset[-1])
+
+    @property
+    def n_sources(self) -> int:
+        return self.n_channels + self.n_neurons
+
+    def pop_of(self, gid: np.ndarray | int) -> np.ndarray:
+        """Population index of global neuron ids."""
+        return np.searchsorted(self.pop_offset, gid, side="right") - 1
+
+
+@dataclass
+class Partition:
+    """Core ranges over global neuron ids plus the axon table they imply.
+
+    Core ``k`` holds neurons ``bounds[k] .. bounds[k+1]-1``.  ``order`` sorts the synapses by
+    (core, source key) stably; axon ``pair`` covers sorted synapses ``pair_start ..
+    pair_start + pair_count`` and connects source ``pair_src`` to core ``pair_core``; pairs are
+    sorted by (core, source), so a core's axon ids are the ranks of its pairs.
+    """
+
+    target: Target
+    syn: Synapses
+    bounds: np.ndarray
+    order: np.ndarray
+    pair_core: np.ndarray
+    pair_src: np.ndarray
+    pair_start: np.ndarray
+    pair_count: np.ndarray
+    is_output: np.ndarray       # bool per global neuron id
+    output_channel: np.ndarray  # int64 per global neuron id (-1 if not an output)
+    output_base: dict[str, int]
+
+    @property
+    def n_cores(self) -> int:
+        return len(self.bounds) - 1
+
+    def core_of(self, gid: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.bounds, gid, side="right") - 1
+
+    def route_counts(self) -> np.ndarray:
+        """Route entries per source key (destination cores, plus the host entry of outputs)."""
+        n = np.bincount(self.pair_src, minlength=self.syn.n_sources)
+        n[self.syn.n_channels:] += self.is_output
+        return n
+
+    def core_usage(self) -> dict[str, np.ndarray]:
+        """Per-core use of every limited table (what the report shows)."""
+        b, syn = self.bounds, self.syn
+        nc = self.n_cores
+        routes = np.add.reduceat(self.route_counts()[syn.n_channels:], b[:-1]) if nc else \
+            np.zeros(0, np.int64)
+        classes = segment_classes(syn.cls, syn.indptr[b], len(syn.class_exp)).sum(axis=1)
+        pops = syn.pop_of(np.arange(syn.n_neurons))
+        profiles = np.zeros(nc, np.int64)
+        if syn.n_neurons:
+            pk = np.unique(self.core_of(np.arange(syn.n_neurons)) * (len(syn.profiles) + 1)
+                           + syn.pop_profile[pops])
+            profiles = np.bincount(pk // (len(syn.profiles) + 1), minlength=nc)
+        return {"neurons": np.diff(b), "synapses": np.diff(syn.indptr[b]),
+                "input_axons": np.bincount(self.pair_core, minlength=nc),
+                "route_entries": routes, "profiles": profiles, "acc_classes": classes}
+
+
+def gather_synapses(net: HwNetwork) -> Synapses:
+    """Flatten every projection of ``net`` into one synapse list sorted by target neuron."""
+    net.validate()
+    input_base, base = {}, 0
+    for name, size in net.inputs.items():
+        input_base[name] = base
+        base += size
+    n_channels = base
+    names = list(net.populations)
+    offset = np.zeros(len(names) + 1, np.int64)
+    offset[1:] = np.cumsum([net.populations[n].size for n in names])
+    pop_index = {n: i for i, n in enumerate(names)}
+    profiles: list[tuple[int, ...]] = []
+    pop_profile = np.zeros(len(names), np.int64)
+    for i, n in enumerate(names):
+        key = net.populations[n].neuron.profile_key()
+        if key not in profiles:
+            profiles.append(key)
+        pop_profile[i] = profiles.index(key)
+    n_syn = net.n_synapses
+    if n_channels + int(offset[-1]) >= 2**31 or n_syn >= 2**31:
+        raise ResourceError(f"network must have fewer than 2**31 neurons and synapses, not "
+                            f"{n_channels + int(offset[-1])} sources and {n_syn} synapses")
+    src = np.empty(n_syn, np.int32)
+    post = np.empty(n_syn, np.int32)
+    weight = np.empty(n_syn, np.int16)
+    delay = np.empty(n_syn, np.uint8)
+    cls = np.empty(n_syn, np.int16)
+    class_exp = list(range(_N_POS_EXP))
+    k = 0
+    for j, p in enumerate(net.projections):
+        m = p.n_synapses
+        sl = slice(k, k + m)
+        if p.source in input_base:
+            src[sl] = p.pre + input_base[p.source]
+        else:
+            src[sl] = p.pre + (n_channels + offset[pop_index[p.source]])
+        post[sl] = p.post + offset[pop_index[p.target]]
+        weight[sl] = p.weight
+        delay[sl] = p.delay
+        e = int(p.weight_exp)
+        if e >= 0:
+            cls[sl] = e
+        else:
+            cls[sl] = len(class_exp)
+            class_exp.append(e)
+        k += m
+    if n_syn and not np.all(post[1:] >= post[:-1]):
+        perm = np.argsort(post, kind="stable")
+        src, post, weight, delay, cls = src[perm], post[perm], weight[perm], delay[perm], cls[perm]
+        del perm
+    indptr = np.zeros(int(offset[-1]) + 1, np.int64)
+    np.cumsum(np.bincount(post, minlength=int(offset[-1])), out=indptr[1:])
+    return Synapses(n_channels=n_channels, input_base=input_base, pop_names=names,
+                    pop_offset=offset, pop_profile=pop_profile, profiles=profiles, src=src,
+                    post=post, weight=weight, delay=delay, cls=cls,
+                    class_exp=np.array(class_exp, np.int8), indptr=indptr)
+
+
+def _check_neurons(syn: Synapses, target: Target) -> None:
+    """Per-neuron limits that no cut can fix: delay and the accumulator-width proof."""
+    lim = target.core
+    if len(syn.delay) and int(syn.delay.max()) > lim.max_delay:
+        g = int(syn.post[np.argmax(syn.delay)])
+        raise ResourceError(f"population {syn.pop_names[int(syn.pop_of(g))]!r}: synaptic delay "
+                            f"{int(syn.delay.max())} must be at most {lim.max_delay}, the largest "
+                            f"delay target {target.name} allows")
+    scale = np.ldexp(1.0, np.maximum(syn.class_exp.astype(np.int64), 0))
+    bound = np.bincount(syn.post, weights=np.abs(syn.weight.astype(np.float64)) * scale[syn.cls],
+                        minlength=syn.n_neurons)
+    limit = float(2 ** (lim.accumulator_bits - 1) - 1)
+    if len(bound) and bound.max() > limit:
+        g = int(np.argmax(bound))
+        raise ResourceError(
+            f"population {syn.pop_names[int(syn.pop_of(g))]!r}: neuron "
+            f"{g - int(syn.pop_offset[syn.pop_of(g)])} can receive a summed input of "
+            f"{int(bound[g])} (sum of |weight| * 2**weight_exp over its fan-in), target "
+            f"{target.name}'s {lim.accumulator_bits}-bit accumulators hold at most {int(limit)}")
+
+
+class _Cutter:
+    """Greedy choice of core ranges under the incoming-side limits."""
+
+    def __init__(self, syn: Synapses, target: Target) -> None:
+        self.syn, self.target, self.lim = syn, target, target.core
+
+    def usage(self, s: int, e: int) -> dict[str, int]:
+        syn = self.syn
+        a, b = int(syn.indptr[s]), int(syn.indptr[e])
+        p0, p1 = int(syn.pop_of(s)), int(syn.pop_of(e - 1))
+        return {"neurons": e - s, "synapses": b - a,
+                "input_axons": int(np.unique(syn.src[a:b]).size),
+                "acc_classes": int(np.unique(syn.cls[a:b]).size),
+                "profiles": int(np.unique(syn.pop_profile[p0:p1 + 1]).size)}
+
+    def fits(self, s: int, e: int) -> bool:
+        return all(v <= getattr(self.lim, k) for k, v in self.usage(s, e).items())
+
+    def cut(self, s: int, stop: int) -> int:
+        """Largest ``e`` in ``(s, stop]`` such that neurons ``s .. e-1`` fit one core."""
+        syn, lim = self.syn, self.lim
+        e_max = min(stop, s + lim.neurons,
+                    int(np.searchsorted(syn.indptr, syn.indptr[s] + lim.synapses, "right")) - 1)
+        if e_max > s and self.fits(s, e_max):
+            return e_max
+        lo, hi = s, e_max          # fits(s, lo) (or lo == s), not fits(s, hi)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self.fits(s, mid):
+                lo = mid
+            else:
+                hi = mid
+        if lo == s:
+            self.fail(s)
+        return lo
+
+    def fail(self, g: int) -> None:
+        syn, lim, name = self.syn, self.lim, self.target.name
+        pop = syn.pop_names[int(syn.pop_of(g))]
+        use = self.usage(g, g + 1)
+        words = {"synapses": ("fan-in", "synapse entries"),
+                 "input_axons": ("inputs from", "distinct sources (input axons)"),
+                 "acc_classes": ("inputs in", "weight-exponent classes (accumulators)"),
+                 "profiles": ("needs", "neuron profiles"), "neurons": ("needs", "neuron slots")}
+        for key, value in use.items():
+            if value > getattr(lim, key):
+                verb, unit = words[key]
+                raise ResourceError(f"population {pop!r}: one neuron has {verb} {value} {unit}, "
+                                    f"target {name} allows {getattr(lim, key)} per core")
+        raise ResourceError(f"population {pop!r}: neuron {g} does not fit one core of {name}")
+
+
+def _axon_pairs(syn: Synapses, bounds: np.ndarray):
+    """Sort synapses by (core, source) and find the (core, source) runs = input axons."""
+    seg = syn.indptr[bounds]
+    order = np.empty(len(syn.src), np.int32 if len(syn.src) < 2**31 else np.int64)
+    segment_argsort(syn.src, seg, order)
+    core, src, start, count = axon_runs(syn.src, order, seg)
+    return order, core, src, start, count
+
+
+def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) -> Partition:
+    """Cut ``net`` into core ranges for ``target``; raise :class:`ResourceError` if impossible."""
+    syn = syn if syn is not None else gather_synapses(net)
+    lim = target.core
+    _check_neurons(syn, target)
+    is_output = np.zeros(syn.n_neurons, bool)
+    output_channel = -np.ones(syn.n_neurons, np.int64)
+    output_base, base = {}, 0
+    for out, pop in net.outputs.items():
+        i = syn.pop_names.index(pop)
+        a, b = int(syn.pop_offset[i]), int(syn.pop_offset[i + 1])
+        if is_output[a]:
+            raise ResourceError(f"output {out!r}: population {pop!r} is already an output; one "
+                                f"route entry per neuron reports it once")
+        is_output[a:b] = True
+        output_channel[a:b] = np.arange(base, base + b - a)
+        output_base[out] = base
+        base += b - a
+    cutter = _Cutter(syn, target)
+    cuts, s, n = [0], 0, syn.n_neurons
+    while s < n:
+        s = cutter.cut(s, n)
+        cuts.append(s)
+    bounds = np.array(cuts, np.int64)
+    for _ in range(64):
+        order, pcore, psrc, pstart, pcount = _axon_pairs(syn, bounds)
+        part = Partition(target, syn, bounds, order, pcore, psrc, pstart, pcount, is_output,
+                         output_channel, output_base)
+        per_neuron = part.route_counts()[syn.n_channels:]
+        if len(per_neuron) and per_neuron.max() > lim.route_entries:
+            g = int(np.argmax(per_neuron))
+            raise ResourceError(
+                f"population {syn.pop_names[int(syn.pop_of(g))]!r}: one neuron sends to "
+                f"{int(per_neuron[g])} destinations (cores + host), target {target.name} allows "
+                f"{lim.route_entries} route entries per core")
+        csum = np.concatenate([[0], np.cumsum(per_neuron)])
+        over = np.flatnonzero(np.diff(csum[bounds]) > lim.route_entries)
+        if not len(over):
+            break
+        extra = []
+        for k in over:
+            s, e = int(bounds[k]), int(bounds[k + 1])
+            while True:
+                s = int(np.searchsorted(csum, csum[s] + lim.route_entries, "right")) - 1
+                if s >= e:
+                    break
+                extra.append(s)
+        bounds = np.unique(np.concatenate([bounds, np.array(extra, np.int64)]))
+    else:  # pragma: no cover - each round only splits, so this needs > 64 rounds of growth
+        raise ResourceError(f"route tables do not converge on target {target.name}")
+    if part.n_cores > target.topology.cores:
+        raise ResourceError(
+            f"network needs {part.n_cores} cores ({syn.n_neurons} neurons, {len(syn.src)} "
+            f"synapse entries), target {target.name} has {target.topology.cores} cores "
+            f"({target.total_neurons} neurons, {target.total_synapses} synapse entries)")
+    return part

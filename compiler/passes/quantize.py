@@ -1,0 +1,309 @@
+"""Pass 2, Quantize: a float :class:`FloatNetwork` becomes a fixed-point :class:`HwNetwork`.
+
+Loihi's neuron (``spikeforge.arch.neuron``) computes, in integers::
+
+    u <- trunc(u (4095 - du) / 4096) + (a << 6)       a = sum(w_mant) shifted by weight_exp
+    v <- trunc(v (4096 - dv) / 4096) + u + (bias_mant << bias_exp) ;  spike if v > vth << 6
+
+so a float population with retentions ``alpha``/``beta`` maps to ``du = 4095 - round(4096 alpha)``
+and ``dv = round(4096 (1 - beta))`` (with Euler, ``du = round(4096 dt/tau_syn) - 1``: Lava's +1).
+Voltages are scaled by a per-neuron factor ``s`` (integer v = ``s`` x float v).  With one shared
+17-bit threshold per population, ``s_i = 64 vth / v_th_i``; ``vth`` is chosen as large as every
+bound allows (threshold <= 131071, weight mantissa at weight_exp <= 7, bias mantissa 13 bits at
+bias_exp <= 7, and no 24-bit current overflow when every input spikes at once), because a larger
+scale shrinks the truncation errors of the decays and of the shifted weight sum.  Each
+projection then gets the smallest ``weight_exp`` that fits its largest scaled weight into the
+mantissa range: the mantissa of the largest weight lands in the top bit, the most precise choice
+for that scale (Lava's ``optimize_weight_bits`` does the same for a *given* scale; choosing the
+scale jointly with the threshold is what beats it).  Mantissas follow Lava's Dense truncation
+(mixed-sign projections drop one low bit), so a builder network with the same numbers is
+identical.
+
+Approximations, all reported: decays are rounded to 1/4096; a constant input into a current
+with memory (``bias_u`` with ``alpha > 0``, e.g. an Affine bias before a CubaLIF) becomes its
+steady-state voltage bias ``bias_u / (1 - alpha)``, exact after the current settles.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from spikeforge.arch.neuron import effective_weights
+from spikeforge.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
+from spikeforge.compiler.passes.lower import FloatNetwork, FloatPopulation, FloatProjection
+from spikeforge.errors import ModelError
+
+__all__ = ["quantize", "lower_to_hardware", "VTH_MAX", "WEIGHT_EXP_RANGE"]
+
+VTH_MAX = 131071                 #: 17-bit threshold mantissa
+WEIGHT_EXP_RANGE = (-8, 7)
+BIAS_MANT_MAX = 4095
+BIAS_EXP_MAX = 7
+U_MAX = (1 << 23) - 1            #: 24-bit current / voltage
+_ADVICE_SILENT = ("scale the layer's weights up or its threshold down before export, or use a "
+                  "larger dt")
+
+
+def _uniform(a: np.ndarray, what: str, pop: str) -> float:
+    lo, hi = float(np.min(a)), float(np.max(a))
+    if hi - lo > 1e-9 * max(1.0, abs(hi)):
+        raise ModelError(f"population {pop!r}: {what} must be equal for all neurons (Loihi has "
+                         f"one decay per population), not {lo:g}..{hi:g}; split the layer into "
+                         f"groups with equal time constants")
+    return float(np.mean(a)) if a.size else 0.0
+
+
+def _grid(w_scaled: np.ndarray, weight_bits: int) -> tuple[int, np.ndarray, int, int]:
+    """Lava mantissa grid for a projection: (step, limits lo/hi, mixed flag)."""
+    mixed = bool(w_scaled.size) and w_scaled.min() < 0 < w_scaled.max()
+    step = 1 << (8 - weight_bits + int(mixed))
+    if mixed:
+        lo, hi = -256, 256 - step
+    elif w_scaled.size and w_scaled.max() <= 0:
+        lo, hi = -(256 - step), 0
+    else:
+        lo, hi = 0, 256 - step
+    return step, np.array([lo, hi]), lo, hi
+
+
+def _quantize_projection(fp: FloatProjection, s_post: np.ndarray, weight_bits: int):
+    """Mantissas and weight_exp for one projection; returns (Projection or None, report row)."""
+    ws = fp.weight * s_post[fp.post] / 64.0          # weights in units of (a) per spike
+    step, _, lo, hi = _grid(ws, weight_bits)
+    peak = float(np.max(np.abs(ws))) if ws.size else 0.0
+    limit = max(abs(lo), hi)
+    def fits(e: int) -> bool:
+        m = np.rint(ws / 2.0 ** e / step) * step
+        return bool(m.size == 0 or (m.min() >= lo and m.max() <= hi))
+
+    e = 0
+    if peak > 0.0:
+        e = int(min(max(math.ceil(math.log2(peak / limit)), WEIGHT_EXP_RANGE[0]),
+                    WEIGHT_EXP_RANGE[1]))
+        while e > WEIGHT_EXP_RANGE[0] and fits(e - 1):
+            e -= 1
+        while e < WEIGHT_EXP_RANGE[1] and not fits(e):
+            e += 1
+    raw = np.rint(ws / 2.0 ** e / step) * step
+    mant = np.clip(raw, lo, hi).astype(np.int64)
+    saturated = int(np.count_nonzero(raw != mant))
+    if mant.size and not np.array_equal(effective_weights(mant, weight_bits), mant):
+        # the sign mode of the rounded weights decides Lava's truncation; keep on its grid
+        mant = effective_weights(mant, weight_bits)
+    w_back = mant * 2.0 ** e * 64.0 / s_post[fp.post]
+    err = np.abs(w_back - fp.weight)
+    keep = mant != 0
+    nz = mant[keep]
+    row = {
+        "projection": fp.name, "source": fp.source, "target": fp.target,
+        "synapses": int(keep.sum()), "float_synapses": int(fp.weight.size),
+        "zeroed": int(fp.weight.size - keep.sum()), "saturated": saturated,
+        "weight_exp": e,
+        "bits_used": (int(np.abs(nz).max()) // step).bit_length() + int(step > 1 or lo < 0)
+        if nz.size else 0,
+        "max_abs_error": float(err.max()) if err.size else 0.0,
+        "mean_abs_error": float(err.mean()) if err.size else 0.0,
+        "max_abs_weight": float(np.abs(fp.weight).max()) if fp.weight.size else 0.0,
+        "delay": int(fp.delay),
+    }
+    row["rel_max_error"] = row["max_abs_error"] / row["max_abs_weight"] if row["max_abs_weight"] \
+        else 0.0
+    if fp.weight.size and not keep.any():
+        raise ModelError(f"projection {fp.name!r} goes silent: all {fp.weight.size} weights round "
+                         f"to 0 at weight_exp {e} (largest |w| {row['max_abs_weight']:.3g}); "
+                         f"{_ADVICE_SILENT}")
+    if fp.delay > 63:
+        raise ModelError(f"projection {fp.name!r}: delay must be at most 63 steps, not "
+                         f"{fp.delay}; use a larger dt")
+    proj = Projection(fp.name, fp.source, fp.target, pre=fp.pre[keep], post=fp.post[keep],
+                      weight=nz, delay=fp.delay, weight_exp=e)
+    return proj, row
+
+
+def _scale_bounds(pop: FloatPopulation, incoming: list[FloatProjection], alpha: float,
+                  weight_bits: int) -> np.ndarray:
+    """Largest admissible scale per neuron from weights, current range and bias."""
+    n = pop.size
+    peak = np.zeros(n)
+    pos = np.zeros(n)
+    neg = np.zeros(n)
+    for fp in incoming:
+        a = np.abs(fp.weight)
+        np.maximum.at(peak, fp.post, a)
+        np.add.at(pos, fp.post, np.maximum(fp.weight, 0))
+        np.add.at(neg, fp.post, np.maximum(-fp.weight, 0))
+    wmax = 256 - (1 << (8 - weight_bits))
+    bound = np.full(n, np.inf)
+    with np.errstate(divide="ignore"):
+        bound = np.minimum(bound, np.where(peak > 0, 64.0 * wmax * 2.0 ** WEIGHT_EXP_RANGE[1] /
+                                           peak, np.inf))
+        drive = (np.maximum(pos, neg) + np.abs(pop.bias_u)) / max(1.0 - alpha, 1.0 / 4096)
+        bound = np.minimum(bound, np.where(drive > 0, U_MAX / drive, np.inf))
+        bias = np.abs(pop.bias_v) + np.abs(pop.bias_u) / max(1.0 - alpha, 1.0 / 4096)
+        bound = np.minimum(bound, np.where(bias > 0, BIAS_MANT_MAX * 2.0 ** BIAS_EXP_MAX / bias,
+                                           np.inf))
+        # voltage headroom: a neuron just below threshold plus one step's largest drive must not
+        # saturate (that would lose the overshoot that reset-by-subtraction keeps)
+        step = np.maximum(pos, neg) / max(1.0 - alpha, 1.0 / 4096) + bias
+        if pop.spiking:
+            v_peak = pop.vth + step
+        else:
+            beta = float(np.mean(pop.beta)) if pop.size else 1.0
+            v_peak = step / (1.0 - beta) if beta < 1 else step
+        bound = np.minimum(bound, np.where(v_peak > 0, U_MAX / v_peak, np.inf))
+    return bound
+
+
+def quantize(net: FloatNetwork, *, weight_bits: int = 8) -> HwNetwork:
+    """Quantize ``net`` to Loihi fixed point; the report is in ``meta["quantization"]``.
+
+    Raises :class:`ModelError` when a population's decays differ between neurons, a reset value
+    is not 0, a threshold is not positive, or a layer goes silent (all weights round to 0, or no
+    neuron can reach its threshold even with every input spiking).
+    """
+    if not 1 <= weight_bits <= 8:
+        raise ModelError(f"weight_bits must be in [1, 8], not {weight_bits}")
+    hw = HwNetwork(inputs=dict(net.inputs), outputs=dict(net.outputs), meta=dict(net.meta))
+    by_target: dict[str, list[FloatProjection]] = {}
+    for fp in net.projections:
+        by_target.setdefault(fp.target, []).append(fp)
+    pop_rows, proj_rows = [], []
+    for name, pop in net.populations.items():
+        incoming = by_target.get(name, [])
+        alpha = _uniform(pop.alpha, "the current decay (tau_syn)", name)
+        beta = _uniform(pop.beta, "the voltage decay (tau_mem)", name)
+        du = int(min(max(4095 - round(alpha * 4096), 0), 4095))
+        dv = int(min(max(round((1.0 - beta) * 4096), 0), 4095))
+        alpha_q, beta_q = (4095 - du) / 4096, (4096 - dv) / 4096
+        bound = _scale_bounds(pop, incoming, alpha, weight_bits)
+        if pop.spiking:
+            if np.any(pop.vth <= 0):
+                raise ModelError(f"population {name!r}: threshold must be > 0 for Loihi's "
+                                 f"v > vth test, not {float(pop.vth.min()):g}")
+            if np.any(pop.v_reset != 0) and pop.reset == "zero":
+                raise ModelError(f"population {name!r}: v_reset must be 0 (the chip resets to "
+                                 f"0), not {float(pop.v_reset[pop.v_reset != 0][0]):g}; shift "
+                                 f"v_leak, v_threshold and v_reset by -v_reset before export")
+            cap = min(VTH_MAX, float(np.min(bound * pop.vth / 64.0)))
+            vth = int(max(1, math.floor(cap)))
+            s = 64.0 * vth / pop.vth
+        else:
+            vth = VTH_MAX
+            s_one = float(min(np.min(bound), 64.0 * VTH_MAX / 2.0))
+            s = np.full(pop.size, s_one if np.isfinite(s_one) else 64.0 * 1024)
+        # bias (a current bias with memory becomes its steady-state voltage bias)
+        b_float = pop.bias_v + (pop.bias_u / (1.0 - alpha) if alpha < 1 else pop.bias_u)
+        b = b_float * s
+        bexp = np.zeros(pop.size, np.int64)
+        big = np.abs(b) > BIAS_MANT_MAX
+        bexp[big] = np.minimum(np.ceil(np.log2(np.abs(b[big]) / BIAS_MANT_MAX)), BIAS_EXP_MAX)
+        bmant = np.clip(np.rint(b / 2.0 ** bexp), -BIAS_MANT_MAX - 1, BIAS_MANT_MAX).astype(np.int64)
+        bias_err = np.abs(bmant * 2.0 ** bexp / s - b_float)
+        neuron = LoihiLIF(du=du, dv=dv, vth=vth, bias_mant=bmant if np.any(bmant) else 0,
+                          bias_exp=bexp if np.any(bexp) else 0, reset=pop.reset)
+        hw.populations[name] = Population(name, pop.size, neuron)
+        drive = np.zeros(pop.size)
+        for fp in incoming:
+            proj, row = _quantize_projection(fp, s, weight_bits)
+            hw.projections.append(proj)
+            proj_rows.append(row)
+            np.add.at(drive, proj.post, np.maximum(proj.weight, 0) * 2.0 ** proj.weight_exp * 64)
+        silent_in_float = False
+        if pop.spiking:
+            fdrive = np.zeros(pop.size)
+            for fp in incoming:
+                np.add.at(fdrive, fp.post, np.maximum(fp.weight, 0))
+            f_step = fdrive / max(1.0 - alpha, 1e-12) + np.maximum(b_float, 0)
+            f_reach = _reach(f_step, beta) > pop.vth
+            silent_in_float = not np.any(f_reach)
+            if not silent_in_float:
+                q_step = drive / max(1.0 - alpha_q, 1.0 / 4096) + np.maximum(bmant * 2.0 ** bexp, 0)
+                v_max = _reach(q_step, beta_q)
+                if not np.any(v_max > vth * 64):
+                    raise ModelError(
+                        f"population {name!r} goes silent after quantization: its largest "
+                        f"reachable voltage {float(v_max.max()):.0f} never exceeds the threshold "
+                        f"{vth * 64} (vth {vth} << 6); {_ADVICE_SILENT}")
+        pop_rows.append({
+            "population": name, "kind": pop.kind, "size": pop.size, "spiking": pop.spiking,
+            "du": du, "dv": dv, "vth": vth,
+            "alpha": alpha, "alpha_q": alpha_q, "beta": beta, "beta_q": beta_q,
+            "decay_abs_error": max(abs(alpha - alpha_q), abs(beta - beta_q)),
+            "scale_min": float(np.min(s)), "scale_max": float(np.max(s)),
+            "bias_max_abs_error": float(bias_err.max()) if bias_err.size else 0.0,
+            "bias_u_steady_state": bool(alpha > 0 and np.any(pop.bias_u != 0)),
+            "silent_in_float": bool(silent_in_float),
+        })
+    hw.meta["quantization"] = {"weight_bits": weight_bits, "populations": pop_rows,
+                               "projections": proj_rows}
+    hw.validate()
+    return hw
+
+
+def _reach(step: np.ndarray, beta: float) -> np.ndarray:
+    """Largest voltage a neuron can reach with per-step drive ``step`` and retention ``beta``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(step > 0, step / (1.0 - beta) if beta < 1 else np.inf, 0.0)
+
+
+def lower_to_hardware(graph, *, dt: float | None = None, integrator: str = "euler",
+                      reset: str = "zero", weight_bits: int = 8,
+                      report: dict | None = None) -> HwNetwork:
+    """Lower and quantize a float model into the fixed-point :class:`HwNetwork`.
+
+    Parameters
+    ----------
+    graph:
+        A :class:`~spikeforge.compiler.ir.Graph`, anything :func:`load_model` accepts, or an
+        :class:`HwNetwork` (returned unchanged: builder networks are never re-quantized).
+    dt:
+        Time step in seconds; taken from the graph's ``dt`` metadata when not given.
+    integrator, reset, weight_bits:
+        Discretization rule (``"euler"``/``"exact"``), reset (``"zero"``/``"subtract"``) and
+        weight mantissa width (Lava's ``num_weight_bits``).
+    report:
+        When a dict, receives ``lower_s``/``quantize_s`` timings and the quantization report.
+
+    Raises
+    ------
+    ModelError
+        No dt anywhere, a graph without hardware form, or a layer that goes silent.
+    """
+    import time
+
+    from spikeforge.compiler.frontends import load_model
+    from spikeforge.compiler.passes.lower import lower
+
+    if isinstance(graph, HwNetwork):
+        graph.validate()
+        return graph
+    graph = load_model(graph)
+    if isinstance(graph, HwNetwork):
+        return graph
+    if dt is None:
+        dt = graph.metadata.get("dt")
+        if dt is None:
+            raise ModelError("dt must be given: the model states no time step (NIR graphs are "
+                             "continuous-time); pass dt=... seconds, e.g. dt=1e-3 (spikeforge "
+                             "compile --dt 0.001)")
+    try:
+        dt = float(dt)
+    except (TypeError, ValueError):
+        raise ModelError(f"dt must be a number of seconds, not {dt!r}") from None
+    if not dt > 0 or not math.isfinite(dt):
+        raise ModelError(f"dt must be a positive number of seconds, not {dt!r}")
+    if integrator not in ("euler", "exact"):
+        raise ModelError(f"integrator must be 'euler' or 'exact', not {integrator!r}")
+    t0 = time.perf_counter()
+    fnet = lower(graph, dt, integrator=integrator, reset=reset)
+    t1 = time.perf_counter()
+    hw = quantize(fnet, weight_bits=weight_bits)
+    t2 = time.perf_counter()
+    if "source" in graph.metadata:
+        hw.meta["source"] = str(graph.metadata["source"])
+    if report is not None:
+        report.update({"lower_s": t1 - t0, "quantize_s": t2 - t1,
+                       "quantization": hw.meta["quantization"]})
+    return hw

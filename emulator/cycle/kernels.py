@@ -1,0 +1,164 @@
+"""The cycle engine: docs/microarchitecture.md sections 6-9 on top of the fabric kernels.
+
+Behaviour (spikes, states) is computed with the functional kernels: every neuron of a step reads
+accumulator slot ``t mod D``, which no synapse engine writes during step ``t``, so doing the
+update at the start of the step gives the same states as doing it neuron by neuron.  What this
+kernel adds is *when* things happen: the update engine's emission schedule (``neuron_cycles`` per
+neuron, one route entry per granted cycle, stalls on credits), the host's injection from cycle 0,
+the synapse engines (``packet_cycles + S * synapse_cycles`` per packet, accumulating the packet's
+synapses when popped) and the routers; idle cycles are skipped by jumping to the next event.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from spikeforge.emulator.kernels import (C_HOST_IN, C_HOST_OUT, C_PACKETS, C_SYNOPS,
+                                         deliver_axon, lif_update, record_probes)
+from spikeforge.emulator.noc.kernels import (G_DEPTH, G_P, G_R, NEVER, S_HCH, S_HEW, S_HNS,
+                                             S_NACT, S_NHOST, S_Q0H, S_Q0T, S_Q1H, S_Q1T,
+                                             apply_events, eject_pop, inject, next_event_time,
+                                             router_phase)
+
+
+@njit(cache=True)
+def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_start, ax_count,
+              syn_off, syn_w, nr_start, nr_count, hr_start, hr_count, routes, out, probe_idx,
+              probe_var, traces, counters, timing, cycles, core_router, core_slot, hops,
+              geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, aflag, core_of, q0,
+              q1, st):
+    """Run ``steps`` steps; ``cycles[t]`` gets the step's cycle count (section 9).
+
+    ``timing`` = (neuron_cycles, packet_cycles, synapse_cycles, barrier cycles incl. wafer).
+    ``hops`` (3,) receives the router-to-router hops (on-chip E/W, N/S, inter-chiplet) measured.
+    """
+    n = ref.shape[0]
+    n_cores = noff.shape[0] - 1
+    n_in = hr_start.shape[0]
+    cn = n_classes * n
+    nc = timing[0]
+    pc = timing[1]
+    sc = timing[2]
+    P = geo[G_P]
+    R = geo[G_R]
+    depth = geo[G_DEPTH]
+    acc = np.zeros(slots * cn, np.int64)
+    spikes = np.zeros(n, np.uint8)
+    req = np.empty(P, np.int64)
+    ue_pos = np.zeros(n_cores, np.int64)
+    ue_end = np.zeros(n_cores, np.int64)
+    ue_time = np.zeros(n_cores, np.int64)
+    ue_done = np.zeros(n_cores, np.int64)
+    sbusy = np.zeros(n_cores, np.int64)
+    for t in range(steps):
+        lif_update(t, slots, n_classes, params, ref, nexp, acc, spikes, counters)
+        npk = 0
+        for i in range(n):
+            if spikes[i]:
+                npk += nr_count[i]
+        for ch in range(n_in):
+            if in_spikes[t, ch]:
+                npk += hr_count[ch]
+        m = max(npk, 1)
+        pk = np.empty((6, m), np.int64)
+        pn = np.empty(m, np.int64)
+        harr = np.empty(m, np.int64)
+        k = 0
+        for ci in range(n_cores):
+            ue_pos[ci] = k
+            for i in range(noff[ci], noff[ci + 1]):
+                if spikes[i]:
+                    for r in range(nr_start[i], nr_start[i] + nr_count[i]):
+                        pk[0, k] = routes[3, r]
+                        pk[1, k] = routes[4, r]
+                        pk[2, k] = routes[5, r]
+                        pk[3, k] = routes[1, r]
+                        pk[4, k] = 0
+                        pk[5, k] = -1
+                        pn[k] = i - noff[ci]
+                        k += 1
+            ue_end[ci] = k
+            sbusy[ci] = 0
+            if ue_pos[ci] < ue_end[ci]:
+                ue_time[ci] = (pn[ue_pos[ci]] + 1) * nc
+                ue_done[ci] = 0
+            else:
+                ue_time[ci] = NEVER
+                ue_done[ci] = (noff[ci + 1] - noff[ci]) * nc
+        h_pos = k
+        for ch in range(n_in):
+            if in_spikes[t, ch]:
+                for r in range(hr_start[ch], hr_start[ch] + hr_count[ch]):
+                    pk[0, k] = routes[3, r]
+                    pk[1, k] = routes[4, r]
+                    pk[2, k] = routes[5, r]
+                    pk[3, k] = routes[1, r]
+                    pk[4, k] = 0
+                    pk[5, k] = -1
+                    k += 1
+        h_end = k
+        counters[C_PACKETS] += npk
+        counters[C_HOST_IN] += h_end - h_pos
+        st[S_NHOST] = 0
+        c = 0
+        while True:
+            apply_events(c, geo, fbuf, fhead, fcnt, credit, rcnt, alist, aflag, q0, q1, st, pk,
+                         harr)
+            if st[S_NACT] == 0 and h_pos >= h_end:
+                nxt = next_event_time(q0, q1, st)
+                for ci in range(n_cores):
+                    if ue_time[ci] < nxt:
+                        nxt = ue_time[ci]
+                    if fcnt[R * P + ci] > 0:
+                        nxt = min(nxt, max(sbusy[ci], c))
+                if nxt >= NEVER:
+                    break
+                if nxt > c:
+                    c = nxt
+                    continue
+            if h_pos < h_end and inject(c, geo, credit, q0, st, 3, h_pos):
+                h_pos += 1
+            for ci in range(n_cores):
+                if ue_time[ci] != c:
+                    continue
+                p = ue_pos[ci]
+                if inject(c, geo, credit, q0, st, core_router[ci] * P + 4 + core_slot[ci], p):
+                    i = pn[p]
+                    ue_pos[ci] += 1
+                    if ue_pos[ci] < ue_end[ci]:
+                        j = pn[ue_pos[ci]]
+                        ue_time[ci] = c + 1 if j == i else c + 1 + (j - i) * nc
+                    else:
+                        ue_time[ci] = NEVER
+                        ue_done[ci] = c + 1 + (noff[ci + 1] - noff[ci] - i - 1) * nc
+                else:
+                    ue_time[ci] = c + 1
+            for ci in range(n_cores):
+                if fcnt[R * P + ci] > 0 and sbusy[ci] <= c:
+                    p = eject_pop(c, geo, fbuf, fhead, fcnt, q0, st, ci)
+                    s = deliver_axon(pk[3, p], t, slots, cn, ax_start, ax_count, syn_off, syn_w,
+                                     acc)
+                    counters[C_SYNOPS] += s
+                    sbusy[ci] = c + pc + s * sc
+            router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, aflag,
+                         core_of, q0, q1, st, pk, req)
+            c += 1
+        q = 0
+        for ci in range(n_cores):
+            q = max(q, ue_done[ci], sbusy[ci])
+        for j in range(st[S_NHOST]):
+            p = harr[j]
+            out[t, pk[3, p]] = 1
+            q = max(q, pk[5, p])
+        counters[C_HOST_OUT] += st[S_NHOST]
+        cycles[t] = q + timing[3]
+        # section 9: every credit is back and every FIFO empty at the next step's cycle 0
+        credit[:] = depth
+        busy[:] = 0
+        st[S_Q0H] = st[S_Q0T]
+        st[S_Q1H] = st[S_Q1T]
+        record_probes(t, params, ref, spikes, probe_idx, probe_var, traces)
+    hops[0] = st[S_HEW]
+    hops[1] = st[S_HNS]
+    hops[2] = st[S_HCH]

@@ -1,0 +1,148 @@
+"""Run an Image on the emulator: functional (time-step exact) or cycle (core pipeline + NoC).
+
+Both engines are one Numba kernel call for the whole run over the flat arrays of
+:mod:`spikeforge.emulator.flat`; this module only checks inputs, prepares the arrays and turns the
+kernel's outputs into a :class:`~spikeforge.arch.result.Result` (spikes, traces, final state,
+counters, latency and energy from the Target).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from spikeforge.arch.image import STATE_DTYPE, Image
+from spikeforge.arch.result import PROBE_VARIABLES, Result, normalize_inputs, parse_probe
+from spikeforge.arch.target import Target, load_target
+from spikeforge.arch.validate import check_fits
+from spikeforge.emulator import costs
+from spikeforge.emulator import kernels as FK
+from spikeforge.emulator.flat import FlatImage, flatten
+from spikeforge.emulator.noc.fabric import new_fabric
+from spikeforge.emulator.noc.kernels import S_MAXF
+from spikeforge.errors import InputError, TargetError
+
+__all__ = ["simulate", "MODES"]
+
+MODES = ("functional", "cycle")
+
+
+def _probe_arrays(image: Image, flat: FlatImage, probes: Sequence[str]):
+    idx, var, widths = [], [], []
+    for p in probes:
+        pop, v = parse_probe(image, p)
+        spec = image.populations[pop]
+        g = np.zeros(int(spec["size"]), np.int64)
+        for sl in spec["slices"]:
+            ci, off, cnt, start = (int(sl[k]) for k in ("core", "offset", "count", "start"))
+            g[start:start + cnt] = flat.noff[ci] + off + np.arange(cnt)
+        idx.append(g)
+        var.append(np.full(len(g), PROBE_VARIABLES.index(v), np.int64))
+        widths.append(len(g))
+    cat = (lambda a: np.concatenate(a) if a else np.zeros(0, np.int64))
+    return cat(idx), cat(var), widths
+
+
+def _max_route_latency(flat: FlatImage, target: Target) -> int:
+    r = flat.routes
+    if r.shape[1] == 0:
+        return 0
+    t = target.timing
+    h = r[6] + r[7] + r[8]
+    return int(np.max((h - r[8] + 2) * t.link_latency + r[8] * t.chiplet_link_latency))
+
+
+def _check_cycle_target(target: Target) -> None:
+    t = target.timing
+    need = max(t.link_latency, t.chiplet_link_latency if target.topology.chiplets > 1 else 0,
+               t.chiplet_link_cycles if target.topology.chiplets > 1 else 0)
+    if t.barrier_cycles < need:
+        raise TargetError(f"target {target.name}: timing.barrier_cycles must be >= every link "
+                          f"latency ({need}) so that credits are back at the barrier, not "
+                          f"{t.barrier_cycles}", where="timing.barrier_cycles")
+
+
+def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
+             mode: str = "functional", probes: Sequence[str] = (),
+             target: Target | str | None = None) -> Result:
+    """Run ``image`` for ``steps`` steps; see :func:`spikeforge.run` for the parameters."""
+    if mode not in MODES:
+        raise InputError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    target = load_target(target if target is not None else image.target)
+    check_fits(image, target)
+    ins = normalize_inputs(image, inputs, steps)
+    probes = list(probes)
+    flat = flatten(image, target)
+    probe_idx, probe_var, widths = _probe_arrays(image, flat, probes)
+
+    in_spikes = np.zeros((steps, flat.n_in), np.uint8)
+    for name, spec in image.inputs.items():
+        b = int(spec["channel_base"])
+        in_spikes[:, b:b + int(spec["size"])] = ins[name]
+    params = flat.params.copy()
+    ref = flat.ref0.copy()
+    out = np.zeros((steps, flat.n_out), np.uint8)
+    traces = np.zeros((steps, len(probe_idx)), np.int64)
+    counters = np.zeros(FK.N_COUNTERS, np.int64)
+    barrier = costs.barrier_cycles(target, flat.chiplets_used)
+    tm = target.timing
+    common = (steps, in_spikes, flat.n_classes, flat.slots, flat.noff, params, ref, flat.nexp,
+              flat.ax_start, flat.ax_count, flat.syn_off, flat.syn_w, flat.nr_start, flat.nr_count,
+              flat.hr_start, flat.hr_count, flat.routes, out, probe_idx, probe_var, traces,
+              counters)
+    extra: dict[str, Any] = {}
+    if mode == "functional":
+        est = np.zeros(steps, np.int64)
+        FK.run_functional(*common, np.array([tm.neuron_cycles, tm.packet_cycles,
+                                             tm.synapse_cycles], np.int64), est)
+        per_step = est + _max_route_latency(flat, target) + barrier
+        cycles = None
+        hops = counters[[FK.C_HOPS_EW, FK.C_HOPS_NS, FK.C_HOPS_CHIP]]
+    else:
+        from spikeforge.emulator.cycle.kernels import run_cycle
+        _check_cycle_target(target)
+        topo = target.topology
+        fab = new_fabric(topo.global_x, topo.global_y, topo.mesh_x, topo.mesh_y,
+                         topo.cores_per_router, tm.fifo_depth, tm.link_latency,
+                         tm.chiplet_link_latency, tm.chiplet_link_cycles,
+                         np.stack([flat.core_router, flat.core_slot], 1))
+        cycles = np.zeros(steps, np.int64)
+        hops = np.zeros(3, np.int64)
+        run_cycle(*common, np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles,
+                                     barrier], np.int64), cycles, flat.core_router,
+                  flat.core_slot, hops, *fab.args())
+        per_step = cycles
+        links = sorted(fab.link_table(), key=lambda r: (-r[3], r[0], r[1], r[2]))
+        extra = {"max_fifo": int(fab.st[S_MAXF]), "links": links}
+    counts = {
+        "synops": int(counters[FK.C_SYNOPS]),
+        "spikes": int(counters[FK.C_SPIKES]),
+        "neuron_updates_active": int(counters[FK.C_ACTIVE]),
+        "neuron_updates_inactive": int(counters[FK.C_INACTIVE]),
+        "packets": int(counters[FK.C_PACKETS]),
+        "host_packets_in": int(counters[FK.C_HOST_IN]),
+        "host_packets_out": int(counters[FK.C_HOST_OUT]),
+        "hops_ew": int(hops[0]), "hops_ns": int(hops[1]), "chiplet_hops": int(hops[2]),
+        **extra,
+    }
+    if mode == "functional":
+        counts["estimated_cycles_per_step"] = per_step
+    lat = costs.latency_us(per_step, target)
+    breakdown = costs.energy_breakdown(counts, lat, target)
+    spikes = {name: out[:, int(s["channel_base"]):int(s["channel_base"]) + int(s["size"])].copy()
+              for name, s in image.outputs.items()}
+    tr, col = {}, 0
+    for p, w in zip(probes, widths):
+        tr[p] = traces[:, col:col + w].copy()
+        col += w
+    final = []
+    for ci in range(len(image.cores)):
+        lo, hi = int(flat.noff[ci]), int(flat.noff[ci + 1])
+        s = np.zeros(hi - lo, STATE_DTYPE)
+        s["u"], s["v"], s["theta"], s["ref"] = params[8, lo:hi], params[9, lo:hi], \
+            params[10, lo:hi], ref[lo:hi]
+        final.append(s)
+    return Result(spikes=spikes, traces=tr, final_state=final, counters=counts,
+                  cycles_per_step=cycles, latency_us=lat, energy_pj=float(sum(breakdown.values())),
+                  energy_breakdown=breakdown, backend=f"emulator-{mode}")

@@ -1,0 +1,166 @@
+"""Flatten an :class:`~spikeforge.arch.image.Image` into structure-of-arrays for the kernels.
+
+The Numba kernels never see a structured array or a Python object: this module turns the per-core
+tables into global, flat arrays once per run.
+
+* **Neurons** get a global index ``noff[core] + local``; every per-neuron parameter (profile
+  fields, scaled bias, the weight exponent of each accumulator class) is expanded to one int64
+  array over the global index.
+* **Accumulators** are one flat int64 array ``acc[slot * C * N + cls * N + neuron]`` with
+  ``D = ring_slots(image)`` slots (largest delay + 2, as the reference model) and ``C`` the
+  largest number of classes of any core (missing classes have exponent 0 and stay 0).
+* **Synapses** of every core are concatenated; each entry keeps its target offset
+  ``delay * C * N + cls * N + neuron`` relative to the step's slot ``(t + 1) mod D``, so the
+  inner loop is one add and one conditional wrap.
+* **Axons** get a global index ``abase[core] + axon``; a route entry stores that global axon (or
+  the output channel for ``host = 1``), its destination core and global router coordinates, and
+  its XY hop counts from the sender (on-chip E/W, on-chip N/S, inter-chiplet).
+* Host input routes are appended after the neuron routes; the host sits at global router (0, 0)
+  (docs/microarchitecture.md section 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spikeforge.arch.image import Image
+from spikeforge.arch.reference import ring_slots
+from spikeforge.arch.target import Target
+
+__all__ = ["FlatImage", "flatten", "xy_hops"]
+
+
+@dataclass
+class FlatImage:
+    """Global flat arrays of one image on one target (see module docstring)."""
+
+    n: int                    #: total neurons
+    n_classes: int            #: accumulator classes C
+    slots: int                #: ring-buffer slots D
+    n_in: int                 #: host input channels
+    n_out: int                #: host output channels
+    noff: np.ndarray          #: (cores + 1,) first global neuron of each core
+    core_router: np.ndarray   #: (cores,) global router id gy * GX + gx
+    core_slot: np.ndarray     #: (cores,) slot at its router
+    params: np.ndarray        #: (11, n) int64: du dv vth reset refr th_dec th_inc bias u v theta
+    ref0: np.ndarray          #: (n,) int64 initial refractory counters
+    nexp: np.ndarray          #: (C * n,) int64 exponent of class c for neuron i at c * n + i
+    ax_start: np.ndarray      #: (axons,) int64 first global synapse
+    ax_count: np.ndarray      #: (axons,) int64
+    syn_off: np.ndarray       #: (synapses,) int64 accumulator offset (see docstring)
+    syn_w: np.ndarray         #: (synapses,) int64 weight
+    nr_start: np.ndarray      #: (n,) int64 first route of each neuron
+    nr_count: np.ndarray      #: (n,) int64
+    hr_start: np.ndarray      #: (n_in,) int64 first route of each host channel
+    hr_count: np.ndarray      #: (n_in,) int64
+    routes: np.ndarray        #: (9, routes) int64: host axon core dx dy slot hops_ew hops_ns hops_chip
+    chiplets_used: int        #: distinct chiplets holding a core
+
+
+def xy_hops(sx, sy, dx, dy, mesh_x: int, mesh_y: int):
+    """XY-route hop counts ``(on-chip E/W, on-chip N/S, inter-chiplet)`` between global routers."""
+    sx, sy, dx, dy = (np.asarray(a, np.int64) for a in (sx, sy, dx, dy))
+    cx = np.abs(dx // mesh_x - sx // mesh_x)
+    cy = np.abs(dy // mesh_y - sy // mesh_y)
+    return np.abs(dx - sx) - cx, np.abs(dy - sy) - cy, cx + cy
+
+
+def _global_xy(core_chiplet, x, y, target: Target):
+    topo = target.topology
+    ch = np.asarray(core_chiplet, np.int64)
+    gx = (ch % topo.chiplets_x) * topo.mesh_x + np.asarray(x, np.int64)
+    gy = (ch // topo.chiplets_x) * topo.mesh_y + np.asarray(y, np.int64)
+    return gx, gy
+
+
+def flatten(image: Image, target: Target) -> FlatImage:
+    """Build the :class:`FlatImage` of ``image`` placed on ``target`` (already checked to fit)."""
+    topo = target.topology
+    cores = image.cores
+    sizes = np.array([c.n_neurons for c in cores], np.int64)
+    noff = np.zeros(len(cores) + 1, np.int64)
+    noff[1:] = np.cumsum(sizes)
+    n = int(noff[-1])
+    n_classes = max([len(c.acc_exps) for c in cores] + [1])
+    slots = ring_slots(image)
+    cn = n_classes * n
+
+    params = np.zeros((11, n), np.int64)
+    ref0 = np.zeros(n, np.int64)
+    nexp = np.zeros(n_classes * n, np.int64)
+    for ci, c in enumerate(cores):
+        lo, hi = int(noff[ci]), int(noff[ci + 1])
+        if hi == lo:
+            continue
+        prof = c.profiles[c.neurons["profile"]]
+        e = c.neurons["bias_exp"].astype(np.int64)
+        m = c.neurons["bias_mant"].astype(np.int64)
+        bias = np.where(e >= 0, m << np.maximum(e, 0), m >> np.maximum(-e, 0))
+        for row, col in enumerate((prof["du"], prof["dv"], prof["vth"], prof["reset_mode"],
+                                   prof["refractory"], prof["theta_decay"], prof["theta_inc"], bias,
+                                   c.state["u"], c.state["v"], c.state["theta"])):
+            params[row, lo:hi] = col
+        ref0[lo:hi] = c.state["ref"]
+        for k, ex in enumerate(c.acc_exps):
+            nexp[k * n + lo:k * n + hi] = int(ex)
+
+    abase = np.zeros(len(cores) + 1, np.int64)
+    abase[1:] = np.cumsum([len(c.axons) for c in cores])
+    sbase = np.zeros(len(cores) + 1, np.int64)
+    sbase[1:] = np.cumsum([len(c.synapses) for c in cores])
+    ax_start = np.concatenate([c.axons["start"].astype(np.int64) + sbase[i]
+                               for i, c in enumerate(cores)] + [np.zeros(0, np.int64)])
+    ax_count = np.concatenate([c.axons["count"].astype(np.int64) for c in cores]
+                              + [np.zeros(0, np.int64)])
+    syn_off = np.concatenate([
+        c.synapses["delay"].astype(np.int64) * cn + c.synapses["acc_class"].astype(np.int64) * n
+        + c.synapses["neuron"].astype(np.int64) + noff[i] for i, c in enumerate(cores)]
+        + [np.zeros(0, np.int64)])
+    syn_w = np.concatenate([c.synapses["weight"].astype(np.int64) for c in cores]
+                           + [np.zeros(0, np.int64)])
+
+    gx, gy = _global_xy([c.chiplet for c in cores], [c.x for c in cores], [c.y for c in cores],
+                        target)
+    core_router = (gy * topo.global_x + gx).astype(np.int64)
+    core_slot = np.array([c.slot for c in cores], np.int64)
+    address = {c.address: i for i, c in enumerate(cores)}
+
+    # routes: neuron routes core by core, then host routes
+    rbase = np.zeros(len(cores) + 1, np.int64)
+    rbase[1:] = np.cumsum([len(c.routes) for c in cores])
+    tables = [c.routes for c in cores] + [image.host_routes]
+    src_x = np.concatenate([np.full(len(c.routes), gx[i]) for i, c in enumerate(cores)]
+                           + [np.zeros(len(image.host_routes), np.int64)]).astype(np.int64)
+    src_y = np.concatenate([np.full(len(c.routes), gy[i]) for i, c in enumerate(cores)]
+                           + [np.zeros(len(image.host_routes), np.int64)]).astype(np.int64)
+    allr = np.concatenate(tables) if tables else np.zeros(0, image.host_routes.dtype)
+    host = allr["host"].astype(np.int64) != 0
+    dcore = np.array([-1 if h else address[(int(r["chiplet"]), int(r["x"]), int(r["y"]),
+                                            int(r["slot"]))] for h, r in zip(host, allr)],
+                     np.int64)
+    dx = np.where(host, 0, gx[np.maximum(dcore, 0)] if len(cores) else 0)
+    dy = np.where(host, 0, gy[np.maximum(dcore, 0)] if len(cores) else 0)
+    axon = np.where(host, allr["axon"].astype(np.int64),
+                    abase[np.maximum(dcore, 0)] + allr["axon"].astype(np.int64))
+    slot = np.where(host, -1, allr["slot"].astype(np.int64))
+    hew, hns, hch = xy_hops(src_x, src_y, dx, dy, topo.mesh_x, topo.mesh_y)
+    routes = np.stack([host.astype(np.int64), axon, dcore, dx, dy, slot, hew, hns, hch]
+                      ).astype(np.int64).reshape(9, -1)
+    routes = np.ascontiguousarray(routes)
+
+    nr_start = np.concatenate([c.route_ptr["start"].astype(np.int64) + rbase[i]
+                               for i, c in enumerate(cores)] + [np.zeros(0, np.int64)])
+    nr_count = np.concatenate([c.route_ptr["count"].astype(np.int64) for c in cores]
+                              + [np.zeros(0, np.int64)])
+    n_in = len(image.host_route_ptr)
+    hr_start = image.host_route_ptr["start"].astype(np.int64) + rbase[-1]
+    hr_count = image.host_route_ptr["count"].astype(np.int64)
+    n_out = max((int(s["channel_base"]) + int(s["size"]) for s in image.outputs.values()),
+                default=0)
+    return FlatImage(n=n, n_classes=n_classes, slots=slots, n_in=n_in, n_out=n_out, noff=noff,
+                     core_router=core_router, core_slot=core_slot, params=params, ref0=ref0,
+                     nexp=nexp, ax_start=ax_start, ax_count=ax_count, syn_off=syn_off, syn_w=syn_w,
+                     nr_start=nr_start, nr_count=nr_count, hr_start=hr_start, hr_count=hr_count,
+                     routes=routes, chiplets_used=len({c.chiplet for c in cores}))

@@ -1,0 +1,92 @@
+"""Allocate the flat state of a mesh fabric for the kernels in :mod:`.kernels`.
+
+The fabric is the whole global mesh of the target (all chiplets), with one ejection FIFO per end
+point (image core or traffic sink).  Every FIFO starts empty with its sender holding
+``fifo_depth`` credits; round-robin pointers start at 0 (as after reset).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spikeforge.emulator.noc import kernels as K
+
+__all__ = ["Fabric", "new_fabric", "zero_load_latency", "PORT_NAMES"]
+
+PORT_NAMES = ("N", "E", "S", "W")
+
+
+@dataclass
+class Fabric:
+    """Flat fabric state; :meth:`args` is the argument tuple the kernels take after the cycle."""
+
+    geo: np.ndarray
+    fbuf: np.ndarray
+    fhead: np.ndarray
+    fcnt: np.ndarray
+    credit: np.ndarray
+    rr: np.ndarray
+    busy: np.ndarray
+    lhops: np.ndarray
+    rcnt: np.ndarray
+    alist: np.ndarray
+    aflag: np.ndarray
+    core_of: np.ndarray
+    q0: np.ndarray
+    q1: np.ndarray
+    st: np.ndarray
+
+    def args(self) -> tuple:
+        return (self.geo, self.fbuf, self.fhead, self.fcnt, self.credit, self.rr, self.busy,
+                self.lhops, self.rcnt, self.alist, self.aflag, self.core_of, self.q0, self.q1,
+                self.st)
+
+    @property
+    def ports(self) -> int:
+        return int(self.geo[K.G_P])
+
+    def port_name(self, port: int) -> str:
+        return PORT_NAMES[port] if port < 4 else f"L{port - 4}"
+
+    def link_table(self) -> list[tuple[int, int, str, int]]:
+        """(gx, gy, output port name, packets) for every output that carried a packet."""
+        gxn, P = int(self.geo[K.G_GX]), self.ports
+        out = []
+        for ob in np.flatnonzero(self.lhops):
+            r, o = divmod(int(ob), P)
+            out.append((r % gxn, r // gxn, self.port_name(o), int(self.lhops[ob])))
+        return out
+
+
+def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per_router: int,
+               fifo_depth: int, link_latency: int, chiplet_link_latency: int,
+               chiplet_link_cycles: int, end_points: np.ndarray) -> Fabric:
+    """Fresh fabric; ``end_points[i]`` = (router id, slot) of end point (ejection FIFO) ``i``."""
+    R = global_x * global_y
+    P = 4 + cores_per_router
+    ends = np.asarray(end_points, np.int64).reshape(-1, 2)
+    nf = R * P + len(ends)
+    geo = np.array([global_x, global_y, mesh_x, mesh_y, P, cores_per_router, fifo_depth,
+                    link_latency, chiplet_link_latency, chiplet_link_cycles, R, nf], np.int64)
+    core_of = np.full(R * cores_per_router, -1, np.int64)
+    for i, (r, slot) in enumerate(ends):
+        core_of[r * cores_per_router + slot] = i
+    n_cross = 2 * ((global_x // mesh_x - 1) * global_y + (global_y // mesh_y - 1) * global_x)
+    cap0 = link_latency * (2 * nf + 4) + 8
+    cap1 = chiplet_link_latency * (2 * max(n_cross, 0) + 4) + 8
+    return Fabric(
+        geo=geo, fbuf=np.zeros(nf * fifo_depth, np.int64), fhead=np.zeros(nf, np.int64),
+        fcnt=np.zeros(nf, np.int64), credit=np.full(nf, fifo_depth, np.int64),
+        rr=np.zeros(R * P, np.int64), busy=np.zeros(R * P, np.int64),
+        lhops=np.zeros(R * P, np.int64), rcnt=np.zeros(R, np.int64),
+        alist=np.zeros(R, np.int64), aflag=np.zeros(R, np.uint8), core_of=core_of,
+        q0=np.zeros((4, cap0), np.int64), q1=np.zeros((4, cap1), np.int64),
+        st=np.zeros(K.N_ST, np.int64))
+
+
+def zero_load_latency(hops: int, chiplet_hops: int, link_latency: int,
+                      chiplet_link_latency: int) -> int:
+    """docs/microarchitecture.md section 10: ``(H - Hc + 2) * L + Hc * Lc``."""
+    return (hops - chiplet_hops + 2) * link_latency + chiplet_hops * chiplet_link_latency

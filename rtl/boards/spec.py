@@ -1,0 +1,106 @@
+"""What spikeforge needs to know about each supported board."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from spikeforge.errors import TargetError
+
+__all__ = ["BoardSpec", "BOARDS", "get_board"]
+
+
+@dataclass(frozen=True)
+class BoardSpec:
+    """One FPGA board.
+
+    Attributes
+    ----------
+    name:
+        CLI name (``--board``).
+    platform_path:
+        ``module:Class`` of the amaranth-boards platform (imported lazily: amaranth-boards is an
+        optional dependency).
+    device:
+        FPGA part, for reports.
+    target:
+        spikeforge target profile whose mesh fits this FPGA.
+    clock_hz:
+        Board oscillator (the SoC runs directly on it).
+    baud:
+        Default UART rate; ``clock_hz / baud`` must be a near-integer divisor.
+    ext:
+        Bitstream file extension amaranth's build produces.
+    programmer, programmer_env, programmer_args:
+        Programmer executable, the environment variable that overrides it (amaranth-boards'
+        convention) and the arguments before the bitstream path.
+    lut_cell, ff_cell, bram_cell, spram_cell:
+        nextpnr cell types counted as LUTs, flip-flops, block RAMs and single-port RAMs.
+    """
+
+    name: str
+    platform_path: str
+    device: str
+    target: str
+    clock_hz: float
+    baud: int
+    ext: str
+    programmer: str
+    programmer_env: str
+    programmer_args: tuple[str, ...]
+    lut_cell: str
+    ff_cell: str
+    bram_cell: str
+    spram_cell: str | None
+
+    def platform(self):
+        """A fresh amaranth-boards platform object."""
+        from importlib import import_module
+
+        module, cls = self.platform_path.split(":")
+        return getattr(import_module(module), cls)()
+
+    def top(self, image=None, baud: int | None = None):
+        """The board top elaboratable (SoC + pins)."""
+        from spikeforge.rtl.boards.top import BoardTop
+
+        return BoardTop(self, image=image, baud=baud or self.baud)
+
+    def summary(self, util: dict[str, tuple[int, int]]) -> dict[str, int]:
+        """LUT / FF / BRAM / SPRAM counts from nextpnr's utilisation table."""
+        def used(cell: str | None) -> int:
+            return util.get(cell, (0, 0))[0] if cell else 0
+        return {"luts": used(self.lut_cell), "ffs": used(self.ff_cell),
+                "brams": used(self.bram_cell), "sprams": used(self.spram_cell)}
+
+
+BOARDS: dict[str, BoardSpec] = {
+    "icebreaker": BoardSpec(
+        name="icebreaker", platform_path="amaranth_boards.icebreaker:ICEBreakerPlatform",
+        device="iCE40UP5K-SG48", target="ice40-up5k", clock_hz=12e6, baud=1_000_000, ext="bin",
+        programmer="iceprog", programmer_env="ICEPROG", programmer_args=(),
+        # an iCE40 logic cell is one LUT4 plus one optional flip-flop
+        lut_cell="ICESTORM_LC", ff_cell="ICESTORM_LC", bram_cell="ICESTORM_RAM",
+        spram_cell="ICESTORM_SPRAM"),
+    "ulx3s": BoardSpec(
+        name="ulx3s", platform_path="amaranth_boards.ulx3s:ULX3S_85F_Platform",
+        device="LFE5U-85F-6CABGA381", target="ecp5-85k", clock_hz=25e6, baud=1_000_000, ext="bit",
+        programmer="openFPGALoader", programmer_env="OPENFPGALOADER",
+        programmer_args=("-b", "ulx3s", "-m"),
+        lut_cell="TRELLIS_COMB", ff_cell="TRELLIS_FF", bram_cell="DP16KD", spram_cell=None),
+}
+
+
+def get_board(name: str) -> BoardSpec:
+    """The :class:`BoardSpec` called ``name``.
+
+    Raises
+    ------
+    TargetError
+        For an unknown board name.
+    """
+    try:
+        return BOARDS[name]
+    except KeyError:
+        raise TargetError(f"board must be one of {', '.join(sorted(BOARDS))}, "
+                          f"not {name!r}") from None

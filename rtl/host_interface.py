@@ -1,0 +1,399 @@
+"""The device side of the host protocol: UART bytes in, fabric control port out.
+
+:class:`HostInterface` implements ``docs/host-protocol.md`` exactly, as one small FSM around a
+512-byte frame buffer (one block RAM):
+
+1. **Receive** (:class:`~spikeforge.rtl.host.receiver.FrameReceiver`): COBS-decode the request
+   into the buffer, latch its header and fixed arguments, check CRC and length.
+2. **Check**: decide the status (NAK, BAD_OP, BAD_LEN, BAD_ARG, BUSY or OK) from the latched
+   fields alone, against the table sizes and depths of the fabric (:class:`~spikeforge.rtl.params.MeshParams`),
+   and perform the one-cycle effects (RUN's ``start``, CLEAR, RESET, SET_CRC).
+3. **Respond**: write the response header into the buffer, then the payload -- INFO's 16 bytes,
+   READ_MEM entries fetched from the memory port -- or, for WRITE_MEM / INJECT, move the request's
+   entries from the buffer to the memory port; then the CRC.  Every byte written to the buffer also
+   feeds the CRC unit, so the CRC is ready when the payload is.
+4. **Transmit** (:class:`~spikeforge.rtl.host.transmitter.FrameTransmitter`): COBS-encode the buffer
+   to the UART.
+
+The fabric port is the one of ``docs/microarchitecture.md`` section 11 (``mem_*``, ``run_steps``,
+``start``, ``clear``, ``busy``) plus ``fabric_reset`` for RESET and two optional status inputs
+(``overflow``, ``step_done``).  While a frame is executed or answered no byte is accepted (the
+protocol is stop-and-wait, so none arrives).
+"""
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import crc, stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from spikeforge.arch.image import CORE_TABLES, ROUTE_DTYPE
+from spikeforge.arch.protocol import (FABRIC_CORE, HEADER_SIZE, MEM_ARGS, NAK_TYPE,
+                                      PROTOCOL_VERSION, RESPONSE_BIT, FabricTable, InfoFlag, Op,
+                                      Status, entry_size)
+from spikeforge.rtl.host.receiver import BUF_ADDR_BITS, FrameReceiver
+from spikeforge.rtl.host.transmitter import FrameTransmitter
+from spikeforge.rtl.params import COUNTERS, MeshParams
+
+__all__ = ["HostInterface", "table_depths"]
+
+ENTRY_BITS = 128
+_INJECT_HDR = 3
+
+
+def table_depths(params: MeshParams) -> tuple[list[int], list[int]]:
+    """Entries of every core table (ids 0..8) and fabric table (ids 0..5) of a fabric."""
+    core = [spec.depth for spec in params.core_tables().values()]
+    fabric = [params.host_queue_depth, 1, params.out_log_depth, 1, params.cycle_log_depth,
+              len(COUNTERS)]
+    return core, fabric
+
+
+class HostInterface(wiring.Component):
+    """Host-protocol engine between a UART byte stream and the fabric's control port.
+
+    Parameters
+    ----------
+    params:
+        The fabric's :class:`~spikeforge.rtl.params.MeshParams` (core count, table depths, log
+        depths reported by INFO and used for range checks).
+
+    Attributes
+    ----------
+    rx_data : In(stream.Signature(8))
+        Bytes received by the UART.
+    tx_data : Out(stream.Signature(8))
+        Bytes for the UART to send.
+    mem_core, mem_table, mem_index, mem_wdata, mem_we, mem_re : Out
+        Fabric memory port (microarchitecture section 11).
+    mem_rdata, mem_rvalid : In
+        Read data, valid one or more cycles after ``mem_re``.
+    run_steps, start, clear : Out
+        Step control.
+    busy : In(1)
+        The fabric is running steps.
+    fabric_reset : Out(1)
+        One-cycle pulse on RESET: reset the fabric (it aborts a run).
+    overflow : In(1)
+        ``out_log`` saturated (INFO flag bit 1).
+    step_done : In(1)
+        Optional pulse at the end of every step, for INFO's "steps still to run".
+    link_error : Out(1)
+        High after a frame that did not decode, until the next good one (for an LED).
+    """
+
+    rx_data: In(stream.Signature(8))
+    tx_data: Out(stream.Signature(8))
+    mem_core: Out(8)
+    mem_table: Out(4)
+    mem_index: Out(16)
+    mem_wdata: Out(ENTRY_BITS)
+    mem_we: Out(1)
+    mem_re: Out(1)
+    mem_rdata: In(ENTRY_BITS)
+    mem_rvalid: In(1)
+    run_steps: Out(16)
+    start: Out(1)
+    clear: Out(1)
+    busy: In(1)
+    fabric_reset: Out(1)
+    overflow: In(1)
+    step_done: In(1)
+    link_error: Out(1)
+
+    def __init__(self, params: MeshParams) -> None:
+        self.params = params
+        self.core_depths, self.fabric_depths = table_depths(params)
+        self.core_esizes = [entry_size(0, t) for t in range(len(self.core_depths))]
+        self.fabric_esizes = [entry_size(FABRIC_CORE, t) for t in range(len(self.fabric_depths))]
+        if max(self.core_esizes + self.fabric_esizes) * 8 > ENTRY_BITS:
+            raise ValueError("table entries must fit the 128-bit memory port")
+        super().__init__()
+
+    # ------------------------------------------------------------------ checks
+    def _mem_checks(self, m: Module, core, table, index, count, esize) -> Signal:
+        """``core``/``table``/``esize``/index range valid for a memory access (comb)."""
+        exp_esize = Signal(5)
+        depth = Signal(17)
+        valid_table = Signal()
+        with m.If(core == FABRIC_CORE):
+            with m.Switch(table):
+                for t, (es, dp) in enumerate(zip(self.fabric_esizes, self.fabric_depths)):
+                    with m.Case(t):
+                        m.d.comb += [exp_esize.eq(es), depth.eq(dp), valid_table.eq(1)]
+        with m.Else():
+            with m.Switch(table):
+                for t, (es, dp) in enumerate(zip(self.core_esizes, self.core_depths)):
+                    with m.Case(t):
+                        m.d.comb += [exp_esize.eq(es), depth.eq(dp), valid_table.eq(1)]
+        ok = Signal()
+        m.d.comb += ok.eq(valid_table & ((core < self.params.n_cores) | (core == FABRIC_CORE))
+                          & (esize == exp_esize) & (index + count <= depth))
+        return ok
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        p = self.params
+        m.submodules.rcv = rcv = FrameReceiver()
+        m.submodules.xmt = xmt = FrameTransmitter()
+        m.submodules.crc = crc16 = crc.catalog.CRC16_CCITT_FALSE(data_width=8).create()
+        m.submodules.buf = buf = Memory(shape=8, depth=1 << BUF_ADDR_BITS, init=[])
+        bw = buf.write_port()
+        br = buf.read_port(domain="sync")
+
+        wiring.connect(m, wiring.flipped(self.rx_data), rcv.i)
+        wiring.connect(m, xmt.o, wiring.flipped(self.tx_data))
+
+        # ---------------------------------------------------------- request fields
+        args = [rcv.args[8 * k:8 * k + 8] for k in range(MEM_ARGS.size)]
+        mem_core_arg, mem_table_arg = args[0], args[1]
+        mem_index_arg, mem_count_arg, mem_esize_arg = Cat(args[2], args[3]), args[4], args[5]
+        inj_index, inj_count = Cat(args[0], args[1]), args[2]
+        steps_arg = Cat(args[0], args[1])
+        crc_arg = Cat(args[0], args[1], args[2], args[3])
+        length = rcv.length
+        mem_bytes = Signal(16)
+        m.d.comb += mem_bytes.eq(mem_count_arg * mem_esize_arg)
+        mem_ok = self._mem_checks(m, mem_core_arg, mem_table_arg, mem_index_arg, mem_count_arg,
+                                  mem_esize_arg)
+        route_size = ROUTE_DTYPE.itemsize
+        inj_ok = Signal()
+        m.d.comb += inj_ok.eq(inj_index + inj_count <= self.fabric_depths[FabricTable.HOST_QUEUE])
+
+        # ---------------------------------------------------------- engine state
+        status = Signal(8)
+        resp_type = Signal(8)
+        resp_seq = Signal(8)
+        resp_len = Signal(8)
+        image_crc = Signal(32)
+        last_seq = Signal(8)
+        last_op = Signal(8)
+        last_valid = Signal()
+        steps_left = Signal(16)
+        entry = Signal(ENTRY_BITS)
+        j = Signal(5)                    # byte within an entry / header
+        k = Signal(8)                    # entry within a command
+        count = Signal(8)
+        esize = Signal(5)
+        base = Signal(16)
+        rp = Signal(BUF_ADDR_BITS)       # buffer read pointer (request entries)
+        wp = Signal(BUF_ADDR_BITS)       # buffer write pointer (response)
+        cur_core = Signal(8)
+        cur_table = Signal(4)
+        is_inject = Signal()
+        qlen = Signal()
+
+        # Outputs
+        flags = Signal(8)
+        m.d.comb += [
+            flags.eq(Mux(self.busy, InfoFlag.BUSY, 0) | Mux(self.overflow, InfoFlag.OVERFLOW, 0)),
+            self.mem_core.eq(cur_core),
+            self.mem_table.eq(Mux(qlen, FabricTable.HOST_QUEUE_LEN, cur_table)),
+            self.mem_index.eq(Mux(qlen, 0, base + k)),
+            self.mem_wdata.eq(Mux(qlen, base + count, entry)),
+        ]
+        info = Cat(Const(PROTOCOL_VERSION, 8), flags, Const(p.n_cores, 8), Const(0, 8), image_crc,
+                   Const(p.host_queue_depth, 16), Const(p.out_log_depth, 16),
+                   Const(p.cycle_log_depth, 16), steps_left)
+
+        with m.If(self.step_done & (steps_left != 0)):
+            m.d.sync += steps_left.eq(steps_left - 1)
+        with m.If(~self.busy & ~self.start):
+            m.d.sync += steps_left.eq(0)
+        m.d.sync += [self.start.eq(0), self.clear.eq(0), self.fabric_reset.eq(0)]
+
+        # Frame buffer ports: the receiver owns the write port while idle, the engine otherwise;
+        # the engine reads request entries, the transmitter reads the response.
+        put = Signal()
+        put_data = Signal(8)
+        reading = Signal()
+        m.d.comb += [
+            br.addr.eq(Mux(reading, rp, xmt.buf_addr)),
+            xmt.buf_data.eq(br.data),
+            crc16.data.eq(put_data),
+            crc16.valid.eq(put),
+        ]
+        with m.If(put):
+            m.d.comb += [bw.en.eq(1), bw.addr.eq(wp), bw.data.eq(put_data)]
+            m.d.sync += wp.eq(wp + 1)
+        with m.Else():
+            m.d.comb += [bw.en.eq(rcv.buf_we), bw.addr.eq(rcv.buf_addr), bw.data.eq(rcv.buf_data)]
+
+        with m.FSM():
+            with m.State("IDLE"):
+                m.d.comb += rcv.enable.eq(1)
+                with m.If(rcv.done):
+                    m.d.sync += [wp.eq(0), j.eq(0), k.eq(0), qlen.eq(0),
+                                 self.link_error.eq(~rcv.ok)]
+                    with m.If(rcv.ok):
+                        m.next = "CHECK"
+                    with m.Else():
+                        m.d.sync += [resp_type.eq(NAK_TYPE), resp_seq.eq(0),
+                                     status.eq(Status.BAD_CRC), resp_len.eq(0)]
+                        m.next = "HEADER"
+
+            with m.State("CHECK"):
+                st = Signal(8)
+                op = rcv.op
+                with m.Switch(op):
+                    with m.Case(Op.INFO, Op.CLEAR, Op.RESET):
+                        m.d.comb += st.eq(Mux(length != 0, Status.BAD_LEN, Status.OK))
+                    with m.Case(Op.WRITE_MEM):
+                        with m.If((length < MEM_ARGS.size) | (length != MEM_ARGS.size + mem_bytes)):
+                            m.d.comb += st.eq(Status.BAD_LEN)
+                        with m.Elif(~mem_ok):
+                            m.d.comb += st.eq(Status.BAD_ARG)
+                    with m.Case(Op.READ_MEM):
+                        with m.If(length != MEM_ARGS.size):
+                            m.d.comb += st.eq(Status.BAD_LEN)
+                        with m.Elif(~mem_ok | (mem_bytes > 255)):
+                            m.d.comb += st.eq(Status.BAD_ARG)
+                    with m.Case(Op.INJECT):
+                        with m.If((length < _INJECT_HDR)
+                                  | (length != _INJECT_HDR + inj_count * route_size)):
+                            m.d.comb += st.eq(Status.BAD_LEN)
+                        with m.Elif(~inj_ok):
+                            m.d.comb += st.eq(Status.BAD_ARG)
+                    with m.Case(Op.RUN):
+                        with m.If(length != 2):
+                            m.d.comb += st.eq(Status.BAD_LEN)
+                        with m.Elif(steps_arg == 0):
+                            m.d.comb += st.eq(Status.BAD_ARG)
+                    with m.Case(Op.SET_CRC):
+                        m.d.comb += st.eq(Mux(length != 4, Status.BAD_LEN, Status.OK))
+                    with m.Default():
+                        m.d.comb += st.eq(Status.BAD_OP)
+                # A repeated RUN (the request just executed, re-sent after a lost answer) is
+                # acknowledged even while its steps run; anything else but INFO / RESET waits.
+                repeat = Signal()
+                m.d.comb += repeat.eq(last_valid & (last_seq == rcv.seq) & (last_op == Op.RUN))
+                final = Signal(8)
+                m.d.comb += final.eq(Mux(self.busy & (st != Status.BAD_OP) & (op != Op.INFO)
+                                         & (op != Op.RESET) & ~((op == Op.RUN) & repeat),
+                                         Status.BUSY, st))
+                m.d.sync += [status.eq(final), resp_type.eq(op | RESPONSE_BIT),
+                             resp_seq.eq(rcv.seq), resp_len.eq(0)]
+                with m.If(final == Status.OK):
+                    m.d.sync += [last_seq.eq(rcv.seq), last_op.eq(op), last_valid.eq(1)]
+                    with m.Switch(op):
+                        with m.Case(Op.INFO):
+                            m.d.sync += [resp_len.eq(16), entry.eq(info), esize.eq(16), count.eq(1)]
+                        with m.Case(Op.WRITE_MEM):
+                            m.d.sync += [cur_core.eq(mem_core_arg), cur_table.eq(mem_table_arg),
+                                         base.eq(mem_index_arg), count.eq(mem_count_arg),
+                                         esize.eq(mem_esize_arg), is_inject.eq(0),
+                                         rp.eq(HEADER_SIZE + MEM_ARGS.size)]
+                        with m.Case(Op.READ_MEM):
+                            m.d.sync += [cur_core.eq(mem_core_arg), cur_table.eq(mem_table_arg),
+                                         base.eq(mem_index_arg), count.eq(mem_count_arg),
+                                         esize.eq(mem_esize_arg), resp_len.eq(mem_bytes)]
+                        with m.Case(Op.INJECT):
+                            m.d.sync += [cur_core.eq(FABRIC_CORE),
+                                         cur_table.eq(FabricTable.HOST_QUEUE),
+                                         base.eq(inj_index), count.eq(inj_count),
+                                         esize.eq(route_size), is_inject.eq(1),
+                                         rp.eq(HEADER_SIZE + _INJECT_HDR)]
+                        with m.Case(Op.RUN):
+                            with m.If(~repeat):
+                                m.d.sync += [self.run_steps.eq(steps_arg), self.start.eq(1),
+                                             steps_left.eq(steps_arg)]
+                        with m.Case(Op.CLEAR):
+                            m.d.sync += self.clear.eq(1)
+                        with m.Case(Op.RESET):
+                            m.d.sync += [self.fabric_reset.eq(1), self.clear.eq(1),
+                                         image_crc.eq(0), last_valid.eq(0)]
+                        with m.Case(Op.SET_CRC):
+                            m.d.sync += image_crc.eq(crc_arg)
+                m.next = "HEADER"
+
+            with m.State("HEADER"):
+                m.d.comb += [put.eq(1), crc16.start.eq(j == 0)]
+                with m.Switch(j):
+                    with m.Case(0):
+                        m.d.comb += put_data.eq(resp_type)
+                    with m.Case(1):
+                        m.d.comb += put_data.eq(resp_seq)
+                    with m.Case(2):
+                        m.d.comb += put_data.eq(status)
+                    with m.Case(3):
+                        m.d.comb += put_data.eq(resp_len)
+                m.d.sync += j.eq(j + 1)
+                with m.If(j == 3):
+                    m.d.sync += j.eq(0)
+                    with m.If((status != Status.OK) | (resp_type == NAK_TYPE)):
+                        m.next = "CRC_LO"
+                    with m.Elif(resp_type == (Op.INFO | RESPONSE_BIT)):
+                        m.next = "EMIT"
+                    with m.Elif(resp_type == (Op.READ_MEM | RESPONSE_BIT)):
+                        m.next = "READ_REQ"
+                    with m.Elif((resp_type == (Op.WRITE_MEM | RESPONSE_BIT))
+                                | (resp_type == (Op.INJECT | RESPONSE_BIT))):
+                        m.next = "LOAD"
+                    with m.Else():
+                        m.next = "CRC_LO"
+
+            # ---- payload out: `esize` bytes of `entry`, LSB first
+            with m.State("EMIT"):
+                m.d.comb += [put.eq(1), put_data.eq(entry[:8])]
+                m.d.sync += [entry.eq(entry >> 8), j.eq(j + 1)]
+                with m.If(j + 1 == esize):
+                    m.d.sync += [j.eq(0), k.eq(k + 1)]
+                    m.next = "READ_REQ"
+
+            # ---- READ_MEM: one entry per memory-port read
+            with m.State("READ_REQ"):
+                with m.If(k == count):
+                    m.next = "CRC_LO"
+                with m.Else():
+                    m.d.comb += self.mem_re.eq(1)
+                    m.next = "READ_WAIT"
+            with m.State("READ_WAIT"):
+                with m.If(self.mem_rvalid):
+                    m.d.sync += entry.eq(self.mem_rdata)
+                    m.next = "EMIT"
+
+            # ---- WRITE_MEM / INJECT: 16 buffer bytes per entry (missing ones are 0), one write
+            with m.State("LOAD"):
+                m.d.comb += reading.eq(1)
+                with m.If(k == count):
+                    with m.If(is_inject):
+                        m.d.sync += qlen.eq(1)
+                        m.next = "QLEN"
+                    with m.Else():
+                        m.next = "CRC_LO"
+                with m.Else():
+                    m.next = "SHIFT"
+            with m.State("SHIFT"):
+                m.d.comb += reading.eq(1)
+                m.d.sync += [entry.eq(Cat(entry[8:], Mux(j < esize, br.data, 0))), j.eq(j + 1)]
+                with m.If(j < esize):
+                    m.d.sync += rp.eq(rp + 1)
+                with m.If(j == 15):
+                    m.next = "STORE"
+                with m.Else():
+                    m.next = "LOAD_BYTE"
+            with m.State("LOAD_BYTE"):
+                m.d.comb += reading.eq(1)
+                m.next = "SHIFT"
+            with m.State("STORE"):
+                m.d.comb += self.mem_we.eq(1)
+                m.d.sync += [k.eq(k + 1), j.eq(0)]
+                m.next = "LOAD"
+            with m.State("QLEN"):
+                m.d.comb += self.mem_we.eq(1)
+                m.d.sync += qlen.eq(0)
+                m.next = "CRC_LO"
+
+            # ---- CRC (little-endian) and transmission
+            with m.State("CRC_LO"):
+                m.d.comb += [put.eq(1), put_data.eq(crc16.crc[:8]), crc16.valid.eq(0)]
+                m.next = "CRC_HI"
+            with m.State("CRC_HI"):
+                m.d.comb += [put.eq(1), put_data.eq(crc16.crc[8:]), crc16.valid.eq(0)]
+                m.next = "SEND"
+            with m.State("SEND"):
+                m.d.comb += [xmt.start.eq(1), xmt.length.eq(wp)]
+                m.next = "WAIT_TX"
+            with m.State("WAIT_TX"):
+                with m.If(~xmt.busy):
+                    m.next = "IDLE"
+        return m

@@ -1,0 +1,269 @@
+"""The fabric: cores and routers of a target's mesh, the host port, the time-step barrier.
+
+:class:`Mesh` is what the ``HostInterface`` (UART + host protocol) drives through the control
+interface of ``docs/microarchitecture.md`` section 11: one memory port (tables in the image's byte
+layout, core tables and fabric tables ``host_queue``/``out_log``/``cycle_log``/``counters``) and a
+step control (``run_steps`` + ``start`` -> ``busy``; ``clear``).
+
+A step (sections 8-9): ``go`` is pulsed one cycle before cycle 0; from cycle 0 the host port sends
+one ``host_queue`` entry per cycle into router (0, 0)'s W input while it has credit, every core's
+update engine walks its neurons, packets travel the routers; at the first cycle ``Q`` at whose
+start every engine is done, every FIFO is empty and the host queue is drained, the step ends and
+``cycles_per_step = Q + barrier_cycles`` is logged.  Output spikes (packets leaving router (0, 0)
+by its W port) are appended to ``out_log`` with the step number.
+"""
+
+from amaranth.hdl import Cat, Module, Mux, Signal, unsigned
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from spikeforge.arch.target import Target
+from spikeforge.rtl.neuron_core import MEM_DATA_BITS, NeuronCore, from_stored, to_stored
+from spikeforge.rtl.params import (COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS, MeshParams,
+                                   mesh_params)
+from spikeforge.rtl.router import PORT_E, PORT_N, PORT_S, PORT_W, Router, packet_fields
+
+__all__ = ["Mesh"]
+
+
+class Mesh(wiring.Component):
+    """Cores + routers + host port of one target, behind the section-11 control interface."""
+
+    mem_core: In(8)
+    mem_table: In(4)
+    mem_index: In(16)
+    mem_wdata: In(MEM_DATA_BITS)
+    mem_we: In(1)
+    mem_re: In(1)
+    mem_rdata: Out(MEM_DATA_BITS)
+    mem_rvalid: Out(1)
+    run_steps: In(16)
+    start: In(1)
+    busy: Out(1)
+    clear: In(1)
+
+    def __init__(self, target: Target | str | MeshParams, **fabric) -> None:
+        self.params = target if isinstance(target, MeshParams) else mesh_params(target, **fabric)
+        super().__init__()
+
+    def elaborate(self, platform):  # noqa: C901 - the wiring of one fabric, kept in one place
+        m = Module()
+        p = self.params
+        B = p.barrier_cycles
+        routers = {}
+        for y in range(p.mesh_y):
+            for x in range(p.mesh_x):
+                routers[x, y] = m.submodules[f"router_{x}_{y}"] = Router(p, x, y)
+        cores = []
+        for y in range(p.mesh_y):
+            for x in range(p.mesh_x):
+                for k in range(p.cores_per_router):
+                    core = NeuronCore(p)
+                    m.submodules[f"core_{x}_{y}_{k}"] = core
+                    cores.append((x, y, k, core))
+
+        # ------------------------------------------------------------ links
+        def link(src, so, dst, di):
+            m.d.comb += [dst.port("in_valid", di).eq(src.port("out_valid", so)),
+                         dst.port("in_data", di).eq(src.port("out_data", so)),
+                         src.port("out_ready", so).eq(dst.port("in_ready", di))]
+
+        hop_strobes = []
+        for (x, y), r in routers.items():
+            if (x + 1, y) in routers:
+                link(r, PORT_E, routers[x + 1, y], PORT_W)
+                link(routers[x + 1, y], PORT_W, r, PORT_E)
+                hop_strobes += [r.port("out_valid", PORT_E), routers[x + 1, y].port("out_valid", PORT_W)]
+            if (x, y + 1) in routers:
+                link(r, PORT_N, routers[x, y + 1], PORT_S)
+                link(routers[x, y + 1], PORT_S, r, PORT_N)
+                hop_strobes += [r.port("out_valid", PORT_N), routers[x, y + 1].port("out_valid", PORT_S)]
+        for x, y, k, core in cores:
+            r = routers[x, y]
+            m.d.comb += [r.port("in_valid", 4 + k).eq(core.inj_valid),
+                         r.port("in_data", 4 + k).eq(core.inj_data),
+                         core.inj_ready.eq(r.port("in_ready", 4 + k)),
+                         core.ej_valid.eq(r.port("out_valid", 4 + k)),
+                         core.ej_data.eq(r.port("out_data", 4 + k)),
+                         r.port("out_ready", 4 + k).eq(core.ej_ready)]
+        host_router = routers[0, 0]
+        m.d.comb += host_router.port("out_ready", PORT_W).eq(1)   # the host accepts everything
+
+        # ------------------------------------------------------------ fabric tables
+        fab = self.mem_core == FABRIC_CORE
+        fwr = {name: fab & self.mem_we & (self.mem_table == tid)
+               for name, tid in FABRIC_TABLE_IDS.items()}
+        hq_spec = p.host_queue_spec()
+        hq_mem = m.submodules.host_queue = Memory(shape=unsigned(hq_spec.width),
+                                                  depth=p.host_queue_depth, init=[])
+        hq_rp, hq_wp = hq_mem.read_port(), hq_mem.write_port()
+        m.d.comb += [hq_wp.addr.eq(self.mem_index), hq_wp.en.eq(fwr["host_queue"]),
+                     hq_wp.data.eq(to_stored(hq_spec, self.mem_wdata))]
+        hq_len = Signal(range(p.host_queue_depth + 1))
+        ol_mem = m.submodules.out_log = Memory(shape=unsigned(32), depth=p.out_log_depth, init=[])
+        ol_rp, ol_wp = ol_mem.read_port(), ol_mem.write_port()
+        ol_len = Signal(32)
+        cl_mem = m.submodules.cycle_log = Memory(shape=unsigned(32), depth=p.cycle_log_depth,
+                                                 init=[])
+        cl_rp, cl_wp = cl_mem.read_port(), cl_mem.write_port()
+        counters = [Signal(32, name=f"cnt_{name}") for name in COUNTERS]
+        overflow = counters[COUNTERS.index("overflow")]
+
+        # ------------------------------------------------------------ step control
+        IDLE, RUN, BARRIER = range(3)
+        fsm = Signal(range(3))
+        t = Signal(16)                       # steps since clear
+        slot = Signal(range(p.ring_slots))
+        steps_left = Signal(16)
+        cyc = Signal(32)
+        bcnt = Signal(range(max(B, 1) + 1))
+        h = Signal(range(p.host_queue_depth + 1))
+        go = Signal()
+        clearing = Signal()
+        m.d.comb += clearing.eq(_any([c.clearing for *_, c in cores]))
+        m.d.comb += self.busy.eq((fsm != IDLE) | clearing)
+
+        for x, y, k, core in cores:
+            m.d.comb += [core.go.eq(go), core.slot.eq(slot), core.clear.eq(self.clear),
+                         core.host_access.eq(~self.busy)]
+        for r in routers.values():
+            m.d.comb += r.clear.eq(self.clear)
+
+        # host sender: one queue entry per cycle from cycle 0, with credit
+        send = Signal()
+        m.d.comb += [send.eq((fsm == RUN) & (h < hq_len) & host_router.port("in_ready", PORT_W)),
+                     host_router.port("in_valid", PORT_W).eq(send),
+                     host_router.port("in_data", PORT_W).eq(hq_rp.data[:p.packet_width])]
+        h_next = Signal.like(h)
+        m.d.comb += h_next.eq(Mux(go, 0, Mux(send, h + 1, h)))
+        m.d.sync += h.eq(h_next)
+        m.d.comb += hq_rp.addr.eq(Mux(self.busy, h_next, self.mem_index))
+
+        quiescent = Signal()
+        m.d.comb += quiescent.eq(_all([c.done for *_, c in cores] + [r.empty for r in routers.values()])
+                                 & (h >= hq_len))
+
+        with m.Switch(fsm):
+            with m.Case(IDLE):
+                with m.If(self.start & (self.run_steps != 0) & ~clearing):
+                    m.d.comb += go.eq(1)
+                    m.d.sync += [fsm.eq(RUN), steps_left.eq(self.run_steps), cyc.eq(0)]
+            with m.Case(RUN):
+                m.d.sync += cyc.eq(cyc + 1)
+                with m.If(quiescent):
+                    last = steps_left == 1
+                    # cycle_log is a ring of cycle_log_depth (a power of two) entries
+                    m.d.comb += [cl_wp.addr.eq(t), cl_wp.data.eq(cyc + B), cl_wp.en.eq(1)]
+                    m.d.sync += [t.eq(t + 1), steps_left.eq(steps_left - 1), hq_len.eq(0),
+                                 slot.eq(Mux(slot == p.ring_slots - 1, 0, slot + 1))]
+                    if B <= 1:
+                        with m.If(last):
+                            m.d.sync += fsm.eq(IDLE)
+                        with m.Else():
+                            m.d.comb += go.eq(1)
+                            m.d.sync += cyc.eq(0)
+                    else:
+                        m.d.sync += [fsm.eq(BARRIER), bcnt.eq(B - 2)]
+            with m.Case(BARRIER):
+                with m.If(bcnt == 0):
+                    with m.If(steps_left == 0):
+                        m.d.sync += fsm.eq(IDLE)
+                    with m.Else():
+                        m.d.comb += go.eq(1)
+                        m.d.sync += [fsm.eq(RUN), cyc.eq(0)]
+                with m.Else():
+                    m.d.sync += bcnt.eq(bcnt - 1)
+
+        # host receiver: packets leaving router (0, 0) by W are output spikes of step t
+        axon = packet_fields(p, host_router.port("out_data", PORT_W))[0]
+        arrive = host_router.port("out_valid", PORT_W)
+        m.d.comb += [ol_wp.addr.eq(ol_len), ol_wp.data.eq(Cat(axon[:16], t)),
+                     ol_wp.en.eq(arrive & (ol_len < p.out_log_depth))]
+        with m.If(arrive):
+            with m.If(ol_len < p.out_log_depth):
+                m.d.sync += ol_len.eq(ol_len + 1)
+            with m.Else():
+                m.d.sync += overflow[0].eq(1)
+
+        # counters
+        events = {
+            "spikes": [c.ev_spike for *_, c in cores],
+            "synops": [c.ev_synop for *_, c in cores],
+            "packets": [c.inj_valid for *_, c in cores] + [send],
+            "hops": hop_strobes,
+        }
+        for name, strobes in events.items():
+            cnt = counters[COUNTERS.index(name)]
+            if strobes:
+                m.d.sync += cnt.eq(cnt + sum(s.as_unsigned() for s in strobes))
+        with m.If((fsm == RUN) & quiescent):
+            m.d.sync += counters[0].eq(counters[0] + 1)
+
+        # host writes of fabric registers; clear
+        with m.If(fwr["host_queue_len"]):
+            m.d.sync += hq_len.eq(self.mem_wdata[:16])
+        with m.If(fwr["out_log_len"]):
+            m.d.sync += ol_len.eq(self.mem_wdata[:32])
+        with m.If(fwr["counters"] & (self.mem_index == 0)):
+            m.d.sync += [c.eq(0) for c in counters]
+        with m.If(self.clear):
+            m.d.sync += [t.eq(0), slot.eq(0), ol_len.eq(0), hq_len.eq(0)]
+            m.d.sync += [c.eq(0) for c in counters]
+
+        # ------------------------------------------------------------ memory port
+        for idx, (x, y, k, core) in enumerate(cores):
+            m.d.comb += [core.mem_sel.eq(self.mem_core == p.core_index(x, y, k)),
+                         core.mem_table.eq(self.mem_table), core.mem_index.eq(self.mem_index),
+                         core.mem_wdata.eq(self.mem_wdata), core.mem_we.eq(self.mem_we),
+                         core.mem_re.eq(self.mem_re)]
+        m.d.comb += [ol_rp.addr.eq(self.mem_index), cl_rp.addr.eq(self.mem_index)]
+        m.d.sync += self.mem_rvalid.eq(self.mem_re)
+        rcore = Signal(8)
+        rtable = Signal(4)
+        reg_rdata = Signal(32)
+        with m.If(self.mem_re):
+            m.d.sync += [rcore.eq(self.mem_core), rtable.eq(self.mem_table)]
+            with m.Switch(self.mem_table):
+                with m.Case(FABRIC_TABLE_IDS["host_queue_len"]):
+                    m.d.sync += reg_rdata.eq(hq_len)
+                with m.Case(FABRIC_TABLE_IDS["out_log_len"]):
+                    m.d.sync += reg_rdata.eq(ol_len)
+                with m.Case(FABRIC_TABLE_IDS["counters"]):
+                    with m.Switch(self.mem_index):
+                        for j, c in enumerate(counters):
+                            with m.Case(j):
+                                m.d.sync += reg_rdata.eq(c)
+                        with m.Default():
+                            m.d.sync += reg_rdata.eq(0)
+        hq_bytes = Signal(MEM_DATA_BITS)
+        from_stored(m, hq_spec, hq_rp.data, hq_bytes)
+        with m.Switch(rcore):
+            for x, y, k, core in cores:
+                with m.Case(p.core_index(x, y, k)):
+                    m.d.comb += self.mem_rdata.eq(core.mem_rdata)
+            with m.Case(FABRIC_CORE):
+                with m.Switch(rtable):
+                    with m.Case(FABRIC_TABLE_IDS["host_queue"]):
+                        m.d.comb += self.mem_rdata.eq(hq_bytes)
+                    with m.Case(FABRIC_TABLE_IDS["out_log"]):
+                        m.d.comb += self.mem_rdata.eq(ol_rp.data)
+                    with m.Case(FABRIC_TABLE_IDS["cycle_log"]):
+                        m.d.comb += self.mem_rdata.eq(cl_rp.data)
+                    with m.Default():
+                        m.d.comb += self.mem_rdata.eq(reg_rdata)
+        return m
+
+
+def _any(values):
+    out = values[0]
+    for v in values[1:]:
+        out = out | v
+    return out
+
+
+def _all(values):
+    out = values[0]
+    for v in values[1:]:
+        out = out & v
+    return out

@@ -1,0 +1,60 @@
+"""``emu://[?mode=functional|cycle]``: the emulator behind the Device API.
+
+A thin adapter: :func:`spikeforge.emulator.simulate` does the work, so ``emu://`` gives exactly
+what ``spikeforge.run(image, ..., mode=...)`` gives.  It exists so scripts written against a
+board run unchanged without one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from spikeforge.arch.image import Image
+from spikeforge.arch.result import Result
+from spikeforge.arch.validate import check_fits
+from spikeforge.arch.target import load_target
+from spikeforge.errors import InputError, LinkError
+from spikeforge.runtime.device import Device
+
+__all__ = ["EmuDevice"]
+
+
+class EmuDevice(Device):
+    """The functional or cycle engine of :mod:`spikeforge.emulator`, in process."""
+
+    def __init__(self, *, uri: str = "emu://", mode: str = "functional") -> None:
+        super().__init__()
+        from spikeforge.emulator import MODES
+        if mode not in MODES:
+            raise InputError(f"emu:// mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.uri = uri
+        self.mode = mode
+        self._counters: dict[str, int] = {}
+
+    @classmethod
+    def from_uri(cls, uri: str, path: str, opts: dict[str, Any]) -> "EmuDevice":
+        unknown = set(opts) - {"mode"}
+        if unknown or path:
+            what = sorted(unknown)[0] if unknown else path
+            raise LinkError(f"emu:// takes only the option mode, not {what!r} (in {uri!r})")
+        return cls(uri=uri, mode=str(opts.get("mode", "functional")))
+
+    def load(self, image: Image) -> None:
+        check_fits(image, load_target(image.target))
+        self.image = image
+
+    def run(self, inputs: Mapping[str, Any] | None, steps: int) -> Result:
+        from spikeforge.emulator import simulate
+        result = simulate(self._loaded(), inputs, steps, mode=self.mode)
+        self._counters = {k: int(v) for k, v in result.counters.items()
+                          if isinstance(v, (int, np.integer))}
+        return result
+
+    def read_counters(self) -> dict[str, int]:
+        return dict(self._counters)
+
+    def reset(self) -> None:
+        self.image = None
+        self._counters = {}

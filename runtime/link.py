@@ -1,0 +1,193 @@
+"""The host end of the protocol link: one request at a time, retried until a valid answer.
+
+:class:`Link` turns a byte stream (any pyserial ``Serial``-like object: a UART, a pty, a TCP
+socket, the ``faulty://`` shim) into reliable command execution as ``docs/host-protocol.md``
+section 3 specifies: COBS frames with CRC, sequence numbers, NAK / timeout / BUSY -> resend the
+same frame, stale and corrupted frames ignored.  Because the device never repeats an effect for a
+re-sent request, retrying is always safe; the only way out besides success is a
+:class:`~spikeforge.errors.LinkError` that names the command, what the caller was doing
+(:attr:`Link.context`) and how long it tried.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from spikeforge.arch.protocol import (MAX_PAYLOAD, Command, FrameError, FrameSplitter, Response,
+                                      Status)
+from spikeforge.errors import LinkError
+
+__all__ = ["Link", "LinkStats"]
+
+#: Largest frame on the wire (header + payload + CRC + COBS overhead + delimiter).
+_MAX_WIRE = 4 + MAX_PAYLOAD + 2 + 3
+#: Smallest frame budget (payload bytes) the adaptive sizing goes down to.
+MIN_BUDGET = 24
+
+
+@dataclass
+class LinkStats:
+    """What the link did: the numbers behind "how noisy was it"."""
+
+    commands: int = 0         #: commands completed
+    resends: int = 0          #: frames sent again (timeout, NAK or BUSY)
+    naks: int = 0             #: NAKs received
+    timeouts: int = 0         #: attempts that got no matching response in time
+    busy: int = 0             #: BUSY answers
+    bad_frames: int = 0       #: received frames that failed COBS / CRC / length checks
+    stale_frames: int = 0     #: valid frames that answered something else (old seq, duplicate)
+    bytes_out: int = 0
+    bytes_in: int = 0
+
+
+class Link:
+    """Reliable request/response over a pyserial port.
+
+    Parameters
+    ----------
+    port:
+        An open pyserial ``Serial`` (or ``serial_for_url`` result).
+    baud:
+        Line rate used to budget wire time (``port.baudrate`` if omitted; a pty ignores it).
+    timeout:
+        Seconds one command may take in total, all resends included, before ``LinkError``.
+    resend_after:
+        Seconds to wait for an answer before sending the same frame again (plus wire time).
+    """
+
+    def __init__(self, port: Any, *, baud: int | None = None, timeout: float = 2.0,
+                 resend_after: float = 0.1) -> None:
+        if timeout <= 0 or resend_after <= 0:
+            raise LinkError(f"link timeouts must be positive, not timeout={timeout}, "
+                            f"resend_after={resend_after}")
+        self.port = port
+        self.baud = int(baud or getattr(port, "baudrate", 115200) or 115200)
+        self.timeout = float(timeout)
+        self.resend_after = float(resend_after)
+        self.seq = 0
+        self.context = "link"
+        self.stats = LinkStats()
+        #: Payload bytes the caller should put in its next large frame.  Additive increase after
+        #: each clean exchange, multiplicative decrease after each failed attempt (as TCP): on a
+        #: clean line frames stay at the maximum; on a noisy one they shrink to where a frame
+        #: still gets through, instead of resending 260-byte frames that rarely arrive intact.
+        self.budget = MAX_PAYLOAD
+        self._splitter = FrameSplitter()
+        self.port.timeout = 0.002
+
+    def wire_seconds(self, nbytes: int) -> float:
+        """Time ``nbytes`` take on an 8N1 line at :attr:`baud` (10 bits per byte)."""
+        return 10.0 * nbytes / self.baud
+
+    def sync(self) -> None:
+        """Make the device drop any partial frame (a lone delimiter) and forget our input."""
+        self._write(b"\0")
+        self._drain()
+
+    def execute(self, command: Command, *, retry_busy: bool = True) -> Response:
+        """Send ``command`` until a matching OK response arrives; return it.
+
+        Raises
+        ------
+        LinkError
+            No valid answer within :attr:`timeout`, or the device refused the command
+            (BAD_OP / BAD_ARG / BAD_LEN: host and device disagree on the protocol).
+        """
+        request = command.request(self.seq)
+        self.seq = (self.seq + 1) & 0xFF
+        frame = request.encode()
+        name = type(command).op.name
+        start = time.monotonic()
+        deadline = start + self.timeout
+        attempts = 0
+        self._drain()
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                raise LinkError(
+                    f"{self.context}: {name} (seq {request.seq}) got no valid answer within "
+                    f"{self.timeout:g} s ({attempts} tries; {self.stats.naks} NAKs, "
+                    f"{self.stats.bad_frames} bad frames so far)", where=self.context)
+            if attempts:
+                self.stats.resends += 1
+            attempts += 1
+            self._write(frame)
+            wait = self.resend_after + self.wire_seconds(len(frame) + _MAX_WIRE)
+            answer = self._await(request.op, request.seq, min(now + wait, deadline))
+            if answer is None:
+                self.stats.timeouts += 1
+                self._shrink()
+                continue
+            if answer.is_nak:
+                self._shrink()
+                continue
+            if answer.status == Status.BUSY and retry_busy:
+                self.stats.busy += 1
+                time.sleep(0.002)
+                deadline = time.monotonic() + self.timeout   # busy is progress, not silence
+                continue
+            if answer.status != Status.OK:
+                status = Status(answer.status).name if answer.status in Status._value2member_map_ \
+                    else str(answer.status)
+                raise LinkError(f"{self.context}: board refused {name} with {status} "
+                                f"(host and board disagree on the protocol or the memory map)",
+                                where=self.context)
+            self.stats.commands += 1
+            if attempts == 1:
+                self.budget = min(MAX_PAYLOAD, self.budget + 16)
+            return answer
+
+    def _shrink(self) -> None:
+        self.budget = max(MIN_BUDGET, self.budget * 2 // 3)
+
+    # ------------------------------------------------------------------ bytes
+    def _write(self, data: bytes) -> None:
+        try:
+            self.port.write(data)
+            self.port.flush()
+        except (OSError, ValueError) as exc:     # serial.SerialException is an OSError
+            raise LinkError(f"{self.context}: writing to the port failed: {exc}",
+                            where=self.context) from None
+        self.stats.bytes_out += len(data)
+
+    def _read(self) -> bytes:
+        try:
+            n = self.port.in_waiting
+            data = self.port.read(max(n, 1))
+        except (OSError, ValueError) as exc:
+            raise LinkError(f"{self.context}: reading from the port failed: {exc}",
+                            where=self.context) from None
+        self.stats.bytes_in += len(data)
+        return data
+
+    def _drain(self) -> None:
+        """Forget everything received so far (answers to earlier requests)."""
+        try:
+            while self.port.in_waiting:
+                self.stats.bytes_in += len(self.port.read(self.port.in_waiting))
+        except (OSError, ValueError) as exc:
+            raise LinkError(f"{self.context}: reading from the port failed: {exc}",
+                            where=self.context) from None
+        self._splitter = FrameSplitter()
+
+    def _await(self, op: int, seq: int, until: float) -> Response | None:
+        while time.monotonic() < until:
+            data = self._read()
+            if not data:
+                continue
+            for raw in self._splitter.feed(data):
+                try:
+                    resp = Response.decode(raw)
+                except FrameError:
+                    # Most likely our answer, damaged: ask again now rather than at the timeout.
+                    self.stats.bad_frames += 1
+                    return Response.nak()
+                if resp.is_nak:
+                    self.stats.naks += 1
+                    return resp
+                if resp.op == op and resp.seq == seq:
+                    return resp
+                self.stats.stale_frames += 1
+        return None

@@ -1,0 +1,72 @@
+"""``rtlsim://[?simulator=icarus|verilator]``: the RTL fabric under cocotb behind the Device API.
+
+A thin adapter over :mod:`spikeforge.rtl.sim.driver`: the Mesh of the image's target is exported
+to Verilog and built once (cached), then each :meth:`RtlSimDevice.run` is one simulator run that
+loads the image through the fabric's memory port, injects, runs and reads back -- the same
+sequence the serial protocol performs on a board (``docs/host-protocol.md`` section 7).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from spikeforge.arch.image import Image
+from spikeforge.arch.result import Result
+from spikeforge.arch.target import load_target
+from spikeforge.errors import LinkError
+from spikeforge.runtime.device import Device
+
+__all__ = ["RtlSimDevice"]
+
+
+class RtlSimDevice(Device):
+    """The image's target fabric simulated by Icarus or Verilator (via cocotb)."""
+
+    def __init__(self, *, uri: str = "rtlsim://", simulator: str = "icarus") -> None:
+        super().__init__()
+        from spikeforge.rtl.sim.driver import SIMULATORS
+        if simulator not in SIMULATORS:
+            raise LinkError(f"rtlsim:// simulator must be one of {', '.join(SIMULATORS)}, not "
+                            f"{simulator!r}")
+        self.uri = uri
+        self.simulator = simulator
+        self._sim = None
+        self._counters: dict[str, int] = {}
+
+    @classmethod
+    def from_uri(cls, uri: str, path: str, opts: dict[str, Any]) -> "RtlSimDevice":
+        unknown = set(opts) - {"simulator"}
+        if unknown or path:
+            what = sorted(unknown)[0] if unknown else path
+            raise LinkError(f"rtlsim:// takes only the option simulator, not {what!r} "
+                            f"(in {uri!r})")
+        return cls(uri=uri, simulator=str(opts.get("simulator", "icarus")))
+
+    def load(self, image: Image) -> None:
+        """Check the image fits the RTL and build (or find cached) the simulator of its target."""
+        from spikeforge.rtl.params import check_rtl_image, mesh_params
+        from spikeforge.rtl.sim.driver import build_simulator
+
+        target = load_target(image.target)
+        check_rtl_image(image, target, mesh_params(target))
+        if self._sim is None or self._sim.target.name != target.name:
+            self._sim = build_simulator(target, self.simulator)
+        self.image = image
+
+    def run(self, inputs: Mapping[str, Any] | None, steps: int) -> Result:
+        from spikeforge.rtl.sim.program import jobs_from
+
+        image = self._loaded()
+        result = self._sim.run([jobs_from(image, inputs, steps)])[0]
+        self._counters = {k: int(v) for k, v in result.counters.items()
+                          if isinstance(v, (int, np.integer))}
+        return result
+
+    def read_counters(self) -> dict[str, int]:
+        return dict(self._counters)
+
+    def reset(self) -> None:
+        self.image = None
+        self._counters = {}

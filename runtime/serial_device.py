@@ -1,0 +1,340 @@
+"""A board behind a byte stream: the host side of ``docs/host-protocol.md``.
+
+:class:`SerialDevice` uploads an image as memory writes, runs it step chunk by step chunk with the
+host's input packets, and reads output spikes (``out_log``), cycles (``cycle_log``), counters and
+final neuron states back into the same :class:`~spikeforge.arch.result.Result` the emulator gives.
+The transport is any pyserial port: a USB UART, the virtual board's pseudo-terminal, a TCP socket,
+or the ``faulty://`` shim that corrupts bytes on purpose.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import serial
+from tqdm import tqdm
+
+from spikeforge.arch.image import STATE_DTYPE, Image
+from spikeforge.arch.protocol import (FABRIC_CORE, PROTOCOL_VERSION, Clear, Counter, CoreTable,
+                                      FabricTable, Info, InfoReply, Inject, ReadMem, Reset, Run,
+                                      SetCrc, WriteMem, max_entries)
+from spikeforge.arch.result import Result, normalize_inputs
+from spikeforge.arch.target import Target, load_target
+from spikeforge.errors import LinkError, ResourceError
+from spikeforge.runtime.device import Device
+from spikeforge.runtime.hostplan import (INJECT_MAX, TableUpload, channel_matrix, core_map,
+                                         decode_out_log, max_outputs_per_step, state_tables,
+                                         step_packets, upload_tables)
+from spikeforge.runtime.link import Link
+
+__all__ = ["SerialDevice", "UploadStats", "DEFAULT_BAUD"]
+
+DEFAULT_BAUD = 115200
+#: Where ``faulty://`` (and any future spikeforge pyserial URL handler) lives.
+HANDLER_PACKAGE = "spikeforge.runtime.urlhandler"
+if HANDLER_PACKAGE not in serial.protocol_handler_packages:
+    serial.protocol_handler_packages.append(HANDLER_PACKAGE)
+
+COUNTER_NAMES = {Counter.STEPS: "steps", Counter.SPIKES: "spikes", Counter.SYNOPS: "synops",
+                 Counter.PACKETS: "packets", Counter.HOPS: "hops", Counter.OVERFLOW: "overflow"}
+
+
+@dataclass(frozen=True)
+class UploadStats:
+    """How fast an upload went, against what the line allows (8N1: 10 bits per byte)."""
+
+    payload_bytes: int     #: table bytes written (the image's memory contents)
+    wire_bytes: int        #: bytes that crossed the link both ways (frames, answers, resends)
+    seconds: float
+    baud: int
+
+    @property
+    def bytes_per_s(self) -> float:
+        return self.payload_bytes / self.seconds if self.seconds > 0 else float("inf")
+
+    @property
+    def line_bytes_per_s(self) -> float:
+        return self.baud / 10.0
+
+    @property
+    def line_fraction(self) -> float:
+        """Payload throughput as a fraction of the line rate (1.0 = every bit is payload)."""
+        return self.bytes_per_s / self.line_bytes_per_s
+
+    def summary(self) -> str:
+        return (f"{self.payload_bytes:,} B in {self.seconds:.2f} s = {self.bytes_per_s:,.0f} B/s, "
+                f"{100 * self.line_fraction:.1f} % of the {self.baud:,}-baud line "
+                f"({self.line_bytes_per_s:,.0f} B/s)")
+
+
+class SerialDevice(Device):
+    """A board (real or virtual) speaking the host protocol on a pyserial port.
+
+    Opening synchronises with the board and resets it (recovering from any earlier, interrupted
+    session); :meth:`load` uploads; :meth:`run` clears, restores the initial state, runs and
+    reads everything back.
+    """
+
+    def __init__(self, port: Any, *, uri: str, baud: int = DEFAULT_BAUD, timeout: float = 2.0,
+                 resend_after: float = 0.1, progress: bool | None = None) -> None:
+        super().__init__()
+        self.uri = uri
+        self.port = port
+        self.baud = int(baud)
+        self.progress = progress
+        self.link = Link(port, baud=self.baud, timeout=timeout, resend_after=resend_after)
+        self.stall_timeout = max(10.0, 5 * timeout)
+        self.upload: UploadStats | None = None
+        self.run_seconds = 0.0
+        self.target: Target | None = None
+        self._phys: list[int] = []
+        self._closed = False
+        try:
+            self._open()
+        except BaseException:
+            self.close()
+            raise
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def from_uri(cls, uri: str, scheme: str, path: str, opts: dict[str, str],
+                 options: dict[str, Any]) -> "SerialDevice":
+        if scheme == "serial":
+            merged: dict[str, Any] = {**opts, **options}
+            unknown = set(merged) - {"baud", "timeout", "resend_after", "progress"}
+            if unknown:
+                raise LinkError(f"serial URI option must be baud, timeout or resend_after, not "
+                                f"{sorted(unknown)[0]!r}")
+            if not path:
+                raise LinkError(f"serial URI must name a port, e.g. serial:///dev/ttyUSB1, "
+                                f"not {uri!r}")
+        else:
+            merged = dict(options)
+        baud = _positive(merged.get("baud", DEFAULT_BAUD), "baud", int)
+        timeout = _positive(merged.get("timeout", 2.0), "timeout", float)
+        resend = _positive(merged.get("resend_after", 0.1), "resend_after", float)
+        try:
+            if scheme == "serial":
+                port = serial.Serial(path, baudrate=baud, timeout=0.002)
+            else:
+                port = serial.serial_for_url(uri, baudrate=baud, timeout=0.002)
+        except (OSError, ValueError) as exc:      # SerialException is an OSError
+            raise LinkError(f"cannot open port {uri!r}: {exc}") from None
+        return cls(port, uri=uri, baud=baud, timeout=timeout, resend_after=resend,
+                   progress=merged.get("progress"))
+
+    def _open(self) -> None:
+        self.link.context = f"opening {self.uri}"
+        self.link.sync()
+        info = self.info()
+        if info.version != PROTOCOL_VERSION:
+            raise LinkError(f"board protocol version must be {PROTOCOL_VERSION}, not "
+                            f"{info.version}")
+        self.link.context = f"resetting the board on {self.uri}"
+        self.link.execute(Reset())
+        self.board = self.info()
+
+    # ------------------------------------------------------------------ small commands
+    def info(self) -> InfoReply:
+        """The board's INFO reply (flags, image CRC register, log depths)."""
+        return InfoReply.decode(self.link.execute(Info()).payload)
+
+    def image_crc(self) -> int:
+        """The image CRC register (set after an upload, 0 after reset)."""
+        return self.info().image_crc
+
+    def read_table(self, core: int, table: int, index: int, count: int, esize: int) -> bytes:
+        """Read ``count`` entries; split into frames as large as the protocol allows."""
+        out = bytearray()
+        step = max_entries(esize, write=False)
+        for start in range(index, index + count, step):
+            n = min(step, index + count - start)
+            payload = self.link.execute(ReadMem(core, table, start, n, esize)).payload
+            if len(payload) != n * esize:
+                raise LinkError(f"{self.link.context}: READ_MEM of {n} x {esize} bytes answered "
+                                f"{len(payload)} bytes")
+            out += payload
+        return bytes(out)
+
+    def read_counters(self) -> dict[str, int]:
+        self.link.context = "reading counters"
+        raw = np.frombuffer(self.read_table(FABRIC_CORE, FabricTable.COUNTERS, 0,
+                                            len(COUNTER_NAMES), 4), "<u4")
+        return {COUNTER_NAMES[Counter(k)]: int(v) for k, v in enumerate(raw)}
+
+    def reset(self) -> None:
+        self.link.context = "reset"
+        self.link.execute(Reset())
+        self.image = None
+        self.board = self.info()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            try:
+                self.port.close()
+            except OSError:
+                pass
+
+    # ------------------------------------------------------------------ upload
+    def load(self, image: Image) -> None:
+        """Upload every core's tables (progress bar), then set the board's image CRC register."""
+        target = load_target(image.target)
+        phys = core_map(image, target, self.board.n_cores)
+        tables = upload_tables(image, phys, self.board.n_cores)
+        total = sum(t.nbytes for t in tables)
+        wire0 = self.link.stats.bytes_out + self.link.stats.bytes_in
+        self.image = None
+        start = time.perf_counter()
+        disable = None if self.progress is None else not self.progress
+        with tqdm(total=total, unit="B", unit_scale=True, desc="upload", disable=disable,
+                  leave=False) as bar:
+            done = 0
+            for table in tables:
+                done = self._write_table(table, "upload", done, total, bar)
+        self.link.context = f"upload: image CRC ({total:,} of {total:,} bytes sent)"
+        self.link.execute(SetCrc(image.crc32()))
+        seconds = time.perf_counter() - start
+        wire = self.link.stats.bytes_out + self.link.stats.bytes_in - wire0
+        self.upload = UploadStats(total, wire, seconds, self.baud)
+        self.image, self.target, self._phys = image, target, phys
+
+    # ------------------------------------------------------------------ run
+    def run(self, inputs: Mapping[str, Any] | None, steps: int) -> Result:
+        image = self._loaded()
+        ins = normalize_inputs(image, inputs, steps)
+        chans = channel_matrix(image, ins, steps)
+        packets = [step_packets(image, row) for row in chans]
+        board = self.board
+        for t, pk in enumerate(packets):
+            if len(pk) > board.host_queue_depth:
+                raise ResourceError(f"step {t}: the input spikes need {len(pk)} host packets, "
+                                    f"the board's host queue holds {board.host_queue_depth}")
+        chunk = self._chunk(image)
+        n_out = max((int(s["channel_base"]) + int(s["size"]) for s in image.outputs.values()),
+                    default=0)
+        out = np.zeros((steps, n_out), np.uint8)
+        cycles = np.zeros(steps, np.int64)
+        start = time.perf_counter()
+        self.link.context = "run: clear"
+        self.link.execute(Clear())
+        for table in state_tables(image, self._phys):
+            self._write_table(table, "run: restoring initial state")
+        t = base = 0
+        while t < steps:
+            where = f"run: step {t} of {steps}"
+            pk = packets[t].tobytes()
+            esize = packets[t].dtype.itemsize
+            for k in range(0, len(packets[t]), INJECT_MAX):
+                self.link.context = f"{where}: inject packets {k}..{len(packets[t])}"
+                self.link.execute(Inject(k, pk[k * esize:(k + INJECT_MAX) * esize]))
+            n = 1
+            while t + n < steps and (t + n - base) < chunk and not len(packets[t + n]):
+                n += 1
+            self.link.context = f"{where}: RUN {n} steps"
+            self.link.execute(Run(n))
+            self._wait_idle(f"{where}: running {n} steps")
+            t += n
+            if t - base == chunk or t == steps:
+                self.link.context = f"run: reading steps {base}..{t - 1} of {steps}"
+                self._read_chunk(base, t - base, out, cycles)
+                base = t
+        self.link.context = "run: reading counters and final state"
+        counters = self.read_counters()
+        if counters["steps"] != steps:
+            raise LinkError(f"board ran {counters['steps']} steps, the host asked for {steps}: "
+                            f"a RUN was lost or repeated")
+        final = []
+        for i, core in enumerate(image.cores):
+            raw = self.read_table(self._phys[i], CoreTable.STATE, 0, core.n_neurons,
+                                  STATE_DTYPE.itemsize)
+            final.append(np.frombuffer(raw, STATE_DTYPE).copy())
+        self.run_seconds = time.perf_counter() - start
+        spikes = {name: out[:, int(s["channel_base"]):int(s["channel_base"]) + int(s["size"])]
+                  .copy() for name, s in image.outputs.items()}
+        has_cycles = board.cycle_log_depth > 0
+        assert self.target is not None
+        return Result(spikes=spikes, final_state=final, counters=counters,
+                      cycles_per_step=cycles if has_cycles else None,
+                      latency_us=float(cycles.sum()) / self.target.timing.clock_mhz
+                      if has_cycles else None,
+                      backend="serial")
+
+    def _write_table(self, table: TableUpload, doing: str, done: int = 0, total: int = 0,
+                     bar: Any = None) -> int:
+        """Write one table in frames sized by the link's current budget; return bytes done."""
+        k = 0
+        while k < len(table.array):
+            cmd = table.command(k, self.link.budget)
+            stop = k + cmd.count
+            of = f" ({done:,} of {total:,} bytes sent)" if total else ""
+            self.link.context = f"{doing}: {table.what}[{k}..{stop}){of}"
+            self.link.execute(cmd)
+            done += len(cmd.data)
+            if bar is not None:
+                bar.update(len(cmd.data))
+            k = stop
+        return done
+
+    def _chunk(self, image: Image) -> int:
+        """Most steps between two log read-outs: neither log may wrap or saturate."""
+        board = self.board
+        most = max_outputs_per_step(image)
+        chunk = 65535
+        if board.cycle_log_depth:
+            chunk = min(chunk, board.cycle_log_depth)
+        if most:
+            chunk = min(chunk, board.out_log_depth // most)
+        if chunk < 1:
+            raise ResourceError(f"one step can send {most} output packets, the board's out_log "
+                                f"holds {board.out_log_depth}")
+        return chunk
+
+    def _wait_idle(self, what: str) -> None:
+        last, since = -1, time.monotonic()
+        while True:
+            self.link.context = what
+            info = self.info()
+            if not info.busy:
+                if info.overflow:
+                    raise LinkError(f"{what}: the board's out_log overflowed")
+                return
+            now = time.monotonic()
+            if info.steps_pending != last:
+                last, since = info.steps_pending, now
+            elif now - since > self.stall_timeout:
+                raise LinkError(f"{what}: board busy with {last} steps left and no progress for "
+                                f"{self.stall_timeout:g} s")
+
+    def _read_chunk(self, base: int, n: int, out: np.ndarray, cycles: np.ndarray) -> None:
+        board = self.board
+        raw = self.read_table(FABRIC_CORE, FabricTable.OUT_LOG_LEN, 0, 1, 4)
+        length = int.from_bytes(raw, "little")
+        if length > board.out_log_depth:
+            raise LinkError(f"{self.link.context}: out_log_len must be at most "
+                            f"{board.out_log_depth}, not {length}")
+        words = np.frombuffer(self.read_table(FABRIC_CORE, FabricTable.OUT_LOG, 0, length, 4),
+                              "<u4")
+        decode_out_log(words, base, n, out.shape[1], out)
+        depth = board.cycle_log_depth
+        if depth:
+            first = base % depth
+            head = min(n, depth - first)
+            got = self.read_table(FABRIC_CORE, FabricTable.CYCLE_LOG, first, head, 4)
+            if n > head:
+                got += self.read_table(FABRIC_CORE, FabricTable.CYCLE_LOG, 0, n - head, 4)
+            cycles[base:base + n] = np.frombuffer(got, "<u4")
+        self.link.execute(WriteMem(FABRIC_CORE, FabricTable.OUT_LOG_LEN, 0, 4, bytes(4)))
+
+
+def _positive(value: Any, name: str, kind: type) -> Any:
+    try:
+        v = kind(value)
+    except (TypeError, ValueError):
+        v = None
+    if v is None or v <= 0:
+        raise LinkError(f"link option {name} must be a positive number, not {value!r}")
+    return v

@@ -1,0 +1,32 @@
+"""``spikeforge demo``: train, convert, compile and run the digits network; print one table."""
+
+from __future__ import annotations
+
+import argparse
+
+from spikeforge.demo import run_demo
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="the digits demo end to end: train, convert to a spiking "
+                                    "network, compile for darwin3 and ice40-up5k, run, report")
+    p.add_argument("-o", "--out", default="build/demo",
+                   help="folder for the model, images and report (default build/demo)")
+    p.add_argument("--quick", action="store_true",
+                   help="a smaller run (90 test images, 5 on the cycle engine) for a first look")
+    p.add_argument("--targets", default=None,
+                   help="comma-separated targets (default darwin3,ice40-up5k)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    argv = ["--out", args.out]
+    if args.quick:
+        argv += ["--test-samples", "90", "--cycle-samples", "5", "--rtl-samples", "1"]
+    if args.targets is not None:
+        argv += ["--targets", args.targets]
+    if args.quiet:
+        argv.append("--quiet")
+    run_demo(argv)
+    return 0

@@ -1,0 +1,249 @@
+"""The report's figures, one function per PNG, drawn headless with matplotlib's Agg backend.
+
+Each function takes plain data (an image, a result, link counts) and returns the saved path; none
+runs a simulation.  Figures are sized to be read at 100 % zoom: titles say what and for which
+target, axes carry units, colour bars carry their quantity.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from spikeforge.arch.image import Image
+from spikeforge.arch.target import Target
+from spikeforge.report.traffic import LinkTraffic
+
+__all__ = ["plot_raster", "plot_placement", "plot_link_traffic", "plot_cycles",
+           "plot_energy", "population_colours"]
+
+_MAX_RASTER_NEURONS = 400     # neurons drawn per population (evenly sampled above this)
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def population_colours(names: list[str]) -> dict[str, tuple]:
+    """One distinct colour per population, stable for a given order of names."""
+    plt = _pyplot()
+    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    return {name: cmap(i % cmap.N) for i, name in enumerate(names)}
+
+
+def _save(fig, path: Path) -> Path:
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    _pyplot().close(fig)
+    return path
+
+
+def plot_raster(spikes: Mapping[str, np.ndarray], path: Path, *, title: str) -> Path:
+    """Spike raster, one panel per population (``name -> (steps, n)``), neurons sampled if many."""
+    plt = _pyplot()
+    names = list(spikes)
+    colours = population_colours(names)
+    heights = [min(np.asarray(spikes[n]).shape[1], _MAX_RASTER_NEURONS) for n in names]
+    ratios = [max(1.0, np.sqrt(h)) for h in heights]
+    fig, axes = plt.subplots(len(names), 1, sharex=True, squeeze=False,
+                             figsize=(9, 1.6 + 0.6 * sum(ratios) ** 0.9),
+                             gridspec_kw={"height_ratios": ratios}, layout="constrained")
+    for ax, name in zip(axes[:, 0], names):
+        s = np.asarray(spikes[name]).astype(bool)
+        steps, n = s.shape
+        rows = np.arange(n) if n <= _MAX_RASTER_NEURONS else \
+            np.linspace(0, n - 1, _MAX_RASTER_NEURONS).astype(int)
+        t, i = np.nonzero(s[:, rows])
+        size = 60 if len(rows) <= 16 else 14 if len(rows) <= 100 else 3
+        ax.scatter(t, rows[i], s=size if len(t) < 50000 else 1, marker="|", color=colours[name],
+                   linewidths=1.5 if len(rows) <= 100 else 0.8)
+        ax.set_xlim(-0.5, max(steps, 1) - 0.5)
+        ax.set_ylim(-0.5, n - 0.5)
+        shown = "" if n <= _MAX_RASTER_NEURONS else f", {len(rows)} of {n} shown"
+        ax.set_ylabel(f"{name}\nneuron", fontsize=9)
+        ax.set_title(f"{name}: {int(s.sum()):,} spikes from {n:,} neurons{shown}", fontsize=9,
+                     loc="left")
+    axes[-1, 0].set_xlabel("time step")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_placement(image: Image, target: Target, path: Path) -> Path:
+    """Cores on each used chiplet's mesh, coloured by the population they hold."""
+    plt = _pyplot()
+    from matplotlib.patches import Patch, Rectangle
+
+    topo = target.topology
+    names = list(image.populations)
+    colours = population_colours(names)
+    owner: dict[int, list[str]] = {}
+    for name, spec in image.populations.items():
+        for sl in spec["slices"]:
+            owner.setdefault(int(sl["core"]), []).append(name)
+    chiplets = sorted({c.chiplet for c in image.cores}) or [0]
+    ncols = min(len(chiplets), 4)
+    nrows = -(-len(chiplets) // ncols)
+    pw = float(np.clip(1.5 + 0.3 * topo.mesh_x, 3.0, 6.0))
+    ph = float(np.clip(1.2 + 0.3 * topo.mesh_y, 1.8, 6.0))
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, layout="constrained",
+                             figsize=(pw * ncols + 2.6, ph * nrows + 0.8))
+    slots = topo.cores_per_router
+    label_cores = len(image.cores) <= 48
+    for ax in axes.flat[len(chiplets):]:
+        ax.axis("off")
+    for ax, chip in zip(axes.flat, chiplets):
+        ax.add_patch(Rectangle((-0.5, -0.5), topo.mesh_x, topo.mesh_y, facecolor="#f2f2f2",
+                               edgecolor="#999999"))
+        for ci, core in enumerate(image.cores):
+            if core.chiplet != chip:
+                continue
+            pops = owner.get(ci, [])
+            colour = colours[pops[0]] if pops else "#dddddd"
+            w = 0.9 / slots
+            x0 = core.x - 0.45 + core.slot * w
+            ax.add_patch(Rectangle((x0, core.y - 0.45), w, 0.9, facecolor=colour,
+                                   edgecolor="black", linewidth=0.4,
+                                   hatch="//" if len(pops) > 1 else None))
+            if label_cores:
+                ax.text(x0 + w / 2, core.y, f"core {ci}\n{core.n_neurons} n", ha="center",
+                        va="center", fontsize=7 if topo.mesh_x <= 8 else 5)
+        cx, cy = chip % topo.chiplets_x, chip // topo.chiplets_x
+        used = sum(1 for c in image.cores if c.chiplet == chip)
+        ax.set_title(f"chiplet {chip} ({cx},{cy}): {used} of {topo.cores_per_chiplet} cores",
+                     fontsize=9)
+        ax.set_xlim(-0.6, topo.mesh_x - 0.4)
+        ax.set_ylim(-0.6, topo.mesh_y - 0.4)
+        ax.set_aspect("equal")
+        step = max(1, topo.mesh_x // 8)
+        ax.set_xticks(range(0, topo.mesh_x, step))
+        ax.set_yticks(range(0, topo.mesh_y, max(1, topo.mesh_y // 8)))
+        ax.set_xlabel("router x")
+        ax.set_ylabel("router y")
+    handles = [Patch(facecolor=colours[n], edgecolor="black",
+                     label=f"{n} ({image.populations[n]['size']:,} neurons)") for n in names]
+    if any(len(p) > 1 for p in owner.values()):
+        handles.append(Patch(facecolor="white", edgecolor="black", hatch="//",
+                             label="core shared by populations"))
+    fig.legend(handles=handles, loc="outside right center", fontsize=9, title="population")
+    fig.suptitle(f"Placement on {target.name}: {len(image.cores)} cores on "
+                 f"{len(chiplets)} chiplet(s)")
+    return _save(fig, path)
+
+
+def plot_link_traffic(traffic: LinkTraffic, target: Target, path: Path, *,
+                      steps: int) -> Path:
+    """Heatmap of packets per time step on every router-to-router link (both directions)."""
+    plt = _pyplot()
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import Normalize
+
+    gy, gx = traffic.east.shape[0], traffic.north.shape[1]
+    per = max(steps, 1)
+    h, v = traffic.horizontal / per, traffic.vertical / per
+    segs, vals = [], []
+    for (y, x) in np.ndindex(h.shape):
+        segs.append(((x, y), (x + 1, y)))
+        vals.append(h[y, x])
+    for (y, x) in np.ndindex(v.shape):
+        segs.append(((x, y), (x, y + 1)))
+        vals.append(v[y, x])
+    vals = np.asarray(vals, float)
+    from matplotlib.ticker import MaxNLocator
+
+    width = float(np.clip(2.5 + 0.35 * gx, 6.0, 10.0))
+    height = float(np.clip(1.5 + 0.35 * gy, 3.2, 9.0))
+    fig, ax = plt.subplots(figsize=(width + 1.5, height + 1.0), layout="constrained")
+    top = max(float(vals.max()) if vals.size else 0.0, 1e-9)
+    norm = Normalize(vmin=top * 1e-6, vmax=top)       # idle links fall under: drawn grey
+    cmap = plt.get_cmap("inferno_r").copy()
+    cmap.set_under("#e4e4e4")
+    lw = max(0.6, 6.0 - 0.05 * max(gx, gy))
+    if segs:
+        lc = LineCollection(segs, array=vals, cmap=cmap, norm=norm, linewidths=lw)
+        ax.add_collection(lc)
+        fig.colorbar(lc, ax=ax, label="packets / time step (both directions)", extend="min",
+                     shrink=0.9 if gy > 4 else 0.6)
+    if max(gx, gy) <= 48:
+        xs, ys = np.meshgrid(np.arange(gx), np.arange(gy))
+        ax.scatter(xs.ravel(), ys.ravel(), s=max(2, 60 - max(gx, gy)), color="#555555",
+                   zorder=3, label="router")
+    topo = target.topology
+    for k in range(1, topo.chiplets_x):
+        ax.axvline(k * topo.mesh_x - 0.5, color="tab:blue", linestyle="--", linewidth=0.8)
+    for k in range(1, topo.chiplets_y):
+        ax.axhline(k * topo.mesh_y - 0.5, color="tab:blue", linestyle="--", linewidth=0.8)
+    ax.annotate("host", (-0.15, 0), xytext=(-1.0, 0), ha="right", va="center", fontsize=8,
+                color="tab:green", arrowprops={"arrowstyle": "<->", "color": "tab:green"})
+    for axis, n in ((ax.xaxis, gx), (ax.yaxis, gy)):
+        if n <= 24:
+            axis.set_ticks(range(n))
+        else:
+            axis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(-1.9, gx - 0.4)
+    ax.set_ylim(-0.6, gy - 0.4)
+    ax.set_aspect("equal")
+    ax.set_xlabel("global router x")
+    ax.set_ylabel("global router y")
+    busiest = traffic.busiest()
+    extra = (f"; chiplet edges dashed, {traffic.chiplet_hops:,} inter-chiplet hops"
+             if topo.chiplets > 1 else "")
+    ax.set_title(f"NoC link traffic on {target.name} over {steps} steps (grey links idle)\n"
+                 f"{traffic.packets:,} packets, {traffic.hops:,} hops, busiest link "
+                 f"{busiest['packets'] / per:.1f} packets/step{extra}", fontsize=10)
+    return _save(fig, path)
+
+
+def plot_cycles(cycles_per_step: np.ndarray, path: Path, *, target: Target) -> Path:
+    """Histogram of clock cycles per time step, with mean and maximum marked."""
+    plt = _pyplot()
+    c = np.asarray(cycles_per_step, np.int64)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    bins = min(40, max(5, len(np.unique(c))))
+    ax.hist(c, bins=bins, color="tab:blue", edgecolor="white")
+    ax.axvline(c.mean(), color="tab:red", linestyle="--", label=f"mean {c.mean():,.0f}")
+    ax.axvline(c.max(), color="tab:orange", linestyle=":", label=f"max {c.max():,}")
+    us = c.mean() / target.timing.clock_mhz
+    ax.set_xlabel(f"clock cycles per time step ({target.timing.clock_mhz:g} MHz)")
+    ax.set_ylabel("time steps")
+    ax.set_title(f"Cycles per step on {target.name}: {len(c)} steps, mean {us:,.2f} µs/step")
+    ax.legend()
+    return _save(fig, path)
+
+
+def plot_energy(breakdown: Mapping[str, float], path: Path, *, target: Target,
+                steps: int) -> Path:
+    """Horizontal bars of energy per component, in nJ and as a share of the total.
+
+    A logarithmic axis is used when the largest component dwarfs the others (static power
+    usually does on a mostly idle chip), so the dynamic parts stay visible.
+    """
+    plt = _pyplot()
+    items = sorted(((k, float(v)) for k, v in breakdown.items()), key=lambda kv: kv[1])
+    total = sum(v for _, v in items) or 1.0
+    dynamic = sum(v for k, v in items if k != "static")
+    fig, ax = plt.subplots(figsize=(8, 1.4 + 0.45 * max(len(items), 1)))
+    labels = [k.replace("_", " ") for k, _ in items]
+    values = np.array([v / 1e3 for _, v in items])
+    positive = values[values > 0]
+    log = positive.size > 1 and positive.max() / positive.min() > 100
+    bars = ax.barh(labels, values, color=["tab:gray" if k == "static" else "tab:green"
+                                          for k, _ in items])
+    for bar, (_, v) in zip(bars, items):
+        x = bar.get_width() if v > 0 else (positive.min() if log else 0.0)
+        ax.text(x, bar.get_y() + bar.get_height() / 2,
+                f" {v / 1e3:,.3g} nJ ({100 * v / total:.1f} %)", va="center", fontsize=9)
+    if log:
+        ax.set_xscale("log")
+        ax.set_xlim(positive.min() / 2, positive.max() * 30)
+        ax.set_xlabel("energy (nJ, log scale)")
+    else:
+        ax.set_xlim(0, max(values.max(initial=0.0) * 1.45, 1e-9))
+        ax.set_xlabel("energy (nJ)")
+    ax.set_title(f"Energy on {target.name} over {steps} steps: {total / 1e3:,.1f} nJ in all "
+                 f"({total / max(steps, 1) / 1e3:,.2f} nJ/step),\n"
+                 f"{dynamic / 1e3:,.1f} nJ dynamic (green), the rest static (grey)", fontsize=10)
+    return _save(fig, path)

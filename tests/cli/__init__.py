@@ -1,0 +1,1 @@
+"""Tests of the spikeforge command line (a package so module names cannot clash)."""

@@ -1,0 +1,1 @@
+"""Tests of the compiler back end: partition, place, route, emit, driver, CLI."""

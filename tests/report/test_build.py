@@ -1,0 +1,47 @@
+import json
+from dataclasses import replace
+
+import numpy as np
+
+from spikeforge.arch.reference import run_reference
+from spikeforge.report import generate, write_report
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _input(steps=16):
+    x = np.zeros((steps, 2), np.uint8)
+    x[::2, 0] = 1
+    x[::3, 1] = 1
+    return x
+
+
+def test_generate_writes_every_plot_and_a_consistent_json(tiny_image, tmp_path):
+    x = _input()
+    report = generate(tiny_image, {"x": x}, 16, tmp_path, runner=run_reference)
+    assert set(report["files"]) == {"raster", "placement", "link_traffic"}
+    for name in report["files"].values():
+        assert (tmp_path / name).read_bytes()[:8] == PNG
+    on_disk = json.loads((tmp_path / "report.json").read_text())
+    assert on_disk == json.loads(json.dumps(report))
+    # a spikes one step after its input (host input is integrated in the next step); each a
+    # spike is routed to both b cores
+    assert report["populations"]["a"]["spikes"] == int(x[:-1].sum())
+    assert report["noc"]["host_in_packets"] == int(x.sum())
+    assert report["noc"]["packets"] == int(x.sum()) + 2 * report["populations"]["a"]["spikes"] \
+        + report["populations"]["b"]["spikes"]
+    assert report["cores"] == 3 and report["chiplets"] == 1
+    assert report["populations"]["b"]["cores"] == [1, 2]
+
+
+def test_cycles_and_energy_plots_appear_when_the_run_has_them(tiny_image, tmp_path):
+    x = _input()
+    res = run_reference(tiny_image, {"x": x}, 16, probes=["a.s", "b.s"])
+    res = replace(res, cycles_per_step=np.arange(100, 116), latency_us=1.5, energy_pj=1234.0,
+                  energy_breakdown={"synops": 1000.0, "neurons": 200.0, "static": 34.0})
+    report = write_report(tiny_image, res, {"x": x}, 16, tmp_path)
+    assert {"cycles", "energy"} <= set(report["files"])
+    assert report["cycles"] == {"total": int(np.arange(100, 116).sum()), "mean_per_step": 107.5,
+                                "max_per_step": 115, "min_per_step": 100}
+    assert 0 < report["noc"]["busiest_link"]["utilization"] <= 1
+    assert report["energy_breakdown_pj"]["synops"] == 1000.0

@@ -1,0 +1,83 @@
+"""Runs the cocotb UART + HostInterface bench (soc_cocotb_hostlink.py) on Icarus and Verilator."""
+
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from amaranth.back import verilog
+from amaranth.hdl import Module
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from spikeforge.rtl.host_interface import ENTRY_BITS, HostInterface
+from spikeforge.rtl.params import mesh_params
+from spikeforge.rtl.soc import CONTROL_IN, CONTROL_OUT
+from spikeforge.rtl.uart import UART
+
+pytestmark = pytest.mark.rtl
+HERE = Path(__file__).resolve().parent
+DIVISOR = 4
+
+
+class HostLink(wiring.Component):
+    """UART + HostInterface with the fabric port on the toplevel (the bench plays the fabric)."""
+
+    rx: In(1, init=1)
+    tx: Out(1, init=1)
+    mem_core: Out(8)
+    mem_table: Out(4)
+    mem_index: Out(16)
+    mem_wdata: Out(ENTRY_BITS)
+    mem_we: Out(1)
+    mem_re: Out(1)
+    mem_rdata: In(ENTRY_BITS)
+    mem_rvalid: In(1)
+    run_steps: Out(16)
+    start: Out(1)
+    clear: Out(1)
+    busy: In(1)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.uart = uart = UART(DIVISOR)
+        m.submodules.host = host = HostInterface(mesh_params("ice40-up5k"))
+        m.d.comb += [uart.rx.eq(self.rx), self.tx.eq(uart.tx)]
+        wiring.connect(m, uart.rx_data, host.rx_data)
+        wiring.connect(m, host.tx_data, uart.tx_data)
+        for name in CONTROL_IN:
+            m.d.comb += getattr(self, name).eq(getattr(host, name))
+        for name in CONTROL_OUT:
+            m.d.comb += getattr(host, name).eq(getattr(self, name))
+        return m
+
+
+@pytest.fixture(scope="module")
+def hostlink_v(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("hostlink") / "hostlink.v"
+    path.write_text(verilog.convert(HostLink(), name="hostlink", emit_src=False))
+    return path
+
+
+@pytest.mark.parametrize("simulator", ["icarus", "verilator"])
+def test_hostlink_cocotb(simulator: str, hostlink_v: Path, tmp_path: Path) -> None:
+    from cocotb_tools.runner import get_results, get_runner
+
+    venv_bin = str(Path(sys.executable).parent)
+    os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
+    tool = "iverilog" if simulator == "icarus" else "verilator"
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed")
+    runner = get_runner(simulator)
+    build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style"] if simulator == "verilator" else []
+    runner.build(sources=[hostlink_v], hdl_toplevel="hostlink", build_dir=tmp_path / "build",
+                 always=True, timescale=("1ns", "1ps"), build_args=build_args)
+    results = runner.test(hdl_toplevel="hostlink", test_module="soc_cocotb_hostlink",
+                          test_dir=tmp_path, build_dir=tmp_path / "build",
+                          results_xml=str(tmp_path / "results.xml"), timescale=("1ns", "1ps"),
+                          extra_env={"HOSTLINK_DIVISOR": str(DIVISOR), "HOSTLINK_CORES": "2",
+                                     "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path])})
+    n_tests, n_failed = get_results(results)
+    assert (n_tests, n_failed) == (1, 0)
