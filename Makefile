@@ -35,6 +35,20 @@ system-tools:
 test: install
 	$(PY) -m pytest -q -p no:cacheprovider
 
+# Benchmarks (docs/benchmarks.md): spikeforge next to SANA-FE and Brian2, which live in their own
+# venv (.venv-bench, pinned in benchmarks/requirements-peers.txt: Brian2 2.9 needs numpy < 2.3).
+BVENV  := .venv-bench
+BSTAMP := $(BVENV)/.installed-stamp
+
+$(BSTAMP): benchmarks/requirements-peers.txt
+	test -x $(BVENV)/bin/python || $(PYTHON) -m venv $(BVENV)
+	$(BVENV)/bin/pip install -q --upgrade pip
+	$(BVENV)/bin/pip install -q -r benchmarks/requirements-peers.txt
+	touch $(BSTAMP)
+
+bench: install $(BSTAMP)
+	$(PY) benchmarks/run_all.py
+
 # The digits example end to end (examples/digits.py): train, convert, compile, run, report.
 demo: install
 	$(VENV)/bin/spikeforge demo

@@ -5,7 +5,7 @@ Networks are random layered nets built directly as :class:`HwNetwork` projection
 matrix of 10 M x 10 M could not exist), synapses in target order.
 
     .venv/bin/python benchmarks/compiler_scale.py 1M 10M        # darwin3
-    .venv/bin/python benchmarks/compiler_scale.py wafer         # darwinwafer, ~160 M synapses
+    .venv/bin/python benchmarks/compiler_scale.py wafer         # darwinwafer, 150 M synapses
 
 Prints one JSON line per size (network, timings per pass, synapses/s, peak RSS, cores, chiplets).
 """
@@ -24,7 +24,7 @@ SIZES = {
     # name: (target, layers, neurons per layer, fan-in, input channels)
     "1M": ("darwin3", 4, 5_000, 50, 1_000),
     "10M": ("darwin3", 10, 10_000, 100, 1_000),
-    "wafer": ("darwinwafer", 10, 1_000_000, 16, 1_000),
+    "wafer": ("darwinwafer", 10, 1_000_000, 15, 1_000),
 }
 
 

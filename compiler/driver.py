@@ -213,8 +213,10 @@ def compile_result(model_or_path: Any, target: str | Path | Target = "darwin3", 
     with PassManager(progress=progress, total=5) as pm:
         net = pm.run("lower", _front_end, model_or_path, dt, integrator, reset,
                      verify=lambda n: n.validate())
-        options = {"integrator": integrator, "reset": reset}
-        if dt is not None:
-            options["dt"] = float(dt)
+        options: dict[str, Any] = {}
+        if not isinstance(model_or_path, HwNetwork):   # front-end options shaped this network
+            options = {"integrator": integrator, "reset": reset}
+            if dt is not None:
+                options["dt"] = float(dt)
         return compile_network(net, tgt, placer=placer, seed=seed, rates=rates, options=options,
                                pm=pm)

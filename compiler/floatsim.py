@@ -33,7 +33,7 @@ from spikeforge.compiler.ir import nodes as ir
 from spikeforge.compiler.ir.graph import Graph
 from spikeforge.errors import InputError, ModelError
 
-__all__ = ["simulate", "SimResult", "apply_linear", "decay_factor", "delay_steps"]
+__all__ = ["simulate", "spike_rates", "SimResult", "apply_linear", "decay_factor", "delay_steps"]
 
 
 @dataclass
@@ -106,7 +106,7 @@ def apply_linear(node: ir.Node, x: np.ndarray, out_shape: tuple[int, ...]) -> np
     """Apply a stateless linear node to a batch ``x`` of shape (B, *in_shape)."""
     x = np.asarray(x, np.float64)
     if isinstance(node, ir.Linear):        # Affine too
-        y = x @ np.asarray(node.weight, np.float64).T
+        y = x.reshape(x.shape[0], -1) @ np.asarray(node.weight, np.float64).T
         if isinstance(node, ir.Affine):
             y = y + np.asarray(node.bias, np.float64)
         return y
@@ -190,6 +190,12 @@ def simulate(graph: Graph, inputs: dict[str, np.ndarray], dt: float, *, integrat
     if not dt or dt <= 0:
         raise ModelError(f"dt must be a positive number of seconds, not {dt!r}")
     shapes = graph.verify()
+    hw = [n for n, node in graph.nodes.items()
+          if not isinstance(node, (*ir.NEURON_TYPES, *ir.LINEAR_TYPES, ir.Input, ir.Output))]
+    if hw:
+        raise ModelError(f"node {hw[0]!r} ({graph[hw[0]].type_name}) is a fixed-point hardware "
+                         f"node; the float simulator runs float graphs (use "
+                         f"spikeforge.compiler.hwsim for hardware networks)")
     xs, T, batch, unbatched = _inputs(graph, inputs, shapes)
     order, back = graph.order()
     delayed = set(back)
@@ -280,3 +286,21 @@ def _inputs(graph: Graph, inputs: dict, shapes) -> tuple[dict, int, int, bool]:
                              f"{a.shape[:2]}")
         xs[n] = a
     return xs, int(T), int(batch), unbatched
+
+
+def spike_rates(graph: Graph, inputs: dict[str, np.ndarray], dt: float, **options
+                ) -> dict[str, np.ndarray]:
+    """Mean spikes per step of every Input and spiking neuron node (one value per neuron).
+
+    The names are those of the lowered populations, so the result can weight placement traffic
+    (``spikeforge.compile(..., rates=...)``).  ``options`` go to :func:`simulate`.
+    """
+    r = simulate(graph, inputs, dt, latency="hardware", record=True, **options)
+    shapes = graph.shapes()
+    rates = {}
+    for name in graph.inputs():
+        a = np.asarray(inputs[name], np.float64)
+        rates[name] = a.reshape(-1, int(np.prod(shapes[name]))).mean(axis=0)
+    for name, z in r.spikes.items():
+        rates[name] = z.reshape(-1, z.shape[-1]).mean(axis=0)
+    return rates

@@ -49,8 +49,8 @@ class FlatImage:
     nexp: np.ndarray          #: (C * n,) int64 exponent of class c for neuron i at c * n + i
     ax_start: np.ndarray      #: (axons,) int64 first global synapse
     ax_count: np.ndarray      #: (axons,) int64
-    syn_off: np.ndarray       #: (synapses,) int64 accumulator offset (see docstring)
-    syn_w: np.ndarray         #: (synapses,) int64 weight
+    syn_off: np.ndarray       #: (synapses,) int32 (int64 for huge images) accumulator offset
+    syn_w: np.ndarray         #: (synapses,) int32 weight
     nr_start: np.ndarray      #: (n,) int64 first route of each neuron
     nr_count: np.ndarray      #: (n,) int64
     hr_start: np.ndarray      #: (n_in,) int64 first route of each host channel
@@ -118,8 +118,10 @@ def flatten(image: Image, target: Target) -> FlatImage:
         c.synapses["delay"].astype(np.int64) * cn + c.synapses["acc_class"].astype(np.int64) * n
         + c.synapses["neuron"].astype(np.int64) + noff[i] for i, c in enumerate(cores)]
         + [np.zeros(0, np.int64)])
-    syn_w = np.concatenate([c.synapses["weight"].astype(np.int64) for c in cores]
-                           + [np.zeros(0, np.int64)])
+    syn_w = np.concatenate([c.synapses["weight"].astype(np.int32) for c in cores]
+                           + [np.zeros(0, np.int32)])
+    if slots * cn < 2**31:          # halve the synapse stream of the hot loop when it fits
+        syn_off = syn_off.astype(np.int32)
 
     gx, gy = _global_xy([c.chiplet for c in cores], [c.x for c in cores], [c.y for c in cores],
                         target)

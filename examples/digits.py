@@ -218,7 +218,7 @@ def run_target(model_path: Path, target: str, spikes: np.ndarray, labels: np.nda
     """Compile for ``target``, run every sample functionally and a subset cycle-accurately."""
     from tqdm import tqdm
 
-    from spikeforge.emulator import simulate
+    import spikeforge as sf
 
     t0 = time.perf_counter()
     image, path = compile_for(model_path, target, out_dir)
@@ -229,7 +229,7 @@ def run_target(model_path: Path, target: str, spikes: np.ndarray, labels: np.nda
     functional = []
     for i in tqdm(range(len(spikes)), desc=f"{target} functional", disable=not progress,
                   leave=False):
-        res = simulate(image, {in_name: spikes[i]}, steps, mode="functional")
+        res = sf.run(image, {in_name: spikes[i]}, steps, mode="functional")
         functional.append(res.spikes[out_name])
         pred[i] = predict(res.spikes[out_name].sum(axis=0)[None])[0]
     run.accuracy = float(np.mean(pred == labels))
@@ -238,7 +238,7 @@ def run_target(model_path: Path, target: str, spikes: np.ndarray, labels: np.nda
     cycles, lat, energy = [], [], []
     for i in tqdm(range(min(cycle_samples, len(spikes))), desc=f"{target} cycle",
                   disable=not progress, leave=False):
-        res = simulate(image, {in_name: spikes[i]}, steps, mode="cycle")
+        res = sf.run(image, {in_name: spikes[i]}, steps, mode="cycle")
         run.cycle_checked += 1
         run.cycle_equal += int(np.array_equal(res.spikes[out_name], functional[i]))
         cycles.append(float(np.sum(res.cycles_per_step)))
@@ -274,7 +274,7 @@ def _run_rtl(run: TargetRun, image, in_name: str, out_name: str, spikes: np.ndar
                 run.rtl_checked += 1
                 run.rtl_equal += int(np.array_equal(res.spikes[out_name], functional[i]))
     except SpikeforgeError as exc:
-        run.rtl_note = f"RTL simulation unavailable: {exc}"
+        run.rtl_note = f"no RTL simulation of {run.target}: {exc}"
 
 
 # ----------------------------------------------------------------------------- table
@@ -297,10 +297,11 @@ def format_table(summary: dict, runs: Sequence[TargetRun]) -> str:
     rows.append(("cycle engine = functional",
                  *(f"{r.cycle_equal}/{r.cycle_checked} samples" if r.cycle_checked else "-"
                    for r in runs)))
-    notes = sorted({r.rtl_note for r in runs if r.rtl_note and not r.rtl_checked})
+    notes = list(dict.fromkeys(r.rtl_note for r in runs if r.rtl_note and not r.rtl_checked))
     rows.append(("RTL agreement (spikes identical)",
                  *(f"{r.rtl_equal}/{r.rtl_checked} samples" if r.rtl_checked else
-                   ("n/a*" if r.rtl_note else "-") for r in runs)))
+                   (f"n/a ({notes.index(r.rtl_note) + 1})" if r.rtl_note else "-")
+                   for r in runs)))
     rows.append(("time steps / inference", *same(str(summary["steps"]))))
     rows.append(("cores used", *(str(r.cores) for r in runs)))
     rows.append(("cycles / inference", *(_num(r.cycles, ",.0f") for r in runs)))
@@ -310,7 +311,7 @@ def format_table(summary: dict, runs: Sequence[TargetRun]) -> str:
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
                        enumerate(zip(row, widths))) for row in rows]
     lines.insert(1, "-" * len(lines[0]))
-    lines += [f"* {note}" for note in notes]
+    lines += [f"({i}) {note}" for i, note in enumerate(notes, 1)]
     return "\n".join(lines)
 
 
@@ -327,8 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="test images run on the emulator (default 0 = all 360)")
     p.add_argument("--cycle-samples", type=int, default=20,
                    help="test images also run on the cycle engine (default 20)")
-    p.add_argument("--rtl-samples", type=int, default=2,
-                   help="test images also run on the RTL simulation when available (default 2)")
+    p.add_argument("--rtl-samples", type=int, default=1,
+                   help="test images also run on the RTL simulation where the target has one "
+                        "and a simulator is installed (default 1: about 30 s each on Icarus)")
     p.add_argument("--targets", default=",".join(DEFAULT_TARGETS),
                    help="comma-separated targets (default darwin3,ice40-up5k); '' = float only")
     p.add_argument("--report-steps", type=int, default=0, help="steps of the report run "
@@ -378,7 +380,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     if runs:
         say(format_table(summary, runs))
     if "report" in summary:
-        say(f"report of the {targets[0]} run (plots + report.json): {summary['report']}")
+        say(f"report of the {targets[0]} run (plots + report.json): {Path(summary['report']).resolve()}")
     (out / "digits.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
 

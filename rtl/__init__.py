@@ -1,1 +1,16 @@
-"""spikeforge.rtl wing."""
+"""spikeforge.rtl wing: the chip as Amaranth hardware, its simulation and its FPGA builds.
+
+Compute fabric (``docs/microarchitecture.md``):
+
+* :mod:`spikeforge.rtl.params` — ``mesh_params(target)`` (every width/depth from the Target),
+  table layouts, ``check_rtl_image`` (typed refusal of unfit images);
+* :mod:`spikeforge.rtl.lif` — ``LifUnit``, the bit-exact Loihi LIF datapath;
+* :mod:`spikeforge.rtl.neuron_core` — ``NeuronCore`` (memories, update and synapse engines);
+* :mod:`spikeforge.rtl.router` — ``Router`` (XY, round robin, credits);
+* :mod:`spikeforge.rtl.mesh` — ``Mesh`` (cores + routers + host port + barrier, section-11
+  control interface);
+* :mod:`spikeforge.rtl.sim` — host program, Amaranth-simulator and cocotb drivers
+  (``driver.simulate``, ``driver.build_simulator``).
+
+Submodules are imported explicitly (Amaranth is only needed when they are).
+"""

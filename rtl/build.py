@@ -23,9 +23,10 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from spikeforge.errors import LinkError, ToolError
+from spikeforge.errors import LinkError, TargetError, ToolError
 
-__all__ = ["BuildReport", "build_board", "program_board", "parse_nextpnr_log", "yowasp_env"]
+__all__ = ["BuildReport", "build_board", "program_board", "parse_nextpnr_log", "yowasp_env",
+           "write_verilog"]
 
 #: Tool environment variables read by amaranth's build scripts, mapped to YoWASP executables.
 YOWASP_TOOLS = {
@@ -76,6 +77,15 @@ class BuildReport:
         """Whether the achieved Fmax reaches the board clock."""
         return self.fmax_mhz >= self.clock_mhz
 
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        rows = [f"{self.board} ({self.device}): {self.bitstream}",
+                f"  logic   {self.luts:,} LUTs, {self.ffs:,} FFs, {self.brams} block RAMs"
+                + (f", {self.sprams} SPRAMs" if self.sprams else ""),
+                f"  timing  Fmax {self.fmax_mhz:.1f} MHz vs {self.clock_mhz:.1f} MHz board clock "
+                f"({'met' if self.timing_met else 'NOT met'}); build {self.seconds:.0f} s"]
+        return "\n".join(rows)
+
     def to_json(self) -> str:
         return json.dumps(asdict(self) | {"timing_met": self.timing_met}, indent=2)
 
@@ -84,12 +94,8 @@ _UTIL_RE = re.compile(r"Info:\s+(\w+):\s+(\d+)/\s*(\d+)")
 _FMAX_RE = re.compile(r"Max frequency for clock\s+'([^']+)':\s+([\d.]+) MHz \((PASS|FAIL) at ([\d.]+) MHz\)")
 
 
-def parse_nextpnr_log(text: str) -> tuple[dict[str, tuple[int, int]], float, float]:
-    """Device utilisation and (Fmax, constraint) in MHz from a nextpnr log.
-
-    nextpnr prints utilisation and Fmax more than once (after placement and after routing);
-    the last occurrence is the final one.
-    """
+def _utilisation(text: str) -> tuple[dict[str, tuple[int, int]], bool]:
+    """The last ``Device utilisation`` table of a nextpnr log (cell -> (used, available))."""
     util: dict[str, tuple[int, int]] = {}
     block = text.rsplit("Device utilisation:", 1)
     if len(block) == 2:
@@ -98,6 +104,16 @@ def parse_nextpnr_log(text: str) -> tuple[dict[str, tuple[int, int]], float, flo
             if not mt:
                 break
             util[mt.group(1)] = (int(mt.group(2)), int(mt.group(3)))
+    return util, bool(util)
+
+
+def parse_nextpnr_log(text: str) -> tuple[dict[str, tuple[int, int]], float, float]:
+    """Device utilisation and (Fmax, constraint) in MHz from a nextpnr log.
+
+    nextpnr prints utilisation and Fmax more than once (after placement and after routing);
+    the last occurrence is the final one.
+    """
+    util, _ = _utilisation(text)
     clocks: dict[str, tuple[float, float]] = {}
     for mt in _FMAX_RE.finditer(text):
         clocks[mt.group(1)] = (float(mt.group(2)), float(mt.group(4)))
@@ -128,8 +144,8 @@ def yowasp_env() -> dict[str, str]:
     return env
 
 
-def build_board(board: str, out_dir: str | Path, image=None, *, baud: int | None = None,
-                name: str = "spikeforge") -> BuildReport:
+def build_board(board: str, out_dir: str | Path, *, baud: int | None = None,
+                target=None, name: str = "spikeforge") -> BuildReport:
     """Synthesize, place and route the spikeforge SoC for a board; write bitstream and report.
 
     Parameters
@@ -138,11 +154,11 @@ def build_board(board: str, out_dir: str | Path, image=None, *, baud: int | None
         ``"icebreaker"`` or ``"ulx3s"`` (see :data:`spikeforge.rtl.boards.BOARDS`).
     out_dir:
         Directory for the build products (``NAME.bin``/``NAME.bit``, ``NAME.tim``, ``report.json``).
-    image:
-        Optional :class:`~spikeforge.arch.image.Image` to initialise the memories with; without
-        one the memories start empty and are loaded over the host link.
     baud:
         UART line rate (default: the board's).
+    target:
+        Target (or :class:`~spikeforge.rtl.params.MeshParams`) of the fabric, default the board's
+        (``spec.target``); a smaller one gives a smaller fabric on the same board.
 
     Returns
     -------
@@ -158,16 +174,23 @@ def build_board(board: str, out_dir: str | Path, image=None, *, baud: int | None
     out.mkdir(parents=True, exist_ok=True)
     env = yowasp_env()
     platform = spec.platform()
-    top = spec.top(image=image, baud=baud)
+    top = spec.top(baud=baud, target=target)
     t0 = time.perf_counter()
     plan = platform.build(top, name=name, build_dir=str(out), do_build=False)
     try:
         plan.execute_local(str(out), env=env)
     except subprocess.CalledProcessError as exc:
         log = out / f"{name}.tim"
-        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+        text = log.read_text(errors="replace") if log.exists() else ""
+        util, _ = _utilisation(text)
+        over = [f"{cell} {used:,} (available {avail:,})" for cell, (used, avail) in util.items()
+                if used > avail]
+        if over:
+            raise ToolError(f"the SoC for {spec.target} must fit the {spec.device} of the "
+                            f"{board} board, not need " + ", ".join(over)
+                            + f" (nextpnr log: {log})") from None
         raise ToolError(f"FPGA build for {board} must succeed, not exit with status "
-                        f"{exc.returncode} (see {out}); nextpnr log tail:\n{tail}") from None
+                        f"{exc.returncode} (see {out}); log tail:\n{text[-1500:]}") from None
     seconds = time.perf_counter() - t0
     util, fmax, constraint = parse_nextpnr_log((out / f"{name}.tim").read_text(errors="replace"))
     report = BuildReport(board=board, device=spec.device, bitstream=str(out / f"{name}.{spec.ext}"),
@@ -205,3 +228,38 @@ def program_board(board: str, bitstream: str | Path) -> None:
         raise LinkError(f"{board} board must be attached and programmable, not: "
                         f"{tool} exited with status {proc.returncode}"
                         + (f" ({msg[-1]})" if msg else ""))
+
+
+def write_verilog(target, out_dir: str | Path, *, baud: int = 1_000_000) -> dict[str, Path]:
+    """Write the SoC (UART at ``baud`` on the target's clock) and the bare fabric as Verilog.
+
+    Returns
+    -------
+    dict
+        ``{"soc": path, "mesh": path}``: ``spikeforge_soc.v`` (top ``spikeforge_soc``, ports
+        ``clk rst rx tx busy link_error``) and ``spikeforge_mesh.v`` (top ``spikeforge_mesh``,
+        the section-11 control interface of docs/microarchitecture.md).
+    """
+    from amaranth.back import verilog
+
+    from spikeforge.arch.target import load_target
+    from spikeforge.rtl.mesh import Mesh
+    from spikeforge.rtl.params import mesh_params
+    from spikeforge.rtl.soc import SoC
+    from spikeforge.rtl.uart import divisor_for
+
+    t = load_target(target)
+    params = mesh_params(t)
+    try:
+        divisor = divisor_for(t.timing.clock_mhz * 1e6, baud)
+    except ValueError as exc:
+        raise TargetError(f"target {t.name}: --baud {baud} at {t.timing.clock_mhz} MHz: {exc}",
+                          where="timing.clock_mhz") from None
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"soc": out / "spikeforge_soc.v", "mesh": out / "spikeforge_mesh.v"}
+    files["soc"].write_text(verilog.convert(SoC(params, divisor=divisor), name="spikeforge_soc",
+                                            emit_src=False))
+    files["mesh"].write_text(verilog.convert(Mesh(params), name="spikeforge_mesh",
+                                             emit_src=False))
+    return files

@@ -9,7 +9,7 @@ so each rule of ``docs/host-protocol.md`` section 7 is testable without a board.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Mapping
+from typing import Mapping
 
 import numpy as np
 

@@ -79,21 +79,22 @@ class SerialDevice(Device):
     """
 
     def __init__(self, port: Any, *, uri: str, baud: int = DEFAULT_BAUD, timeout: float = 2.0,
-                 resend_after: float = 0.1, progress: bool | None = None) -> None:
+                 resend_after: float = 0.1, progress: bool | None = None,
+                 reset: bool = True) -> None:
         super().__init__()
         self.uri = uri
         self.port = port
         self.baud = int(baud)
         self.progress = progress
         self.link = Link(port, baud=self.baud, timeout=timeout, resend_after=resend_after)
-        self.stall_timeout = max(10.0, 5 * timeout)
+        self.stall_timeout = max(30.0, 10 * timeout)
         self.upload: UploadStats | None = None
         self.run_seconds = 0.0
         self.target: Target | None = None
         self._phys: list[int] = []
         self._closed = False
         try:
-            self._open()
+            self._open(reset)
         except BaseException:
             self.close()
             raise
@@ -102,20 +103,19 @@ class SerialDevice(Device):
     @classmethod
     def from_uri(cls, uri: str, scheme: str, path: str, opts: dict[str, str],
                  options: dict[str, Any]) -> "SerialDevice":
-        if scheme == "serial":
-            merged: dict[str, Any] = {**opts, **options}
-            unknown = set(merged) - {"baud", "timeout", "resend_after", "progress"}
-            if unknown:
-                raise LinkError(f"serial URI option must be baud, timeout or resend_after, not "
-                                f"{sorted(unknown)[0]!r}")
-            if not path:
-                raise LinkError(f"serial URI must name a port, e.g. serial:///dev/ttyUSB1, "
-                                f"not {uri!r}")
-        else:
-            merged = dict(options)
+        merged: dict[str, Any] = {**opts, **options} if scheme == "serial" else dict(options)
+        unknown = set(merged) - {"baud", "timeout", "resend_after", "progress", "reset"}
+        if unknown:
+            raise LinkError(f"serial link option must be baud, timeout, resend_after, progress "
+                            f"or reset, not {sorted(unknown)[0]!r}")
+        if scheme == "serial" and not path:
+            raise LinkError(f"serial URI must name a port, e.g. serial:///dev/ttyUSB1, not "
+                            f"{uri!r}")
         baud = _positive(merged.get("baud", DEFAULT_BAUD), "baud", int)
         timeout = _positive(merged.get("timeout", 2.0), "timeout", float)
         resend = _positive(merged.get("resend_after", 0.1), "resend_after", float)
+        progress = _flag(merged.get("progress"), "progress")
+        reset = bool(_flag(merged.get("reset", True), "reset"))
         try:
             if scheme == "serial":
                 port = serial.Serial(path, baudrate=baud, timeout=0.002)
@@ -124,18 +124,21 @@ class SerialDevice(Device):
         except (OSError, ValueError) as exc:      # SerialException is an OSError
             raise LinkError(f"cannot open port {uri!r}: {exc}") from None
         return cls(port, uri=uri, baud=baud, timeout=timeout, resend_after=resend,
-                   progress=merged.get("progress"))
+                   progress=progress, reset=reset)
 
-    def _open(self) -> None:
+    def _open(self, reset: bool) -> None:
+        """Synchronise; RESET unless asked not to -- but always when a run is still going."""
         self.link.context = f"opening {self.uri}"
         self.link.sync()
         info = self.info()
         if info.version != PROTOCOL_VERSION:
             raise LinkError(f"board protocol version must be {PROTOCOL_VERSION}, not "
                             f"{info.version}")
-        self.link.context = f"resetting the board on {self.uri}"
-        self.link.execute(Reset())
-        self.board = self.info()
+        if reset or info.busy:
+            self.link.context = f"resetting the board on {self.uri}"
+            self.link.execute(Reset())
+            info = self.info()
+        self.board = info
 
     # ------------------------------------------------------------------ small commands
     def info(self) -> InfoReply:
@@ -147,16 +150,20 @@ class SerialDevice(Device):
         return self.info().image_crc
 
     def read_table(self, core: int, table: int, index: int, count: int, esize: int) -> bytes:
-        """Read ``count`` entries; split into frames as large as the protocol allows."""
+        """Read ``count`` entries, in as many READ_MEMs as the protocol and the link need."""
         out = bytearray()
-        step = max_entries(esize, write=False)
-        for start in range(index, index + count, step):
-            n = min(step, index + count - start)
+        start, stop = index, index + count
+        while start < stop:
+            # answers are sized by the link's budget too: on a noisy line long answers rarely
+            # arrive intact
+            n = min(max_entries(esize, write=False), max(1, self.link.budget // esize),
+                    stop - start)
             payload = self.link.execute(ReadMem(core, table, start, n, esize)).payload
             if len(payload) != n * esize:
                 raise LinkError(f"{self.link.context}: READ_MEM of {n} x {esize} bytes answered "
                                 f"{len(payload)} bytes")
             out += payload
+            start += n
         return bytes(out)
 
     def read_counters(self) -> dict[str, int]:
@@ -180,10 +187,25 @@ class SerialDevice(Device):
                 pass
 
     # ------------------------------------------------------------------ upload
+    def attach(self, image: Image) -> bool:
+        """Use ``image`` without uploading if the board's CRC register says it holds it.
+
+        The register is zeroed before every upload and set only after the last table, so a
+        match means a complete upload of exactly this image (opened with ``reset=False``).
+        """
+        if self.image_crc() != image.crc32():
+            return False
+        target = load_target(image.target)
+        self._phys = core_map(image, target, self.board.n_cores)
+        self.image, self.target, self.upload = image, target, None
+        return True
+
     def load(self, image: Image) -> None:
         """Upload every core's tables (progress bar), then set the board's image CRC register."""
         target = load_target(image.target)
         phys = core_map(image, target, self.board.n_cores)
+        self.link.context = "upload: clearing the image CRC register"
+        self.link.execute(SetCrc(0))
         tables = upload_tables(image, phys, self.board.n_cores)
         total = sum(t.nbytes for t in tables)
         wire0 = self.link.stats.bytes_out + self.link.stats.bytes_in
@@ -224,24 +246,27 @@ class SerialDevice(Device):
         for table in state_tables(image, self._phys):
             self._write_table(table, "run: restoring initial state")
         t = base = 0
-        while t < steps:
-            where = f"run: step {t} of {steps}"
-            pk = packets[t].tobytes()
-            esize = packets[t].dtype.itemsize
-            for k in range(0, len(packets[t]), INJECT_MAX):
-                self.link.context = f"{where}: inject packets {k}..{len(packets[t])}"
-                self.link.execute(Inject(k, pk[k * esize:(k + INJECT_MAX) * esize]))
-            n = 1
-            while t + n < steps and (t + n - base) < chunk and not len(packets[t + n]):
-                n += 1
-            self.link.context = f"{where}: RUN {n} steps"
-            self.link.execute(Run(n))
-            self._wait_idle(f"{where}: running {n} steps")
-            t += n
-            if t - base == chunk or t == steps:
-                self.link.context = f"run: reading steps {base}..{t - 1} of {steps}"
-                self._read_chunk(base, t - base, out, cycles)
-                base = t
+        disable = None if self.progress is None else not self.progress
+        with tqdm(total=steps, unit="step", desc="run", disable=disable, leave=False) as bar:
+            while t < steps:
+                where = f"run: step {t} of {steps}"
+                pk = packets[t].tobytes()
+                esize = packets[t].dtype.itemsize
+                for k in range(0, len(packets[t]), INJECT_MAX):
+                    self.link.context = f"{where}: inject packets {k}..{len(packets[t])}"
+                    self.link.execute(Inject(k, pk[k * esize:(k + INJECT_MAX) * esize]))
+                n = 1
+                while t + n < steps and (t + n - base) < chunk and not len(packets[t + n]):
+                    n += 1
+                self.link.context = f"{where}: RUN {n} steps"
+                self.link.execute(Run(n))
+                self._wait_idle(f"{where}: running {n} steps")
+                t += n
+                bar.update(n)
+                if t - base == chunk or t == steps:
+                    self.link.context = f"run: reading steps {base}..{t - 1} of {steps}"
+                    self._read_chunk(base, t - base, out, cycles)
+                    base = t
         self.link.context = "run: reading counters and final state"
         counters = self.read_counters()
         if counters["steps"] != steps:
@@ -256,11 +281,10 @@ class SerialDevice(Device):
         spikes = {name: out[:, int(s["channel_base"]):int(s["channel_base"]) + int(s["size"])]
                   .copy() for name, s in image.outputs.items()}
         has_cycles = board.cycle_log_depth > 0
-        assert self.target is not None
+        clock_mhz = (self.target or load_target(image.target)).timing.clock_mhz
         return Result(spikes=spikes, final_state=final, counters=counters,
                       cycles_per_step=cycles if has_cycles else None,
-                      latency_us=float(cycles.sum()) / self.target.timing.clock_mhz
-                      if has_cycles else None,
+                      latency_us=float(cycles.sum()) / clock_mhz if has_cycles else None,
                       backend="serial")
 
     def _write_table(self, table: TableUpload, doing: str, done: int = 0, total: int = 0,
@@ -328,6 +352,17 @@ class SerialDevice(Device):
                 got += self.read_table(FABRIC_CORE, FabricTable.CYCLE_LOG, 0, n - head, 4)
             cycles[base:base + n] = np.frombuffer(got, "<u4")
         self.link.execute(WriteMem(FABRIC_CORE, FabricTable.OUT_LOG_LEN, 0, 4, bytes(4)))
+
+
+def _flag(value: Any, name: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise LinkError(f"link option {name} must be 0 or 1, not {value!r}")
 
 
 def _positive(value: Any, name: str, kind: type) -> Any:

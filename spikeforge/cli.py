@@ -19,8 +19,12 @@ COMMANDS = [
     "targets",
     "inspect",
     "compile",
+    "run",
+    "estimate",
     "report",
     "demo",
+    "rtl",
+    "board",
     "deploy",
 ]
 

@@ -51,5 +51,10 @@ def load_model(model) -> Graph | HwNetwork:
     else:
         raise ModelError(f"model must be a .nir/.sfir path, a nir.NIRGraph, a Graph or a "
                          f"Network, not {type(model).__name__}")
-    graph.verify()
+    try:
+        graph.verify()
+    except ModelError as exc:
+        if isinstance(model, (str, Path)) and not str(exc).startswith(str(model)):
+            raise ModelError(f"{model}: {exc}", where=str(model)) from None
+        raise
     return graph

@@ -242,8 +242,11 @@ def to_nir(graph: Graph):
             src = graph.predecessors(name)[0]
             out[name] = nir.Flatten(input_type={"input": np.array(shapes[src])},
                                     start_dim=p["start_dim"], end_dim=p["end_dim"])
-        else:
+        elif t in _FIELDS:
             out[name] = getattr(nir, t)(**p)
+        else:
+            raise ModelError(f"node {name!r}: {t} is a hardware-level node and has no NIR form; "
+                             f"export the float graph instead")
     meta = {k: v for k, v in graph.metadata.items() if k != "source"}
     return nir.NIRGraph(nodes=out, edges=list(graph.edges), metadata=meta, type_check=False)
 

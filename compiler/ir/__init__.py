@@ -1,6 +1,8 @@
-"""The graph IR: typed nodes (every NIR primitive), the :class:`Graph`, its verifier, text form."""
+"""The graph IR: typed nodes (every NIR primitive, plus the hardware-level HwNeurons and
+HwSynapses), the :class:`Graph`, its verifier, its text form."""
 
 from spikeforge.compiler.ir.graph import Graph
+from spikeforge.compiler.ir.hardware import HwNeurons, HwSynapses
 from spikeforge.compiler.ir.nodes import (
     CubaLI, CubaLIF, I, IF, LI, LIF, NODE_TYPES, Affine, AvgPool2d, Conv1d, Conv2d, Delay,
     Flatten, Input, Linear, Node, Output, Scale, SumPool2d, Threshold,
@@ -10,4 +12,5 @@ __all__ = [
     "Graph", "Node", "NODE_TYPES",
     "Input", "Output", "Affine", "Linear", "Scale", "Conv1d", "Conv2d", "SumPool2d", "AvgPool2d",
     "Flatten", "Delay", "Threshold", "I", "IF", "LI", "LIF", "CubaLI", "CubaLIF",
+    "HwNeurons", "HwSynapses",
 ]

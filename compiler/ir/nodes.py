@@ -135,7 +135,8 @@ class Output(Node):
 @register
 @dataclass(frozen=True, eq=False)
 class Linear(Node):
-    """``y = W x``; ``weight`` has shape (out, in)."""
+    """``y = W x``; ``weight`` has shape (out, in); an input of another shape but ``in``
+    elements is read flattened (C order)."""
 
     weight: np.ndarray
 
@@ -145,7 +146,10 @@ class Linear(Node):
             raise ModelError(f"{self.type_name} weight must be 2-D (out, in), not {self.weight.shape}")
 
     def output_shape(self, shape: Shape) -> Shape:
-        if tuple(shape) != (self.weight.shape[1],):
+        # A multi-dimensional input of the right size is flattened: exporters that count the
+        # batch axis in Flatten's start_dim (a common NIR quirk) leave e.g. (C, H*W) before an
+        # Affine that clearly means all C*H*W inputs.
+        if int(np.prod(shape)) != self.weight.shape[1]:
             raise _mismatch(self, f"({self.weight.shape[1]},)", shape)
         return (self.weight.shape[0],)
 

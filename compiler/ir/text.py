@@ -46,7 +46,7 @@ edge: "edge" name "->" name
 kwarg: IDENT "=" value
 name: IDENT -> bare | STRING -> quoted
 ?value: array | tuple | number | STRING -> string | "none" -> none
-array: DTYPE "[" [INT ("," INT)*] "]" "(" [number ("," number)*] ")"
+array: DTYPE "[" [INT ("," INT)*] "]" VALUES
 tuple: "(" ")" -> empty_tuple
      | "(" value "," ")" -> one_tuple
      | "(" value ("," value)+ ")" -> many_tuple
@@ -56,6 +56,7 @@ IDENT: /[A-Za-z_][A-Za-z0-9_.]*/
 NUMBER.1: /[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|inf|nan)/
 INT: /\d+/
 STRING: /"([^"\\]|\\.)*"/
+VALUES: /\([^()"]*\)/
 COMMENT: /#[^\n]*/
 %import common.WS
 %ignore WS
@@ -63,6 +64,7 @@ COMMENT: /#[^\n]*/
 """
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_NUMBER = re.compile(r"[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|inf|nan)")
 _KEYWORDS = {"sfir", "meta", "node", "edge", "none", "inf", "nan"}
 _TOKEN_WORDS = {"IDENT": "a name", "STRING": "a quoted name", "NUMBER": "a number",
                 "INT": "an integer", "DTYPE": "an array type (f32[...])", "LPAR": "'('",
@@ -159,20 +161,29 @@ class _ToGraph(Transformer):
 
     def array(self, items):
         tag = str(items[0])
-        rest = items[1:]
-        dims = [int(t) for t in rest if getattr(t, "type", None) == "INT"]
-        vals = [str(v) for v in rest if isinstance(v, _Num)]
+        dims = [int(t) for t in items[1:-1]]
+        body = items[-1]
         dtype = np.dtype({"f": "float", "i": "int", "u": "uint"}[tag[0]] + tag[1:])
-        if int(np.prod(dims)) != len(vals):
-            raise ModelError(f"{self.source}: array {tag}[{','.join(map(str, dims))}] must hold "
-                             f"{int(np.prod(dims))} values, not {len(vals)}")
+        words = body[1:-1].replace(",", " ").split()
+        if int(np.prod(dims)) != len(words):
+            raise ModelError(f"{self.source}:{body.line}:{body.column}: array "
+                             f"{tag}[{','.join(map(str, dims))}] must hold {int(np.prod(dims))} "
+                             f"values, not {len(words)}")
         try:
             if dtype.kind == "f":
-                return np.array(vals, dtype=dtype).reshape(dims)
-            return np.array([int(v) for v in vals], dtype=dtype).reshape(dims)
-        except (ValueError, OverflowError):
-            raise ModelError(f"{self.source}: array {tag}[...] holds a value that is not a "
-                             f"{dtype} number") from None
+                bad = [w for w in words if not _NUMBER.fullmatch(w)]
+                if bad:
+                    raise ValueError(bad[0])
+                return np.array(words, dtype=dtype).reshape(dims)
+            return np.array([int(w) for w in words], dtype=dtype).reshape(dims)
+        except (ValueError, OverflowError) as exc:
+            word = str(exc).split()[-1].strip("'")
+            offset = body.find(word) if word in body else 0
+            line = body.line + body[:offset].count("\n")
+            col = (offset - body[:offset].rfind("\n")) if "\n" in body[:offset] \
+                else body.column + offset
+            raise ModelError(f"{self.source}:{line}:{col}: array {tag}[...] value must be a "
+                             f"{dtype} number, not {word!r}") from None
 
     def kwarg(self, items):
         return str(items[0]), self._scalar(items[1])

@@ -17,7 +17,7 @@ import numpy as np
 from spikeforge.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, CoreImage, Image)
 from spikeforge.compiler.hwnet import HwNetwork
-from spikeforge.compiler.passes.kernels import counting_order, fill_synapses, segment_classes
+from spikeforge.compiler.passes.kernels import fill_routes, fill_synapses, segment_classes
 from spikeforge.compiler.passes.partition import Partition
 from spikeforge.compiler.passes.place import Placement, Sites
 from spikeforge.compiler.passes.route import Routing
@@ -41,24 +41,18 @@ def jsonable(value: Any) -> Any:
 
 
 def _routes(part: Partition, placement: Placement, routing: Routing, sites: Sites):
-    """Every route entry sorted by source key (pairs, then the host entry), as a ROUTE array."""
+    """Every route entry grouped by source key (pairs, then the host entry), as a ROUTE array.
+
+    Returns ``(counts per source key, routes)``.
+    """
     syn = part.syn
     out_g = np.flatnonzero(part.is_output)
-    src = np.concatenate([part.pair_src, (syn.n_channels + out_g).astype(part.pair_src.dtype)])
-    order = counting_order(src, syn.n_sources)
-    n_pairs = len(part.pair_src)
-    r = np.zeros(len(src), ROUTE_DTYPE)
-    is_pair = order < n_pairs
-    pi = order[is_pair]
-    site = placement.site[part.pair_core[pi]]
-    r["host"][~is_pair] = 1
-    r["axon"][is_pair] = routing.axon[pi]
-    r["axon"][~is_pair] = part.output_channel[out_g[order[~is_pair] - n_pairs]]
-    r["chiplet"][is_pair] = sites.chiplet[site]
-    r["x"][is_pair] = sites.x[site]
-    r["y"][is_pair] = sites.y[site]
-    r["slot"][is_pair] = sites.slot[site]
-    return src[order], r
+    r = np.zeros(len(part.pair_src) + len(out_g), ROUTE_DTYPE)
+    counts = fill_routes(part.pair_src, part.pair_core, routing.axon, syn.n_channels + out_g,
+                         part.output_channel[out_g], placement.site, sites.chiplet, sites.x,
+                         sites.y, sites.slot, syn.n_sources, r["host"], r["slot"], r["chiplet"],
+                         r["x"], r["y"], r["axon"])
+    return counts, r
 
 
 def emit(net: HwNetwork, part: Partition, placement: Placement, routing: Routing, *,
@@ -110,8 +104,7 @@ def emit(net: HwNetwork, part: Partition, placement: Placement, routing: Routing
     axons["count"] = part.pair_count
     afirst = np.searchsorted(part.pair_core, np.arange(nc + 1))
 
-    rsrc, routes = _routes(part, placement, routing, sites)
-    counts = np.bincount(rsrc, minlength=syn.n_sources)
+    counts, routes = _routes(part, placement, routing, sites)
     starts = np.zeros(syn.n_sources + 1, np.int64)
     np.cumsum(counts, out=starts[1:])
     host_ptr = np.zeros(syn.n_channels, ROUTE_PTR_DTYPE)

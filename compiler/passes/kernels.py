@@ -9,23 +9,64 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["segment_argsort", "axon_runs", "segment_classes", "fill_synapses", "counting_order",
-           "anneal", "placement_cost", "link_loads"]
+__all__ = ["segment_argsort", "count_distinct", "axon_runs", "segment_classes", "fill_synapses", "counting_order",
+           "anneal", "placement_cost", "link_loads", "pair_ranks", "core_traffic", "fill_routes"]
 
 
 @njit(cache=True)
-def segment_argsort(keys, seg_ptr, out):
-    """Stable argsort of ``keys`` inside each segment ``[seg_ptr[i], seg_ptr[i+1])``.
+def segment_argsort(keys, seg_lo, seg_hi, out):
+    """Stable grouping sort of ``keys`` (integers in ``[0, max(keys)]``) inside each segment.
 
-    Fills ``out`` (int32 or int64, same length as ``keys``) with global positions: a permutation
-    of ``range(len(keys))`` that keeps segments in place and orders each segment by key (ties
-    keep their original order).
+    For every segment ``[seg_lo[i], seg_hi[i])`` writes into ``out`` (int32 or int64, same length
+    as ``keys``) the positions of that segment's entries ordered by key, ties in their original
+    order; the rest of ``out`` is left alone, so a caller can re-sort only some segments.
+    Counting sort over the segment's distinct keys: O(segment + d log d) for d distinct keys,
+    with one key -> slot table reused by every segment.
     """
-    for i in range(len(seg_ptr) - 1):
-        a, b = seg_ptr[i], seg_ptr[i + 1]
-        if b > a:
-            out[a:b] = np.argsort(keys[a:b], kind="mergesort") + a
-    return out
+    if len(keys) == 0 or len(seg_lo) == 0:
+        return
+    local = np.full(keys.max() + 1, -1, np.int32)
+    longest = 0
+    for i in range(len(seg_lo)):
+        longest = max(longest, seg_hi[i] - seg_lo[i])
+    uniq = np.empty(longest, keys.dtype)
+    cnt = np.empty(longest, np.int64)
+    off = np.empty(longest, np.int64)
+    for i in range(len(seg_lo)):
+        a, b = seg_lo[i], seg_hi[i]
+        d = 0
+        for j in range(a, b):
+            k = keys[j]
+            if local[k] < 0:
+                local[k] = d
+                uniq[d] = k
+                cnt[d] = 0
+                d += 1
+            cnt[local[k]] += 1
+        perm = np.argsort(uniq[:d])
+        pos = a
+        for r in range(d):
+            u = perm[r]
+            off[u] = pos
+            pos += cnt[u]
+        for j in range(a, b):
+            u = local[keys[j]]
+            out[off[u]] = j
+            off[u] += 1
+        for r in range(d):
+            local[uniq[r]] = -1
+
+
+@njit(cache=True)
+def count_distinct(values, a, b, marks, stamp):
+    """Number of distinct values in ``values[a:b]``; ``marks`` is a scratch table (see caller)."""
+    n = 0
+    for j in range(a, b):
+        v = values[j]
+        if marks[v] != stamp:
+            marks[v] = stamp
+            n += 1
+    return n
 
 
 @njit(cache=True)
@@ -184,19 +225,19 @@ def link_loads(src_gx, src_gy, dst_gx, dst_gy, w, global_x, global_y):
 
 
 @njit(cache=True)
-def axon_runs(src, order, seg_ptr):
+def axon_runs(src, order, seg_lo, seg_hi, seg_core):
     """Runs of equal source inside each segment of ``src[order]``: the (core, source) axon pairs.
 
-    Returns ``(core, source, start, count)`` per run, in (segment, source) order; ``start`` is a
-    position in the sorted order.
+    Returns ``(core, source, start, count)`` per run, in (segment, source) order; the core of
+    segment ``i`` is ``seg_core[i]`` and ``start`` is a position in the sorted order.
     """
-    n_seg = len(seg_ptr) - 1
+    n_seg = len(seg_lo)
     n = 0
     for i in range(n_seg):
         prev = -1
-        for j in range(seg_ptr[i], seg_ptr[i + 1]):
+        for j in range(seg_lo[i], seg_hi[i]):
             s = src[order[j]]
-            if j == seg_ptr[i] or s != prev:
+            if j == seg_lo[i] or s != prev:
                 n += 1
             prev = s
     core = np.empty(n, np.int32)
@@ -206,11 +247,11 @@ def axon_runs(src, order, seg_ptr):
     k = -1
     for i in range(n_seg):
         prev = -1
-        for j in range(seg_ptr[i], seg_ptr[i + 1]):
+        for j in range(seg_lo[i], seg_hi[i]):
             s = src[order[j]]
-            if j == seg_ptr[i] or s != prev:
+            if j == seg_lo[i] or s != prev:
                 k += 1
-                core[k] = i
+                core[k] = seg_core[i]
                 source[k] = s
                 start[k] = j
                 count[k] = 0
@@ -256,3 +297,104 @@ def counting_order(keys, n_keys):
         out[counts[keys[j]]] = j
         counts[keys[j]] += 1
     return out
+
+
+@njit(cache=True)
+def pair_ranks(pair_core):
+    """Rank of each pair among the pairs of its core (pairs sorted by core): its axon id."""
+    out = np.empty(len(pair_core), np.int32)
+    r = 0
+    for j in range(len(pair_core)):
+        if j > 0 and pair_core[j] != pair_core[j - 1]:
+            r = 0
+        out[j] = r
+        r += 1
+    return out
+
+
+@njit(cache=True)
+def core_traffic(pair_core, pair_src, rate, n_channels, neuron_core, out_src, out_rate,
+                 n_cores):
+    """Spike-weighted core-to-core edges (host = ``n_cores``) from axon pairs and outputs.
+
+    Pairs are sorted by destination core, so each destination's sources are summed in a dense
+    scratch row.  Returns ``(src, dst, weight)`` sorted by (dst, src); edges into the host come
+    from the output neurons ``out_src`` (global ids) with rates ``out_rate``.
+    """
+    acc = np.zeros(n_cores + 1, np.float64)
+    seen = np.zeros(n_cores + 1, np.bool_)
+    touched = np.empty(n_cores + 1, np.int64)
+    src_l = []
+    dst_l = []
+    w_l = []
+    j = 0
+    n = len(pair_core)
+    while j < n:
+        d = pair_core[j]
+        nt = 0
+        while j < n and pair_core[j] == d:
+            s = pair_src[j]
+            c = n_cores if s < n_channels else neuron_core[s - n_channels]
+            if not seen[c]:
+                seen[c] = True
+                touched[nt] = c
+                nt += 1
+            acc[c] += rate[s]
+            j += 1
+        order = np.sort(touched[:nt])
+        for c in order:
+            src_l.append(c)
+            dst_l.append(d)
+            w_l.append(acc[c])
+            acc[c] = 0.0
+            seen[c] = False
+    for k in range(len(out_src)):
+        c = neuron_core[out_src[k]]
+        seen[c] = True
+        acc[c] += out_rate[k]
+    for c in range(n_cores):
+        if seen[c]:
+            src_l.append(c)
+            dst_l.append(n_cores)
+            w_l.append(acc[c])
+    return np.array(src_l, dtype=np.int64), np.array(dst_l, dtype=np.int64), np.array(w_l)
+
+
+@njit(cache=True)
+def fill_routes(pair_src, pair_core, axon, out_src, out_channel, core_site, site_chiplet,
+                site_x, site_y, site_slot, n_sources, r_host, r_slot, r_chiplet, r_x, r_y,
+                r_axon):
+    """Route entries grouped by source key (pairs in order, then the source's host entry).
+
+    Returns the number of entries per source key; fills the ``r_*`` fields in place.
+    """
+    counts = np.zeros(n_sources, np.int64)
+    for s in pair_src:
+        counts[s] += 1
+    for s in out_src:
+        counts[s] += 1
+    nxt = np.empty(n_sources, np.int64)
+    acc = 0
+    for i in range(n_sources):
+        nxt[i] = acc
+        acc += counts[i]
+    for j in range(len(pair_src)):
+        p = nxt[pair_src[j]]
+        nxt[pair_src[j]] += 1
+        site = core_site[pair_core[j]]
+        r_host[p] = 0
+        r_slot[p] = site_slot[site]
+        r_chiplet[p] = site_chiplet[site]
+        r_x[p] = site_x[site]
+        r_y[p] = site_y[site]
+        r_axon[p] = axon[j]
+    for k in range(len(out_src)):
+        p = nxt[out_src[k]]
+        nxt[out_src[k]] += 1
+        r_host[p] = 1
+        r_slot[p] = 0
+        r_chiplet[p] = 0
+        r_x[p] = 0
+        r_y[p] = 0
+        r_axon[p] = out_channel[k]
+    return counts

@@ -37,8 +37,8 @@ __all__ = ["FloatPopulation", "FloatProjection", "FloatNetwork", "lower", "linea
 class FloatPopulation:
     """A neuron node in discrete form; arrays have one value per neuron.
 
-    ``scale_hint`` is unused by Lower; ``kind`` names the source node type; non-spiking
-    populations have ``vth = inf`` and report their voltage.
+    ``kind`` names the source node type; non-spiking populations have ``vth = inf`` and report
+    their voltage.
     """
 
     name: str
@@ -256,6 +256,11 @@ def lower(graph: Graph, dt: float, *, integrator: str = "euler", reset: str = "z
         raise ModelError(f"reset must be 'zero' or 'subtract', not {reset!r}")
     shapes = graph.verify()
     nodes = graph.nodes
+    for name, node in nodes.items():
+        if not isinstance(node, (*ir.NEURON_TYPES, *ir.LINEAR_TYPES, ir.Input, ir.Output)):
+            raise ModelError(f"node {name!r} ({node.type_name}) is already fixed point; lower "
+                             f"takes float graphs (lower_to_hardware passes hardware graphs "
+                             f"through)")
     net = FloatNetwork(meta={"dt": dt, "integrator": integrator, "reset": reset})
     gains: dict[str, np.ndarray] = {}
     for name, node in nodes.items():
@@ -318,8 +323,9 @@ def lower(graph: Graph, dt: float, *, integrator: str = "euler", reset: str = "z
     for (src, tgt), mats in terms.items():
         g = gains[tgt]
         for d in sorted(mats):
-            m = sp.coo_matrix(sp.diags(g) @ mats[d])
-            m.sum_duplicates()
+            csr = (sp.diags(g) @ mats[d]).tocsr()    # canonical: no duplicate entries
+            csr.sort_indices()
+            m = csr.tocoo()
             keep = m.data != 0
             name = f"{src}->{tgt}" + (f"@{d}" if len(mats) > 1 else "")
             net.projections.append(FloatProjection(name, src, tgt, m.col[keep].astype(np.int64),

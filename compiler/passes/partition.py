@@ -29,7 +29,8 @@ import numpy as np
 
 from spikeforge.arch.target import Target
 from spikeforge.compiler.hwnet import HwNetwork
-from spikeforge.compiler.passes.kernels import axon_runs, segment_argsort, segment_classes
+from spikeforge.compiler.passes.kernels import (axon_runs, count_distinct, segment_argsort,
+                                                 segment_classes)
 from spikeforge.errors import ResourceError
 
 __all__ = ["Synapses", "Partition", "gather_synapses", "partition"]
@@ -210,14 +211,20 @@ class _Cutter:
 
     def __init__(self, syn: Synapses, target: Target) -> None:
         self.syn, self.target, self.lim = syn, target, target.core
+        self.marks = np.zeros(syn.n_sources + len(syn.class_exp) + 1, np.int64)
+        self.stamp = 0
+
+    def _distinct(self, values: np.ndarray, a: int, b: int) -> int:
+        self.stamp += 1
+        return int(count_distinct(values, a, b, self.marks, self.stamp))
 
     def usage(self, s: int, e: int) -> dict[str, int]:
         syn = self.syn
         a, b = int(syn.indptr[s]), int(syn.indptr[e])
         p0, p1 = int(syn.pop_of(s)), int(syn.pop_of(e - 1))
         return {"neurons": e - s, "synapses": b - a,
-                "input_axons": int(np.unique(syn.src[a:b]).size),
-                "acc_classes": int(np.unique(syn.cls[a:b]).size),
+                "input_axons": self._distinct(syn.src, a, b),
+                "acc_classes": self._distinct(syn.cls, a, b),
                 "profiles": int(np.unique(syn.pop_profile[p0:p1 + 1]).size)}
 
     def fits(self, s: int, e: int) -> bool:
@@ -257,12 +264,34 @@ class _Cutter:
         raise ResourceError(f"population {pop!r}: neuron {g} does not fit one core of {name}")
 
 
-def _axon_pairs(syn: Synapses, bounds: np.ndarray):
-    """Sort synapses by (core, source) and find the (core, source) runs = input axons."""
-    seg = syn.indptr[bounds]
-    order = np.empty(len(syn.src), np.int32 if len(syn.src) < 2**31 else np.int64)
-    segment_argsort(syn.src, seg, order)
-    core, src, start, count = axon_runs(syn.src, order, seg)
+def _axon_pairs(syn: Synapses, bounds: np.ndarray, old: "Partition | None" = None):
+    """Sort synapses by (core, source) and find the (core, source) runs = input axons.
+
+    With ``old`` (a partition whose ``bounds`` are a subset of these), cores that kept their
+    range keep their sorted segment and pairs; only split cores are recomputed.
+    """
+    nc = len(bounds) - 1
+    lo, hi = syn.indptr[bounds[:-1]], syn.indptr[bounds[1:]]
+    if old is None:
+        order = np.empty(len(syn.src), np.int32 if len(syn.src) < 2**31 else np.int64)
+        redo = np.arange(nc, dtype=np.int64)
+    else:
+        order = old.order
+        o_lo, o_hi = old.bounds[:-1], old.bounds[1:]
+        new_id = np.searchsorted(bounds, o_lo)          # new core starting where the old did
+        kept_old = bounds[new_id + 1] == o_hi           # ... and ending there too: unchanged
+        redo = np.setdiff1d(np.arange(nc, dtype=np.int64), new_id[kept_old])
+    segment_argsort(syn.src, lo[redo], hi[redo], order)
+    core, src, start, count = axon_runs(syn.src, order, lo[redo], hi[redo],
+                                        redo.astype(np.int32))
+    if old is not None:
+        keep = kept_old[old.pair_core]
+        core = np.concatenate([new_id[old.pair_core[keep]].astype(np.int32), core])
+        src = np.concatenate([old.pair_src[keep], src])
+        start = np.concatenate([old.pair_start[keep], start])
+        count = np.concatenate([old.pair_count[keep], count])
+        perm = np.argsort(start, kind="stable")     # (core, source) order = sorted position
+        core, src, start, count = core[perm], src[perm], start[perm], count[perm]
     return order, core, src, start, count
 
 
@@ -290,8 +319,9 @@ def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) ->
         s = cutter.cut(s, n)
         cuts.append(s)
     bounds = np.array(cuts, np.int64)
+    part = None
     for _ in range(64):
-        order, pcore, psrc, pstart, pcount = _axon_pairs(syn, bounds)
+        order, pcore, psrc, pstart, pcount = _axon_pairs(syn, bounds, part)
         part = Partition(target, syn, bounds, order, pcore, psrc, pstart, pcount, is_output,
                          output_channel, output_base)
         per_neuron = part.route_counts()[syn.n_channels:]
@@ -305,11 +335,16 @@ def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) ->
         over = np.flatnonzero(np.diff(csum[bounds]) > lim.route_entries)
         if not len(over):
             break
+        # split with some headroom: splitting these cores also splits their destinations'
+        # sources' runs, which adds route entries elsewhere; headroom makes one round usually do
+        room = max(1, int(lim.route_entries * 0.9))
         extra = []
         for k in over:
             s, e = int(bounds[k]), int(bounds[k + 1])
             while True:
-                s = int(np.searchsorted(csum, csum[s] + lim.route_entries, "right")) - 1
+                step = room if csum[e] - csum[s] > lim.route_entries else lim.route_entries
+                nxt = int(np.searchsorted(csum, csum[s] + step, "right")) - 1
+                s = max(nxt, s + 1)
                 if s >= e:
                     break
                 extra.append(s)

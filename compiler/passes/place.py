@@ -26,7 +26,7 @@ from typing import Mapping
 import numpy as np
 
 from spikeforge.arch.target import Target
-from spikeforge.compiler.passes.kernels import anneal, placement_cost
+from spikeforge.compiler.passes.kernels import anneal, core_traffic, placement_cost
 from spikeforge.compiler.passes.partition import Partition
 from spikeforge.errors import ModelError, ResourceError
 
@@ -126,16 +126,11 @@ def traffic(part: Partition, rates: Mapping[str, object] | None = None) -> Traff
     syn = part.syn
     r = source_rates(part, rates)
     nc = part.n_cores
-    host = nc
-    src_core = np.where(part.pair_src < syn.n_channels, host,
-                        part.core_of(part.pair_src - syn.n_channels))
+    neuron_core = np.repeat(np.arange(nc, dtype=np.int32), np.diff(part.bounds))
     out_g = np.flatnonzero(part.is_output)
-    src = np.concatenate([src_core, part.core_of(out_g)])
-    dst = np.concatenate([part.pair_core, np.full(len(out_g), host, np.int64)])
-    w = np.concatenate([r[part.pair_src], r[syn.n_channels + out_g]])
-    key, inv = np.unique(src * (nc + 1) + dst, return_inverse=True)
-    return Traffic(nc, key // (nc + 1), key % (nc + 1), np.bincount(inv, weights=w,
-                                                                    minlength=len(key)))
+    src, dst, w = core_traffic(part.pair_core, part.pair_src, r, syn.n_channels, neuron_core,
+                               out_g, r[syn.n_channels + out_g], nc)
+    return Traffic(nc, src, dst, w)
 
 
 @dataclass

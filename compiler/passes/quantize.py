@@ -55,8 +55,8 @@ def _uniform(a: np.ndarray, what: str, pop: str) -> float:
     return float(np.mean(a)) if a.size else 0.0
 
 
-def _grid(w_scaled: np.ndarray, weight_bits: int) -> tuple[int, np.ndarray, int, int]:
-    """Lava mantissa grid for a projection: (step, limits lo/hi, mixed flag)."""
+def _grid(w_scaled: np.ndarray, weight_bits: int) -> tuple[int, int, int]:
+    """Lava's mantissa grid for a projection's sign mode: (step, lowest, highest)."""
     mixed = bool(w_scaled.size) and w_scaled.min() < 0 < w_scaled.max()
     step = 1 << (8 - weight_bits + int(mixed))
     if mixed:
@@ -65,15 +65,16 @@ def _grid(w_scaled: np.ndarray, weight_bits: int) -> tuple[int, np.ndarray, int,
         lo, hi = -(256 - step), 0
     else:
         lo, hi = 0, 256 - step
-    return step, np.array([lo, hi]), lo, hi
+    return step, lo, hi
 
 
 def _quantize_projection(fp: FloatProjection, s_post: np.ndarray, weight_bits: int):
-    """Mantissas and weight_exp for one projection; returns (Projection or None, report row)."""
+    """Mantissas and weight_exp for one projection; returns (Projection, report row)."""
     ws = fp.weight * s_post[fp.post] / 64.0          # weights in units of (a) per spike
-    step, _, lo, hi = _grid(ws, weight_bits)
+    step, lo, hi = _grid(ws, weight_bits)
     peak = float(np.max(np.abs(ws))) if ws.size else 0.0
     limit = max(abs(lo), hi)
+
     def fits(e: int) -> bool:
         m = np.rint(ws / 2.0 ** e / step) * step
         return bool(m.size == 0 or (m.min() >= lo and m.max() <= hi))
@@ -110,6 +111,11 @@ def _quantize_projection(fp: FloatProjection, s_post: np.ndarray, weight_bits: i
     }
     row["rel_max_error"] = row["max_abs_error"] / row["max_abs_weight"] if row["max_abs_weight"] \
         else 0.0
+    # baseline: the NIR paper's Loihi rule (fixed scale 256 per threshold unit, weight_exp 0,
+    # truncation, then what Lava's Dense really applies), in the same float units
+    base = effective_weights(np.clip(np.trunc(fp.weight * 256.0), -256, 255).astype(np.int64),
+                             weight_bits) / 256.0
+    row["paper_rule_max_abs_error"] = float(np.abs(base - fp.weight).max()) if err.size else 0.0
     if fp.weight.size and not keep.any():
         raise ModelError(f"projection {fp.name!r} goes silent: all {fp.weight.size} weights round "
                          f"to 0 at weight_exp {e} (largest |w| {row['max_abs_weight']:.3g}); "
@@ -132,8 +138,8 @@ def _scale_bounds(pop: FloatPopulation, incoming: list[FloatProjection], alpha: 
     for fp in incoming:
         a = np.abs(fp.weight)
         np.maximum.at(peak, fp.post, a)
-        np.add.at(pos, fp.post, np.maximum(fp.weight, 0))
-        np.add.at(neg, fp.post, np.maximum(-fp.weight, 0))
+        pos += np.bincount(fp.post, np.maximum(fp.weight, 0), minlength=n)
+        neg += np.bincount(fp.post, np.maximum(-fp.weight, 0), minlength=n)
     wmax = 256 - (1 << (8 - weight_bits))
     bound = np.full(n, np.inf)
     with np.errstate(divide="ignore"):
@@ -209,12 +215,13 @@ def quantize(net: FloatNetwork, *, weight_bits: int = 8) -> HwNetwork:
             proj, row = _quantize_projection(fp, s, weight_bits)
             hw.projections.append(proj)
             proj_rows.append(row)
-            np.add.at(drive, proj.post, np.maximum(proj.weight, 0) * 2.0 ** proj.weight_exp * 64)
+            drive += np.bincount(proj.post, np.maximum(proj.weight, 0) * 2.0 ** proj.weight_exp * 64,
+                                 minlength=pop.size)
         silent_in_float = False
         if pop.spiking:
             fdrive = np.zeros(pop.size)
             for fp in incoming:
-                np.add.at(fdrive, fp.post, np.maximum(fp.weight, 0))
+                fdrive += np.bincount(fp.post, np.maximum(fp.weight, 0), minlength=pop.size)
             f_step = fdrive / max(1.0 - alpha, 1e-12) + np.maximum(b_float, 0)
             f_reach = _reach(f_step, beta) > pop.vth
             silent_in_float = not np.any(f_reach)
@@ -232,6 +239,8 @@ def quantize(net: FloatNetwork, *, weight_bits: int = 8) -> HwNetwork:
             "alpha": alpha, "alpha_q": alpha_q, "beta": beta, "beta_q": beta_q,
             "decay_abs_error": max(abs(alpha - alpha_q), abs(beta - beta_q)),
             "scale_min": float(np.min(s)), "scale_max": float(np.max(s)),
+            # integer v = v_scale * float v (one number when uniform, else one per neuron)
+            "v_scale": float(s[0]) if np.all(s == s[0]) else [float(x) for x in s],
             "bias_max_abs_error": float(bias_err.max()) if bias_err.size else 0.0,
             "bias_u_steady_state": bool(alpha > 0 and np.any(pop.bias_u != 0)),
             "silent_in_float": bool(silent_in_float),
@@ -282,6 +291,9 @@ def lower_to_hardware(graph, *, dt: float | None = None, integrator: str = "eule
     graph = load_model(graph)
     if isinstance(graph, HwNetwork):
         return graph
+    from spikeforge.compiler.ir.hardware import hwnet_from_graph, is_hardware_graph
+    if is_hardware_graph(graph):                     # a fixed-point network in text form
+        return hwnet_from_graph(graph)
     if dt is None:
         dt = graph.metadata.get("dt")
         if dt is None:

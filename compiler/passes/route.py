@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spikeforge.compiler.passes.kernels import link_loads
+from spikeforge.compiler.passes.kernels import link_loads, pair_ranks
 from spikeforge.compiler.passes.partition import Partition
 from spikeforge.compiler.passes.place import Placement, Sites, Traffic
 from spikeforge.errors import ResourceError
@@ -51,8 +51,7 @@ def route(part: Partition, placement: Placement, tr: Traffic) -> Routing:
     target = part.target
     lim = target.core
     nc = part.n_cores
-    first = np.searchsorted(part.pair_core, np.arange(nc))
-    axon = np.arange(len(part.pair_core), dtype=np.int64) - first[part.pair_core]
+    axon = pair_ranks(part.pair_core)
     per_core = np.bincount(part.pair_core, minlength=nc)
     if nc and per_core.max() > lim.input_axons:
         k = int(np.argmax(per_core))

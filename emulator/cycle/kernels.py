@@ -61,7 +61,7 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
             if in_spikes[t, ch]:
                 npk += hr_count[ch]
         m = max(npk, 1)
-        pk = np.empty((6, m), np.int64)
+        pk = np.empty((m, 6), np.int64)
         pn = np.empty(m, np.int64)
         harr = np.empty(m, np.int64)
         k = 0
@@ -70,12 +70,12 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
             for i in range(noff[ci], noff[ci + 1]):
                 if spikes[i]:
                     for r in range(nr_start[i], nr_start[i] + nr_count[i]):
-                        pk[0, k] = routes[3, r]
-                        pk[1, k] = routes[4, r]
-                        pk[2, k] = routes[5, r]
-                        pk[3, k] = routes[1, r]
-                        pk[4, k] = 0
-                        pk[5, k] = -1
+                        pk[k, 0] = routes[3, r]
+                        pk[k, 1] = routes[4, r]
+                        pk[k, 2] = routes[5, r]
+                        pk[k, 3] = routes[1, r]
+                        pk[k, 4] = 0
+                        pk[k, 5] = -1
                         pn[k] = i - noff[ci]
                         k += 1
             ue_end[ci] = k
@@ -90,12 +90,12 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
         for ch in range(n_in):
             if in_spikes[t, ch]:
                 for r in range(hr_start[ch], hr_start[ch] + hr_count[ch]):
-                    pk[0, k] = routes[3, r]
-                    pk[1, k] = routes[4, r]
-                    pk[2, k] = routes[5, r]
-                    pk[3, k] = routes[1, r]
-                    pk[4, k] = 0
-                    pk[5, k] = -1
+                    pk[k, 0] = routes[3, r]
+                    pk[k, 1] = routes[4, r]
+                    pk[k, 2] = routes[5, r]
+                    pk[k, 3] = routes[1, r]
+                    pk[k, 4] = 0
+                    pk[k, 5] = -1
                     k += 1
         h_end = k
         counters[C_PACKETS] += npk
@@ -137,7 +137,7 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
             for ci in range(n_cores):
                 if fcnt[R * P + ci] > 0 and sbusy[ci] <= c:
                     p = eject_pop(c, geo, fbuf, fhead, fcnt, q0, st, ci)
-                    s = deliver_axon(pk[3, p], t, slots, cn, ax_start, ax_count, syn_off, syn_w,
+                    s = deliver_axon(pk[p, 3], t, slots, cn, ax_start, ax_count, syn_off, syn_w,
                                      acc)
                     counters[C_SYNOPS] += s
                     sbusy[ci] = c + pc + s * sc
@@ -149,8 +149,8 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
             q = max(q, ue_done[ci], sbusy[ci])
         for j in range(st[S_NHOST]):
             p = harr[j]
-            out[t, pk[3, p]] = 1
-            q = max(q, pk[5, p])
+            out[t, pk[p, 3]] = 1
+            q = max(q, pk[p, 5])
         counters[C_HOST_OUT] += st[S_NHOST]
         cycles[t] = q + timing[3]
         # section 9: every credit is back and every FIFO empty at the next step's cycle 0

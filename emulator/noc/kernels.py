@@ -88,12 +88,12 @@ def apply_events(c, geo, fbuf, fhead, fcnt, credit, rcnt, alist, aflag, q0, q1, 
             p = q[3, k]
             st[S_INFLIGHT] -= 1
             if f < 0:
-                pk[5, p] = c
+                pk[p, 5] = c
                 harr[st[S_NHOST]] = p
                 st[S_NHOST] += 1
             else:
                 if f >= geo[G_R] * geo[G_P]:
-                    pk[5, p] = c
+                    pk[p, 5] = c
                 fifo_push(geo, fbuf, fhead, fcnt, rcnt, alist, aflag, st, f, p)
 
 
@@ -130,8 +130,8 @@ def eject_pop(c, geo, fbuf, fhead, fcnt, q0, st, e):
 
 @njit(cache=True, inline="always")
 def _route(pk, p, gx, gy):
-    dx = pk[0, p]
-    dy = pk[1, p]
+    dx = pk[p, 0]
+    dy = pk[p, 1]
     if dx > gx:
         return 1
     if dx < gx:
@@ -140,9 +140,9 @@ def _route(pk, p, gx, gy):
         return 0
     if dy < gy:
         return 2
-    if pk[2, p] < 0:
+    if pk[p, 2] < 0:
         return 3
-    return 4 + pk[2, p]
+    return 4 + pk[p, 2]
 
 
 @njit(cache=True)
@@ -164,13 +164,17 @@ def router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist
         r = alist[i]
         gx = r % gxn
         gy = r // gxn
+        wanted = 0
         for p in range(P):
             f = r * P + p
             if fcnt[f] > 0:
                 req[p] = _route(pk, fbuf[f * depth + fhead[f]], gx, gy)
+                wanted |= 1 << req[p]
             else:
                 req[p] = -1
         for o in range(P):
+            if (wanted >> o) & 1 == 0:
+                continue
             ob = r * P + o
             if c < busy[ob]:
                 continue
@@ -260,7 +264,7 @@ def run_traffic(geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, af
     gyn = geo[G_GY]
     R = geo[G_R]
     P = geo[G_P]
-    pk = np.full((6, pool), -1, np.int64)
+    pk = np.full((pool, 6), -1, np.int64)
     qnext = np.full(pool, -1, np.int64)
     qhead = np.full(R, -1, np.int64)
     qtail = np.full(R, -1, np.int64)
@@ -293,12 +297,12 @@ def run_traffic(geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, af
                     d = hot
                 else:
                     d = np.random.randint(0, R)
-                pk[0, npk] = d % gxn
-                pk[1, npk] = d // gxn
-                pk[2, npk] = 0
-                pk[3, npk] = r
-                pk[4, npk] = c
-                pk[5, npk] = -1
+                pk[npk, 0] = d % gxn
+                pk[npk, 1] = d // gxn
+                pk[npk, 2] = 0
+                pk[npk, 3] = r
+                pk[npk, 4] = c
+                pk[npk, 5] = -1
                 if warmup <= c < cycles:
                     measured += 1
                 if qtail[r] >= 0:
@@ -323,7 +327,7 @@ def run_traffic(geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, af
             if fcnt[f] > 0 and sbusy[r] <= c:
                 p = eject_pop(c, geo, fbuf, fhead, fcnt, q0, st, r)
                 sbusy[r] = c + 1
-                if warmup <= pk[4, p] < cycles:
+                if warmup <= pk[p, 4] < cycles:
                     arrived_measured += 1
         router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, aflag,
                      core_of, q0, q1, st, pk, req)
@@ -338,4 +342,4 @@ def run_traffic(geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, af
             nxt = min(nxt, next_event_time(q0, q1, st))
             if nxt > c and nxt < NEVER:
                 c = min(nxt, end)
-    return pk[:, :npk], c
+    return pk[:npk].T.copy(), c

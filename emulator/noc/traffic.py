@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spikeforge.arch.target import load_target
+from spikeforge.emulator.flat import xy_hops
 from spikeforge.emulator.noc import kernels as K
 from spikeforge.emulator.noc.fabric import new_fabric
 from spikeforge.errors import InputError
@@ -38,6 +39,7 @@ class TrafficResult:
     wall_s: float              #: wall-clock seconds of the kernel call
     latencies: np.ndarray      #: per measured, delivered packet
     hops: np.ndarray           #: per measured, delivered packet (router-to-router)
+    chiplet_hops: np.ndarray   #: of which inter-chiplet, per measured, delivered packet
 
     @property
     def cycles_per_second(self) -> float:
@@ -83,7 +85,8 @@ def noc_traffic(mesh: tuple[int, int] = (8, 8), pattern: str = "uniform", rate: 
     got = win & (pk[5] >= 0)
     lat = (pk[5] - pk[4])[got]
     src = pk[3][got]
-    hops = np.abs(pk[0][got] - src % gx) + np.abs(pk[1][got] - src // gx)
+    ew, ns, ch = xy_hops(src % gx, src // gx, pk[0][got], pk[1][got], mx, my)
+    hops = ew + ns + ch
     arrived_in_window = int(np.sum((pk[5] >= warmup) & (pk[5] < cycles)))
     span = max(cycles - warmup, 1)
     return TrafficResult(pattern=pattern, offered=float(rate),
@@ -91,4 +94,5 @@ def noc_traffic(mesh: tuple[int, int] = (8, 8), pattern: str = "uniform", rate: 
                          avg_latency=float(lat.mean()) if len(lat) else float("nan"),
                          measured=int(win.sum()), delivered=int(got.sum()),
                          avg_hops=float(hops.mean()) if len(hops) else float("nan"),
-                         cycles=int(ran), wall_s=wall, latencies=lat, hops=hops)
+                         cycles=int(ran), wall_s=wall, latencies=lat, hops=hops,
+                         chiplet_hops=ch)

@@ -60,11 +60,11 @@ class BoardSpec:
         module, cls = self.platform_path.split(":")
         return getattr(import_module(module), cls)()
 
-    def top(self, image=None, baud: int | None = None):
-        """The board top elaboratable (SoC + pins)."""
+    def top(self, baud: int | None = None, target=None):
+        """The board top elaboratable (SoC + pins); ``target`` overrides ``self.target``."""
         from spikeforge.rtl.boards.top import BoardTop
 
-        return BoardTop(self, image=image, baud=baud or self.baud)
+        return BoardTop(self, baud=baud or self.baud, target=target)
 
     def summary(self, util: dict[str, tuple[int, int]]) -> dict[str, int]:
         """LUT / FF / BRAM / SPRAM counts from nextpnr's utilisation table."""

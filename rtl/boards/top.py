@@ -5,6 +5,8 @@ from __future__ import annotations
 from amaranth.hdl import Elaboratable, Module
 
 from spikeforge.arch.target import load_target
+from spikeforge.errors import TargetError
+from spikeforge.rtl.params import MeshParams, mesh_params
 from spikeforge.rtl.uart import divisor_for
 
 __all__ = ["BoardTop"]
@@ -21,18 +23,23 @@ class BoardTop(Elaboratable):
     ----------
     spec:
         The board (:class:`~spikeforge.rtl.boards.spec.BoardSpec`).
-    image:
-        Optional image to initialise the memories with.
     baud:
         UART rate; the divisor is ``spec.clock_hz / baud``.
+    target:
+        Target or :class:`~spikeforge.rtl.params.MeshParams` of the fabric (default the board's).
     """
 
-    def __init__(self, spec, image=None, baud: int | None = None) -> None:
+    def __init__(self, spec, baud: int | None = None, target=None) -> None:
         self.spec = spec
-        self.image = image
         self.baud = baud or spec.baud
-        self.divisor = divisor_for(spec.clock_hz, self.baud)
-        self.target = load_target(spec.target)
+        try:
+            self.divisor = divisor_for(spec.clock_hz, self.baud)
+        except ValueError as exc:
+            raise TargetError(f"board {spec.name}: --baud {self.baud}: {exc}") from None
+        if isinstance(target, MeshParams):
+            self.target = target
+        else:
+            self.target = mesh_params(load_target(target or spec.target))
 
     def elaborate(self, platform) -> Module:
         from spikeforge.rtl.soc import SoC

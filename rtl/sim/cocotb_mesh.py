@@ -18,6 +18,7 @@ import time
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
+from cocotb.utils import get_sim_time
 
 from spikeforge.rtl.params import mesh_params
 from spikeforge.rtl.sim.program import run_program
@@ -30,7 +31,8 @@ class CocotbPort:
 
     def __init__(self, dut) -> None:
         self.dut = dut
-        self.cycles_run = 0
+        self.cycles_run = 0      # clock cycles spent stepping (start .. busy low)
+        self.run_wall = 0.0      # wall-clock seconds spent stepping
 
     async def _cycle(self) -> None:
         await FallingEdge(self.dut.clk)
@@ -76,11 +78,12 @@ class CocotbPort:
         d = self.dut
         d.run_steps.value = steps
         d.start.value = 1
-        t0 = cocotb.utils.get_sim_time(unit="ns")
+        t0, w0 = get_sim_time(unit="ns"), time.perf_counter()
         await self._cycle()
         d.start.value = 0
         await self._wait_idle()
-        self.cycles_run += int((cocotb.utils.get_sim_time(unit="ns") - t0) // CLOCK_NS)
+        self.cycles_run += int((get_sim_time(unit="ns") - t0) // CLOCK_NS)
+        self.run_wall += time.perf_counter() - w0
 
 
 @cocotb.test()
@@ -104,4 +107,5 @@ async def run_jobs(dut) -> None:
         raws.append(await run_program(port, params, job))
     wall = time.perf_counter() - wall
     with open(os.environ["SPIKEFORGE_RTL_OUT"], "wb") as f:
-        pickle.dump({"raws": raws, "run_cycles": port.cycles_run, "wall_s": wall}, f)
+        pickle.dump({"raws": raws, "run_cycles": port.cycles_run, "run_wall_s": port.run_wall,
+                     "total_cycles": int(get_sim_time(unit="ns") // CLOCK_NS), "wall_s": wall}, f)

@@ -187,8 +187,9 @@ class RtlSimulator:
             with open(out_path, "rb") as f:
                 out = pickle.load(f)
         cycles = sum(int(sum(r.cycles)) for r in out["raws"])
-        self.last_stats = {"step_cycles": cycles, "wall_s": out["wall_s"],
-                           "sim_cycles": out["run_cycles"]}
+        self.last_stats = {"step_cycles": cycles, "run_cycles": out["run_cycles"],
+                           "run_wall_s": out["run_wall_s"], "total_cycles": out["total_cycles"],
+                           "wall_s": out["wall_s"]}
         return [build_result(job.image, job.steps, raw, f"rtl-{self.simulator}",
                              self.target.timing.clock_mhz)
                 for job, raw in zip(jobs, out["raws"])]

@@ -91,7 +91,9 @@ def build_virtual_board(target: Target | str = "ice40-up5k", *, divisor: int = V
     jobs = str(max(1, min(4, os.cpu_count() or 1)))
     cmd = [_verilator(), "--cc", "--exe", "--build", "-j", jobs, "-Wno-fatal", "-Wno-lint",
            "-Wno-style", "--top-module", "soc", "--prefix", "Vsoc", "-O2",
-           "--Mdir", "obj", "-o", "vboard", "-CFLAGS", "-O1", "soc.v", "harness.cpp"]
+           "--Mdir", "obj", "-o", "vboard", "-CFLAGS", "-O1",
+           # the PyPI wheel's verilated.mk lacks the precompiled-header include flag
+           "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include", "soc.v", "harness.cpp"]
     with open(out / "verilator.log", "w") as log:
         proc = subprocess.run(cmd, cwd=out, stdout=log, stderr=subprocess.STDOUT)
     if proc.returncode != 0:

@@ -16,6 +16,10 @@ or any pyserial URL) and damages the bytes crossing it, in both directions, at s
     and nothing more is received (a pulled cable);
 ``dir``
     ``both`` (default), ``tx`` (host -> board only) or ``rx`` (board -> host only);
+``pace``
+    a line rate in baud: bytes cross no faster than an 8N1 UART at that rate would carry them
+    (10 bits per byte, each direction separately).  A pseudo-terminal has no baud rate, so this
+    is how a benchmark on the virtual board measures throughput against a real line;
 ``seed``
     seed of the random generator: the same seed damages the same bytes.
 
@@ -25,6 +29,7 @@ Registered through ``serial.protocol_handler_packages`` by :mod:`spikeforge.runt
 
 from __future__ import annotations
 
+import select
 import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
@@ -85,10 +90,12 @@ class Serial(SerialBase):
             raise SerialException("Port must be configured before it can be used.")
         if self.is_open:
             raise SerialException("Port is already open.")
-        inner, tx, rx, self._cut_after = self._parse(self.portstr)
+        inner, tx, rx, self._cut_after, self._pace = self._parse(self.portstr)
         self._tx, self._rx = tx, rx
         self._crossed = 0
         self._pending = bytearray()
+        self._arriving: list[tuple[float, bytes]] = []     # (release time, bytes) when paced
+        self._tx_free = self._rx_free = 0.0
         try:
             self._inner = serial.serial_for_url(inner, baudrate=self._baudrate, timeout=0)
         except (OSError, ValueError) as exc:
@@ -96,7 +103,7 @@ class Serial(SerialBase):
         self.is_open = True
 
     @staticmethod
-    def _parse(url: str) -> tuple[str, FaultModel | None, FaultModel | None, int | None]:
+    def _parse(url: str) -> tuple[str, FaultModel | None, FaultModel | None, int | None, float]:
         if not url.lower().startswith("faulty://"):
             raise SerialException(f"URL must start with faulty://, not {url!r}")
         rest = url[len("faulty://"):]
@@ -106,6 +113,7 @@ class Serial(SerialBase):
         args: dict[str, float] = {}
         direction = "both"
         cut = None
+        pace = 0.0
         for key, values in parse_qs(query).items():
             value = values[-1]
             if key == "dir":
@@ -114,15 +122,19 @@ class Serial(SerialBase):
                 direction = value
             elif key == "cut_after":
                 cut = int(value)
+            elif key == "pace":
+                pace = float(value)
+                if pace <= 0:
+                    raise ValueError(f"faulty:// pace must be a positive baud rate, not {value}")
             elif key in _RATES or key in ("delay_s", "seed"):
                 args[key] = float(value)
             else:
                 raise ValueError(f"faulty:// option must be one of {', '.join(_RATES)}, "
-                                 f"delay_s, seed, cut_after, dir, not {key!r}")
+                                 f"delay_s, seed, cut_after, dir, pace, not {key!r}")
         seed = int(args.pop("seed", 0))
         tx = FaultModel(**args, seed=seed) if direction in ("both", "tx") else None
         rx = FaultModel(**args, seed=seed + 1) if direction in ("both", "rx") else None
-        return inner, tx, rx, cut
+        return inner, tx, rx, cut, pace
 
     @property
     def faults(self) -> dict[str, int]:
@@ -166,7 +178,17 @@ class Serial(SerialBase):
         n = self._inner.in_waiting
         if n:
             data = self._cross(self._inner.read(n))
-            self._pending += self._rx.apply(data) if self._rx else data
+            data = self._rx.apply(data) if self._rx else data
+            if self._pace:
+                now = time.monotonic()
+                self._rx_free = max(now, self._rx_free) + 10.0 * len(data) / self._pace
+                self._arriving.append((self._rx_free, data))
+            else:
+                self._pending += data
+        if self._arriving:
+            now = time.monotonic()
+            while self._arriving and self._arriving[0][0] <= now:
+                self._pending += self._arriving.pop(0)[1]
 
     def read(self, size: int = 1) -> bytes:
         if not self.is_open:
@@ -176,12 +198,27 @@ class Serial(SerialBase):
             self._pull()
             if len(self._pending) >= size:
                 break
-            if deadline is not None and time.monotonic() >= deadline:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
                 break
-            time.sleep(0.0005)
+            self._wait(min(deadline if deadline is not None else now + 0.05, now + 0.05))
         out = bytes(self._pending[:size])
         del self._pending[:size]
         return out
+
+    def _wait(self, until: float) -> None:
+        """Sleep until bytes may be ready: the next paced release, or data on the inner port."""
+        now = time.monotonic()
+        if self._arriving:
+            until = min(until, self._arriving[0][0])
+        if until <= now:
+            return
+        try:
+            fd = self._inner.fileno()
+        except (AttributeError, OSError, ValueError, NotImplementedError):
+            time.sleep(min(until - now, 0.0005))
+            return
+        select.select([fd], [], [], until - now)
 
     def write(self, data: bytes) -> int:
         if not self.is_open:
@@ -189,6 +226,11 @@ class Serial(SerialBase):
         data = bytes(data)
         sent = self._cross(data)
         sent = self._tx.apply(sent) if self._tx else sent
+        if self._pace:
+            # the UART shifts the bytes out first; the board sees them when the last stop bit ends
+            now = time.monotonic()
+            self._tx_free = max(now, self._tx_free) + 10.0 * len(data) / self._pace
+            time.sleep(max(0.0, self._tx_free - now))
         if sent:
             self._inner.write(sent)
         return len(data)
@@ -201,6 +243,7 @@ class Serial(SerialBase):
         if not self.is_open:
             raise PortNotOpenError()
         self._pending.clear()
+        self._arriving.clear()
         self._inner.reset_input_buffer()
 
     def reset_output_buffer(self) -> None:

@@ -18,7 +18,7 @@ test doubles of a board.  It is designed so that the *device* side is a small FS
   (``docs/microarchitecture.md`` section 11): ``core`` (255 = fabric tables), ``table``, ``index``,
   and entries in the image's byte layout (the NumPy dtypes of :mod:`spikeforge.arch.image`).
 
-Only the standard library and NumPy are used (``arch`` imports numpy only).
+Only the standard library and :mod:`spikeforge.arch.image` are used (``arch`` imports numpy only).
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ import struct
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import ClassVar
-
-import numpy as np
 
 from spikeforge.arch.image import CORE_TABLES, ROUTE_DTYPE
 
@@ -87,7 +85,7 @@ class Status(IntEnum):
 
 
 class CoreTable(IntEnum):
-    """Table ids of a core (``core`` < 255), ``spikeforge.arch.image.CORE_TABLES`` order + config."""
+    """Table ids of a core (``core`` < 255): ``CORE_TABLES`` order, then config."""
 
     ACC_EXPS = 0
     PROFILES = 1
@@ -282,7 +280,7 @@ class Request:
 
 @dataclass(frozen=True)
 class Response:
-    """A device -> host frame: ``type = op | 0x80`` (``NAK_TYPE`` for a NAK), seq, status, payload."""
+    """A device -> host frame: ``type = op | 0x80`` (NAK: ``NAK_TYPE``), seq, status, payload."""
 
     op: int
     seq: int
@@ -394,7 +392,7 @@ class ReadMem(Command):
 
 @dataclass(frozen=True)
 class Inject(Command):
-    """Write host_queue entries ``index ..`` (ROUTE_DTYPE bytes); host_queue_len := index + count."""
+    """Write host_queue entries from ``index`` on; host_queue_len := index + count."""
 
     op: ClassVar[Op] = Op.INJECT
     index: int

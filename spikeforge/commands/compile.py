@@ -79,7 +79,11 @@ def run(args: argparse.Namespace) -> int:
     if path.suffix == ".py":
         model: Any = load_builder_script(path)
     else:
-        from spikeforge.compiler import load_model
+        try:
+            from spikeforge.compiler import load_model
+        except ImportError:
+            raise ModelError(f"{path}: reading {path.suffix or 'this'} models needs the compiler "
+                             f"front end (spikeforge.compiler.load_model), which is missing") from None
         model = load_model(path)
     if args.emit == "ir":
         from spikeforge.compiler.hwnet import HwNetwork

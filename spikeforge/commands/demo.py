@@ -13,7 +13,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", default="build/demo",
                    help="folder for the model, images and report (default build/demo)")
     p.add_argument("--quick", action="store_true",
-                   help="a smaller run (90 test images, 5 on the cycle engine) for a first look")
+                   help="a smaller run (90 test images, 5 on the cycle engine, none on the RTL) "
+                        "for a first look")
+    p.add_argument("--rtl-samples", type=int, default=1,
+                   help="test images also run on the RTL simulation, where the target has one "
+                        "(default 1; each takes about half a minute on Icarus)")
     p.add_argument("--targets", default=None,
                    help="comma-separated targets (default darwin3,ice40-up5k)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -21,9 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    argv = ["--out", args.out]
+    argv = ["--out", args.out, "--rtl-samples", str(0 if args.quick else args.rtl_samples)]
     if args.quick:
-        argv += ["--test-samples", "90", "--cycle-samples", "5", "--rtl-samples", "1"]
+        argv += ["--test-samples", "90", "--cycle-samples", "5"]
     if args.targets is not None:
         argv += ["--targets", args.targets]
     if args.quiet:

@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, required=True, help="time steps to run")
     p.add_argument("--timeout", type=float, default=2.0,
                    help="seconds one command may take, resends included (default 2)")
+    p.add_argument("--reload", action="store_true",
+                   help="upload even if the board's image CRC says it already holds the image")
     p.add_argument("-o", "--out", help="write output spikes (.npz)")
     p.set_defaults(func=run)
 
@@ -57,12 +59,16 @@ def run(args: argparse.Namespace) -> int:
     if args.steps < 0:
         raise InputError(f"--steps must be a non-negative integer, not {args.steps}")
     t0 = time.perf_counter()
-    with open_device(port_uri(args.port), baud=args.baud, timeout=args.timeout) as dev:
+    with open_device(port_uri(args.port), baud=args.baud, timeout=args.timeout,
+                     reset=args.reload) as dev:
         print(f"board on {args.port}: {dev.board.n_cores} cores, host queue "
               f"{dev.board.host_queue_depth}, out_log {dev.board.out_log_depth}, cycle_log "
               f"{dev.board.cycle_log_depth} (opened in {time.perf_counter() - t0:.2f} s)")
-        dev.load(image)
-        print(f"upload: {dev.upload.summary()}")
+        if not args.reload and dev.attach(image):
+            print("upload skipped: the board already holds this image")
+        else:
+            dev.load(image)
+            print(f"upload: {dev.upload.summary()}")
         crc = dev.image_crc()
         if crc != image.crc32():
             raise LinkError(f"board image CRC must be {image.crc32():#010x} (the image's), not "

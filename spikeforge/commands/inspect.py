@@ -19,9 +19,16 @@ def _fmt(v: float) -> str:
 
 
 def _param_summary(node) -> str:
+    from spikeforge.compiler.ir import HwNeurons, HwSynapses
+
     parts = []
+    hardware = isinstance(node, (HwNeurons, HwSynapses))
     for key, value in node.params().items():
-        if isinstance(value, np.ndarray):
+        if hardware and key in ("pre", "post", "size", "n_pre", "n_post"):
+            continue
+        if hardware and isinstance(value, (int, str)):
+            parts.append(f"{key}={value}")
+        elif isinstance(value, np.ndarray):
             if value.size == 0:
                 continue
             lo, hi = float(value.min()), float(value.max())
@@ -35,7 +42,9 @@ def _param_summary(node) -> str:
 
 def format_table(graph, title: str) -> str:
     """The inspect table of ``graph``."""
+    from spikeforge.compiler.ir import HwNeurons, HwSynapses
     from spikeforge.compiler.ir import nodes as ir
+    from spikeforge.compiler.ir.hardware import is_hardware_graph
     from spikeforge.compiler.passes.lower import linear_operator
 
     shapes = graph.verify()
@@ -43,10 +52,14 @@ def format_table(graph, title: str) -> str:
     n_neurons = n_syn = 0
     for name, node in graph.nodes.items():
         neurons = synapses = ""
-        if isinstance(node, ir.NEURON_TYPES):
+        if isinstance(node, (*ir.NEURON_TYPES, HwNeurons)):
             k = int(np.prod(shapes[name]))
             n_neurons += k
             neurons = f"{k:,}"
+        elif isinstance(node, HwSynapses):
+            k = int(node.weight.size)
+            n_syn += k
+            synapses = f"{k:,}"
         elif isinstance(node, (ir.Linear, ir.Scale, ir._Conv, ir._Pool)):
             pred = graph.predecessors(name)[0]
             m, _ = linear_operator(node, shapes[pred], shapes[name])
@@ -56,8 +69,9 @@ def format_table(graph, title: str) -> str:
         shape = "x".join(str(s) for s in shapes[name])
         rows.append((name, node.type_name, shape, neurons, synapses, _param_summary(node)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    hardware = is_hardware_graph(graph)
     lines = [f"{title}: {len(graph)} nodes, {len(graph.edges)} edges, {n_neurons:,} neurons, "
-             f"{n_syn:,} synapses (before lowering)"]
+             f"{n_syn:,} synapses ({'fixed point' if hardware else 'before lowering'})"]
     for k, r in enumerate(rows):
         lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
         if k == 0:

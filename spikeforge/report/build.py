@@ -33,14 +33,15 @@ def generate(image: Image, inputs: Mapping[str, Any] | None, steps: int, out_dir
              mode: str = "cycle", runner: Runner | None = None) -> dict:
     """Run ``image`` on ``inputs`` for ``steps`` steps and write the report into ``out_dir``.
 
-    ``runner(image, inputs, steps, probes=..., mode=...)`` defaults to the emulator;
+    ``runner(image, inputs, steps, probes=..., mode=...)`` defaults to :func:`spikeforge.api.run`
+    (the emulator);
     tests pass :func:`spikeforge.arch.reference.run_reference` (which takes no ``mode``).
     Returns the ``report.json`` content.
     """
     ins = normalize_inputs(image, inputs, steps)
     probes = spike_probes(image)
     if runner is None:
-        from spikeforge.emulator import simulate as runner
+        from spikeforge.api import run as runner
         result = runner(image, ins, steps, mode=mode, probes=probes)
     else:
         result = runner(image, ins, steps, probes=probes)
@@ -66,6 +67,10 @@ def write_report(image: Image, result: Result, inputs: Mapping[str, np.ndarray],
     traffic = link_traffic(image, target, inputs, result.traces)
     files["link_traffic"] = plots.plot_link_traffic(traffic, target, out / "link_traffic.png",
                                                     steps=steps).name
+    used = sorted({c.chiplet for c in image.cores})
+    if len(used) > 1:
+        files["chiplet_traffic"] = plots.plot_chiplet_traffic(
+            traffic, used, target, out / "chiplet_traffic.png", steps=steps).name
     if result.cycles_per_step is not None and len(result.cycles_per_step):
         files["cycles"] = plots.plot_cycles(result.cycles_per_step, out / "cycles.png",
                                             target=target).name
@@ -113,6 +118,15 @@ def _summary(image, target, result, pop_spikes, traffic, steps) -> dict:
         "energy_pj": result.energy_pj,
         "energy_breakdown_pj": {k: float(v) for k, v in result.energy_breakdown.items()},
     }
+    if len(chiplets) > 1:
+        m = traffic.chiplet_packets[np.ix_(chiplets, chiplets)]
+        summary["chiplet_traffic"] = {
+            "chiplets": chiplets,
+            "packets_matrix": m.tolist(),
+            "between_chiplets": int(m.sum() - np.trace(m)),
+            "within_chiplets": int(np.trace(m)),
+            "top_pairs": traffic.top_chiplet_pairs(),
+        }
     if cps is not None and len(cps):
         c = np.asarray(cps, np.int64)
         summary["cycles"] = {"total": int(c.sum()), "mean_per_step": float(c.mean()),

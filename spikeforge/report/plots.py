@@ -16,7 +16,7 @@ from spikeforge.arch.image import Image
 from spikeforge.arch.target import Target
 from spikeforge.report.traffic import LinkTraffic
 
-__all__ = ["plot_raster", "plot_placement", "plot_link_traffic", "plot_cycles",
+__all__ = ["plot_raster", "plot_placement", "plot_link_traffic", "plot_chiplet_traffic", "plot_cycles",
            "plot_energy", "population_colours"]
 
 _MAX_RASTER_NEURONS = 400     # neurons drawn per population (evenly sampled above this)
@@ -159,8 +159,7 @@ def plot_link_traffic(traffic: LinkTraffic, target: Target, path: Path, *,
     fig, ax = plt.subplots(figsize=(width + 1.5, height + 1.0), layout="constrained")
     top = max(float(vals.max()) if vals.size else 0.0, 1e-9)
     norm = Normalize(vmin=top * 1e-6, vmax=top)       # idle links fall under: drawn grey
-    cmap = plt.get_cmap("inferno_r").copy()
-    cmap.set_under("#e4e4e4")
+    cmap = plt.get_cmap("inferno_r").with_extremes(under="#e4e4e4")
     lw = max(0.6, 6.0 - 0.05 * max(gx, gy))
     if segs:
         lc = LineCollection(segs, array=vals, cmap=cmap, norm=norm, linewidths=lw)
@@ -194,6 +193,40 @@ def plot_link_traffic(traffic: LinkTraffic, target: Target, path: Path, *,
     ax.set_title(f"NoC link traffic on {target.name} over {steps} steps (grey links idle)\n"
                  f"{traffic.packets:,} packets, {traffic.hops:,} hops, busiest link "
                  f"{busiest['packets'] / per:.1f} packets/step{extra}", fontsize=10)
+    return _save(fig, path)
+
+
+def plot_chiplet_traffic(traffic: LinkTraffic, chiplets: list[int], target: Target, path: Path,
+                         *, steps: int) -> Path:
+    """Matrix of packets per time step from neurons on one chiplet to cores on another."""
+    plt = _pyplot()
+    from matplotlib.colors import LogNorm
+
+    m = traffic.chiplet_packets[np.ix_(chiplets, chiplets)] / max(steps, 1)
+    n = len(chiplets)
+    side = float(np.clip(2.5 + 0.4 * n, 4.5, 10.0))
+    fig, ax = plt.subplots(figsize=(side + 1.5, side), layout="constrained")
+    shown = np.where(m > 0, m, np.nan)
+    vmin = np.nanmin(shown) if np.isfinite(shown).any() else 1e-3
+    vmax = np.nanmax(shown) if np.isfinite(shown).any() else 1.0
+    im = ax.imshow(shown, cmap="viridis", norm=LogNorm(vmin=vmin, vmax=max(vmax, vmin * 1.01)),
+                   origin="upper")
+    fig.colorbar(im, ax=ax, label="packets / time step (log scale; blank = none)")
+    labels = [f"{c} ({c % target.topology.chiplets_x},{c // target.topology.chiplets_x})"
+              for c in chiplets]
+    step = max(1, n // 16)
+    ax.set_xticks(range(0, n, step), labels[::step], rotation=90 if n > 6 else 0, fontsize=8)
+    ax.set_yticks(range(0, n, step), labels[::step], fontsize=8)
+    if n <= 8:
+        for (i, j), v in np.ndenumerate(m):
+            if v > 0:
+                ax.text(j, i, f"{v:,.1f}", ha="center", va="center", fontsize=8, color="white"
+                        if v < np.sqrt(vmin * vmax) else "black")
+    ax.set_xlabel("destination chiplet (index (x,y))")
+    ax.set_ylabel("source chiplet (index (x,y))")
+    between = m.sum() - np.trace(m)
+    ax.set_title(f"Chiplet-to-chiplet traffic on {target.name}: {between:,.1f} of "
+                 f"{m.sum():,.1f} packets/step cross chiplets", fontsize=10)
     return _save(fig, path)
 
 

@@ -39,6 +39,18 @@ class LinkTraffic:
     packets: int          #: all packets sent (neurons and host)
     mesh_x: int
     mesh_y: int
+    #: (chiplets, chiplets): packets from neurons on chiplet i to cores on chiplet j (host excluded)
+    chiplet_packets: np.ndarray | None = None
+
+    def top_chiplet_pairs(self, n: int = 10) -> list[dict]:
+        """The ``n`` busiest pairs of different chiplets, most packets first."""
+        if self.chiplet_packets is None:
+            return []
+        m = self.chiplet_packets.copy()
+        np.fill_diagonal(m, 0)
+        order = np.argsort(m, axis=None)[::-1][:n]
+        return [{"from": int(i), "to": int(j), "packets": int(m[i, j])}
+                for i, j in zip(*np.unravel_index(order, m.shape)) if m[i, j] > 0]
 
     @property
     def horizontal(self) -> np.ndarray:
@@ -143,11 +155,14 @@ def link_traffic(image: Image, target: Target, input_spikes: Mapping[str, np.nda
     gx_n, gy_n = topo.global_x, topo.global_y
     src_x, src_y, dst_x, dst_y, weight = [], [], [], [], []
     host_out = 0
+    chiplets = np.zeros((topo.chiplets, topo.chiplets), np.int64)
 
-    def add(routes: np.ndarray, w: np.ndarray, sx: int, sy: int) -> None:
+    def add(routes: np.ndarray, w: np.ndarray, sx: int, sy: int, chiplet: int = -1) -> None:
         nonlocal host_out
         host = routes["host"].astype(bool)
         host_out += int(w[host].sum())
+        if chiplet >= 0:
+            np.add.at(chiplets[chiplet], routes["chiplet"][~host].astype(np.int64), w[~host])
         dx, dy = _global_xy(target, routes["chiplet"].astype(np.int64),
                             routes["x"].astype(np.int64), routes["y"].astype(np.int64))
         dx, dy = np.where(host, 0, dx), np.where(host, 0, dy)
@@ -165,7 +180,8 @@ def link_traffic(image: Image, target: Target, input_spikes: Mapping[str, np.nda
 
     for core, sent in zip(image.cores, population_spike_counts(image, traces)):
         sx, sy = _global_xy(target, np.int64(core.chiplet), np.int64(core.x), np.int64(core.y))
-        add(core.routes, _route_weights(core.route_ptr, core.routes, sent), int(sx), int(sy))
+        add(core.routes, _route_weights(core.route_ptr, core.routes, sent), int(sx), int(sy),
+            int(core.chiplet))
 
     sx, sy = np.concatenate(src_x), np.concatenate(src_y)
     dx, dy = np.concatenate(dst_x), np.concatenate(dst_y)
@@ -184,4 +200,5 @@ def link_traffic(image: Image, target: Target, input_spikes: Mapping[str, np.nda
     north, south = np.cumsum(north, 1)[:, :gy_n - 1].T, np.cumsum(south, 1)[:, :gy_n - 1].T
     return LinkTraffic(east=east, west=west, north=np.ascontiguousarray(north),
                        south=np.ascontiguousarray(south), host_in=host_in, host_out=host_out,
-                       packets=int(w.sum()), mesh_x=topo.mesh_x, mesh_y=topo.mesh_y)
+                       packets=int(w.sum()), mesh_x=topo.mesh_x, mesh_y=topo.mesh_y,
+                       chiplet_packets=chiplets)

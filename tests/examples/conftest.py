@@ -27,3 +27,18 @@ def load_example(name: str):
 @pytest.fixture(scope="session")
 def digits():
     return load_example("digits")
+
+
+@pytest.fixture(scope="session")
+def nir_paper():
+    return load_example("nir_paper")
+
+
+@pytest.fixture(scope="session")
+def wafer_scale():
+    return load_example("wafer_scale")
+
+
+@pytest.fixture(scope="session")
+def hello_builder():
+    return load_example("hello_builder")

@@ -65,3 +65,25 @@ def test_float_only_main_writes_the_summary(digits, tmp_path, capsys):
     assert on_disk["layers"] == [64, 16, 10]
     assert (tmp_path / "digits.nir").is_file()
     assert "conversion loss" in capsys.readouterr().out
+
+
+def test_end_to_end_on_both_targets(digits, tmp_path, capsys):
+    summary = digits.main(["--out", str(tmp_path), "--hidden", "16", "--max-iter", "200",
+                           "--test-samples", "24", "--steps", "32", "--cycle-samples", "2",
+                           "--rtl-samples", "0", "--quiet"])
+    table = capsys.readouterr().out
+    for target in ("darwin3", "ice40-up5k"):
+        run = summary["targets"][target]
+        assert run["cores"] >= 1
+        assert 0.5 <= run["accuracy"] <= 1.0
+        assert run["agree_float"] >= 0.8               # fixed point follows the float SNN
+        assert run["cycle_equal"] == run["cycle_checked"] == 2
+        assert run["cycles"] > 0 and run["latency_us"] > 0 and run["energy_nj"] > 0
+        assert (tmp_path / f"digits-{target}.sfi").is_file()
+        assert target in table
+    # the slower clock of the FPGA shows in the latency
+    assert summary["targets"]["ice40-up5k"]["latency_us"] > summary["targets"]["darwin3"]["latency_us"]
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert report["target"] == "darwin3"
+    assert set(report["files"]) == {"raster", "placement", "link_traffic", "cycles", "energy"}
+    assert "emulator accuracy (fixed point)" in table and "energy / inference" in table

@@ -20,8 +20,15 @@ def _route(host: int, x: int, y: int, slot: int, axon: int) -> tuple:
 
 def random_image(seed: int, target: str = "ice40-up5k", max_neurons: int = 10,
                  steps: int = 12) -> tuple[Image, dict[str, np.ndarray]]:
-    """A random image for ``target`` and random input spikes for ``steps`` steps."""
+    """A random image for ``target`` and random input spikes for ``steps`` steps.
+
+    About 30 % of the seeds draw a *congested* network (most neurons biased to fire, up to 6
+    route entries per neuron, up to 8 synapses per axon) so that injection stalls and full
+    router FIFOs are exercised, not only the quiet case.
+    """
     rng = np.random.default_rng(seed)
+    busy = rng.random() < 0.3       # congested: many spikes, wide fan-out (credit stalls)
+    fanout, syn_max = (7, 9) if busy else (3, 5)
     t = load_target(target)
     topo, lim = t.topology, t.core
     places = [(x, y, k) for y in range(topo.mesh_y) for x in range(topo.mesh_x)
@@ -48,14 +55,14 @@ def random_image(seed: int, target: str = "ice40-up5k", max_neurons: int = 10,
         prof["theta_inc"] = rng.integers(0, 1 << 14, n_prof) * adaptive
         neurons = np.zeros(n, NEURON_DTYPE)
         neurons["profile"] = rng.integers(0, n_prof, n)
-        neurons["bias_mant"] = rng.integers(-600, 2000, n) * (rng.random(n) < 0.5)
+        neurons["bias_mant"] = rng.integers(-600, 2000, n) * (rng.random(n) < (0.9 if busy else 0.5))
         neurons["bias_exp"] = rng.integers(0, 6, n)
         state = np.zeros(n, STATE_DTYPE)
         if rng.random() < 0.5:
             state["u"] = rng.integers(-5000, 5000, n)
             state["v"] = rng.integers(-5000, 5000, n)
         na = axons_of[ci]
-        counts = rng.integers(0, 5, na)
+        counts = rng.integers(0, syn_max, na)
         axons = np.zeros(na, AXON_DTYPE)
         axons["count"] = counts
         axons["start"] = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -74,7 +81,7 @@ def random_image(seed: int, target: str = "ice40-up5k", max_neurons: int = 10,
             if outs[j]:
                 routes.append(_route(1, 0, 0, 0, out_channel))
                 out_channel += 1
-            for _ in range(int(rng.integers(0, 3))):
+            for _ in range(int(rng.integers(0, fanout))):
                 dj = int(rng.integers(0, len(used)))
                 dx, dy, dk = used[dj]
                 routes.append(_route(0, dx, dy, dk, int(rng.integers(0, axons_of[dj]))))

@@ -28,6 +28,15 @@ def test_deploy_runs_and_writes_outputs(tmp_path, board: BoardModel, capsys) -> 
     with np.load(tmp_path / "out.npz") as got:
         assert np.array_equal(got["y"], ref.spikes["y"])
     assert f"output y: {int(ref.spikes['y'].sum()):,} spikes" in out
+    # a second deploy finds the image on the board (CRC register) and does not upload again
+    args = ["deploy", str(tmp_path / "net.sfi"), "--port", board.path, "--input",
+            str(tmp_path / "in.npz"), "--steps", "15", "-o", str(tmp_path / "again.npz")]
+    assert main(args) == 0
+    assert "upload skipped" in capsys.readouterr().out
+    with np.load(tmp_path / "again.npz") as got:
+        assert np.array_equal(got["y"], ref.spikes["y"])
+    assert main(args + ["--reload"]) == 0
+    assert "upload skipped" not in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("args, msg", [

@@ -81,3 +81,18 @@ def test_image_is_an_image():
     assert image.manifest["options"]["placer"] == "anneal"
     assert set(image.populations) == {"p0", "p1"}
     assert image.outputs["y"]["channel_base"] == 0
+
+
+def test_edge_cases_empty_and_unconnected():
+    from spikeforge.arch.reference import run_reference
+    from spikeforge.compiler.hwnet import HwNetwork
+    assert compile(HwNetwork(), "darwin3").cores == []
+    net = Network()
+    net.input("x", 3)
+    net.population("p", 5, LoihiLIF(bias_mant=100, bias_exp=6, vth=10))
+    net.output("y", "p")
+    image = compile(net, "loihi1")
+    assert len(image.cores) == 1 and len(image.host_route_ptr) == 3
+    assert image.host_route_ptr["count"].sum() == 0
+    assert run_reference(image, None, 5).spikes["y"].sum() > 0
+    assert_same(image, net, steps=6)

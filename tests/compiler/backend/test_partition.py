@@ -137,3 +137,17 @@ def test_gather_synapses_sorted_by_target():
     assert np.all(np.diff(syn.post) >= 0)
     assert syn.indptr[-1] == net.n_synapses
     assert len(syn.src) == net.n_synapses
+
+
+def test_route_splits_reuse_unchanged_cores(tmp_path):
+    """After route-limit splits, the incrementally updated axon pairs equal a fresh computation."""
+    from spikeforge.compiler.passes.partition import _axon_pairs
+    target = make_target(tmp_path, cx=4, cy=4, neurons=16, synapses=1000, axons=1000, routes=12)
+    net = random_network(6, n_pops=4, size=(10, 16), density=0.3, exps=(0,))
+    part = partition(net, target)
+    _within_limits(part, target)
+    fresh = _axon_pairs(part.syn, part.bounds)
+    for got, want in zip((part.order, part.pair_core, part.pair_src, part.pair_start,
+                          part.pair_count), fresh):
+        np.testing.assert_array_equal(got, want)
+    assert_same(compile(net, target), net, steps=15)

@@ -138,3 +138,14 @@ def test_bad_inputs():
         simulate(g, {"input": np.zeros((3, 1))}, dt=1e-4, integrator="rk4")
     with pytest.raises(ModelError, match="dt must be a positive number"):
         simulate(g, {"input": np.zeros((3, 1))}, dt=0)
+
+
+def test_spike_rates_name_inputs_and_spiking_populations():
+    from spikeforge.compiler.floatsim import spike_rates
+    g = load_model(PAPER / "braille_noDelay_bias_zero.nir")
+    x = (np.random.default_rng(9).random((50, 12)) < 0.4).astype(float)
+    rates = spike_rates(g, {"input": x}, dt=1e-4)
+    assert set(rates) == {"input", "lif1.lif", "lif2"}
+    assert rates["input"].shape == (12,) and np.allclose(rates["input"], x.mean(0))
+    assert rates["lif1.lif"].shape == (38,)
+    assert 0 < rates["lif1.lif"].mean() < 1

@@ -88,3 +88,25 @@ def test_negative_time_constant_and_duplicate_name():
 def test_neuron_parameters_must_share_a_shape():
     with pytest.raises(ModelError, match="LIF parameters must share one shape"):
         LIF(tau=np.ones(3), r=np.ones(2), v_leak=np.zeros(3), v_threshold=np.ones(3))
+
+
+def test_affine_reads_a_multidimensional_input_flattened():
+    from spikeforge.compiler.floatsim import simulate
+    from spikeforge.compiler.passes import lower
+    g = Graph()
+    g.add_node("x", Input(shape=(2, 3, 2)))
+    g.add_node("f", Flatten(start_dim=1))                  # batch-counting exporter: (2, 6)
+    g.add_node("fc", Affine(weight=np.arange(24.0).reshape(2, 12) / 50, bias=np.zeros(2)))
+    g.add_node("n", IF(r=np.ones(2), v_threshold=np.ones(2)))
+    g.add_node("y", Output(shape=(2,)))
+    for e in [("x", "f"), ("f", "fc"), ("fc", "n"), ("n", "y")]:
+        g.add_edge(*e)
+    assert g.verify()["f"] == (2, 6)
+    x = np.ones((3, 12))
+    r = simulate(g, {"x": x}, dt=1e-3, latency="hardware", record=True)
+    # step 1 integrates all 12 inputs of each row: 66/50 and 210/50, both above threshold 1
+    assert r["y"][1].tolist() == [1.0, 1.0] and r["y"][0].tolist() == [0.0, 0.0]
+    out, _ = lower(g, 1e-3).simulate({"x": x})
+    assert np.array_equal(out["y"], r["y"])
+    with pytest.raises(ModelError, match=r"Affine input shape must be \(12,\), not \(2, 5\)"):
+        Affine(weight=np.ones((2, 12))).output_shape((2, 5))

@@ -28,6 +28,8 @@ def compare(graph: Graph, dt: float, steps: int, seed: int, reset="zero", integr
             net.meta.get("voltage_outputs", []) else np.allclose(ref[name], out[name],
                                                                   rtol=1e-9, atol=1e-12)
     for name in v:
+        if net.populations[name].kind == "Threshold":
+            continue            # memoryless: its recorded v is the input, or 0 after a spike
         assert np.allclose(ref.v[name], v[name], rtol=1e-9, atol=1e-9), name
     return net, ref
 

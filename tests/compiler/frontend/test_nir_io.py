@@ -38,7 +38,7 @@ def test_fixture_sizes():
     assert braille.n_neurons() == 38 + 7
 
 
-def test_nested_graph_is_flattened_with_dotted_names():
+def test_nested_graph_is_flattened_with_dotted_names(tmp_path):
     lif = nir.LIF(tau=np.full(3, 0.01), r=np.ones(3), v_leak=np.zeros(3), v_threshold=np.ones(3))
     inner = nir.NIRGraph(
         nodes={"input": nir.Input(input_type=np.array([3])), "lif": lif,
@@ -54,6 +54,9 @@ def test_nested_graph_is_flattened_with_dotted_names():
                             ("rnn.w_rec", "rnn.lif"), ("rnn.lif", "y")}
     assert g.recurrent_edges() == [("rnn.w_rec", "rnn.lif")]
     assert isinstance(load_model(outer), Graph)
+    path = tmp_path / "nested.nir"
+    nir.write(path, outer)
+    assert_same_graph(g, load_model(path))
     # export is flat with the same names and parameters
     back = from_nir(to_nir(g))
     assert_same_graph(g, back)
@@ -131,3 +134,43 @@ def test_hwnetwork_passes_through_unchanged():
     net.connect(x, p, weights=np.array([[3, 0], [0, 4]]))
     net.output("y", p)
     assert load_model(net) is net
+
+
+def _one_node_graphs():
+    from spikeforge.compiler.ir import nodes as ir
+    rng = np.random.default_rng(1)
+    f = lambda *s: rng.standard_normal(s).astype(np.float32)  # noqa: E731
+    pos = lambda *s: rng.uniform(1e-3, 1e-2, s)  # noqa: E731
+    return [
+        ((3,), ir.Affine(weight=f(2, 3), bias=f(2))), ((3,), ir.Linear(weight=f(2, 3))),
+        ((3,), ir.Scale(scale=f(3))),
+        ((2, 8), ir.Conv1d(weight=f(4, 1, 3), bias=f(4), stride=2, padding=1, groups=2,
+                           input_shape=8)),
+        ((2, 5, 5), ir.Conv2d(weight=f(2, 2, 3, 3), bias=f(2), input_shape=(5, 5),
+                              dilation=(1, 2), padding=(1, 0))),
+        ((2, 4, 4), ir.SumPool2d(kernel_size=(2, 2), stride=(2, 1), padding=(0, 1))),
+        ((2, 4, 4), ir.AvgPool2d(kernel_size=2, stride=2)), ((2, 3), ir.Flatten(start_dim=0)),
+        ((3,), ir.Delay(delay=pos(3))), ((3,), ir.Threshold(threshold=f(3))),
+        ((3,), ir.I(r=f(3))), ((3,), ir.IF(r=f(3), v_threshold=f(3), v_reset=f(3))),
+        ((3,), ir.LI(tau=pos(3), r=f(3), v_leak=f(3))),
+        ((3,), ir.LIF(tau=pos(3), r=f(3), v_leak=f(3), v_threshold=f(3), v_reset=f(3))),
+        ((3,), ir.CubaLI(tau_syn=pos(3), tau_mem=pos(3), r=f(3), v_leak=f(3), w_in=f(3))),
+        ((3,), ir.CubaLIF(tau_syn=pos(3), tau_mem=pos(3), r=f(3), v_leak=f(3),
+                          v_threshold=f(3), v_reset=f(3), w_in=f(3))),
+    ]
+
+
+@pytest.mark.parametrize("shape, node", _one_node_graphs(),
+                         ids=[n.type_name for _, n in _one_node_graphs()])
+def test_every_node_type_survives_nir_file_round_trip(shape, node, tmp_path):
+    from spikeforge.compiler.ir import Input, Output
+    g = Graph(metadata={"dt": 1e-4})
+    g.add_node("x", Input(shape=shape))
+    g.add_node("n", node)
+    g.add_node("y", Output(shape=node.output_shape(shape)))
+    g.add_edge("x", "n")
+    g.add_edge("n", "y")
+    write_nir(g, tmp_path / "one.nir")
+    back = from_nir(nir.read(tmp_path / "one.nir", type_check=False))
+    assert back.metadata["dt"] == 1e-4
+    assert back["n"].same_params(node)

@@ -30,6 +30,8 @@ def test_every_fixture_gives_a_valid_hwnetwork(nir_file):
         assert np.array_equal(effective_weights(proj.weight), proj.weight)   # on Lava's grid
         assert row["saturated"] == 0
         assert row["rel_max_error"] <= 2.0 ** -7 + 1e-12     # half a step of an 8-bit mantissa
+        # never worse than the NIR paper's fixed-scale rule under Lava's Dense
+        assert row["max_abs_error"] <= row["paper_rule_max_abs_error"]
     assert hw.meta["dt"] == 1e-4 and hw.meta["source"] == nir_file.name
 
 
@@ -59,13 +61,19 @@ def test_quantized_network_tracks_float_network():
     g = load_model(PAPER / "cnn_sinabs.nir")
     fnet = lower(g, 1e-3)
     hw = lower_to_hardware(g, dt=1e-3)
+    fnet.outputs = {p: p for p in fnet.populations}      # watch every layer
+    hw.outputs = {p: p for p in hw.populations}
     rng = np.random.default_rng(0)
     x = (rng.random((25, 2 * 34 * 34)) < 0.15).astype(np.int64)
-    f_out, _ = fnet.simulate({"input": x})
-    h_out = hwsim(hw, {"input": x}, 25).outputs["output"]
-    # IF neurons integrate without leak: counts agree closely (the exact bound is data
-    # dependent; 8-bit weights perturb a few threshold crossings)
-    assert abs(int(f_out.sum()) - int(h_out.sum())) <= 0.15 * max(f_out.sum(), 1)
+    f_out = fnet.simulate({"input": x})[0]
+    h_out = hwsim(hw, {"input": x}, 25).outputs
+    for layer in ["1", "3", "6", "10"]:
+        f, h = f_out[layer].sum(), h_out[layer].sum()
+        assert f > 0
+        # IF neurons integrate without leak, so 8-bit weights move some threshold crossings by
+        # a step; per-neuron spike counts still agree closely (measured: r = 0.96..0.99)
+        assert abs(f - h) <= 0.05 * f, layer
+        assert np.corrcoef(f_out[layer].sum(0), h_out[layer].sum(0))[0, 1] > 0.93, layer
 
 
 def test_dt_from_metadata_or_a_clear_error():
@@ -104,7 +112,8 @@ def test_per_neuron_thresholds_scale_per_neuron():
     (proj,) = hw.projections
     dense = np.zeros((2, 2), np.int64)
     dense[proj.post, proj.pre] = proj.weight
-    assert np.array_equal(dense[0], 2 * dense[1])        # same float weight, half the threshold
+    # same float weights, half the threshold: twice the mantissa (up to rounding)
+    assert np.all(np.abs(dense[0] - 2 * dense[1]) <= 1) and dense[1].min() > 40
 
 
 def test_unsupported_parameters_give_advice():
@@ -127,3 +136,36 @@ def test_builder_network_is_not_requantized():
     net.connect(x, p, weights=np.array([[3, 0], [0, 5]]), weight_exp=2)
     net.output("y", p)
     assert lower_to_hardware(net) is net
+
+
+def test_integer_voltage_over_scale_tracks_float_voltage():
+    from spikeforge.arch.neuron import lif_step
+    g = load_model(PAPER / "lif_norse.nir")
+    hw = lower_to_hardware(g, dt=1e-4)
+    fnet = lower(g, 1e-4)
+    d = np.loadtxt(PAPER / "lif_norse.csv", delimiter=",")
+    x = d[:, :1]
+    _, v_float = fnet.simulate({"input": x}, record=True)
+    n = hw.populations["1"].neuron
+    (proj,) = hw.projections
+    scale = hw.meta["quantization"]["populations"][0]["v_scale"]
+    u = v = np.zeros(1, np.int64)
+    prev = np.zeros(1)
+    worst = 0.0
+    for t in range(len(x)):
+        a = np.array([int(prev[0]) * int(proj.weight[0]) << proj.weight_exp])
+        u, v, _, _, _ = lif_step(u, v, a, du=n.du, dv=n.dv, vth=n.vth, bias_mant=0, bias_exp=0)
+        worst = max(worst, abs(v[0] / scale - v_float["1"][t, 0]))
+        prev = x[t]
+    assert worst < 1e-3 * 0.1          # below 0.1 % of the threshold (dv rounding dominates)
+
+
+@pytest.mark.parametrize("bits", [4, 6])
+def test_fewer_weight_bits_stay_on_lavas_grid(bits):
+    hw = lower_to_hardware(load_model(PAPER / "braille_noDelay_noBias_subtract.nir"), dt=1e-4,
+                           reset="subtract", weight_bits=bits)
+    for proj, row in zip(hw.projections, hw.meta["quantization"]["projections"]):
+        assert np.array_equal(effective_weights(proj.weight, bits), proj.weight)
+        assert row["rel_max_error"] <= 2.0 ** -(bits - 1) + 1e-12
+    with pytest.raises(ModelError, match="weight_bits must be in \\[1, 8\\], not 9"):
+        lower_to_hardware(load_model(PAPER / "lif_norse.nir"), dt=1e-4, weight_bits=9)

@@ -11,7 +11,7 @@ import struct
 import cocotb
 from cocotb.clock import Clock
 from cocotb.queue import Queue
-from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
 
 from spikeforge.arch.protocol import (FABRIC_CORE, FabricTable, FrameSplitter, Info, InfoReply,
                                       Inject, Op, ReadMem, Response, Status, WriteMem,
@@ -56,22 +56,26 @@ class UartMonitor:
 
     async def run(self) -> None:
         while True:
-            await RisingEdge(self.clk)
-            if _int(self.pin) == 0 and self.pin.value.is_resolvable:
-                await ClockCycles(self.clk, self.div // 2)
-                byte = 0
-                for i in range(8):
-                    await ClockCycles(self.clk, self.div)
-                    byte |= int(self.pin.value) << i
+            await FallingEdge(self.pin)
+            await ClockCycles(self.clk, self.div // 2)
+            if _int(self.pin) != 0:
+                continue                      # a glitch, not a start bit
+            byte = 0
+            for i in range(8):
                 await ClockCycles(self.clk, self.div)
-                assert int(self.pin.value) == 1, "stop bit must be 1"
-                self.wire.append(byte)
-                for f in self._split.feed(bytes([byte])):
-                    self.frames.put_nowait(f)
+                byte |= _int(self.pin) << i
+            await ClockCycles(self.clk, self.div)
+            assert _int(self.pin) == 1, "stop bit must be 1"
+            self.wire.append(byte)
+            for f in self._split.feed(bytes([byte])):
+                self.frames.put_nowait(f)
 
 
 class FabricModel:
-    """The fabric's memory port: tables as dicts, reads answered one cycle after ``mem_re``."""
+    """The fabric's memory port: tables as dicts, reads answered one cycle after ``mem_re``.
+
+    It wakes only on strobes (not every clock), which keeps the bench fast on Icarus.
+    """
 
     def __init__(self, dut):
         self.dut = dut
@@ -79,17 +83,28 @@ class FabricModel:
         dut.mem_rvalid.value = 0
         dut.busy.value = 0
 
-    async def run(self) -> None:
+    def _addr(self):
+        d = self.dut
+        return (_int(d.mem_core), _int(d.mem_table)), _int(d.mem_index)
+
+    async def writes(self) -> None:
+        while True:
+            await RisingEdge(self.dut.mem_we)
+            await ReadOnly()
+            key, index = self._addr()
+            self.tables.setdefault(key, {})[index] = _int(self.dut.mem_wdata)
+
+    async def reads(self) -> None:
         dut = self.dut
         while True:
+            await RisingEdge(dut.mem_re)
+            await ReadOnly()
+            key, index = self._addr()
+            await RisingEdge(dut.clk)
+            dut.mem_rdata.value = self.tables.get(key, {}).get(index, 0)
+            dut.mem_rvalid.value = 1
             await RisingEdge(dut.clk)
             dut.mem_rvalid.value = 0
-            key = (_int(dut.mem_core), _int(dut.mem_table))
-            if _int(dut.mem_we):
-                self.tables.setdefault(key, {})[_int(dut.mem_index)] = _int(dut.mem_wdata)
-            if _int(dut.mem_re):
-                dut.mem_rdata.value = self.tables.get(key, {}).get(_int(dut.mem_index), 0)
-                dut.mem_rvalid.value = 1
 
 
 class Scoreboard:
@@ -161,7 +176,8 @@ async def protocol_session(dut):
     await ClockCycles(dut.clk, 4)
     dut.rst.value = 0
     cocotb.start_soon(mon.run())
-    cocotb.start_soon(fab.run())
+    cocotb.start_soon(fab.writes())
+    cocotb.start_soon(fab.reads())
 
     bad = bytearray(Info().request(1).encode())
     bad[1] ^= 0x10
@@ -170,11 +186,11 @@ async def protocol_session(dut):
     assert Response.decode(frame).is_nak
 
     written: list = []
-    for seq in range(2, 26):
+    for seq in range(2, 18):
         cmd = random_command(rng, written)
         await drv.send(cmd.request(seq).encode())
         board.check(await mon.frames.get(), board.expect(cmd, seq))
-    assert board.checked == 24
+    assert board.checked == 16
     # the memory port saw every written entry in the image byte layout (LSB first)
     for (core, table), entries in board.tables.items():
         for index, raw in entries.items():

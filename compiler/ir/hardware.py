@@ -1,0 +1,162 @@
+"""Hardware-level graph nodes: a fixed-point :class:`HwNetwork` as a :class:`Graph`.
+
+Lowering and quantization produce an :class:`~spikeforge.compiler.hwnet.HwNetwork`.  Writing it
+as a Graph with two node types lets the same text IR, verifier and ``inspect`` table show it:
+
+* :class:`HwNeurons` — one population: ``size`` neurons with Loihi parameters (``LoihiLIF``
+  field names; ``bias_mant``/``bias_exp`` per neuron).
+* :class:`HwSynapses` — one projection: sparse ``pre``/``post``/``weight``/``delay`` arrays and
+  ``weight_exp``, between an Input or HwNeurons node and an HwNeurons node.
+
+``Input -> HwSynapses -> HwNeurons -> HwSynapses -> HwNeurons -> Output``.  Every number is exactly
+what the HwNetwork holds, so :func:`graph_from_hwnet` / :func:`hwnet_from_graph` round-trip and a
+``.sfir`` file can carry a builder network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from spikeforge.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
+from spikeforge.compiler.ir.graph import Graph
+from spikeforge.compiler.ir.nodes import Input, Node, Output, register
+from spikeforge.errors import ModelError
+
+__all__ = ["HwNeurons", "HwSynapses", "graph_from_hwnet", "hwnet_from_graph", "is_hardware_graph"]
+
+
+def _int_array(x) -> np.ndarray:
+    a = np.array(x, dtype=np.int64).ravel() if np.ndim(x) else np.array(x, dtype=np.int64)
+    a.setflags(write=False)
+    return a
+
+
+@register
+@dataclass(frozen=True, eq=False)
+class HwNeurons(Node):
+    """A population of Loihi CUBA LIF neurons (fixed point, ``LoihiLIF`` meanings)."""
+
+    size: int
+    du: int = 0
+    dv: int = 0
+    vth: int = 10
+    bias_mant: np.ndarray = 0  # type: ignore[assignment]
+    bias_exp: np.ndarray = 0  # type: ignore[assignment]
+    reset: str = "zero"
+    refractory: int = 0
+    theta_inc: int = 0
+    theta_decay: int = 0
+    spiking: ClassVar[bool] = True
+
+    def __post_init__(self):
+        for k in ("size", "du", "dv", "vth", "refractory", "theta_inc", "theta_decay"):
+            object.__setattr__(self, k, int(getattr(self, k)))
+        for k in ("bias_mant", "bias_exp"):
+            object.__setattr__(self, k, _int_array(getattr(self, k)))
+        self.neuron()                              # range checks (ModelError)
+
+    def neuron(self) -> LoihiLIF:
+        bm = self.bias_mant if self.bias_mant.ndim else int(self.bias_mant)
+        be = self.bias_exp if self.bias_exp.ndim else int(self.bias_exp)
+        return LoihiLIF(du=self.du, dv=self.dv, vth=self.vth, bias_mant=bm, bias_exp=be,
+                        reset=self.reset, refractory=self.refractory, theta_inc=self.theta_inc,
+                        theta_decay=self.theta_decay)
+
+    def output_shape(self, shape):
+        if int(np.prod(shape)) != self.size:
+            raise ModelError(f"HwNeurons input shape must be ({self.size},), not {tuple(shape)}")
+        return (self.size,)
+
+
+@register
+@dataclass(frozen=True, eq=False)
+class HwSynapses(Node):
+    """Sparse fixed-point synapses ``n_pre -> n_post`` (Lava Dense semantics, see HwNetwork)."""
+
+    n_pre: int
+    n_post: int
+    pre: np.ndarray
+    post: np.ndarray
+    weight: np.ndarray
+    delay: np.ndarray
+    weight_exp: int = 0
+
+    def __post_init__(self):
+        for k in ("n_pre", "n_post", "weight_exp"):
+            object.__setattr__(self, k, int(getattr(self, k)))
+        for k in ("pre", "post", "weight", "delay"):
+            object.__setattr__(self, k, _int_array(np.atleast_1d(getattr(self, k))))
+
+    def output_shape(self, shape):
+        if int(np.prod(shape)) != self.n_pre:
+            raise ModelError(f"HwSynapses input shape must be ({self.n_pre},), not {tuple(shape)}")
+        return (self.n_post,)
+
+
+def is_hardware_graph(graph: Graph) -> bool:
+    """True when every node is Input, Output, HwNeurons or HwSynapses (and one is hardware)."""
+    kinds = {type(n) for n in graph.nodes.values()}
+    return bool(kinds & {HwNeurons, HwSynapses}) and kinds <= {Input, Output, HwNeurons, HwSynapses}
+
+
+def graph_from_hwnet(hw: HwNetwork) -> Graph:
+    """The hardware network as a Graph (projection nodes named after the projections)."""
+    hw.validate()
+    meta = {k: v for k, v in hw.meta.items() if isinstance(v, (int, float, str))}
+    g = Graph(meta)
+    for name, size in hw.inputs.items():
+        g.add_node(name, Input(shape=(size,)))
+    for name, pop in hw.populations.items():
+        n = pop.neuron
+        g.add_node(name, HwNeurons(size=pop.size, du=n.du, dv=n.dv, vth=n.vth,
+                                   bias_mant=n.bias_mant, bias_exp=n.bias_exp, reset=n.reset,
+                                   refractory=n.refractory, theta_inc=n.theta_inc,
+                                   theta_decay=n.theta_decay))
+    for p in hw.projections:
+        g.add_node(p.name, HwSynapses(n_pre=hw.size_of(p.source), n_post=hw.size_of(p.target),
+                                      pre=p.pre, post=p.post, weight=p.weight, delay=p.delay,
+                                      weight_exp=p.weight_exp))
+        g.add_edge(p.source, p.name)
+        g.add_edge(p.name, p.target)
+    for out, pop in hw.outputs.items():
+        g.add_node(out, Output(shape=(hw.populations[pop].size,)))
+        g.add_edge(pop, out)
+    return g
+
+
+def hwnet_from_graph(graph: Graph) -> HwNetwork:
+    """The :class:`HwNetwork` a hardware Graph describes (exact numbers, nothing re-quantized)."""
+    if not is_hardware_graph(graph):
+        raise ModelError("graph must hold only Input, Output, HwNeurons and HwSynapses nodes to "
+                         "be a hardware network")
+    graph.verify()
+    hw = HwNetwork(meta=dict(graph.metadata))
+    for name, node in graph.nodes.items():
+        if isinstance(node, Input):
+            if len(node.shape) != 1:
+                raise ModelError(f"input {name!r} of a hardware graph must be 1-D, not {node.shape}")
+            hw.inputs[name] = node.shape[0]
+        elif isinstance(node, HwNeurons):
+            hw.populations[name] = Population(name, node.size, node.neuron())
+    for name, node in graph.nodes.items():
+        if isinstance(node, HwSynapses):
+            preds, succs = graph.predecessors(name), graph.successors(name)
+            if len(preds) != 1 or len(succs) != 1:
+                raise ModelError(f"synapses {name!r} must have one source and one target, not "
+                                 f"{len(preds)} and {len(succs)}")
+            src, dst = preds[0], succs[0]
+            if dst not in hw.populations:
+                raise ModelError(f"synapses {name!r} must feed an HwNeurons node, not {dst!r}")
+            hw.projections.append(Projection(name, src, dst, pre=node.pre, post=node.post,
+                                             weight=node.weight, delay=node.delay,
+                                             weight_exp=node.weight_exp))
+        elif isinstance(node, Output):
+            src = graph.predecessors(name)[0]          # verify() checked there is exactly one
+            if src not in hw.populations:
+                raise ModelError(f"output {name!r} must read an HwNeurons node, not {src!r}")
+            hw.outputs[name] = src
+    hw.validate()
+    return hw

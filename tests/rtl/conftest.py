@@ -1,0 +1,28 @@
+"""Shared fixtures of the RTL tests: simulators built once per session and reused for all images."""
+
+from __future__ import annotations
+
+import pytest
+
+from spikeforge.rtl.sim.driver import build_simulator, simulator_problem
+
+TARGET = "ice40-up5k"
+
+
+def _built(simulator: str, tmp_path_factory):
+    problem = simulator_problem(simulator)
+    if problem:
+        pytest.skip(f"{simulator}: {problem}")
+    return build_simulator(TARGET, simulator, tmp_path_factory.mktemp(f"rtlsim-{simulator}"))
+
+
+@pytest.fixture(scope="session")
+def icarus_sim(tmp_path_factory):
+    """The ice40-up5k Mesh built on Icarus (once per session)."""
+    return _built("icarus", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def verilator_sim(tmp_path_factory):
+    """The ice40-up5k Mesh built on Verilator (once per session; skipped if it cannot build)."""
+    return _built("verilator", tmp_path_factory)

@@ -1,0 +1,109 @@
+"""FPGA flow: nextpnr log parsing, programmer errors, and (slow) a real iCEBreaker build."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from spikeforge.cli import main
+from spikeforge.errors import LinkError, TargetError, ToolError
+from spikeforge.rtl.boards import BOARDS, get_board
+from spikeforge.rtl.build import build_board, parse_nextpnr_log, program_board
+
+LOG = """
+Info: Device utilisation:
+Info: 	         ICESTORM_LC:    900/  5280    17%
+Info: 	        ICESTORM_RAM:      3/    30    10%
+Info: 	      ICESTORM_SPRAM:      1/     4    25%
+
+Info: Max frequency for clock 'cd_sync_clk12_0__io': 41.20 MHz (PASS at 12.00 MHz)
+Info: Device utilisation:
+Info: 	         ICESTORM_LC:   1000/  5280    18%
+Info: 	        ICESTORM_RAM:      4/    30    13%
+Info: 	      ICESTORM_SPRAM:      2/     4    50%
+
+Info: Max frequency for clock 'cd_sync_clk12_0__io': 38.50 MHz (PASS at 12.00 MHz)
+"""
+
+
+def test_parse_nextpnr_log_takes_final_figures() -> None:
+    util, fmax, clock = parse_nextpnr_log(LOG)
+    assert util["ICESTORM_LC"] == (1000, 5280)
+    assert util["ICESTORM_SPRAM"] == (2, 4)
+    assert (fmax, clock) == (38.5, 12.0)
+    assert get_board("icebreaker").summary(util) == {"luts": 1000, "ffs": 1000, "brams": 4,
+                                                      "sprams": 2}
+    with pytest.raises(ToolError, match="Max frequency"):
+        parse_nextpnr_log("Info: nothing placed\n")
+
+
+def test_unknown_board() -> None:
+    with pytest.raises(TargetError, match="board must be one of icebreaker, ulx3s, not 'arty'"):
+        get_board("arty")
+
+
+def _fake_tool(tmp_path: Path, name: str, code: int, message: str) -> Path:
+    path = tmp_path / name
+    path.write_text(f"#!/bin/sh\necho '{message}' >&2\nexit {code}\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return path
+
+
+def test_program_without_programmer_is_a_tool_error(tmp_path: Path, monkeypatch) -> None:
+    bit = tmp_path / "spikeforge.bin"
+    bit.write_bytes(b"\0" * 16)
+    monkeypatch.setenv("ICEPROG", str(tmp_path / "no-such-iceprog"))
+    with pytest.raises(ToolError, match="programmer .*no-such-iceprog.* must be on PATH"):
+        program_board("icebreaker", bit)
+
+
+def test_program_without_board_is_a_link_error(tmp_path: Path, monkeypatch) -> None:
+    bit = tmp_path / "spikeforge.bit"
+    bit.write_bytes(b"\0" * 16)
+    tool = _fake_tool(tmp_path, "openFPGALoader", 1, "unable to open ftdi device: -3")
+    monkeypatch.setenv("OPENFPGALOADER", str(tool))
+    with pytest.raises(LinkError, match="ulx3s board must be attached.*unable to open ftdi"):
+        program_board("ulx3s", bit)
+
+
+def test_program_passes_board_arguments(tmp_path: Path, monkeypatch) -> None:
+    bit = tmp_path / "spikeforge.bit"
+    bit.write_bytes(b"\0" * 16)
+    record = tmp_path / "args.txt"
+    tool = tmp_path / "openFPGALoader"
+    tool.write_text(f"#!/bin/sh\necho \"$@\" > {record}\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("OPENFPGALOADER", str(tool))
+    program_board("ulx3s", bit)
+    assert record.read_text().split() == ["-b", "ulx3s", "-m", str(bit)]
+
+
+def test_cli_build_rejects_bad_baud(tmp_path: Path, capsys) -> None:
+    code = main(["rtl", "build", "--board", "icebreaker", "--baud", "7000000",
+                 "-o", str(tmp_path)])
+    assert code == 2
+    assert "divisor must be >= 4" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.rtl
+def test_icebreaker_bitstream_small_fabric(tmp_path: Path) -> None:
+    """A full YoWASP build (synthesis, place and route, pack) of the SoC on the iCEBreaker.
+
+    The fabric is the ice40-up5k mesh with smaller per-core tables, so the build stays within
+    the CI budget; the flow, the UART/host interface and the board top are the shipped ones.
+    """
+    from spikeforge.rtl.params import mesh_params
+
+    small = dataclasses.replace(mesh_params("ice40-up5k"), neurons=16, synapses=64, axons=32,
+                                routes=32, host_queue_depth=16, out_log_depth=64,
+                                cycle_log_depth=16)
+    report = build_board("icebreaker", tmp_path, target=small)
+    assert Path(report.bitstream).exists() and Path(report.bitstream).stat().st_size > 100_000
+    assert report.timing_met, report.summary()
+    assert 0 < report.luts <= 5280
+    assert (tmp_path / "report.json").exists()

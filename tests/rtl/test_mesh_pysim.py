@@ -1,0 +1,113 @@
+"""The Mesh under Amaranth's simulator: memory port, differential runs, refusals."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from amaranth.sim import Simulator
+
+from spikeforge.arch.image import CORE_TABLES, STATE_DTYPE
+from spikeforge.arch.reference import run_reference
+from spikeforge.errors import ImageError, TargetError
+from spikeforge.rtl.mesh import Mesh
+from spikeforge.rtl.params import CORE_TABLE_IDS, check_rtl_image, mesh_params
+from spikeforge.rtl.sim.program import entry_int, image_writes, jobs_from
+from spikeforge.rtl.sim.pysim import AmaranthPort, run_pysim
+
+from .netgen import random_image
+
+pytestmark = pytest.mark.rtl
+TARGET = "ice40-up5k"
+
+
+def test_memory_port_reads_back_the_image_bytes() -> None:
+    """Every table entry written in the image's byte layout reads back identical."""
+    image, _ = random_image(11)
+    params = mesh_params(TARGET)
+    dut = Mesh(params)
+    mismatches = []
+
+    async def bench(ctx):
+        port = AmaranthPort(ctx, dut)
+        for core, table, index, data in image_writes(image, params):
+            await port.write(core, table, index, data)
+        for c in image.cores:
+            core = params.core_index(c.x, c.y, c.slot)
+            for name in CORE_TABLES:
+                arr = getattr(c, name)
+                for k in range(len(arr)):
+                    got = await port.read(core, CORE_TABLE_IDS[name], k)
+                    if got != entry_int(arr[k]):
+                        mismatches.append((core, name, k, got, entry_int(arr[k])))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert not mismatches, mismatches[:3]
+
+
+def test_random_networks_match_reference_and_cycle_engine() -> None:
+    emulator = pytest.importorskip("spikeforge.emulator")
+    jobs, refs, emus = [], [], []
+    for seed in (100, 101, 102):
+        image, inputs = random_image(seed, steps=10)
+        jobs.append(jobs_from(image, inputs, 10))
+        refs.append(run_reference(image, inputs, 10))
+        emus.append(emulator.simulate(image, inputs, 10, mode="cycle"))
+    for res, ref, emu in zip(run_pysim(jobs, TARGET), refs, emus):
+        assert res.same_behaviour(ref)
+        assert np.array_equal(res.cycles_per_step, emu.cycles_per_step)
+        assert res.counters["synops"] == ref.counters["synops"]
+        assert res.counters["spikes"] == ref.counters["spikes"]
+
+
+def test_clear_makes_runs_repeatable() -> None:
+    """Running the same job twice on one fabric gives the same Result (clear resets all)."""
+    image, inputs = random_image(7, steps=8)
+    job = jobs_from(image, inputs, 8)
+    a, b = run_pysim([job, job], TARGET)
+    assert a.same_behaviour(b)
+    assert np.array_equal(a.cycles_per_step, b.cycles_per_step)
+
+
+def test_refuses_image_for_another_target() -> None:
+    image, _ = random_image(3)
+    image.target = "ecp5-85k"
+    with pytest.raises(ImageError, match="image is for target 'ecp5-85k', not 'ice40-up5k'"):
+        check_rtl_image(image, TARGET)
+
+
+def test_refuses_image_that_does_not_fit() -> None:
+    image, _ = random_image(3)
+    core = image.cores[0]
+    limit = mesh_params(TARGET).synapses
+    core.synapses = np.zeros(limit + 1, core.synapses.dtype)
+    with pytest.raises(ImageError, match=f"allows {limit}"):
+        check_rtl_image(image, TARGET)
+
+
+def test_refuses_values_the_datapath_cannot_hold() -> None:
+    image, _ = random_image(4)
+    image.cores[0].profiles["vth"][0] = 1 << 17
+    with pytest.raises(ImageError, match="vth must be in 0..131071"):
+        check_rtl_image(image, TARGET)
+
+
+def test_refuses_target_with_other_timing(tmp_path) -> None:
+    from spikeforge.arch.target import load_target
+    t = load_target(TARGET)
+    bad = dataclasses.replace(t, timing=dataclasses.replace(t.timing, neuron_cycles=2))
+    with pytest.raises(TargetError, match="neuron_cycles must be 6"):
+        mesh_params(bad)
+
+
+def test_state_readback_layout() -> None:
+    """Final state words decode to STATE_DTYPE exactly (negative values included)."""
+    image, _ = random_image(9)
+    image.cores[0].state["u"][:] = -123456
+    res = run_pysim([jobs_from(image, None, 0)], TARGET)[0]
+    assert res.final_state[0].dtype == STATE_DTYPE
+    assert np.all(res.final_state[0]["u"] == -123456)

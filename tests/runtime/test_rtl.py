@@ -1,0 +1,46 @@
+"""Same random networks, same Results through emu://, rtlsim:// and serial:// (rtl marker)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spikeforge.arch.reference import run_reference
+from spikeforge.runtime import open_device
+
+from .boardmodel import BoardModel
+from .images import random_image, random_inputs
+
+pytestmark = pytest.mark.rtl
+
+
+def _need(simulator: str) -> None:
+    from spikeforge.rtl.sim.driver import simulator_problem
+    problem = simulator_problem(simulator)
+    if problem:
+        pytest.skip(problem)
+
+
+def test_emu_rtlsim_and_serial_agree() -> None:
+    _need("icarus")
+    image = random_image(70)
+    steps = 16
+    inputs = random_inputs(image, steps, 70)
+    results = {}
+    with open_device("emu://?mode=cycle") as dev:
+        dev.load(image)
+        results["emu"] = dev.run(inputs, steps)
+    with open_device("rtlsim://?simulator=icarus") as dev:
+        dev.load(image)
+        results["rtlsim"] = dev.run(inputs, steps)
+        assert dev.read_counters()["synops"] == results["rtlsim"].counters["synops"]
+    with BoardModel() as board, open_device(f"serial://{board.path}", progress=False) as dev:
+        dev.load(image)
+        results["serial"] = dev.run(inputs, steps)
+    ref = run_reference(image, inputs, steps)
+    assert ref.spikes["y"].sum() > 0
+    for name, r in results.items():
+        assert r.same_behaviour(ref), name
+        assert np.array_equal(r.spikes["y"], ref.spikes["y"]), name
+    assert results["rtlsim"].counters["synops"] == ref.counters["synops"]
+    assert results["rtlsim"].backend == "rtl-icarus"
