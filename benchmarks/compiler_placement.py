@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/compiler_placement.py
 
 Networks: the issue's 2,000-neuron random recurrent network on darwin3 at three connection
-densities (more synapses -> more cores), a layered 1 M-synapse network on darwin3, a random
-recurrent network split over several chiplets of darwinwafer, and every ``.nir`` fixture found in
+densities (more synapses -> more cores), a layered 1 M-synapse network on darwin3, a layered
+15 M-synapse network that spans two chiplets of darwinwafer, and every ``.nir`` fixture found in
 ``../shared/fixtures/nir-paper`` when the front end (``load_model``) is installed.  Prints one JSON
 line per network: cores, hops and cost for both placers, the reduction, anneal time.
 """
@@ -62,12 +62,12 @@ def measure(name: str, net, target: str, seed: int = 0) -> dict:
 def main() -> None:
     cases = [(f"recurrent2000_p{p}", recurrent(2000, p), "darwin3") for p in (0.1, 0.2, 0.4)]
     cases.append(("layered_1M", build(4, 5_000, 50, 1_000), "darwin3"))
-    cases.append(("recurrent40000_p0.02_wafer", recurrent(40_000, 0.02), "darwinwafer"))
+    cases.append(("layered_15M_wafer", build(10, 100_000, 15, 1_000), "darwinwafer"))
     try:
         from spikeforge.compiler import load_model
         from spikeforge.compiler.passes import lower_to_hardware
         for path in sorted(FIXTURES.glob("*.nir")):
-            cases.append((path.name, lower_to_hardware(load_model(path)), "darwin3"))
+            cases.append((path.name, lower_to_hardware(load_model(path), dt=1e-4), "darwin3"))
     except ImportError:
         print(json.dumps({"note": "front end not installed: NIR fixtures skipped"}))
     for name, net, target in cases:

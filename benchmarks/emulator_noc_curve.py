@@ -24,6 +24,7 @@ RATES = [0.005, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.32, 0.34, 0.35, 0.36, 0
 
 
 def sweep(cycles: int, rates=RATES, seed: int = 1) -> list[dict]:
+    noc_traffic((4, 4), "uniform", 0.1, 100, seed=0)          # JIT warm-up (cache load)
     rows = []
     for rate in rates:
         r = noc_traffic((8, 8), "uniform", rate, cycles, seed=seed)

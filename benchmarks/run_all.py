@@ -68,7 +68,8 @@ def _json_lines(cmd: list[str], timeout: float, cwd: Path = ROOT) -> list[dict]:
         if line.startswith("{"):
             rows.append(json.loads(line))
     if p.returncode != 0 and not rows:
-        raise RuntimeError(f"{' '.join(map(str, cmd[1:]))}: exit {p.returncode}: "
+        what = "inline section code" if cmd[1] == "-c" else " ".join(map(str, cmd[1:]))
+        raise RuntimeError(f"{what}: exit {p.returncode}: "
                            f"{p.stderr.strip()[-800:]}")
     return rows
 
@@ -175,7 +176,7 @@ for simname in ("icarus", "verilator"):
     out["simulators"][simname] = {"build_s": build, "call_s": total, **st,
         "cycles_per_s": st["run_cycles"] / st["run_wall_s"]}
 for img, ins in cases:
-    simulate(img, ins, 2, mode="cycle")
+    simulate(img, ins, steps, mode="cycle")
 walls, cyc = [], 0
 for rep in range(3):
     t0 = time.perf_counter(); c = 0

@@ -25,7 +25,8 @@ from spikeforge.arch.validate import check_fits, check_image
 from spikeforge.compiler.hwnet import HwNetwork
 from spikeforge.compiler.passes.emit import emit, jsonable
 from spikeforge.compiler.passes.partition import Partition, partition
-from spikeforge.compiler.passes.place import PLACERS, Placement, Sites, place, sequential_cost, traffic
+from spikeforge.compiler.passes.place import (PLACERS, Placement, Sites, Traffic, place,
+                                              sequential_cost, traffic)
 from spikeforge.compiler.passes.route import Routing, route
 from spikeforge.errors import ModelError
 
@@ -79,6 +80,7 @@ class CompileResult:
     placement: Placement
     routing: Routing
     timings: list[dict[str, Any]]
+    traffic: Traffic | None = None
 
 
 def _verify_partition(part: Partition) -> None:
@@ -136,7 +138,7 @@ def compile_network(net: HwNetwork, target: Target, *, placer: str = "anneal", s
     finally:
         if own:
             pm.__exit__(None, None, None)
-    return CompileResult(image, net, part, pl, routing, pm.timings)
+    return CompileResult(image, net, part, pl, routing, pm.timings, tr)
 
 
 def build_report(res: CompileResult) -> dict[str, Any]:
@@ -144,7 +146,7 @@ def build_report(res: CompileResult) -> dict[str, Any]:
     part, target = res.partition, res.partition.target
     use = part.core_usage()
     limits = {k: getattr(target.core, k) for k in use}
-    tr = traffic(part)
+    tr = res.traffic if res.traffic is not None else traffic(part)
     seq = sequential_cost(part, tr)
     seq_route = route(part, seq, tr)
     sites = Sites.of(target)

@@ -5,7 +5,7 @@ raising.  The arithmetic is :func:`spikeforge.arch.neuron.lif_step` written out 
 int64 (the same truncations, wraps and saturations), so the result is bit-exact with the
 reference model.
 
-Counter slots of the ``counters`` array (shared with the cycle engine):
+The ``counters`` int64 array (shared with the cycle engine) has the ``C_*`` slots below.
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", default="darwinwafer")
     p.add_argument("--out", type=Path, default=Path("build/wafer"))
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
 
@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     from spikeforge.report import generate
 
     args = build_parser().parse_args(argv)
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    say = lambda *a: print(*a, flush=True)  # noqa: E731
     args.out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     net = build(args.neurons, args.layers, args.fan_in, args.inputs, seed=args.seed)

@@ -137,7 +137,7 @@ class NeuronCore(wiring.Component):
                     with m.Switch(self.mem_index):
                         for c in range(CL):
                             with m.Case(c):
-                                m.d.sync += reg_rdata.eq(acc_exps[c].as_signed())
+                                m.d.sync += reg_rdata.eq(Cat(acc_exps[c], acc_exps[c][4].replicate(3)))
                         with m.Default():
                             m.d.sync += reg_rdata.eq(0)
                 with m.Case(CORE_TABLE_IDS["config"]):

@@ -66,6 +66,8 @@ class Link:
         self.baud = int(baud or getattr(port, "baudrate", 115200) or 115200)
         self.timeout = float(timeout)
         self.resend_after = float(resend_after)
+        #: Quiet time after a NAK / damaged frame before resending (see :meth:`_await`).
+        self.idle_gap = min(0.02, self.resend_after / 2) + self.wire_seconds(16)
         self.seq = 0
         self.context = "link"
         self.stats = LinkStats()
@@ -173,21 +175,35 @@ class Link:
         self._splitter = FrameSplitter()
 
     def _await(self, op: int, seq: int, until: float) -> Response | None:
-        while time.monotonic() < until:
+        """The matching answer, a NAK, or None at ``until``.
+
+        After a NAK or a damaged frame the device may still be answering other fragments of
+        the damaged request, and a device drops bytes while it answers (it is a stop-and-wait
+        FSM).  So a resend waits until the line has been quiet for :attr:`idle_gap` -- and if
+        the real answer turns up meanwhile (the NAK was for a fragment), it is taken.
+        """
+        damaged = False
+        last_byte = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now >= until or (damaged and now - last_byte >= self.idle_gap):
+                break
             data = self._read()
             if not data:
                 continue
+            last_byte = time.monotonic()
             for raw in self._splitter.feed(data):
                 try:
                     resp = Response.decode(raw)
                 except FrameError:
-                    # Most likely our answer, damaged: ask again now rather than at the timeout.
                     self.stats.bad_frames += 1
-                    return Response.nak()
+                    damaged = True
+                    continue
                 if resp.is_nak:
                     self.stats.naks += 1
-                    return resp
+                    damaged = True
+                    continue
                 if resp.op == op and resp.seq == seq:
                     return resp
                 self.stats.stale_frames += 1
-        return None
+        return Response.nak() if damaged else None

@@ -230,11 +230,19 @@ class _Cutter:
     def fits(self, s: int, e: int) -> bool:
         return all(v <= getattr(self.lim, k) for k, v in self.usage(s, e).items())
 
-    def cut(self, s: int, stop: int) -> int:
-        """Largest ``e`` in ``(s, stop]`` such that neurons ``s .. e-1`` fit one core."""
+    def cut(self, s: int, stop: int, routes: tuple[np.ndarray, int] | None = None) -> int:
+        """Largest ``e`` in ``(s, stop]`` such that neurons ``s .. e-1`` fit one core.
+
+        ``routes = (prefix sums of estimated route entries per neuron, budget)`` adds the
+        route-table estimate as one more limit (never below one neuron: it is an estimate).
+        """
         syn, lim = self.syn, self.lim
         e_max = min(stop, s + lim.neurons,
                     int(np.searchsorted(syn.indptr, syn.indptr[s] + lim.synapses, "right")) - 1)
+        if routes is not None:
+            csum, budget = routes
+            e_max = min(e_max, max(s + 1, int(np.searchsorted(csum, csum[s] + budget,
+                                                              "right")) - 1))
         if e_max > s and self.fits(s, e_max):
             return e_max
         lo, hi = s, e_max          # fits(s, lo) (or lo == s), not fits(s, hi)
@@ -314,16 +322,28 @@ def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) ->
         output_base[out] = base
         base += b - a
     cutter = _Cutter(syn, target)
-    cuts, s, n = [0], 0, syn.n_neurons
-    while s < n:
-        s = cutter.cut(s, n)
-        cuts.append(s)
-    bounds = np.array(cuts, np.int64)
-    part = None
+
+    def greedy(routes: tuple[np.ndarray, int] | None) -> np.ndarray:
+        cuts, s, n = [0], 0, syn.n_neurons
+        while s < n:
+            s = cutter.cut(s, n, routes)
+            cuts.append(s)
+        return np.array(cuts, np.int64)
+
+    bounds = greedy(None)
+    part = Partition(target, syn, bounds, *_axon_pairs(syn, bounds), is_output, output_channel,
+                     output_base)
+    per_neuron = part.route_counts()[syn.n_channels:]
+    csum = np.concatenate([[0], np.cumsum(per_neuron)])
+    if len(bounds) > 1 and np.diff(csum[bounds]).max() > lim.route_entries:
+        # route tables overflow: cut again with the route entries these cuts imply as an extra
+        # limit (cutting finer adds a few destinations, hence the 8 % headroom)
+        bounds = greedy((csum, max(1, int(lim.route_entries * 0.92))))
+        part = None
     for _ in range(64):
-        order, pcore, psrc, pstart, pcount = _axon_pairs(syn, bounds, part)
-        part = Partition(target, syn, bounds, order, pcore, psrc, pstart, pcount, is_output,
-                         output_channel, output_base)
+        if part is None or len(part.bounds) != len(bounds):
+            part = Partition(target, syn, bounds, *_axon_pairs(syn, bounds, part), is_output,
+                             output_channel, output_base)
         per_neuron = part.route_counts()[syn.n_channels:]
         if len(per_neuron) and per_neuron.max() > lim.route_entries:
             g = int(np.argmax(per_neuron))
@@ -339,15 +359,12 @@ def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) ->
         # sources' runs, which adds route entries elsewhere; headroom makes one round usually do
         room = max(1, int(lim.route_entries * 0.9))
         extra = []
-        for k in over:
+        for k in over:      # cut into equal shares of the route entries
             s, e = int(bounds[k]), int(bounds[k + 1])
-            while True:
-                step = room if csum[e] - csum[s] > lim.route_entries else lim.route_entries
-                nxt = int(np.searchsorted(csum, csum[s] + step, "right")) - 1
-                s = max(nxt, s + 1)
-                if s >= e:
-                    break
-                extra.append(s)
+            m = -(-int(csum[e] - csum[s]) // room)
+            goals = csum[s] + (csum[e] - csum[s]) * np.arange(1, m) / m
+            cuts_k = np.searchsorted(csum, goals, "right") - 1
+            extra.extend(int(c) for c in cuts_k if s < c < e)
         bounds = np.unique(np.concatenate([bounds, np.array(extra, np.int64)]))
     else:  # pragma: no cover - each round only splits, so this needs > 64 rounds of growth
         raise ResourceError(f"route tables do not converge on target {target.name}")

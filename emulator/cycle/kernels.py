@@ -6,7 +6,10 @@ update at the start of the step gives the same states as doing it neuron by neur
 kernel adds is *when* things happen: the update engine's emission schedule (``neuron_cycles`` per
 neuron, one route entry per granted cycle, stalls on credits), the host's injection from cycle 0,
 the synapse engines (``packet_cycles + S * synapse_cycles`` per packet, accumulating the packet's
-synapses when popped) and the routers; idle cycles are skipped by jumping to the next event.
+synapses when popped) and the routers.  Idle cycles are skipped: when no packet is anywhere, or
+when nothing moved in a cycle (every waiting sender lacks a credit or a free chiplet link), the
+clock jumps to the next event (an arrival or credit, a link becoming free, an update engine's
+next emission, a synapse engine becoming idle), so cost follows events, not clock ticks.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from spikeforge.emulator.noc.kernels import (G_DEPTH, G_P, G_R, NEVER, S_HCH, S_
 def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_start, ax_count,
               syn_off, syn_w, nr_start, nr_count, hr_start, hr_count, routes, out, probe_idx,
               probe_var, traces, counters, timing, cycles, core_router, core_slot, hops,
-              geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, aflag, core_of, q0,
-              q1, st):
+              geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, aflag, core_of,
+              chipmask, q0, q1, st):
     """Run ``steps`` steps; ``cycles[t]`` gets the step's cycle count (section 9).
 
     ``timing`` = (neuron_cycles, packet_cycles, synapse_cycles, barrier cycles incl. wafer).
@@ -51,6 +54,7 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
     ue_time = np.zeros(n_cores, np.int64)
     ue_done = np.zeros(n_cores, np.int64)
     sbusy = np.zeros(n_cores, np.int64)
+    stalled = np.zeros(n_cores, np.uint8)
     for t in range(steps):
         lif_update(t, slots, n_classes, params, ref, nexp, acc, spikes, counters)
         npk = 0
@@ -80,6 +84,7 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
                         k += 1
             ue_end[ci] = k
             sbusy[ci] = 0
+            stalled[ci] = 0
             if ue_pos[ci] < ue_end[ci]:
                 ue_time[ci] = (pn[ue_pos[ci]] + 1) * nc
                 ue_done[ci] = 0
@@ -117,13 +122,17 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
                 if nxt > c:
                     c = nxt
                     continue
+            moved = False
             if h_pos < h_end and inject(c, geo, credit, q0, st, 3, h_pos):
                 h_pos += 1
+                moved = True
             for ci in range(n_cores):
                 if ue_time[ci] != c:
                     continue
                 p = ue_pos[ci]
+                stalled[ci] = 0
                 if inject(c, geo, credit, q0, st, core_router[ci] * P + 4 + core_slot[ci], p):
+                    moved = True
                     i = pn[p]
                     ue_pos[ci] += 1
                     if ue_pos[ci] < ue_end[ci]:
@@ -134,16 +143,34 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
                         ue_done[ci] = c + 1 + (noff[ci + 1] - noff[ci] - i - 1) * nc
                 else:
                     ue_time[ci] = c + 1
+                    stalled[ci] = 1
             for ci in range(n_cores):
                 if fcnt[R * P + ci] > 0 and sbusy[ci] <= c:
+                    moved = True
                     p = eject_pop(c, geo, fbuf, fhead, fcnt, q0, st, ci)
                     s = deliver_axon(pk[p, 3], t, slots, cn, ax_start, ax_count, syn_off, syn_w,
                                      acc)
                     counters[C_SYNOPS] += s
                     sbusy[ci] = c + pc + s * sc
-            router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, aflag,
-                         core_of, q0, q1, st, pk, req)
+            grants, blocked_until = router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops,
+                                                 rcnt, alist, aflag, core_of, chipmask, q0, q1,
+                                                 st, pk, req)
             c += 1
+            if moved or grants > 0:
+                continue
+            # nothing moved in this cycle: every waiting sender lacks a credit (which only an
+            # event brings), a busy chiplet link, or its own scheduled time -> jump there
+            nxt = min(next_event_time(q0, q1, st), blocked_until)
+            for ci in range(n_cores):
+                if stalled[ci] == 0 and ue_time[ci] < nxt:
+                    nxt = ue_time[ci]
+                if fcnt[R * P + ci] > 0 and sbusy[ci] < nxt:
+                    nxt = sbusy[ci]
+            if c < nxt < NEVER:
+                for ci in range(n_cores):
+                    if stalled[ci] == 1:
+                        ue_time[ci] = nxt
+                c = nxt
         q = 0
         for ci in range(n_cores):
             q = max(q, ue_done[ci], sbusy[ci])

@@ -34,13 +34,14 @@ class Fabric:
     alist: np.ndarray
     aflag: np.ndarray
     core_of: np.ndarray
+    chipmask: np.ndarray
     q0: np.ndarray
     q1: np.ndarray
     st: np.ndarray
 
     def args(self) -> tuple:
         return (self.geo, self.fbuf, self.fhead, self.fcnt, self.credit, self.rr, self.busy,
-                self.lhops, self.rcnt, self.alist, self.aflag, self.core_of, self.q0, self.q1,
+                self.lhops, self.rcnt, self.alist, self.aflag, self.core_of, self.chipmask, self.q0, self.q1,
                 self.st)
 
     @property
@@ -74,14 +75,26 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
     for i, (r, slot) in enumerate(ends):
         core_of[r * cores_per_router + slot] = i
     n_cross = 2 * ((global_x // mesh_x - 1) * global_y + (global_y // mesh_y - 1) * global_x)
-    cap0 = link_latency * (2 * nf + 4) + 8
-    cap1 = chiplet_link_latency * (2 * max(n_cross, 0) + 4) + 8
+    cap0 = 1 << int(link_latency * (2 * nf + 4) + 8).bit_length()
+    cap1 = 1 << int(chiplet_link_latency * (2 * max(n_cross, 0) + 4) + 8).bit_length()
+    # bit o: output o crosses a chiplet edge; bit 8 + p: input p is fed across one
+    gx = np.arange(R) % global_x
+    gy = np.arange(R) // global_x
+    edge_n = ((gy + 1) % mesh_y == 0) & (gy + 1 < global_y)
+    edge_e = ((gx + 1) % mesh_x == 0) & (gx + 1 < global_x)
+    edge_s = (gy % mesh_y == 0) & (gy > 0)
+    edge_w = (gx % mesh_x == 0) & (gx > 0)
+    chipmask = np.zeros(R, np.int64)
+    for bit, edge in ((0, edge_n), (1, edge_e), (2, edge_s), (3, edge_w)):
+        chipmask |= edge.astype(np.int64) << bit
+        chipmask |= edge.astype(np.int64) << (8 + bit)
     return Fabric(
         geo=geo, fbuf=np.zeros(nf * fifo_depth, np.int64), fhead=np.zeros(nf, np.int64),
         fcnt=np.zeros(nf, np.int64), credit=np.full(nf, fifo_depth, np.int64),
         rr=np.zeros(R * P, np.int64), busy=np.zeros(R * P, np.int64),
         lhops=np.zeros(R * P, np.int64), rcnt=np.zeros(R, np.int64),
         alist=np.zeros(R, np.int64), aflag=np.zeros(R, np.uint8), core_of=core_of,
+        chipmask=chipmask,
         q0=np.zeros((4, cap0), np.int64), q1=np.zeros((4, cap1), np.int64),
         st=np.zeros(K.N_ST, np.int64))
 

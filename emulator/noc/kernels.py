@@ -34,8 +34,7 @@ NEVER = np.int64(1) << 62
 
 @njit(cache=True, inline="always")
 def _push(q, st, head_slot, time, kind, f, p):
-    cap = q.shape[1]
-    k = st[head_slot + 1] % cap
+    k = st[head_slot + 1] & (q.shape[1] - 1)          # capacity is a power of two
     q[0, k] = time
     q[1, k] = kind
     q[2, k] = f
@@ -47,7 +46,10 @@ def _push(q, st, head_slot, time, kind, f, p):
 def fifo_push(geo, fbuf, fhead, fcnt, rcnt, alist, aflag, st, f, p):
     """Make packet ``p`` visible at the tail of FIFO ``f`` (activating its router)."""
     depth = geo[G_DEPTH]
-    fbuf[f * depth + (fhead[f] + fcnt[f]) % depth] = p
+    k = fhead[f] + fcnt[f]
+    if k >= depth:
+        k -= depth
+    fbuf[f * depth + k] = p
     fcnt[f] += 1
     if fcnt[f] > st[S_MAXF]:
         st[S_MAXF] = fcnt[f]
@@ -64,7 +66,9 @@ def fifo_push(geo, fbuf, fhead, fcnt, rcnt, alist, aflag, st, f, p):
 def fifo_pop(geo, fbuf, fhead, fcnt, f):
     depth = geo[G_DEPTH]
     p = fbuf[f * depth + fhead[f]]
-    fhead[f] = (fhead[f] + 1) % depth
+    fhead[f] += 1
+    if fhead[f] == depth:
+        fhead[f] = 0
     fcnt[f] -= 1
     return p
 
@@ -75,9 +79,9 @@ def apply_events(c, geo, fbuf, fhead, fcnt, credit, rcnt, alist, aflag, q0, q1, 
     for which in range(2):
         q = q0 if which == 0 else q1
         hs = S_Q0H if which == 0 else S_Q1H
-        cap = q.shape[1]
+        mask = q.shape[1] - 1
         while st[hs] < st[hs + 1]:
-            k = st[hs] % cap
+            k = st[hs] & mask
             if q[0, k] > c:
                 break
             st[hs] += 1
@@ -102,9 +106,9 @@ def next_event_time(q0, q1, st):
     """Earliest time of a queued event, or NEVER."""
     best = NEVER
     if st[S_Q0H] < st[S_Q0T]:
-        best = min(best, q0[0, st[S_Q0H] % q0.shape[1]])
+        best = min(best, q0[0, st[S_Q0H] & (q0.shape[1] - 1)])
     if st[S_Q1H] < st[S_Q1T]:
-        best = min(best, q1[0, st[S_Q1H] % q1.shape[1]])
+        best = min(best, q1[0, st[S_Q1H] & (q1.shape[1] - 1)])
     return best
 
 
@@ -147,11 +151,13 @@ def _route(pk, p, gx, gy):
 
 @njit(cache=True)
 def router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, aflag, core_of,
-                 q0, q1, st, pk, req):
-    """One cycle of every router holding packets (section 5), from start-of-cycle state."""
+                 chipmask, q0, q1, st, pk, req):
+    """One cycle of every router holding packets (section 5), from start-of-cycle state.
+
+    Returns ``(grants, first cycle a busy inter-chiplet link that blocked a request is free)``
+    so that a caller can skip cycles in which nothing can move.
+    """
     gxn = geo[G_GX]
-    mx = geo[G_MX]
-    my = geo[G_MY]
     P = geo[G_P]
     cpr = geo[G_CPR]
     depth = geo[G_DEPTH]
@@ -160,6 +166,8 @@ def router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist
     R = geo[G_R]
     n_act = st[S_NACT]
     kept = 0
+    grants = 0
+    blocked_until = NEVER
     for i in range(n_act):
         r = alist[i]
         gx = r % gxn
@@ -177,29 +185,25 @@ def router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist
                 continue
             ob = r * P + o
             if c < busy[ob]:
+                blocked_until = min(blocked_until, busy[ob])
                 continue
-            chip = False
+            chip = (chipmask[r] >> o) & 1 == 1
             if o == 0:
                 df = (r + gxn) * P + 2
-                chip = (gy + 1) % my == 0
             elif o == 1:
                 df = (r + 1) * P + 3
-                chip = (gx + 1) % mx == 0
             elif o == 2:
                 df = (r - gxn) * P + 0
-                chip = gy % my == 0
             elif o == 3:
-                if gx == 0:
-                    df = -1
-                else:
-                    df = (r - 1) * P + 1
-                    chip = gx % mx == 0
+                df = -1 if gx == 0 else (r - 1) * P + 1
             else:
                 e = core_of[r * cpr + o - 4]
                 df = R * P + e
-            start = rr[ob]
+            pin = rr[ob] - 1
             for j in range(P):
-                pin = (start + j) % P
+                pin += 1
+                if pin == P:
+                    pin = 0
                 if req[pin] != o:
                     continue
                 if df >= 0 and credit[df] <= 0:
@@ -208,18 +212,8 @@ def router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist
                 pkt = fifo_pop(geo, fbuf, fhead, fcnt, fin)
                 rcnt[r] -= 1
                 req[pin] = -2
-                # credit back to the sender feeding input pin
-                if pin == 0:
-                    cin = (gy + 1) % my == 0
-                elif pin == 1:
-                    cin = (gx + 1) % mx == 0
-                elif pin == 2:
-                    cin = gy % my == 0
-                elif pin == 3:
-                    cin = gx > 0 and gx % mx == 0
-                else:
-                    cin = False
-                if cin:
+                # credit back to the sender feeding input pin, over that link
+                if (chipmask[r] >> (8 + pin)) & 1 == 1:
                     _push(q1, st, S_Q1H, c + Lc, 1, fin, -1)
                 else:
                     _push(q0, st, S_Q0H, c + L, 1, fin, -1)
@@ -237,7 +231,8 @@ def router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist
                     elif o == 0 or o == 2:
                         st[S_HNS] += 1
                 lhops[ob] += 1
-                rr[ob] = (pin + 1) % P
+                grants += 1
+                rr[ob] = pin + 1 if pin + 1 < P else 0
                 break
         if rcnt[r] > 0:
             alist[kept] = r
@@ -245,11 +240,12 @@ def router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist
         else:
             aflag[r] = 0
     st[S_NACT] = kept
+    return grants, blocked_until
 
 
 @njit(cache=True)
-def run_traffic(geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, aflag, core_of, q0,
-                q1, st, pattern, rate, hot_frac, cycles, drain, warmup, seed, pool):
+def run_traffic(geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, aflag, core_of,
+                chipmask, q0, q1, st, pattern, rate, hot_frac, cycles, drain, warmup, seed, pool):
     """Synthetic traffic: every router's one end point is a Bernoulli source and a sink.
 
     ``pattern`` 0 uniform (self included, as BookSim), 1 transpose, 2 hotspot (``hot_frac`` of the
@@ -330,7 +326,7 @@ def run_traffic(geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, af
                 if warmup <= pk[p, 4] < cycles:
                     arrived_measured += 1
         router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, aflag,
-                     core_of, q0, q1, st, pk, req)
+                     core_of, chipmask, q0, q1, st, pk, req)
         c += 1
         # skip idle cycles: nothing queued, nothing in routers, nothing to eject
         if queued == 0 and st[S_NACT] == 0 and st[S_INFLIGHT] == 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import select
@@ -55,7 +56,7 @@ def _verilator() -> str:
 
 
 def build_virtual_board(target: Target | str = "ice40-up5k", *, divisor: int = VIRTUAL_DIVISOR,
-                        build_dir: str | Path | None = None, quiet: bool = True) -> Path:
+                        build_dir: str | Path | None = None) -> Path:
     """Build the virtual-board executable for ``target`` (or return the cached one).
 
     Parameters
@@ -65,19 +66,14 @@ def build_virtual_board(target: Target | str = "ice40-up5k", *, divisor: int = V
     divisor:
         UART clock cycles per bit inside the simulation.
     build_dir:
-        Cache directory (default ``build/virtual_board``).
-    quiet:
-        Hide Verilator's output (it is kept in ``verilator.log`` next to the executable).
+        Cache directory (default ``build/virtual_board``).  Verilator's output is kept in
+        ``verilator.log`` next to the executable.
 
     Returns
     -------
     Path
         The executable.  Run it with the divisor as its only argument; it prints the pty path.
     """
-    from amaranth.back import verilog
-
-    from spikeforge.rtl.soc import SoC
-
     t = load_target(target)
     root = Path(build_dir) if build_dir is not None else DEFAULT_BUILD_DIR
     out = root / f"{t.name}-{_source_key(t, divisor)}"
@@ -85,6 +81,32 @@ def build_virtual_board(target: Target | str = "ice40-up5k", *, divisor: int = V
     if exe.exists():
         return exe
     out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "w") as lock:      # one build per cache entry, even across processes
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not exe.exists():
+            _build(t, divisor, out, exe)
+            _prune(root, t.name, keep=out)
+    return exe
+
+
+def _prune(root: Path, target: str, keep: Path) -> None:
+    """Delete older cached builds of ``target`` that no process is building right now."""
+    for old in root.glob(f"{target}-*"):
+        if old == keep or not (old / "vboard").exists():
+            continue
+        try:
+            with open(old / ".lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _build(t: Target, divisor: int, out: Path, exe: Path) -> None:
+    from amaranth.back import verilog
+
+    from spikeforge.rtl.soc import SoC
+
     soc = SoC(t, divisor=divisor)
     (out / "soc.v").write_text(verilog.convert(soc, name="soc", emit_src=False))
     shutil.copy(_HARNESS, out / "harness.cpp")
@@ -101,7 +123,6 @@ def build_virtual_board(target: Target | str = "ice40-up5k", *, divisor: int = V
         raise ToolError(f"Verilator build of the virtual board must succeed, not exit with "
                         f"status {proc.returncode} (log: {out / 'verilator.log'}):\n{tail}")
     shutil.move(str(out / "obj" / "vboard"), exe)
-    return exe
 
 
 class VirtualBoard:

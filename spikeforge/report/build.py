@@ -65,8 +65,12 @@ def write_report(image: Image, result: Result, inputs: Mapping[str, np.ndarray],
                   f"{steps} steps)").name
     files["placement"] = plots.plot_placement(image, target, out / "placement.png").name
     traffic = link_traffic(image, target, inputs, result.traces)
+    topo = target.topology
+    cores_xy = np.array([((c.chiplet % topo.chiplets_x) * topo.mesh_x + c.x,
+                          (c.chiplet // topo.chiplets_x) * topo.mesh_y + c.y)
+                         for c in image.cores], np.int64).reshape(-1, 2)
     files["link_traffic"] = plots.plot_link_traffic(traffic, target, out / "link_traffic.png",
-                                                    steps=steps).name
+                                                    steps=steps, cores_xy=cores_xy).name
     used = sorted({c.chiplet for c in image.cores})
     if len(used) > 1:
         files["chiplet_traffic"] = plots.plot_chiplet_traffic(

@@ -134,63 +134,102 @@ def plot_placement(image: Image, target: Target, path: Path) -> Path:
     return _save(fig, path)
 
 
+def _view(traffic: LinkTraffic, target: Target, cores_xy: np.ndarray) -> tuple[int, int, int, int]:
+    """Router window ``(x0, x1, y0, y1)`` (inclusive) worth drawing: where cores and traffic are.
+
+    Small meshes are drawn whole; on a big mesh the window is the box around the used cores, the
+    host corner and every link that carried a packet, widened to whole chiplets.
+    """
+    topo = target.topology
+    gx, gy = topo.global_x, topo.global_y
+    if max(gx, gy) <= 48:
+        return 0, gx - 1, 0, gy - 1
+    xs, ys = [0, *cores_xy[:, 0].tolist()], [0, *cores_xy[:, 1].tolist()]
+    for arr, dx, dy in ((traffic.horizontal, 1, 0), (traffic.vertical, 0, 1)):
+        yy, xx = np.nonzero(arr)
+        if len(xx):
+            xs += [int(xx.min()), int(xx.max()) + dx]
+            ys += [int(yy.min()), int(yy.max()) + dy]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    if topo.chiplets > 1:
+        mx, my = topo.mesh_x, topo.mesh_y
+        return x0 // mx * mx, (x1 // mx + 1) * mx - 1, y0 // my * my, (y1 // my + 1) * my - 1
+    return max(0, x0 - 2), min(gx - 1, x1 + 2), max(0, y0 - 2), min(gy - 1, y1 + 2)
+
+
 def plot_link_traffic(traffic: LinkTraffic, target: Target, path: Path, *,
-                      steps: int) -> Path:
-    """Heatmap of packets per time step on every router-to-router link (both directions)."""
+                      steps: int, cores_xy: np.ndarray | None = None) -> Path:
+    """Heatmap of packets per time step on every router-to-router link (both directions).
+
+    ``cores_xy`` (global router coordinates of the image's cores, ``(n, 2)``) marks the used
+    routers and decides the window drawn on a large mesh (see :func:`_view`).
+    """
     plt = _pyplot()
     from matplotlib.collections import LineCollection
     from matplotlib.colors import Normalize
-
-    gy, gx = traffic.east.shape[0], traffic.north.shape[1]
-    per = max(steps, 1)
-    h, v = traffic.horizontal / per, traffic.vertical / per
-    segs, vals = [], []
-    for (y, x) in np.ndindex(h.shape):
-        segs.append(((x, y), (x + 1, y)))
-        vals.append(h[y, x])
-    for (y, x) in np.ndindex(v.shape):
-        segs.append(((x, y), (x, y + 1)))
-        vals.append(v[y, x])
-    vals = np.asarray(vals, float)
     from matplotlib.ticker import MaxNLocator
 
-    width = float(np.clip(2.5 + 0.35 * gx, 6.0, 10.0))
-    height = float(np.clip(1.5 + 0.35 * gy, 3.2, 9.0))
-    fig, ax = plt.subplots(figsize=(width + 1.5, height + 1.0), layout="constrained")
+    topo = target.topology
+    cores_xy = np.zeros((0, 2), np.int64) if cores_xy is None else np.asarray(cores_xy)
+    x0, x1, y0, y1 = _view(traffic, target, cores_xy)
+    nx, ny = x1 - x0 + 1, y1 - y0 + 1
+    per = max(steps, 1)
+    h = traffic.horizontal[y0:y1 + 1, x0:x1] / per          # links (x, y) - (x + 1, y)
+    v = traffic.vertical[y0:y1, x0:x1 + 1] / per            # links (x, y) - (x, y + 1)
+    hy, hx = np.indices(h.shape)
+    vy, vx = np.indices(v.shape)
+    segs = np.concatenate([
+        np.stack([np.stack([hx + x0, hy + y0], -1), np.stack([hx + x0 + 1, hy + y0], -1)],
+                 -2).reshape(-1, 2, 2),
+        np.stack([np.stack([vx + x0, vy + y0], -1), np.stack([vx + x0, vy + y0 + 1], -1)],
+                 -2).reshape(-1, 2, 2)])
+    vals = np.concatenate([h.ravel(), v.ravel()]).astype(float)
+
+    width = float(np.clip(2.5 + 0.35 * nx, 6.0, 11.0))
+    height = float(np.clip(width * ny / nx + 1.2, 3.2, 10.0))
+    fig, ax = plt.subplots(figsize=(width + 1.5, height), layout="constrained")
     top = max(float(vals.max()) if vals.size else 0.0, 1e-9)
     norm = Normalize(vmin=top * 1e-6, vmax=top)       # idle links fall under: drawn grey
     cmap = plt.get_cmap("inferno_r").with_extremes(under="#e4e4e4")
-    lw = max(0.6, 6.0 - 0.05 * max(gx, gy))
-    if segs:
+    lw = max(0.6, 6.0 - 0.05 * max(nx, ny))
+    if len(segs):
         lc = LineCollection(segs, array=vals, cmap=cmap, norm=norm, linewidths=lw)
         ax.add_collection(lc)
         fig.colorbar(lc, ax=ax, label="packets / time step (both directions)", extend="min",
-                     shrink=0.9 if gy > 4 else 0.6)
-    if max(gx, gy) <= 48:
-        xs, ys = np.meshgrid(np.arange(gx), np.arange(gy))
-        ax.scatter(xs.ravel(), ys.ravel(), s=max(2, 60 - max(gx, gy)), color="#555555",
-                   zorder=3, label="router")
-    topo = target.topology
+                     shrink=0.9 if ny > 4 else 0.6)
+    if max(nx, ny) <= 48:
+        xs, ys = np.meshgrid(np.arange(x0, x1 + 1), np.arange(y0, y1 + 1))
+        ax.scatter(xs.ravel(), ys.ravel(), s=max(2, 60 - max(nx, ny)), color="#bbbbbb",
+                   zorder=3)
+    if len(cores_xy):
+        ax.scatter(cores_xy[:, 0], cores_xy[:, 1], s=max(2, 60 - max(nx, ny)), color="#333333",
+                   zorder=4, label="router with a used core")
+        ax.legend(loc="upper right", fontsize=8)
     for k in range(1, topo.chiplets_x):
-        ax.axvline(k * topo.mesh_x - 0.5, color="tab:blue", linestyle="--", linewidth=0.8)
+        if x0 < k * topo.mesh_x <= x1:
+            ax.axvline(k * topo.mesh_x - 0.5, color="tab:blue", linestyle="--", linewidth=0.8)
     for k in range(1, topo.chiplets_y):
-        ax.axhline(k * topo.mesh_y - 0.5, color="tab:blue", linestyle="--", linewidth=0.8)
-    ax.annotate("host", (-0.15, 0), xytext=(-1.0, 0), ha="right", va="center", fontsize=8,
-                color="tab:green", arrowprops={"arrowstyle": "<->", "color": "tab:green"})
-    for axis, n in ((ax.xaxis, gx), (ax.yaxis, gy)):
+        if y0 < k * topo.mesh_y <= y1:
+            ax.axhline(k * topo.mesh_y - 0.5, color="tab:blue", linestyle="--", linewidth=0.8)
+    if x0 == 0 and y0 == 0:
+        ax.annotate("host", (-0.15, 0), xytext=(-1.0, 0), ha="right", va="center", fontsize=8,
+                    color="tab:green", arrowprops={"arrowstyle": "<->", "color": "tab:green"})
+    for axis, lo, n in ((ax.xaxis, x0, nx), (ax.yaxis, y0, ny)):
         if n <= 24:
-            axis.set_ticks(range(n))
+            axis.set_ticks(range(lo, lo + n))
         else:
             axis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlim(-1.9, gx - 0.4)
-    ax.set_ylim(-0.6, gy - 0.4)
+    ax.set_xlim(x0 - 1.9 if x0 == 0 else x0 - 0.6, x1 + 0.6)
+    ax.set_ylim(y0 - 0.6, y1 + 0.6)
     ax.set_aspect("equal")
     ax.set_xlabel("global router x")
     ax.set_ylabel("global router y")
     busiest = traffic.busiest()
     extra = (f"; chiplet edges dashed, {traffic.chiplet_hops:,} inter-chiplet hops"
              if topo.chiplets > 1 else "")
-    ax.set_title(f"NoC link traffic on {target.name} over {steps} steps (grey links idle)\n"
+    window = "" if (nx, ny) == (topo.global_x, topo.global_y) else \
+        f" — routers x {x0}..{x1}, y {y0}..{y1} of {topo.global_x}x{topo.global_y}"
+    ax.set_title(f"NoC link traffic on {target.name} over {steps} steps (grey links idle){window}\n"
                  f"{traffic.packets:,} packets, {traffic.hops:,} hops, busiest link "
                  f"{busiest['packets'] / per:.1f} packets/step{extra}", fontsize=10)
     return _save(fig, path)

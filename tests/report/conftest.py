@@ -22,13 +22,13 @@ def _ptr(counts):
     return np.array(list(zip(starts, counts)), dtype=[("start", "<u4"), ("count", "<u4")])
 
 
-def _core(x, y, n, n_axons, synapses, routes, route_counts):
+def _core(x, y, n, n_axons, synapses, routes, route_counts, chiplet=0):
     profiles = np.array([(4095, 0, 1, 0, 0, 0, 0)],
                         dtype=[("du", "<u2"), ("dv", "<u2"), ("vth", "<i4"), ("reset_mode", "u1"),
                                ("refractory", "u1"), ("theta_decay", "<u2"), ("theta_inc", "<i4")])
     syn = np.array(synapses, dtype=[("neuron", "<u2"), ("weight", "<i2"), ("delay", "u1"),
                                     ("acc_class", "u1")])
-    return CoreImage(chiplet=0, x=x, y=y, slot=0, acc_exps=np.zeros(1, np.int8),
+    return CoreImage(chiplet=chiplet, x=x, y=y, slot=0, acc_exps=np.zeros(1, np.int8),
                      profiles=profiles, neurons=np.zeros(n, dtype=[("profile", "u1"),
                                                                   ("bias_exp", "i1"),
                                                                   ("bias_mant", "<i2")]),
@@ -38,20 +38,20 @@ def _core(x, y, n, n_axons, synapses, routes, route_counts):
                      routes=_routes(routes))
 
 
-@pytest.fixture
-def tiny_image() -> Image:
+def make_tiny_image(target: str = "darwin3", b1_chiplet: int = 0) -> Image:
     """Host input ``x`` (2) -> ``a`` (2, core (0,0)) -> ``b`` (2, split over (3,1) and (1,2)).
 
     Every spike crosses: each ``a`` neuron routes to both ``b`` cores; ``b`` neurons report to the
     host as output ``y``.  One synapse per axon, weight 100 (far above threshold 64); du = 4095 (no current memory).
     """
     core_a = _core(0, 0, 2, 2, [(0, 100, 0, 0), (1, 100, 0, 0)],
-                   routes=[(0, 0, 3, 1, 0), (0, 0, 1, 2, 0), (0, 0, 3, 1, 1), (0, 0, 1, 2, 1)],
+                   routes=[(0, 0, 3, 1, 0), (0, b1_chiplet, 1, 2, 0), (0, 0, 3, 1, 1),
+                           (0, b1_chiplet, 1, 2, 1)],
                    route_counts=[2, 2])
     core_b0 = _core(3, 1, 1, 2, [(0, 100, 0, 0), (0, 100, 0, 0)],
                     routes=[(1, 0, 0, 0, 0)], route_counts=[1])
     core_b1 = _core(1, 2, 1, 2, [(0, 100, 0, 0), (0, 100, 0, 0)],
-                    routes=[(1, 0, 0, 0, 1)], route_counts=[1])
+                    routes=[(1, 0, 0, 0, 1)], route_counts=[1], chiplet=b1_chiplet)
     manifest = {
         "inputs": {"x": {"size": 2, "channel_base": 0}},
         "outputs": {"y": {"size": 2, "channel_base": 0}},
@@ -61,8 +61,20 @@ def tiny_image() -> Image:
                                         {"core": 2, "offset": 0, "count": 1, "start": 1}]},
         },
     }
-    image = Image(target="darwin3", cores=[core_a, core_b0, core_b1],
+    image = Image(target=target, cores=[core_a, core_b0, core_b1],
                   host_route_ptr=_ptr([1, 1]), host_routes=_routes([(0, 0, 0, 0, 0), (0, 0, 0, 0, 1)]),
                   manifest=manifest)
     check_image(image)
     return image
+
+
+@pytest.fixture
+def tiny_image() -> Image:
+    """Everything on one darwin3 chip (see :func:`make_tiny_image`)."""
+    return make_tiny_image()
+
+
+@pytest.fixture
+def wafer_image() -> Image:
+    """The same network on darwinwafer with ``b``'s second core on chiplet 1 (to the east)."""
+    return make_tiny_image("darwinwafer", b1_chiplet=1)

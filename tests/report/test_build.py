@@ -45,3 +45,18 @@ def test_cycles_and_energy_plots_appear_when_the_run_has_them(tiny_image, tmp_pa
                                 "max_per_step": 115, "min_per_step": 100}
     assert 0 < report["noc"]["busiest_link"]["utilization"] <= 1
     assert report["energy_breakdown_pj"]["synops"] == 1000.0
+
+
+def test_chiplet_traffic_when_the_image_spans_chiplets(wafer_image, tmp_path):
+    x = _input()
+    report = generate(wafer_image, {"x": x}, 16, tmp_path, runner=run_reference)
+    assert (tmp_path / report["files"]["chiplet_traffic"]).read_bytes()[:8] == PNG
+    ct = report["chiplet_traffic"]
+    a_spikes = report["populations"]["a"]["spikes"]
+    assert ct["chiplets"] == [0, 1]
+    # every a spike sends one packet within chiplet 0 and one to chiplet 1
+    assert ct["packets_matrix"] == [[a_spikes, a_spikes], [0, 0]]
+    assert ct["between_chiplets"] == a_spikes
+    assert ct["top_pairs"] == [{"from": 0, "to": 1, "packets": a_spikes}]
+    # the packet to chiplet 1 crosses the chiplet edge at x = 23 | 24, then goes north twice
+    assert report["noc"]["inter_chiplet_hops"] == a_spikes + report["populations"]["b"]["spikes"] // 2

@@ -163,7 +163,7 @@ def random_command(rng: random.Random, written: list):
     return WriteMem(core, table, index, esize, data)
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=20, timeout_unit="ms")
 async def protocol_session(dut):
     """Random commands over the UART; every response checked byte for byte; one NAK."""
     rng = random.Random(int(os.environ.get("HOSTLINK_SEED", "1")))
@@ -188,6 +188,7 @@ async def protocol_session(dut):
     written: list = []
     for seq in range(2, 18):
         cmd = random_command(rng, written)
+        dut._log.info("request %d: %s", seq, type(cmd).__name__)
         await drv.send(cmd.request(seq).encode())
         board.check(await mon.frames.get(), board.expect(cmd, seq))
     assert board.checked == 16
