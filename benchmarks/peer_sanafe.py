@@ -2,7 +2,9 @@
 
 Usage: ``python peer_sanafe.py NETWORK.npz STEPS MODELS REPS > out.json`` where the npz holds
 ``src, dst, weight, bias, core`` (the same network and the same placement spikeforge used, see
-``bench_peers.py``) and MODELS is a comma list of SANA-FE timing models (simple,detailed,cycle).
+``bench_peers.py``) and MODELS is a comma list of SANA-FE timing models (simple,detailed,cycle),
+each optionally with its own repetition count (``simple:3,detailed:1``; default REPS).  Wall time
+is ``chip.sim()`` only (network build and ``chip.load`` excluded), median over the repetitions.
 The network follows the reference notes' script (sanafe-peer.md section 6b): 4,000 LIF neurons,
 threshold 64, leak 0.95, bias-driven, 2 % random recurrent connectivity, mapped by hand.
 """
@@ -20,7 +22,9 @@ import sanafe  # noqa: E402
 
 
 def main() -> None:
-    path, steps, models, reps = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(","), int(sys.argv[4])
+    path, steps, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[4])
+    models = [(m.split(":")[0], int(m.split(":")[1]) if ":" in m else reps)
+              for m in sys.argv[3].split(",")]
     d = np.load(path)
     n = len(d["bias"])
     arch = sanafe.load_loihi()
@@ -36,9 +40,9 @@ def main() -> None:
         pop[i].map_to_core(cores[int(d["core"][i])])
     out = {"neurons": n, "synapses": len(pairs), "cores_used": int(len(np.unique(d["core"]))),
            "models": {}}
-    for model in models:
+    for model, model_reps in models:
         walls, res = [], None
-        for _ in range(reps):
+        for _ in range(model_reps):
             chip = sanafe.SpikingChip(arch)
             chip.load(net)
             t0 = time.perf_counter()

@@ -212,7 +212,7 @@ with board(%r) as pty:
             t0 = time.perf_counter(); dev.run(x, 1); walls.append(time.perf_counter() - t0)
 print(json.dumps({"board": %r, "runs": len(walls), "rtt_ms_median": 1e3 * statistics.median(walls),
                   "rtt_ms_min": 1e3 * min(walls), "rtt_ms_max": 1e3 * max(walls)}))
-''' % (board, 5 if quick else 30, board)
+''' % (board, 5 if quick else 10, board)
     try:
         out["round_trip"] = _json_lines([sys.executable, "-c", code], 120)[-1]
     except (RuntimeError, subprocess.TimeoutExpired) as exc:

@@ -99,6 +99,13 @@ def _verify_placement(part: Partition, pl: Placement) -> None:
         raise AssertionError("placement: every core needs its own site of the target")
 
 
+def _verify_routing(part: Partition, routing: Routing) -> None:
+    if len(routing.axon) != len(part.pair_core) or (
+            len(routing.axon) and routing.axon.max() >= part.target.core.input_axons) or \
+            not np.all(np.isfinite(routing.loads)) or (routing.loads < 0).any():
+        raise AssertionError("route: axon ids must fit the axon tables and loads be finite")
+
+
 def _front_end(model: Any, dt: float | None, integrator: str, reset: str) -> HwNetwork:
     if isinstance(model, HwNetwork):
         return model
@@ -127,7 +134,8 @@ def compile_network(net: HwNetwork, target: Target, *, placer: str = "anneal", s
         tr = traffic(part, rates)
         pl = pm.run("place", place, part, placer, seed=seed, tr=tr,
                     verify=lambda p: _verify_placement(part, p))
-        routing = pm.run("route", route, part, pl, tr)
+        routing = pm.run("route", route, part, pl, tr,
+                         verify=lambda r: _verify_routing(part, r))
         opts = {"placer": placer, "seed": int(seed), **(options or {})}
 
         def verify_image(img: Image) -> None:

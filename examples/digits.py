@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -289,9 +288,14 @@ def _num(x: float, fmt: str) -> str:
 def format_table(summary: dict, runs: Sequence[TargetRun]) -> str:
     """The one table the demo prints: accuracy, agreement, cost per inference on each target."""
     rows: list[tuple[str, ...]] = [("", *(r.target for r in runs))]
-    same = lambda v: tuple(v for _ in runs)  # noqa: E731 - the float rows do not depend on target
+
+    def same(value: str) -> tuple[str, ...]:          # the float rows do not depend on target
+        return tuple(value for _ in runs)
+
     rows.append(("float ANN accuracy", *same(_pct(summary["ann_accuracy"]))))
     rows.append(("float SNN accuracy", *same(_pct(summary["snn_accuracy"]))))
+    rows.append(("conversion loss (ANN - SNN)",
+                 *same(f"{100 * summary['conversion_loss']:+.2f} pt")))
     rows.append(("emulator accuracy (fixed point)", *(_pct(r.accuracy) for r in runs)))
     rows.append(("emulator = float SNN class", *(_pct(r.agree_float) for r in runs)))
     rows.append(("cycle engine = functional",
@@ -347,8 +351,6 @@ def main(argv: Sequence[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    say = lambda *a: print(*a, flush=True)  # noqa: E731
-
     data = load_data(args.seed)
     mlp = train_ann(data, args.hidden, args.seed, args.max_iter)
     ann_acc = float(mlp.score(data.x_test, data.y_test))
@@ -363,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
                "conversion_loss": ann_acc - snn_acc, "steps": args.steps,
                "layers": snn.sizes, "train_samples": len(data.x_train), "test_samples": n_test,
                "model": str(model_path), "targets": {}}
-    say(f"digits: MLP {'-'.join(map(str, snn.sizes))} trained on {len(data.x_train):,} images, "
+    print(f"digits: MLP {'-'.join(map(str, snn.sizes))} trained on {len(data.x_train):,} images, "
         f"tested on {n_test:,}; ANN -> IF SNN conversion loss "
         f"{100 * (ann_acc - snn_acc):+.2f} points; NIR model {model_path}")
 
@@ -378,9 +380,9 @@ def main(argv: Sequence[str] | None = None) -> dict:
         if i == 0 and not args.no_report:
             summary["report"] = str(_report(image, spikes, args, out / "report"))
     if runs:
-        say(format_table(summary, runs))
+        print(format_table(summary, runs))
     if "report" in summary:
-        say(f"report of the {targets[0]} run (plots + report.json): {Path(summary['report']).resolve()}")
+        print(f"report of the {targets[0]} run (plots + report.json): {Path(summary['report']).resolve()}")
     (out / "digits.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
 
@@ -399,4 +401,3 @@ def _report(image, spikes: np.ndarray, args, where: Path) -> Path:
 
 if __name__ == "__main__":
     main()
-    sys.exit(0)

@@ -398,3 +398,12 @@ def fill_routes(pair_src, pair_core, axon, out_src, out_channel, core_site, site
         r_y[p] = 0
         r_axon[p] = out_channel[k]
     return counts
+
+
+@njit(cache=True)
+def fanin_bound(post, weight, cls, scale, n_neurons):
+    """Per neuron ``sum |w| * scale[class]`` over its fan-in: the accumulator-width proof."""
+    out = np.zeros(n_neurons, np.float64)
+    for k in range(len(post)):
+        out[post[k]] += abs(weight[k]) * scale[cls[k]]
+    return out

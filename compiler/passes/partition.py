@@ -29,8 +29,8 @@ import numpy as np
 
 from spikeforge.arch.target import Target
 from spikeforge.compiler.hwnet import HwNetwork
-from spikeforge.compiler.passes.kernels import (axon_runs, count_distinct, segment_argsort,
-                                                 segment_classes)
+from spikeforge.compiler.passes.kernels import (axon_runs, count_distinct, fanin_bound,
+                                                 segment_argsort, segment_classes)
 from spikeforge.errors import ResourceError
 
 __all__ = ["Synapses", "Partition", "gather_synapses", "partition"]
@@ -194,8 +194,7 @@ def _check_neurons(syn: Synapses, target: Target) -> None:
                             f"{int(syn.delay.max())} must be at most {lim.max_delay}, the largest "
                             f"delay target {target.name} allows")
     scale = np.ldexp(1.0, np.maximum(syn.class_exp.astype(np.int64), 0))
-    bound = np.bincount(syn.post, weights=np.abs(syn.weight.astype(np.float64)) * scale[syn.cls],
-                        minlength=syn.n_neurons)
+    bound = fanin_bound(syn.post, syn.weight, syn.cls, scale, syn.n_neurons)
     limit = float(2 ** (lim.accumulator_bits - 1) - 1)
     if len(bound) and bound.max() > limit:
         g = int(np.argmax(bound))
@@ -362,7 +361,7 @@ def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) ->
         for k in over:      # cut into equal shares of the route entries
             s, e = int(bounds[k]), int(bounds[k + 1])
             m = -(-int(csum[e] - csum[s]) // room)
-            goals = csum[s] + (csum[e] - csum[s]) * np.arange(1, m) / m
+            goals = csum[s] + (csum[e] - csum[s]) * np.arange(1, m, dtype=np.int64) // m
             cuts_k = np.searchsorted(csum, goals, "right") - 1
             extra.extend(int(c) for c in cuts_k if s < c < e)
         bounds = np.unique(np.concatenate([bounds, np.array(extra, np.int64)]))

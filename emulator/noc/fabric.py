@@ -89,7 +89,7 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
         chipmask |= edge.astype(np.int64) << bit
         chipmask |= edge.astype(np.int64) << (8 + bit)
     return Fabric(
-        geo=geo, fbuf=np.zeros(nf * fifo_depth, np.int64), fhead=np.zeros(nf, np.int64),
+        geo=geo, fbuf=np.zeros((nf * fifo_depth, 2), np.int64), fhead=np.zeros(nf, np.int64),
         fcnt=np.zeros(nf, np.int64), credit=np.full(nf, fifo_depth, np.int64),
         rr=np.zeros(R * P, np.int64), busy=np.zeros(R * P, np.int64),
         lhops=np.zeros(R * P, np.int64), rcnt=np.zeros(R, np.int64),

@@ -8,7 +8,7 @@ State (all flat arrays, created by :func:`spikeforge.emulator.noc.fabric.new_fab
 * ``geo`` int64: GX, GY, mesh_x, mesh_y, P (ports), cores_per_router, depth, L, Lc, Lcyc, R, NF.
 * FIFOs ``f``: router input FIFO of router ``r`` port ``p`` is ``r * P + p``; the ejection FIFO of
   end point ``e`` (an image core, or a traffic sink) is ``R * P + e``.  ``fbuf[f * depth + i]``
-  ring buffers of packet ids with ``fhead``/``fcnt``; ``credit[f]`` is the credit counter of the
+  ring buffers of (packet id, requested output) with ``fhead``/``fcnt``; ``credit[f]`` is the credit counter of the
   FIFO's (only) sender.  The host's receiving side has no FIFO (``f = -1``, never out of credit).
 * Per output port ``o = r * P + port``: ``rr`` round-robin pointer, ``busy`` first cycle a new
   grant is allowed (inter-chiplet serialisation), ``lhops`` packets granted.
@@ -43,18 +43,23 @@ def _push(q, st, head_slot, time, kind, f, p):
 
 
 @njit(cache=True)
-def fifo_push(geo, fbuf, fhead, fcnt, rcnt, alist, aflag, st, f, p):
-    """Make packet ``p`` visible at the tail of FIFO ``f`` (activating its router)."""
+def fifo_push(geo, fbuf, fhead, fcnt, rcnt, alist, aflag, st, f, p, pk):
+    """Make packet ``p`` visible at the tail of FIFO ``f`` (activating its router).
+
+    A router FIFO also stores the output the packet requests at that router (its XY route is
+    fixed on arrival), so arbitration never touches the packet table.
+    """
     depth = geo[G_DEPTH]
     k = fhead[f] + fcnt[f]
     if k >= depth:
         k -= depth
-    fbuf[f * depth + k] = p
+    fbuf[f * depth + k, 0] = p
     fcnt[f] += 1
     if fcnt[f] > st[S_MAXF]:
         st[S_MAXF] = fcnt[f]
     if f < geo[G_R] * geo[G_P]:
         r = f // geo[G_P]
+        fbuf[f * depth + k, 1] = _route(pk, p, r % geo[G_GX], r // geo[G_GX])
         rcnt[r] += 1
         if aflag[r] == 0:
             aflag[r] = 1
@@ -65,7 +70,7 @@ def fifo_push(geo, fbuf, fhead, fcnt, rcnt, alist, aflag, st, f, p):
 @njit(cache=True)
 def fifo_pop(geo, fbuf, fhead, fcnt, f):
     depth = geo[G_DEPTH]
-    p = fbuf[f * depth + fhead[f]]
+    p = fbuf[f * depth + fhead[f], 0]
     fhead[f] += 1
     if fhead[f] == depth:
         fhead[f] = 0
@@ -98,7 +103,7 @@ def apply_events(c, geo, fbuf, fhead, fcnt, credit, rcnt, alist, aflag, q0, q1, 
             else:
                 if f >= geo[G_R] * geo[G_P]:
                     pk[p, 5] = c
-                fifo_push(geo, fbuf, fhead, fcnt, rcnt, alist, aflag, st, f, p)
+                fifo_push(geo, fbuf, fhead, fcnt, rcnt, alist, aflag, st, f, p, pk)
 
 
 @njit(cache=True)
@@ -176,7 +181,7 @@ def router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist
         for p in range(P):
             f = r * P + p
             if fcnt[f] > 0:
-                req[p] = _route(pk, fbuf[f * depth + fhead[f]], gx, gy)
+                req[p] = fbuf[f * depth + fhead[f], 1]
                 wanted |= 1 << req[p]
             else:
                 req[p] = -1

@@ -7,6 +7,7 @@ def test_build_uses_sparse_projections_of_the_requested_size(wafer_scale):
     net = wafer_scale.build(neurons=3000, layers=3, fan_in=5, inputs=32, readout=8, seed=1)
     assert net.n_neurons == 3000 + 8
     sizes = {p.target: p.n_synapses for p in net.projections}
+    # zero effective weights are dropped (none here: |w| >= 40)
     assert sizes == {"l0": 5000, "l1": 5000, "l2": 5000, "readout": 40}
     again = wafer_scale.build(neurons=3000, layers=3, fan_in=5, inputs=32, readout=8, seed=1)
     assert all(np.array_equal(a.pre, b.pre) for a, b in zip(net.projections, again.projections))

@@ -26,6 +26,8 @@ def test_parse_uri() -> None:
     ("serial:///nonexistent/tty", "cannot open port 'serial:///nonexistent/tty'"),
     ("nosuch://x", "cannot open port 'nosuch://x'"),
     ("emu://?speed=1", "emu:// takes only the option mode, not 'speed'"),
+    ("rtlsim://?simulator=xsim", "simulator must be one of icarus, verilator, not 'xsim'"),
+    ("rtlsim://?sim=icarus", "rtlsim:// takes only the option simulator, not 'sim'"),
 ])
 def test_bad_uris(uri: str, msg: str) -> None:
     with pytest.raises(LinkError, match=msg):

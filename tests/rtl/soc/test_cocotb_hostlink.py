@@ -2,6 +2,7 @@
 
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -54,15 +55,28 @@ class HostLink(wiring.Component):
         return m
 
 
+_TRIGGER = re.compile(r"^(\s*)reg (\\\$auto\$verilog_backend\S+)\s*= 0;", re.M)
+
+
+def kick_time_zero(text: str) -> str:
+    """Make Icarus evaluate every ``always @*`` block once at the start.
+
+    Yosys gives each module a ``reg trigger = 0`` read by every ``always @*`` so that the X -> 0
+    change at time 0 runs them; Icarus may apply that initial value before the blocks wait on
+    it (a time-0 race, amaranth-lang/amaranth#594), leaving outputs that depend only on an FSM's
+    reset state at X.  Toggling the trigger at 1 ps runs them all.
+    """
+    return _TRIGGER.sub(lambda m: f"{m.group(0)}\n{m.group(1)}initial #1 {m.group(2)} = 1;",
+                        text)
+
+
 @pytest.fixture(scope="module")
-def hostlink_v(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("hostlink") / "hostlink.v"
-    path.write_text(verilog.convert(HostLink(), name="hostlink", emit_src=False))
-    return path
+def hostlink_v() -> str:
+    return verilog.convert(HostLink(), name="hostlink", emit_src=False)
 
 
 @pytest.mark.parametrize("simulator", ["icarus", "verilator"])
-def test_hostlink_cocotb(simulator: str, hostlink_v: Path, tmp_path: Path) -> None:
+def test_hostlink_cocotb(simulator: str, hostlink_v: str, tmp_path: Path) -> None:
     from cocotb_tools.runner import get_results, get_runner
 
     venv_bin = str(Path(sys.executable).parent)
@@ -70,9 +84,11 @@ def test_hostlink_cocotb(simulator: str, hostlink_v: Path, tmp_path: Path) -> No
     tool = "iverilog" if simulator == "icarus" else "verilator"
     if shutil.which(tool) is None:
         pytest.skip(f"{tool} is not installed")
+    source = tmp_path / "hostlink.v"
+    source.write_text(kick_time_zero(hostlink_v) if simulator == "icarus" else hostlink_v)
     runner = get_runner(simulator)
     build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style"] if simulator == "verilator" else []
-    runner.build(sources=[hostlink_v], hdl_toplevel="hostlink", build_dir=tmp_path / "build",
+    runner.build(sources=[source], hdl_toplevel="hostlink", build_dir=tmp_path / "build",
                  always=True, timescale=("1ns", "1ps"), build_args=build_args)
     results = runner.test(hdl_toplevel="hostlink", test_module="soc_cocotb_hostlink",
                           test_dir=tmp_path, build_dir=tmp_path / "build",
