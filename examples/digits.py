@@ -194,7 +194,9 @@ class TargetRun:
     latency_us: float = float("nan")          #: mean microseconds per inference
     energy_nj: float = float("nan")           #: mean energy per inference
     rtl_checked: int = 0
-    rtl_equal: int = 0
+    rtl_equal: int = 0                        #: RTL output spikes identical to the emulator's
+    rtl_cycles_checked: int = 0               #: RTL runs whose cycles could be compared ...
+    rtl_cycles_equal: int = 0                 #: ... and equalled the cycle engine's, step by step
     rtl_note: str = ""
     image_path: str = ""
     seconds: float = 0.0
@@ -234,26 +236,28 @@ def run_target(model_path: Path, target: str, spikes: np.ndarray, labels: np.nda
     run.accuracy = float(np.mean(pred == labels))
     run.agree_float = float(np.mean(pred == float_pred))
 
-    cycles, lat, energy = [], [], []
+    cycles, lat, energy, cycle_cps = [], [], [], []
     for i in tqdm(range(min(cycle_samples, len(spikes))), desc=f"{target} cycle",
                   disable=not progress, leave=False):
         res = sf.run(image, {in_name: spikes[i]}, steps, mode="cycle")
         run.cycle_checked += 1
         run.cycle_equal += int(np.array_equal(res.spikes[out_name], functional[i]))
         cycles.append(float(np.sum(res.cycles_per_step)))
+        cycle_cps.append(np.asarray(res.cycles_per_step))
         lat.append(float(res.latency_us))
         energy.append(float(res.energy_pj) / 1e3)
     if cycles:
         run.cycles, run.latency_us, run.energy_nj = (float(np.mean(v)) for v in (cycles, lat, energy))
     if rtl_samples:
-        _run_rtl(run, image, in_name, out_name, spikes[:rtl_samples], functional)
+        _run_rtl(run, image, in_name, out_name, spikes[:rtl_samples], functional, cycle_cps)
     run.seconds = time.perf_counter() - t0
     return run, image
 
 
 def _run_rtl(run: TargetRun, image, in_name: str, out_name: str, spikes: np.ndarray,
-             functional: list[np.ndarray]) -> None:
-    """A few samples on the RTL simulation, compared spike for spike with the emulator."""
+             functional: list[np.ndarray], cycle_cps: list[np.ndarray]) -> None:
+    """A few samples on the RTL simulation, compared spike for spike with the emulator and,
+    where the cycle engine ran the same sample, cycle for cycle (docs/microarchitecture.md)."""
     import shutil
 
     try:
@@ -272,6 +276,10 @@ def _run_rtl(run: TargetRun, image, in_name: str, out_name: str, spikes: np.ndar
                 res = dev.run({in_name: s}, s.shape[0])
                 run.rtl_checked += 1
                 run.rtl_equal += int(np.array_equal(res.spikes[out_name], functional[i]))
+                if res.cycles_per_step is not None and i < len(cycle_cps):
+                    run.rtl_cycles_checked += 1
+                    run.rtl_cycles_equal += int(np.array_equal(res.cycles_per_step,
+                                                               cycle_cps[i]))
     except SpikeforgeError as exc:
         run.rtl_note = f"no RTL simulation of {run.target}: {exc}"
 
@@ -302,10 +310,14 @@ def format_table(summary: dict, runs: Sequence[TargetRun]) -> str:
                  *(f"{r.cycle_equal}/{r.cycle_checked} samples" if r.cycle_checked else "-"
                    for r in runs)))
     notes = list(dict.fromkeys(r.rtl_note for r in runs if r.rtl_note and not r.rtl_checked))
-    rows.append(("RTL agreement (spikes identical)",
+    rows.append(("RTL = emulator spikes",
                  *(f"{r.rtl_equal}/{r.rtl_checked} samples" if r.rtl_checked else
                    (f"n/a ({notes.index(r.rtl_note) + 1})" if r.rtl_note else "-")
                    for r in runs)))
+    if any(r.rtl_cycles_checked for r in runs):
+        rows.append(("RTL = cycle engine cycles",
+                     *(f"{r.rtl_cycles_equal}/{r.rtl_cycles_checked} samples"
+                       if r.rtl_cycles_checked else "-" for r in runs)))
     rows.append(("time steps / inference", *same(str(summary["steps"]))))
     rows.append(("cores used", *(str(r.cores) for r in runs)))
     rows.append(("cycles / inference", *(_num(r.cycles, ",.0f") for r in runs)))

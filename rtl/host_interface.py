@@ -26,7 +26,7 @@ from amaranth.lib import crc, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from spikeforge.arch.image import CORE_TABLES, ROUTE_DTYPE
+from spikeforge.arch.image import ROUTE_DTYPE
 from spikeforge.arch.protocol import (FABRIC_CORE, HEADER_SIZE, MEM_ARGS, NAK_TYPE,
                                       PROTOCOL_VERSION, RESPONSE_BIT, FabricTable, InfoFlag, Op,
                                       Status, entry_size)
@@ -151,8 +151,11 @@ class HostInterface(wiring.Component):
         steps_arg = Cat(args[0], args[1])
         crc_arg = Cat(args[0], args[1], args[2], args[3])
         length = rcv.length
-        mem_bytes = Signal(16)
-        m.d.comb += mem_bytes.eq(mem_count_arg * mem_esize_arg)
+        # count * esize for the length checks; an esize >= 32 is refused anyway (BAD_ARG), so an
+        # 8 x 5-bit product is enough and much smaller than 8 x 8 in LUTs.
+        mem_bytes = Signal(13)
+        m.d.comb += mem_bytes.eq(Mux(mem_esize_arg[5:] == 0, mem_count_arg * mem_esize_arg[:5],
+                                     0x1FFF))
         mem_ok = self._mem_checks(m, mem_core_arg, mem_table_arg, mem_index_arg, mem_count_arg,
                                   mem_esize_arg)
         route_size = ROUTE_DTYPE.itemsize
@@ -189,7 +192,7 @@ class HostInterface(wiring.Component):
             self.mem_core.eq(cur_core),
             self.mem_table.eq(Mux(qlen, FabricTable.HOST_QUEUE_LEN, cur_table)),
             self.mem_index.eq(Mux(qlen, 0, base + k)),
-            self.mem_wdata.eq(Mux(qlen, base + count, entry)),
+            self.mem_wdata.eq(entry),
         ]
         info = Cat(Const(PROTOCOL_VERSION, 8), flags, Const(p.n_cores, 8), Const(0, 8), image_crc,
                    Const(p.host_queue_depth, 16), Const(p.out_log_depth, 16),
@@ -334,7 +337,7 @@ class HostInterface(wiring.Component):
             # ---- payload out: `esize` bytes of `entry`, LSB first
             with m.State("EMIT"):
                 m.d.comb += [put.eq(1), put_data.eq(entry[:8])]
-                m.d.sync += [entry.eq(entry >> 8), j.eq(j + 1)]
+                m.d.sync += [entry.eq(Cat(entry[8:], Const(0, 8))), j.eq(j + 1)]
                 with m.If(j + 1 == esize):
                     m.d.sync += [j.eq(0), k.eq(k + 1)]
                     m.next = "READ_REQ"
@@ -356,7 +359,7 @@ class HostInterface(wiring.Component):
                 m.d.comb += reading.eq(1)
                 with m.If(k == count):
                     with m.If(is_inject):
-                        m.d.sync += qlen.eq(1)
+                        m.d.sync += [qlen.eq(1), entry.eq(base + count)]
                         m.next = "QLEN"
                     with m.Else():
                         m.next = "CRC_LO"

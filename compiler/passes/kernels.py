@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["segment_argsort", "count_distinct", "axon_runs", "segment_classes", "fill_synapses", "counting_order",
+__all__ = ["segment_argsort", "count_distinct", "axon_runs", "segment_classes", "fill_synapses",
            "anneal", "placement_cost", "link_loads", "pair_ranks", "core_traffic", "fill_routes"]
 
 
@@ -282,21 +282,6 @@ def fill_synapses(order, post, weight, delay, cls, seg_ptr, bounds, class_rank, 
             out_weight[j] = weight[k]
             out_delay[j] = delay[k]
             out_class[j] = class_rank[i, cls[k]]
-
-
-@njit(cache=True)
-def counting_order(keys, n_keys):
-    """Stable sort permutation of small non-negative integer ``keys`` (counting sort)."""
-    counts = np.zeros(n_keys + 1, np.int64)
-    for k in keys:
-        counts[k + 1] += 1
-    for i in range(n_keys):
-        counts[i + 1] += counts[i]
-    out = np.empty(len(keys), np.int64)
-    for j in range(len(keys)):
-        out[counts[keys[j]]] = j
-        counts[keys[j]] += 1
-    return out
 
 
 @njit(cache=True)

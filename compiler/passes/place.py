@@ -66,10 +66,6 @@ class Sites:
         gy = (chiplet // t.chiplets_x) * t.mesh_y + y
         return cls(chiplet, x, y, slot, gx, gy)
 
-    def index(self, target: Target, chiplet, x, y, slot) -> np.ndarray:
-        t = target.topology
-        return ((np.asarray(chiplet) * t.mesh_y + y) * t.mesh_x + x) * t.cores_per_router + slot
-
 
 @dataclass
 class Traffic:

@@ -42,7 +42,7 @@ def _push(q, st, head_slot, time, kind, f, p):
     st[head_slot + 1] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def fifo_push(geo, fbuf, fhead, fcnt, rcnt, alist, aflag, st, f, p, pk):
     """Make packet ``p`` visible at the tail of FIFO ``f`` (activating its router).
 
@@ -67,7 +67,7 @@ def fifo_push(geo, fbuf, fhead, fcnt, rcnt, alist, aflag, st, f, p, pk):
             st[S_NACT] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def fifo_pop(geo, fbuf, fhead, fcnt, f):
     depth = geo[G_DEPTH]
     p = fbuf[f * depth + fhead[f], 0]
@@ -117,7 +117,7 @@ def next_event_time(q0, q1, st):
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def inject(c, geo, credit, q0, st, f, p):
     """Try to send packet ``p`` from an end point into FIFO ``f`` (on-chip link); True if granted."""
     if credit[f] <= 0:
@@ -128,7 +128,7 @@ def inject(c, geo, credit, q0, st, f, p):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def eject_pop(c, geo, fbuf, fhead, fcnt, q0, st, e):
     """End point ``e`` pops its ejection FIFO head in cycle ``c`` (credit back after L)."""
     f = geo[G_R] * geo[G_P] + e

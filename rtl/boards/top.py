@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from amaranth.hdl import Elaboratable, Module
+from amaranth.lib import io
 
 from spikeforge.arch.target import load_target
 from spikeforge.errors import TargetError
@@ -47,12 +48,14 @@ class BoardTop(Elaboratable):
         m = Module()
         m.submodules.soc = soc = SoC(self.target, divisor=self.divisor)
         if platform is not None:
-            uart = platform.request("uart", 0)
-            led_busy = platform.request("led", 0)
-            led_err = platform.request("led", 1)
+            uart = platform.request("uart", 0, dir={"rx": "-", "tx": "-"})
+            m.submodules.rx_buf = rx_buf = io.Buffer("i", uart.rx)
+            m.submodules.tx_buf = tx_buf = io.Buffer("o", uart.tx)
+            m.submodules.led_busy = led_busy = io.Buffer("o", platform.request("led", 0, dir="-"))
+            m.submodules.led_err = led_err = io.Buffer("o", platform.request("led", 1, dir="-"))
             m.d.comb += [
-                soc.rx.eq(uart.rx.i),
-                uart.tx.o.eq(soc.tx),
+                soc.rx.eq(rx_buf.i),
+                tx_buf.o.eq(soc.tx),
                 led_busy.o.eq(soc.busy),
                 led_err.o.eq(soc.link_error),
             ]

@@ -11,7 +11,7 @@ The CRC over ``body[:-2]`` is computed as the bytes arrive, two bytes behind the
 two bytes (the little-endian CRC) can be compared with it when the delimiter comes.
 """
 
-from amaranth.hdl import Cat, Const, Module, Signal
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import crc, stream, wiring
 from amaranth.lib.wiring import In, Out
 

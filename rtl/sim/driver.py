@@ -39,7 +39,7 @@ from spikeforge.rtl.params import MeshParams, check_rtl_image, mesh_params
 from spikeforge.rtl.sim.program import Job, build_result, jobs_from
 
 __all__ = ["SIMULATORS", "TOPLEVEL", "mesh_verilog", "simulator_problem", "build_simulator",
-           "RtlSimulator", "simulate", "default_cache_dir"]
+           "RtlSimulator", "simulate", "default_cache_dir", "icarus_safe"]
 
 SIMULATORS = ("icarus", "verilator")
 TOPLEVEL = "spikeforge_mesh"
@@ -55,6 +55,23 @@ def mesh_verilog(target: Target | str | MeshParams) -> str:
     from spikeforge.rtl.mesh import Mesh
 
     return verilog.convert(Mesh(target), name=TOPLEVEL, emit_src=False)
+
+
+_DUMMY_TRIGGER = re.compile(r"reg (\\\$auto\$verilog_backend[^ ]+ ) = 0;")
+
+
+def icarus_safe(source: str) -> str:
+    """Make Yosys' time-0 trigger of ``always @*`` blocks fire on Icarus.
+
+    Yosys' Verilog gives every combinational ``always @*`` block a dummy ``reg ... = 0`` that
+    it reads, so that simulators evaluate the block once at time 0.  Icarus applies declaration
+    initialisers before the blocks wait, so a block whose real inputs never change (e.g. a
+    router's grant towards the always-ready host port while nothing requests it) keeps ``x``
+    forever, and an ``x`` grant silently corrupts a FIFO's level.  Toggling the dummy at time
+    1 re-evaluates every such block once; nothing reads its value.
+    """
+    return _DUMMY_TRIGGER.sub(
+        lambda m: f"reg {m.group(1)}= 0;\n  initial #1 {m.group(1)}= 1;", source)
 
 
 def default_cache_dir() -> Path:
@@ -204,6 +221,8 @@ def build_simulator(target: Target | str, simulator: str = "icarus",
     t = load_target(target)
     params = mesh_params(t)
     source = mesh_verilog(params)
+    if simulator == "icarus":
+        source = icarus_safe(source)
     digest = hashlib.sha256(source.encode()).hexdigest()[:16]
     build_dir = Path(cache_dir or default_cache_dir()) / f"{t.name}-{simulator}-{digest}"
     stamp = build_dir / "built.ok"

@@ -43,30 +43,47 @@ def _save(fig, path: Path) -> Path:
 
 
 def plot_raster(spikes: Mapping[str, np.ndarray], path: Path, *, title: str) -> Path:
-    """Spike raster, one panel per population (``name -> (steps, n)``), neurons sampled if many."""
+    """Spike raster, one panel per population (``name -> (steps, n)``).
+
+    Up to ``_MAX_RASTER_NEURONS`` neurons every spike is a tick; a larger population is drawn as
+    a density: its neurons are grouped into ``_MAX_RASTER_NEURONS`` equal bins and each
+    (step, bin) cell is shaded by the fraction of the bin's neurons that spiked, so a million
+    neurons stay readable and no spike is dropped from the picture.
+    """
     plt = _pyplot()
+    from matplotlib.colors import LinearSegmentedColormap
+
     names = list(spikes)
     colours = population_colours(names)
-    heights = [min(np.asarray(spikes[n]).shape[1], _MAX_RASTER_NEURONS) for n in names]
-    ratios = [max(1.0, np.sqrt(h)) for h in heights]
+    ratios = [float(np.clip(np.asarray(spikes[n]).shape[1] / 40, 1.0, 4.0)) for n in names]
     fig, axes = plt.subplots(len(names), 1, sharex=True, squeeze=False,
-                             figsize=(9, 1.6 + 0.6 * sum(ratios) ** 0.9),
+                             figsize=(9, min(14.0, 1.4 + 1.1 * sum(ratios))),
                              gridspec_kw={"height_ratios": ratios}, layout="constrained")
     for ax, name in zip(axes[:, 0], names):
         s = np.asarray(spikes[name]).astype(bool)
         steps, n = s.shape
-        rows = np.arange(n) if n <= _MAX_RASTER_NEURONS else \
-            np.linspace(0, n - 1, _MAX_RASTER_NEURONS).astype(int)
-        t, i = np.nonzero(s[:, rows])
-        size = 60 if len(rows) <= 16 else 14 if len(rows) <= 100 else 3
-        ax.scatter(t, rows[i], s=size if len(t) < 50000 else 1, marker="|", color=colours[name],
-                   linewidths=1.5 if len(rows) <= 100 else 0.8)
+        if n <= _MAX_RASTER_NEURONS:
+            t, i = np.nonzero(s)
+            size = 60 if n <= 16 else 14 if n <= 100 else 3
+            ax.scatter(t, i, s=size if len(t) < 50000 else 1, marker="|", color=colours[name],
+                       linewidths=1.5 if n <= 100 else 0.8)
+            how = ""
+        else:
+            edges = np.linspace(0, n, _MAX_RASTER_NEURONS + 1).astype(np.int64)
+            counts = np.add.reduceat(s, edges[:-1], axis=1).astype(float)
+            frac = counts / np.diff(edges)[None, :]
+            cmap = LinearSegmentedColormap.from_list(name, ["white", colours[name]])
+            im = ax.imshow(frac.T, aspect="auto", origin="lower", cmap=cmap,
+                           vmin=0.0, vmax=max(float(frac.max()), 1e-9),
+                           extent=(-0.5, steps - 0.5, 0, n), interpolation="nearest")
+            fig.colorbar(im, ax=ax, label="fraction\nspiking", fraction=0.03, pad=0.01)
+            how = f", shaded by bins of {n // _MAX_RASTER_NEURONS:,} neurons"
         ax.set_xlim(-0.5, max(steps, 1) - 0.5)
-        ax.set_ylim(-0.5, n - 0.5)
-        shown = "" if n <= _MAX_RASTER_NEURONS else f", {len(rows)} of {n} shown"
+        ax.set_ylim(-0.5 if n <= _MAX_RASTER_NEURONS else 0, n - 0.5)
         ax.set_ylabel(f"{name}\nneuron", fontsize=9)
-        ax.set_title(f"{name}: {int(s.sum()):,} spikes from {n:,} neurons{shown}", fontsize=9,
-                     loc="left")
+        rate = s.mean() if s.size else 0.0
+        ax.set_title(f"{name}: {int(s.sum()):,} spikes from {n:,} neurons "
+                     f"({100 * rate:.2f} % per step){how}", fontsize=9, loc="left")
     axes[-1, 0].set_xlabel("time step")
     fig.suptitle(title)
     return _save(fig, path)
@@ -239,7 +256,7 @@ def plot_chiplet_traffic(traffic: LinkTraffic, chiplets: list[int], target: Targ
                          *, steps: int) -> Path:
     """Matrix of packets per time step from neurons on one chiplet to cores on another."""
     plt = _pyplot()
-    from matplotlib.colors import LogNorm
+    from matplotlib.colors import LogNorm, Normalize
 
     m = traffic.chiplet_packets[np.ix_(chiplets, chiplets)] / max(steps, 1)
     n = len(chiplets)
@@ -248,9 +265,11 @@ def plot_chiplet_traffic(traffic: LinkTraffic, chiplets: list[int], target: Targ
     shown = np.where(m > 0, m, np.nan)
     vmin = np.nanmin(shown) if np.isfinite(shown).any() else 1e-3
     vmax = np.nanmax(shown) if np.isfinite(shown).any() else 1.0
-    im = ax.imshow(shown, cmap="viridis", norm=LogNorm(vmin=vmin, vmax=max(vmax, vmin * 1.01)),
-                   origin="upper")
-    fig.colorbar(im, ax=ax, label="packets / time step (log scale; blank = none)")
+    log = vmax / vmin > 20
+    norm = LogNorm(vmin=vmin, vmax=vmax) if log else Normalize(vmin=0.0, vmax=vmax)
+    im = ax.imshow(shown, cmap="viridis", norm=norm, origin="upper")
+    fig.colorbar(im, ax=ax, label=f"packets / time step ({'log scale; ' if log else ''}"
+                                  f"blank = none)")
     labels = [f"{c} ({c % target.topology.chiplets_x},{c // target.topology.chiplets_x})"
               for c in chiplets]
     step = max(1, n // 16)
@@ -259,8 +278,8 @@ def plot_chiplet_traffic(traffic: LinkTraffic, chiplets: list[int], target: Targ
     if n <= 8:
         for (i, j), v in np.ndenumerate(m):
             if v > 0:
-                ax.text(j, i, f"{v:,.1f}", ha="center", va="center", fontsize=8, color="white"
-                        if v < np.sqrt(vmin * vmax) else "black")
+                ax.text(j, i, f"{v:,.1f}", ha="center", va="center", fontsize=10,
+                        color="white" if norm(v) < 0.6 else "black")
     ax.set_xlabel("destination chiplet (index (x,y))")
     ax.set_ylabel("source chiplet (index (x,y))")
     between = m.sum() - np.trace(m)

@@ -217,3 +217,37 @@ def build_image(target_name: str, cores: list[dict], host: list[list], n_out: in
         hptr = np.zeros(1, ROUTE_PTR_DTYPE)
     return Image(target=target_name, cores=out, host_route_ptr=hptr, host_routes=hroutes,
                  manifest=manifest)
+
+
+def dense_image(weights, *, du: int = 0, dv: int = 0, vth: int = 100, bias_mant: int = 0,
+                bias_exp: int = 0, target: str = "loihi1") -> Image:
+    """One core holding Lava's ``Dense -> LIF`` (weights already effective), host in and out.
+
+    Input ``"in"`` channel i -> axon i; neuron j -> output ``"out"`` channel j; population
+    ``"lif"``.
+    """
+    w = np.asarray(weights, np.int64)
+    n_out, n_in = w.shape
+    axons = np.zeros(n_in, AXON_DTYPE)
+    rows = []
+    for i in range(n_in):
+        tg = np.flatnonzero(w[:, i])
+        axons[i] = (len(rows), len(tg))
+        rows += [(int(j), int(w[j, i]), 0, 0) for j in tg]
+    neu = np.zeros(n_out, NEURON_DTYPE)
+    neu["bias_mant"], neu["bias_exp"] = bias_mant, bias_exp
+    core = CoreImage(chiplet=0, x=0, y=0, slot=0, acc_exps=np.zeros(1, np.int8),
+                     profiles=np.array([(du, dv, vth, 0, 0, 0, 0)], PROFILE_DTYPE), neurons=neu,
+                     state=np.zeros(n_out, STATE_DTYPE), axons=axons,
+                     synapses=np.array(rows, SYNAPSE_DTYPE) if rows else
+                     np.zeros(0, SYNAPSE_DTYPE),
+                     route_ptr=np.array([(j, 1) for j in range(n_out)], ROUTE_PTR_DTYPE),
+                     routes=np.array([(1, 0, 0, 0, 0, j) for j in range(n_out)], ROUTE_DTYPE))
+    manifest = {"inputs": {"in": {"size": n_in, "channel_base": 0}},
+                "outputs": {"out": {"size": n_out, "channel_base": 0}},
+                "populations": {"lif": {"size": n_out, "slices": [
+                    {"core": 0, "offset": 0, "count": n_out, "start": 0}]}}}
+    return Image(target=target, cores=[core],
+                 host_route_ptr=np.array([(i, 1) for i in range(n_in)], ROUTE_PTR_DTYPE),
+                 host_routes=np.array([(0, 0, 0, 0, 0, i) for i in range(n_in)], ROUTE_DTYPE),
+                 manifest=manifest)

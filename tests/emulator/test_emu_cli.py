@@ -62,3 +62,24 @@ def test_bad_inputs_exit_2(files, tmp_path, capsys):
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     assert main(["estimate", str(img), "--input", str(tmp_path / "junk.npz"), "--steps", "3"]) == 2
     assert "must be an .npz" in capsys.readouterr().err
+
+
+def test_estimate_also_recompiles_for_other_targets(tmp_path, capsys):
+    compiler = pytest.importorskip("spikeforge.compiler")
+    from emu_images import SHARED
+    model = SHARED / "fixtures" / "nir-paper" / "braille_noDelay_bias_zero.nir"
+    if not model.is_file():
+        pytest.skip(f"{model} is not beside this checkout")
+    image = compiler.compile(compiler.load_model(str(model)), target="darwin3", dt=1e-3)
+    img = image.save(tmp_path / "b.sfi")
+    rng = np.random.default_rng(3)
+    np.savez(tmp_path / "in.npz", input=(rng.random((20, 12)) < 0.3).astype(np.uint8))
+    assert main(["estimate", str(img), "--input", str(tmp_path / "in.npz"), "--steps", "20",
+                 "--model", str(model), "--also", "loihi1,nowhere"]) == 0
+    text = capsys.readouterr().out
+    rows = text.split("other targets")[1].splitlines()
+    assert any(r.startswith("darwin3 ") for r in rows)
+    assert any(r.startswith("loihi1 ") and "not available" not in r for r in rows)
+    assert any(r.startswith("nowhere") and "not available" in r for r in rows)
+    assert main(["estimate", str(img), "--steps", "3", "--also", "loihi1"]) == 2
+    assert "--also needs --model" in capsys.readouterr().err

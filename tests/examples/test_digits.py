@@ -87,3 +87,19 @@ def test_end_to_end_on_both_targets(digits, tmp_path, capsys):
     assert report["target"] == "darwin3"
     assert set(report["files"]) == {"raster", "placement", "link_traffic", "cycles", "energy"}
     assert "emulator accuracy (fixed point)" in table and "energy / inference" in table
+
+
+@pytest.mark.rtl
+@pytest.mark.slow
+def test_rtl_row_compares_spikes_and_cycles(digits, tmp_path, capsys):
+    import shutil
+    if not shutil.which("iverilog"):
+        pytest.skip("needs Icarus Verilog")
+    summary = digits.main(["--out", str(tmp_path), "--hidden", "16", "--max-iter", "200",
+                           "--test-samples", "2", "--steps", "16", "--cycle-samples", "1",
+                           "--rtl-samples", "1", "--targets", "ice40-up5k", "--no-report",
+                           "--quiet"])
+    run = summary["targets"]["ice40-up5k"]
+    assert run["rtl_checked"] == 1 and run["rtl_equal"] == 1
+    assert run["rtl_cycles_checked"] == 1 and run["rtl_cycles_equal"] == 1
+    assert "RTL = cycle engine cycles" in capsys.readouterr().out

@@ -60,3 +60,13 @@ def test_chiplet_traffic_when_the_image_spans_chiplets(wafer_image, tmp_path):
     assert ct["top_pairs"] == [{"from": 0, "to": 1, "packets": a_spikes}]
     # the packet to chiplet 1 crosses the chiplet edge at x = 23 | 24, then goes north twice
     assert report["noc"]["inter_chiplet_hops"] == a_spikes + report["populations"]["b"]["spikes"] // 2
+
+
+def test_raster_of_a_large_population_is_shaded_not_sampled(tmp_path):
+    from spikeforge.report import plots
+
+    rng = np.random.default_rng(0)
+    big = rng.random((5, 5000)) < 0.01
+    path = plots.plot_raster({"big": big, "small": np.eye(5, 3, dtype=bool)}, tmp_path / "r.png",
+                             title="t")
+    assert path.read_bytes()[:8] == PNG

@@ -86,6 +86,44 @@ def test_verilator_differential_random_networks(verilator_sim) -> None:
     _differential(verilator_sim, range(2000, 2012))
 
 
+def _compiled_network(seed: int):
+    """A builder network (input -> a <-> b, delays, recurrence) compiled for ice40-up5k."""
+    sf = pytest.importorskip("spikeforge.compiler")
+    rng = np.random.default_rng(seed)
+    net = sf.Network()
+    net.input("x", 8)
+    net.population("a", 40, sf.LoihiLIF(du=int(rng.integers(0, 4096)),
+                                         dv=int(rng.integers(0, 4096)),
+                                         vth=int(rng.integers(50, 400))))
+    net.population("b", 30, sf.LoihiLIF(du=1024, dv=256, vth=200))
+    net.connect("x", "a", weights=rng.integers(-100, 256, (40, 8)))
+    net.connect("a", "b", weights=rng.integers(-200, 256, (30, 40)) * (rng.random((30, 40)) < 0.3),
+                delay=int(rng.integers(0, 3)))
+    net.connect("b", "a", weights=rng.integers(-100, 100, (40, 30)) * (rng.random((40, 30)) < 0.2))
+    net.output("y", "b")
+    return sf.compile(net, "ice40-up5k", progress=False)
+
+
+@pytest.mark.slow
+def test_icarus_compiled_networks(icarus_sim) -> None:
+    """Networks from spikeforge.compile (one core, self-routed traffic, full FIFOs)."""
+    try:
+        from spikeforge.emulator import simulate
+    except ImportError:
+        simulate = None
+    jobs, cases = [], []
+    for seed in range(3):
+        image = _compiled_network(seed)
+        inputs = {"x": (np.random.default_rng(seed).random((STEPS, 8)) < 0.5).astype(np.uint8)}
+        jobs.append(jobs_from(image, inputs, STEPS))
+        emu = simulate(image, inputs, STEPS, mode="cycle") if simulate else None
+        cases.append((seed, image, run_reference(image, inputs, STEPS), emu))
+    for rtl, (seed, image, ref, emu) in zip(icarus_sim.run(jobs), cases):
+        problem = first_difference(image, rtl, ref, emu)
+        assert problem is None, f"compiled network {seed}: {problem}"
+        assert ref.counters["spikes"] > 0
+
+
 def test_simulator_refuses_unfit_image_before_running(icarus_sim) -> None:
     image, inputs = random_image(5, steps=4)
     image.cores[0].neurons["bias_exp"][0] = 40

@@ -10,7 +10,7 @@ import pytest
 
 from spikeforge.rtl.params import mesh_params
 from spikeforge.rtl.router import Router
-from spikeforge.rtl.sim.driver import TIMESCALE, _Env, _tool_env, simulator_problem
+from spikeforge.rtl.sim.driver import TIMESCALE, _Env, _tool_env, icarus_safe, simulator_problem
 
 pytestmark = pytest.mark.rtl
 HERE = Path(__file__).resolve().parent
@@ -32,7 +32,8 @@ def test_router_cocotb_bench(simulator: str, tmp_path) -> None:
 
     p = _params()
     src = tmp_path / "router.v"
-    src.write_text(verilog.convert(Router(p, 1, 1), name="router", emit_src=False))
+    text = verilog.convert(Router(p, 1, 1), name="router", emit_src=False)
+    src.write_text(icarus_safe(text) if simulator == "icarus" else text)
     cfg = {"params": {"ports": p.ports, "fifo_depth": p.fifo_depth, "axon_bits": p.axon_bits,
                       "slot_bits": p.slot_bits, "x_bits": p.x_bits, "y_bits": p.y_bits,
                       "mesh_x": p.mesh_x, "mesh_y": p.mesh_y,

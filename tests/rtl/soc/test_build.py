@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import stat
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from spikeforge.cli import main
 from spikeforge.errors import LinkError, TargetError, ToolError
-from spikeforge.rtl.boards import BOARDS, get_board
+from spikeforge.rtl.boards import get_board
 from spikeforge.rtl.build import build_board, parse_nextpnr_log, program_board
 
 LOG = """

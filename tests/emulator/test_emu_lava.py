@@ -1,0 +1,65 @@
+"""Lava's published bit-accurate behaviour reproduced through both emulator engines.
+
+Golden vectors of Lava's ``PyLifModelBitAcc`` tests and the Dense -> LIF example of the reference
+notes (``hardware-anchors.md`` section 1, also pinned for the golden model in
+``tests/arch/test_neuron_lava.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emu_images import dense_image
+from spikeforge.emulator import simulate
+
+MODES = ["functional", "cycle"]
+LAVA_SPIKES = np.array([
+    [0, 0, 0, 1, 0, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1],
+    [0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_dense_lif_example(mode):
+    """Dense(weights=[[100,-50],[60,60]]) -> LIF(du=1024, dv=512, vth=100), 20 steps."""
+    spk = np.zeros((20, 2), np.uint8)
+    spk[::2, 0] = 1
+    spk[::3, 1] = 1
+    image = dense_image([[100, -50], [60, 60]], du=1024, dv=512, vth=100)
+    res = simulate(image, {"in": spk}, 20, mode, probes=["lif.u"])
+    np.testing.assert_array_equal(res.spikes["out"].T, LAVA_SPIKES)
+    np.testing.assert_array_equal(res.final_state[0]["u"], [9050, 15361])
+    np.testing.assert_array_equal(res.final_state[0]["v"], [0, 0])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_no_decay_bias_spikes_at_5_and_10(mode):
+    image = dense_image(np.zeros((1, 1), int), du=0, dv=0, vth=8, bias_mant=2, bias_exp=6)
+    res = simulate(image, None, 10, mode, probes=["lif.v"])
+    expected = np.zeros(10, np.uint8)
+    expected[4:10:5] = 1
+    np.testing.assert_array_equal(res.spikes["out"][:, 0], expected)
+    np.testing.assert_array_equal(res.traces["lif.v"][:, 0],
+                                  [128, 256, 384, 512, 0, 128, 256, 384, 512, 0])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_impulse_du_and_dv(mode):
+    spikes = np.zeros((9, 1), np.uint8)
+    spikes[0] = 1
+    du = simulate(dense_image([[128]], du=2047, dv=0, vth=256), {"in": spikes}, 9, mode,
+                  probes=["lif.u"])
+    np.testing.assert_array_equal(du.traces["lif.u"][:, 0],
+                                  [0, 8192, 4096, 2048, 1024, 512, 256, 128, 64])
+    dv = simulate(dense_image([[128]], du=0, dv=2048, vth=256), {"in": spikes}, 9, mode,
+                  probes=["lif.v"])
+    np.testing.assert_array_equal(dv.traces["lif.v"][:, 0],
+                                  [0, 8192, 12286, 14331, 15351, 15859, 16111, 16235, 16295])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_scaling_of_bias(mode):
+    image = dense_image(np.zeros((1, 1), int), du=0, dv=0, vth=2 ** 17, bias_mant=4095,
+                        bias_exp=5)
+    assert simulate(image, None, 1, mode).final_state[0]["v"][0] == 131040
