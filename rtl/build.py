@@ -124,6 +124,15 @@ def parse_nextpnr_log(text: str) -> tuple[dict[str, tuple[int, int]], float, flo
     return util, fmax, constraint
 
 
+def yosys_cell_count(log: str, prefix: str) -> int:
+    """Cells whose type starts with ``prefix`` in the last ``stat`` of a Yosys log."""
+    last = log.rsplit("Printing statistics", 1)[-1]
+    counts: dict[str, int] = {}
+    for mt in re.finditer(r"^\s+(\d+)\s+(" + re.escape(prefix) + r"\w*)\s*$", last, re.M):
+        counts[mt.group(2)] = int(mt.group(1))   # the design total comes after per-module tables
+    return sum(counts.values())
+
+
 def yowasp_env() -> dict[str, str]:
     """The process environment with amaranth's tool variables pointing at YoWASP executables.
 
@@ -145,7 +154,7 @@ def yowasp_env() -> dict[str, str]:
 
 
 def build_board(board: str, out_dir: str | Path, *, baud: int | None = None,
-                target=None, name: str = "spikeforge") -> BuildReport:
+                target=None, fabric=None, name: str = "spikeforge") -> BuildReport:
     """Synthesize, place and route the spikeforge SoC for a board; write bitstream and report.
 
     Parameters
@@ -159,6 +168,9 @@ def build_board(board: str, out_dir: str | Path, *, baud: int | None = None,
     target:
         Target (or :class:`~spikeforge.rtl.params.MeshParams`) of the fabric, default the board's
         (``spec.target``); a smaller one gives a smaller fabric on the same board.
+    fabric:
+        Optional callable ``params -> Component`` building another fabric with the section-11
+        ports (default: :class:`~spikeforge.rtl.mesh.Mesh`).
 
     Returns
     -------
@@ -174,7 +186,7 @@ def build_board(board: str, out_dir: str | Path, *, baud: int | None = None,
     out.mkdir(parents=True, exist_ok=True)
     env = yowasp_env()
     platform = spec.platform()
-    top = spec.top(baud=baud, target=target)
+    top = spec.top(baud=baud, target=target, fabric=fabric)
     t0 = time.perf_counter()
     plan = platform.build(top, name=name, build_dir=str(out), do_build=False)
     try:
@@ -193,9 +205,13 @@ def build_board(board: str, out_dir: str | Path, *, baud: int | None = None,
                         f"{exc.returncode} (see {out}); log tail:\n{text[-1500:]}") from None
     seconds = time.perf_counter() - t0
     util, fmax, constraint = parse_nextpnr_log((out / f"{name}.tim").read_text(errors="replace"))
+    summary = spec.summary(util)
+    if spec.ff_cell is None:                 # iCE40: nextpnr counts logic cells, Yosys the FFs
+        rpt = out / f"{name}.rpt"
+        summary["ffs"] = yosys_cell_count(rpt.read_text(errors="replace"), "SB_DFF")
     report = BuildReport(board=board, device=spec.device, bitstream=str(out / f"{name}.{spec.ext}"),
                          clock_mhz=constraint, fmax_mhz=fmax, utilisation=util,
-                         seconds=round(seconds, 1), **spec.summary(util))
+                         seconds=round(seconds, 1), **summary)
     (out / "report.json").write_text(report.to_json())
     return report
 

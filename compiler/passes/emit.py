@@ -1,4 +1,4 @@
-"""Emit: write the partitioned, placed and routed network as an :class:`~spikeforge.arch.image.Image`.
+"""Emit: write the partitioned, placed, routed network as a :class:`~spikeforge.arch.image.Image`.
 
 The tables are exactly what :mod:`spikeforge.arch.reference` interprets: per core its profiles,
 neurons (profile, bias), zero initial state, accumulator-class exponents, axon table (one run of

@@ -10,7 +10,8 @@ import numpy as np
 from numba import njit
 
 __all__ = ["segment_argsort", "count_distinct", "axon_runs", "segment_classes", "fill_synapses",
-           "anneal", "placement_cost", "link_loads", "pair_ranks", "core_traffic", "fill_routes"]
+           "fanin_bound", "anneal", "placement_cost", "link_loads", "pair_ranks", "core_traffic",
+           "fill_routes"]
 
 
 @njit(cache=True)

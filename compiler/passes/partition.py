@@ -35,7 +35,8 @@ from spikeforge.errors import ResourceError
 
 __all__ = ["Synapses", "Partition", "gather_synapses", "partition"]
 
-_N_POS_EXP = 8   # class ids 0..7: weight exponents 0..7 (shared); 8 + k: projection k (negative exp)
+# class ids 0..7: weight exponents 0..7 (shared); 8 + k: projection k (negative exponent)
+_N_POS_EXP = 8
 
 
 @dataclass

@@ -13,7 +13,7 @@ rates per population / input (``rates=``).
 Placers.  ``sequential`` fills sites in address order (chiplet, then row, then column, then slot):
 the baseline.  ``anneal`` starts from the partition order laid along a hierarchical Hilbert curve
 (chiplets along a Hilbert curve of the chiplet grid, routers along one of each chiplet), which
-keeps consecutive cores — usually connected layers — close and compact, then refines by simulated
+keeps consecutive cores (usually connected layers) close and compact, then refines by simulated
 annealing (swap moves in a shrinking window, Numba kernel, seeded) and keeps whichever of the
 annealed and the sequential placement costs less.
 """

@@ -34,7 +34,9 @@ class BoardSpec:
         Programmer executable, the environment variable that overrides it (amaranth-boards'
         convention) and the arguments before the bitstream path.
     lut_cell, ff_cell, bram_cell, spram_cell:
-        nextpnr cell types counted as LUTs, flip-flops, block RAMs and single-port RAMs.
+        nextpnr cell types counted as LUTs, flip-flops, block RAMs and single-port RAMs;
+        ``ff_cell=None`` counts Yosys' ``SB_DFF*`` cells instead (nextpnr reports iCE40 logic
+        cells, each one LUT4 plus an optional flip-flop).
     """
 
     name: str
@@ -48,7 +50,7 @@ class BoardSpec:
     programmer_env: str
     programmer_args: tuple[str, ...]
     lut_cell: str
-    ff_cell: str
+    ff_cell: str | None
     bram_cell: str
     spram_cell: str | None
 
@@ -59,11 +61,11 @@ class BoardSpec:
         module, cls = self.platform_path.split(":")
         return getattr(import_module(module), cls)()
 
-    def top(self, baud: int | None = None, target=None):
+    def top(self, baud: int | None = None, target=None, fabric=None):
         """The board top elaboratable (SoC + pins); ``target`` overrides ``self.target``."""
         from spikeforge.rtl.boards.top import BoardTop
 
-        return BoardTop(self, baud=baud or self.baud, target=target)
+        return BoardTop(self, baud=baud or self.baud, target=target, fabric=fabric)
 
     def summary(self, util: dict[str, tuple[int, int]]) -> dict[str, int]:
         """LUT / FF / BRAM / SPRAM counts from nextpnr's utilisation table."""
@@ -79,7 +81,7 @@ BOARDS: dict[str, BoardSpec] = {
         device="iCE40UP5K-SG48", target="ice40-up5k", clock_hz=12e6, baud=1_000_000, ext="bin",
         programmer="iceprog", programmer_env="ICEPROG", programmer_args=(),
         # an iCE40 logic cell is one LUT4 plus one optional flip-flop
-        lut_cell="ICESTORM_LC", ff_cell="ICESTORM_LC", bram_cell="ICESTORM_RAM",
+        lut_cell="ICESTORM_LC", ff_cell=None, bram_cell="ICESTORM_RAM",
         spram_cell="ICESTORM_SPRAM"),
     "ulx3s": BoardSpec(
         name="ulx3s", platform_path="amaranth_boards.ulx3s:ULX3S_85F_Platform",

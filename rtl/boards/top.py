@@ -28,10 +28,13 @@ class BoardTop(Elaboratable):
         UART rate; the divisor is ``spec.clock_hz / baud``.
     target:
         Target or :class:`~spikeforge.rtl.params.MeshParams` of the fabric (default the board's).
+    fabric:
+        Optional callable ``params -> Component`` for another fabric (default the Mesh).
     """
 
-    def __init__(self, spec, baud: int | None = None, target=None) -> None:
+    def __init__(self, spec, baud: int | None = None, target=None, fabric=None) -> None:
         self.spec = spec
+        self.fabric = fabric
         self.baud = baud or spec.baud
         try:
             self.divisor = divisor_for(spec.clock_hz, self.baud)
@@ -46,7 +49,8 @@ class BoardTop(Elaboratable):
         from spikeforge.rtl.soc import SoC
 
         m = Module()
-        m.submodules.soc = soc = SoC(self.target, divisor=self.divisor)
+        fabric = self.fabric(self.target) if self.fabric is not None else None
+        m.submodules.soc = soc = SoC(self.target, divisor=self.divisor, fabric=fabric)
         if platform is not None:
             uart = platform.request("uart", 0, dir={"rx": "-", "tx": "-"})
             m.submodules.rx_buf = rx_buf = io.Buffer("i", uart.rx)

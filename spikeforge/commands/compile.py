@@ -2,7 +2,8 @@
 
 MODEL is a ``.nir`` or ``.sfir`` file (front end: load, lower, quantize), or a Python builder
 script (``.py``) that defines ``net`` (a :class:`spikeforge.Network`) or a function ``build()``
-returning one.  ``--report`` writes per-pass timings, resource use per core, the quantization
+returning one.  ``--rates`` weights the placement's traffic by measured spike rates (JSON object
+name -> rate); ``--report`` writes per-pass timings, resource use per core, the quantization
 report and the placement cost of the chosen placer and of ``sequential`` as JSON; ``--emit ir``
 prints the model's graph IR, ``--emit placement`` the core map, both on standard output.
 """
@@ -28,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reset", choices=["zero", "subtract"], default="zero")
     p.add_argument("--placer", choices=["anneal", "sequential"], default="anneal")
     p.add_argument("--seed", type=int, default=0, help="seed of the placer")
+    p.add_argument("--rates", help="JSON file: spike rate per input/population name (a number or "
+                                   "one per neuron) weighting the placement's traffic")
     p.add_argument("--report", help="write the compile report (JSON) here")
     p.add_argument("--emit", choices=["ir", "placement"], help="also print the IR or placement")
     p.set_defaults(func=run)
@@ -82,8 +85,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             from spikeforge.compiler import load_model
         except ImportError:
-            raise ModelError(f"{path}: reading {path.suffix or 'this'} models needs the compiler "
-                             f"front end (spikeforge.compiler.load_model), which is missing") from None
+            raise ModelError(f"{path}: reading {path.suffix or 'this'} models needs the "
+                             f"compiler front end (spikeforge.compiler.load_model), which is "
+                             f"missing") from None
         model = load_model(path)
     if args.emit == "ir":
         from spikeforge.compiler.hwnet import HwNetwork
@@ -91,8 +95,18 @@ def run(args: argparse.Namespace) -> int:
             raise ModelError(f"{path}: a builder network has no graph IR; use --emit placement")
         from spikeforge.compiler.ir.text import print_graph
         print(print_graph(model), end="")
+    rates = None
+    if args.rates:
+        try:
+            rates = json.loads(Path(args.rates).read_text())
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"--rates {args.rates!r} must be a readable JSON object: {exc}") \
+                from None
+        if not isinstance(rates, dict):
+            raise ModelError(f"--rates {args.rates!r} must hold a JSON object, not "
+                             f"{type(rates).__name__}")
     res = compile_result(model, args.target, dt=args.dt, integrator=args.integrator,
-                         reset=args.reset, placer=args.placer, seed=args.seed)
+                         reset=args.reset, placer=args.placer, seed=args.seed, rates=rates)
     if args.output:
         res.image.save(args.output)
     if args.report:

@@ -66,3 +66,16 @@ def test_builder_script_without_network(tmp_path, capsys):
     bad.write_text("x = 1\n")
     assert main(["compile", str(bad), "-o", str(tmp_path / "x.sfi")]) == 2
     assert "must define 'net'" in capsys.readouterr().err
+
+
+def test_rates_file_weights_the_report(tmp_path, model):
+    rep_uniform, rep_rates = tmp_path / "u.json", tmp_path / "r.json"
+    rates = tmp_path / "rates.json"
+    rates.write_text(json.dumps({"h": 0.25, "x": 0.5}))
+    assert main(["compile", str(model), "--report", str(rep_uniform)]) == 0
+    assert main(["compile", str(model), "--report", str(rep_rates), "--rates", str(rates)]) == 0
+    hops_u = json.loads(rep_uniform.read_text())["placement"]["sequential"]["hops"]
+    hops_r = json.loads(rep_rates.read_text())["placement"]["sequential"]["hops"]
+    assert 0 < hops_r < hops_u
+    rates.write_text("[1, 2]")
+    assert main(["compile", str(model), "--report", str(rep_rates), "--rates", str(rates)]) == 2

@@ -1,4 +1,4 @@
-"""Partition: core ranges respect every per-core limit; impossible networks say why, with numbers."""
+"""Partition: cores respect every per-core limit; impossible networks say why, with numbers."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ def test_too_big_for_one_core_is_split():
 @pytest.mark.parametrize("limit, value", [("synapses", 40), ("axons", 12), ("routes", 16),
                                           ("classes", 2), ("profiles", 1), ("neurons", 5)])
 def test_each_limit_binds_and_results_stay_exact(tmp_path, limit, value):
-    roomy = dict(cx=4, cy=4, neurons=16, synapses=1000, axons=1000, routes=1000, profiles=8, classes=8)
+    roomy = dict(cx=4, cy=4, neurons=16, synapses=1000, axons=1000, routes=1000, profiles=8,
+                 classes=8)
     target = make_target(tmp_path, **{**roomy, limit: value})
     exps = (0, 1, -1) if limit == "classes" else (-3, -1, 0, 1, 2)
     net = random_network(2, n_pops=3, size=(6, 12), density=0.3, exps=exps)
