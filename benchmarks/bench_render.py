@@ -290,8 +290,8 @@ def _noc(d: dict, img_dir: Path, doc_dir: Path) -> tuple[str, dict]:
     text = head + (
         "`spikeforge.emulator.noc_traffic`: the cycle engine's router kernel under synthetic "
         f"uniform-random traffic, one Bernoulli source and sink per router, {d['cycles']:,} "
-        "cycles (16×16: half) plus drain, median of "
-        f"{d['reps']} seeds for the speed.  Offered and accepted loads in packets "
+        "cycles plus drain, speed = median of "
+        f"{d['reps']} seeds (16×16: half the cycles, one seed, loads up to 0.3).  Offered and accepted loads in packets "
         "(= flits) per node per cycle.  BookSim2 columns: the reference notes' sweep on this "
         "machine class (noc-rtl-fpga-anchors.md section 1.1: 8×8, DOR, 4 VCs × 8 flits, "
         "1-flit packets; a 3-stage router, so its zero-load latency is ~4 cycles per hop, ours "

@@ -215,7 +215,7 @@ def sec_runtime(quick: bool, peers: bool) -> dict:
     board = "model" if quick else "virtual"
     try:
         out["upload"] = _json_lines([sys.executable, str(HERE / "runtime_upload.py"), "--board",
-                                     board, "--repeat", "1" if quick else "2"], 200)
+                                     board, "--repeat", "1"], 200)
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         out["upload_error"] = str(exc)[-400:]
     code = r'''

@@ -34,7 +34,10 @@ def _address_keys(chiplet, x, y, slot) -> np.ndarray:
 
 def _check_routes(routes: np.ndarray, keys: np.ndarray, n_axons: np.ndarray, what: str,
                   where: str, n_out_channels: int) -> None:
-    """Every route goes to an existing core's existing axon, or to an existing output channel."""
+    """Every route goes to an existing core's existing axon, or to an existing output channel.
+
+    ``keys`` (sorted) are the cores' address keys and ``n_axons`` their axon counts, same order.
+    """
     host = routes["host"] != 0
     bad_out = host & (routes["axon"] >= n_out_channels)
     if bad_out.any():
@@ -45,16 +48,15 @@ def _check_routes(routes: np.ndarray, keys: np.ndarray, n_axons: np.ndarray, wha
     if not len(r):
         return
     k = _address_keys(r["chiplet"], r["x"], r["y"], r["slot"])
-    order = np.argsort(keys)
-    pos = np.searchsorted(keys[order], k)
+    pos = np.searchsorted(keys, k)
     pos = np.minimum(pos, len(keys) - 1) if len(keys) else pos
-    found = (keys[order][pos] == k) if len(keys) else np.zeros(len(k), bool)
+    found = (keys[pos] == k) if len(keys) else np.zeros(len(k), bool)
     if not found.all():
         j = int(np.flatnonzero(~found)[0])
         addr = (int(r["chiplet"][j]), int(r["x"][j]), int(r["y"][j]), int(r["slot"][j]))
         raise ImageError(f"{where}: {what} routes to core {addr}, which is not in the image",
                          where=what)
-    limit = n_axons[order][pos]
+    limit = n_axons[pos]
     bad = r["axon"] >= limit
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
@@ -124,6 +126,8 @@ def check_image(image: "Image", *, where: str = "<image>") -> None:
         addresses[c.address] = i
     keys = _address_keys(*np.array([c.address for c in image.cores], np.int64).reshape(-1, 4).T)
     n_axons = np.array([len(c.axons) for c in image.cores], np.int64)
+    order = np.argsort(keys, kind="stable")       # sorted once: lookups are binary searches
+    keys, n_axons = keys[order], n_axons[order]
     n_out = _channels(m, "outputs", where)
     n_in = _channels(m, "inputs", where)
     if len(image.host_route_ptr) < n_in:
