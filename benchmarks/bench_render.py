@@ -277,7 +277,17 @@ def _emulator(d: dict) -> tuple[str, dict]:
                    "recurrent network written directly as a one-core image (a benchmark-only "
                    "profile `bench1core` = darwin3 timing with room for 320 k synapses), about "
                    "half the neurons spiking every step; best of 3 wall times.\n\n")
-    return text + table(["what", "workload", "measured"], rows) + "\n", facts
+    text += table(["what", "workload", "measured"], rows) + "\n"
+    text += ("\nThe functional engine is one Numba call for the whole run: a neuron-update loop "
+             "over flat int64 state, then, per spiking neuron and route entry, a contiguous run "
+             "of synapses added into a flat ring of dendritic accumulators.  The cycle engine "
+             "does the same arithmetic plus the routers, and skips cycles in which nothing can "
+             "move (no packet anywhere, or every sender blocked on a credit) by jumping to the "
+             "next event, so a synapse-engine-bound image simulates many more cycles/s than the "
+             "NoC under load, where every router is visited every cycle.  \"per CPU-s\" divides "
+             "by the process's CPU time: on this shared machine wall time includes waiting for "
+             "a core.\n")
+    return text, facts
 
 
 def _noc(d: dict, img_dir: Path, doc_dir: Path) -> tuple[str, dict]:
@@ -389,6 +399,13 @@ def _compiler(d: dict, p: dict) -> tuple[str, dict]:
             facts[f"compile_{r['size']}"] = r
         text += table(["size", "target", "neurons", "synapses", "cores", "chiplets", "compile s"]
                       + [f"{k} s" for k in passes] + ["synapses/s", "peak RSS GiB"], rows) + "\n"
+        big = [r for r in d["rows"] if "passes" in r and r["passes"]]
+        if big:
+            text += "\nLargest pass per size: " + "; ".join(
+                f"{r['size']}: {max(r['passes'], key=r['passes'].get)} "
+                f"({f(100 * max(r['passes'].values()) / max(r['compile_s'], 1e-9))} %)"
+                for r in big) + ".  Compile time includes loading the cached Numba kernels " \
+                "on first use in each process.\n"
     text += "\n**Placement** (`benchmarks/compiler_placement.py`): spike-weighted hop count of the " \
             "optimizing placer (`anneal`) against `sequential` on the same partition.\n\n"
     e = _err(p)
@@ -440,7 +457,10 @@ def _rtl(d: dict) -> tuple[str, dict]:
     if "icarus" in facts and "verilator" in facts:
         text += (f"\nVerilator is **{f(facts['verilator'] / facts['icarus'])}×** Icarus; the "
                  f"cycle engine is {f(facts.get('emulator', 0) / facts['verilator'])}× Verilator "
-                 "(each RTL call also pays a few seconds of simulator start-up, not counted).\n")
+                 "(each RTL call also pays a few seconds of simulator start-up, not counted).  "
+                 "Because of that start-up and the build, the differential tests (`tests/rtl`) "
+                 "build each simulator once per session and run all images in one simulator "
+                 "process.  FPGA resource use and timing are in `docs/fpga.md`.\n")
     return text, facts
 
 
@@ -452,18 +472,27 @@ def _runtime(d: dict) -> tuple[str, dict]:
         return head + e + "\n", facts
     text = head + (
         "`benchmarks/runtime_upload.py` (RUNTIME): the image of a 300-neuron network uploaded to "
-        "the board over a link paced like an 8N1 UART (`faulty://...?pace=BAUD`); fraction = "
-        "payload bytes/s ÷ (baud / 10).  Board: "
-        f"{(d.get('upload') or [{}])[0].get('board', '?')} (`virtual` = the Verilator-built SoC "
-        "behind a pty).\n\n")
+        "the board over a link paced like an 8N1 UART (`faulty://PTY?pace=BAUD`: a pty has no "
+        "baud rate); fraction = payload bytes/s ÷ (baud / 10).  Boards: `virtual` = the "
+        "Verilator-built SoC (the RTL the bitstream is built from) behind a pty; `model` = the "
+        "Python device model of `tests/runtime/boardmodel.py`, which answers at once: the same "
+        "host code against a line-bound device, the better estimate of a real FPGA, whose FSM "
+        "answers in microseconds.\n\n")
     if "upload" in d:
         rows = []
         for r in d["upload"]:
-            rows.append([r["link"], r["baud"], r["payload_bytes"], r["wire_bytes"], r["seconds"],
-                         r["payload_Bps"], r["line_Bps"], r["fraction_of_line"]])
-            facts[f"upload_{r['link']}"] = r["fraction_of_line"]
-        text += table(["link", "baud", "payload B", "wire B", "seconds", "payload B/s",
+            rows.append([r["board"], r["link"], r["baud"], r["payload_bytes"], r["wire_bytes"],
+                         r["seconds"], r["payload_Bps"], r["line_Bps"], r["fraction_of_line"]])
+            if r["board"] == d["upload"][0]["board"]:
+                facts[f"upload_{r['link']}"] = r["fraction_of_line"]
+        text += table(["board", "link", "baud", "payload B", "wire B", "seconds", "payload B/s",
                        "line B/s", "fraction of line"], rows) + "\n"
+        r0 = d["upload"][0]
+        text += (f"\nFraming alone (COBS, header, CRC, write arguments) costs "
+                 f"{f(100 * (1 - r0['payload_bytes'] / r0['wire_bytes']))} % of the wire bytes, "
+                 f"so the ceiling is {f(100 * r0['payload_bytes'] / r0['wire_bytes'])} % of the "
+                 "line; the rest is stop-and-wait turnaround.  The virtual board is bound by "
+                 "simulation speed (its unpaced row), not by the line or the protocol.\n")
     else:
         text += f"upload: not measured: {d.get('upload_error', '?')}\n"
     rt = d.get("round_trip")
@@ -647,7 +676,9 @@ def render(res: dict, *, quick: bool, total_s: float, img_dir: Path, doc_dir: Pa
              "JSON in `benchmarks/results/`, this file regenerated.  One section: "
              "`.venv/bin/python benchmarks/run_all.py --only cuba` (the others are re-read from "
              "their JSON).  Smoke test: `tests/benchmarks/test_bench_smoke.py` "
-             f"(`--quick --no-peers`).\n\nSection wall times in this run: {walls}.\n")
+             "(`--quick --no-peers`).  The end-to-end examples (`make demo`, "
+             "`examples/wafer_scale.py`) print their own numbers and are not part of this run."
+             f"\n\nSection wall times in this run: {walls}.\n")
     return "\n\n".join([head, _machine(res["machine"], quick, total_s), targets,
                         parts["sanafe"], parts["cuba"] + "\n" + parts["emulator"],
                         parts["dense"], parts["noc"],

@@ -216,6 +216,9 @@ def sec_runtime(quick: bool, peers: bool) -> dict:
     try:
         out["upload"] = _json_lines([sys.executable, str(HERE / "runtime_upload.py"), "--board",
                                      board, "--repeat", "1"], 200)
+        if not quick:   # the line-bound estimate: same host code, a device that answers at once
+            out["upload"] += _json_lines([sys.executable, str(HERE / "runtime_upload.py"),
+                                          "--board", "model", "--repeat", "1"], 120)
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         out["upload_error"] = str(exc)[-400:]
     code = r'''

@@ -91,10 +91,11 @@ def run(args: argparse.Namespace) -> int:
         model = load_model(path)
     if args.emit == "ir":
         from spikeforge.compiler.hwnet import HwNetwork
-        if isinstance(model, HwNetwork):
-            raise ModelError(f"{path}: a builder network has no graph IR; use --emit placement")
+        from spikeforge.compiler.ir.hardware import graph_from_hwnet
         from spikeforge.compiler.ir.text import print_graph
-        print(print_graph(model), end="")
+        # a builder network prints as hardware-level nodes (HwNeurons/HwSynapses)
+        print(print_graph(graph_from_hwnet(model) if isinstance(model, HwNetwork) else model),
+              end="")
     rates = None
     if args.rates:
         try:
