@@ -47,6 +47,10 @@ def _err(d: dict) -> str | None:
     return None
 
 
+def _sum(d: dict, *keys: str) -> float:
+    return float(sum(d.get(k, 0) for k in keys))
+
+
 def _status(ok: bool | None) -> str:
     return UNMEASURED if ok is None else (MET if ok else NOT_MET)
 
@@ -76,7 +80,8 @@ def _sanafe(d: dict) -> tuple[str, dict]:
         return head + e, facts
     ours, peer = d["ours"], d.get("sanafe", {})
     models = peer.get("models", {})
-    intro = (f"The reference network of `sanafe-peer.md` (section 6b): {d['neurons']:,} LIF neurons, "
+    intro = (f"The reference network of `sanafe-peer.md` (section 6b): {d['neurons']:,} LIF "
+             "neurons, "
              f"threshold 64, leak 0.95, bias U(2, 12), weights N(0, 4), 2 % random recurrent "
              f"connectivity = {d['synapses']:,} synapses, {d['steps']:,} steps.  In Loihi fixed "
              f"point (`du = 4095`: no current memory, `dv = 205`, `vth = 64`, weight = round(w) "
@@ -85,10 +90,14 @@ def _sanafe(d: dict) -> tuple[str, dict]:
              f"Compiled for `loihi1` with at most {d['neurons_per_core_cap']} neurons per core "
              f"(compile {f(d['compile_s'])} s, placer `{d['placement']['placer']}`): "
              f"{d['cores_used']} cores, and SANA-FE's `loihi.yaml` gets exactly our placement "
-             f"(our core at (x, y, slot) = SANA-FE core (4x + y) * 4 + slot).  Without the cap "
-             f"the greedy partitioner needs 189 cores for this network (more than Loihi's 128): "
-             f"it packs cores by synapse count, then splits them for route-table room, and each "
-             f"split adds destinations to every other core's table.")
+             f"(our core at (x, y, slot) = SANA-FE core (4x + y) * 4 + slot).")
+    unc = d.get("uncapped_loihi1", {})
+    intro += (f"  Without the cap, `loihi1`'s own limits give "
+              + (f"{unc['cores']} cores." if "cores" in unc else
+                 f"no mapping: {unc.get('error', '?')[:300]}"
+                 + "  (The greedy partitioner packs cores by synapse count, then splits them for "
+                 "route-table room; each split adds destinations to every other core's table.)"))
+
     rows = []
     for key, label in (("functional", "spikeforge functional"), ("cycle", "spikeforge cycle")):
         r = ours[key]
@@ -105,7 +114,8 @@ def _sanafe(d: dict) -> tuple[str, dict]:
         rows.append([label, r["steps"], f"{f(r['wall_s'])} ({len(r.get('walls', [1]))})",
                      r["steps_per_s"], ev, r["fired_fraction"], r["energy_per_step_pj"] / 1e6,
                      r["energy_per_step_pj"] / 1e6, r["latency_per_step_us"]])
-    tab = table(["engine", "steps", "wall s (runs)", "steps/s", "syn. events/s", "fired/neuron/step",
+    tab = table(["engine", "steps", "wall s (runs)", "steps/s", "syn. events/s",
+                 "fired/neuron/step",
                  "dynamic energy/step µJ", "total energy/step µJ", "latency/step µs"], rows)
     text = head + intro + "\n\n" + tab + "\n"
     if not models:
@@ -124,6 +134,8 @@ def _sanafe(d: dict) -> tuple[str, dict]:
             ratio_rows.append([f"SANA-FE {key}", r["steps_per_s"],
                                fun["steps_per_s"] / r["steps_per_s"],
                                cyc["steps_per_s"] / r["steps_per_s"]])
+    if peer.get("cycle_error"):
+        text += f"\nSANA-FE cycle model: not measured: {peer['cycle_error'][-300:]}\n"
     text += "\nSpeed-up (steps/s ratio, same run):\n\n" + table(
         ["against", "its steps/s", "our functional ×", "our cycle ×"], ratio_rows) + "\n"
     same = (fun["synaptic_events"] == det["synaptic_events"] if det else None)
@@ -139,23 +151,31 @@ def _sanafe(d: dict) -> tuple[str, dict]:
         "1/64 LSB, so on this network the two simulate the same spikes.\n"
         f"- **Energy**: SANA-FE counts events × per-event constants and has **no static term**; "
         f"its split per step is synapse {f(split.get('synapse', 0) / 1e6)} µJ, soma "
-        f"{f(split.get('soma', 0) / 1e6)} µJ, network {f(split.get('network', 0) / 1e6)} µJ.  Ours "
+        f"{f(split.get('soma', 0) / 1e6)} µJ, network {f(split.get('network', 0) / 1e6)} µJ.  "
+        "Ours "
         f"uses `loihi1`'s Davies-2018 table: synaptic ops {f(osplit.get('synops', 0) / 1e6)} µJ, "
-        f"neuron updates {f((osplit.get('neurons_active', 0) + osplit.get('neurons_inactive', 0)) / 1e6)} µJ, "
-        f"spikes + hops {f((osplit.get('spikes', 0) + osplit.get('hops_ew', 0) + osplit.get('hops_ns', 0)) / 1e6)} µJ "
+        f"neuron updates {f(_sum(osplit, 'neurons_active', 'neurons_inactive') / 1e6)} µJ, "
+        f"spikes + hops {f(_sum(osplit, 'spikes', 'hops_ew', 'hops_ns') / 1e6)} µJ "
         f"per step, plus static power × step latency ({f(osplit.get('static', 0) / 1e6)} µJ per "
         "step in the functional estimate), which is why our total is larger.  Compare the "
         "dynamic columns.\n"
-        f"- **Latency**: SANA-FE `detailed` is a semi-analytical flow model (per-link message "
-        f"density, a heuristic blocking delay; sanafe-peer.md section 2) and says "
-        f"{f(det['latency_per_step_us']) if det else 'n/a'} µs/step.  Our cycle engine moves "
-        f"every one of the {f(cyc['packets'] / max(cyc['steps'], 1))} packets per step through "
-        f"4-deep FIFOs with credit back-pressure on the 8×4 mesh (4 cores per router) and "
-        f"counts {f(cyc['cycles_per_step'])} cycles/step = {f(cyc['latency_per_step_us'])} µs at "
-        f"285.7 MHz: with unicast packets (one per destination core) the mesh is the "
-        f"bottleneck, which a flow model without per-packet contention does not see.  Our "
-        f"functional engine's latency is an analytic estimate "
-        f"(max over cores of neuron and synapse work + the longest route + the barrier).\n"
+        f"- **Latency**: SANA-FE `detailed` is a semi-analytical flow model (per-core sums of "
+        f"calibrated per-event latencies, per-link message density with a heuristic blocking "
+        f"delay, a barrier looked up by tile count; sanafe-peer.md section 2): "
+        f"{f(det['latency_per_step_us']) if det else 'n/a'} µs/step"
+        + (f" (its BookSim2 `cycle` model, on the first {models['cycle']['steps']} steps: "
+           f"{f(models['cycle']['latency_per_step_us'])} µs/step vs `detailed` "
+           f"{f(models['detailed_short']['latency_per_step_us'])} µs/step on the same window)"
+           if "cycle" in models and "detailed_short" in models else "") +
+        f".  Our cycle engine moves each of the {f(cyc['packets'] / max(cyc['steps'], 1))} "
+        f"packets per step through 4-deep FIFOs with credit back-pressure on the 8×4 mesh "
+        f"(4 cores per router) after the cores' neuron and synapse phases "
+        f"(docs/microarchitecture.md) and counts {f(cyc['cycles_per_step'])} cycles/step = "
+        f"{f(cyc['latency_per_step_us'])} µs at 285.7 MHz (ratio to SANA-FE detailed: "
+        f"{f(cyc['latency_per_step_us'] / det['latency_per_step_us']) if det else 'n/a'}).  "
+        "Our functional engine's latency is an analytic estimate (max over cores of neuron "
+        "and synapse work + the longest route + the barrier), "
+        f"{f(fun['latency_per_step_us'])} µs/step.\n"
         f"- **Speed**: SANA-FE's cost grows with packets (its detailed scheduler walks a global "
         f"message queue); our functional engine is one Numba call for the whole run.\n")
     return text, facts
@@ -167,16 +187,20 @@ def _cuba(d: dict) -> tuple[str, dict]:
     e = _err(d)
     if e:
         return head + e, facts
-    intro = (f"Brian2 runs its documentation's CUBA example ({f(d['neurons'])} neurons, 2 %, 1 s at "
+    intro = (f"Brian2 runs its documentation's CUBA example ({f(d['neurons'])} neurons, 2 %, "
+             "1 s at "
              f"dt = 0.1 ms = {d['steps']:,} steps; `El` = -49 mV for the low regime, -30 mV for "
              "the high one).  Our side is a CUBA-sized fixed-point network with the same size, "
              "connectivity and E/I split (80 % excitatory +40, 20 % inhibitory -160, balanced; "
-             "`du = 1024`, `dv = 0`, `vth << 6 = 65536`, bias drawn so the rate matches), compiled "
-             "for `darwin3`.  *NumPy* is a plain vectorised event-driven implementation of the same "
+             "`du = 1024`, `dv = 0`, `vth << 6 = 2^22`, bias drawn so the rate matches; "
+             "`bench_peers.cuba_network`), compiled "
+             "for `darwin3`.  *NumPy* is a plain vectorised event-driven implementation of the "
+             "same "
              "fixed-point arithmetic (CSR by source, `np.bincount` scatter; "
              "`bench_peers.numpy_lif`): its spike count must equal ours.  \"burst\" is the issue's "
              "high-activity case (~8 % of neurons per step), which CUBA does not reach.  Synaptic "
-             "events/s = delivered synaptic events / wall time (Brian2: spikes × mean out-degree).")
+             "events/s = delivered synaptic events / wall time (Brian2: spikes × mean "
+             "out-degree).")
     rows = []
     for name, r in d["regimes"].items():
         def add(label, x, steps=None):
@@ -231,7 +255,8 @@ def _dense(d: dict) -> tuple[str, dict]:
     facts["overhead_us"] = ov["us_per_step"]
     facts["dense_x_lava"] = d["ratio_vs_lava"]
     text = head + (
-        f"Lava's test graph from perf-anchors.md section 2: LIF({d['neurons'] // 2}, du 4095, dv 0, "
+        f"Lava's test graph from perf-anchors.md section 2: LIF({d['neurons'] // 2}, du 4095, "
+        "dv 0, "
         "vth 100, bias_mant U[50, 200), bias_exp 6) → Dense(int weights in [-8, 8]) → "
         f"LIF({d['neurons'] // 2}, du 1024, dv 256, vth 100), {d['steps']:,} steps, on our "
         f"functional engine ({d['cores']} `darwin3` cores).  Lava 0.10 is not installable on this "
@@ -242,7 +267,17 @@ def _dense(d: dict) -> tuple[str, dict]:
                   [["spikeforge functional", r["steps_per_s"], r["events_per_s"],
                     r["fired_fraction"]],
                    ["Lava fixed_pt CPU (quoted)", d["lava_fixed_pt_steps_per_s"], "", ""]])
-    text += (f"\n\nRatio: **{f(d['ratio_vs_lava'])}×** Lava's steps/s.\n\n"
+    ev_step = r["synaptic_events"] / max(r["steps"], 1)
+    text += (f"\n\nRatio: **{f(d['ratio_vs_lava'])}×** Lava's steps/s.  This graph is nearly "
+             f"dense: {f(r['fired_fraction'] * 100)} % of the first layer fires every step, "
+             f"{f(ev_step)} synaptic events per step.  Our engine processes them one by one "
+             f"(event-driven scatter, {f(1e9 / max(r['events_per_s'], 1))} ns per event here), "
+             "while Lava's `fixed_pt` Dense computes `weights[:, s_in].sum(axis=1)` with numpy "
+             "(vectorised, dense); the reference notes measured a Numba dense-row version of "
+             "this graph at ~1e10 adds/s.  A dense-row path for very active, dense projections "
+             "(issue 5: \"switch to dense row updates when activity is high if it pays\") is "
+             "what this workload needs; the event-driven path is the right one for the sparse, "
+             "low-rate networks of sections 1-2.\n\n"
              f"Per-step overhead on a small network (10 neurons, no synapses, {ov['steps']:,} "
              f"steps, one `simulate` call): **{f(ov['us_per_step'])} µs/step** "
              f"({f(ov['steps_per_s'])} steps/s; image flattening {f(ov['flatten_s'] * 1e3)} ms "
@@ -301,10 +336,11 @@ def _noc(d: dict, img_dir: Path, doc_dir: Path) -> tuple[str, dict]:
         "`spikeforge.emulator.noc_traffic`: the cycle engine's router kernel under synthetic "
         f"uniform-random traffic, one Bernoulli source and sink per router, {d['cycles']:,} "
         "cycles plus drain, speed = median of "
-        f"{d['reps']} seeds (16×16: half the cycles, one seed, loads up to 0.3).  Offered and accepted loads in packets "
+        f"{d['reps']} seeds (16×16: half the cycles, one seed, loads up to 0.3).  Offered and "
+        "accepted loads in packets "
         "(= flits) per node per cycle.  BookSim2 columns: the reference notes' sweep on this "
         "machine class (noc-rtl-fpga-anchors.md section 1.1: 8×8, DOR, 4 VCs × 8 flits, "
-        "1-flit packets; a 3-stage router, so its zero-load latency is ~4 cycles per hop, ours "
+        "1-flit packets; a 4-stage router, so its zero-load latency is ~4 cycles per hop, ours "
         "1 cycle per hop + injection/ejection).\n\n")
     for mesh, rows in d["meshes"].items():
         trs = []
@@ -330,12 +366,17 @@ def _noc(d: dict, img_dir: Path, doc_dir: Path) -> tuple[str, dict]:
     if png:
         rel = Path("img") / png.name if img_dir == doc_dir / "img" else png
         text += f"![latency vs offered load]({rel})\n\n"
-    text += ("Our fabric saturates where its accepted load stops following the offered load; "
-             "BookSim2 saturates at 0.418 (84 % of the bisection bound).  The latency curves have "
-             "different zero-load values because the routers differ (see above), so the "
-             "comparison is about the shape and the saturation point, and about speed: BookSim2 "
-             "slows down with the number of flits in flight, and so does our kernel, whose cost "
-             "follows events (idle routers are skipped).\n")
+    sats = "; ".join(f"{m}: {f(facts[f'noc_sat_{m}'])} = "
+                     f"{f(100 * facts[f'noc_sat_{m}'] * int(m.split('x')[0]) / 4)} % of 4/k"
+                     for m in d["meshes"])
+    text += (f"Saturation (highest accepted load): {sats}; BookSim2 8×8: {f(bs['saturation'])} = "
+             f"{f(100 * bs['saturation'] * 8 / 4)} % of 4/k.  Our router has one FIFO per input "
+             "and no virtual channels (docs/microarchitecture.md), so head-of-line blocking "
+             "saturates it below BookSim2's 4-VC router; its zero-load latency is lower because "
+             "a hop takes one cycle instead of BookSim2's 4-stage pipeline.  Compare the shape, "
+             "the saturation point and the speed, not the absolute latencies.  Both simulators "
+             "slow down with the number of packets in flight: our kernel skips idle routers, so "
+             "at low load it simulates many more cycles per second than at saturation.\n")
     return text, facts
 
 
@@ -347,22 +388,32 @@ def _noc_plot(d: dict, img_dir: Path) -> Path | None:
     except ImportError:
         return None
     img_dir.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.5, 4.2), dpi=110)
+    bs = d["booksim2_8x8"]
     for mesh, rows in d["meshes"].items():
         k = int(mesh.split("x")[0])
-        xs = [r["offered"] for r in rows if r["avg_latency"] == r["avg_latency"]]
-        ys = [r["avg_latency"] for r in rows if r["avg_latency"] == r["avg_latency"]]
-        line, = ax.plot(xs, ys, "o-", label=f"spikeforge cycle engine {mesh}")
+        ok = [r for r in rows if r["avg_latency"] == r["avg_latency"]]
+        line, = ax.plot([r["offered"] for r in ok], [r["avg_latency"] for r in ok], "o-",
+                        label=f"spikeforge cycle engine {mesh}")
         ax.axvline(4 / k, color=line.get_color(), ls=":", lw=1)
-    bs = d["booksim2_8x8"]
+        ax2.plot([r["offered"] for r in rows], [r["accepted"] for r in rows], "o-",
+                 color=line.get_color(), label=f"spikeforge {mesh}")
+        ax2.axhline(4 / k, color=line.get_color(), ls=":", lw=1)
     ax.plot(bs["offered"], bs["latency"], "s--", color="k", label="BookSim2 8x8 (reference notes)")
-    ax.axvline(0.5, color="grey", ls=":", lw=1, label="XY bound 4/k (dotted)")
     ax.set_yscale("log")
     ax.set_xlabel("offered load (packets/node/cycle)")
     ax.set_ylabel("average packet latency (cycles)")
-    ax.set_title("Uniform random traffic: latency vs offered load")
+    ax.set_title("latency vs offered load (dotted: XY bound 4/k)", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
+    ax2.plot([0, 0.5], [0, 0.5], color="grey", lw=0.8, ls="--", label="accepted = offered")
+    ax2.axhline(bs["saturation"], color="k", ls="-.", lw=1, label="BookSim2 8x8 saturation")
+    ax2.set_xlabel("offered load (packets/node/cycle)")
+    ax2.set_ylabel("accepted load (packets/node/cycle)")
+    ax2.set_title("accepted vs offered load (dotted: XY bound 4/k)", fontsize=10)
+    ax2.grid(True, alpha=0.3)
+    ax2.legend(fontsize=8)
+    fig.suptitle("Uniform random traffic on the cycle engine's fabric")
     fig.tight_layout()
     path = img_dir / "bench_noc_latency.png"
     fig.savefig(path)
@@ -406,7 +457,8 @@ def _compiler(d: dict, p: dict) -> tuple[str, dict]:
                 f"({f(100 * max(r['passes'].values()) / max(r['compile_s'], 1e-9))} %)"
                 for r in big) + ".  Compile time includes loading the cached Numba kernels " \
                 "on first use in each process.\n"
-    text += "\n**Placement** (`benchmarks/compiler_placement.py`): spike-weighted hop count of the " \
+    text += "\n**Placement** (`benchmarks/compiler_placement.py`): spike-weighted hop count of " \
+            "the " \
             "optimizing placer (`anneal`) against `sequential` on the same partition.\n\n"
     e = _err(p)
     if e:
@@ -444,16 +496,24 @@ def _rtl(d: dict) -> tuple[str, dict]:
     rows = []
     for name, s in d["simulators"].items():
         if "skipped" in s:
-            rows.append([name, f"skipped: {s['skipped']}", "", "", ""])
+            rows.append([name, f"skipped: {s['skipped']}", "", "", "", ""])
             continue
         label = f"{name} ({d.get('versions', {}).get(name, '?')})"
-        rows.append([label, s["build_s"], s["run_cycles"], s["run_wall_s"], s["cycles_per_s"]])
+        rows.append([label, s["build_s"], s["run_cycles"], s["run_wall_s"], s["cycles_per_s"],
+                     s["total_cycles"] / s["wall_s"]])
         facts[name] = s["cycles_per_s"]
     em = d.get("emulator_cycle")
     if em:
-        rows.append(["emulator cycle engine", "", em["cycles"], em["wall_s"], em["cycles_per_s"]])
+        rows.append(["emulator cycle engine", "", em["cycles"], em["wall_s"], em["cycles_per_s"],
+                     ""])
         facts["emulator"] = em["cycles_per_s"]
-    text += table(["simulator", "build s", "cycles", "wall s", "cycles/s"], rows) + "\n"
+    text += table(["simulator", "build s", "stepping cycles", "stepping wall s",
+                   "stepping cycles/s", "whole call cycles/s"], rows) + "\n"
+    steps_rtl = {s.get("step_cycles") for s in d["simulators"].values() if "step_cycles" in s}
+    if em and steps_rtl:
+        same = steps_rtl == {em["cycles"]}
+        text += (f"\nCycle counts of the time steps: RTL {', '.join(f(x) for x in steps_rtl)}, "
+                 f"emulator {f(em['cycles'])} ({'identical' if same else 'DIFFERENT'}).\n")
     if "icarus" in facts and "verilator" in facts:
         text += (f"\nVerilator is **{f(facts['verilator'] / facts['icarus'])}×** Icarus; the "
                  f"cycle engine is {f(facts.get('emulator', 0) / facts['verilator'])}× Verilator "
@@ -481,7 +541,8 @@ def _runtime(d: dict) -> tuple[str, dict]:
     if "upload" in d:
         rows = []
         for r in d["upload"]:
-            rows.append([r["board"], r["link"], r["baud"], r["payload_bytes"], r["wire_bytes"],
+            rows.append([r["board"], r["link"], f"{r['baud']:,}", r["payload_bytes"],
+                         r["wire_bytes"],
                          r["seconds"], r["payload_Bps"], r["line_Bps"], r["fraction_of_line"]])
             if r["board"] == d["upload"][0]["board"]:
                 facts[f"upload_{r['link']}"] = r["fraction_of_line"]
@@ -554,12 +615,19 @@ def _profile(d: dict, targets_missed: list[str]) -> str:
                    "no positive solution at these sizes (timer noise dominates)")
             text += (f"\n\nSolving `t = p·packets + e·events` over the two runs: {fit} "
                      "(neuron updates are the same in both and folded in).  "
-                     "Per packet the kernel walks the route entry, counts hops and looks up the "
-                     "destination core's axon run; a spread placement with unicast packets pays "
-                     "that per ~1.4 events, so the functional engine's events/s depends more on "
-                     "packets per event than on the events themselves.  The bound of the "
-                     "reference notes (~7e8 events/s, cache-bound scatter) assumes a packed "
-                     "CSR with no per-packet work.")
+                     "Per packet the kernel reads the route entry (destination, axon, hop "
+                     "counts), then the destination core's axon record, then that axon's "
+                     "synapse run, then the accumulators: a chain of dependent loads that miss "
+                     "the L2 cache once the spread image's tables outgrow it, so a packet "
+                     "costs memory latency, not arithmetic.  The spread placement (one unicast "
+                     "packet per destination core, ~1.4 events each) pays that chain per event; "
+                     "the packed one amortises it over tens of events.  The functional "
+                     "engine's events/s therefore depends on packets per event more than on "
+                     "the events themselves; the reference notes' bound (~7e8 events/s, "
+                     "cache-bound scatter) assumes a packed CSR with no per-packet work.  "
+                     "Times are wall seconds on the shared machine (see the load average), so "
+                     "the absolute ns include waiting for a core; the ratio between the two "
+                     "images does not.")
     text += "\n\ncProfile of one spread functional run (cumulative time):\n\n```\n"
     text += "\n".join(d.get("cprofile_top", [])) + "\n```\n"
     return text
@@ -607,7 +675,8 @@ def _targets(res: dict, facts: dict, total_s: float, quick: bool) -> tuple[str, 
                       ("section 3", facts["dense"].get("overhead_us"))):
         add("5", f"≤ 20 µs overhead per step on small nets ({label})",
             f"{f(ov)} µs" if ov is not None else "n/a", ov <= 20 if ov is not None else None)
-    for rate, key, need, lab in (("0.02", "noc_002", 2.5e5, "2.5e5"), ("0.4", "noc_04", 2e4, "2e4")):
+    for rate, key, need, lab in (("0.02", "noc_002", 2.5e5, "2.5e5"),
+                                 ("0.4", "noc_04", 2e4, "2e4")):
         for label, v in (("section 2b", em.get(key)),
                          ("section 4", facts["noc"].get(f"noc_cps_{key[4:]}"))):
             add("5", f"cycle engine ≥ {lab} cycles/s, 8×8 at {rate} ({label})",

@@ -55,7 +55,8 @@ def main() -> None:
             "synaptic_events": int(res["spikes"]), "neurons_fired": int(res["neurons_fired"]),
             "fired_fraction": res["neurons_fired"] / (n * steps),
             "energy_per_step_pj": res["energy"]["total"] / steps * 1e12,
-            "energy_split_pj": {k: v / steps * 1e12 for k, v in res["energy"].items() if k != "total"},
+            "energy_split_pj": {k: v / steps * 1e12 for k, v in res["energy"].items()
+                                if k != "total"},
             "latency_per_step_us": res["sim_time"] / steps * 1e6,
         }
     json.dump(out, sys.stdout)

@@ -193,6 +193,7 @@ class TargetRun:
     cycles: float = float("nan")              #: mean clock cycles per inference (cycle engine)
     latency_us: float = float("nan")          #: mean microseconds per inference
     energy_nj: float = float("nan")           #: mean energy per inference
+    dynamic_nj: float = float("nan")          #: ... of which not static power
     rtl_checked: int = 0
     rtl_equal: int = 0                        #: RTL output spikes identical to the emulator's
     rtl_cycles_checked: int = 0               #: RTL runs whose cycles could be compared ...
@@ -236,7 +237,7 @@ def run_target(model_path: Path, target: str, spikes: np.ndarray, labels: np.nda
     run.accuracy = float(np.mean(pred == labels))
     run.agree_float = float(np.mean(pred == float_pred))
 
-    cycles, lat, energy, cycle_cps = [], [], [], []
+    cycles, lat, energy, dynamic, cycle_cps = [], [], [], [], []
     for i in tqdm(range(min(cycle_samples, len(spikes))), desc=f"{target} cycle",
                   disable=not progress, leave=False):
         res = sf.run(image, {in_name: spikes[i]}, steps, mode="cycle")
@@ -246,8 +247,10 @@ def run_target(model_path: Path, target: str, spikes: np.ndarray, labels: np.nda
         cycle_cps.append(np.asarray(res.cycles_per_step))
         lat.append(float(res.latency_us))
         energy.append(float(res.energy_pj) / 1e3)
+        dynamic.append((float(res.energy_pj) - res.energy_breakdown.get("static", 0.0)) / 1e3)
     if cycles:
-        run.cycles, run.latency_us, run.energy_nj = (float(np.mean(v)) for v in (cycles, lat, energy))
+        run.cycles, run.latency_us, run.energy_nj, run.dynamic_nj = (
+            float(np.mean(v)) for v in (cycles, lat, energy, dynamic))
     if rtl_samples:
         _run_rtl(run, image, in_name, out_name, spikes[:rtl_samples], functional, cycle_cps)
     run.seconds = time.perf_counter() - t0
@@ -323,6 +326,7 @@ def format_table(summary: dict, runs: Sequence[TargetRun]) -> str:
     rows.append(("cycles / inference", *(_num(r.cycles, ",.0f") for r in runs)))
     rows.append(("µs / inference", *(_num(r.latency_us, ",.1f") for r in runs)))
     rows.append(("energy / inference (nJ)", *(_num(r.energy_nj, ",.1f") for r in runs)))
+    rows.append(("  of which dynamic (nJ)", *(_num(r.dynamic_nj, ",.1f") for r in runs)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
                        enumerate(zip(row, widths))) for row in rows]

@@ -107,11 +107,12 @@ def _build(t: Target, divisor: int, out: Path, exe: Path) -> None:
 
     from spikeforge.rtl.soc import SoC
 
+    verilator = _verilator()
     soc = SoC(t, divisor=divisor)
     (out / "soc.v").write_text(verilog.convert(soc, name="soc", emit_src=False))
     shutil.copy(_HARNESS, out / "harness.cpp")
     jobs = str(max(1, min(4, os.cpu_count() or 1)))
-    cmd = [_verilator(), "--cc", "--exe", "--build", "-j", jobs, "-Wno-fatal", "-Wno-lint",
+    cmd = [verilator, "--cc", "--exe", "--build", "-j", jobs, "-Wno-fatal", "-Wno-lint",
            "-Wno-style", "--top-module", "soc", "--prefix", "Vsoc", "-O2",
            "--Mdir", "obj", "-o", "vboard", "-CFLAGS", "-O1",
            # the PyPI wheel's verilated.mk lacks the precompiled-header include flag

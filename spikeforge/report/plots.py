@@ -154,12 +154,13 @@ def plot_placement(image: Image, target: Target, path: Path) -> Path:
 def _view(traffic: LinkTraffic, target: Target, cores_xy: np.ndarray) -> tuple[int, int, int, int]:
     """Router window ``(x0, x1, y0, y1)`` (inclusive) worth drawing: where cores and traffic are.
 
-    Small meshes are drawn whole; on a big mesh the window is the box around the used cores, the
-    host corner and every link that carried a packet, widened to whole chiplets.
+    Small meshes are drawn whole; on a larger one the window is the box around the used cores,
+    the host corner and every link that carried a packet, plus a margin of two routers (or
+    widened to whole chiplets on a multi-chiplet target).
     """
     topo = target.topology
     gx, gy = topo.global_x, topo.global_y
-    if max(gx, gy) <= 48:
+    if max(gx, gy) <= 8:
         return 0, gx - 1, 0, gy - 1
     xs, ys = [0, *cores_xy[:, 0].tolist()], [0, *cores_xy[:, 1].tolist()]
     for arr, dx, dy in ((traffic.horizontal, 1, 0), (traffic.vertical, 0, 1)):
@@ -212,8 +213,9 @@ def plot_link_traffic(traffic: LinkTraffic, target: Target, path: Path, *,
     if len(segs):
         lc = LineCollection(segs, array=vals, cmap=cmap, norm=norm, linewidths=lw)
         ax.add_collection(lc)
-        fig.colorbar(lc, ax=ax, label="packets / time step (both directions)", extend="min",
-                     shrink=0.9 if ny > 4 else 0.6)
+        if traffic.hops:
+            fig.colorbar(lc, ax=ax, label="packets / time step (both directions)",
+                         extend="min", shrink=0.9 if ny > 4 else 0.6)
     if max(nx, ny) <= 48:
         xs, ys = np.meshgrid(np.arange(x0, x1 + 1), np.arange(y0, y1 + 1))
         ax.scatter(xs.ravel(), ys.ravel(), s=max(2, 60 - max(nx, ny)), color="#bbbbbb",
@@ -246,9 +248,14 @@ def plot_link_traffic(traffic: LinkTraffic, target: Target, path: Path, *,
              if topo.chiplets > 1 else "")
     window = "" if (nx, ny) == (topo.global_x, topo.global_y) else \
         f" — routers x {x0}..{x1}, y {y0}..{y1} of {topo.global_x}x{topo.global_y}"
-    ax.set_title(f"NoC link traffic on {target.name} over {steps} steps (grey links idle){window}\n"
-                 f"{traffic.packets:,} packets, {traffic.hops:,} hops, busiest link "
-                 f"{busiest['packets'] / per:.1f} packets/step{extra}", fontsize=10)
+    if traffic.hops:
+        detail = (f"{traffic.packets:,} packets, {traffic.hops:,} hops, busiest link "
+                  f"{busiest['packets'] / per:.1f} packets/step{extra}")
+    else:
+        detail = (f"{traffic.packets:,} packets, none between routers: every packet stays at "
+                  f"its router (core to core, or host port at (0, 0))")
+    ax.set_title(f"NoC link traffic on {target.name} over {steps} steps (grey links idle){window}"
+                 f"\n{detail}", fontsize=10)
     return _save(fig, path)
 
 

@@ -39,6 +39,8 @@ def test_quick_block_runs(block):
     assert proc.returncode == 0, f"README block failed:\n{block}\n{proc.stdout}\n{proc.stderr}"
 
 
-def test_relative_links_resolve():
-    for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", README.read_text()):
-        assert (ROOT / target).exists(), f"README links to missing {target}"
+@pytest.mark.parametrize("page", ["README.md", "docs/architecture.md", "docs/cli.md"])
+def test_relative_links_resolve(page):
+    path = ROOT / page
+    for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", path.read_text()):
+        assert (path.parent / target).exists(), f"{page} links to missing {target}"

@@ -79,6 +79,7 @@ def test_end_to_end_on_both_targets(digits, tmp_path, capsys):
         assert run["agree_float"] >= 0.8               # fixed point follows the float SNN
         assert run["cycle_equal"] == run["cycle_checked"] == 2
         assert run["cycles"] > 0 and run["latency_us"] > 0 and run["energy_nj"] > 0
+        assert 0 < run["dynamic_nj"] < run["energy_nj"]
         assert (tmp_path / f"digits-{target}.sfi").is_file()
         assert target in table
     # the slower clock of the FPGA shows in the latency

@@ -22,7 +22,11 @@ def test_report_command_on_the_emulator(tiny_image, tmp_path, capsys):
     assert {"cycles", "energy"} <= set(report["files"])      # the cycle engine by default
     assert report["backend"].startswith("emulator")
     assert report["populations"]["a"]["spikes"] == int(x[:-1].sum())
-    assert len(report["counters"]) > 0
+    # the traffic derived from routes and spikes agrees with the engine's own hop counters
+    c = report["counters"]
+    assert report["noc"]["hops"] == c["hops_ew"] + c["hops_ns"] + c["chiplet_hops"] > 0
+    assert report["noc"]["packets"] == c["packets"]          # host injections included
+    assert report["noc"]["host_in_packets"] == c["host_packets_in"]
 
 
 def test_report_command_rejects_a_bad_input_file(tiny_image, tmp_path, capsys):

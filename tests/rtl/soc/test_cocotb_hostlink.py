@@ -75,7 +75,8 @@ def hostlink_v() -> str:
     return verilog.convert(HostLink(), name="hostlink", emit_src=False)
 
 
-@pytest.mark.parametrize("simulator", ["icarus", "verilator"])
+@pytest.mark.parametrize("simulator", ["icarus", pytest.param("verilator",
+                                                                marks=pytest.mark.slow)])
 def test_hostlink_cocotb(simulator: str, hostlink_v: str, tmp_path: Path) -> None:
     from cocotb_tools.runner import get_results, get_runner
 
