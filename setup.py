@@ -21,7 +21,7 @@ for name, folder in WINGS.items():
 setup(
     packages=packages,
     package_dir=package_dir,
-    package_data={"spikeforge.arch": ["profiles/*.toml"], "spikeforge.rtl": ["data/*"],
-                  "spikeforge": ["examples/*"]},
+    package_data={"spikeforge.arch": ["profiles/*.toml"],
+                  "spikeforge.rtl.virtual_board": ["*.cpp"]},
     include_package_data=False,
 )

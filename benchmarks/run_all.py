@@ -25,8 +25,9 @@ profile        where the functional engine's time goes (per packet vs per synapt
 
 ``--quick`` uses tiny sizes (the smoke test in tests/benchmarks); ``--no-peers`` skips the tools
 of the benchmark venv (CI has only ``.venv``; they are also skipped when ``.venv-bench`` is
-absent).  Without ``--out`` results go to benchmarks/results/ and the doc to docs/benchmarks.md;
-with ``--quick`` the doc defaults to ``DIR/benchmarks.md`` so a smoke run never touches docs/.
+absent).  Without ``--out`` results go to benchmarks/results/ (quick: benchmarks/results/quick/,
+git-ignored) and the doc to docs/benchmarks.md; with ``--quick`` the doc defaults to
+``DIR/benchmarks.md`` so a smoke run never touches docs/.
 """
 
 from __future__ import annotations
@@ -359,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.section:
         _child(a.section, a.quick, peers, a.json)
         return 0
-    out = a.out or HERE / "results"
+    out = a.out or HERE / "results" / ("quick" if a.quick else "")   # quick never overwrites
     out.mkdir(parents=True, exist_ok=True)
     doc = a.doc or (out / "benchmarks.md" if a.quick else ROOT / "docs" / "benchmarks.md")
     names = list(SECTIONS) if not a.only else [s.strip() for s in a.only.split(",")]
