@@ -105,6 +105,7 @@ def _sim_stats(image, steps: int, mode: str, reps: int, out: str) -> dict:
             "steps_per_s_incl_load": steps / wall,
             "synaptic_events": int(c["synops"]), "events_per_s": c["synops"] / run,
             "spikes": int(c["spikes"]), "packets": int(c["packets"]),
+            "hops": int(c["hops_ew"] + c["hops_ns"] + c["chiplet_hops"]),
             "fired_fraction": float(res.spikes[out].mean()),
             "energy_per_step_pj": float(res.energy_pj) / steps,
             "dynamic_energy_per_step_pj": sum(dyn.values()) / steps,

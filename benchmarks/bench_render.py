@@ -157,8 +157,12 @@ def _sanafe(d: dict) -> tuple[str, dict]:
         f"neuron updates {f(_sum(osplit, 'neurons_active', 'neurons_inactive') / 1e6)} µJ, "
         f"spikes + hops {f(_sum(osplit, 'spikes', 'hops_ew', 'hops_ns') / 1e6)} µJ "
         f"per step, plus static power × step latency ({f(osplit.get('static', 0) / 1e6)} µJ per "
-        "step in the functional estimate), which is why our total is larger.  Compare the "
-        "dynamic columns.\n"
+        "step in the functional estimate; in our total, absent from SANA-FE's).  Compare the "
+        "dynamic columns.  Per packet, SANA-FE's network energy is "
+        f"{f(split.get('network', 0) / max(fun['packets'] / fun['steps'], 1))} pJ (its Loihi "
+        "model charges message send/receive in the axon units besides the hops), ours "
+        f"{f(_sum(osplit, 'spikes', 'hops_ew', 'hops_ns') / max(fun['packets'] / fun['steps'], 1))}"
+        " pJ (Davies 2018: 1.7 pJ per spike, 3-4 pJ per tile hop).\n"
         f"- **Latency**: SANA-FE `detailed` is a semi-analytical flow model (per-core sums of "
         f"calibrated per-event latencies, per-link message density with a heuristic blocking "
         f"delay, a barrier looked up by tile count; sanafe-peer.md section 2): "
@@ -178,6 +182,21 @@ def _sanafe(d: dict) -> tuple[str, dict]:
         f"{f(fun['latency_per_step_us'])} µs/step.\n"
         f"- **Speed**: SANA-FE's cost grows with packets (its detailed scheduler walks a global "
         f"message queue); our functional engine is one Numba call for the whole run.\n")
+    if det:
+        pk_f = fun["packets"] / fun["steps"]
+        hops_c = cyc.get("hops", 0) / max(cyc["steps"], 1)
+        text += (
+            f"- **What the ≥ 1000× / ≥ 100× targets would take** on this spread mapping "
+            f"({f(pk_f)} packets and {f(fun['synaptic_events'] / fun['steps'])} synaptic events "
+            f"per step): 1000× SANA-FE detailed = {f(1000 * det['steps_per_s'])} steps/s, i.e. "
+            f"{f(1e9 / (1000 * det['steps_per_s'] * pk_f))} ns per packet including its events; "
+            f"the functional engine spends {f(1e9 * fun['run_s'] / max(fun['packets'], 1))} ns. "
+            f" 100× = {f(100 * det['steps_per_s'])} steps/s = "
+            f"{f(1e9 / (100 * det['steps_per_s'] * max(hops_c, 1)))} ns per packet hop "
+            f"({f(hops_c)} router hops per step); the cycle engine spends "
+            f"{f(1e9 * cyc['run_s'] / max(cyc.get('hops', 1), 1))} ns per hop "
+            f"({f(cyc['cycles_per_step'] * cyc['steps_per_s'])} simulated cycles/s).  See "
+            "\"Profiles of missed targets\" for where the functional engine's time goes.\n")
     return text, facts
 
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from spikeforge.errors import InputError, LinkError
+from spikeforge.commands._runio import load_inputs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,19 +31,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", help="write output spikes (.npz)")
     p.set_defaults(func=run)
 
-
-def load_inputs(path: str | None) -> dict:
-    """Read an input ``.npz``; :class:`InputError` if it cannot be read."""
-    import numpy as np
-
-    if path is None:
-        return {}
-    try:
-        with np.load(path) as data:
-            return {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise InputError(f"input file {path!r} must be a readable .npz, not ({exc})",
-                         where=path) from None
 
 
 def port_uri(port: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from spikeforge.errors import InputError
+from spikeforge.commands._runio import load_inputs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,19 +19,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.set_defaults(func=run)
 
-
-def load_inputs(path: str | None) -> dict:
-    """Read an input ``.npz``; :class:`InputError` if it cannot be read."""
-    import numpy as np
-
-    if path is None:
-        return {}
-    try:
-        with np.load(path) as data:
-            return {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise InputError(f"input file {path!r} must be a .npz of spike arrays; reading it failed: {exc}",
-                         where=path) from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,20 +18,8 @@ import argparse
 from pathlib import Path
 
 from spikeforge.errors import InputError
+from spikeforge.commands._runio import load_inputs
 
-
-def load_inputs(path: str | None) -> dict:
-    """Read an input ``.npz`` (one ``(steps, n)`` array per input name)."""
-    import numpy as np
-
-    if not path:
-        return {}
-    try:
-        with np.load(path) as data:
-            return {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise InputError(f"input file {path!r} must be a readable .npz, not ({exc})",
-                         where=path) from None
 
 
 # ---------------------------------------------------------------------------------------- sim

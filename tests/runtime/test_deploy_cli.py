@@ -41,7 +41,7 @@ def test_deploy_runs_and_writes_outputs(tmp_path, board: BoardModel, capsys) -> 
 
 @pytest.mark.parametrize("args, msg", [
     (["--port", "/nonexistent/tty"], "cannot open port"),
-    (["--port", "PTY", "--input", "missing.npz"], "must be a readable .npz"),
+    (["--port", "PTY", "--input", "missing.npz"], "does not exist"),
     (["--port", "PTY", "--steps", "-1"], "steps must be a non-negative integer"),
 ])
 def test_deploy_errors_are_one_line(tmp_path, board: BoardModel, capsys, args, msg) -> None:
