@@ -22,11 +22,13 @@ from abc import ABC, abstractmethod
 from typing import Any, Mapping
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
+
 from spikeforge.arch.image import Image
 from spikeforge.arch.result import Result
 from spikeforge.errors import InputError, LinkError
 
-__all__ = ["Device", "open_device", "parse_uri"]
+__all__ = ["Device", "InProcessDevice", "open_device", "parse_uri"]
 
 
 class Device(ABC):
@@ -70,6 +72,27 @@ class Device(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.uri}>"
+
+
+class InProcessDevice(Device):
+    """A device that runs in this process (emulator, RTL simulation): it keeps the last counters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._counters: dict[str, int] = {}
+
+    def _remember(self, result: Result) -> Result:
+        """Keep the integer counters of ``result`` for :meth:`read_counters`; return it."""
+        self._counters = {k: int(v) for k, v in result.counters.items()
+                          if isinstance(v, (int, np.integer))}
+        return result
+
+    def read_counters(self) -> dict[str, int]:
+        return dict(self._counters)
+
+    def reset(self) -> None:
+        self.image = None
+        self._counters = {}
 
 
 def parse_uri(uri: str) -> tuple[str, str, dict[str, str]]:

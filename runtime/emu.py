@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import numpy as np
-
 from spikeforge.arch.image import Image
 from spikeforge.arch.result import Result
 from spikeforge.arch.validate import check_fits
 from spikeforge.arch.target import load_target
 from spikeforge.errors import InputError, LinkError
-from spikeforge.runtime.device import Device
+from spikeforge.runtime.device import InProcessDevice
 
 __all__ = ["EmuDevice"]
 
 
-class EmuDevice(Device):
+class EmuDevice(InProcessDevice):
     """The functional or cycle engine of :mod:`spikeforge.emulator`, in process."""
 
     def __init__(self, *, uri: str = "emu://", mode: str = "functional") -> None:
@@ -31,7 +29,6 @@ class EmuDevice(Device):
             raise InputError(f"emu:// mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.uri = uri
         self.mode = mode
-        self._counters: dict[str, int] = {}
 
     @classmethod
     def from_uri(cls, uri: str, path: str, opts: dict[str, Any]) -> "EmuDevice":
@@ -48,13 +45,6 @@ class EmuDevice(Device):
     def run(self, inputs: Mapping[str, Any] | None, steps: int) -> Result:
         from spikeforge.emulator import simulate
         result = simulate(self._loaded(), inputs, steps, mode=self.mode)
-        self._counters = {k: int(v) for k, v in result.counters.items()
-                          if isinstance(v, (int, np.integer))}
-        return result
+        return self._remember(result)
 
-    def read_counters(self) -> dict[str, int]:
-        return dict(self._counters)
 
-    def reset(self) -> None:
-        self.image = None
-        self._counters = {}

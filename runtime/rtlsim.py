@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import numpy as np
-
 from spikeforge.arch.image import Image
 from spikeforge.arch.result import Result
 from spikeforge.arch.target import load_target
 from spikeforge.errors import LinkError
-from spikeforge.runtime.device import Device
+from spikeforge.runtime.device import InProcessDevice
 
 __all__ = ["RtlSimDevice"]
 
 
-class RtlSimDevice(Device):
+class RtlSimDevice(InProcessDevice):
     """The image's target fabric simulated by Icarus or Verilator (via cocotb)."""
 
     def __init__(self, *, uri: str = "rtlsim://", simulator: str = "icarus") -> None:
@@ -33,7 +31,6 @@ class RtlSimDevice(Device):
         self.uri = uri
         self.simulator = simulator
         self._sim = None
-        self._counters: dict[str, int] = {}
 
     @classmethod
     def from_uri(cls, uri: str, path: str, opts: dict[str, Any]) -> "RtlSimDevice":
@@ -60,13 +57,6 @@ class RtlSimDevice(Device):
 
         image = self._loaded()
         result = self._sim.run([jobs_from(image, inputs, steps)])[0]
-        self._counters = {k: int(v) for k, v in result.counters.items()
-                          if isinstance(v, (int, np.integer))}
-        return result
+        return self._remember(result)
 
-    def read_counters(self) -> dict[str, int]:
-        return dict(self._counters)
 
-    def reset(self) -> None:
-        self.image = None
-        self._counters = {}
