@@ -136,6 +136,9 @@ def _sanafe(d: dict) -> tuple[str, dict]:
                                cyc["steps_per_s"] / r["steps_per_s"]])
     if peer.get("cycle_error"):
         text += f"\nSANA-FE cycle model: not measured: {peer['cycle_error'][-300:]}\n"
+    text += ("\nFor reference (quoted, sanafe-peer.md section 6b): SANA-FE measured 6.7 steps/s "
+             "(detailed) and 62 (simple) on this network mapped as 128 contiguous blocks; here it "
+             "gets our placement.\n")
     text += "\nSpeed-up (steps/s ratio, same run):\n\n" + table(
         ["against", "its steps/s", "our functional ×", "our cycle ×"], ratio_rows) + "\n"
     same = (fun["synaptic_events"] == det["synaptic_events"] if det else None)
@@ -260,6 +263,17 @@ def _cuba(d: dict) -> tuple[str, dict]:
              "low and high CUBA rates only ~2-10 neurons spike per step, so every simulator is "
              "bound by its per-step cost (neuron updates and dispatch), not by synaptic events; "
              "events/s only becomes a throughput measure in the burst regime.\n")
+    low = d["regimes"].get("low", {})
+    bs = low.get("brian2_cpp_standalone")
+    if low and bs and not _err(bs):
+        us = 1e6 / low["functional"]["steps_per_s"]
+        text += (f"\nPer step at the low rate: ours {f(us)} µs = "
+                 f"{f(1e3 * us / d['neurons'])} ns per neuron update, Brian2 cpp_standalone "
+                 f"{f(1e6 / bs['steps_per_s'])} µs.  Our update carries Loihi's whole state "
+                 "machine (24-bit current and voltage with Lava's wraps, refractory counter, "
+                 "adaptive threshold, one accumulator per weight-exponent class in a delay ring) "
+                 "and the per-core cycle estimate of every step; Brian2's generated C++ loop "
+                 "updates three doubles.\n")
     return text, facts
 
 
@@ -517,7 +531,8 @@ def _rtl(d: dict) -> tuple[str, dict]:
         if "skipped" in s:
             rows.append([name, f"skipped: {s['skipped']}", "", "", "", ""])
             continue
-        label = f"{name} ({d.get('versions', {}).get(name, '?')})"
+        ver = str(d.get("versions", {}).get(name, "?")).replace("()", "").strip()
+        label = f"{name} {ver}"
         rows.append([label, s["build_s"], s["run_cycles"], s["run_wall_s"], s["cycles_per_s"],
                      s["total_cycles"] / s["wall_s"]])
         facts[name] = s["cycles_per_s"]
@@ -600,7 +615,7 @@ def _runtime(d: dict) -> tuple[str, dict]:
     return text, facts
 
 
-def _profile(d: dict, targets_missed: list[str]) -> str:
+def _profile(d: dict, targets_missed: list[str], sanafe: dict | None = None) -> str:
     head = "## Profiles of missed targets\n\n"
     e = _err(d)
     if e:
@@ -636,9 +651,10 @@ def _profile(d: dict, targets_missed: list[str]) -> str:
                      "(neuron updates are the same in both and folded in).  "
                      "Per packet the kernel reads the route entry (destination, axon, hop "
                      "counts), then the destination core's axon record, then that axon's "
-                     "synapse run, then the accumulators: a chain of dependent loads that miss "
-                     "the L2 cache once the spread image's tables outgrow it, so a packet "
-                     "costs memory latency, not arithmetic.  The spread placement (one unicast "
+                     "synapse run, then the accumulators: a chain of dependent loads, which "
+                     "most likely miss the L2 cache once the spread image's tables outgrow it "
+                     "(not verified with hardware counters), so a packet costs memory latency "
+                     "rather than arithmetic.  The spread placement (one unicast "
                      "packet per destination core, ~1.4 events each) pays that chain per event; "
                      "the packed one amortises it over tens of events.  The functional "
                      "engine's events/s therefore depends on packets per event more than on "
@@ -647,6 +663,29 @@ def _profile(d: dict, targets_missed: list[str]) -> str:
                      "Times are wall seconds on the shared machine (see the load average), so "
                      "the absolute ns include waiting for a core; the ratio between the two "
                      "images does not.")
+    spread = next((r for r in rows if r["image"].startswith("spread")), None)
+    if spread:
+        text += (f"\n\nPer `simulate` call the image is also flattened in Python "
+                 f"(`emulator/flat.py`): {f(spread['flatten_s'])} s for the spread image's "
+                 f"{spread['cores']} cores, against {f(spread['kernel_s'])} s of kernel for "
+                 f"{spread['steps']} steps (excluded from the steps/s of sections 1-2, as "
+                 "SANA-FE's `chip.load` is).")
+    cyc = (sanafe or {}).get("ours", {}).get("cycle")
+    if cyc and sanafe.get("cores_used"):
+        units = sanafe["cores_used"] + 32
+        cps = cyc["cycles_per_step"] * cyc["steps_per_s"]
+        text += (f"\n\n**Cycle engine on the SANA-FE network.**  It simulates {f(cps)} cycles/s "
+                 f"there: {f(cyc['packets'] / cyc['steps'])} packets cross the 8×4 mesh in "
+                 f"{f(cyc['cycles_per_step'])} cycles per step, so nearly every cycle has "
+                 "packets in flight and skipping idle cycles cannot help; with "
+                 f"{sanafe['cores_used']} cores and 32 routers that is "
+                 f"{f(cps * units)} unit-cycles/s, {f(1e9 / (cps * units))} ns per core or "
+                 "router per cycle.")
+        det = sanafe.get("sanafe", {}).get("models", {}).get("detailed")
+        if det:
+            need = 100 * det["steps_per_s"] / cyc["steps_per_s"]
+            text += (f"  100× SANA-FE detailed needs {f(need)}× less per unit-cycle, or "
+                     "visiting only the units that have work in a cycle.")
     text += "\n\ncProfile of one spread functional run (cumulative time):\n\n```\n"
     text += "\n".join(d.get("cprofile_top", [])) + "\n```\n"
     return text
@@ -757,7 +796,7 @@ def render(res: dict, *, quick: bool, total_s: float, img_dir: Path, doc_dir: Pa
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         targets, missed = f"## Targets\n\nnot rendered: {type(exc).__name__}: {exc}\n", []
     try:
-        profile = _profile(res["profile"], missed)
+        profile = _profile(res["profile"], missed, res.get("sanafe"))
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         profile = f"## Profiles of missed targets\n\nnot rendered: {type(exc).__name__}: {exc}\n"
     walls = ", ".join(f"{k} {f(v.get('section_wall_s', 0))} s" for k, v in res.items())
