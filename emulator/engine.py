@@ -46,11 +46,11 @@ def _probe_arrays(image: Image, flat: FlatImage, probes: Sequence[str]):
 
 def _max_route_latency(flat: FlatImage, target: Target) -> int:
     r = flat.routes
-    if r.shape[1] == 0:
+    if r.shape[0] == 0:
         return 0
     t = target.timing
-    h = r[6] + r[7] + r[8]
-    return int(np.max((h - r[8] + 2) * t.link_latency + r[8] * t.chiplet_link_latency))
+    h = r[:, 6] + r[:, 7] + r[:, 8]
+    return int(np.max((h - r[:, 8] + 2) * t.link_latency + r[:, 8] * t.chiplet_link_latency))
 
 
 def _check_cycle_target(target: Target) -> None:
@@ -95,7 +95,8 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
     if mode == "functional":
         est = np.zeros(steps, np.int64)
         FK.run_functional(*common, np.array([tm.neuron_cycles, tm.packet_cycles,
-                                             tm.synapse_cycles], np.int64), est)
+                                             tm.synapse_cycles], np.int64), est,
+                          flat.fo_start, flat.fo_off, flat.fo_w, flat.route_dst, flat.route_sums)
         per_step = est + _max_route_latency(flat, target) + barrier
         cycles = None
         hops = counters[[FK.C_HOPS_EW, FK.C_HOPS_NS, FK.C_HOPS_CHIP]]

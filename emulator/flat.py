@@ -55,7 +55,14 @@ class FlatImage:
     nr_count: np.ndarray      #: (n,) int64
     hr_start: np.ndarray      #: (n_in,) int64 first route of each host channel
     hr_count: np.ndarray      #: (n_in,) int64
-    routes: np.ndarray        #: (9, routes) int64: host axon core dx dy slot hops_ew hops_ns hops_chip
+    routes: np.ndarray        #: (routes, 10) int64: host axon core dx dy slot hops_ew hops_ns
+                              #: hops_chip synapses (of the destination axon; 0 for the host)
+    fo_start: np.ndarray      #: (n + 1,) int64 fan-out run of each neuron in fo_off / fo_w
+    fo_off: np.ndarray        #: every synapse a neuron's spike reaches, as syn_off, neuron-major
+    fo_w: np.ndarray          #: the matching weights
+    route_dst: np.ndarray     #: (routes, 3) int64: destination core (-1 host), synapses, axon
+    route_sums: np.ndarray    #: (n, 5) int64 per neuron over its routes: hops_ew hops_ns
+                              #: hops_chip synapses host_packets
     chiplets_used: int        #: distinct chiplets holding a core
 
 
@@ -127,7 +134,6 @@ def flatten(image: Image, target: Target) -> FlatImage:
                         target)
     core_router = (gy * topo.global_x + gx).astype(np.int64)
     core_slot = np.array([c.slot for c in cores], np.int64)
-    address = {c.address: i for i, c in enumerate(cores)}
 
     # routes: neuron routes core by core, then host routes
     rbase = np.zeros(len(cores) + 1, np.int64)
@@ -139,23 +145,33 @@ def flatten(image: Image, target: Target) -> FlatImage:
                            + [np.zeros(len(image.host_routes), np.int64)]).astype(np.int64)
     allr = np.concatenate(tables) if tables else np.zeros(0, image.host_routes.dtype)
     host = allr["host"].astype(np.int64) != 0
-    dcore = np.array([-1 if h else address[(int(r["chiplet"]), int(r["x"]), int(r["y"]),
-                                            int(r["slot"]))] for h, r in zip(host, allr)],
-                     np.int64)
+    dcore = _destination_cores(allr, host, cores)
     dx = np.where(host, 0, gx[np.maximum(dcore, 0)] if len(cores) else 0)
     dy = np.where(host, 0, gy[np.maximum(dcore, 0)] if len(cores) else 0)
     axon = np.where(host, allr["axon"].astype(np.int64),
                     abase[np.maximum(dcore, 0)] + allr["axon"].astype(np.int64))
     slot = np.where(host, -1, allr["slot"].astype(np.int64))
     hew, hns, hch = xy_hops(src_x, src_y, dx, dy, topo.mesh_x, topo.mesh_y)
-    routes = np.stack([host.astype(np.int64), axon, dcore, dx, dy, slot, hew, hns, hch]
-                      ).astype(np.int64).reshape(9, -1)
+    # one row per route: a packet's nine fields share a cache line in the kernels' hot loop
+    n_syn = np.zeros(len(allr), np.int64)
+    n_syn[~host] = ax_count[axon[~host]]
+    routes = np.stack([host.astype(np.int64), axon, dcore, dx, dy, slot, hew, hns, hch, n_syn],
+                      axis=1).astype(np.int64).reshape(-1, 10)
     routes = np.ascontiguousarray(routes)
 
     nr_start = np.concatenate([c.route_ptr["start"].astype(np.int64) + rbase[i]
                                for i, c in enumerate(cores)] + [np.zeros(0, np.int64)])
     nr_count = np.concatenate([c.route_ptr["count"].astype(np.int64) for c in cores]
                               + [np.zeros(0, np.int64)])
+    fo_start, fo_off, fo_w = _fan_out(nr_start, nr_count, routes, ax_start, syn_off, syn_w)
+    route_dst = np.ascontiguousarray(routes[:, [2, 9, 1]])
+    route_sums = np.zeros((n, 5), np.int64)
+    neuron_routes = _ranges(nr_start, nr_count)
+    owner = np.repeat(np.arange(n), nr_count)
+    for col, src in enumerate((routes[neuron_routes, 6], routes[neuron_routes, 7],
+                               routes[neuron_routes, 8], routes[neuron_routes, 9],
+                               routes[neuron_routes, 0])):
+        np.add.at(route_sums[:, col], owner, src)
     n_in = len(image.host_route_ptr)
     hr_start = image.host_route_ptr["start"].astype(np.int64) + rbase[-1]
     hr_count = image.host_route_ptr["count"].astype(np.int64)
@@ -165,4 +181,51 @@ def flatten(image: Image, target: Target) -> FlatImage:
                      core_router=core_router, core_slot=core_slot, params=params, ref0=ref0,
                      nexp=nexp, ax_start=ax_start, ax_count=ax_count, syn_off=syn_off, syn_w=syn_w,
                      nr_start=nr_start, nr_count=nr_count, hr_start=hr_start, hr_count=hr_count,
-                     routes=routes, chiplets_used=len({c.chiplet for c in cores}))
+                     routes=routes, fo_start=fo_start, fo_off=fo_off, fo_w=fo_w,
+                     route_dst=route_dst, route_sums=route_sums,
+                     chiplets_used=len({c.chiplet for c in cores}))
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + c)`` for every (s, c), without a Python loop."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    ends = np.cumsum(counts)
+    return np.repeat(starts - (ends - counts), counts) + np.arange(total, dtype=np.int64)
+
+
+def _destination_cores(allr: np.ndarray, host: np.ndarray, cores) -> np.ndarray:
+    """Index in ``cores`` of every route's destination (-1 for the host), by binary search."""
+    if not len(cores):
+        return np.full(len(allr), -1, np.int64)
+
+    def key(chiplet, x, y, slot):
+        return (((np.asarray(chiplet, np.int64) << 16 | np.asarray(x, np.int64)) << 16
+                 | np.asarray(y, np.int64)) << 16) | np.asarray(slot, np.int64)
+
+    keys = key(*np.array([c.address for c in cores], np.int64).T)
+    order = np.argsort(keys)
+    pos = np.searchsorted(keys[order], key(allr["chiplet"], allr["x"], allr["y"], allr["slot"]))
+    pos = np.minimum(pos, len(keys) - 1)
+    return np.where(host, -1, order[pos]).astype(np.int64)
+
+
+def _fan_out(nr_start, nr_count, routes, ax_start, syn_off, syn_w):
+    """Per neuron, the synapses its spike reaches through all its routes, stored contiguously.
+
+    Route -> axon -> synapse run costs several cache misses per packet; the functional engine
+    only needs the synapses, so it reads this neuron-major copy sequentially instead (the
+    routes are still walked, in order, for the packet and hop counters).
+    """
+    route_idx = _ranges(nr_start, nr_count)                 # every neuron route, neuron by neuron
+    per_route = routes[route_idx, 9] if len(route_idx) else np.zeros(0, np.int64)
+    fo_start = np.zeros(len(nr_start) + 1, np.int64)
+    owner = np.repeat(np.arange(len(nr_start)), nr_count)
+    np.add.at(fo_start, owner + 1, per_route)
+    fo_start = np.cumsum(fo_start)
+    starts = np.zeros(len(route_idx), np.int64)
+    has = per_route > 0                                     # host routes reach no synapse
+    starts[has] = ax_start[routes[route_idx[has], 1]]
+    syn_idx = _ranges(starts, per_route)
+    return fo_start, syn_off[syn_idx], syn_w[syn_idx]

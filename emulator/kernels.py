@@ -125,24 +125,53 @@ def _send_routes(r0, rc, t, slots, cn, routes, ax_start, ax_count, syn_off, syn_
                  counters, dest_pk, dest_syn):
     for r in range(r0, r0 + rc):
         counters[C_PACKETS] += 1
-        counters[C_HOPS_EW] += routes[6, r]
-        counters[C_HOPS_NS] += routes[7, r]
-        counters[C_HOPS_CHIP] += routes[8, r]
-        if routes[0, r] != 0:
-            out[t, routes[1, r]] = 1
+        counters[C_HOPS_EW] += routes[r, 6]
+        counters[C_HOPS_NS] += routes[r, 7]
+        counters[C_HOPS_CHIP] += routes[r, 8]
+        if routes[r, 0] != 0:
+            out[t, routes[r, 1]] = 1
             counters[C_HOST_OUT] += 1
             continue
-        s = deliver_axon(routes[1, r], t, slots, cn, ax_start, ax_count, syn_off, syn_w, acc)
+        s = deliver_axon(routes[r, 1], t, slots, cn, ax_start, ax_count, syn_off, syn_w, acc)
         counters[C_SYNOPS] += s
-        d = routes[2, r]
+        d = routes[r, 2]
         dest_pk[d] += 1
         dest_syn[d] += s
 
 
 @njit(cache=True)
+def _send_neuron(i, r0, rc, t, slots, cn, route_dst, route_sums, fo_start, fo_off, fo_w, acc,
+                 out, counters, dest_pk, dest_syn):
+    """Deliver the spike of neuron ``i``: its counters from per-neuron route sums, its packets'
+    destinations for the core-time estimate, then its contiguous fan-out run (the same sums as
+    routing each packet through its axon, without a cache miss per packet)."""
+    counters[C_PACKETS] += rc
+    counters[C_HOPS_EW] += route_sums[i, 0]
+    counters[C_HOPS_NS] += route_sums[i, 1]
+    counters[C_HOPS_CHIP] += route_sums[i, 2]
+    counters[C_SYNOPS] += route_sums[i, 3]
+    counters[C_HOST_OUT] += route_sums[i, 4]
+    for r in range(r0, r0 + rc):
+        d = route_dst[r, 0]
+        if d < 0:
+            out[t, route_dst[r, 2]] = 1
+        else:
+            dest_pk[d] += 1
+            dest_syn[d] += route_dst[r, 1]
+    dcn = slots * cn
+    base = ((t + 1) % slots) * cn
+    for k in range(fo_start[i], fo_start[i + 1]):
+        idx = base + fo_off[k]
+        if idx >= dcn:
+            idx -= dcn
+        acc[idx] += fo_w[k]
+
+
+@njit(cache=True)
 def run_functional(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_start,
                    ax_count, syn_off, syn_w, nr_start, nr_count, hr_start, hr_count, routes, out,
-                   probe_idx, probe_var, traces, counters, timing, est_cycles):
+                   probe_idx, probe_var, traces, counters, timing, est_cycles, fo_start, fo_off,
+                   fo_w, route_dst, route_sums):
     """Run ``steps`` time steps of the whole image (reference semantics, module docstring).
 
     ``timing`` = (neuron_cycles, packet_cycles, synapse_cycles); ``est_cycles[t]`` receives the
@@ -166,8 +195,9 @@ def run_functional(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, 
             for i in range(noff[ci], noff[ci + 1]):
                 if spikes[i] and nr_count[i] > 0:
                     emit[ci] += nr_count[i]
-                    _send_routes(nr_start[i], nr_count[i], t, slots, cn, routes, ax_start,
-                                 ax_count, syn_off, syn_w, acc, out, counters, dest_pk, dest_syn)
+                    _send_neuron(i, nr_start[i], nr_count[i], t, slots, cn, route_dst,
+                                 route_sums, fo_start, fo_off, fo_w, acc, out, counters, dest_pk,
+                                 dest_syn)
         for ch in range(n_in):
             if in_spikes[t, ch] and hr_count[ch] > 0:
                 counters[C_HOST_IN] += hr_count[ch]

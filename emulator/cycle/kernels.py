@@ -74,10 +74,10 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
             for i in range(noff[ci], noff[ci + 1]):
                 if spikes[i]:
                     for r in range(nr_start[i], nr_start[i] + nr_count[i]):
-                        pk[k, 0] = routes[3, r]
-                        pk[k, 1] = routes[4, r]
-                        pk[k, 2] = routes[5, r]
-                        pk[k, 3] = routes[1, r]
+                        pk[k, 0] = routes[r, 3]
+                        pk[k, 1] = routes[r, 4]
+                        pk[k, 2] = routes[r, 5]
+                        pk[k, 3] = routes[r, 1]
                         pk[k, 4] = 0
                         pk[k, 5] = -1
                         pn[k] = i - noff[ci]
@@ -95,10 +95,10 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
         for ch in range(n_in):
             if in_spikes[t, ch]:
                 for r in range(hr_start[ch], hr_start[ch] + hr_count[ch]):
-                    pk[k, 0] = routes[3, r]
-                    pk[k, 1] = routes[4, r]
-                    pk[k, 2] = routes[5, r]
-                    pk[k, 3] = routes[1, r]
+                    pk[k, 0] = routes[r, 3]
+                    pk[k, 1] = routes[r, 4]
+                    pk[k, 2] = routes[r, 5]
+                    pk[k, 3] = routes[r, 1]
                     pk[k, 4] = 0
                     pk[k, 5] = -1
                     k += 1
