@@ -24,7 +24,7 @@ Continuous-time semantics (NIR's, reference notes compiler-anchors section 1.1):
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -355,9 +355,19 @@ class Delay(Node):
 
 @dataclass(frozen=True, eq=False)
 class _Neuron(Node):
-    """Shared neuron logic: every parameter array has the node's shape."""
+    """Shared neuron logic: every parameter array has the node's shape.
+
+    Optional NIR parameters left as ``None`` take NIR's defaults here, for every neuron type
+    that has them: ``v_reset = 0`` (shaped like ``v_threshold``), ``w_in = 1`` (like ``tau_mem``).
+    """
+
+    _DEFAULTS: ClassVar[dict[str, tuple[str, Any]]] = {
+        "v_reset": ("v_threshold", np.zeros_like), "w_in": ("tau_mem", np.ones_like)}
 
     def __post_init__(self):
+        for name, (like, fill) in self._DEFAULTS.items():
+            if getattr(self, name, 0) is None:
+                object.__setattr__(self, name, fill(np.asarray(getattr(self, like))))
         shapes = set()
         for f in fields(self):
             a = _arr(getattr(self, f.name))
@@ -404,10 +414,6 @@ class IF(_Neuron):
     v_reset: np.ndarray = None  # type: ignore[assignment]
     spiking: ClassVar[bool] = True
 
-    def __post_init__(self):
-        if self.v_reset is None:
-            object.__setattr__(self, "v_reset", np.zeros_like(np.asarray(self.v_threshold)))
-        super().__post_init__()
 
 
 @register
@@ -432,10 +438,6 @@ class LIF(_Neuron):
     v_reset: np.ndarray = None  # type: ignore[assignment]
     spiking: ClassVar[bool] = True
 
-    def __post_init__(self):
-        if self.v_reset is None:
-            object.__setattr__(self, "v_reset", np.zeros_like(np.asarray(self.v_threshold)))
-        super().__post_init__()
 
 
 @register
@@ -449,10 +451,6 @@ class CubaLI(_Neuron):
     v_leak: np.ndarray
     w_in: np.ndarray = None  # type: ignore[assignment]
 
-    def __post_init__(self):
-        if self.w_in is None:
-            object.__setattr__(self, "w_in", np.ones_like(np.asarray(self.tau_mem)))
-        super().__post_init__()
 
 
 @register
@@ -469,12 +467,6 @@ class CubaLIF(_Neuron):
     w_in: np.ndarray = None  # type: ignore[assignment]
     spiking: ClassVar[bool] = True
 
-    def __post_init__(self):
-        if self.v_reset is None:
-            object.__setattr__(self, "v_reset", np.zeros_like(np.asarray(self.v_threshold)))
-        if self.w_in is None:
-            object.__setattr__(self, "w_in", np.ones_like(np.asarray(self.tau_mem)))
-        super().__post_init__()
 
 
 #: Nodes that are linear maps of their input (folded into synapse projections by Lower).
