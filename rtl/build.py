@@ -56,7 +56,7 @@ class BuildReport:
         Achieved maximum frequency of the system clock (the lowest reported clock).
     clock_mhz:
         Board clock the design is constrained to.
-    luts, ffs, brams, sprams:
+    luts, ffs, brams, sprams, dsps:
         Summary figures derived from ``utilisation`` (an iCE40 logic cell is one LUT4 + one FF).
     """
 
@@ -70,6 +70,7 @@ class BuildReport:
     ffs: int = 0
     brams: int = 0
     sprams: int = 0
+    dsps: int = 0
     seconds: float = 0.0
 
     @property
@@ -81,7 +82,8 @@ class BuildReport:
         """A few lines for the terminal."""
         rows = [f"{self.board} ({self.device}): {self.bitstream}",
                 f"  logic   {self.luts:,} LUTs, {self.ffs:,} FFs, {self.brams} block RAMs"
-                + (f", {self.sprams} SPRAMs" if self.sprams else ""),
+                + (f", {self.sprams} SPRAMs" if self.sprams else "")
+                + (f", {self.dsps} DSPs" if self.dsps else ""),
                 f"  timing  Fmax {self.fmax_mhz:.1f} MHz vs {self.clock_mhz:.1f} MHz board clock "
                 f"({'met' if self.timing_met else 'NOT met'}); build {self.seconds:.0f} s"]
         return "\n".join(rows)
@@ -188,7 +190,8 @@ def build_board(board: str, out_dir: str | Path, *, baud: int | None = None,
     platform = spec.platform()
     top = spec.top(baud=baud, target=target, fabric=fabric)
     t0 = time.perf_counter()
-    plan = platform.build(top, name=name, build_dir=str(out), do_build=False)
+    plan = platform.build(top, name=name, build_dir=str(out), do_build=False,
+                          **dict(spec.build_options))
     try:
         plan.execute_local(str(out), env=env)
     except subprocess.CalledProcessError as exc:

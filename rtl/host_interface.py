@@ -67,6 +67,9 @@ class HostInterface(wiring.Component):
         Fabric memory port (microarchitecture section 11).
     mem_rdata, mem_rvalid : In
         Read data, valid one or more cycles after ``mem_re``.
+    mem_ready : In(1)
+        The fabric has applied the last write (serial cores take several cycles per entry);
+        the port holds ``mem_*`` until it is high.  Fabrics without it leave it at 1.
     run_steps, start, clear : Out
         Step control.
     busy : In(1)
@@ -91,6 +94,7 @@ class HostInterface(wiring.Component):
     mem_re: Out(1)
     mem_rdata: In(ENTRY_BITS)
     mem_rvalid: In(1)
+    mem_ready: In(1, init=1)
     run_steps: Out(16)
     start: Out(1)
     clear: Out(1)
@@ -379,8 +383,12 @@ class HostInterface(wiring.Component):
                 m.next = "SHIFT"
             with m.State("STORE"):
                 m.d.comb += self.mem_we.eq(1)
-                m.d.sync += [k.eq(k + 1), j.eq(0)]
-                m.next = "LOAD"
+                m.d.sync += j.eq(0)
+                m.next = "STORE_WAIT"
+            with m.State("STORE_WAIT"):      # mem_* stay put until the fabric took the entry
+                with m.If(self.mem_ready):
+                    m.d.sync += k.eq(k + 1)
+                    m.next = "LOAD"
             with m.State("QLEN"):
                 m.d.comb += self.mem_we.eq(1)
                 m.d.sync += qlen.eq(0)

@@ -34,7 +34,19 @@ def trunc_decay(product):
 
 
 class LifUnit(wiring.Component):
-    """Four-cycle LIF update of one neuron with one shared multiplier."""
+    """Four-cycle LIF update of one neuron with one shared multiplier.
+
+    Parameters
+    ----------
+    latch_operands:
+        ``True`` (default): operands are sampled in the ``start`` cycle.  ``False``: the caller
+        holds them stable from ``start`` until ``done`` (the serial core assembles them in its
+        own registers over several cycles, so latching them again would only cost flip-flops).
+    refractory, adaptive:
+        Build the refractory counter / the adaptive threshold (a target's ``max_refractory`` /
+        ``adaptive_threshold``).  Without them ``ref`` and ``theta`` stay 0, which is what the
+        reference computes for every image such a target accepts (``check_fits``).
+    """
 
     start: In(1)
     # state and input
@@ -61,6 +73,13 @@ class LifUnit(wiring.Component):
     theta_new: Out(signed(32))
     ref_new: Out(unsigned(8))
     spike: Out(1)
+
+    def __init__(self, latch_operands: bool = True, refractory: bool = True,
+                 adaptive: bool = True) -> None:
+        self.latch_operands = latch_operands
+        self.has_refractory = refractory      # (``refractory`` is the profile's input port)
+        self.has_adaptive = adaptive
+        super().__init__()
 
     def elaborate(self, platform):
         m = Module()
@@ -91,21 +110,25 @@ class LifUnit(wiring.Component):
             m.d.comb += [mx.eq(self.u), mf.eq(4095 - self.du)]
         with m.Elif(phase == 1):
             m.d.comb += [mx.eq(v), mf.eq(4096 - dv)]
-        with m.Else():
+        with m.Elif(self.has_adaptive):
             m.d.comb += [mx.eq(theta), mf.eq(4096 - theta_decay)]
         m.d.sync += prod.eq(mx * mf)
         dec = Signal(signed(32))
         m.d.comb += dec.eq(trunc_decay(prod))
 
+        operands = [
+            v.eq(self.v), theta.eq(self.theta), ref.eq(self.ref), a.eq(self.a),
+            bias_mant.eq(self.bias_mant), bias_exp.eq(self.bias_exp), dv.eq(self.dv),
+            vth.eq(self.vth), reset_mode.eq(self.reset_mode),
+            refractory.eq(self.refractory), theta_decay.eq(self.theta_decay),
+            theta_inc.eq(self.theta_inc),
+        ]
+        if not self.latch_operands:
+            m.d.comb += operands
         with m.If(self.start):
-            m.d.sync += [
-                busy.eq(1), phase.eq(1),
-                v.eq(self.v), theta.eq(self.theta), ref.eq(self.ref), a.eq(self.a),
-                bias_mant.eq(self.bias_mant), bias_exp.eq(self.bias_exp), dv.eq(self.dv),
-                vth.eq(self.vth), reset_mode.eq(self.reset_mode),
-                refractory.eq(self.refractory), theta_decay.eq(self.theta_decay),
-                theta_inc.eq(self.theta_inc),
-            ]
+            m.d.sync += [busy.eq(1), phase.eq(1)]
+            if self.latch_operands:
+                m.d.sync += operands
         with m.Elif(busy):
             m.d.sync += phase.eq(phase + 1)
             with m.If(phase == 3):
@@ -120,13 +143,16 @@ class LifUnit(wiring.Component):
         with m.If(phase == 1):
             m.d.sync += u_new.eq(wrapped[:32].as_signed())
 
-        # phase 2: voltage, saturated.  bias = bias_mant << bias_exp (>> for a negative exponent)
-        bias = Signal(signed(48))
-        with m.If(bias_exp >= 0):
-            m.d.comb += bias.eq(bias_mant << bias_exp[:4])
-        with m.Else():
-            m.d.comb += bias.eq(bias_mant >> (-bias_exp)[:5])
-        vsum = Signal(signed(50))
+        # phase 2: voltage, saturated.  bias = bias_mant << bias_exp (>> for a negative exponent),
+        # as a multiplication by a power of two (a DSP block rather than a barrel shifter):
+        # m << e = m * 2**e, and m >> -e = (m * 2**(16 - (-e))) >> 16 exactly (floor division)
+        shift = Signal(4)
+        m.d.comb += shift.eq(Mux(bias_exp >= 0, bias_exp[:4], (bias_exp + 16)[:4]))
+        scaled = Signal(signed(33))
+        m.d.comb += scaled.eq(bias_mant * (C(1, 16) << shift)[:16])
+        bias = Signal(signed(32))     # |bias_mant << 15| < 2**31
+        m.d.comb += bias.eq(Mux(bias_exp >= 0, scaled[:32].as_signed(), scaled[16:].as_signed()))
+        vsum = Signal(signed(35))     # decayed v + int32 u + bias
         m.d.comb += vsum.eq(dec + u_new + bias)
         with m.If(phase == 2):
             m.d.sync += v_upd.eq(Mux(vsum > STATE_MAX, STATE_MAX,
@@ -139,19 +165,23 @@ class LifUnit(wiring.Component):
         spike = Signal()
         v_after = Signal(signed(36))
         theta_sum = Signal(signed(34))
+        # without the extensions the threshold's decayed theta and the refractory count are 0
+        th = dec if self.has_adaptive else C(0, signed(32))
         m.d.comb += [
-            refr_now.eq(ref != 0),
+            refr_now.eq((ref != 0) if self.has_refractory else 0),
             v_cur.eq(Mux(refr_now, v, v_upd)),
-            vth_eff.eq(Cat(C(0, 6), vth).as_unsigned() + dec),
+            vth_eff.eq(Cat(C(0, 6), vth).as_unsigned() + th),
             spike.eq(~refr_now & (v_cur > vth_eff)),
             v_after.eq(Mux(spike, Mux(reset_mode, v_cur - vth_eff, 0), v_cur)),
-            theta_sum.eq(dec + theta_inc),
+            theta_sum.eq(th + theta_inc),
             self.done.eq(busy & (phase == 3)),
             self.u_new.eq(u_new),
             self.v_new.eq(v_after[:32].as_signed()),
             self.spike.eq(spike),
-            self.ref_new.eq(Mux(refr_now, ref - 1, Mux(spike, refractory, 0))),
-            self.theta_new.eq(Mux(spike, Mux(theta_sum > STATE_MAX, STATE_MAX, theta_sum),
-                                  dec)[:32].as_signed()),
         ]
+        if self.has_refractory:
+            m.d.comb += self.ref_new.eq(Mux(refr_now, ref - 1, Mux(spike, refractory, 0)))
+        if self.has_adaptive:
+            m.d.comb += self.theta_new.eq(
+                Mux(spike, Mux(theta_sum > STATE_MAX, STATE_MAX, theta_sum), dec)[:32].as_signed())
         return m

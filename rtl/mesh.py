@@ -23,6 +23,7 @@ from spikeforge.rtl.neuron_core import MEM_DATA_BITS, NeuronCore, from_stored, t
 from spikeforge.rtl.params import (COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS, MeshParams,
                                    mesh_params)
 from spikeforge.rtl.router import PORT_E, PORT_N, PORT_S, PORT_W, Router, packet_fields
+from spikeforge.rtl.serial_core import SerialCore
 
 __all__ = ["Mesh"]
 
@@ -38,6 +39,7 @@ class Mesh(wiring.Component):
     mem_re: In(1)
     mem_rdata: Out(MEM_DATA_BITS)
     mem_rvalid: Out(1)
+    mem_ready: Out(1)
     run_steps: In(16)
     start: In(1)
     busy: Out(1)
@@ -51,6 +53,7 @@ class Mesh(wiring.Component):
         m = Module()
         p = self.params
         B = p.barrier_cycles
+        serial = p.core_kind == "serial"
         routers = {}
         for y in range(p.mesh_y):
             for x in range(p.mesh_x):
@@ -59,7 +62,7 @@ class Mesh(wiring.Component):
         for y in range(p.mesh_y):
             for x in range(p.mesh_x):
                 for k in range(p.cores_per_router):
-                    core = NeuronCore(p)
+                    core = SerialCore(p) if serial else NeuronCore(p)
                     m.submodules[f"core_{x}_{y}_{k}"] = core
                     cores.append((x, y, k, core))
 
@@ -103,7 +106,7 @@ class Mesh(wiring.Component):
         hq_len = Signal(range(p.host_queue_depth + 1))
         ol_mem = m.submodules.out_log = Memory(shape=unsigned(32), depth=p.out_log_depth, init=[])
         ol_rp, ol_wp = ol_mem.read_port(), ol_mem.write_port()
-        ol_len = Signal(32)
+        ol_len = Signal(range(p.out_log_depth + 1))
         cl_mem = m.submodules.cycle_log = Memory(shape=unsigned(32), depth=p.cycle_log_depth,
                                                  init=[])
         cl_rp, cl_wp = cl_mem.read_port(), cl_mem.write_port()
@@ -116,7 +119,7 @@ class Mesh(wiring.Component):
         t = Signal(16)                       # steps since clear
         slot = Signal(range(p.ring_slots))
         steps_left = Signal(16)
-        cyc = Signal(32)
+        cyc = Signal(32)                     # cycles of this step so far + barrier_cycles
         bcnt = Signal(range(max(B, 1) + 1))
         h = Signal(range(p.host_queue_depth + 1))
         go = Signal()
@@ -148,13 +151,13 @@ class Mesh(wiring.Component):
             with m.Case(IDLE):
                 with m.If(self.start & (self.run_steps != 0) & ~clearing):
                     m.d.comb += go.eq(1)
-                    m.d.sync += [fsm.eq(RUN), steps_left.eq(self.run_steps), cyc.eq(0)]
+                    m.d.sync += [fsm.eq(RUN), steps_left.eq(self.run_steps), cyc.eq(B)]
             with m.Case(RUN):
                 m.d.sync += cyc.eq(cyc + 1)
                 with m.If(quiescent):
                     last = steps_left == 1
                     # cycle_log is a ring of cycle_log_depth (a power of two) entries
-                    m.d.comb += [cl_wp.addr.eq(t), cl_wp.data.eq(cyc + B), cl_wp.en.eq(1)]
+                    m.d.comb += [cl_wp.addr.eq(t), cl_wp.data.eq(cyc), cl_wp.en.eq(1)]
                     m.d.sync += [t.eq(t + 1), steps_left.eq(steps_left - 1), hq_len.eq(0),
                                  slot.eq(Mux(slot == p.ring_slots - 1, 0, slot + 1))]
                     if B <= 1:
@@ -162,7 +165,7 @@ class Mesh(wiring.Component):
                             m.d.sync += fsm.eq(IDLE)
                         with m.Else():
                             m.d.comb += go.eq(1)
-                            m.d.sync += cyc.eq(0)
+                            m.d.sync += cyc.eq(B)
                     else:
                         m.d.sync += [fsm.eq(BARRIER), bcnt.eq(B - 2)]
             with m.Case(BARRIER):
@@ -171,7 +174,7 @@ class Mesh(wiring.Component):
                         m.d.sync += fsm.eq(IDLE)
                     with m.Else():
                         m.d.comb += go.eq(1)
-                        m.d.sync += [fsm.eq(RUN), cyc.eq(0)]
+                        m.d.sync += [fsm.eq(RUN), cyc.eq(B)]
                 with m.Else():
                     m.d.sync += bcnt.eq(bcnt - 1)
 
@@ -204,7 +207,7 @@ class Mesh(wiring.Component):
         with m.If(fwr["host_queue_len"]):
             m.d.sync += hq_len.eq(self.mem_wdata[:16])
         with m.If(fwr["out_log_len"]):
-            m.d.sync += ol_len.eq(self.mem_wdata[:32])
+            m.d.sync += ol_len.eq(self.mem_wdata[:len(ol_len)])
         with m.If(fwr["counters"] & (self.mem_index == 0)):
             m.d.sync += [c.eq(0) for c in counters]
         with m.If(self.clear):
@@ -218,7 +221,16 @@ class Mesh(wiring.Component):
                          core.mem_wdata.eq(self.mem_wdata), core.mem_we.eq(self.mem_we),
                          core.mem_re.eq(self.mem_re)]
         m.d.comb += [ol_rp.addr.eq(self.mem_index), cl_rp.addr.eq(self.mem_index)]
-        m.d.sync += self.mem_rvalid.eq(self.mem_re)
+        fabric_rvalid = Signal()
+        if serial:
+            # serial cores answer after they gathered the entry's RAM words and take several
+            # cycles per write
+            m.d.sync += fabric_rvalid.eq(self.mem_re & (self.mem_core == FABRIC_CORE))
+            m.d.comb += [self.mem_rvalid.eq(fabric_rvalid | _any([c.mem_rvalid for *_, c in cores])),
+                         self.mem_ready.eq(_all([c.mem_ready for *_, c in cores]))]
+        else:
+            m.d.sync += self.mem_rvalid.eq(self.mem_re)
+            m.d.comb += self.mem_ready.eq(1)
         rcore = Signal(8)
         rtable = Signal(4)
         reg_rdata = Signal(32)

@@ -31,7 +31,7 @@ from spikeforge.rtl.lif import LifUnit
 from spikeforge.rtl.params import CORE_TABLE_IDS, MeshParams, TableSpec
 from spikeforge.rtl.router import packet_fields
 
-__all__ = ["NeuronCore", "MEM_DATA_BITS", "to_stored", "from_stored"]
+__all__ = ["NeuronCore", "MEM_DATA_BITS", "to_stored", "from_stored", "fields_of"]
 
 MEM_DATA_BITS = 128
 
@@ -52,7 +52,7 @@ def from_stored(m: Module, spec: TableSpec, word, out) -> None:
         off += f.bits
 
 
-def _fields(spec: TableSpec, word) -> dict:
+def fields_of(spec: TableSpec, word) -> dict:
     """Field name -> slice of a stored word (signed fields as signed Values)."""
     out, off = {}, 0
     for f in spec.fields:
@@ -104,7 +104,7 @@ class NeuronCore(wiring.Component):
             m.submodules[f"mem_{name}"] = mem
             rps[name] = mem.read_port()
             wps[name] = mem.write_port()
-            rd[name] = _fields(spec, rps[name].data)
+            rd[name] = fields_of(spec, rps[name].data)
         # host writes (engine writes are added below for state)
         for name, wp in wps.items():
             m.d.comb += [wp.addr.eq(self.mem_index), wp.data.eq(to_stored(specs[name], self.mem_wdata)),
@@ -168,7 +168,7 @@ class NeuronCore(wiring.Component):
         ra = Signal(range(p.routes + 1))      # route address presented
         remaining = Signal(range(p.routes + 1))
         rcount = Signal(range(p.routes + 1))
-        lif = m.submodules.lif = LifUnit()
+        lif = m.submodules.lif = LifUnit(refractory=p.refractory, adaptive=p.adaptive)
 
         last_neuron = (i + 1) >= n_neurons
         with m.If(self.go):

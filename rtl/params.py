@@ -28,7 +28,9 @@ from spikeforge.arch.target import Target, load_target
 from spikeforge.arch.validate import check_fits
 from spikeforge.errors import ImageError, TargetError
 
-__all__ = ["NEURON_CYCLES", "SYNAPSE_CYCLES", "PACKET_CYCLES", "FieldSpec", "TableSpec",
+__all__ = ["NEURON_CYCLES", "SYNAPSE_CYCLES", "PACKET_CYCLES", "CoreKind", "CORE_KINDS",
+           "SERIAL_RAM_DEPTH", "SERIAL_RECORD", "Chunk", "SerialTable", "FieldSpec", "TableSpec",
+           "serial_route_fields",
            "MeshParams", "mesh_params", "check_rtl_image", "CORE_TABLE_IDS", "FABRIC_TABLE_IDS",
            "FABRIC_CORE"]
 
@@ -38,6 +40,37 @@ NEURON_CYCLES = 6
 SYNAPSE_CYCLES = 2
 #: Cycles of the RTL synapse engine to accept a packet (pop + axon-table read).
 PACKET_CYCLES = 2
+
+
+@dataclass(frozen=True)
+class CoreKind:
+    """One RTL core microarchitecture and the per-operation latencies it implements.
+
+    A target picks its core by its ``[timing]``: the cycle contract (docs/microarchitecture.md)
+    is the same for both, only these three latencies differ, and the emulator reads them from
+    the same profile, so RTL and emulator agree by construction.
+    """
+
+    name: str
+    neuron_cycles: int
+    synapse_cycles: int
+    packet_cycles: int
+    description: str
+
+
+#: The RTL cores: ``parallel`` (``NeuronCore``: every table in its own wide block RAM, a
+#: six-cycle update) and ``serial`` (``SerialCore``: 16-bit single-port RAMs — the iCE40 UP5K's
+#: SPRAMs — with the neuron's words read and written one per cycle).
+CORE_KINDS = {
+    "parallel": CoreKind("parallel", NEURON_CYCLES, SYNAPSE_CYCLES, PACKET_CYCLES,
+                         "wide block RAMs, 6-cycle neuron update (ECP5 and larger)"),
+    "serial": CoreKind("serial", 22, 2, 3,
+                       "16-bit single-port RAMs (iCE40 SPRAM), 22-cycle neuron update"),
+}
+#: Largest 16-bit single-port RAM of the serial core: two iCE40 SB_SPRAM256KA (16,384 words each).
+SERIAL_RAM_DEPTH = 32768
+#: Half-words of a neuron record in the serial core's neuron RAM (16: the address is ``Cat(h, i)``).
+SERIAL_RECORD = 16
 
 #: Core table ids on the memory port (docs/microarchitecture.md section 11).
 CORE_TABLE_IDS = {"acc_exps": 0, "profiles": 1, "neurons": 2, "state": 3, "axons": 4,
@@ -102,6 +135,40 @@ def _spec(name: str, dtype: np.dtype, depth: int, bits: dict[str, int]) -> Table
 
 
 @dataclass(frozen=True)
+class Chunk:
+    """One 16-bit word of a table entry in the serial core's RAMs.
+
+    ``kind == "copy"``: the word is half-word ``src`` of the entry's image bytes, verbatim
+    (bytes ``2 src`` and ``2 src + 1``); fields the datapath does not need in full (the high half
+    of a ``u4`` start pointer) are simply not stored.  ``"synapse"`` packs a synapse's neuron,
+    delay and class into one word and ``"route"`` a route entry's packet fields, so that the
+    synapse engine reads two words per synapse and the update engine one per route entry.
+    """
+
+    offset: int             #: half-word within the entry's record
+    src: int = -1           #: image half-word (``kind == "copy"``)
+    kind: str = "copy"
+
+
+@dataclass(frozen=True)
+class SerialTable:
+    """Where a table lives in the serial core: RAM, base address, record stride, chunks."""
+
+    name: str
+    ram: str            #: ``"neuron"``, ``"synapse"``, ``"profile"`` (16-bit RAMs) or ``"reg"``
+    base: int
+    stride: int
+    chunks: tuple[Chunk, ...]
+
+    def address(self, index: int, chunk: int) -> int:
+        return self.base + index * self.stride + self.chunks[chunk].offset
+
+
+def _copies(*pairs: tuple[int, int]) -> tuple[Chunk, ...]:
+    return tuple(Chunk(offset, src) for offset, src in pairs)
+
+
+@dataclass(frozen=True)
 class MeshParams:
     """Everything the RTL generator needs from a target."""
 
@@ -126,6 +193,9 @@ class MeshParams:
     host_queue_depth: int = 256
     out_log_depth: int = 1024
     cycle_log_depth: int = 256
+    core_kind: str = "parallel"
+    refractory: bool = True      #: the cores have a refractory counter (target max_refractory > 0)
+    adaptive: bool = True        #: the cores have the adaptive threshold
 
     @property
     def n_cores(self) -> int:
@@ -152,6 +222,9 @@ class MeshParams:
     def core_tables(self) -> dict[str, TableSpec]:
         """Stored layout of every core table, in memory-port table-id order."""
         nb = _bits(self.neurons)
+        serial = self.core_kind == "serial"
+        syn_bits = {"neuron": _bits(self.neurons - 1), "weight": 9,
+                    "delay": _bits(self.max_delay), "acc_class": _bits(self.acc_classes - 1)}
         return {
             "acc_exps": TableSpec("acc_exps", self.acc_classes,
                                   (FieldSpec("exp", 0, 1, True, 5),)),
@@ -164,17 +237,57 @@ class MeshParams:
                            {"u": 32, "v": 32, "theta": 32, "ref": 8}),
             "axons": _spec("axons", AXON_DTYPE, self.axons,
                            {"start": _bits(self.synapses), "count": _bits(self.synapses)}),
-            "synapses": _spec("synapses", SYNAPSE_DTYPE, self.synapses, {
-                "neuron": _bits(self.neurons - 1), "weight": 9,
-                "delay": _bits(self.max_delay), "acc_class": _bits(self.acc_classes - 1)}),
+            "synapses": _spec("synapses", SYNAPSE_DTYPE, self.synapses, syn_bits),
             "route_ptr": _spec("route_ptr", ROUTE_PTR_DTYPE, self.neurons,
                                {"start": _bits(self.routes), "count": _bits(self.routes)}),
             # packet fields first, LSB first: the stored word's low bits *are* the NoC packet
+            # (the serial core keeps a route in one 16-bit word: a narrower axon / output
+            # channel, no chiplet bit — serial_route_fields)
             "routes": _spec("routes", ROUTE_DTYPE, self.routes, {
                 "axon": self.axon_bits, "slot": self.slot_bits, "y": self.y_bits,
-                "x": self.x_bits, "host": 1, "chiplet": 1}),
+                "x": self.x_bits, "host": 1, "chiplet": 1} if not serial else {
+                "axon": 16 - (self.slot_bits + self.y_bits + self.x_bits + 1),
+                "slot": self.slot_bits, "y": self.y_bits, "x": self.x_bits, "host": 1}),
             "config": TableSpec("config", 1, (FieldSpec("n_neurons", 0, 2, False, nb),)),
         }
+
+    def serial_tables(self) -> dict[str, SerialTable]:
+        """Layout of every core table in the serial core's RAMs (``core_kind == "serial"``).
+
+        Neuron RAM: neuron ``i``'s record of :data:`SERIAL_RECORD` half-words at ``16 i`` —
+        the state's seven image half-words (0-6), the neuron entry's two (7-8), the route
+        pointer's start and count (9, 10) — then the route table, one packed word per entry.
+        Synapse RAM: the axon table (start, count), then the synapses (packed neuron | delay |
+        class, weight).  Profile RAM (block RAM): a profile's eight image half-words.
+        ``acc_exps`` and ``config`` are registers.
+        """
+        rec = SERIAL_RECORD
+        route_base = self.neurons * rec
+        syn_base = 2 * self.axons
+        return {
+            "acc_exps": SerialTable("acc_exps", "reg", 0, 1, ()),
+            "profiles": SerialTable("profiles", "profile", 0, 8,
+                                    _copies(*[(h, h) for h in range(8)])),
+            "neurons": SerialTable("neurons", "neuron", 0, rec, _copies((7, 0), (8, 1))),
+            "state": SerialTable("state", "neuron", 0, rec,
+                                 _copies(*[(h, h) for h in range(7)])),
+            "axons": SerialTable("axons", "synapse", 0, 2, _copies((0, 0), (1, 2))),
+            "synapses": SerialTable("synapses", "synapse", syn_base, 2,
+                                    (Chunk(0, kind="synapse"), Chunk(1, 1))),
+            "route_ptr": SerialTable("route_ptr", "neuron", 0, rec, _copies((9, 0), (10, 2))),
+            "routes": SerialTable("routes", "neuron", route_base, 1, (Chunk(0, kind="route"),)),
+            "config": SerialTable("config", "reg", 0, 1, ()),
+        }
+
+    @property
+    def neuron_ram_depth(self) -> int:
+        """Half-words the serial core's neuron RAM needs (records, then routes)."""
+        return self.neurons * SERIAL_RECORD + self.routes
+
+    @property
+    def synapse_ram_depth(self) -> int:
+        """Half-words the serial core's synapse RAM needs (axons, then synapses)."""
+        return 2 * self.axons + 2 * self.synapses
 
     def host_queue_spec(self) -> TableSpec:
         return _spec("host_queue", ROUTE_DTYPE, self.host_queue_depth, {
@@ -186,12 +299,18 @@ def mesh_params(target: Target | str, **fabric) -> MeshParams:
     """The RTL parameters of a target; :class:`TargetError` if the RTL cannot implement it."""
     t = load_target(target)
     tm, topo = t.timing, t.topology
-    need = {"neuron_cycles": NEURON_CYCLES, "synapse_cycles": SYNAPSE_CYCLES,
-            "packet_cycles": PACKET_CYCLES, "link_latency": 1}
-    for key, value in need.items():
-        if getattr(tm, key) != value:
-            raise TargetError(f"target {t.name}: timing.{key} must be {value} for the spikeforge "
-                              f"RTL, not {getattr(tm, key)}", where=f"timing.{key}")
+    have = (tm.neuron_cycles, tm.synapse_cycles, tm.packet_cycles)
+    kind = next((k for k in CORE_KINDS.values()
+                 if (k.neuron_cycles, k.synapse_cycles, k.packet_cycles) == have), None)
+    if kind is None:
+        options = ", ".join(f"{k.neuron_cycles}/{k.synapse_cycles}/{k.packet_cycles} ({k.name})"
+                            for k in CORE_KINDS.values())
+        raise TargetError(f"target {t.name}: timing neuron/synapse/packet cycles must be those "
+                          f"of an RTL core — {options} — not {have[0]}/{have[1]}/{have[2]}",
+                          where="timing.neuron_cycles")
+    if tm.link_latency != 1:
+        raise TargetError(f"target {t.name}: timing.link_latency must be 1 for the spikeforge "
+                          f"RTL, not {tm.link_latency}", where="timing.link_latency")
     if tm.barrier_cycles < 1:
         raise TargetError(f"target {t.name}: timing.barrier_cycles must be >= 1 for the "
                           f"spikeforge RTL, not {tm.barrier_cycles}", where="timing.barrier_cycles")
@@ -205,14 +324,52 @@ def mesh_params(target: Target | str, **fabric) -> MeshParams:
         raise TargetError(f"target {t.name}: the RTL memory port indexes at most 65536 entries "
                           f"per table, target has {t.core.synapses} synapses", where="core")
     pf = packet_format(t)
-    return MeshParams(
+    if kind.name == "serial":          # small FPGAs: 256-entry output log (two block RAMs)
+        fabric.setdefault("out_log_depth", 256)
+    params = MeshParams(
         target=t.name, mesh_x=topo.mesh_x, mesh_y=topo.mesh_y,
         cores_per_router=topo.cores_per_router, neurons=t.core.neurons,
         synapses=t.core.synapses, axons=t.core.input_axons, routes=t.core.route_entries,
         profiles=t.core.profiles, acc_classes=t.core.acc_classes, max_delay=t.core.max_delay,
         acc_bits=t.core.accumulator_bits, fifo_depth=tm.fifo_depth,
         barrier_cycles=tm.barrier_cycles, x_bits=pf.x_bits, y_bits=pf.y_bits,
-        slot_bits=pf.slot_bits, axon_bits=pf.axon_bits, **fabric)
+        slot_bits=pf.slot_bits, axon_bits=pf.axon_bits, core_kind=kind.name,
+        refractory=t.core.max_refractory > 0, adaptive=bool(t.core.adaptive_threshold), **fabric)
+    if kind.name == "serial":
+        _check_serial(t.name, params)
+    return params
+
+
+def serial_route_fields(p: MeshParams) -> tuple[tuple[str, int], ...]:
+    """Fields of the serial core's packed route word, LSB first: the packet (narrower axon)."""
+    return (("axon", 16 - (p.slot_bits + p.y_bits + p.x_bits + 1)), ("slot", p.slot_bits),
+            ("y", p.y_bits), ("x", p.x_bits), ("host", 1))
+
+
+def serial_synapse_fields(p: MeshParams) -> tuple[tuple[str, int], ...]:
+    """Fields of the serial core's packed synapse word, LSB first."""
+    return (("neuron", _bits(p.neurons - 1)), ("delay", _bits(p.max_delay)),
+            ("acc_class", _bits(p.acc_classes - 1)))
+
+
+def _check_serial(name: str, p: MeshParams) -> None:
+    """The serial core's RAMs must hold the target's tables (TargetError with the numbers)."""
+    limits = [
+        (f"core.neurons * {SERIAL_RECORD} + core.route_entries", p.neuron_ram_depth,
+         SERIAL_RAM_DEPTH,
+         "core.neurons"),
+        ("2 * (core.input_axons + core.synapses)", p.synapse_ram_depth, SERIAL_RAM_DEPTH,
+         "core.synapses"),
+        ("core.profiles * 8", p.profiles * 8, 256, "core.profiles"),
+        ("synapse neuron + delay + class bits", sum(b for _, b in serial_synapse_fields(p)), 16,
+         "core.neurons"),
+        ("core.synapses", p.synapses, 65535, "core.synapses"),
+        ("core.route_entries", p.routes, 65535, "core.route_entries"),
+    ]
+    for what, need, have, where in limits:
+        if need > have:
+            raise TargetError(f"target {name}: {what} must be at most {have} for the serial RTL "
+                              f"core's 16-bit RAMs, not {need}", where=where)
 
 
 def _check_range(values: np.ndarray, lo: int, hi: int, what: str) -> None:
@@ -245,8 +402,34 @@ def check_rtl_image(image: Image, target: Target | str, params: MeshParams | Non
         if c.n_neurons > p.neurons:
             raise ImageError(f"{sec} has {c.n_neurons} neurons, target {t.name} allows "
                              f"{p.neurons}", where=sec)
+    axon_max = (1 << p.core_tables()["routes"].field("axon").bits) - 1
     for name, routes in [("host/routes", image.host_routes)] + [
             (f"core/{i}/routes", c.routes) for i, c in enumerate(image.cores)]:
         host = routes[routes["host"] != 0]
-        _check_range(host["axon"], 0, (1 << 16) - 1, f"{name} output channel")
-        _check_range(routes["axon"], 0, (1 << p.axon_bits) - 1, f"{name} axon")
+        _check_range(host["axon"], 0, min(axon_max, (1 << 16) - 1), f"{name} output channel")
+        _check_range(routes["axon"], 0, axon_max, f"{name} axon")
+        _check_range(routes["chiplet"], 0, 0, f"{name} chiplet")
+    for i, c in enumerate(image.cores):
+        _check_accumulators(c, p.acc_bits, f"core/{i}")
+
+
+def _check_accumulators(core, acc_bits: int, sec: str) -> None:
+    """Refuse a core whose dendritic accumulators could overflow the RTL's ``acc_bits``.
+
+    An axon receives at most one packet per step, and each of its synapses adds to one ring
+    slot, so a neuron's accumulator (per class) never exceeds the sum of its synapses' ``|weight|``
+    over all delays; the compiler proves the same bound (partition pass), images from elsewhere
+    are checked here.
+    """
+    syn = core.synapses
+    if not len(syn):
+        return
+    key = syn["neuron"].astype(np.int64) * 256 + syn["acc_class"]
+    total = np.zeros(int(key.max()) + 1, np.int64)
+    np.add.at(total, key, np.abs(syn["weight"].astype(np.int64)))
+    limit = (1 << (acc_bits - 1)) - 1
+    worst = int(total.argmax())
+    if total[worst] > limit:
+        raise ImageError(f"{sec}: neuron {worst // 256} must receive at most {limit} in "
+                         f"summed |weight| per step to fit the RTL's {acc_bits}-bit "
+                         f"accumulators, not {int(total[worst])}", where=f"{sec}/synapses")

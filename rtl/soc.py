@@ -36,7 +36,8 @@ class SoC(wiring.Component):
     fabric:
         The fabric component to drive, for tests and alternative fabrics; by default a
         :class:`~spikeforge.rtl.mesh.Mesh` of ``target``.  It must have the section-11 ports;
-        optional ``overflow`` / ``step_done`` outputs feed INFO.
+        optional ``overflow`` / ``step_done`` outputs feed INFO, an optional ``mem_ready``
+        output paces memory writes.
 
     Attributes
     ----------
@@ -82,7 +83,7 @@ class SoC(wiring.Component):
         for name in CONTROL_OUT:
             m.d.comb += getattr(host, name).eq(getattr(fabric, name))
         members = fabric.signature.members
-        for name in ("overflow", "step_done"):
+        for name in ("overflow", "step_done", "mem_ready"):
             if name in members:
                 m.d.comb += getattr(host, name).eq(getattr(fabric, name))
         return m

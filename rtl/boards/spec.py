@@ -37,6 +37,12 @@ class BoardSpec:
         nextpnr cell types counted as LUTs, flip-flops, block RAMs and single-port RAMs;
         ``ff_cell=None`` counts Yosys' ``SB_DFF*`` cells instead (nextpnr reports iCE40 logic
         cells, each one LUT4 plus an optional flip-flop).
+    dsp_cell:
+        nextpnr cell type of the multiplier blocks.
+    build_options:
+        Overrides for amaranth's build script: ``synth_opts="-dsp"`` makes Yosys map the
+        neuron datapath's multipliers to the iCE40's SB_MAC16 blocks (the default maps them to
+        logic cells, several hundred of them per multiplier).
     """
 
     name: str
@@ -53,6 +59,8 @@ class BoardSpec:
     ff_cell: str | None
     bram_cell: str
     spram_cell: str | None
+    dsp_cell: str | None = None
+    build_options: tuple[tuple[str, str], ...] = ()
 
     def platform(self):
         """A fresh amaranth-boards platform object."""
@@ -68,11 +76,12 @@ class BoardSpec:
         return BoardTop(self, baud=baud or self.baud, target=target, fabric=fabric)
 
     def summary(self, util: dict[str, tuple[int, int]]) -> dict[str, int]:
-        """LUT / FF / BRAM / SPRAM counts from nextpnr's utilisation table."""
+        """LUT / FF / BRAM / SPRAM / DSP counts from nextpnr's utilisation table."""
         def used(cell: str | None) -> int:
             return util.get(cell, (0, 0))[0] if cell else 0
         return {"luts": used(self.lut_cell), "ffs": used(self.ff_cell),
-                "brams": used(self.bram_cell), "sprams": used(self.spram_cell)}
+                "brams": used(self.bram_cell), "sprams": used(self.spram_cell),
+                "dsps": used(self.dsp_cell)}
 
 
 BOARDS: dict[str, BoardSpec] = {
@@ -82,13 +91,15 @@ BOARDS: dict[str, BoardSpec] = {
         programmer="iceprog", programmer_env="ICEPROG", programmer_args=(),
         # an iCE40 logic cell is one LUT4 plus one optional flip-flop
         lut_cell="ICESTORM_LC", ff_cell=None, bram_cell="ICESTORM_RAM",
-        spram_cell="ICESTORM_SPRAM"),
+        spram_cell="ICESTORM_SPRAM", dsp_cell="ICESTORM_DSP",
+        build_options=(("synth_opts", "-dsp"),)),
     "ulx3s": BoardSpec(
         name="ulx3s", platform_path="amaranth_boards.ulx3s:ULX3S_85F_Platform",
         device="LFE5U-85F-6CABGA381", target="ecp5-85k", clock_hz=25e6, baud=1_000_000, ext="bit",
         programmer="openFPGALoader", programmer_env="OPENFPGALOADER",
         programmer_args=("-b", "ulx3s", "-m"),
-        lut_cell="TRELLIS_COMB", ff_cell="TRELLIS_FF", bram_cell="DP16KD", spram_cell=None),
+        lut_cell="TRELLIS_COMB", ff_cell="TRELLIS_FF", bram_cell="DP16KD", spram_cell=None,
+        dsp_cell="MULT18X18D"),
 }
 
 

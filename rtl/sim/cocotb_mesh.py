@@ -46,6 +46,8 @@ class CocotbPort:
         d.mem_we.value = 1
         await self._cycle()
         d.mem_we.value = 0
+        while not int(d.mem_ready.value):   # serial cores apply a write over several cycles
+            await self._cycle()
 
     async def read(self, core: int, table: int, index: int) -> int:
         d = self.dut
@@ -55,7 +57,13 @@ class CocotbPort:
         d.mem_re.value = 1
         await self._cycle()
         d.mem_re.value = 0
-        assert int(d.mem_rvalid.value) == 1, "mem_rvalid must follow mem_re by one cycle"
+        for _ in range(16):                 # one cycle, or one per RAM word of a serial core
+            if int(d.mem_rvalid.value):
+                break
+            await self._cycle()
+        else:
+            raise AssertionError(f"mem_rvalid must follow mem_re within 16 cycles (core "
+                                 f"{core} table {table} index {index})")
         value = d.mem_rdata.value
         if not value.is_resolvable:
             raise AssertionError(f"mem_rdata of core {core} table {table} index {index} is "

@@ -34,6 +34,8 @@ class AmaranthPort:
         c.set(d.mem_we, 1)
         await c.tick()
         c.set(d.mem_we, 0)
+        while not c.get(d.mem_ready):       # serial cores apply a write over several cycles
+            await c.tick()
 
     async def read(self, core: int, table: int, index: int) -> int:
         c, d = self.ctx, self.dut
@@ -43,8 +45,12 @@ class AmaranthPort:
         c.set(d.mem_re, 1)
         await c.tick()
         c.set(d.mem_re, 0)
-        assert c.get(d.mem_rvalid)
-        return int(c.get(d.mem_rdata))
+        for _ in range(16):                 # one cycle, or one per RAM word of a serial core
+            if c.get(d.mem_rvalid):
+                return int(c.get(d.mem_rdata))
+            await c.tick()
+        raise AssertionError(f"mem_rvalid must follow mem_re within 16 cycles (core {core} "
+                             f"table {table} index {index})")
 
     async def _wait_idle(self) -> None:
         c, d = self.ctx, self.dut

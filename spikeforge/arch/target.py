@@ -80,6 +80,8 @@ class CoreLimits:
     acc_classes: int       #: dendritic accumulators per neuron (one per weight-exponent class)
     max_delay: int         #: largest synaptic delay in time steps (ring buffer has max_delay+2 slots)
     accumulator_bits: int  #: signed width of a dendritic accumulator; the compiler proves no overflow
+    max_refractory: int    #: longest refractory period in steps (0: the cores have no refractory counter)
+    adaptive_threshold: int  #: 1 if the cores have the adaptive-threshold extension (theta), else 0
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("core", "input_axons"): (1, 1 << 20), ("core", "route_entries"): (1, 1 << 20),
     ("core", "profiles"): (1, 256), ("core", "acc_classes"): (1, 16), ("core", "max_delay"): (0, 63),
     ("core", "accumulator_bits"): (18, 32),
+    ("core", "max_refractory"): (0, 255), ("core", "adaptive_threshold"): (0, 1),
     ("timing", "clock_mhz"): (1e-3, 1e4), ("timing", "neuron_cycles"): (1, 64),
     ("timing", "synapse_cycles"): (1, 64), ("timing", "packet_cycles"): (1, 64),
     ("timing", "fifo_depth"): (1, 1024), ("timing", "link_latency"): (1, 64),

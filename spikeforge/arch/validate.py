@@ -185,7 +185,27 @@ def check_fits(image: "Image", target: "Target") -> None:
             if have > limit:
                 raise ImageError(f"core/{i}/{table} has {have} entries, target {target.name} "
                                  f"allows {limit}", where=f"core/{i}/{table}")
+        _check_extensions(c, target, i)
         if len(c.synapses) and int(c.synapses["delay"].max()) > lim.max_delay:
             raise ImageError(f"core/{i}/synapses uses delay {int(c.synapses['delay'].max())}, "
                              f"target {target.name} allows {lim.max_delay}",
                              where=f"core/{i}/synapses")
+
+
+def _check_extensions(core, target: "Target", i: int) -> None:
+    """Refractory periods and adaptive thresholds only where the target's cores have them."""
+    lim = target.core
+    for what, values, limit in (("profiles refractory", core.profiles["refractory"],
+                                 lim.max_refractory),
+                                ("state ref", core.state["ref"], lim.max_refractory)):
+        if len(values) and int(values.max()) > limit:
+            raise ImageError(f"core/{i}/{what} must be at most {limit} on target {target.name} "
+                             f"(max_refractory), not {int(values.max())}",
+                             where=f"core/{i}/{what.split()[0]}")
+    if not lim.adaptive_threshold:
+        for what, values in (("profiles theta_inc", core.profiles["theta_inc"]),
+                             ("state theta", core.state["theta"])):
+            if len(values) and np.any(values != 0):
+                raise ImageError(f"core/{i}/{what} must be 0 on target {target.name}, which has "
+                                 f"no adaptive threshold, not {int(values[values != 0][0])}",
+                                 where=f"core/{i}/{what.split()[0]}")

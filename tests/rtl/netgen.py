@@ -11,14 +11,14 @@ import numpy as np
 
 from spikeforge.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, CoreImage, Image)
-from spikeforge.arch.target import load_target
+from spikeforge.arch.target import Target, load_target
 
 
 def _route(host: int, x: int, y: int, slot: int, axon: int) -> tuple:
     return (host, slot, 0, x, y, axon)
 
 
-def random_image(seed: int, target: str = "ice40-up5k", max_neurons: int = 10,
+def random_image(seed: int, target: str | Target = "ice40-up5k", max_neurons: int = 10,
                  steps: int = 12) -> tuple[Image, dict[str, np.ndarray]]:
     """A random image for ``target`` and random input spikes for ``steps`` steps.
 
@@ -49,8 +49,9 @@ def random_image(seed: int, target: str = "ice40-up5k", max_neurons: int = 10,
         prof["dv"] = rng.choice([0, 1, 205, 2048, 4095], n_prof)
         prof["vth"] = rng.integers(1, 1500, n_prof)
         prof["reset_mode"] = rng.integers(0, 2, n_prof)
-        prof["refractory"] = rng.integers(0, 3, n_prof) * (rng.random(n_prof) < 0.4)
-        adaptive = rng.random(n_prof) < 0.3
+        prof["refractory"] = np.minimum(rng.integers(0, 3, n_prof) * (rng.random(n_prof) < 0.4),
+                                        lim.max_refractory)
+        adaptive = (rng.random(n_prof) < 0.3) & bool(lim.adaptive_threshold)
         prof["theta_decay"] = rng.integers(0, 4096, n_prof) * adaptive
         prof["theta_inc"] = rng.integers(0, 1 << 14, n_prof) * adaptive
         neurons = np.zeros(n, NEURON_DTYPE)
@@ -105,7 +106,7 @@ def random_image(seed: int, target: str = "ice40-up5k", max_neurons: int = 10,
                 "populations": {f"p{ci}": {"size": n, "slices": [
                     {"core": ci, "offset": 0, "count": n, "start": 0}]}
                     for ci, n in enumerate(sizes)}}
-    image = Image(target=target, cores=cores, host_route_ptr=host_ptr,
+    image = Image(target=t.name, cores=cores, host_route_ptr=host_ptr,
                   host_routes=np.array(host_routes, ROUTE_DTYPE), manifest=manifest)
     p_in = rng.choice([0.2, 0.5, 0.8])
     inputs = {"in": (rng.random((steps, n_in)) < p_in).astype(np.uint8)}

@@ -87,7 +87,7 @@ def test_verilator_differential_random_networks(verilator_sim) -> None:
 
 
 def _compiled_network(seed: int):
-    """A builder network (input -> a <-> b, delays, recurrence) compiled for ice40-up5k."""
+    """A builder network (input -> a <-> b, delays 0-1, recurrence) compiled for ice40-up5k."""
     sf = pytest.importorskip("spikeforge.compiler")
     rng = np.random.default_rng(seed)
     net = sf.Network()
@@ -98,7 +98,7 @@ def _compiled_network(seed: int):
     net.population("b", 30, sf.LoihiLIF(du=1024, dv=256, vth=200))
     net.connect("x", "a", weights=rng.integers(-100, 256, (40, 8)))
     net.connect("a", "b", weights=rng.integers(-200, 256, (30, 40)) * (rng.random((30, 40)) < 0.3),
-                delay=int(rng.integers(0, 3)))
+                delay=int(rng.integers(0, 2)))
     net.connect("b", "a", weights=rng.integers(-100, 100, (40, 30)) * (rng.random((40, 30)) < 0.2))
     net.output("y", "b")
     return sf.compile(net, "ice40-up5k", progress=False)

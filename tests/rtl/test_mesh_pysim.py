@@ -100,7 +100,7 @@ def test_refuses_target_with_other_timing(tmp_path) -> None:
     from spikeforge.arch.target import load_target
     t = load_target(TARGET)
     bad = dataclasses.replace(t, timing=dataclasses.replace(t.timing, neuron_cycles=2))
-    with pytest.raises(TargetError, match="neuron_cycles must be 6"):
+    with pytest.raises(TargetError, match=r"6/2/2 \(parallel\), 22/2/3 \(serial\) — not 2/2/3"):
         mesh_params(bad)
 
 

@@ -42,7 +42,7 @@ def random_image(seed: int, *, target: str = "ice40-up5k", n_in: int = 6,
         profiles["dv"] = rng.integers(0, 4096, n_prof)
         profiles["vth"] = rng.integers(20, 200, n_prof)
         profiles["reset_mode"] = rng.integers(0, 2, n_prof)
-        profiles["refractory"] = rng.integers(0, 3, n_prof)
+        profiles["refractory"] = np.minimum(rng.integers(0, 3, n_prof), tgt.core.max_refractory)
         neurons_t = np.zeros(n, NEURON_DTYPE)
         neurons_t["profile"] = rng.integers(0, n_prof, n)
         neurons_t["bias_mant"] = rng.integers(-20, 60, n)

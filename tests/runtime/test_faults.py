@@ -44,7 +44,7 @@ def test_one_percent_flipped_bytes_give_exact_results(small_board: BoardModel, s
     assert np.array_equal(got.spikes["y"], ref.spikes["y"])
     assert got.counters["steps"] == steps                  # no RUN lost or repeated
     assert faults["flip"] > 20 and stats.resends > 10      # the link really was noisy
-    assert stats.commands > 150
+    assert stats.commands > 3 * steps                      # many commands crossed the noisy link
 
 
 @pytest.mark.slow
@@ -74,10 +74,10 @@ def test_repeated_writes_and_reads_are_verified(board: BoardModel) -> None:
 
 
 def test_cut_link_mid_run_raises_and_next_open_recovers(board: BoardModel) -> None:
-    image = random_image(40)
+    image = random_image(40, neurons=(40, 60))
     steps = 40
     inputs = random_inputs(image, steps, 40)
-    with _faulty(board, "cut_after=9000", timeout=0.6) as dev:
+    with _faulty(board, "cut_after=13000", timeout=0.6) as dev:    # upload ~9.6 kB, run ~8 kB
         dev.load(image)
         with pytest.raises(LinkError) as err:
             dev.run(inputs, steps)

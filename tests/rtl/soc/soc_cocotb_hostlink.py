@@ -19,8 +19,9 @@ from spikeforge.arch.protocol import (FABRIC_CORE, FabricTable, FrameSplitter, I
 from spikeforge.rtl.params import mesh_params
 
 DIVISOR = int(os.environ.get("HOSTLINK_DIVISOR", "4"))
-DEPTHS = [spec.depth for spec in mesh_params("ice40-up5k").core_tables().values()]
-N_CORES = int(os.environ.get("HOSTLINK_CORES", "2"))
+PARAMS = mesh_params(os.environ.get("HOSTLINK_TARGET", "ice40-up5k"))
+DEPTHS = [spec.depth for spec in PARAMS.core_tables().values()]
+N_CORES = PARAMS.n_cores
 
 
 def _int(signal) -> int:
@@ -119,8 +120,9 @@ class Scoreboard:
     def expect(self, cmd, seq: int) -> Response:
         if isinstance(cmd, Info):
             return Response(Op.INFO, seq, Status.OK, InfoReply(
-                n_cores=N_CORES, host_queue_depth=256, out_log_depth=1024,
-                cycle_log_depth=256).encode())
+                n_cores=N_CORES, host_queue_depth=PARAMS.host_queue_depth,
+                out_log_depth=PARAMS.out_log_depth,
+                cycle_log_depth=PARAMS.cycle_log_depth).encode())
         if isinstance(cmd, WriteMem):
             t = self.tables.setdefault((cmd.core, cmd.table), {})
             for k in range(cmd.count):

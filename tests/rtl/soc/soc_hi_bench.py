@@ -30,7 +30,7 @@ class BenchResult:
     info_busy: list[int] = field(default_factory=list)
 
 
-def run_bench(steps: list[Step], fabric: FabricModel | None = None, *, target: str = "ice40-up5k",
+def run_bench(steps: list[Step], fabric: FabricModel | None = None, *, target: str = "ecp5-85k",
               seed: int = 0, stall: float = 0.0, max_cycles: int = 200_000):
     """Drive ``steps`` into a HostInterface and return (BenchResult, FabricModel, dut)."""
     fabric = fabric or FabricModel()

@@ -35,7 +35,7 @@ def test_parse_nextpnr_log_takes_final_figures() -> None:
     assert util["ICESTORM_SPRAM"] == (2, 4)
     assert (fmax, clock) == (38.5, 12.0)
     assert get_board("icebreaker").summary(util) == {"luts": 1000, "ffs": 0, "brams": 4,
-                                                      "sprams": 2}
+                                                      "sprams": 2, "dsps": 0}
 
 
 def test_yosys_cell_count_uses_last_statistics() -> None:

@@ -16,7 +16,7 @@ from spikeforge.arch.protocol import (FABRIC_CORE, Clear, FabricTable, Info, Inf
                                       WriteMem, crc16, entry_size)
 from spikeforge.rtl.params import mesh_params
 
-P = mesh_params("ice40-up5k")
+P = mesh_params("ecp5-85k")       # four cores: the core-address checks see several
 
 
 def _responses(result) -> list[Response]:
@@ -51,6 +51,21 @@ def test_bad_frames_get_nak() -> None:
     resp = _responses(res)
     assert [r.is_nak for r in resp] == [True, True, False]
     assert resp[2].seq == 10
+
+
+def test_writes_wait_for_a_slow_fabric() -> None:
+    """Serial cores apply an entry over several cycles: the port holds it until mem_ready."""
+    n = min(249 // 16, P.core_tables()["profiles"].depth)
+    ent = _entries("profiles", n, seed=5)
+    fab = FabricModel(write_cycles=7)
+    res, fab, _ = run_bench([
+        Step(WriteMem(0, CORE_TABLES_ID["profiles"], 0, 16, ent.tobytes()).request(1).encode()),
+        Step(ReadMem(0, CORE_TABLES_ID["profiles"], 0, n, 16).request(2).encode()),
+    ], fabric=fab)
+    w, r = _responses(res)
+    assert (w.status, r.status) == (Status.OK, Status.OK)
+    assert r.payload == ent.tobytes()
+    assert len(fab.writes) == n and not fab.hold_violations
 
 
 @pytest.mark.parametrize("table", ["profiles", "neurons", "state", "synapses", "routes", "acc_exps"])

@@ -56,11 +56,15 @@ def test_pty_speaks_the_protocol_to_the_mesh(board) -> None:
                                                                  params.out_log_depth)
     assert host.ask(Reset().request(2)).status == Status.OK
     # neuron counts (config table) round-trip through the fabric's memories
-    for core, n in enumerate([3, 0]):
-        assert host.ask(WriteMem(core, 8, 0, 2, struct.pack("<H", n)).request(3 + core)).status == 0
+    assert host.ask(WriteMem(0, 8, 0, 2, struct.pack("<H", 3)).request(3)).status == Status.OK
+    no_core = WriteMem(params.n_cores, 8, 0, 2, struct.pack("<H", 1)).request(4)
+    assert host.ask(no_core).status == Status.BAD_ARG
     back = host.ask(ReadMem(0, 8, 0, 1, 2).request(5))
     assert struct.unpack("<H", back.payload) == (3,)
     assert host.ask(Clear().request(6)).status == Status.OK
+    seq = 100                    # CLEAR sweeps the accumulators (one neuron per cycle): wait
+    while InfoReply.decode(host.ask(Info().request(seq)).payload).busy:
+        seq += 1
     assert host.ask(Run(3).request(7)).status == Status.OK
     seq = 8
     while InfoReply.decode(host.ask(Info().request(seq)).payload).busy:
