@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -24,11 +25,12 @@ from spikeforge.arch.target import Target, load_target
 from spikeforge.arch.validate import check_fits, check_image
 from spikeforge.compiler.hwnet import HwNetwork
 from spikeforge.compiler.passes.emit import emit, jsonable
+from spikeforge.compiler.passes.exponents import merge_weight_exponents
 from spikeforge.compiler.passes.partition import Partition, partition
 from spikeforge.compiler.passes.place import (PLACERS, Placement, Sites, Traffic, place,
                                               sequential_cost, traffic)
 from spikeforge.compiler.passes.route import Routing, route
-from spikeforge.errors import ModelError
+from spikeforge.errors import ModelError, ResourceError
 
 __all__ = ["compile", "compile_result", "compile_network", "build_report", "PassManager",
            "CompileResult"]
@@ -119,6 +121,29 @@ def _front_end(model: Any, dt: float | None, integrator: str, reset: str) -> HwN
     return lower_to_hardware(graph, dt=dt, integrator=integrator, reset=reset)
 
 
+def _merge_exponents(net: HwNetwork, target: Target, exc: ResourceError) -> HwNetwork:
+    """The network with merged weight-exponent classes, if that can help; else re-raise ``exc``.
+
+    Only tried after partitioning failed and when the network uses more distinct exponents than
+    a core has accumulator classes (e.g. two layers on the one-class, one-core ice40-up5k).
+    """
+    classes = target.core.acc_classes
+    exps = sorted({p.weight_exp for p in net.projections})
+    if len(exps) <= classes:
+        raise exc
+    merged, mapping = merge_weight_exponents(net, classes)
+    try:
+        partition(merged, target)
+    except ResourceError:
+        raise exc from None
+    lost = max(new - old for old, new in mapping.items())
+    warnings.warn(f"target {target.name}: weight exponents {exps} merged into "
+                  f"{sorted(set(mapping.values()))} to fit {classes} accumulator class(es) per "
+                  f"core; the projections whose exponent grew lose up to {lost} low mantissa "
+                  f"bit(s)", stacklevel=4)
+    return merged
+
+
 def compile_network(net: HwNetwork, target: Target, *, placer: str = "anneal", seed: int = 0,
                     rates: Mapping[str, Any] | None = None, options: dict[str, Any] | None = None,
                     progress: bool | None = None, pm: PassManager | None = None) -> CompileResult:
@@ -130,7 +155,12 @@ def compile_network(net: HwNetwork, target: Target, *, placer: str = "anneal", s
     if own:
         pm.__enter__()
     try:
-        part = pm.run("partition", partition, net, target, verify=_verify_partition)
+        try:
+            part = pm.run("partition", partition, net, target, verify=_verify_partition)
+        except ResourceError as exc:
+            merged = _merge_exponents(net, target, exc)
+            part = pm.run("partition", partition, merged, target, verify=_verify_partition)
+            net = merged
         tr = traffic(part, rates)
         pl = pm.run("place", place, part, placer, seed=seed, tr=tr,
                     verify=lambda p: _verify_placement(part, p))

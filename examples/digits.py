@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -207,8 +208,13 @@ def compile_for(model_path: Path, target: str, out_dir: Path):
     """Load the NIR file and compile it (reset by subtraction, as in the conversion)."""
     import spikeforge as sf
 
-    # IF neurons have no time constant, so dt only labels the step (1 ms)
-    image = sf.compile(sf.load_model(model_path), target=target, dt=1e-3, reset="subtract")
+    # IF neurons have no time constant, so dt only labels the step (1 ms).  A compiler note
+    # (e.g. weight exponents merged for a one-class target) is shown, not raised.
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter("always")
+        image = sf.compile(sf.load_model(model_path), target=target, dt=1e-3, reset="subtract")
+    for note in notes:
+        print(f"note: {note.message}")
     path = out_dir / f"digits-{target}.sfi"
     image.save(path)
     return image, path
@@ -342,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("build/demo"),
                    help="folder for the .nir model, images and the report (default build/demo)")
     p.add_argument("--hidden", type=int, default=32, help="hidden neurons (default 32: fits "
-                   "ice40-up5k's 2 cores x 4,096 synapses)")
+                   "ice40-up5k's one core of 1,024 neurons x 15,360 synapses)")
     p.add_argument("--steps", type=int, default=64, help="time steps per inference (default 64)")
     p.add_argument("--test-samples", type=int, default=0,
                    help="test images run on the emulator (default 0 = all 360)")

@@ -5,7 +5,10 @@ Compute fabric (``docs/microarchitecture.md``):
 * :mod:`spikeforge.rtl.params` — ``mesh_params(target)`` (every width/depth from the Target),
   table layouts, ``check_rtl_image`` (typed refusal of unfit images);
 * :mod:`spikeforge.rtl.lif` — ``LifUnit``, the bit-exact Loihi LIF datapath;
-* :mod:`spikeforge.rtl.neuron_core` — ``NeuronCore`` (memories, update and synapse engines);
+* :mod:`spikeforge.rtl.neuron_core` — ``NeuronCore``, the ``parallel`` core (wide block RAMs,
+  update and synapse engines);
+* :mod:`spikeforge.rtl.serial_core` — ``SerialCore``, the ``serial`` core for small FPGAs
+  (16-bit single-port RAMs: :mod:`spikeforge.rtl.spram`, the iCE40 UP5K's SPRAMs);
 * :mod:`spikeforge.rtl.router` — ``Router`` (XY, round robin, credits);
 * :mod:`spikeforge.rtl.mesh` — ``Mesh`` (cores + routers + host port + barrier, section-11
   control interface);

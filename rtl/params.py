@@ -4,9 +4,10 @@ Every width and depth of the Amaranth fabric comes from here, and everything her
 Target, so the RTL never hard-codes a hardware number.  Two things live in this module:
 
 * :class:`MeshParams` — topology, memory depths, field widths and the timing constants the
-  datapath implements.  The RTL microarchitecture has fixed per-operation latencies (a six-cycle
-  neuron update sharing one multiplier, a two-cycle read-modify-write per synapse, a two-cycle
-  axon lookup, one-cycle links), so a target whose ``[timing]`` says otherwise is refused with a
+  datapath implements.  Each RTL core microarchitecture (:data:`CORE_KINDS`: ``parallel``, a
+  six-cycle neuron update from wide block RAMs; ``serial``, a 22-cycle update from 16-bit SPRAMs)
+  has fixed per-operation latencies and one-cycle links; a target's ``[timing]`` selects the core
+  whose latencies it states, and a target matching none is refused with a
   :class:`~spikeforge.errors.TargetError` rather than silently simulated with other cycle counts.
 * :class:`TableSpec` — how each image table (``spikeforge.arch.image`` dtypes) is stored in a
   core memory: the memory port of ``docs/microarchitecture.md`` section 11 moves entries in the

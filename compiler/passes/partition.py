@@ -187,8 +187,19 @@ def gather_synapses(net: HwNetwork) -> Synapses:
 
 
 def _check_neurons(syn: Synapses, target: Target) -> None:
-    """Per-neuron limits that no cut can fix: delay and the accumulator-width proof."""
+    """Per-neuron limits that no cut can fix: extensions, delay and the accumulator-width proof."""
     lim = target.core
+    for i, pi in enumerate(syn.pop_profile):
+        # profile key: (du, dv, vth, reset_mode, refractory, theta_decay, theta_inc)
+        refractory, theta_inc = syn.profiles[int(pi)][4], syn.profiles[int(pi)][6]
+        if refractory > lim.max_refractory:
+            raise ResourceError(f"population {syn.pop_names[i]!r}: refractory period "
+                                f"{refractory} must be at most {lim.max_refractory}, the longest "
+                                f"target {target.name} supports (core.max_refractory)")
+        if theta_inc and not lim.adaptive_threshold:
+            raise ResourceError(f"population {syn.pop_names[i]!r}: adaptive threshold "
+                                f"(theta_inc {theta_inc}) must be off, target {target.name} has "
+                                f"no adaptive-threshold extension (core.adaptive_threshold = 0)")
     if len(syn.delay) and int(syn.delay.max()) > lim.max_delay:
         g = int(syn.post[np.argmax(syn.delay)])
         raise ResourceError(f"population {syn.pop_names[int(syn.pop_of(g))]!r}: synaptic delay "

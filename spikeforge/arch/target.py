@@ -15,7 +15,7 @@ unknown or missing key, a key without a source, or an impossible value is refuse
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -80,8 +80,11 @@ class CoreLimits:
     acc_classes: int       #: dendritic accumulators per neuron (one per weight-exponent class)
     max_delay: int         #: largest synaptic delay in time steps (ring buffer has max_delay+2 slots)
     accumulator_bits: int  #: signed width of a dendritic accumulator; the compiler proves no overflow
-    max_refractory: int    #: longest refractory period in steps (0: the cores have no refractory counter)
-    adaptive_threshold: int  #: 1 if the cores have the adaptive-threshold extension (theta), else 0
+    #: longest refractory period in steps (0: the cores have no refractory counter); optional
+    #: in a profile, default: Loihi's 8-bit counter
+    max_refractory: int = 255
+    #: 1 if the cores have the adaptive-threshold extension (theta), else 0; optional, default 1
+    adaptive_threshold: int = 1
 
 
 @dataclass(frozen=True)
@@ -240,6 +243,9 @@ def _target_from_dict(data: dict[str, Any], where: str) -> Target:
                 raise TargetError(f"{where}: unknown key '{section}.{key}'", where=where)
         values = {}
         for key, f in names.items():
+            if key not in table and f.default is not MISSING:
+                values[key] = f.default          # an optional figure: the neuron model's own
+                continue
             if key not in table:
                 raise TargetError(f"{where}: missing key '{section}.{key}'", where=where)
             value = table[key]

@@ -113,9 +113,10 @@ def random_image(rng: np.random.Generator, target, *, max_cores: int = 5, max_ne
         prof["dv"] = rng.choice([0, 1, 163, 1024, 4095], n_prof)
         prof["vth"] = rng.integers(1, 60, n_prof)
         prof["reset_mode"] = rng.integers(0, 2, n_prof)
-        prof["refractory"] = rng.choice([0, 0, 1, 3], n_prof)
+        # (extensions only where the target's cores have them)
+        prof["refractory"] = np.minimum(rng.choice([0, 0, 1, 3], n_prof), lim.max_refractory)
         prof["theta_decay"] = rng.choice([0, 100, 4095], n_prof)
-        prof["theta_inc"] = rng.choice([0, 0, 64, 3000], n_prof)
+        prof["theta_inc"] = rng.choice([0, 0, 64, 3000], n_prof) * lim.adaptive_threshold
         neu = np.zeros(n, NEURON_DTYPE)
         neu["profile"] = rng.integers(0, n_prof, n)
         neu["bias_exp"] = rng.integers(-2, 4, n)
@@ -123,7 +124,7 @@ def random_image(rng: np.random.Generator, target, *, max_cores: int = 5, max_ne
         st = np.zeros(n, STATE_DTYPE)
         st["u"] = rng.integers(-5000, 5000, n)
         st["v"] = rng.integers(-3000, 3000, n)
-        st["ref"] = rng.integers(0, 2, n)
+        st["ref"] = np.minimum(rng.integers(0, 2, n), lim.max_refractory)
         ax = np.zeros(n_axons[ci], AXON_DTYPE)
         syn_rows = []
         for a in range(n_axons[ci]):

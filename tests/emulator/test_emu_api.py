@@ -67,8 +67,9 @@ def test_wrong_target_is_an_image_error(image):
 
 
 def test_image_too_big_for_its_target_is_an_image_error():
-    big = build_image("ice40-up5k", [{"address": (0, 1, 0, 0), "n": 600}], host=[])
-    with pytest.raises(ImageError, match="allows 512"):
+    big = build_image("ice40-up5k", [{"address": (0, 0, 0, 0), "n": 1100}], host=[])
+    with pytest.raises(ImageError, match="core/0/neurons has 1100 entries, target ice40-up5k "
+                                         "allows 1024"):
         simulate(big, None, 1)
 
 

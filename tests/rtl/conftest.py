@@ -7,15 +7,17 @@ import pytest
 from spikeforge.errors import ToolError
 from spikeforge.rtl.sim.driver import build_simulator, simulator_problem
 
-TARGET = "ice40-up5k"
+TARGET = "ice40-up5k"          # the serial core (one core on the UP5K)
+PARALLEL_TARGET = "ecp5-85k"   # the parallel core (2 x 2 mesh, four cores)
 
 
-def _built(simulator: str, tmp_path_factory):
+def _built(simulator: str, tmp_path_factory, target: str = TARGET):
     problem = simulator_problem(simulator)
     if problem:
         pytest.skip(f"{simulator}: {problem}")
     try:
-        return build_simulator(TARGET, simulator, tmp_path_factory.mktemp(f"rtlsim-{simulator}"))
+        return build_simulator(target, simulator,
+                               tmp_path_factory.mktemp(f"rtlsim-{target}-{simulator}"))
     except ToolError as exc:
         if simulator == "verilator":      # an installed but unusable toolchain: skip, say why
             pytest.skip(f"verilator cannot build the Mesh here: {str(exc).splitlines()[0]}")
@@ -32,3 +34,9 @@ def icarus_sim(tmp_path_factory):
 def verilator_sim(tmp_path_factory):
     """The ice40-up5k Mesh built on Verilator (once per session; skipped if it cannot build)."""
     return _built("verilator", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def icarus_sim_parallel(tmp_path_factory):
+    """The ecp5-85k Mesh (parallel cores) built on Icarus (once per session)."""
+    return _built("icarus", tmp_path_factory, PARALLEL_TARGET)

@@ -52,14 +52,14 @@ def first_difference(image, rtl: Result, ref: Result, emu: Result | None) -> str
     return None
 
 
-def _differential(sim, seeds) -> None:
+def _differential(sim, seeds, target: str = "ice40-up5k") -> None:
     try:
         from spikeforge.emulator import simulate
     except ImportError:       # the emulator wing is optional for the RTL's own checks
         simulate = None
     jobs, cases = [], []
     for seed in seeds:
-        image, inputs = random_image(seed, steps=STEPS)
+        image, inputs = random_image(seed, target=target, steps=STEPS)
         jobs.append(jobs_from(image, inputs, STEPS))
         ref = run_reference(image, inputs, STEPS)
         emu = simulate(image, inputs, STEPS, mode="cycle") if simulate else None
@@ -79,6 +79,12 @@ def _differential(sim, seeds) -> None:
 @pytest.mark.slow
 def test_icarus_differential_50_random_networks(icarus_sim) -> None:
     _differential(icarus_sim, range(1000, 1050))
+
+
+@pytest.mark.slow
+def test_icarus_differential_parallel_core_four_cores(icarus_sim_parallel) -> None:
+    """The parallel core (ecp5-85k: 2 x 2 mesh, refractory and adaptive threshold) too."""
+    _differential(icarus_sim_parallel, range(3000, 3020), target="ecp5-85k")
 
 
 @pytest.mark.slow

@@ -98,15 +98,15 @@ def test_cli_build_rejects_bad_baud(tmp_path: Path, capsys) -> None:
 @pytest.mark.slow
 @pytest.mark.rtl
 def test_icebreaker_bitstream(tmp_path: Path) -> None:
-    """A full YoWASP build (synthesis, place and route, pack) for the iCEBreaker.
+    """A full YoWASP build (synthesis, place and route, pack) of the shipped iCEBreaker SoC.
 
-    UART, HostInterface, board top and flow are the shipped ones; the fabric is a small
-    memory-backed stand-in with the same ports, because the Mesh does not fit the UP5K yet.
+    UART + HostInterface + the ``ice40-up5k`` fabric (one serial core: 1,024 neurons, its RAMs
+    in the UP5K's four SPRAMs, the neuron datapath's multipliers in DSP blocks) must fit the
+    5,280 logic cells and meet the 12 MHz board clock.
     """
-    from soc_fake_fabric import FakeFabric
-
-    report = build_board("icebreaker", tmp_path, fabric=FakeFabric)
+    report = build_board("icebreaker", tmp_path)
     assert Path(report.bitstream).exists() and Path(report.bitstream).stat().st_size > 100_000
     assert report.timing_met, report.summary()
     assert 0 < report.luts <= 5280 and 0 < report.ffs <= report.luts
+    assert report.sprams == 4 and 0 < report.brams <= 30 and 0 < report.dsps <= 8
     assert (tmp_path / "report.json").exists()
