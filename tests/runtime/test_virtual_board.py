@@ -67,7 +67,7 @@ def test_noisy_link_to_the_rtl(vboard) -> None:
                 if name != "state" and len(arr):
                     assert dev.read_table(i, k, 0, len(arr), arr.dtype.itemsize) == arr.tobytes()
         assert dev.port.faults["flip"] > 5 and dev.link.stats.resends > 0
-        assert dev.link.stats.commands > 100
+        assert dev.link.stats.commands > 3 * steps     # (INFO polls vary with simulation speed)
     assert got.same_behaviour(run_reference(image, inputs, steps))
     assert got.counters["steps"] == steps
 
@@ -105,6 +105,6 @@ def test_board_command_prints_the_pty_and_stops_on_interrupt(vboard, tmp_path) -
             assert dev.run(inputs, 8).same_behaviour(run_reference(image, inputs, 8))
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=90)     # generous: CI machines can be loaded
     assert proc.returncode == 0, err
     assert "virtual board stopped" in out
