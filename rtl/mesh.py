@@ -44,6 +44,8 @@ class Mesh(wiring.Component):
     start: In(1)
     busy: Out(1)
     clear: In(1)
+    step_done: Out(1)
+    overflow: Out(1)
 
     def __init__(self, target: Target | str | MeshParams, **fabric) -> None:
         self.params = target if isinstance(target, MeshParams) else mesh_params(target, **fabric)
@@ -144,6 +146,8 @@ class Mesh(wiring.Component):
         m.d.comb += hq_rp.addr.eq(Mux(self.busy, h_next, self.mem_index))
 
         quiescent = Signal()
+        # for the host's INFO: a pulse at the end of every step, and the out_log overflow flag
+        m.d.comb += [self.step_done.eq((fsm == RUN) & quiescent), self.overflow.eq(overflow[0])]
         m.d.comb += quiescent.eq(_all([c.done for *_, c in cores] + [r.empty for r in routers.values()])
                                  & (h >= hq_len))
 

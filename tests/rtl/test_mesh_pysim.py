@@ -151,3 +151,36 @@ def test_fabric_tables_through_the_memory_port() -> None:
     assert steps == 2 and packets >= len(pkts) and overflow == 0
     assert all(c > params.barrier_cycles for c in seen["cycles"])
     assert seen["cleared"] == [0] * len(COUNTERS)
+
+
+def test_step_done_pulses_and_overflow_flag() -> None:
+    """step_done pulses once per step (INFO's steps still to run); a full out_log raises overflow."""
+    from spikeforge.rtl.params import FABRIC_CORE, FABRIC_TABLE_IDS
+
+    image, _ = random_image(22)                  # biased neurons: 6 output spikes in 5 steps
+    ref = run_reference(image, None, 5)
+    assert sum(int(v.sum()) for v in ref.spikes.values()) > 2
+    params = mesh_params(TARGET, out_log_depth=2)
+    dut = Mesh(params)
+    seen = {"pulses": 0, "overflow": 0}
+
+    async def watch(ctx):
+        async for _clk, _rst, done, over in ctx.tick().sample(dut.step_done, dut.overflow):
+            seen["pulses"] += int(done)
+            seen["overflow"] |= int(over)
+
+    async def bench(ctx):
+        port = AmaranthPort(ctx, dut)
+        await port.clear()
+        for core, table, index, data in image_writes(image, params):
+            await port.write(core, table, index, data)
+        await port.run(5)
+        seen["logged"] = await port.read(FABRIC_CORE, FABRIC_TABLE_IDS["out_log_len"], 0)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_process(watch)
+    sim.add_testbench(bench)
+    sim.run_until(10e-3)                         # clear sweep + upload + 5 steps fit easily
+    assert seen["pulses"] == 5
+    assert seen["logged"] == 2 and seen["overflow"] == 1
