@@ -9,6 +9,7 @@ Compute fabric (``docs/microarchitecture.md``):
   update and synapse engines);
 * :mod:`spikeforge.rtl.serial_core` — ``SerialCore``, the ``serial`` core for small FPGAs
   (16-bit single-port RAMs: :mod:`spikeforge.rtl.spram`, the iCE40 UP5K's SPRAMs);
+* :mod:`spikeforge.rtl.accumulators` — ``AccumulatorRing``, the dendritic ring both cores share;
 * :mod:`spikeforge.rtl.router` — ``Router`` (XY, round robin, credits);
 * :mod:`spikeforge.rtl.mesh` — ``Mesh`` (cores + routers + host port + barrier, section-11
   control interface);

@@ -27,6 +27,7 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from spikeforge.rtl.accumulators import AccumulatorRing
 from spikeforge.rtl.lif import LifUnit
 from spikeforge.rtl.params import CORE_TABLE_IDS, MeshParams, TableSpec
 from spikeforge.rtl.router import packet_fields
@@ -120,12 +121,9 @@ class NeuronCore(wiring.Component):
         with m.If(wr["config"]):
             m.d.sync += n_neurons.eq(self.mem_wdata[:16])
 
-        # accumulator banks
-        banks = []
-        for b in range(D):
-            mem = Memory(shape=unsigned(CL * AB), depth=p.neurons, init=[])
-            m.submodules[f"acc{b}"] = mem
-            banks.append((mem.read_port(), mem.write_port()))
+        ring = m.submodules.acc = AccumulatorRing(p)
+        m.d.comb += [ring.slot.eq(self.slot), ring.clear.eq(self.clear),
+                     self.clearing.eq(ring.clearing)]
 
         # ------------------------------------------------------------ host reads
         rsel = Signal(4)
@@ -150,15 +148,6 @@ class NeuronCore(wiring.Component):
                     m.d.comb += self.mem_rdata.eq(tmp)
             with m.Default():
                 m.d.comb += self.mem_rdata.eq(reg_rdata)
-
-        # ------------------------------------------------------------ clear sweep
-        sweep = Signal(range(p.neurons))
-        with m.If(self.clear):
-            m.d.sync += [self.clearing.eq(1), sweep.eq(0)]
-        with m.Elif(self.clearing):
-            m.d.sync += sweep.eq(sweep + 1)
-            with m.If(sweep == p.neurons - 1):
-                m.d.sync += self.clearing.eq(0)
 
         # ------------------------------------------------------------ update engine
         UIDLE, C0, C1, C2, C3, C4, C5, EMIT = range(8)
@@ -210,11 +199,8 @@ class NeuronCore(wiring.Component):
                      rps["profiles"].addr.eq(Mux(host, self.mem_index, rd["neurons"]["profile"]))]
 
         # C1: synaptic input a = sum_c shift(acc[slot][c][i], acc_exps[c]) (int32 wrap), clear
-        cur_word = Signal(CL * AB)
-        with m.Switch(self.slot):
-            for b in range(D):
-                with m.Case(b):
-                    m.d.comb += cur_word.eq(banks[b][0].data)
+        cur_word = ring.current
+        m.d.comb += [ring.neuron.eq(i), ring.clear_current.eq(us == C1)]
         a_sum = C(0, signed(32))
         for c in range(CL):
             acc = cur_word[c * AB:(c + 1) * AB].as_signed()
@@ -280,28 +266,9 @@ class NeuronCore(wiring.Component):
         m.d.comb += [rps["synapses"].addr.eq(Mux(host, self.mem_index, syn_addr)),
                      self.ev_synop.eq(ss == SYN_B)]
 
-        # accumulator word after adding the weight to its class
-        old_word = Signal(CL * AB)
-        with m.Switch(bank_r):
-            for b in range(D):
-                with m.Case(b):
-                    m.d.comb += old_word.eq(banks[b][0].data)
-        new_word = Signal(CL * AB)
-        for c in range(CL):
-            field = old_word[c * AB:(c + 1) * AB]
-            m.d.comb += new_word[c * AB:(c + 1) * AB].eq(
-                Mux(class_r == c, (field + weight_r)[:AB], field))
-
-        for b, (rp, wp) in enumerate(banks):
-            cur = self.slot == b
-            m.d.comb += rp.addr.eq(Mux(cur, i, sy["neuron"]))
-            with m.If(self.clearing):
-                m.d.comb += [wp.addr.eq(sweep), wp.data.eq(0), wp.en.eq(1)]
-            with m.Elif(cur):
-                m.d.comb += [wp.addr.eq(i), wp.data.eq(0), wp.en.eq(us == C1)]
-            with m.Else():
-                m.d.comb += [wp.addr.eq(neuron_r), wp.data.eq(new_word),
-                             wp.en.eq((ss == SYN_B) & (bank_r == b))]
+        m.d.comb += [ring.syn_neuron.eq(sy["neuron"]), ring.add.eq(ss == SYN_B),
+                     ring.add_bank.eq(bank_r), ring.add_neuron.eq(neuron_r),
+                     ring.add_class.eq(class_r), ring.weight.eq(weight_r)]
 
         m.d.comb += self.done.eq((us == UIDLE) & (ss == SIDLE) & ~ej.r_rdy)
         return m

@@ -47,6 +47,7 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from spikeforge.rtl.accumulators import AccumulatorRing
 from spikeforge.rtl.lif import LifUnit
 from spikeforge.rtl.neuron_core import MEM_DATA_BITS
 from spikeforge.rtl.params import (CORE_KINDS, CORE_TABLE_IDS, MeshParams, serial_route_fields,
@@ -107,11 +108,9 @@ class SerialCore(wiring.Component):
         pmem = m.submodules.profile_ram = Memory(shape=16, depth=p.profiles * 8, init=[])
         prp, pwp = pmem.read_port(), pmem.write_port()
         rdata = {"neuron": nram.rdata, "synapse": sram.rdata, "profile": prp.data}
-        banks = []
-        for b in range(D):
-            mem = Memory(shape=unsigned(CL * AB), depth=p.neurons, init=[])
-            m.submodules[f"acc{b}"] = mem
-            banks.append((mem.read_port(), mem.write_port()))
+        ring = m.submodules.acc = AccumulatorRing(p)
+        m.d.comb += [ring.slot.eq(self.slot), ring.clear.eq(self.clear),
+                     self.clearing.eq(ring.clearing)]
         acc_exps = [Signal(signed(5), name=f"acc_exp{c}") for c in range(CL)]
         n_neurons = Signal(range(p.neurons + 1))
 
@@ -215,15 +214,6 @@ class SerialCore(wiring.Component):
                 with m.If(hc == n_chunks):
                     m.d.sync += [hs.eq(HIDLE), rvalid.eq(1)]
 
-        # ------------------------------------------------------------ clear sweep
-        sweep = Signal(range(p.neurons))
-        with m.If(self.clear):
-            m.d.sync += [self.clearing.eq(1), sweep.eq(0)]
-        with m.Elif(self.clearing):
-            m.d.sync += sweep.eq(sweep + 1)
-            with m.If(sweep == p.neurons - 1):
-                m.d.sync += self.clearing.eq(0)
-
         # ------------------------------------------------------------ update engine
         UIDLE, RUN, EMIT = range(3)
         us = Signal(range(3))
@@ -324,11 +314,7 @@ class SerialCore(wiring.Component):
         # k1: synaptic input a = sum_c shift(acc[slot][c][i], acc_exps[c]) (int32 wrap), clear.
         # The shift is a multiplication by a power of two (a DSP block, not a barrel shifter):
         # acc << e = acc * 2**e, and acc >> -e = (acc * 2**(16 - (-e))) >> 16 exactly.
-        cur_word = Signal(CL * AB)
-        with m.Switch(self.slot):
-            for b in range(D):
-                with m.Case(b):
-                    m.d.comb += cur_word.eq(banks[b][0].data)
+        cur_word = ring.current
         a_sum = C(0, signed(32))
         for c in range(CL):
             acc = cur_word[c * AB:(c + 1) * AB].as_signed()
@@ -343,6 +329,7 @@ class SerialCore(wiring.Component):
             a_sum = (a_sum + term)[:32].as_signed()
         with m.If(at[1]):
             m.d.sync += a_r.eq(a_sum)
+        m.d.comb += [ring.neuron.eq(i), ring.clear_current.eq(at[1])]
 
         # k10: start the LIF unit on the registers; k13: results back into the state register
         m.d.comb += [
@@ -408,28 +395,9 @@ class SerialCore(wiring.Component):
                      sram.wdata.eq(h_wdata),
                      self.ev_synop.eq(ss == SB)]
 
-        # accumulator word after adding the weight to its class
-        old_word = Signal(CL * AB)
-        with m.Switch(bank_r):
-            for b in range(D):
-                with m.Case(b):
-                    m.d.comb += old_word.eq(banks[b][0].data)
-        new_word = Signal(CL * AB)
-        for c in range(CL):
-            field = old_word[c * AB:(c + 1) * AB]
-            m.d.comb += new_word[c * AB:(c + 1) * AB].eq(
-                Mux(class_r == c, (field + weight)[:AB], field))
-
-        for b, (rport, wport) in enumerate(banks):
-            cur = self.slot == b
-            m.d.comb += rport.addr.eq(Mux(cur, i, syn["neuron"]))
-            with m.If(self.clearing):
-                m.d.comb += [wport.addr.eq(sweep), wport.data.eq(0), wport.en.eq(1)]
-            with m.Elif(cur):
-                m.d.comb += [wport.addr.eq(i), wport.data.eq(0), wport.en.eq(at[1])]
-            with m.Else():
-                m.d.comb += [wport.addr.eq(neuron_r), wport.data.eq(new_word),
-                             wport.en.eq((ss == SB) & (bank_r == b))]
+        m.d.comb += [ring.syn_neuron.eq(syn["neuron"]), ring.add.eq(ss == SB),
+                     ring.add_bank.eq(bank_r), ring.add_neuron.eq(neuron_r),
+                     ring.add_class.eq(class_r), ring.weight.eq(weight)]
 
         m.d.comb += self.done.eq((us == UIDLE) & (ss == SIDLE) & ~ej.r_rdy)
         return m
