@@ -110,3 +110,18 @@ def test_icebreaker_bitstream(tmp_path: Path) -> None:
     assert 0 < report.luts <= 5280 and 0 < report.ffs <= report.luts
     assert report.sprams == 4 and 0 < report.brams <= 30 and 0 < report.dsps <= 8
     assert (tmp_path / "report.json").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.rtl
+def test_ulx3s_bitstream(tmp_path: Path) -> None:
+    """The shipped ULX3S SoC (UART + HostInterface + the ``ecp5-85k`` 2 x 2 parallel mesh).
+
+    About six minutes on a 2-core machine (plus the first ECP5 JIT); it must fit the ECP5-85F
+    and meet the 25 MHz board clock.
+    """
+    report = build_board("ulx3s", tmp_path)
+    assert Path(report.bitstream).exists() and Path(report.bitstream).stat().st_size > 100_000
+    assert report.timing_met, report.summary()
+    assert 0 < report.luts <= 83640 and 0 < report.ffs <= 83640
+    assert 0 < report.brams <= 208 and 0 < report.dsps <= 156
