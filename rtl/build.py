@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -190,8 +191,13 @@ def build_board(board: str, out_dir: str | Path, *, baud: int | None = None,
     platform = spec.platform()
     top = spec.top(baud=baud, target=target, fabric=fabric)
     t0 = time.perf_counter()
-    plan = platform.build(top, name=name, build_dir=str(out), do_build=False,
-                          **dict(spec.build_options))
+    with warnings.catch_warnings():
+        # amaranth-boards' ULX3S platform still requests a pin the pre-0.5 way (its own
+        # deprecation, not something a spikeforge user can act on)
+        warnings.filterwarnings("ignore", message="Using platform.request without",
+                                category=DeprecationWarning)
+        plan = platform.build(top, name=name, build_dir=str(out), do_build=False,
+                              **dict(spec.build_options))
     try:
         plan.execute_local(str(out), env=env)
     except subprocess.CalledProcessError as exc:
