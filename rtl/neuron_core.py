@@ -32,7 +32,8 @@ from spikeforge.rtl.lif import LifUnit
 from spikeforge.rtl.params import CORE_TABLE_IDS, MeshParams, TableSpec
 from spikeforge.rtl.router import packet_fields
 
-__all__ = ["NeuronCore", "MEM_DATA_BITS", "to_stored", "from_stored", "fields_of"]
+__all__ = ["NeuronCore", "MEM_DATA_BITS", "core_members", "to_stored", "from_stored",
+           "fields_of"]
 
 MEM_DATA_BITS = 128
 
@@ -63,6 +64,21 @@ def fields_of(spec: TableSpec, word) -> dict:
     return out
 
 
+def core_members(params: MeshParams) -> dict:
+    """The ports every core kind has (the serial core adds ``mem_rvalid`` / ``mem_ready``)."""
+    w = params.packet_width
+    return {
+        "go": In(1), "slot": In(range(params.ring_slots)), "done": Out(1),
+        "clear": In(1), "clearing": Out(1), "host_access": In(1),
+        "inj_valid": Out(1), "inj_data": Out(unsigned(w)), "inj_ready": In(1),
+        "ej_valid": In(1), "ej_data": In(unsigned(w)), "ej_ready": Out(1),
+        "mem_sel": In(1), "mem_table": In(4), "mem_index": In(16),
+        "mem_wdata": In(MEM_DATA_BITS), "mem_we": In(1), "mem_re": In(1),
+        "mem_rdata": Out(MEM_DATA_BITS),
+        "ev_spike": Out(1), "ev_synop": Out(1),
+    }
+
+
 class NeuronCore(wiring.Component):
     """A core of the mesh.
 
@@ -76,17 +92,7 @@ class NeuronCore(wiring.Component):
 
     def __init__(self, params: MeshParams) -> None:
         self.params = params
-        w = params.packet_width
-        super().__init__({
-            "go": In(1), "slot": In(range(params.ring_slots)), "done": Out(1),
-            "clear": In(1), "clearing": Out(1), "host_access": In(1),
-            "inj_valid": Out(1), "inj_data": Out(unsigned(w)), "inj_ready": In(1),
-            "ej_valid": In(1), "ej_data": In(unsigned(w)), "ej_ready": Out(1),
-            "mem_sel": In(1), "mem_table": In(4), "mem_index": In(16),
-            "mem_wdata": In(MEM_DATA_BITS), "mem_we": In(1), "mem_re": In(1),
-            "mem_rdata": Out(MEM_DATA_BITS),
-            "ev_spike": Out(1), "ev_synop": Out(1),
-        })
+        super().__init__(core_members(params))
 
     def elaborate(self, platform):  # noqa: C901 - one FSM per engine, kept together on purpose
         m = Module()

@@ -246,9 +246,8 @@ class MeshParams:
             # channel, no chiplet bit — serial_route_fields)
             "routes": _spec("routes", ROUTE_DTYPE, self.routes, {
                 "axon": self.axon_bits, "slot": self.slot_bits, "y": self.y_bits,
-                "x": self.x_bits, "host": 1, "chiplet": 1} if not serial else {
-                "axon": 16 - (self.slot_bits + self.y_bits + self.x_bits + 1),
-                "slot": self.slot_bits, "y": self.y_bits, "x": self.x_bits, "host": 1}),
+                "x": self.x_bits, "host": 1, "chiplet": 1} if not serial else dict(
+                serial_route_fields(self))),
             "config": TableSpec("config", 1, (FieldSpec("n_neurons", 0, 2, False, nb),)),
         }
 

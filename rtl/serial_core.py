@@ -45,11 +45,11 @@ from amaranth.hdl import C, Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
-from amaranth.lib.wiring import In, Out
+from amaranth.lib.wiring import Out
 
 from spikeforge.rtl.accumulators import AccumulatorRing
 from spikeforge.rtl.lif import LifUnit
-from spikeforge.rtl.neuron_core import MEM_DATA_BITS
+from spikeforge.rtl.neuron_core import MEM_DATA_BITS, core_members
 from spikeforge.rtl.params import (CORE_KINDS, CORE_TABLE_IDS, MeshParams, serial_route_fields,
                                    serial_synapse_fields)
 from spikeforge.rtl.router import packet_fields
@@ -81,17 +81,7 @@ class SerialCore(wiring.Component):
 
     def __init__(self, params: MeshParams) -> None:
         self.params = params
-        w = params.packet_width
-        super().__init__({
-            "go": In(1), "slot": In(range(params.ring_slots)), "done": Out(1),
-            "clear": In(1), "clearing": Out(1), "host_access": In(1),
-            "inj_valid": Out(1), "inj_data": Out(unsigned(w)), "inj_ready": In(1),
-            "ej_valid": In(1), "ej_data": In(unsigned(w)), "ej_ready": Out(1),
-            "mem_sel": In(1), "mem_table": In(4), "mem_index": In(16),
-            "mem_wdata": In(MEM_DATA_BITS), "mem_we": In(1), "mem_re": In(1),
-            "mem_rdata": Out(MEM_DATA_BITS), "mem_rvalid": Out(1), "mem_ready": Out(1),
-            "ev_spike": Out(1), "ev_synop": Out(1),
-        })
+        super().__init__(core_members(params) | {"mem_rvalid": Out(1), "mem_ready": Out(1)})
 
     def elaborate(self, platform):  # noqa: C901 - one schedule per engine, kept together
         m = Module()
