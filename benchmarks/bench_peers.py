@@ -1,6 +1,6 @@
-"""Peer comparisons: spikeforge next to SANA-FE, Brian2, plain NumPy, Lava and BookSim2.
+"""Peer comparisons: spikefab next to SANA-FE, Brian2, plain NumPy, Lava and BookSim2.
 
-Runs in spikeforge's venv (``.venv``); the peers that need their own environment (SANA-FE,
+Runs in spikefab's venv (``.venv``); the peers that need their own environment (SANA-FE,
 Brian2: numpy < 2.3) run as subprocesses in the benchmark venv (``.venv-bench``, made by
 ``make bench``) through ``peer_sanafe.py`` / ``peer_brian2.py``.  Peers whose venv is missing are
 recorded as skipped, so the smoke test (CI has only ``.venv``) still runs our side.
@@ -47,7 +47,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
-BENCH_PY = Path(os.environ.get("SPIKEFORGE_BENCH_PYTHON", ROOT / ".venv-bench" / "bin" / "python"))
+BENCH_PY = Path(os.environ.get("SPIKEFAB_BENCH_PYTHON", ROOT / ".venv-bench" / "bin" / "python"))
 
 #: Figures quoted from the reference notes (measured on this machine class, not re-run here).
 LAVA_FIXED_PT_STEPS_S = 241.0          # perf-anchors.md section 0: Lava 0.10 Loihi1SimCfg fixed_pt
@@ -90,8 +90,8 @@ def _peer(script: str, args: list[str], timeout: float) -> dict:
 
 def _sim_stats(image, steps: int, mode: str, reps: int, out: str) -> dict:
     """Median wall of ``simulate`` (minus the image flattening, timed apart), Result facts."""
-    from spikeforge.arch.target import load_target
-    from spikeforge.emulator import flatten, simulate
+    from spikefab.arch.target import load_target
+    from spikefab.emulator import flatten, simulate
     simulate(image, None, 2, mode=mode)                       # JIT warm-up (cached kernels)
     tgt = load_target(image.target)
     t_flat, _, _ = _median_time(lambda: flatten(image, tgt), 1)
@@ -135,7 +135,7 @@ def sanafe_fixed_point(n: int, seed: int = 1):
     fire when ``v > vth << 6``.  With vth = 64 one weight LSB is one SANA-FE unit of potential
     (both sides get round(w)) and the bias has 1/64 resolution (bias_mant = round(64 b)).
     """
-    from spikeforge.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
+    from spikefab.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
     src, dst, w, bias = sanafe_network(n, seed=seed)
     wq = np.clip(np.round(w), -256, 255).astype(np.int64)
     bm = np.round(bias * 64).astype(np.int64)
@@ -166,8 +166,8 @@ def sanafe_core_index(image) -> np.ndarray:
 
 
 def bench_sanafe(quick: bool) -> dict:
-    from spikeforge.arch.target import load_target
-    from spikeforge.compiler.driver import compile_result
+    from spikefab.arch.target import load_target
+    from spikefab.compiler.driver import compile_result
     n = 400 if quick else 4000
     steps = 50 if quick else 1000
     steps_cycle_ours = 50 if quick else 300     # ~10 steps/s: a window, as for SANA-FE's cycle
@@ -224,7 +224,7 @@ def cuba_network(rate: float, n: int = 4000, p: float = 0.02, seed: int = 0):
     ``w << 6``, so against the 2**22 threshold they weigh what the reference notes' model
     (perf-anchors.md section 6a: +40/-160 against 2**16, no shift) gives them.
     """
-    from spikeforge.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
+    from spikefab.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
     rng = np.random.default_rng(seed)
     mask = rng.random((n, n)) < p
     np.fill_diagonal(mask, False)
@@ -244,7 +244,7 @@ def cuba_network(rate: float, n: int = 4000, p: float = 0.02, seed: int = 0):
 def numpy_lif(net, steps: int) -> tuple[int, int]:
     """Plain NumPy event-driven Loihi LIF (CSR by source, bincount scatter): (spikes, events).
 
-    Same arithmetic as :func:`spikeforge.arch.neuron.lif_step` for this network (no refractory,
+    Same arithmetic as :func:`spikefab.arch.neuron.lif_step` for this network (no refractory,
     reset to zero, one projection with weight_exp 0), so its spike count must equal ours.
     """
     pop = next(iter(net.populations.values()))
@@ -280,7 +280,7 @@ def numpy_lif(net, steps: int) -> tuple[int, int]:
 
 
 def bench_cuba(quick: bool) -> dict:
-    from spikeforge.compiler.driver import compile_result
+    from spikefab.compiler.driver import compile_result
     n = 500 if quick else 4000
     steps = 500 if quick else 10_000          # 1 s of biological time at dt = 0.1 ms
     steps_cycle = steps if quick else 2_000   # the cycle engine's cost follows neuron updates
@@ -314,8 +314,8 @@ def bench_cuba(quick: bool) -> dict:
 def dense_network(n: int = 1000, seed: int = 0):
     """Lava test graph: LIF(du 4095, dv 0, vth 100, bias_mant U[50, 200), bias_exp 6) ->
     Dense(int weights in [-8, 8]) -> LIF(du 1024, dv 256, vth 100) (perf-anchors.md section 2)."""
-    from spikeforge.compiler.builder import Network
-    from spikeforge.compiler.hwnet import LoihiLIF
+    from spikefab.compiler.builder import Network
+    from spikefab.compiler.hwnet import LoihiLIF
     rng = np.random.default_rng(seed)
     net = Network()
     a = net.population("a", n, LoihiLIF(du=4095, dv=0, vth=100,
@@ -328,9 +328,9 @@ def dense_network(n: int = 1000, seed: int = 0):
 
 
 def bench_dense(quick: bool) -> dict:
-    from spikeforge.compiler.builder import Network
-    from spikeforge.compiler.driver import compile_result
-    from spikeforge.compiler.hwnet import LoihiLIF
+    from spikefab.compiler.builder import Network
+    from spikefab.compiler.driver import compile_result
+    from spikefab.compiler.hwnet import LoihiLIF
     n = 200 if quick else 1000
     steps = 200 if quick else 1000
     reps = 1 if quick else 3
@@ -356,7 +356,7 @@ def bench_dense(quick: bool) -> dict:
 
 # --------------------------------------------------------------------------- NoC
 def bench_noc(quick: bool) -> dict:
-    from spikeforge.emulator import noc_traffic
+    from spikefab.emulator import noc_traffic
     rates = [0.02, 0.2, 0.4] if quick else [0.005, 0.02, 0.05, 0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5]
     meshes = [(8, 8)] if quick else [(8, 8), (16, 16)]
     cycles = 2000 if quick else 20_000

@@ -99,7 +99,7 @@ def _sanafe(d: dict) -> tuple[str, dict]:
                  "route-table room; each split adds destinations to every other core's table.)"))
 
     rows = []
-    for key, label in (("functional", "spikeforge functional"), ("cycle", "spikeforge cycle")):
+    for key, label in (("functional", "spikefab functional"), ("cycle", "spikefab cycle")):
         r = ours[key]
         rows.append([label, r["steps"], f"{f(r['run_s'])} ({r['reps']})", r["steps_per_s"],
                      r["events_per_s"], r["fired_fraction"], r["dynamic_energy_per_step_pj"] / 1e6,
@@ -235,8 +235,8 @@ def _cuba(d: dict) -> tuple[str, dict]:
             wall = x.get("run_s", x.get("wall_s"))
             rows.append([name, label, x["steps"], f(wall), x["steps_per_s"], x["events_per_s"],
                          fired])
-        add("spikeforge functional", r["functional"])
-        add("spikeforge cycle", r["cycle"])
+        add("spikefab functional", r["functional"])
+        add("spikefab cycle", r["cycle"])
         add("plain NumPy (same arithmetic)", r["numpy"])
         if name != "burst":
             add("Brian2 numpy runtime", r.get("brian2_numpy"))
@@ -297,7 +297,7 @@ def _dense(d: dict) -> tuple[str, dict]:
         "is quoted from the reference notes (measured on this machine class with a patched "
         "install), not re-run.\n\n")
     text += table(["simulator", "steps/s", "syn. events/s", "fired/neuron/step (first layer)"],
-                  [["spikeforge functional", r["steps_per_s"], r["events_per_s"],
+                  [["spikefab functional", r["steps_per_s"], r["events_per_s"],
                     r["fired_fraction"]],
                    ["Lava fixed_pt CPU (quoted)", d["lava_fixed_pt_steps_per_s"], "", ""]])
     ev_step = r["synaptic_events"] / max(r["steps"], 1)
@@ -366,7 +366,7 @@ def _noc(d: dict, img_dir: Path, doc_dir: Path) -> tuple[str, dict]:
         return head + e, facts
     bs = d["booksim2_8x8"]
     text = head + (
-        "`spikeforge.emulator.noc_traffic`: the cycle engine's router kernel under synthetic "
+        "`spikefab.emulator.noc_traffic`: the cycle engine's router kernel under synthetic "
         f"uniform-random traffic, one Bernoulli source and sink per router, {d['cycles']:,} "
         "cycles plus drain, speed = median of "
         f"{d['reps']} seeds (16×16: half the cycles, one seed, loads up to 0.3).  Offered and "
@@ -427,10 +427,10 @@ def _noc_plot(d: dict, img_dir: Path) -> Path | None:
         k = int(mesh.split("x")[0])
         ok = [r for r in rows if r["avg_latency"] == r["avg_latency"]]
         line, = ax.plot([r["offered"] for r in ok], [r["avg_latency"] for r in ok], "o-",
-                        label=f"spikeforge cycle engine {mesh}")
+                        label=f"spikefab cycle engine {mesh}")
         ax.axvline(4 / k, color=line.get_color(), ls=":", lw=1)
         ax2.plot([r["offered"] for r in rows], [r["accepted"] for r in rows], "o-",
-                 color=line.get_color(), label=f"spikeforge {mesh}")
+                 color=line.get_color(), label=f"spikefab {mesh}")
         ax2.axhline(4 / k, color=line.get_color(), ls=":", lw=1)
     ax.plot(bs["offered"], bs["latency"], "s--", color="k", label="BookSim2 8x8 (reference notes)")
     ax.set_yscale("log")

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from spikeforge.arch.target import load_target
-from spikeforge.compiler import LoihiLIF, Network
-from spikeforge.compiler.passes.partition import partition
-from spikeforge.compiler.passes.place import place, traffic
-from spikeforge.compiler.passes.route import route
+from spikefab.arch.target import load_target
+from spikefab.compiler import LoihiLIF, Network
+from spikefab.compiler.passes.partition import partition
+from spikefab.compiler.passes.place import place, traffic
+from spikefab.compiler.passes.route import route
 
 sys.path.insert(0, str(Path(__file__).parent))
 from compiler_scale import build  # noqa: E402
@@ -64,8 +64,8 @@ def main() -> None:
     cases.append(("layered_1M", build(4, 5_000, 50, 1_000), "darwin3"))
     cases.append(("layered_15M_wafer", build(10, 100_000, 15, 1_000), "darwinwafer"))
     try:
-        from spikeforge.compiler import load_model
-        from spikeforge.compiler.passes import lower_to_hardware
+        from spikefab.compiler import load_model
+        from spikefab.compiler.passes import lower_to_hardware
         for path in sorted(FIXTURES.glob("*.nir")):
             cases.append((path.name, lower_to_hardware(load_model(path), dt=1e-4), "darwin3"))
     except ImportError:

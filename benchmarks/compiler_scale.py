@@ -30,7 +30,7 @@ SIZES = {
 
 def build(layers: int, width: int, fan_in: int, n_in: int, seed: int = 0):
     """Random layered network: every neuron gets ``fan_in`` random sources in the layer below."""
-    from spikeforge.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
+    from spikefab.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
     rng = np.random.default_rng(seed)
     net = HwNetwork(inputs={"x": n_in})
     prev, prev_n = "x", n_in
@@ -51,7 +51,7 @@ def build(layers: int, width: int, fan_in: int, n_in: int, seed: int = 0):
 
 
 def run_one(size: str) -> dict:
-    from spikeforge.compiler.driver import compile_result
+    from spikefab.compiler.driver import compile_result
     target, layers, width, fan_in, n_in = SIZES[size]
     t0 = time.perf_counter()
     net = build(layers, width, fan_in, n_in)

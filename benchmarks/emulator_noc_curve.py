@@ -1,7 +1,7 @@
 """Latency vs offered load of the cycle engine's fabric on an 8x8 mesh, next to BookSim2.
 
 Uniform random traffic (self included, as BookSim), darwin3 timing (1-cycle links, 4-packet
-input FIFOs, single-flit packets), ``noc_traffic`` from ``spikeforge.emulator``.  Writes a table
+input FIFOs, single-flit packets), ``noc_traffic`` from ``spikefab.emulator``.  Writes a table
 (markdown, stdout) and ``docs/noc-latency-8x8.png``.  BookSim2 numbers: reference notes
 ``noc-rtl-fpga-anchors.md`` section 1.1 (4 VCs x 8 flits, 4-stage iq router, measured here).
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from spikeforge.emulator import noc_traffic
+from spikefab.emulator import noc_traffic
 
 #: (offered, avg latency, accepted) of BookSim2 on this machine (anchors section 1.1)
 BOOKSIM_8x8 = [(0.01, 33.33, 0.0100), (0.10, 33.88, 0.1003), (0.20, 35.12, 0.2004),
@@ -40,7 +40,7 @@ def plot(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
     ax.plot([r["offered"] for r in rows], [r["avg_latency"] for r in rows], "o-",
-            label="spikeforge fabric (XY, 1 FIFO/input, 1-cycle router)")
+            label="spikefab fabric (XY, 1 FIFO/input, 1-cycle router)")
     ax.plot([b[0] for b in BOOKSIM_8x8], [b[1] for b in BOOKSIM_8x8], "s--",
             label="BookSim2 (XY, 4 VCs x 8, 4-stage router)")
     ax.axvline(0.5, color="grey", lw=0.8, ls=":")

@@ -26,14 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-from spikeforge.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
+from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, CoreImage, Image)
-from spikeforge.emulator import noc_traffic, simulate
+from spikefab.emulator import noc_traffic, simulate
 
 
 def bench_profile(folder: Path) -> Path:
     """darwin3 with one core whose memories hold the benchmark network."""
-    text = (resources.files("spikeforge.arch.profiles") / "darwin3.toml").read_text()
+    text = (resources.files("spikefab.arch.profiles") / "darwin3.toml").read_text()
     text = text.replace('name = "darwin3"', 'name = "bench1core"')
     text = text.replace("synapses = 65536", "synapses = 1048576")
     path = folder / "bench1core.toml"

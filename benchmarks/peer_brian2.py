@@ -29,7 +29,7 @@ def main() -> None:
     duration = (0.05 if quick else 1.0) * b2.second
     steps = int(round(float(duration / (0.1 * b2.ms))))
     if target == "cpp_standalone":
-        build = os.path.join(tempfile.gettempdir(), f"spikeforge_brian2_cuba_{el:g}")
+        build = os.path.join(tempfile.gettempdir(), f"spikefab_brian2_cuba_{el:g}")
         b2.set_device("cpp_standalone", directory=build)
     else:
         b2.prefs.codegen.target = target

@@ -1,7 +1,7 @@
-"""SANA-FE side of the peer comparison (runs in the benchmark venv, not in spikeforge's).
+"""SANA-FE side of the peer comparison (runs in the benchmark venv, not in spikefab's).
 
 Usage: ``python peer_sanafe.py NETWORK.npz STEPS MODELS REPS > out.json`` where the npz holds
-``src, dst, weight, bias, core`` (the same network and the same placement spikeforge used, see
+``src, dst, weight, bias, core`` (the same network and the same placement spikefab used, see
 ``bench_peers.py``) and MODELS is a comma list of SANA-FE timing models (simple,detailed,cycle),
 each optionally with its own repetition count (``simple:3,detailed:1``; default REPS).  Wall time
 is ``chip.sim()`` only (network build and ``chip.load`` excluded), median over the repetitions.

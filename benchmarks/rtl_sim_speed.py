@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "rtl"))
 
 from netgen import random_image  # noqa: E402
 
-from spikeforge.rtl.sim.driver import build_simulator, simulator_problem  # noqa: E402
-from spikeforge.rtl.sim.program import jobs_from  # noqa: E402
+from spikefab.rtl.sim.driver import build_simulator, simulator_problem  # noqa: E402
+from spikefab.rtl.sim.program import jobs_from  # noqa: E402
 
 
 def main() -> None:

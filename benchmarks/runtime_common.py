@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def network_image(seed: int = 0, hidden: int = 300, n_in: int = 64, n_out: int = 32,
                   density: float = 0.25, target: str = "ice40-up5k"):
     """A compiled random 2-layer network for ``target`` (sparse Dense weights)."""
-    import spikeforge as sf
+    import spikefab as sf
     rng = np.random.default_rng(seed)
     net = sf.Network()
     x = net.input("x", n_in)
@@ -38,7 +38,7 @@ def board(kind: str, target: str = "ice40-up5k") -> Iterator[str]:
     benchmark script itself; the recorded numbers come from the virtual board.
     """
     if kind == "virtual":
-        from spikeforge.rtl.virtual_board import VirtualBoard
+        from spikefab.rtl.virtual_board import VirtualBoard
         with VirtualBoard(target) as vb:
             yield vb.pty
         return

@@ -34,9 +34,9 @@ def main() -> None:
     ap.add_argument("--resend-after", type=float, default=0.2,
                     help="seconds before a frame is sent again (the virtual board is slow)")
     args = ap.parse_args()
-    from spikeforge.emulator import simulate
-    from spikeforge.errors import LinkError
-    from spikeforge.runtime import open_device
+    from spikefab.emulator import simulate
+    from spikefab.errors import LinkError
+    from spikefab.runtime import open_device
 
     image = network_image(seed=args.seed, hidden=60, n_in=24, n_out=12, density=0.3)
     rng = np.random.default_rng(args.seed)

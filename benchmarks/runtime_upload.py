@@ -24,7 +24,7 @@ def main() -> None:
     ap.add_argument("--board", choices=["virtual", "model"], default="virtual")
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
-    from spikeforge.runtime import open_device
+    from spikefab.runtime import open_device
 
     image = network_image()
     with board(args.board) as pty:

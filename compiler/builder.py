@@ -1,6 +1,6 @@
 """The Python builder: hardware people write fixed-point networks by hand.
 
->>> import numpy as np, spikeforge as sf
+>>> import numpy as np, spikefab as sf
 >>> net = sf.Network()
 >>> x = net.input("x", 2)
 >>> p = net.population("p", 2, sf.LoihiLIF(du=1024, dv=512, vth=100))
@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikeforge.arch.neuron import effective_weights
-from spikeforge.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
-from spikeforge.errors import ModelError
+from spikefab.arch.neuron import effective_weights
+from spikefab.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
+from spikefab.errors import ModelError
 
 __all__ = ["Network"]
 
 
 class Network(HwNetwork):
-    """A :class:`~spikeforge.compiler.hwnet.HwNetwork` with builder methods."""
+    """A :class:`~spikefab.compiler.hwnet.HwNetwork` with builder methods."""
 
     def input(self, name: str, size: int) -> str:
         """Declare ``size`` host input channels; returns the name to connect from."""

@@ -1,6 +1,6 @@
 """The compile driver: front end, then partition -> place -> route -> emit, timed and verified.
 
-:func:`compile` is the public entry point (``spikeforge.compile``).  Each pass runs under a
+:func:`compile` is the public entry point (``spikefab.compile``).  Each pass runs under a
 :class:`PassManager` that times it, runs the pass's verifier on its result (a broken invariant is
 a bug in the compiler, reported as such, never a silently wrong image), and shows a tqdm progress
 bar when the compile takes more than a second.  The optional report collects per-pass timings,
@@ -20,17 +20,17 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from spikeforge.arch.image import Image
-from spikeforge.arch.target import Target, load_target
-from spikeforge.arch.validate import check_fits, check_image
-from spikeforge.compiler.hwnet import HwNetwork
-from spikeforge.compiler.passes.emit import emit, jsonable
-from spikeforge.compiler.passes.exponents import merge_weight_exponents
-from spikeforge.compiler.passes.partition import Partition, partition
-from spikeforge.compiler.passes.place import (PLACERS, Placement, Sites, Traffic, place,
+from spikefab.arch.image import Image
+from spikefab.arch.target import Target, load_target
+from spikefab.arch.validate import check_fits, check_image
+from spikefab.compiler.hwnet import HwNetwork
+from spikefab.compiler.passes.emit import emit, jsonable
+from spikefab.compiler.passes.exponents import merge_weight_exponents
+from spikefab.compiler.passes.partition import Partition, partition
+from spikefab.compiler.passes.place import (PLACERS, Placement, Sites, Traffic, place,
                                               sequential_cost, traffic)
-from spikeforge.compiler.passes.route import Routing, route
-from spikeforge.errors import ModelError, ResourceError
+from spikefab.compiler.passes.route import Routing, route
+from spikefab.errors import ModelError, ResourceError
 
 __all__ = ["compile", "compile_result", "compile_network", "build_report", "PassManager",
            "CompileResult"]
@@ -112,8 +112,8 @@ def _front_end(model: Any, dt: float | None, integrator: str, reset: str) -> HwN
     if isinstance(model, HwNetwork):
         return model
     try:
-        from spikeforge.compiler import load_model
-        from spikeforge.compiler.passes import lower_to_hardware
+        from spikefab.compiler import load_model
+        from spikefab.compiler.passes import lower_to_hardware
     except ImportError as exc:  # the front end ships separately
         raise ModelError(f"compiling {type(model).__name__} needs the compiler front end "
                          f"(load_model, lower_to_hardware): {exc}") from None
@@ -213,16 +213,16 @@ def compile(model_or_path: Any, target: str | Path | Target = "darwin3", dt: flo
             integrator: str = "euler", reset: str = "zero", placer: str = "anneal",
             seed: int = 0, rates: Mapping[str, Any] | None = None,
             report: dict | str | Path | None = None, progress: bool | None = None) -> Image:
-    """Compile a model for a target and return its :class:`~spikeforge.arch.image.Image`.
+    """Compile a model for a target and return its :class:`~spikefab.arch.image.Image`.
 
     Parameters
     ----------
     model_or_path:
         A path (``.nir``, ``.sfir``), a front-end graph, or an
-        :class:`~spikeforge.compiler.hwnet.HwNetwork` / builder ``Network`` (taken as is: no
+        :class:`~spikefab.compiler.hwnet.HwNetwork` / builder ``Network`` (taken as is: no
         lowering or quantization).
     target:
-        Target name, profile path or :class:`~spikeforge.arch.target.Target`.
+        Target name, profile path or :class:`~spikefab.arch.target.Target`.
     dt, integrator, reset:
         Discretization options of the front end (ignored for an ``HwNetwork``).
     placer, seed:

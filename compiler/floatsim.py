@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from spikeforge.compiler.ir import nodes as ir
-from spikeforge.compiler.ir.graph import Graph
-from spikeforge.errors import InputError, ModelError
+from spikefab.compiler.ir import nodes as ir
+from spikefab.compiler.ir.graph import Graph
+from spikefab.errors import InputError, ModelError
 
 __all__ = ["simulate", "spike_rates", "SimResult", "apply_linear", "decay_factor", "delay_steps"]
 
@@ -195,7 +195,7 @@ def simulate(graph: Graph, inputs: dict[str, np.ndarray], dt: float, *, integrat
     if hw:
         raise ModelError(f"node {hw[0]!r} ({graph[hw[0]].type_name}) is a fixed-point hardware "
                          f"node; the float simulator runs float graphs (use "
-                         f"spikeforge.compiler.hwsim for hardware networks)")
+                         f"spikefab.compiler.hwsim for hardware networks)")
     xs, T, batch, unbatched = _inputs(graph, inputs, shapes)
     order, back = graph.order()
     delayed = set(back)
@@ -293,7 +293,7 @@ def spike_rates(graph: Graph, inputs: dict[str, np.ndarray], dt: float, **option
     """Mean spikes per step of every Input and spiking neuron node (one value per neuron).
 
     The names are those of the lowered populations, so the result can weight placement traffic
-    (``spikeforge.compile(..., rates=...)``).  ``options`` go to :func:`simulate`.
+    (``spikefab.compile(..., rates=...)``).  ``options`` go to :func:`simulate`.
     """
     r = simulate(graph, inputs, dt, latency="hardware", record=True, **options)
     shapes = graph.shapes()

@@ -1,9 +1,9 @@
 """The hardware-level network: fixed-point populations and sparse synapse projections.
 
 This is the hand-off point inside the compiler.  The front end (NIR, text IR) lowers and quantizes
-a float :class:`~spikeforge.compiler.ir.Graph` into a :class:`HwNetwork`; the Python builder
-(:class:`~spikeforge.compiler.builder.Network`) writes one directly; the back end (partition,
-place, route, emit) turns it into an :class:`~spikeforge.arch.image.Image`.  Every number in it is
+a float :class:`~spikefab.compiler.ir.Graph` into a :class:`HwNetwork`; the Python builder
+(:class:`~spikefab.compiler.builder.Network`) writes one directly; the back end (partition,
+place, route, emit) turns it into an :class:`~spikefab.arch.image.Image`.  Every number in it is
 exactly what the hardware stores: compiling a :class:`HwNetwork` never re-quantizes anything.
 """
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spikeforge.arch.neuron import RESET_SUBTRACT, RESET_ZERO
-from spikeforge.errors import ModelError
+from spikefab.arch.neuron import RESET_SUBTRACT, RESET_ZERO
+from spikefab.errors import ModelError
 
 __all__ = ["LoihiLIF", "Population", "Projection", "HwNetwork"]
 

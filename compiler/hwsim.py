@@ -1,10 +1,10 @@
 """A direct simulator of an :class:`HwNetwork`: the meaning of the hand-off, without any mapping.
 
-It applies :func:`spikeforge.arch.neuron.lif_step` population by population, computing each
+It applies :func:`spikefab.arch.neuron.lif_step` population by population, computing each
 projection's input as Lava's Dense does (sum of the weights of the sources that spiked ``1 +
 delay`` steps ago, shifted by the projection's ``weight_exp``), so it knows nothing of cores,
 axons, accumulator classes or routes.  A compiled image run on
-:func:`spikeforge.arch.reference.run_reference` must give exactly the same spikes and states:
+:func:`spikefab.arch.reference.run_reference` must give exactly the same spikes and states:
 that is how the back end is tested.  Plain NumPy, meant for small networks.
 """
 
@@ -15,9 +15,9 @@ from typing import Mapping
 
 import numpy as np
 
-from spikeforge.arch.neuron import lif_step, shift_input
-from spikeforge.compiler.hwnet import HwNetwork
-from spikeforge.errors import InputError
+from spikefab.arch.neuron import lif_step, shift_input
+from spikefab.compiler.hwnet import HwNetwork
+from spikefab.errors import InputError
 
 __all__ = ["HwSimResult", "simulate"]
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikeforge.arch.target import Target
+from spikefab.arch.target import Target
 
 __all__ = ["energy_breakdown", "latency_us", "barrier_cycles"]
 

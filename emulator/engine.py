@@ -1,8 +1,8 @@
 """Run an Image on the emulator: functional (time-step exact) or cycle (core pipeline + NoC).
 
 Both engines are one Numba kernel call for the whole run over the flat arrays of
-:mod:`spikeforge.emulator.flat`; this module only checks inputs, prepares the arrays and turns the
-kernel's outputs into a :class:`~spikeforge.arch.result.Result` (spikes, traces, final state,
+:mod:`spikefab.emulator.flat`; this module only checks inputs, prepares the arrays and turns the
+kernel's outputs into a :class:`~spikefab.arch.result.Result` (spikes, traces, final state,
 counters, latency and energy from the Target).
 """
 
@@ -12,16 +12,16 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from spikeforge.arch.image import STATE_DTYPE, Image
-from spikeforge.arch.result import PROBE_VARIABLES, Result, normalize_inputs, parse_probe
-from spikeforge.arch.target import Target, load_target
-from spikeforge.arch.validate import check_fits
-from spikeforge.emulator import costs
-from spikeforge.emulator import kernels as FK
-from spikeforge.emulator.flat import FlatImage, flatten
-from spikeforge.emulator.noc.fabric import new_fabric
-from spikeforge.emulator.noc.kernels import S_MAXF
-from spikeforge.errors import InputError, TargetError
+from spikefab.arch.image import STATE_DTYPE, Image
+from spikefab.arch.result import PROBE_VARIABLES, Result, normalize_inputs, parse_probe
+from spikefab.arch.target import Target, load_target
+from spikefab.arch.validate import check_fits
+from spikefab.emulator import costs
+from spikefab.emulator import kernels as FK
+from spikefab.emulator.flat import FlatImage, flatten
+from spikefab.emulator.noc.fabric import new_fabric
+from spikefab.emulator.noc.kernels import S_MAXF
+from spikefab.errors import InputError, TargetError
 
 __all__ = ["simulate", "MODES"]
 
@@ -66,7 +66,7 @@ def _check_cycle_target(target: Target) -> None:
 def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
              mode: str = "functional", probes: Sequence[str] = (),
              target: Target | str | None = None) -> Result:
-    """Run ``image`` for ``steps`` steps; see :func:`spikeforge.run` for the parameters."""
+    """Run ``image`` for ``steps`` steps; see :func:`spikefab.run` for the parameters."""
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     target = load_target(target if target is not None else image.target)
@@ -101,7 +101,7 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         cycles = None
         hops = counters[[FK.C_HOPS_EW, FK.C_HOPS_NS, FK.C_HOPS_CHIP]]
     else:
-        from spikeforge.emulator.cycle.kernels import run_cycle
+        from spikefab.emulator.cycle.kernels import run_cycle
         _check_cycle_target(target)
         topo = target.topology
         fab = new_fabric(topo.global_x, topo.global_y, topo.mesh_x, topo.mesh_y,

@@ -1,4 +1,4 @@
-"""Flatten an :class:`~spikeforge.arch.image.Image` into structure-of-arrays for the kernels.
+"""Flatten an :class:`~spikefab.arch.image.Image` into structure-of-arrays for the kernels.
 
 The Numba kernels never see a structured array or a Python object: this module turns the per-core
 tables into global, flat arrays once per run.
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spikeforge.arch.image import Image
-from spikeforge.arch.reference import ring_slots
-from spikeforge.arch.target import Target
+from spikefab.arch.image import Image
+from spikefab.arch.reference import ring_slots
+from spikefab.arch.target import Target
 
 __all__ = ["FlatImage", "flatten", "xy_hops"]
 

@@ -1,7 +1,7 @@
 """Numba kernels of the functional engine: neuron update, synaptic delivery, whole-run loop.
 
-Pure functions over the flat arrays of :mod:`spikeforge.emulator.flat`; no Python objects, no
-raising.  The arithmetic is :func:`spikeforge.arch.neuron.lif_step` written out per neuron in
+Pure functions over the flat arrays of :mod:`spikefab.emulator.flat`; no Python objects, no
+raising.  The arithmetic is :func:`spikefab.arch.neuron.lif_step` written out per neuron in
 int64 (the same truncations, wraps and saturations), so the result is bit-exact with the
 reference model.
 

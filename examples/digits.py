@@ -1,6 +1,6 @@
 """Handwritten digits, end to end: train an ANN, convert it to a spiking network, run it on chips.
 
-This is the default demo (``make demo`` / ``spikeforge demo``).  Every number it prints comes from
+This is the default demo (``make demo`` / ``spikefab demo``).  Every number it prints comes from
 this run:
 
 1. train a one-hidden-layer ReLU :class:`~sklearn.neural_network.MLPClassifier` on scikit-learn's
@@ -14,7 +14,7 @@ this run:
    the float SNN with a small NumPy simulation that keeps the hardware's timing (a spike reaches
    the next layer one step later);
 4. export the SNN to NIR (``Input -> Affine -> IF -> Affine -> IF -> Output``, ``r = 1``,
-   ``v_threshold = 1``) and load it back with :func:`spikeforge.load_model`;
+   ``v_threshold = 1``) and load it back with :func:`spikefab.load_model`;
 5. compile it for ``darwin3`` and ``ice40-up5k``, run the test set on the functional emulator, a
    subset on the cycle-accurate engine (cycles, microseconds, energy) and, when an HDL simulator
    is installed, a few samples on the RTL simulation;
@@ -206,7 +206,7 @@ class TargetRun:
 
 def compile_for(model_path: Path, target: str, out_dir: Path):
     """Load the NIR file and compile it (reset by subtraction, as in the conversion)."""
-    import spikeforge as sf
+    import spikefab as sf
 
     # IF neurons have no time constant, so dt only labels the step (1 ms).  A compiler note
     # (e.g. weight exponents merged for a one-class target) is shown, not raised.
@@ -226,7 +226,7 @@ def run_target(model_path: Path, target: str, spikes: np.ndarray, labels: np.nda
     """Compile for ``target``, run every sample functionally and a subset cycle-accurately."""
     from tqdm import tqdm
 
-    import spikeforge as sf
+    import spikefab as sf
 
     t0 = time.perf_counter()
     image, path = compile_for(model_path, target, out_dir)
@@ -270,14 +270,14 @@ def _run_rtl(run: TargetRun, image, in_name: str, out_name: str, spikes: np.ndar
     import shutil
 
     try:
-        from spikeforge.runtime import open_device
+        from spikefab.runtime import open_device
     except ImportError:
         run.rtl_note = "no RTL simulation in this build"
         return
     if not shutil.which("iverilog") and not shutil.which("verilator"):
         run.rtl_note = "no HDL simulator installed"
         return
-    from spikeforge.errors import SpikeforgeError
+    from spikefab.errors import SpikefabError
     try:
         with open_device("rtlsim://") as dev:
             dev.load(image)
@@ -289,7 +289,7 @@ def _run_rtl(run: TargetRun, image, in_name: str, out_name: str, spikes: np.ndar
                     run.rtl_cycles_checked += 1
                     run.rtl_cycles_equal += int(np.array_equal(res.cycles_per_step,
                                                                cycle_cps[i]))
-    except SpikeforgeError as exc:
+    except SpikefabError as exc:
         run.rtl_note = f"no RTL simulation of {run.target}: {exc}"
 
 
@@ -411,7 +411,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
 
 def _report(image, spikes: np.ndarray, args, where: Path) -> Path:
     """Plots of the first target: a few inferences back to back on the cycle engine."""
-    from spikeforge.report import generate
+    from spikefab.report import generate
 
     k = min(4, len(spikes))
     stream = spikes[:k].reshape(k * spikes.shape[1], spikes.shape[2])

@@ -1,4 +1,4 @@
-"""The smallest spikeforge program: a hand-written fixed-point network, compiled and run.
+"""The smallest spikefab program: a hand-written fixed-point network, compiled and run.
 
 Two host input channels drive four Loihi LIF neurons through an excitatory/inhibitory weight
 matrix; the four neurons are the output.  The builder takes hardware numbers directly (Lava's
@@ -7,7 +7,7 @@ exactly what the chip stores.
 
 The file is also a builder script for the command line, which calls :func:`build`::
 
-    spikeforge compile examples/hello_builder.py --target ice40-up5k -o hello.sfi
+    spikefab compile examples/hello_builder.py --target ice40-up5k -o hello.sfi
 
 Run as a script it compiles, writes ``in.npz`` (the input pattern) and prints the output
 spikes: ``python examples/hello_builder.py --out build/hello``.
@@ -24,7 +24,7 @@ import numpy as np
 
 def build():
     """``x`` (2 channels) -> ``lif`` (4 neurons) -> output ``y``."""
-    import spikeforge as sf
+    import spikefab as sf
 
     net = sf.Network()
     net.input("x", 2)
@@ -44,7 +44,7 @@ def input_pattern(steps: int = 20) -> np.ndarray:
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
-    import spikeforge as sf
+    import spikefab as sf
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--target", default="darwin3")

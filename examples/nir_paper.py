@@ -51,7 +51,7 @@ def threshold_of(image, population: str) -> int:
 
 def lif_trace(fixtures: Path, target: str = "loihi1") -> dict:
     """Run the paper's LIF input through ``lif_norse.nir`` compiled for ``target``."""
-    import spikeforge as sf
+    import spikefab as sf
 
     exact = np.loadtxt(fixtures / "lif_exact.csv", delimiter=",")
     loihi = np.loadtxt(fixtures / "lif_lava_loihi_fixed.csv", delimiter=",")
@@ -98,12 +98,12 @@ def plot_lif(trace: dict, path: Path) -> Path:
     ax.plot(t_ms, trace["loihi"], color="tab:blue", linewidth=1.2,
             label="Loihi 2 hardware (paper, fixed point)")
     ax.plot(t_ms, trace["ours"], color="tab:red", linewidth=1.0, linestyle="--",
-            label=f"spikeforge emulator on {trace['target']}")
+            label=f"spikefab emulator on {trace['target']}")
     ax.axhline(1.0, color="black", linewidth=0.6, linestyle=":")
     ax.text(t_ms[-1], 1.02, "threshold", ha="right", va="bottom", fontsize=8)
     for key, y, colour, label in (("exact_spikes", 1.25, "0.55", "exact spikes"),
                                   ("loihi_spikes", 1.17, "tab:blue", "Loihi 2 spikes"),
-                                  ("spikes", 1.09, "tab:red", "spikeforge spikes")):
+                                  ("spikes", 1.09, "tab:red", "spikefab spikes")):
         st = t_ms[trace[key]]
         ax.scatter(st, np.full(len(st), y), marker="|", s=120, color=colour, label=label)
     ax.set_ylabel("membrane voltage / threshold")
@@ -142,7 +142,7 @@ class NetRun:
 
 def run_network(fixtures: Path, name: str, target: str, steps: int, seed: int = 0) -> NetRun:
     """Compile one paper graph for ``target`` and run it cycle by cycle on random spikes."""
-    import spikeforge as sf
+    import spikefab as sf
 
     file, dt, rate = NETWORKS[name]
     t0 = time.perf_counter()
@@ -194,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
-    from spikeforge.errors import InputError
+    from spikefab.errors import InputError
 
     args = build_parser().parse_args(argv)
     if not (args.fixtures / "lif_norse.nir").is_file():

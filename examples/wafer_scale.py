@@ -1,7 +1,7 @@
 """A million neurons on DarwinWafer: build, compile, estimate a window of steps, show chiplet traffic.
 
 The network is synthetic and built with the Python builder's sparse projections
-(:meth:`spikeforge.Network.connect_sparse`; a dense ``(out, in)`` matrix of a million neurons
+(:meth:`spikefab.Network.connect_sparse`; a dense ``(out, in)`` matrix of a million neurons
 would need terabytes): ``layers`` equal populations in a feed-forward chain, each neuron with
 ``fan_in`` random excitatory synapses from the layer before, plus a small read-out population
 reported to the host.  Host input drives the first layer with random spikes (fixed seed).
@@ -29,7 +29,7 @@ import numpy as np
 def build(neurons: int = 1_048_576, layers: int = 4, fan_in: int = 12, inputs: int = 1024,
           readout: int = 256, seed: int = 0):
     """The synthetic network: ``layers`` populations of ``neurons // layers`` LIF neurons."""
-    import spikeforge as sf
+    import spikefab as sf
 
     rng = np.random.default_rng(seed)
     net = sf.Network()
@@ -93,8 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
-    import spikeforge as sf
-    from spikeforge.report import generate
+    import spikefab as sf
+    from spikefab.report import generate
 
     args = build_parser().parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)

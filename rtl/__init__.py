@@ -1,19 +1,19 @@
-"""spikeforge.rtl wing: the chip as Amaranth hardware, its simulation and its FPGA builds.
+"""spikefab.rtl wing: the chip as Amaranth hardware, its simulation and its FPGA builds.
 
 Compute fabric (``docs/microarchitecture.md``):
 
-* :mod:`spikeforge.rtl.params` — ``mesh_params(target)`` (every width/depth from the Target),
+* :mod:`spikefab.rtl.params` — ``mesh_params(target)`` (every width/depth from the Target),
   table layouts, ``check_rtl_image`` (typed refusal of unfit images);
-* :mod:`spikeforge.rtl.lif` — ``LifUnit``, the bit-exact Loihi LIF datapath;
-* :mod:`spikeforge.rtl.neuron_core` — ``NeuronCore``, the ``parallel`` core (wide block RAMs,
+* :mod:`spikefab.rtl.lif` — ``LifUnit``, the bit-exact Loihi LIF datapath;
+* :mod:`spikefab.rtl.neuron_core` — ``NeuronCore``, the ``parallel`` core (wide block RAMs,
   update and synapse engines);
-* :mod:`spikeforge.rtl.serial_core` — ``SerialCore``, the ``serial`` core for small FPGAs
-  (16-bit single-port RAMs: :mod:`spikeforge.rtl.spram`, the iCE40 UP5K's SPRAMs);
-* :mod:`spikeforge.rtl.accumulators` — ``AccumulatorRing``, the dendritic ring both cores share;
-* :mod:`spikeforge.rtl.router` — ``Router`` (XY, round robin, credits);
-* :mod:`spikeforge.rtl.mesh` — ``Mesh`` (cores + routers + host port + barrier, section-11
+* :mod:`spikefab.rtl.serial_core` — ``SerialCore``, the ``serial`` core for small FPGAs
+  (16-bit single-port RAMs: :mod:`spikefab.rtl.spram`, the iCE40 UP5K's SPRAMs);
+* :mod:`spikefab.rtl.accumulators` — ``AccumulatorRing``, the dendritic ring both cores share;
+* :mod:`spikefab.rtl.router` — ``Router`` (XY, round robin, credits);
+* :mod:`spikefab.rtl.mesh` — ``Mesh`` (cores + routers + host port + barrier, section-11
   control interface);
-* :mod:`spikeforge.rtl.sim` — host program, Amaranth-simulator and cocotb drivers
+* :mod:`spikefab.rtl.sim` — host program, Amaranth-simulator and cocotb drivers
   (``driver.simulate``, ``driver.build_simulator``).
 
 Submodules are imported explicitly (Amaranth is only needed when they are).

@@ -18,7 +18,7 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from spikeforge.rtl.params import MeshParams
+from spikefab.rtl.params import MeshParams
 
 __all__ = ["AccumulatorRing"]
 

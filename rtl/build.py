@@ -1,12 +1,12 @@
 """FPGA bitstreams with the YoWASP toolchain (Yosys + nextpnr compiled to WebAssembly, offline).
 
-:func:`build_board` elaborates a board top (:mod:`spikeforge.rtl.boards`), runs amaranth's build
+:func:`build_board` elaborates a board top (:mod:`spikefab.rtl.boards`), runs amaranth's build
 plan with the ``yowasp-*`` tools, and parses the nextpnr log into a :class:`BuildReport`
 (logic cells / LUTs, flip-flops, block RAMs, SPRAMs, Fmax against the board clock).
 :func:`program_board` flashes a built bitstream with the board's own programmer (``iceprog`` for
 the iCEBreaker, ``openFPGALoader`` for the ULX3S), turning a missing tool into a
-:class:`~spikeforge.errors.ToolError` and a missing board into a
-:class:`~spikeforge.errors.LinkError`.
+:class:`~spikefab.errors.ToolError` and a missing board into a
+:class:`~spikefab.errors.LinkError`.
 
 The first YoWASP run JIT-compiles the WebAssembly (~90 s, cached per user by wasmtime); later runs
 take seconds plus place-and-route time.
@@ -24,7 +24,7 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from spikeforge.errors import LinkError, TargetError, ToolError
+from spikefab.errors import LinkError, TargetError, ToolError
 
 __all__ = ["BuildReport", "build_board", "program_board", "parse_nextpnr_log", "yowasp_env",
            "write_verilog"]
@@ -151,29 +151,29 @@ def yowasp_env() -> dict[str, str]:
         path = shutil.which(tool, path=env["PATH"])
         if path is None:
             raise ToolError(f"YoWASP tool {tool!r} must be installed (pip install "
-                            f"'spikeforge[rtl]'), not missing from {bindir} and PATH")
+                            f"'spikefab[rtl]'), not missing from {bindir} and PATH")
         env[var] = path
     return env
 
 
 def build_board(board: str, out_dir: str | Path, *, baud: int | None = None,
-                target=None, fabric=None, name: str = "spikeforge") -> BuildReport:
-    """Synthesize, place and route the spikeforge SoC for a board; write bitstream and report.
+                target=None, fabric=None, name: str = "spikefab") -> BuildReport:
+    """Synthesize, place and route the spikefab SoC for a board; write bitstream and report.
 
     Parameters
     ----------
     board:
-        ``"icebreaker"`` or ``"ulx3s"`` (see :data:`spikeforge.rtl.boards.BOARDS`).
+        ``"icebreaker"`` or ``"ulx3s"`` (see :data:`spikefab.rtl.boards.BOARDS`).
     out_dir:
         Directory for the build products (``NAME.bin``/``NAME.bit``, ``NAME.tim``, ``report.json``).
     baud:
         UART line rate (default: the board's).
     target:
-        Target (or :class:`~spikeforge.rtl.params.MeshParams`) of the fabric, default the board's
+        Target (or :class:`~spikefab.rtl.params.MeshParams`) of the fabric, default the board's
         (``spec.target``); a smaller one gives a smaller fabric on the same board.
     fabric:
         Optional callable ``params -> Component`` building another fabric with the section-11
-        ports (default: :class:`~spikeforge.rtl.mesh.Mesh`).
+        ports (default: :class:`~spikefab.rtl.mesh.Mesh`).
 
     Returns
     -------
@@ -182,7 +182,7 @@ def build_board(board: str, out_dir: str | Path, *, baud: int | None = None,
     """
     import time
 
-    from spikeforge.rtl.boards import get_board
+    from spikefab.rtl.boards import get_board
 
     spec = get_board(board)
     out = Path(out_dir)
@@ -193,7 +193,7 @@ def build_board(board: str, out_dir: str | Path, *, baud: int | None = None,
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         # amaranth-boards' ULX3S platform still requests a pin the pre-0.5 way (its own
-        # deprecation, not something a spikeforge user can act on)
+        # deprecation, not something a spikefab user can act on)
         warnings.filterwarnings("ignore", message="Using platform.request without",
                                 category=DeprecationWarning)
         plan = platform.build(top, name=name, build_dir=str(out), do_build=False,
@@ -235,7 +235,7 @@ def program_board(board: str, bitstream: str | Path) -> None:
     LinkError
         If the programmer runs but finds no board (or fails to program it).
     """
-    from spikeforge.rtl.boards import get_board
+    from spikefab.rtl.boards import get_board
 
     spec = get_board(board)
     tool = os.environ.get(spec.programmer_env, spec.programmer)
@@ -261,17 +261,17 @@ def write_verilog(target, out_dir: str | Path, *, baud: int = 1_000_000) -> dict
     Returns
     -------
     dict
-        ``{"soc": path, "mesh": path}``: ``spikeforge_soc.v`` (top ``spikeforge_soc``, ports
-        ``clk rst rx tx busy link_error``) and ``spikeforge_mesh.v`` (top ``spikeforge_mesh``,
+        ``{"soc": path, "mesh": path}``: ``spikefab_soc.v`` (top ``spikefab_soc``, ports
+        ``clk rst rx tx busy link_error``) and ``spikefab_mesh.v`` (top ``spikefab_mesh``,
         the section-11 control interface of docs/microarchitecture.md).
     """
     from amaranth.back import verilog
 
-    from spikeforge.arch.target import load_target
-    from spikeforge.rtl.mesh import Mesh
-    from spikeforge.rtl.params import mesh_params
-    from spikeforge.rtl.soc import SoC
-    from spikeforge.rtl.uart import divisor_for
+    from spikefab.arch.target import load_target
+    from spikefab.rtl.mesh import Mesh
+    from spikefab.rtl.params import mesh_params
+    from spikefab.rtl.soc import SoC
+    from spikefab.rtl.uart import divisor_for
 
     t = load_target(target)
     params = mesh_params(t)
@@ -282,9 +282,9 @@ def write_verilog(target, out_dir: str | Path, *, baud: int = 1_000_000) -> dict
                           where="timing.clock_mhz") from None
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = {"soc": out / "spikeforge_soc.v", "mesh": out / "spikeforge_mesh.v"}
-    files["soc"].write_text(verilog.convert(SoC(params, divisor=divisor), name="spikeforge_soc",
+    files = {"soc": out / "spikefab_soc.v", "mesh": out / "spikefab_mesh.v"}
+    files["soc"].write_text(verilog.convert(SoC(params, divisor=divisor), name="spikefab_soc",
                                             emit_src=False))
-    files["mesh"].write_text(verilog.convert(Mesh(params), name="spikeforge_mesh",
+    files["mesh"].write_text(verilog.convert(Mesh(params), name="spikefab_mesh",
                                              emit_src=False))
     return files

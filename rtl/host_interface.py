@@ -3,16 +3,16 @@
 :class:`HostInterface` implements ``docs/host-protocol.md`` exactly, as one small FSM around a
 512-byte frame buffer (one block RAM):
 
-1. **Receive** (:class:`~spikeforge.rtl.host.receiver.FrameReceiver`): COBS-decode the request
+1. **Receive** (:class:`~spikefab.rtl.host.receiver.FrameReceiver`): COBS-decode the request
    into the buffer, latch its header and fixed arguments, check CRC and length.
 2. **Check**: decide the status (NAK, BAD_OP, BAD_LEN, BAD_ARG, BUSY or OK) from the latched
-   fields alone, against the table sizes and depths of the fabric (:class:`~spikeforge.rtl.params.MeshParams`),
+   fields alone, against the table sizes and depths of the fabric (:class:`~spikefab.rtl.params.MeshParams`),
    and perform the one-cycle effects (RUN's ``start``, CLEAR, RESET, SET_CRC).
 3. **Respond**: write the response header into the buffer, then the payload -- INFO's 16 bytes,
    READ_MEM entries fetched from the memory port -- or, for WRITE_MEM / INJECT, move the request's
    entries from the buffer to the memory port; then the CRC.  Every byte written to the buffer also
    feeds the CRC unit, so the CRC is ready when the payload is.
-4. **Transmit** (:class:`~spikeforge.rtl.host.transmitter.FrameTransmitter`): COBS-encode the buffer
+4. **Transmit** (:class:`~spikefab.rtl.host.transmitter.FrameTransmitter`): COBS-encode the buffer
    to the UART.
 
 The fabric port is the one of ``docs/microarchitecture.md`` section 11 (``mem_*``, ``run_steps``,
@@ -26,13 +26,13 @@ from amaranth.lib import crc, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from spikeforge.arch.image import ROUTE_DTYPE
-from spikeforge.arch.protocol import (FABRIC_CORE, HEADER_SIZE, MEM_ARGS, NAK_TYPE,
+from spikefab.arch.image import ROUTE_DTYPE
+from spikefab.arch.protocol import (FABRIC_CORE, HEADER_SIZE, MEM_ARGS, NAK_TYPE,
                                       PROTOCOL_VERSION, RESPONSE_BIT, FabricTable, InfoFlag, Op,
                                       Status, entry_size)
-from spikeforge.rtl.host.receiver import BUF_ADDR_BITS, FrameReceiver
-from spikeforge.rtl.host.transmitter import FrameTransmitter
-from spikeforge.rtl.params import COUNTERS, MeshParams
+from spikefab.rtl.host.receiver import BUF_ADDR_BITS, FrameReceiver
+from spikefab.rtl.host.transmitter import FrameTransmitter
+from spikefab.rtl.params import COUNTERS, MeshParams
 
 __all__ = ["HostInterface", "table_depths"]
 
@@ -54,7 +54,7 @@ class HostInterface(wiring.Component):
     Parameters
     ----------
     params:
-        The fabric's :class:`~spikeforge.rtl.params.MeshParams` (core count, table depths, log
+        The fabric's :class:`~spikefab.rtl.params.MeshParams` (core count, table depths, log
         depths reported by INFO and used for range checks).
 
     Attributes

@@ -1,4 +1,4 @@
-"""The neuron-update datapath: one Loihi LIF step (:func:`spikeforge.arch.neuron.lif_step`).
+"""The neuron-update datapath: one Loihi LIF step (:func:`spikefab.arch.neuron.lif_step`).
 
 :class:`LifUnit` computes one neuron in four cycles with **one** shared 32 x 13-bit multiplier
 (current decay, voltage decay, threshold decay, in that order), which is what lets an iCE40 UP5K

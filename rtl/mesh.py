@@ -18,12 +18,12 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from spikeforge.arch.target import Target
-from spikeforge.rtl.neuron_core import MEM_DATA_BITS, NeuronCore, from_stored, to_stored
-from spikeforge.rtl.params import (COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS, MeshParams,
+from spikefab.arch.target import Target
+from spikefab.rtl.neuron_core import MEM_DATA_BITS, NeuronCore, from_stored, to_stored
+from spikefab.rtl.params import (COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS, MeshParams,
                                    mesh_params)
-from spikeforge.rtl.router import PORT_E, PORT_N, PORT_S, PORT_W, Router, packet_fields
-from spikeforge.rtl.serial_core import SerialCore
+from spikefab.rtl.router import PORT_E, PORT_N, PORT_S, PORT_W, Router, packet_fields
+from spikefab.rtl.serial_core import SerialCore
 
 __all__ = ["Mesh"]
 

@@ -5,7 +5,7 @@ Implements ``docs/microarchitecture.md`` sections 6 and 7 cycle for cycle:
 * **update engine** — neuron ``i`` takes ``NEURON_CYCLES = 6`` cycles: ``C0`` presents the
   neuron/state/route-pointer/accumulator addresses, ``C1`` sums the accumulator classes (each
   shifted by its weight exponent) and clears the slot entry, ``C2`` starts the
-  :class:`~spikeforge.rtl.lif.LifUnit` (profile now read), ``C5`` writes the state back.  A
+  :class:`~spikefab.rtl.lif.LifUnit` (profile now read), ``C5`` writes the state back.  A
   spiking neuron then sends one route entry per cycle while the injection link has credit.
 * **synapse engine** — pops a packet from the ejection FIFO when idle, reads the axon table in
   ``PACKET_CYCLES = 2`` cycles, then spends ``SYNAPSE_CYCLES = 2`` cycles per synapse entry: read
@@ -27,10 +27,10 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from spikeforge.rtl.accumulators import AccumulatorRing
-from spikeforge.rtl.lif import LifUnit
-from spikeforge.rtl.params import CORE_TABLE_IDS, MeshParams, TableSpec
-from spikeforge.rtl.router import packet_fields
+from spikefab.rtl.accumulators import AccumulatorRing
+from spikefab.rtl.lif import LifUnit
+from spikefab.rtl.params import CORE_TABLE_IDS, MeshParams, TableSpec
+from spikefab.rtl.router import packet_fields
 
 __all__ = ["NeuronCore", "MEM_DATA_BITS", "core_members", "to_stored", "from_stored",
            "fields_of"]

@@ -1,4 +1,4 @@
-"""RTL parameters derived from a :class:`~spikeforge.arch.target.Target`, and the table layouts.
+"""RTL parameters derived from a :class:`~spikefab.arch.target.Target`, and the table layouts.
 
 Every width and depth of the Amaranth fabric comes from here, and everything here comes from the
 Target, so the RTL never hard-codes a hardware number.  Two things live in this module:
@@ -8,11 +8,11 @@ Target, so the RTL never hard-codes a hardware number.  Two things live in this 
   six-cycle neuron update from wide block RAMs; ``serial``, a 22-cycle update from 16-bit SPRAMs)
   has fixed per-operation latencies and one-cycle links; a target's ``[timing]`` selects the core
   whose latencies it states, and a target matching none is refused with a
-  :class:`~spikeforge.errors.TargetError` rather than silently simulated with other cycle counts.
-* :class:`TableSpec` — how each image table (``spikeforge.arch.image`` dtypes) is stored in a
+  :class:`~spikefab.errors.TargetError` rather than silently simulated with other cycle counts.
+* :class:`TableSpec` — how each image table (``spikefab.arch.image`` dtypes) is stored in a
   core memory: the memory port of ``docs/microarchitecture.md`` section 11 moves entries in the
   image's byte layout, and the core keeps only the bits its datapath needs.  :func:`check_rtl_image`
-  refuses, with an :class:`~spikeforge.errors.ImageError`, an image whose values would not survive
+  refuses, with an :class:`~spikefab.errors.ImageError`, an image whose values would not survive
   that narrowing, before any simulation starts.
 """
 
@@ -22,12 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spikeforge.arch.aer import packet_format
-from spikeforge.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
+from spikefab.arch.aer import packet_format
+from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, Image)
-from spikeforge.arch.target import Target, load_target
-from spikeforge.arch.validate import check_fits
-from spikeforge.errors import ImageError, TargetError
+from spikefab.arch.target import Target, load_target
+from spikefab.arch.validate import check_fits
+from spikefab.errors import ImageError, TargetError
 
 __all__ = ["NEURON_CYCLES", "SYNAPSE_CYCLES", "PACKET_CYCLES", "CoreKind", "CORE_KINDS",
            "SERIAL_RAM_DEPTH", "SERIAL_RECORD", "Chunk", "SerialTable", "FieldSpec", "TableSpec",
@@ -309,11 +309,11 @@ def mesh_params(target: Target | str, **fabric) -> MeshParams:
                           f"of an RTL core — {options} — not {have[0]}/{have[1]}/{have[2]}",
                           where="timing.neuron_cycles")
     if tm.link_latency != 1:
-        raise TargetError(f"target {t.name}: timing.link_latency must be 1 for the spikeforge "
+        raise TargetError(f"target {t.name}: timing.link_latency must be 1 for the spikefab "
                           f"RTL, not {tm.link_latency}", where="timing.link_latency")
     if tm.barrier_cycles < 1:
         raise TargetError(f"target {t.name}: timing.barrier_cycles must be >= 1 for the "
-                          f"spikeforge RTL, not {tm.barrier_cycles}", where="timing.barrier_cycles")
+                          f"spikefab RTL, not {tm.barrier_cycles}", where="timing.barrier_cycles")
     if topo.chiplets != 1:
         raise TargetError(f"target {t.name}: the RTL fabric must have 1 chiplet, not "
                           f"{topo.chiplets}", where="topology")
@@ -384,7 +384,7 @@ def _check_range(values: np.ndarray, lo: int, hi: int, what: str) -> None:
 def check_rtl_image(image: Image, target: Target | str, params: MeshParams | None = None) -> None:
     """Refuse an image the RTL cannot hold exactly: other target, too big, or values too wide.
 
-    Runs :func:`~spikeforge.arch.validate.check_fits` first (target name, table sizes, delays),
+    Runs :func:`~spikefab.arch.validate.check_fits` first (target name, table sizes, delays),
     then checks that every value fits the bits the core memories keep (:meth:`MeshParams.core_tables`).
     """
     t = load_target(target)

@@ -22,7 +22,7 @@ from amaranth.lib import wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
-from spikeforge.rtl.params import MeshParams
+from spikefab.rtl.params import MeshParams
 
 __all__ = ["Router", "PORT_N", "PORT_E", "PORT_S", "PORT_W", "existing_ports", "packet_fields"]
 

@@ -1,20 +1,20 @@
 """A neuromorphic core for small FPGAs: its tables in 16-bit single-port RAMs (iCE40 SPRAMs).
 
-The ``parallel`` :class:`~spikeforge.rtl.neuron_core.NeuronCore` reads a neuron's whole state
+The ``parallel`` :class:`~spikefab.rtl.neuron_core.NeuronCore` reads a neuron's whole state
 (104 bits), profile (94 bits) and pointers in one cycle from wide block RAMs; on an iCE40 UP5K
 those widths alone would need more block RAMs than the chip has, and its wide memory-port
 converters more logic.  :class:`SerialCore` implements the same cycle contract
 (docs/microarchitecture.md sections 6-7) with the ``serial`` latencies of
-:data:`~spikeforge.rtl.params.CORE_KINDS` by keeping
+:data:`~spikefab.rtl.params.CORE_KINDS` by keeping
 
 * each neuron's record (state, parameters, route pointer) and the route table in a *neuron RAM*,
 * the axon table and the synapses in a *synapse RAM* — both 16-bit, one access per cycle: one
-  or two 256-kbit SPRAMs each on the UP5K (:class:`~spikeforge.rtl.spram.SinglePortRAM`);
+  or two 256-kbit SPRAMs each on the UP5K (:class:`~spikefab.rtl.spram.SinglePortRAM`);
 * the profiles (eight half-words each) in one block RAM, read in parallel with the neuron RAM;
 * the dendritic accumulators in ``D`` block-RAM banks, as in the parallel core.
 
 Words are stored as the image's own half-words wherever the datapath allows
-(:meth:`~spikeforge.rtl.params.MeshParams.serial_tables`), so the memory port moves them
+(:meth:`~spikefab.rtl.params.MeshParams.serial_tables`), so the memory port moves them
 without format conversion; only a synapse's first word and a route entry are packed.
 
 Update engine, cycle ``k`` of neuron ``i`` (22 cycles; a RAM read gives its data one cycle later):
@@ -25,7 +25,7 @@ k0-1    read the neuron entry (profile | bias exponent, bias mantissa); k0 also 
         and clears it; the profile's eight half-words are read from k1 (profile RAM)
 k2-8    read the state (``u``, ``v``, ``theta``: two half-words each, ``ref``)
 k9-10   read the route pointer (start, count)
-k10     start the shared-multiplier :class:`~spikeforge.rtl.lif.LifUnit` on the registers
+k10     start the shared-multiplier :class:`~spikefab.rtl.lif.LifUnit` on the registers
 k13     LIF results: new state into the registers, spike decided
 k14-20  write the state back (seven half-words)
 k21     read the first route entry; a spiking neuron emits from k22 = ``neuron_cycles``
@@ -47,13 +47,13 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import Out
 
-from spikeforge.rtl.accumulators import AccumulatorRing
-from spikeforge.rtl.lif import LifUnit
-from spikeforge.rtl.neuron_core import MEM_DATA_BITS, core_members
-from spikeforge.rtl.params import (CORE_KINDS, CORE_TABLE_IDS, MeshParams, serial_route_fields,
+from spikefab.rtl.accumulators import AccumulatorRing
+from spikefab.rtl.lif import LifUnit
+from spikefab.rtl.neuron_core import MEM_DATA_BITS, core_members
+from spikefab.rtl.params import (CORE_KINDS, CORE_TABLE_IDS, MeshParams, serial_route_fields,
                                    serial_synapse_fields)
-from spikeforge.rtl.router import packet_fields
-from spikeforge.rtl.spram import SinglePortRAM
+from spikefab.rtl.router import packet_fields
+from spikefab.rtl.spram import SinglePortRAM
 
 __all__ = ["SerialCore"]
 
@@ -75,7 +75,7 @@ def _with_bytes(fields, table) -> list:
 class SerialCore(wiring.Component):
     """A core of a ``serial`` target (see the module docstring for the schedule).
 
-    Ports are those of :class:`~spikeforge.rtl.neuron_core.NeuronCore` plus ``mem_rvalid``
+    Ports are those of :class:`~spikefab.rtl.neuron_core.NeuronCore` plus ``mem_rvalid``
     (a read's data is ready) and ``mem_ready`` (the last write is applied).
     """
 

@@ -1,19 +1,19 @@
-"""The spikeforge system on chip: UART + host-protocol engine + fabric.
+"""The spikefab system on chip: UART + host-protocol engine + fabric.
 
-:class:`SoC` is what goes on an FPGA (through :mod:`spikeforge.rtl.boards`) and behind the virtual
-board (:mod:`spikeforge.rtl.virtual_board`): two pins, ``rx`` and ``tx``, speaking the host
+:class:`SoC` is what goes on an FPGA (through :mod:`spikefab.rtl.boards`) and behind the virtual
+board (:mod:`spikefab.rtl.virtual_board`): two pins, ``rx`` and ``tx``, speaking the host
 protocol (``docs/host-protocol.md``) at ``clock / divisor`` baud, and the fabric
-(:class:`~spikeforge.rtl.mesh.Mesh`) of one target behind it.
+(:class:`~spikefab.rtl.mesh.Mesh`) of one target behind it.
 """
 
 from amaranth.hdl import Module, ResetInserter
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from spikeforge.arch.target import Target
-from spikeforge.rtl.host_interface import HostInterface
-from spikeforge.rtl.params import MeshParams, mesh_params
-from spikeforge.rtl.uart import UART
+from spikefab.arch.target import Target
+from spikefab.rtl.host_interface import HostInterface
+from spikefab.rtl.params import MeshParams, mesh_params
+from spikefab.rtl.uart import UART
 
 __all__ = ["SoC", "CONTROL_IN", "CONTROL_OUT"]
 
@@ -25,17 +25,17 @@ CONTROL_OUT = ("mem_rdata", "mem_rvalid", "busy")
 
 
 class SoC(wiring.Component):
-    """UART + :class:`~spikeforge.rtl.host_interface.HostInterface` + :class:`~spikeforge.rtl.mesh.Mesh`.
+    """UART + :class:`~spikefab.rtl.host_interface.HostInterface` + :class:`~spikefab.rtl.mesh.Mesh`.
 
     Parameters
     ----------
     target:
-        Target (or its :class:`~spikeforge.rtl.params.MeshParams`) whose fabric to build.
+        Target (or its :class:`~spikefab.rtl.params.MeshParams`) whose fabric to build.
     divisor:
         Clock cycles per UART bit (``clock_hz / baud``).
     fabric:
         The fabric component to drive, for tests and alternative fabrics; by default a
-        :class:`~spikeforge.rtl.mesh.Mesh` of ``target``.  It must have the section-11 ports;
+        :class:`~spikefab.rtl.mesh.Mesh` of ``target``.  It must have the section-11 ports;
         optional ``overflow`` / ``step_done`` outputs feed INFO, an optional ``mem_ready``
         output paces memory writes.
 
@@ -64,7 +64,7 @@ class SoC(wiring.Component):
         super().__init__()
 
     def elaborate(self, platform) -> Module:
-        from spikeforge.rtl.mesh import Mesh
+        from spikefab.rtl.mesh import Mesh
 
         m = Module()
         m.submodules.uart = uart = UART(self.divisor)

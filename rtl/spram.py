@@ -1,6 +1,6 @@
 """A 16-bit single-port RAM: the iCE40 UP5K's SPRAM on that FPGA, a behavioural model elsewhere.
 
-The serial core (:mod:`spikeforge.rtl.serial_core`) keeps its neuron and synapse tables in RAMs
+The serial core (:mod:`spikefab.rtl.serial_core`) keeps its neuron and synapse tables in RAMs
 with one address per cycle, 16-bit words and byte write enables — exactly what an
 ``SB_SPRAM256KA`` (16,384 x 16 bit) offers; a RAM of up to 32,768 words is two of them, the top
 address bit choosing one.  Yosys does not infer SPRAMs from a generic memory, so on an iCE40
@@ -17,7 +17,7 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from spikeforge.rtl.params import SERIAL_RAM_DEPTH
+from spikefab.rtl.params import SERIAL_RAM_DEPTH
 
 __all__ = ["SinglePortRAM"]
 

@@ -1,6 +1,6 @@
 """An 8N1 UART (receiver and transmitter) with valid/ready byte streams.
 
-amaranth-stdio and amaranth-soc are empty placeholders on PyPI, so spikeforge carries its own
+amaranth-stdio and amaranth-soc are empty placeholders on PyPI, so spikefab carries its own
 UART.  It is the smallest thing that does the job on an iCE40: one start bit, eight data bits
 LSB first, one stop bit, no parity, a fixed baud divisor ``clk_hz / baud`` chosen at elaboration
 (12 MHz / 1 Mbaud = 12, 12 MHz / 115200 = 104).

@@ -3,16 +3,16 @@
 ``open_device(uri)`` picks the backend from the URI scheme:
 
 =================================================  ==========================================
-``emu://[?mode=functional|cycle]``                 :mod:`spikeforge.emulator` (in process)
-``rtlsim://[?simulator=icarus|verilator]``         :mod:`spikeforge.rtl.sim` (Icarus / Verilator
+``emu://[?mode=functional|cycle]``                 :mod:`spikefab.emulator` (in process)
+``rtlsim://[?simulator=icarus|verilator]``         :mod:`spikefab.rtl.sim` (Icarus / Verilator
                                                    under cocotb)
-``serial:///dev/ttyUSB1[?baud=B&timeout=S]``       a board (or ``spikeforge board --pty``) over
+``serial:///dev/ttyUSB1[?baud=B&timeout=S]``       a board (or ``spikefab board --pty``) over
                                                    the host protocol (``docs/host-protocol.md``)
 any other pyserial URL (``socket://h:p``,          the same protocol over that pyserial
 ``loop://``, ``faulty:///dev/pts/3?flip=0.01``)    transport
 =================================================  ==========================================
 
-Every device returns the same :class:`~spikeforge.arch.result.Result` for the same image and
+Every device returns the same :class:`~spikefab.arch.result.Result` for the same image and
 inputs (DESIGN.md invariant 1), so a user changes one string to move from emulation to a board.
 """
 
@@ -24,9 +24,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
-from spikeforge.arch.image import Image
-from spikeforge.arch.result import Result
-from spikeforge.errors import InputError, LinkError
+from spikefab.arch.image import Image
+from spikefab.arch.result import Result
+from spikefab.errors import InputError, LinkError
 
 __all__ = ["Device", "InProcessDevice", "open_device", "parse_uri"]
 
@@ -118,10 +118,10 @@ def open_device(uri: str, **options: Any) -> Device:
     """
     scheme, path, opts = parse_uri(uri)
     if scheme == "emu":
-        from spikeforge.runtime.emu import EmuDevice
+        from spikefab.runtime.emu import EmuDevice
         return EmuDevice.from_uri(uri, path, {**opts, **options})
     if scheme == "rtlsim":
-        from spikeforge.runtime.rtlsim import RtlSimDevice
+        from spikefab.runtime.rtlsim import RtlSimDevice
         return RtlSimDevice.from_uri(uri, path, {**opts, **options})
-    from spikeforge.runtime.serial_device import SerialDevice
+    from spikefab.runtime.serial_device import SerialDevice
     return SerialDevice.from_uri(uri, scheme, path, opts, options)

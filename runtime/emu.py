@@ -1,7 +1,7 @@
 """``emu://[?mode=functional|cycle]``: the emulator behind the Device API.
 
-A thin adapter: :func:`spikeforge.emulator.simulate` does the work, so ``emu://`` gives exactly
-what ``spikeforge.run(image, ..., mode=...)`` gives.  It exists so scripts written against a
+A thin adapter: :func:`spikefab.emulator.simulate` does the work, so ``emu://`` gives exactly
+what ``spikefab.run(image, ..., mode=...)`` gives.  It exists so scripts written against a
 board run unchanged without one.
 """
 
@@ -9,22 +9,22 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from spikeforge.arch.image import Image
-from spikeforge.arch.result import Result
-from spikeforge.arch.validate import check_fits
-from spikeforge.arch.target import load_target
-from spikeforge.errors import InputError, LinkError
-from spikeforge.runtime.device import InProcessDevice
+from spikefab.arch.image import Image
+from spikefab.arch.result import Result
+from spikefab.arch.validate import check_fits
+from spikefab.arch.target import load_target
+from spikefab.errors import InputError, LinkError
+from spikefab.runtime.device import InProcessDevice
 
 __all__ = ["EmuDevice"]
 
 
 class EmuDevice(InProcessDevice):
-    """The functional or cycle engine of :mod:`spikeforge.emulator`, in process."""
+    """The functional or cycle engine of :mod:`spikefab.emulator`, in process."""
 
     def __init__(self, *, uri: str = "emu://", mode: str = "functional") -> None:
         super().__init__()
-        from spikeforge.emulator import MODES
+        from spikefab.emulator import MODES
         if mode not in MODES:
             raise InputError(f"emu:// mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.uri = uri
@@ -43,7 +43,7 @@ class EmuDevice(InProcessDevice):
         self.image = image
 
     def run(self, inputs: Mapping[str, Any] | None, steps: int) -> Result:
-        from spikeforge.emulator import simulate
+        from spikefab.emulator import simulate
         result = simulate(self._loaded(), inputs, steps, mode=self.mode)
         return self._remember(result)
 

@@ -1,8 +1,8 @@
 """What the host sends and how it reads answers back: pure functions, no I/O.
 
-These turn an :class:`~spikeforge.arch.image.Image` and run inputs into protocol commands
+These turn an :class:`~spikefab.arch.image.Image` and run inputs into protocol commands
 (upload writes, per-step host-queue packets) and turn the words read back (``out_log``,
-``cycle_log``) into a :class:`~spikeforge.arch.result.Result`'s arrays.  Kept apart from the link
+``cycle_log``) into a :class:`~spikefab.arch.result.Result`'s arrays.  Kept apart from the link
 so each rule of ``docs/host-protocol.md`` section 7 is testable without a board.
 """
 
@@ -13,10 +13,10 @@ from typing import Mapping
 
 import numpy as np
 
-from spikeforge.arch.image import CORE_TABLES, ROUTE_DTYPE, CoreImage, Image
-from spikeforge.arch.protocol import FABRIC_CORE, MAX_PAYLOAD, CoreTable, WriteMem, max_entries
-from spikeforge.arch.target import Target
-from spikeforge.errors import LinkError, ResourceError
+from spikefab.arch.image import CORE_TABLES, ROUTE_DTYPE, CoreImage, Image
+from spikefab.arch.protocol import FABRIC_CORE, MAX_PAYLOAD, CoreTable, WriteMem, max_entries
+from spikefab.arch.target import Target
+from spikefab.errors import LinkError, ResourceError
 
 __all__ = ["TableUpload", "physical_core", "core_map", "upload_tables", "state_tables",
            "channel_matrix", "step_packets", "max_outputs_per_step", "decode_out_log",

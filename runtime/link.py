@@ -5,7 +5,7 @@ socket, the ``faulty://`` shim) into reliable command execution as ``docs/host-p
 section 3 specifies: COBS frames with CRC, sequence numbers, NAK / timeout / BUSY -> resend the
 same frame, stale and corrupted frames ignored.  Because the device never repeats an effect for a
 re-sent request, retrying is always safe; the only way out besides success is a
-:class:`~spikeforge.errors.LinkError` that names the command, what the caller was doing
+:class:`~spikefab.errors.LinkError` that names the command, what the caller was doing
 (:attr:`Link.context`) and how long it tried.
 """
 
@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from spikeforge.arch.protocol import (MAX_PAYLOAD, Command, FrameError, FrameSplitter, Response,
+from spikefab.arch.protocol import (MAX_PAYLOAD, Command, FrameError, FrameSplitter, Response,
                                       Status)
-from spikeforge.errors import LinkError
+from spikefab.errors import LinkError
 
 __all__ = ["Link", "LinkStats"]
 

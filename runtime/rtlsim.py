@@ -1,6 +1,6 @@
 """``rtlsim://[?simulator=icarus|verilator]``: the RTL fabric under cocotb behind the Device API.
 
-A thin adapter over :mod:`spikeforge.rtl.sim.driver`: the Mesh of the image's target is exported
+A thin adapter over :mod:`spikefab.rtl.sim.driver`: the Mesh of the image's target is exported
 to Verilog and built once (cached), then each :meth:`RtlSimDevice.run` is one simulator run that
 loads the image through the fabric's memory port, injects, runs and reads back -- the same
 sequence the serial protocol performs on a board (``docs/host-protocol.md`` section 7).
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from spikeforge.arch.image import Image
-from spikeforge.arch.result import Result
-from spikeforge.arch.target import load_target
-from spikeforge.errors import LinkError
-from spikeforge.runtime.device import InProcessDevice
+from spikefab.arch.image import Image
+from spikefab.arch.result import Result
+from spikefab.arch.target import load_target
+from spikefab.errors import LinkError
+from spikefab.runtime.device import InProcessDevice
 
 __all__ = ["RtlSimDevice"]
 
@@ -24,7 +24,7 @@ class RtlSimDevice(InProcessDevice):
 
     def __init__(self, *, uri: str = "rtlsim://", simulator: str = "icarus") -> None:
         super().__init__()
-        from spikeforge.rtl.sim.driver import SIMULATORS
+        from spikefab.rtl.sim.driver import SIMULATORS
         if simulator not in SIMULATORS:
             raise LinkError(f"rtlsim:// simulator must be one of {', '.join(SIMULATORS)}, not "
                             f"{simulator!r}")
@@ -43,8 +43,8 @@ class RtlSimDevice(InProcessDevice):
 
     def load(self, image: Image) -> None:
         """Check the image fits the RTL and build (or find cached) the simulator of its target."""
-        from spikeforge.rtl.params import check_rtl_image, mesh_params
-        from spikeforge.rtl.sim.driver import build_simulator
+        from spikefab.rtl.params import check_rtl_image, mesh_params
+        from spikefab.rtl.sim.driver import build_simulator
 
         target = load_target(image.target)
         check_rtl_image(image, target, mesh_params(target))
@@ -53,7 +53,7 @@ class RtlSimDevice(InProcessDevice):
         self.image = image
 
     def run(self, inputs: Mapping[str, Any] | None, steps: int) -> Result:
-        from spikeforge.rtl.sim.program import jobs_from
+        from spikefab.rtl.sim.program import jobs_from
 
         image = self._loaded()
         result = self._sim.run([jobs_from(image, inputs, steps)])[0]

@@ -2,7 +2,7 @@
 
 :class:`SerialDevice` uploads an image as memory writes, runs it step chunk by step chunk with the
 host's input packets, and reads output spikes (``out_log``), cycles (``cycle_log``), counters and
-final neuron states back into the same :class:`~spikeforge.arch.result.Result` the emulator gives.
+final neuron states back into the same :class:`~spikefab.arch.result.Result` the emulator gives.
 The transport is any pyserial port: a USB UART, the virtual board's pseudo-terminal, a TCP socket,
 or the ``faulty://`` shim that corrupts bytes on purpose.
 """
@@ -17,24 +17,24 @@ import numpy as np
 import serial
 from tqdm import tqdm
 
-from spikeforge.arch.image import STATE_DTYPE, Image
-from spikeforge.arch.protocol import (FABRIC_CORE, PROTOCOL_VERSION, Clear, Counter, CoreTable,
+from spikefab.arch.image import STATE_DTYPE, Image
+from spikefab.arch.protocol import (FABRIC_CORE, PROTOCOL_VERSION, Clear, Counter, CoreTable,
                                       FabricTable, Info, InfoReply, Inject, ReadMem, Reset, Run,
                                       SetCrc, WriteMem, max_entries)
-from spikeforge.arch.result import Result, normalize_inputs
-from spikeforge.arch.target import Target, load_target
-from spikeforge.errors import LinkError, ResourceError
-from spikeforge.runtime.device import Device
-from spikeforge.runtime.hostplan import (INJECT_MAX, TableUpload, channel_matrix, core_map,
+from spikefab.arch.result import Result, normalize_inputs
+from spikefab.arch.target import Target, load_target
+from spikefab.errors import LinkError, ResourceError
+from spikefab.runtime.device import Device
+from spikefab.runtime.hostplan import (INJECT_MAX, TableUpload, channel_matrix, core_map,
                                          decode_out_log, max_outputs_per_step, state_tables,
                                          step_packets, upload_tables)
-from spikeforge.runtime.link import Link
+from spikefab.runtime.link import Link
 
 __all__ = ["SerialDevice", "UploadStats", "DEFAULT_BAUD"]
 
 DEFAULT_BAUD = 115200
-#: Where ``faulty://`` (and any future spikeforge pyserial URL handler) lives.
-HANDLER_PACKAGE = "spikeforge.runtime.urlhandler"
+#: Where ``faulty://`` (and any future spikefab pyserial URL handler) lives.
+HANDLER_PACKAGE = "spikefab.runtime.urlhandler"
 if HANDLER_PACKAGE not in serial.protocol_handler_packages:
     serial.protocol_handler_packages.append(HANDLER_PACKAGE)
 

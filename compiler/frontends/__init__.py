@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spikeforge.compiler.frontends.nir_io import (NirCompatWarning, from_nir, read_nir, to_nir,
+from spikefab.compiler.frontends.nir_io import (NirCompatWarning, from_nir, read_nir, to_nir,
                                                   write_nir)
-from spikeforge.compiler.hwnet import HwNetwork
-from spikeforge.compiler.ir.graph import Graph
-from spikeforge.compiler.ir.text import read_sfir
-from spikeforge.errors import ModelError
+from spikefab.compiler.hwnet import HwNetwork
+from spikefab.compiler.ir.graph import Graph
+from spikefab.compiler.ir.text import read_sfir
+from spikefab.errors import ModelError
 
 __all__ = ["load_model", "read_nir", "from_nir", "to_nir", "write_nir", "NirCompatWarning"]
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from spikeforge.compiler.ir import nodes as ir
-from spikeforge.compiler.ir.graph import Graph
-from spikeforge.errors import ModelError
+from spikefab.compiler.ir import nodes as ir
+from spikefab.compiler.ir.graph import Graph
+from spikefab.errors import ModelError
 
 __all__ = ["NirCompatWarning", "read_nir", "from_nir", "to_nir", "write_nir"]
 
@@ -68,7 +68,7 @@ def read_nir(path: str | Path) -> Graph:
                              where=str(p)) from None
         warnings.warn(f"{p}: nir refused the file under strict type checking "
                       f"({type(strict_exc).__name__}: {msg.splitlines()[0] if msg else ''}); "
-                      f"read it leniently, shapes are checked by spikeforge's verifier",
+                      f"read it leniently, shapes are checked by spikefab's verifier",
                       NirCompatWarning, stacklevel=2)
     graph = from_nir(g, source=str(p))
     graph.metadata.setdefault("source", p.name)

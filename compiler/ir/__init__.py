@@ -1,9 +1,9 @@
 """The graph IR: typed nodes (every NIR primitive, plus the hardware-level HwNeurons and
 HwSynapses), the :class:`Graph`, its verifier, its text form."""
 
-from spikeforge.compiler.ir.graph import Graph
-from spikeforge.compiler.ir.hardware import HwNeurons, HwSynapses
-from spikeforge.compiler.ir.nodes import (
+from spikefab.compiler.ir.graph import Graph
+from spikefab.compiler.ir.hardware import HwNeurons, HwSynapses
+from spikefab.compiler.ir.nodes import (
     CubaLI, CubaLIF, I, IF, LI, LIF, NODE_TYPES, Affine, AvgPool2d, Conv1d, Conv2d, Delay,
     Flatten, Input, Linear, Node, Output, Scale, SumPool2d, Threshold,
 )

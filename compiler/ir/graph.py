@@ -13,14 +13,14 @@ from collections.abc import Iterator
 import networkx as nx
 import numpy as np
 
-from spikeforge.compiler.ir.nodes import (NEURON_TYPES, Input, Node, Output, SPIKING_TYPES)
-from spikeforge.errors import ModelError
+from spikefab.compiler.ir.nodes import (NEURON_TYPES, Input, Node, Output, SPIKING_TYPES)
+from spikefab.errors import ModelError
 
 __all__ = ["Graph"]
 
 
 class Graph:
-    """A directed graph of :class:`~spikeforge.compiler.ir.nodes.Node` objects.
+    """A directed graph of :class:`~spikefab.compiler.ir.nodes.Node` objects.
 
     Parameters
     ----------

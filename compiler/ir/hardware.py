@@ -1,6 +1,6 @@
 """Hardware-level graph nodes: a fixed-point :class:`HwNetwork` as a :class:`Graph`.
 
-Lowering and quantization produce an :class:`~spikeforge.compiler.hwnet.HwNetwork`.  Writing it
+Lowering and quantization produce an :class:`~spikefab.compiler.hwnet.HwNetwork`.  Writing it
 as a Graph with two node types lets the same text IR, verifier and ``inspect`` table show it:
 
 * :class:`HwNeurons` — one population: ``size`` neurons with Loihi parameters (``LoihiLIF``
@@ -20,10 +20,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from spikeforge.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
-from spikeforge.compiler.ir.graph import Graph
-from spikeforge.compiler.ir.nodes import Input, Node, Output, register
-from spikeforge.errors import ModelError
+from spikefab.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
+from spikefab.compiler.ir.graph import Graph
+from spikefab.compiler.ir.nodes import Input, Node, Output, register
+from spikefab.errors import ModelError
 
 __all__ = ["HwNeurons", "HwSynapses", "graph_from_hwnet", "hwnet_from_graph", "is_hardware_graph"]
 

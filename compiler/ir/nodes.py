@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from spikeforge.errors import ModelError
+from spikefab.errors import ModelError
 
 __all__ = [
     "Node", "NODE_TYPES", "register",

@@ -30,9 +30,9 @@ import numpy as np
 from lark import Lark, Transformer, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, \
     UnexpectedToken
 
-from spikeforge.compiler.ir.graph import Graph
-from spikeforge.compiler.ir.nodes import NODE_TYPES
-from spikeforge.errors import ModelError
+from spikefab.compiler.ir.graph import Graph
+from spikefab.compiler.ir.nodes import NODE_TYPES
+from spikefab.errors import ModelError
 
 __all__ = ["print_graph", "parse_graph", "read_sfir", "write_sfir", "GRAMMAR"]
 

@@ -1,11 +1,11 @@
 """Compiler passes: front end (lower, quantize) and back end (partition, place, route, emit)."""
 
-from spikeforge.compiler.passes.emit import emit
-from spikeforge.compiler.passes.lower import FloatNetwork, lower
-from spikeforge.compiler.passes.partition import Partition, partition
-from spikeforge.compiler.passes.place import PLACERS, Placement, place
-from spikeforge.compiler.passes.quantize import lower_to_hardware, quantize
-from spikeforge.compiler.passes.route import Routing, route
+from spikefab.compiler.passes.emit import emit
+from spikefab.compiler.passes.lower import FloatNetwork, lower
+from spikefab.compiler.passes.partition import Partition, partition
+from spikefab.compiler.passes.place import PLACERS, Placement, place
+from spikefab.compiler.passes.quantize import lower_to_hardware, quantize
+from spikefab.compiler.passes.route import Routing, route
 
 __all__ = [
     "lower", "FloatNetwork", "quantize", "lower_to_hardware",

@@ -1,6 +1,6 @@
-"""Emit: write the partitioned, placed, routed network as a :class:`~spikeforge.arch.image.Image`.
+"""Emit: write the partitioned, placed, routed network as a :class:`~spikefab.arch.image.Image`.
 
-The tables are exactly what :mod:`spikeforge.arch.reference` interprets: per core its profiles,
+The tables are exactly what :mod:`spikefab.arch.reference` interprets: per core its profiles,
 neurons (profile, bias), zero initial state, accumulator-class exponents, axon table (one run of
 synapse entries per source), synapse memory, and per neuron a route pointer into its route entries;
 the host route table holds one run per input channel.  Everything is built with whole-array NumPy
@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from spikeforge.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
+from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, CoreImage, Image)
-from spikeforge.compiler.hwnet import HwNetwork
-from spikeforge.compiler.passes.kernels import fill_routes, fill_synapses, segment_classes
-from spikeforge.compiler.passes.partition import Partition
-from spikeforge.compiler.passes.place import Placement, Sites
-from spikeforge.compiler.passes.route import Routing
+from spikefab.compiler.hwnet import HwNetwork
+from spikefab.compiler.passes.kernels import fill_routes, fill_synapses, segment_classes
+from spikefab.compiler.passes.partition import Partition
+from spikefab.compiler.passes.place import Placement, Sites
+from spikefab.compiler.passes.route import Routing
 
 __all__ = ["emit", "jsonable"]
 

@@ -16,7 +16,7 @@ import dataclasses
 
 import numpy as np
 
-from spikeforge.compiler.hwnet import HwNetwork
+from spikefab.compiler.hwnet import HwNetwork
 
 __all__ = ["merge_weight_exponents"]
 

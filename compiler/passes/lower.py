@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from spikeforge.compiler.floatsim import decay_factor, delay_steps
-from spikeforge.compiler.ir import nodes as ir
-from spikeforge.compiler.ir.graph import Graph
-from spikeforge.errors import InputError, ModelError
+from spikefab.compiler.floatsim import decay_factor, delay_steps
+from spikefab.compiler.ir import nodes as ir
+from spikefab.compiler.ir.graph import Graph
+from spikefab.errors import InputError, ModelError
 
 __all__ = ["FloatPopulation", "FloatProjection", "FloatNetwork", "lower", "linear_operator"]
 

@@ -18,7 +18,7 @@ first, under every per-core limit of the target:
   ``sum |w| * 2**max(exp, 0) < 2**(accumulator_bits - 1)`` over its fan-in, which proves that no
   accumulator or shifted input can overflow whatever the order of arrival.
 
-Anything impossible raises :class:`~spikeforge.errors.ResourceError` with the numbers.
+Anything impossible raises :class:`~spikefab.errors.ResourceError` with the numbers.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spikeforge.arch.target import Target
-from spikeforge.compiler.hwnet import HwNetwork
-from spikeforge.compiler.passes.kernels import (axon_runs, count_distinct, fanin_bound,
+from spikefab.arch.target import Target
+from spikefab.compiler.hwnet import HwNetwork
+from spikefab.compiler.passes.kernels import (axon_runs, count_distinct, fanin_bound,
                                                  segment_argsort, segment_classes)
-from spikeforge.errors import ResourceError
+from spikefab.errors import ResourceError
 
 __all__ = ["Synapses", "Partition", "gather_synapses", "partition"]
 

@@ -25,10 +25,10 @@ from typing import Mapping
 
 import numpy as np
 
-from spikeforge.arch.target import Target
-from spikeforge.compiler.passes.kernels import anneal, core_traffic, placement_cost
-from spikeforge.compiler.passes.partition import Partition
-from spikeforge.errors import ModelError, ResourceError
+from spikefab.arch.target import Target
+from spikefab.compiler.passes.kernels import anneal, core_traffic, placement_cost
+from spikefab.compiler.passes.partition import Partition
+from spikefab.errors import ModelError, ResourceError
 
 __all__ = ["PLACERS", "Sites", "Traffic", "Placement", "traffic", "place", "crossing_weight"]
 

@@ -1,6 +1,6 @@
 """Pass 2, Quantize: a float :class:`FloatNetwork` becomes a fixed-point :class:`HwNetwork`.
 
-Loihi's neuron (``spikeforge.arch.neuron``) computes, in integers::
+Loihi's neuron (``spikefab.arch.neuron``) computes, in integers::
 
     u <- trunc(u (4095 - du) / 4096) + (a << 6)       a = sum(w_mant) shifted by weight_exp
     v <- trunc(v (4096 - dv) / 4096) + u + (bias_mant << bias_exp) ;  spike if v > vth << 6
@@ -30,10 +30,10 @@ import math
 
 import numpy as np
 
-from spikeforge.arch.neuron import effective_weights
-from spikeforge.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
-from spikeforge.compiler.passes.lower import FloatNetwork, FloatPopulation, FloatProjection
-from spikeforge.errors import ModelError
+from spikefab.arch.neuron import effective_weights
+from spikefab.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
+from spikefab.compiler.passes.lower import FloatNetwork, FloatPopulation, FloatProjection
+from spikefab.errors import ModelError
 
 __all__ = ["quantize", "lower_to_hardware", "VTH_MAX", "WEIGHT_EXP_RANGE"]
 
@@ -265,7 +265,7 @@ def lower_to_hardware(graph, *, dt: float | None = None, integrator: str = "eule
     Parameters
     ----------
     graph:
-        A :class:`~spikeforge.compiler.ir.Graph`, anything :func:`load_model` accepts, or an
+        A :class:`~spikefab.compiler.ir.Graph`, anything :func:`load_model` accepts, or an
         :class:`HwNetwork` (returned unchanged: builder networks are never re-quantized).
     dt:
         Time step in seconds; taken from the graph's ``dt`` metadata when not given.
@@ -282,8 +282,8 @@ def lower_to_hardware(graph, *, dt: float | None = None, integrator: str = "eule
     """
     import time
 
-    from spikeforge.compiler.frontends import load_model
-    from spikeforge.compiler.passes.lower import lower
+    from spikefab.compiler.frontends import load_model
+    from spikefab.compiler.passes.lower import lower
 
     if isinstance(graph, HwNetwork):
         graph.validate()
@@ -291,14 +291,14 @@ def lower_to_hardware(graph, *, dt: float | None = None, integrator: str = "eule
     graph = load_model(graph)
     if isinstance(graph, HwNetwork):
         return graph
-    from spikeforge.compiler.ir.hardware import hwnet_from_graph, is_hardware_graph
+    from spikefab.compiler.ir.hardware import hwnet_from_graph, is_hardware_graph
     if is_hardware_graph(graph):                     # a fixed-point network in text form
         return hwnet_from_graph(graph)
     if dt is None:
         dt = graph.metadata.get("dt")
         if dt is None:
             raise ModelError("dt must be given: the model states no time step (NIR graphs are "
-                             "continuous-time); pass dt=... seconds, e.g. dt=1e-3 (spikeforge "
+                             "continuous-time); pass dt=... seconds, e.g. dt=1e-3 (spikefab "
                              "compile --dt 0.001)")
     try:
         dt = float(dt)

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spikeforge.compiler.passes.kernels import link_loads, pair_ranks
-from spikeforge.compiler.passes.partition import Partition
-from spikeforge.compiler.passes.place import Placement, Sites, Traffic
-from spikeforge.errors import ResourceError
+from spikefab.compiler.passes.kernels import link_loads, pair_ranks
+from spikefab.compiler.passes.partition import Partition
+from spikefab.compiler.passes.place import Placement, Sites, Traffic
+from spikefab.errors import ResourceError
 
 __all__ = ["Routing", "route"]
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from spikeforge.emulator.kernels import (C_HOST_IN, C_HOST_OUT, C_PACKETS, C_SYNOPS,
+from spikefab.emulator.kernels import (C_HOST_IN, C_HOST_OUT, C_PACKETS, C_SYNOPS,
                                          deliver_axon, lif_update, record_probes)
-from spikeforge.emulator.noc.kernels import (G_DEPTH, G_P, G_R, NEVER, S_HCH, S_HEW, S_HNS,
+from spikefab.emulator.noc.kernels import (G_DEPTH, G_P, G_R, NEVER, S_HCH, S_HEW, S_HNS,
                                              S_NACT, S_NHOST, S_Q0H, S_Q0T, S_Q1H, S_Q1T,
                                              apply_events, eject_pop, inject, next_event_time,
                                              router_phase)

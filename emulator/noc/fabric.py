@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spikeforge.emulator.noc import kernels as K
+from spikefab.emulator.noc import kernels as K
 
 __all__ = ["Fabric", "new_fabric", "zero_load_latency", "PORT_NAMES"]
 

@@ -3,7 +3,7 @@
 One implementation of docs/microarchitecture.md sections 2-5, used by the cycle engine
 (cores + host as end points) and by the NoC traffic mode (synthetic sources and sinks).
 
-State (all flat arrays, created by :func:`spikeforge.emulator.noc.fabric.new_fabric`):
+State (all flat arrays, created by :func:`spikefab.emulator.noc.fabric.new_fabric`):
 
 * ``geo`` int64: GX, GY, mesh_x, mesh_y, P (ports), cores_per_router, depth, L, Lc, Lcyc, R, NF.
 * FIFOs ``f``: router input FIFO of router ``r`` port ``p`` is ``r * P + p``; the ejection FIFO of

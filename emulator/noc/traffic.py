@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spikeforge.arch.target import load_target
-from spikeforge.emulator.flat import xy_hops
-from spikeforge.emulator.noc import kernels as K
-from spikeforge.emulator.noc.fabric import new_fabric
-from spikeforge.errors import InputError
+from spikefab.arch.target import load_target
+from spikefab.emulator.flat import xy_hops
+from spikefab.emulator.noc import kernels as K
+from spikefab.emulator.noc.fabric import new_fabric
+from spikefab.errors import InputError
 
 __all__ = ["TrafficResult", "noc_traffic", "PATTERNS"]
 

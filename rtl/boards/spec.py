@@ -1,10 +1,10 @@
-"""What spikeforge needs to know about each supported board."""
+"""What spikefab needs to know about each supported board."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spikeforge.errors import TargetError
+from spikefab.errors import TargetError
 
 __all__ = ["BoardSpec", "BOARDS", "get_board"]
 
@@ -23,7 +23,7 @@ class BoardSpec:
     device:
         FPGA part, for reports.
     target:
-        spikeforge target profile whose mesh fits this FPGA.
+        spikefab target profile whose mesh fits this FPGA.
     clock_hz:
         Board oscillator (the SoC runs directly on it).
     baud:
@@ -71,7 +71,7 @@ class BoardSpec:
 
     def top(self, baud: int | None = None, target=None, fabric=None):
         """The board top elaboratable (SoC + pins); ``target`` overrides ``self.target``."""
-        from spikeforge.rtl.boards.top import BoardTop
+        from spikefab.rtl.boards.top import BoardTop
 
         return BoardTop(self, baud=baud or self.baud, target=target, fabric=fabric)
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from amaranth.hdl import Elaboratable, Module
 from amaranth.lib import io
 
-from spikeforge.arch.target import load_target
-from spikeforge.errors import TargetError
-from spikeforge.rtl.params import MeshParams, mesh_params
-from spikeforge.rtl.uart import divisor_for
+from spikefab.arch.target import load_target
+from spikefab.errors import TargetError
+from spikefab.rtl.params import MeshParams, mesh_params
+from spikefab.rtl.uart import divisor_for
 
 __all__ = ["BoardTop"]
 
 
 class BoardTop(Elaboratable):
-    """Top level for one board: :class:`~spikeforge.rtl.soc.SoC` wired to the board's pins.
+    """Top level for one board: :class:`~spikefab.rtl.soc.SoC` wired to the board's pins.
 
     The SoC runs on the board oscillator (amaranth-boards' default ``sync`` domain with its
     power-on reset).  LED 0 shows that the fabric is running steps (``busy``), LED 1 lights on a
@@ -23,11 +23,11 @@ class BoardTop(Elaboratable):
     Parameters
     ----------
     spec:
-        The board (:class:`~spikeforge.rtl.boards.spec.BoardSpec`).
+        The board (:class:`~spikefab.rtl.boards.spec.BoardSpec`).
     baud:
         UART rate; the divisor is ``spec.clock_hz / baud``.
     target:
-        Target or :class:`~spikeforge.rtl.params.MeshParams` of the fabric (default the board's).
+        Target or :class:`~spikefab.rtl.params.MeshParams` of the fabric (default the board's).
     fabric:
         Optional callable ``params -> Component`` for another fabric (default the Mesh).
     """
@@ -46,7 +46,7 @@ class BoardTop(Elaboratable):
             self.target = mesh_params(load_target(target or spec.target))
 
     def elaborate(self, platform) -> Module:
-        from spikeforge.rtl.soc import SoC
+        from spikefab.rtl.soc import SoC
 
         m = Module()
         fabric = self.fabric(self.target) if self.fabric is not None else None

@@ -15,7 +15,7 @@ from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import crc, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from spikeforge.arch.protocol import CRC_SIZE, HEADER_SIZE, MAX_PAYLOAD
+from spikefab.arch.protocol import CRC_SIZE, HEADER_SIZE, MAX_PAYLOAD
 
 __all__ = ["FrameReceiver", "N_ARGS", "MAX_BODY", "BUF_ADDR_BITS"]
 

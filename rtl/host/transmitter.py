@@ -3,7 +3,7 @@
 COBS needs look-ahead (a block's code byte says how far the next zero is), so the response is first
 built in the frame buffer and then encoded in two passes per block: scan from the block start to
 the next zero byte, the end, or 254 bytes; send the code byte; send the block's bytes.  The output
-is byte-for-byte what :func:`spikeforge.arch.protocol.cobs_encode` produces, followed by the
+is byte-for-byte what :func:`spikefab.arch.protocol.cobs_encode` produces, followed by the
 ``0x00`` delimiter.  Scanning costs two clock cycles per byte, far below the ~10 * divisor cycles a
 byte takes on the UART.
 """
@@ -12,7 +12,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from spikeforge.rtl.host.receiver import BUF_ADDR_BITS
+from spikefab.rtl.host.receiver import BUF_ADDR_BITS
 
 __all__ = ["FrameTransmitter"]
 

@@ -1,1 +1,1 @@
-"""RTL simulation: the host program for a :class:`~spikeforge.rtl.mesh.Mesh` and simulator drivers."""
+"""RTL simulation: the host program for a :class:`~spikefab.rtl.mesh.Mesh` and simulator drivers."""

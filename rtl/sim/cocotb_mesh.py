@@ -1,10 +1,10 @@
 """cocotb test module: drives the exported Mesh Verilog through its control interface.
 
-Loaded by the cocotb runner (never imported by spikeforge itself).  It reads a pickled list of
-:class:`~spikeforge.rtl.sim.program.Job` from ``$SPIKEFORGE_RTL_JOBS``, runs each one with
-:func:`~spikeforge.rtl.sim.program.run_program` on the simulated fabric (load the image through
+Loaded by the cocotb runner (never imported by spikefab itself).  It reads a pickled list of
+:class:`~spikefab.rtl.sim.program.Job` from ``$SPIKEFAB_RTL_JOBS``, runs each one with
+:func:`~spikefab.rtl.sim.program.run_program` on the simulated fabric (load the image through
 the memory port, queue host packets, run steps, read logs and state back) and pickles the
-:class:`~spikeforge.rtl.sim.program.RawRun` list to ``$SPIKEFORGE_RTL_OUT``.
+:class:`~spikefab.rtl.sim.program.RawRun` list to ``$SPIKEFAB_RTL_OUT``.
 
 Driver discipline: inputs change and outputs are sampled on the **falling** clock edge, half a
 period away from the rising edge where the fabric acts, which is race-free on Icarus and on
@@ -20,14 +20,14 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 from cocotb.utils import get_sim_time
 
-from spikeforge.rtl.params import mesh_params
-from spikeforge.rtl.sim.program import run_program
+from spikefab.rtl.params import mesh_params
+from spikefab.rtl.sim.program import run_program
 
 CLOCK_NS = 10
 
 
 class CocotbPort:
-    """The :class:`~spikeforge.rtl.sim.program.Port` operations on a cocotb DUT handle."""
+    """The :class:`~spikefab.rtl.sim.program.Port` operations on a cocotb DUT handle."""
 
     def __init__(self, dut) -> None:
         self.dut = dut
@@ -96,8 +96,8 @@ class CocotbPort:
 
 @cocotb.test()
 async def run_jobs(dut) -> None:
-    """Run every job of ``$SPIKEFORGE_RTL_JOBS`` and store the raw results."""
-    with open(os.environ["SPIKEFORGE_RTL_JOBS"], "rb") as f:
+    """Run every job of ``$SPIKEFAB_RTL_JOBS`` and store the raw results."""
+    with open(os.environ["SPIKEFAB_RTL_JOBS"], "rb") as f:
         spec = pickle.load(f)
     params = mesh_params(spec["target"])
     cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
@@ -114,6 +114,6 @@ async def run_jobs(dut) -> None:
     for job in spec["jobs"]:
         raws.append(await run_program(port, params, job))
     wall = time.perf_counter() - wall
-    with open(os.environ["SPIKEFORGE_RTL_OUT"], "wb") as f:
+    with open(os.environ["SPIKEFAB_RTL_OUT"], "wb") as f:
         pickle.dump({"raws": raws, "run_cycles": port.cycles_run, "run_wall_s": port.run_wall,
                      "total_cycles": int(get_sim_time(unit="ns") // CLOCK_NS), "wall_s": wall}, f)

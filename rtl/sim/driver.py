@@ -3,17 +3,17 @@
 The simulator is built **once** per (target, simulator, RTL source) and cached; images are
 loaded at run time through the Mesh's memory port, so one build serves every image of the
 target (that is why the port exists).  A run hands a pickled list of jobs to the cocotb test
-module :mod:`spikeforge.rtl.sim.cocotb_mesh` and turns what it reads back into
-:class:`~spikeforge.arch.result.Result` objects, the same shape every backend returns.
+module :mod:`spikefab.rtl.sim.cocotb_mesh` and turns what it reads back into
+:class:`~spikefab.arch.result.Result` objects, the same shape every backend returns.
 
 Typical use::
 
     sim = build_simulator("ice40-up5k", "verilator")      # seconds (Icarus) to ~a minute
     results = sim.run([Job(image, channels, steps), ...])
 
-Images are checked before anything is simulated (:func:`~spikeforge.rtl.params.check_rtl_image`:
+Images are checked before anything is simulated (:func:`~spikefab.rtl.params.check_rtl_image`:
 target name, table sizes, value ranges) and refused with an
-:class:`~spikeforge.errors.ImageError`.
+:class:`~spikefab.errors.ImageError`.
 """
 
 from __future__ import annotations
@@ -31,28 +31,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from spikeforge.arch.image import Image
-from spikeforge.arch.result import Result
-from spikeforge.arch.target import Target, load_target
-from spikeforge.errors import ToolError
-from spikeforge.rtl.params import MeshParams, check_rtl_image, mesh_params
-from spikeforge.rtl.sim.program import Job, build_result, jobs_from
+from spikefab.arch.image import Image
+from spikefab.arch.result import Result
+from spikefab.arch.target import Target, load_target
+from spikefab.errors import ToolError
+from spikefab.rtl.params import MeshParams, check_rtl_image, mesh_params
+from spikefab.rtl.sim.program import Job, build_result, jobs_from
 
 __all__ = ["SIMULATORS", "TOPLEVEL", "mesh_verilog", "simulator_problem", "build_simulator",
            "RtlSimulator", "simulate", "default_cache_dir", "icarus_safe"]
 
 SIMULATORS = ("icarus", "verilator")
-TOPLEVEL = "spikeforge_mesh"
-TEST_MODULE = "spikeforge.rtl.sim.cocotb_mesh"
+TOPLEVEL = "spikefab_mesh"
+TEST_MODULE = "spikefab.rtl.sim.cocotb_mesh"
 TIMESCALE = ("1ns", "1ps")
 VERILATOR_MIN = (5, 36)
 
 
 def mesh_verilog(target: Target | str | MeshParams) -> str:
-    """Verilog text of the :class:`~spikeforge.rtl.mesh.Mesh` of a target (top ``spikeforge_mesh``)."""
+    """Verilog text of the :class:`~spikefab.rtl.mesh.Mesh` of a target (top ``spikefab_mesh``)."""
     from amaranth.back import verilog
 
-    from spikeforge.rtl.mesh import Mesh
+    from spikefab.rtl.mesh import Mesh
 
     return verilog.convert(Mesh(target), name=TOPLEVEL, emit_src=False)
 
@@ -75,8 +75,8 @@ def icarus_safe(source: str) -> str:
 
 
 def default_cache_dir() -> Path:
-    """Where built simulators are kept (``$SPIKEFORGE_CACHE`` or ``~/.cache/spikeforge``)."""
-    base = os.environ.get("SPIKEFORGE_CACHE") or Path.home() / ".cache" / "spikeforge"
+    """Where built simulators are kept (``$SPIKEFAB_CACHE`` or ``~/.cache/spikefab``)."""
+    base = os.environ.get("SPIKEFAB_CACHE") or Path.home() / ".cache" / "spikefab"
     return Path(base) / "rtlsim"
 
 
@@ -107,7 +107,7 @@ def simulator_problem(simulator: str) -> str | None:
     if simulator not in SIMULATORS:
         return f"simulator must be one of {', '.join(SIMULATORS)}, not {simulator!r}"
     if importlib.util.find_spec("cocotb") is None:
-        return "cocotb is not installed (pip install 'spikeforge[rtl]')"
+        return "cocotb is not installed (pip install 'spikefab[rtl]')"
     if simulator == "icarus":
         if not (shutil.which("iverilog") and shutil.which("vvp")):
             return "Icarus Verilog (iverilog, vvp) is not on PATH"
@@ -192,8 +192,8 @@ class RtlSimulator:
                 try:
                     runner.test(hdl_toplevel=TOPLEVEL, test_module=TEST_MODULE, hdl_toplevel_lang="verilog",
                                 build_dir=self.build_dir, test_dir=tmp, timescale=TIMESCALE,
-                                extra_env={"SPIKEFORGE_RTL_JOBS": str(jobs_path),
-                                           "SPIKEFORGE_RTL_OUT": str(out_path),
+                                extra_env={"SPIKEFAB_RTL_JOBS": str(jobs_path),
+                                           "SPIKEFAB_RTL_OUT": str(out_path),
                                            "PYTHONPATH": os.pathsep.join(sys.path)},
                                 log_file=Path(tmp) / "sim.log")
                 except SystemExit as exc:      # the runner exits on a simulator failure

@@ -9,7 +9,7 @@ Verilator) and, through the UART protocol, on a board:
    (:func:`host_packets`), write them to ``host_queue`` and run one step; steps without input
    run back to back in one ``start``;
 3. read ``out_log``, ``cycle_log``, ``counters`` and every core's ``state`` back and build a
-   :class:`~spikeforge.arch.result.Result` (:func:`build_result`).
+   :class:`~spikefab.arch.result.Result` (:func:`build_result`).
 
 :func:`run_program` is written against a tiny async :class:`Port` protocol so that each simulator
 only has to provide "write entry", "read entry", "pulse clear", "run N steps".
@@ -22,10 +22,10 @@ from typing import Any, Mapping, Protocol
 
 import numpy as np
 
-from spikeforge.arch.image import CORE_TABLES, ROUTE_DTYPE, STATE_DTYPE, Image
-from spikeforge.arch.result import Result, normalize_inputs
-from spikeforge.errors import InputError
-from spikeforge.rtl.params import (CORE_TABLE_IDS, COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS,
+from spikefab.arch.image import CORE_TABLES, ROUTE_DTYPE, STATE_DTYPE, Image
+from spikefab.arch.result import Result, normalize_inputs
+from spikefab.errors import InputError
+from spikefab.rtl.params import (CORE_TABLE_IDS, COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS,
                                    MeshParams)
 
 __all__ = ["Port", "Job", "image_writes", "host_packets", "input_matrix", "run_program",

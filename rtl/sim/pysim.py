@@ -1,4 +1,4 @@
-"""Run a :class:`~spikeforge.rtl.mesh.Mesh` under Amaranth's own Python simulator.
+"""Run a :class:`~spikefab.rtl.mesh.Mesh` under Amaranth's own Python simulator.
 
 Slow (tens of thousands of cycles per second) but needs no HDL simulator: the unit tests of the
 fabric use it, and it is the reference for the cocotb driver (same :func:`run_program`).
@@ -10,17 +10,17 @@ from typing import Sequence
 
 from amaranth.sim import Simulator
 
-from spikeforge.arch.result import Result
-from spikeforge.arch.target import load_target
-from spikeforge.rtl.mesh import Mesh
-from spikeforge.rtl.params import check_rtl_image, mesh_params
-from spikeforge.rtl.sim.program import Job, RawRun, build_result, run_program
+from spikefab.arch.result import Result
+from spikefab.arch.target import load_target
+from spikefab.rtl.mesh import Mesh
+from spikefab.rtl.params import check_rtl_image, mesh_params
+from spikefab.rtl.sim.program import Job, RawRun, build_result, run_program
 
 __all__ = ["AmaranthPort", "run_pysim"]
 
 
 class AmaranthPort:
-    """The :class:`~spikeforge.rtl.sim.program.Port` operations on an Amaranth testbench context."""
+    """The :class:`~spikefab.rtl.sim.program.Port` operations on an Amaranth testbench context."""
 
     def __init__(self, ctx, dut: Mesh) -> None:
         self.ctx, self.dut = ctx, dut

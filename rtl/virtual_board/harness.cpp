@@ -1,4 +1,4 @@
-// spikeforge virtual board: the Verilated SoC behind a pseudo-terminal.
+// spikefab virtual board: the Verilated SoC behind a pseudo-terminal.
 //
 // Usage: vboard DIVISOR
 // Prints the pty path on the first line of stdout, then runs until SIGTERM/SIGINT.

@@ -23,7 +23,7 @@ or any pyserial URL) and damages the bytes crossing it, in both directions, at s
 ``seed``
     seed of the random generator: the same seed damages the same bytes.
 
-Registered through ``serial.protocol_handler_packages`` by :mod:`spikeforge.runtime`.
+Registered through ``serial.protocol_handler_packages`` by :mod:`spikefab.runtime`.
 ``Serial.faults`` counts what was done, so tests can prove damage actually happened.
 """
 

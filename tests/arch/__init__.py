@@ -1,1 +1,1 @@
-"""Tests of spikeforge.arch (a package so its module names cannot clash with other wings)."""
+"""Tests of spikefab.arch (a package so its module names cannot clash with other wings)."""

@@ -1,6 +1,6 @@
-"""Helpers for the ``spikeforge.arch`` tests: hand-built images (tests only).
+"""Helpers for the ``spikefab.arch`` tests: hand-built images (tests only).
 
-The real compiler lives in ``spikeforge.compiler``; these helpers build the smallest images that
+The real compiler lives in ``spikefab.compiler``; these helpers build the smallest images that
 exercise the golden model directly, so the arch tests do not depend on another wing.
 """
 
@@ -11,9 +11,9 @@ from typing import Sequence
 
 import numpy as np
 
-from spikeforge.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
+from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, CoreImage, Image)
-from spikeforge.arch.neuron import effective_weights
+from spikefab.arch.neuron import effective_weights
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spikeforge.arch.aer import PacketFormat, packet_format
-from spikeforge.arch.image import ROUTE_DTYPE
-from spikeforge.arch.target import load_target, target_names
+from spikefab.arch.aer import PacketFormat, packet_format
+from spikefab.arch.image import ROUTE_DTYPE
+from spikefab.arch.target import load_target, target_names
 
 FIELDS = ("host", "chiplet", "x", "y", "slot", "axon")
 

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import spikeforge
-from spikeforge.arch.image import FORMAT_VERSION, MAGIC, Image, load_image
-from spikeforge.arch.reference import run_reference
-from spikeforge.arch.target import load_target
-from spikeforge.arch.validate import check_fits, check_image
-from spikeforge.errors import ImageError, SpikeforgeError
+import spikefab
+from spikefab.arch.image import FORMAT_VERSION, MAGIC, Image, load_image
+from spikefab.arch.reference import run_reference
+from spikefab.arch.target import load_target
+from spikefab.arch.validate import check_fits, check_image
+from spikefab.errors import ImageError, SpikefabError
 
 from .helpers import dense_image, images_equal, random_image
 
@@ -51,7 +51,7 @@ def test_save_and_load_file(tmp_path):
     path = image.save(tmp_path / "net.sfi")
     back = load_image(path, expect_target="loihi1")
     assert images_equal(image, back)
-    assert images_equal(image, spikeforge.load_image(str(path)))   # the public name
+    assert images_equal(image, spikefab.load_image(str(path)))   # the public name
     assert path.read_bytes()[:8] == MAGIC
 
 
@@ -116,7 +116,7 @@ def test_valid_crc_with_garbage_contents_never_crashes():
     """Corrupt a section's *contents* and fix its CRC: the reader's checks must still hold.
 
     Anything the reader accepts must run on the golden model without an exception other than a
-    SpikeforgeError (backends index memories with these values).
+    SpikefabError (backends index memories with these values).
     """
     rng = np.random.default_rng(7)
     junk = [None, -1, 0, 3, 2 ** 40, "x", [], {}, [1], {"a": 1}, 1.5, True]
@@ -156,7 +156,7 @@ def test_valid_crc_with_garbage_contents_never_crashes():
         probes = [f"{p}.v" for p in back.populations][:1]
         try:
             run_reference(back, None, 3, probes=probes)
-        except SpikeforgeError:
+        except SpikefabError:
             pass
     assert refused > 100 and accepted > 100
 

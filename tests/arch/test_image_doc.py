@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spikeforge.arch import image as image_module
-from spikeforge.arch.image import CORE_TABLES, FORMAT_VERSION, MAGIC
+from spikefab.arch import image as image_module
+from spikefab.arch.image import CORE_TABLES, FORMAT_VERSION, MAGIC
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "image-format.md"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.arch.neuron import RESET_SUBTRACT, STATE_MAX, lif_step
-from spikeforge.arch.reference import ring_slots, run_reference
+from spikefab.arch.neuron import RESET_SUBTRACT, STATE_MAX, lif_step
+from spikefab.arch.reference import ring_slots, run_reference
 
 from .helpers import dense_image
 

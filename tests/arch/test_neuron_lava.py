@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.arch.neuron import lif_step
-from spikeforge.arch.reference import run_reference
+from spikefab.arch.neuron import lif_step
+from spikefab.arch.reference import run_reference
 
 from .helpers import dense_image
 

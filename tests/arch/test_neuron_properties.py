@@ -3,7 +3,7 @@
 ``lava_lif_step`` and ``lava_effective_weights`` below restate Lava's bit-accurate models
 (``PyLifModelBitAcc``, ``clip_weights`` / ``truncate_weights``; reference notes
 ``hardware-anchors.md`` sections 1.1-1.2) the way Lava computes them: NumPy int32 arrays, an
-int64 product for the decay, ``np.where`` for the wrap.  ``spikeforge.arch.neuron`` is written
+int64 product for the decay, ``np.where`` for the wrap.  ``spikefab.arch.neuron`` is written
 differently (int64 throughout with explicit 32-bit wraps), so agreement is a real check.
 """
 
@@ -13,10 +13,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spikeforge.arch.neuron import (SIGN_EXCITATORY, SIGN_INHIBITORY, SIGN_MIXED, STATE_MAX,
+from spikefab.arch.neuron import (SIGN_EXCITATORY, SIGN_INHIBITORY, SIGN_MIXED, STATE_MAX,
                                     decay, determine_sign_mode, effective_weights, lif_step,
                                     scale_bias, shift_input, wrap_current)
-from spikeforge.arch.reference import run_reference
+from spikefab.arch.reference import run_reference
 
 from .helpers import dense_image
 

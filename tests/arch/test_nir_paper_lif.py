@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spikeforge.arch.reference import run_reference
+from spikefab.arch.reference import run_reference
 
 from .helpers import SHARED, dense_image
 

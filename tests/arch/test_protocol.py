@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spikeforge.arch import protocol as p
-from spikeforge.arch.image import CORE_TABLES, ROUTE_DTYPE
+from spikefab.arch import protocol as p
+from spikefab.arch.image import CORE_TABLES, ROUTE_DTYPE
 
 
 def test_crc16_is_ccitt_false() -> None:

@@ -8,8 +8,8 @@ from importlib import resources
 
 import pytest
 
-from spikeforge.arch.target import PROFILE_PACKAGE, Target, load_target, target_names
-from spikeforge.errors import TargetError
+from spikefab.arch.target import PROFILE_PACKAGE, Target, load_target, target_names
+from spikefab.errors import TargetError
 
 SECTIONS = ("topology", "core", "timing", "energy")
 FIVE = ["darwin3", "darwinwafer", "ecp5-85k", "ice40-up5k", "loihi1"]

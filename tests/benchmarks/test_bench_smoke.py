@@ -94,8 +94,8 @@ def test_target_table_statuses_and_numbers_parse(quick_run: Path) -> None:
 @pytest.mark.slow
 def test_result_tables_hold_numbers(quick_run: Path) -> None:
     doc = (quick_run / "benchmarks.md").read_text()
-    ours = [r for r in _table(doc, "## 1. Against SANA-FE") if r[0].startswith("spikeforge")]
-    assert [r[0] for r in ours] == ["spikeforge functional", "spikeforge cycle"]
+    ours = [r for r in _table(doc, "## 1. Against SANA-FE") if r[0].startswith("spikefab")]
+    assert [r[0] for r in ours] == ["spikefab functional", "spikefab cycle"]
     for r in ours:
         for cell in r[3:]:
             assert NUMBER.match(cell), r

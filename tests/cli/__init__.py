@@ -1,1 +1,1 @@
-"""Tests of the spikeforge command line (a package so module names cannot clash)."""
+"""Tests of the spikefab command line (a package so module names cannot clash)."""

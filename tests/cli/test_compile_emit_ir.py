@@ -1,9 +1,9 @@
-"""`spikeforge compile --emit ir` on a builder network prints hardware-level IR that re-parses."""
+"""`spikefab compile --emit ir` on a builder network prints hardware-level IR that re-parses."""
 
 from pathlib import Path
 
-from spikeforge.cli import main
-from spikeforge.compiler.ir.text import parse_graph, print_graph
+from spikefab.cli import main
+from spikefab.compiler.ir.text import parse_graph, print_graph
 
 ROOT = Path(__file__).resolve().parents[2]
 

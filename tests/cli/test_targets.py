@@ -1,4 +1,4 @@
-"""``spikeforge targets``, ``--version`` and the generated ``docs/targets.md``."""
+"""``spikefab targets``, ``--version`` and the generated ``docs/targets.md``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from spikeforge import __version__
-from spikeforge.arch.target import load_target, target_names
-from spikeforge.cli import main
-from spikeforge.commands.targets import targets_markdown
+from spikefab import __version__
+from spikefab.arch.target import load_target, target_names
+from spikefab.cli import main
+from spikefab.commands.targets import targets_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 FIVE = ["darwin3", "darwinwafer", "ecp5-85k", "ice40-up5k", "loihi1"]
@@ -60,13 +60,13 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as info:
         main(["--version"])
     assert info.value.code == 0
-    assert capsys.readouterr().out.strip() == f"spikeforge {__version__}"
+    assert capsys.readouterr().out.strip() == f"spikefab {__version__}"
 
 
 def test_installed_command_runs():
-    """The console script (or ``python -m spikeforge.cli``) as a user runs it."""
-    exe = Path(sys.executable).with_name("spikeforge")
-    cmd = [str(exe)] if exe.is_file() else [sys.executable, "-m", "spikeforge.cli"]
+    """The console script (or ``python -m spikefab.cli``) as a user runs it."""
+    exe = Path(sys.executable).with_name("spikefab")
+    cmd = [str(exe)] if exe.is_file() else [sys.executable, "-m", "spikefab.cli"]
     ok = subprocess.run(cmd + ["targets", "show", "loihi1"], capture_output=True, text=True,
                         timeout=120)
     assert ok.returncode == 0 and ok.stdout.startswith("loihi1: Intel Loihi 1")
@@ -79,10 +79,10 @@ def test_installed_command_runs():
 
 def test_docs_targets_md_is_generated_and_current():
     """docs/targets.md must equal the generator's output: regenerate it with
-    ``spikeforge targets --markdown > docs/targets.md`` after changing a profile."""
+    ``spikefab targets --markdown > docs/targets.md`` after changing a profile."""
     doc = (ROOT / "docs" / "targets.md").read_text()
     assert doc == targets_markdown(), (
-        "docs/targets.md is stale: run `spikeforge targets --markdown > docs/targets.md`")
+        "docs/targets.md is stale: run `spikefab targets --markdown > docs/targets.md`")
 
 
 def test_docs_targets_md_holds_every_number_and_source():

@@ -1,1 +1,1 @@
-"""Tests of spikeforge.compiler."""
+"""Tests of spikefab.compiler."""

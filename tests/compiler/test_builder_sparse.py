@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from spikeforge.compiler import LoihiLIF, Network
-from spikeforge.errors import ModelError
+from spikefab.compiler import LoihiLIF, Network
+from spikefab.errors import ModelError
 
 
 def _net():

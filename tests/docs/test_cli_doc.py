@@ -6,7 +6,7 @@ import argparse
 import re
 from pathlib import Path
 
-from spikeforge.cli import build_parser
+from spikefab.cli import build_parser
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 
@@ -33,7 +33,7 @@ def _undocumented(parser: argparse.ArgumentParser, body: str, prefix: str) -> li
 
 def _sections() -> dict[str, str]:
     text = DOC.read_text()
-    parts = re.split(r"^## `spikeforge ([a-z-]+)`\s*$", text, flags=re.M)
+    parts = re.split(r"^## `spikefab ([a-z-]+)`\s*$", text, flags=re.M)
     return dict(zip(parts[1::2], parts[2::2]))
 
 
@@ -52,7 +52,7 @@ def test_every_option_and_nested_subcommand_is_documented():
         body = sections.get(name, "")
         missing += _undocumented(sub, body, name)
         for nested, nested_parser in _subparsers(sub).items():
-            if f"spikeforge {name} {nested}" not in body:
+            if f"spikefab {name} {nested}" not in body:
                 missing.append(f"{name} {nested}")
             missing += _undocumented(nested_parser, body, f"{name} {nested}")
     assert not missing, f"docs/cli.md lacks: {', '.join(missing)}"

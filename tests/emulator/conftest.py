@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from emu_images import TINY_WAFER
-from spikeforge.arch.target import load_target
+from spikefab.arch.target import load_target
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,16 @@
-"""spikeforge.run / simulate: results, probes, costs, and typed errors for bad input."""
+"""spikefab.run / simulate: results, probes, costs, and typed errors for bad input."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-import spikeforge
+import spikefab
 from emu_images import SHARED, build_image, random_image, random_inputs
-from spikeforge.arch.reference import run_reference
-from spikeforge.arch.target import load_target
-from spikeforge.emulator import simulate
-from spikeforge.errors import ImageError, InputError, TargetError
+from spikefab.arch.reference import run_reference
+from spikefab.arch.target import load_target
+from spikefab.emulator import simulate
+from spikefab.errors import ImageError, InputError, TargetError
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def image():
 def test_run_accepts_a_path_and_equals_simulate(image, tmp_path):
     inputs = random_inputs(np.random.default_rng(1), image, 8)
     path = image.save(tmp_path / "net.sfi")
-    a = spikeforge.run(path, inputs, 8, probes=["all.v"])
+    a = spikefab.run(path, inputs, 8, probes=["all.v"])
     b = simulate(image, inputs, 8, probes=["all.v"])
     assert a.same_behaviour(b) and np.array_equal(a.traces["all.v"], b.traces["all.v"])
     assert a.backend == "emulator-functional"
@@ -76,9 +76,9 @@ def test_image_too_big_for_its_target_is_an_image_error():
 def test_input_shape_mismatch(image):
     n = image.inputs["in"]["size"]
     with pytest.raises(InputError, match=rf"must have shape \(steps, {n}\)"):
-        spikeforge.run(image, {"in": np.zeros((5, n + 1), np.uint8)}, 5)
+        spikefab.run(image, {"in": np.zeros((5, n + 1), np.uint8)}, 5)
     with pytest.raises(InputError, match="is not in the image"):
-        spikeforge.run(image, {"nope": np.zeros((5, 1), np.uint8)}, 5)
+        spikefab.run(image, {"nope": np.zeros((5, 1), np.uint8)}, 5)
 
 
 def test_unknown_probe_and_mode(image):
@@ -101,12 +101,12 @@ def test_cycle_mode_refuses_a_barrier_shorter_than_a_link(tmp_path, tiny_wafer):
 
 
 def test_device_delegates_to_the_runtime(image):
-    pytest.importorskip("spikeforge.runtime.emu")
+    pytest.importorskip("spikefab.runtime.emu")
     inputs = random_inputs(np.random.default_rng(4), image, 5)
-    res = spikeforge.run(image, inputs, 5, device="emu://")
+    res = spikefab.run(image, inputs, 5, device="emu://")
     assert res.same_behaviour(simulate(image, inputs, 5))
     with pytest.raises(InputError, match="probes must be empty"):
-        spikeforge.run(image, inputs, 5, probes=["all.v"], device="emu://")
+        spikefab.run(image, inputs, 5, probes=["all.v"], device="emu://")
 
 
 # --------------------------------------------------------------- Lava's published behaviour

@@ -1,4 +1,4 @@
-"""``spikeforge run`` and ``spikeforge estimate`` end to end through the CLI entry point."""
+"""``spikefab run`` and ``spikefab estimate`` end to end through the CLI entry point."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from emu_images import random_image, random_inputs
-from spikeforge.arch.target import load_target
-from spikeforge.cli import main
-from spikeforge.emulator import simulate
+from spikefab.arch.target import load_target
+from spikefab.cli import main
+from spikefab.emulator import simulate
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_bad_inputs_exit_2(files, tmp_path, capsys):
 
 
 def test_estimate_also_recompiles_for_other_targets(tmp_path, capsys):
-    compiler = pytest.importorskip("spikeforge.compiler")
+    compiler = pytest.importorskip("spikefab.compiler")
     from emu_images import SHARED
     model = SHARED / "fixtures" / "nir-paper" / "braille_noDelay_bias_zero.nir"
     if not model.is_file():

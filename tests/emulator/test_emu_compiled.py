@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from emu_images import SHARED
-from spikeforge.arch.reference import run_reference
-from spikeforge.emulator import simulate
+from spikefab.arch.reference import run_reference
+from spikefab.emulator import simulate
 
 NIR = SHARED / "fixtures" / "nir-paper"
 
@@ -16,7 +16,7 @@ NIR = SHARED / "fixtures" / "nir-paper"
                                    "braille_noDelay_noBias_subtract.nir"])
 @pytest.mark.parametrize("target", ["loihi1", "darwin3"])
 def test_compiled_braille_nets(model, target):
-    compiler = pytest.importorskip("spikeforge.compiler")
+    compiler = pytest.importorskip("spikefab.compiler")
     path = NIR / model
     if not path.is_file():
         pytest.skip(f"{path} is not beside this checkout")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from emu_images import build_image, random_image, random_inputs
-from spikeforge.arch.target import load_target
-from spikeforge.emulator import simulate
-from spikeforge.emulator.noc.fabric import zero_load_latency
+from spikefab.arch.target import load_target
+from spikefab.emulator import simulate
+from spikefab.emulator.noc.fabric import zero_load_latency
 
 
 def cycles(image, inputs, steps=1, target=None):

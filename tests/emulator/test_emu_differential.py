@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from emu_images import random_image, random_inputs
-from spikeforge.arch.reference import run_reference
-from spikeforge.arch.target import load_target
-from spikeforge.emulator import simulate
+from spikefab.arch.reference import run_reference
+from spikefab.arch.target import load_target
+from spikefab.emulator import simulate
 
 TARGETS = ["tinywafer", "loihi1", "darwinwafer", "darwin3", "ice40-up5k"]
 PER_CHUNK = 30

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from emu_images import dense_image
-from spikeforge.emulator import simulate
+from spikefab.emulator import simulate
 
 MODES = ["functional", "cycle"]
 LAVA_SPIKES = np.array([

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.arch.target import load_target
-from spikeforge.emulator import noc_traffic, zero_load_latency
-from spikeforge.errors import InputError
+from spikefab.arch.target import load_target
+from spikefab.emulator import noc_traffic, zero_load_latency
+from spikefab.errors import InputError
 
 
 def test_zero_load_latency_is_the_formula_for_every_packet():

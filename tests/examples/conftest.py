@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from spikeforge.demo import load_example  # the shipped loader, one copy
+from spikefab.demo import load_example  # the shipped loader, one copy
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"

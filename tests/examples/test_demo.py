@@ -1,9 +1,9 @@
-"""``spikeforge demo``: the command runs examples/digits.py and says where the report went."""
+"""``spikefab demo``: the command runs examples/digits.py and says where the report went."""
 
 import json
 
-from spikeforge.cli import main
-from spikeforge.demo import example_path
+from spikefab.cli import main
+from spikefab.demo import example_path
 
 
 def test_demo_example_is_found_in_the_checkout():

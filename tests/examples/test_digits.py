@@ -43,7 +43,7 @@ def test_conversion_keeps_the_ann_accuracy(digits, trained):
 def test_nir_export_round_trips_and_loads(digits, trained, tmp_path):
     import nir
 
-    import spikeforge.compiler.frontends as fe
+    import spikefab.compiler.frontends as fe
 
     _, _, snn = trained
     path = digits.write_nir(snn, tmp_path / "d.nir")

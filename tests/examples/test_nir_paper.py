@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from spikeforge.errors import InputError
+from spikefab.errors import InputError
 
 from .conftest import SHARED
 

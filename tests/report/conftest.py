@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.arch.image import ROUTE_DTYPE, CoreImage, Image
-from spikeforge.arch.validate import check_image
+from spikefab.arch.image import ROUTE_DTYPE, CoreImage, Image
+from spikefab.arch.validate import check_image
 
 
 def _routes(entries):

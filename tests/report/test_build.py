@@ -3,8 +3,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from spikeforge.arch.reference import run_reference
-from spikeforge.report import generate, write_report
+from spikefab.arch.reference import run_reference
+from spikefab.report import generate, write_report
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -63,7 +63,7 @@ def test_chiplet_traffic_when_the_image_spans_chiplets(wafer_image, tmp_path):
 
 
 def test_raster_of_a_large_population_is_shaded_not_sampled(tmp_path):
-    from spikeforge.report import plots
+    from spikefab.report import plots
 
     rng = np.random.default_rng(0)
     big = rng.random((5, 5000)) < 0.01

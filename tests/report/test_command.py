@@ -1,10 +1,10 @@
-"""``spikeforge report``: runs the image on the emulator and writes the files it lists."""
+"""``spikefab report``: runs the image on the emulator and writes the files it lists."""
 
 import json
 
 import numpy as np
 
-from spikeforge.cli import main
+from spikefab.cli import main
 
 
 def test_report_command_on_the_emulator(tiny_image, tmp_path, capsys):

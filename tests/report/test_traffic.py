@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from spikeforge.arch import load_target
-from spikeforge.arch.reference import run_reference
-from spikeforge.errors import InputError
-from spikeforge.report import link_traffic, population_spike_counts, spike_probes
+from spikefab.arch import load_target
+from spikefab.arch.reference import run_reference
+from spikefab.errors import InputError
+from spikefab.report import link_traffic, population_spike_counts, spike_probes
 
 
 def _walk(sx, sy, dx, dy):
@@ -66,7 +66,7 @@ def test_link_counts_equal_hop_by_hop_walk(tiny_image):
 
 
 def test_chiplet_hops_counted_on_wafer_edges():
-    from spikeforge.report.traffic import LinkTraffic
+    from spikefab.report.traffic import LinkTraffic
     z = np.zeros
     east = z((4, 3), np.int64)
     east[0, 1] = 5                       # crosses the edge between chiplet columns (mesh_x = 2)

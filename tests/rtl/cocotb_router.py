@@ -1,7 +1,7 @@
 """cocotb bench of one Router: random driver, output monitor, cycle-model scoreboard.
 
 Loaded by the cocotb runner from ``test_cocotb_router.py``; parameters come as JSON in
-``$SPIKEFORGE_ROUTER_BENCH``.  Inputs change on the falling clock edge; outputs (combinational
+``$SPIKEFAB_ROUTER_BENCH``.  Inputs change on the falling clock edge; outputs (combinational
 grants) are sampled in the ReadOnly phase of the same half period and compared with
 :class:`router_model.RouterModel` cycle by cycle; at the end every packet sent must have left
 exactly once by its XY port.
@@ -20,7 +20,7 @@ from router_model import RouterModel, pack, xy_port
 
 @cocotb.test()
 async def router_scoreboard(dut) -> None:
-    cfg = json.loads(os.environ["SPIKEFORGE_ROUTER_BENCH"])
+    cfg = json.loads(os.environ["SPIKEFAB_ROUTER_BENCH"])
     p = SimpleNamespace(**cfg["params"])
     gx, gy = cfg["gx"], cfg["gy"]
     rng = random.Random(cfg["seed"])

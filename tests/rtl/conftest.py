@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from spikeforge.errors import ToolError
-from spikeforge.rtl.sim.driver import build_simulator, simulator_problem
+from spikefab.errors import ToolError
+from spikefab.rtl.sim.driver import build_simulator, simulator_problem
 
 TARGET = "ice40-up5k"          # the serial core (one core on the UP5K)
 PARALLEL_TARGET = "ecp5-85k"   # the parallel core (2 x 2 mesh, four cores)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikeforge.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
+from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, CoreImage, Image)
-from spikeforge.arch.target import Target, load_target
+from spikefab.arch.target import Target, load_target
 
 
 def _route(host: int, x: int, y: int, slot: int, axon: int) -> tuple:

@@ -1,12 +1,12 @@
-"""``spikeforge rtl sim``: runs an image file on Icarus and writes the run's out.npz layout."""
+"""``spikefab rtl sim``: runs an image file on Icarus and writes the run's out.npz layout."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from spikeforge.arch.reference import run_reference
-from spikeforge.cli import main
+from spikefab.arch.reference import run_reference
+from spikefab.cli import main
 
 from .netgen import random_image
 

@@ -1,9 +1,9 @@
 """Differential cocotb benches: the Mesh Verilog on Icarus and Verilator vs the golden models.
 
-Driver and monitor are the cocotb module :mod:`spikeforge.rtl.sim.cocotb_mesh` (it loads each
+Driver and monitor are the cocotb module :mod:`spikefab.rtl.sim.cocotb_mesh` (it loads each
 image through the memory port, queues host packets, runs steps and reads logs and state back);
 the scoreboard is here: spikes and final states must equal
-:func:`spikeforge.arch.reference.run_reference` and the cycles of every step must equal the
+:func:`spikefab.arch.reference.run_reference` and the cycles of every step must equal the
 emulator's cycle engine.  One simulator build serves all images of a session.
 """
 
@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.arch.reference import run_reference
-from spikeforge.arch.result import Result
-from spikeforge.errors import ImageError
-from spikeforge.rtl.sim.program import jobs_from
+from spikefab.arch.reference import run_reference
+from spikefab.arch.result import Result
+from spikefab.errors import ImageError
+from spikefab.rtl.sim.program import jobs_from
 
 from .netgen import random_image
 
@@ -54,7 +54,7 @@ def first_difference(image, rtl: Result, ref: Result, emu: Result | None) -> str
 
 def _differential(sim, seeds, target: str = "ice40-up5k") -> None:
     try:
-        from spikeforge.emulator import simulate
+        from spikefab.emulator import simulate
     except ImportError:       # the emulator wing is optional for the RTL's own checks
         simulate = None
     jobs, cases = [], []
@@ -94,7 +94,7 @@ def test_verilator_differential_random_networks(verilator_sim) -> None:
 
 def _compiled_network(seed: int):
     """A builder network (input -> a <-> b, delays 0-1, recurrence) compiled for ice40-up5k."""
-    sf = pytest.importorskip("spikeforge.compiler")
+    sf = pytest.importorskip("spikefab.compiler")
     rng = np.random.default_rng(seed)
     net = sf.Network()
     net.input("x", 8)
@@ -112,9 +112,9 @@ def _compiled_network(seed: int):
 
 @pytest.mark.slow
 def test_icarus_compiled_networks(icarus_sim) -> None:
-    """Networks from spikeforge.compile (one core, self-routed traffic, full FIFOs)."""
+    """Networks from spikefab.compile (one core, self-routed traffic, full FIFOs)."""
     try:
-        from spikeforge.emulator import simulate
+        from spikefab.emulator import simulate
     except ImportError:
         simulate = None
     jobs, cases = [], []

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from spikeforge.rtl.params import mesh_params
-from spikeforge.rtl.router import Router
-from spikeforge.rtl.sim.driver import TIMESCALE, _Env, _tool_env, icarus_safe, simulator_problem
+from spikefab.rtl.params import mesh_params
+from spikefab.rtl.router import Router
+from spikefab.rtl.sim.driver import TIMESCALE, _Env, _tool_env, icarus_safe, simulator_problem
 
 pytestmark = pytest.mark.rtl
 HERE = Path(__file__).resolve().parent
@@ -51,7 +51,7 @@ def test_router_cocotb_bench(simulator: str, tmp_path) -> None:
             pytest.skip(f"verilator cannot build the router here: {exc}")
         xml = runner.test(hdl_toplevel="router", test_module="cocotb_router", build_dir=tmp_path,
                           test_dir=HERE, timescale=TIMESCALE,
-                          extra_env={"SPIKEFORGE_ROUTER_BENCH": json.dumps(cfg),
+                          extra_env={"SPIKEFAB_ROUTER_BENCH": json.dumps(cfg),
                                      "PYTHONPATH": str(HERE)},
                           log_file=tmp_path / "test.log")
     n_tests, n_failed = get_results(xml)

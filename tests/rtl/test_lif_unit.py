@@ -1,4 +1,4 @@
-"""Amaranth-simulator test of the LIF datapath against ``spikeforge.arch.neuron.lif_step``."""
+"""Amaranth-simulator test of the LIF datapath against ``spikefab.arch.neuron.lif_step``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-from spikeforge.arch.neuron import lif_step
-from spikeforge.rtl.lif import LifUnit
+from spikefab.arch.neuron import lif_step
+from spikefab.rtl.lif import LifUnit
 
 pytestmark = pytest.mark.rtl
 

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-from spikeforge.arch.image import CORE_TABLES, STATE_DTYPE
-from spikeforge.arch.reference import run_reference
-from spikeforge.errors import ImageError, TargetError
-from spikeforge.rtl.mesh import Mesh
-from spikeforge.rtl.params import CORE_TABLE_IDS, check_rtl_image, mesh_params
-from spikeforge.rtl.sim.program import entry_int, image_writes, jobs_from
-from spikeforge.rtl.sim.pysim import AmaranthPort, run_pysim
+from spikefab.arch.image import CORE_TABLES, STATE_DTYPE
+from spikefab.arch.reference import run_reference
+from spikefab.errors import ImageError, TargetError
+from spikefab.rtl.mesh import Mesh
+from spikefab.rtl.params import CORE_TABLE_IDS, check_rtl_image, mesh_params
+from spikefab.rtl.sim.program import entry_int, image_writes, jobs_from
+from spikefab.rtl.sim.pysim import AmaranthPort, run_pysim
 
 from .netgen import random_image
 
@@ -50,7 +50,7 @@ def test_memory_port_reads_back_the_image_bytes() -> None:
 
 
 def test_random_networks_match_reference_and_cycle_engine() -> None:
-    emulator = pytest.importorskip("spikeforge.emulator")
+    emulator = pytest.importorskip("spikefab.emulator")
     jobs, refs, emus = [], [], []
     for seed in (100, 101, 102):
         image, inputs = random_image(seed, steps=10)
@@ -97,7 +97,7 @@ def test_refuses_values_the_datapath_cannot_hold() -> None:
 
 
 def test_refuses_target_with_other_timing(tmp_path) -> None:
-    from spikeforge.arch.target import load_target
+    from spikefab.arch.target import load_target
     t = load_target(TARGET)
     bad = dataclasses.replace(t, timing=dataclasses.replace(t.timing, neuron_cycles=2))
     with pytest.raises(TargetError, match=r"6/2/2 \(parallel\), 22/2/3 \(serial\) — not 2/2/3"):
@@ -115,8 +115,8 @@ def test_state_readback_layout() -> None:
 
 def test_fabric_tables_through_the_memory_port() -> None:
     """host_queue reads back in ROUTE_DTYPE bytes; a step drains it; counters/logs behave."""
-    from spikeforge.rtl.params import COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS
-    from spikeforge.rtl.sim.program import host_packets
+    from spikefab.rtl.params import COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS
+    from spikefab.rtl.sim.program import host_packets
 
     image, _ = random_image(21)
     params = mesh_params(TARGET)
@@ -155,7 +155,7 @@ def test_fabric_tables_through_the_memory_port() -> None:
 
 def test_step_done_pulses_and_overflow_flag() -> None:
     """step_done pulses once per step (INFO's steps still to run); a full out_log raises overflow."""
-    from spikeforge.rtl.params import FABRIC_CORE, FABRIC_TABLE_IDS
+    from spikefab.rtl.params import FABRIC_CORE, FABRIC_TABLE_IDS
 
     image, _ = random_image(22)                  # biased neurons: 6 output spikes in 5 steps
     ref = run_reference(image, None, 5)

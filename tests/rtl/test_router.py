@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-from spikeforge.rtl.params import mesh_params
-from spikeforge.rtl.router import PORT_E, PORT_N, PORT_W, Router, existing_ports
+from spikefab.rtl.params import mesh_params
+from spikefab.rtl.router import PORT_E, PORT_N, PORT_W, Router, existing_ports
 
 from .router_model import RouterModel, pack, xy_port
 

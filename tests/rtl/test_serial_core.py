@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 from amaranth.back import verilog
 
-from spikeforge.arch.reference import run_reference
-from spikeforge.arch.target import load_target
-from spikeforge.errors import ImageError, TargetError
-from spikeforge.rtl.params import CORE_KINDS, mesh_params
-from spikeforge.rtl.serial_core import SerialCore
-from spikeforge.rtl.sim.program import jobs_from
-from spikeforge.rtl.sim.pysim import run_pysim
-from spikeforge.rtl.spram import SinglePortRAM
+from spikefab.arch.reference import run_reference
+from spikefab.arch.target import load_target
+from spikefab.errors import ImageError, TargetError
+from spikefab.rtl.params import CORE_KINDS, mesh_params
+from spikefab.rtl.serial_core import SerialCore
+from spikefab.rtl.sim.program import jobs_from
+from spikefab.rtl.sim.pysim import run_pysim
+from spikefab.rtl.spram import SinglePortRAM
 
 from .netgen import random_image
 
@@ -96,7 +96,7 @@ def test_accumulator_overflow_is_refused() -> None:
     (On the shipped ice40-up5k, 15,360 synapses of |weight| <= 256 cannot overflow 24 bits, so
     the check is exercised on an 18-bit variant.)
     """
-    from spikeforge.rtl.params import check_rtl_image
+    from spikefab.rtl.params import check_rtl_image
 
     t = load_target("ice40-up5k")
     narrow = dataclasses.replace(t, core=dataclasses.replace(t.core, accumulator_bits=18))
@@ -113,7 +113,7 @@ def test_accumulator_overflow_is_refused() -> None:
 
 
 def test_four_serial_cores_match_reference_and_cycle_engine() -> None:
-    emulator = pytest.importorskip("spikeforge.emulator")
+    emulator = pytest.importorskip("spikefab.emulator")
     target = serial_four_cores()
     jobs, refs, emus = [], [], []
     for seed in (300, 301, 302, 303):

@@ -3,8 +3,8 @@
 Not shipped.  It lets the runtime's host side be tested through pyserial on a real pty
 (``os.openpty``) without the RTL: it keeps every table of docs/microarchitecture.md section 11 in
 byte arrays, answers the commands of docs/host-protocol.md (NAK, BUSY, the RUN repeat rule) and
-computes steps with :class:`spikeforge.arch.reference.ReferenceChip`.  The real device is the RTL
-``HostInterface`` on the virtual board (``spikeforge board --pty``).
+computes steps with :class:`spikefab.arch.reference.ReferenceChip`.  The real device is the RTL
+``HostInterface`` on the virtual board (``spikefab board --pty``).
 
 Cycle-log entries are ``1000 + step`` (there is no cycle model here): distinctive values that
 prove the host reads the ring buffer back into the right steps.
@@ -20,14 +20,14 @@ import tty
 
 import numpy as np
 
-from spikeforge.arch.image import (CORE_TABLES, ROUTE_DTYPE, ROUTE_PTR_DTYPE, STATE_DTYPE,
+from spikefab.arch.image import (CORE_TABLES, ROUTE_DTYPE, ROUTE_PTR_DTYPE, STATE_DTYPE,
                                    CoreImage, Image)
-from spikeforge.arch.protocol import (FABRIC_CORE, Clear, FabricTable, FrameError,
+from spikefab.arch.protocol import (FABRIC_CORE, Clear, FabricTable, FrameError,
                                       FrameSplitter, Info, InfoFlag, InfoReply, Inject,
                                       ReadMem, Request, Reset, Response, Run, SetCrc, Status,
                                       WriteMem, decode_command, entry_size)
-from spikeforge.arch.reference import ReferenceChip
-from spikeforge.arch.target import load_target
+from spikefab.arch.reference import ReferenceChip
+from spikefab.arch.target import load_target
 
 CORE_NAMES = list(CORE_TABLES) + ["config"]
 

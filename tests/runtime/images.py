@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikeforge.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
+from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, CoreImage, Image)
-from spikeforge.arch.target import load_target
-from spikeforge.arch.validate import check_fits, check_image
+from spikefab.arch.target import load_target
+from spikefab.arch.validate import check_fits, check_image
 
 
 def random_image(seed: int, *, target: str = "ice40-up5k", n_in: int = 6,

@@ -1,12 +1,12 @@
-"""``spikeforge deploy`` against a board on a pty: upload, CRC check, run, read back, summary."""
+"""``spikefab deploy`` against a board on a pty: upload, CRC check, run, read back, summary."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from spikeforge.arch.reference import run_reference
-from spikeforge.cli import main
+from spikefab.arch.reference import run_reference
+from spikefab.cli import main
 
 from .boardmodel import BoardModel
 from .images import random_image, random_inputs

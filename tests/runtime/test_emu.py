@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.arch.reference import run_reference
-from spikeforge.errors import InputError
-from spikeforge.runtime import open_device
+from spikefab.arch.reference import run_reference
+from spikefab.errors import InputError
+from spikefab.runtime import open_device
 
 from .boardmodel import BoardModel
 from .images import random_image, random_inputs

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.arch.protocol import FABRIC_CORE, FabricTable, WriteMem
-from spikeforge.arch.reference import run_reference
-from spikeforge.errors import LinkError
-from spikeforge.runtime import open_device
+from spikefab.arch.protocol import FABRIC_CORE, FabricTable, WriteMem
+from spikefab.arch.reference import run_reference
+from spikefab.errors import LinkError
+from spikefab.runtime import open_device
 
 from .boardmodel import BoardModel
 from .images import random_image, random_inputs

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.arch.protocol import FABRIC_CORE, CoreTable, max_entries
-from spikeforge.arch.target import load_target
-from spikeforge.errors import LinkError, ResourceError
-from spikeforge.runtime import hostplan as hp
+from spikefab.arch.protocol import FABRIC_CORE, CoreTable, max_entries
+from spikefab.arch.target import load_target
+from spikefab.errors import LinkError, ResourceError
+from spikefab.runtime import hostplan as hp
 from .images import random_image
 
 

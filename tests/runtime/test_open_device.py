@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import serial
 
-from spikeforge.errors import LinkError
-from spikeforge.runtime import open_device, parse_uri
+from spikefab.errors import LinkError
+from spikefab.runtime import open_device, parse_uri
 
 
 def test_parse_uri() -> None:
@@ -35,7 +35,7 @@ def test_bad_uris(uri: str, msg: str) -> None:
 
 
 def test_faulty_handler_is_registered_and_seeded() -> None:
-    import spikeforge.runtime.serial_device  # noqa: F401  (registers the handler package)
+    import spikefab.runtime.serial_device  # noqa: F401  (registers the handler package)
     outs = []
     for _ in range(2):
         port = serial.serial_for_url("faulty://loop://?flip=0.1&drop=0.05&dup=0.05&seed=3",
@@ -49,7 +49,7 @@ def test_faulty_handler_is_registered_and_seeded() -> None:
 
 
 def test_faulty_cut_after_stops_everything() -> None:
-    import spikeforge.runtime.serial_device  # noqa: F401
+    import spikefab.runtime.serial_device  # noqa: F401
     port = serial.serial_for_url("faulty://loop://?cut_after=10", timeout=0.05)
     port.write(b"abcdefgh")            # 8 bytes out, echoed 8 in: 16 crossed, 10 allowed
     assert port.read(100) == b"ab"
@@ -60,7 +60,7 @@ def test_faulty_cut_after_stops_everything() -> None:
 
 
 def test_faulty_rejects_bad_options() -> None:
-    import spikeforge.runtime.serial_device  # noqa: F401
+    import spikefab.runtime.serial_device  # noqa: F401
     with pytest.raises(ValueError, match="option must be one of"):
         serial.serial_for_url("faulty://loop://?flop=1")
     with pytest.raises(ValueError, match="rate flip must be in"):
@@ -70,7 +70,7 @@ def test_faulty_rejects_bad_options() -> None:
 def test_faulty_pace_limits_the_rate_to_the_line() -> None:
     import time
 
-    import spikeforge.runtime.serial_device  # noqa: F401
+    import spikefab.runtime.serial_device  # noqa: F401
     port = serial.serial_for_url("faulty://loop://?pace=9600", timeout=0.0)
     start = time.monotonic()
     port.write(bytes(96))                  # 96 bytes at 960 B/s: 0.1 s on the wire

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.arch.reference import run_reference
-from spikeforge.runtime import open_device
+from spikefab.arch.reference import run_reference
+from spikefab.runtime import open_device
 
 from .boardmodel import BoardModel
 from .images import random_image, random_inputs
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.rtl
 
 
 def _need(simulator: str) -> None:
-    from spikeforge.rtl.sim.driver import simulator_problem
+    from spikefab.rtl.sim.driver import simulator_problem
     problem = simulator_problem(simulator)
     if problem:
         pytest.skip(problem)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.arch.protocol import FABRIC_CORE, CoreTable, Op
-from spikeforge.arch.reference import run_reference
-from spikeforge.errors import InputError, LinkError, ResourceError
-from spikeforge.runtime import open_device
+from spikefab.arch.protocol import FABRIC_CORE, CoreTable, Op
+from spikefab.arch.reference import run_reference
+from spikefab.errors import InputError, LinkError, ResourceError
+from spikefab.runtime import open_device
 
 from .boardmodel import BoardModel
 from .images import random_image, random_inputs
@@ -75,7 +75,7 @@ def test_repeated_run_frame_does_not_run_twice(board: BoardModel) -> None:
     image = random_image(9)
     with _open(board) as dev:
         dev.load(image)
-        from spikeforge.arch.protocol import Run
+        from spikefab.arch.protocol import Run
         req = Run(3).request(dev.link.seq)
         dev.link.port.write(req.encode() + req.encode())      # the link duplicated the frame
         dev.link.port.flush()
@@ -132,10 +132,10 @@ def test_fabric_tables_are_addressed_with_core_255(board: BoardModel) -> None:
             dev.read_table(FABRIC_CORE, 5, 0, 6, 2)
 
 
-def test_spikeforge_run_with_a_device_uri(board: BoardModel) -> None:
-    import spikeforge
+def test_spikefab_run_with_a_device_uri(board: BoardModel) -> None:
+    import spikefab
     image = random_image(13)
     inputs = random_inputs(image, 10, 13)
-    got = spikeforge.run(image, inputs, 10, device=f"serial://{board.path}?progress=0")
+    got = spikefab.run(image, inputs, 10, device=f"serial://{board.path}?progress=0")
     assert got.backend == "serial"
     assert got.same_behaviour(run_reference(image, inputs, 10))

@@ -14,9 +14,9 @@ import sys
 import numpy as np
 import pytest
 
-from spikeforge.arch.reference import run_reference
-from spikeforge.cli import main
-from spikeforge.runtime import open_device
+from spikefab.arch.reference import run_reference
+from spikefab.cli import main
+from spikefab.runtime import open_device
 
 from .images import random_image, random_inputs
 
@@ -25,11 +25,11 @@ pytestmark = [pytest.mark.rtl, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def vboard():
-    from spikeforge.rtl.sim.driver import simulator_problem
+    from spikefab.rtl.sim.driver import simulator_problem
     problem = simulator_problem("verilator")
     if problem:
         pytest.skip(problem)
-    from spikeforge.rtl.virtual_board import VirtualBoard
+    from spikefab.rtl.virtual_board import VirtualBoard
     with VirtualBoard("ice40-up5k") as board:
         yield board
 
@@ -91,7 +91,7 @@ def test_board_command_prints_the_pty_and_stops_on_interrupt(vboard, tmp_path) -
     image = random_image(6)
     image.save(tmp_path / "net.sfi")
     env = dict(os.environ)
-    proc = subprocess.Popen([sys.executable, "-m", "spikeforge.cli", "board", "--pty", "--image",
+    proc = subprocess.Popen([sys.executable, "-m", "spikefab.cli", "board", "--pty", "--image",
                              str(tmp_path / "net.sfi")], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     try:

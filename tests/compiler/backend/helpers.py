@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from spikeforge.arch.reference import run_reference
-from spikeforge.arch.target import Target, load_target
-from spikeforge.compiler import LoihiLIF, Network
-from spikeforge.compiler.hwsim import simulate
+from spikefab.arch.reference import run_reference
+from spikefab.arch.target import Target, load_target
+from spikefab.compiler import LoihiLIF, Network
+from spikefab.compiler.hwsim import simulate
 
 _TEMPLATE = """
 name = "{name}"

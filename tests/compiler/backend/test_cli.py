@@ -1,4 +1,4 @@
-"""``spikeforge compile``: image file, report, --emit placement, errors as one line."""
+"""``spikefab compile``: image file, report, --emit placement, errors as one line."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from spikeforge.arch.image import load_image
-from spikeforge.cli import main
+from spikefab.arch.image import load_image
+from spikefab.cli import main
 
 SCRIPT = """
 import numpy as np
-import spikeforge as sf
+import spikefab as sf
 
 def build():
     rng = np.random.default_rng(0)

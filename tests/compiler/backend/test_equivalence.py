@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.arch.image import Image, load_image
-from spikeforge.arch.validate import check_fits, check_image
-from spikeforge.compiler import LoihiLIF, Network, compile
+from spikefab.arch.image import Image, load_image
+from spikefab.arch.validate import check_fits, check_image
+from spikefab.compiler import LoihiLIF, Network, compile
 
 from .helpers import assert_same, make_target, random_network
 
@@ -68,7 +68,7 @@ def test_negative_exponents_floor_per_projection(tmp_path):
     # two classes for the negative projections, one shared class for exponent 2
     assert sorted(core.acc_exps.tolist()) == [-1, -1, 2]
     ones = np.ones((3, 1), np.uint8)
-    from spikeforge.arch.reference import run_reference
+    from spikefab.arch.reference import run_reference
     res = run_reference(image, {"a": ones, "b": ones}, 3, probes=["p.u"])
     # (1 >> 1) + (1 >> 1) + ((3 + 5) << 2) = 32, scaled by 64 in u; u decays fully each step
     assert res.traces["p.u"][1, 0] == 32 * 64
@@ -84,8 +84,8 @@ def test_image_is_an_image():
 
 
 def test_edge_cases_empty_and_unconnected():
-    from spikeforge.arch.reference import run_reference
-    from spikeforge.compiler.hwnet import HwNetwork
+    from spikefab.arch.reference import run_reference
+    from spikefab.compiler.hwnet import HwNetwork
     assert compile(HwNetwork(), "darwin3").cores == []
     net = Network()
     net.input("x", 3)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.compiler import LoihiLIF, Network
-from spikeforge.compiler.driver import compile_result
-from spikeforge.compiler.passes.exponents import merge_weight_exponents
+from spikefab.compiler import LoihiLIF, Network
+from spikefab.compiler.driver import compile_result
+from spikefab.compiler.passes.exponents import merge_weight_exponents
 
 from .helpers import assert_same
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from spikeforge.arch.target import load_target
-from spikeforge.arch.validate import check_fits
-from spikeforge.compiler import compile
+from spikefab.arch.target import load_target
+from spikefab.arch.validate import check_fits
+from spikefab.compiler import compile
 
 from .helpers import assert_same
 
@@ -19,10 +19,10 @@ pytestmark = pytest.mark.skipif(not NIR_FILES, reason="shared NIR fixtures not f
 
 
 def _front_end():
-    passes = pytest.importorskip("spikeforge.compiler.passes")
+    passes = pytest.importorskip("spikefab.compiler.passes")
     if not hasattr(passes, "lower_to_hardware"):
         pytest.skip("front end not installed")
-    from spikeforge.compiler import load_model
+    from spikefab.compiler import load_model
     return load_model, passes.lower_to_hardware
 
 

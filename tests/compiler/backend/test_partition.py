@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.arch.target import load_target
-from spikeforge.compiler import LoihiLIF, Network, compile
-from spikeforge.compiler.hwnet import HwNetwork, Population, Projection
-from spikeforge.compiler.passes.partition import gather_synapses, partition
-from spikeforge.errors import ResourceError
+from spikefab.arch.target import load_target
+from spikefab.compiler import LoihiLIF, Network, compile
+from spikefab.compiler.hwnet import HwNetwork, Population, Projection
+from spikefab.compiler.passes.partition import gather_synapses, partition
+from spikefab.errors import ResourceError
 
 from .helpers import assert_same, make_target, random_network
 
@@ -142,7 +142,7 @@ def test_gather_synapses_sorted_by_target():
 
 def test_route_splits_reuse_unchanged_cores(tmp_path):
     """After route-limit splits, the incrementally updated axon pairs equal a fresh computation."""
-    from spikeforge.compiler.passes.partition import _axon_pairs
+    from spikefab.compiler.passes.partition import _axon_pairs
     target = make_target(tmp_path, cx=4, cy=4, neurons=16, synapses=1000, axons=1000, routes=12)
     net = random_network(6, n_pops=4, size=(10, 16), density=0.3, exps=(0,))
     part = partition(net, target)

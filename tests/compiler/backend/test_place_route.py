@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.arch.target import load_target
-from spikeforge.compiler import LoihiLIF, Network, compile
-from spikeforge.compiler.passes.kernels import link_loads
-from spikeforge.compiler.passes.partition import partition
-from spikeforge.compiler.passes.place import (Sites, crossing_weight, hilbert_order, place,
+from spikefab.arch.target import load_target
+from spikefab.compiler import LoihiLIF, Network, compile
+from spikefab.compiler.passes.kernels import link_loads
+from spikefab.compiler.passes.partition import partition
+from spikefab.compiler.passes.place import (Sites, crossing_weight, hilbert_order, place,
                                               sequential_cost, traffic)
-from spikeforge.compiler.passes.route import route
-from spikeforge.errors import ModelError
+from spikefab.compiler.passes.route import route
+from spikefab.errors import ModelError
 
 from .helpers import make_target, random_network
 

@@ -7,9 +7,9 @@ import tempfile
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from spikeforge.arch.validate import check_fits
-from spikeforge.compiler import compile
-from spikeforge.errors import ResourceError
+from spikefab.arch.validate import check_fits
+from spikefab.compiler import compile
+from spikefab.errors import ResourceError
 
 from .helpers import assert_same, make_target, random_network
 

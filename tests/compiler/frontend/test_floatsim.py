@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.compiler import load_model
-from spikeforge.compiler.floatsim import apply_linear, simulate
-from spikeforge.compiler.ir import AvgPool2d, Conv1d, Conv2d, SumPool2d
-from spikeforge.errors import InputError, ModelError
+from spikefab.compiler import load_model
+from spikefab.compiler.floatsim import apply_linear, simulate
+from spikefab.compiler.ir import AvgPool2d, Conv1d, Conv2d, SumPool2d
+from spikefab.errors import InputError, ModelError
 
 from .conftest import PAPER, reset_of
 
@@ -114,7 +114,7 @@ def test_paper_graphs_run_batched_on_synthetic_spikes(nir_file):
 
 
 def test_delay_node_delays_by_whole_steps():
-    from spikeforge.compiler.ir import IF, Delay, Graph, Input, Output
+    from spikefab.compiler.ir import IF, Delay, Graph, Input, Output
     g = Graph()
     g.add_node("x", Input(shape=(2,)))
     g.add_node("d", Delay(delay=np.array([0.002, 0.0049])))
@@ -141,7 +141,7 @@ def test_bad_inputs():
 
 
 def test_spike_rates_name_inputs_and_spiking_populations():
-    from spikeforge.compiler.floatsim import spike_rates
+    from spikefab.compiler.floatsim import spike_rates
     g = load_model(PAPER / "braille_noDelay_bias_zero.nir")
     x = (np.random.default_rng(9).random((50, 12)) < 0.4).astype(float)
     rates = spike_rates(g, {"input": x}, dt=1e-4)

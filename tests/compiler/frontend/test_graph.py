@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.compiler.ir import IF, LIF, Affine, Conv2d, Flatten, Graph, Input, Linear, Output, \
+from spikefab.compiler.ir import IF, LIF, Affine, Conv2d, Flatten, Graph, Input, Linear, Output, \
     SumPool2d
-from spikeforge.errors import ModelError
+from spikefab.errors import ModelError
 
 
 def small_graph(w=None) -> Graph:
@@ -91,8 +91,8 @@ def test_neuron_parameters_must_share_a_shape():
 
 
 def test_affine_reads_a_multidimensional_input_flattened():
-    from spikeforge.compiler.floatsim import simulate
-    from spikeforge.compiler.passes import lower
+    from spikefab.compiler.floatsim import simulate
+    from spikefab.compiler.passes import lower
     g = Graph()
     g.add_node("x", Input(shape=(2, 3, 2)))
     g.add_node("f", Flatten(start_dim=1))                  # batch-counting exporter: (2, 6)

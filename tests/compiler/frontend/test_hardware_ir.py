@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import spikeforge as sf
-from spikeforge.cli import main
-from spikeforge.compiler import load_model
-from spikeforge.compiler.floatsim import simulate
-from spikeforge.compiler.hwsim import simulate as hwsim
-from spikeforge.compiler.ir.hardware import graph_from_hwnet, hwnet_from_graph
-from spikeforge.compiler.ir.text import parse_graph, print_graph
-from spikeforge.compiler.passes import lower, lower_to_hardware
-from spikeforge.errors import ModelError
+import spikefab as sf
+from spikefab.cli import main
+from spikefab.compiler import load_model
+from spikefab.compiler.floatsim import simulate
+from spikefab.compiler.hwsim import simulate as hwsim
+from spikefab.compiler.ir.hardware import graph_from_hwnet, hwnet_from_graph
+from spikefab.compiler.ir.text import parse_graph, print_graph
+from spikefab.compiler.passes import lower, lower_to_hardware
+from spikefab.errors import ModelError
 
 from .conftest import PAPER
 
@@ -72,7 +72,7 @@ def test_hardware_graph_is_not_a_float_graph():
         simulate(g, {"x": np.zeros((2, 3))}, dt=1e-3)
     with pytest.raises(ModelError, match="is already fixed point"):
         lower(g, 1e-3)
-    from spikeforge.compiler.frontends import to_nir
+    from spikefab.compiler.frontends import to_nir
     with pytest.raises(ModelError, match="hardware-level node and has no NIR form"):
         to_nir(g)
 

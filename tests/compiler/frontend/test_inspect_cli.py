@@ -1,9 +1,9 @@
-"""``spikeforge inspect``: table, --ir, and exit status 2 with one line on bad input."""
+"""``spikefab inspect``: table, --ir, and exit status 2 with one line on bad input."""
 
 from __future__ import annotations
 
-from spikeforge.cli import main
-from spikeforge.compiler.ir.text import parse_graph
+from spikefab.cli import main
+from spikefab.compiler.ir.text import parse_graph
 
 from .conftest import PAPER
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.compiler import load_model
-from spikeforge.compiler.floatsim import simulate
-from spikeforge.compiler.ir import (IF, LI, LIF, AvgPool2d, Conv1d, Conv2d, CubaLIF, Delay, Flatten,
+from spikefab.compiler import load_model
+from spikefab.compiler.floatsim import simulate
+from spikefab.compiler.ir import (IF, LI, LIF, AvgPool2d, Conv1d, Conv2d, CubaLIF, Delay, Flatten,
                                     Graph, Input, Linear, Output, Scale, Threshold, Affine)
-from spikeforge.compiler.passes import lower
-from spikeforge.errors import ModelError
+from spikefab.compiler.passes import lower
+from spikefab.errors import ModelError
 
 from .conftest import reset_of
 
@@ -51,7 +51,7 @@ def test_cnn_lowering_is_exact_sparse_connectivity():
     # 16 output channels, 16x16 positions, 2x5x5 kernel minus the taps in the padding
     w = g["0"].weight
     assert first.pre.size == np.count_nonzero(
-        np.asarray(__import__("spikeforge.compiler.passes.lower", fromlist=["x"])
+        np.asarray(__import__("spikefab.compiler.passes.lower", fromlist=["x"])
                    .linear_operator(g["0"], (2, 34, 34), (16, 16, 16))[0].toarray()))
     assert np.isclose(np.abs(first.weight).max(), np.abs(w).max())
 

@@ -7,10 +7,10 @@ import nir
 import numpy as np
 import pytest
 
-from spikeforge.compiler import load_model
-from spikeforge.compiler.frontends import NirCompatWarning, from_nir, to_nir, write_nir
-from spikeforge.compiler.ir import Graph
-from spikeforge.errors import ModelError
+from spikefab.compiler import load_model
+from spikefab.compiler.frontends import NirCompatWarning, from_nir, to_nir, write_nir
+from spikefab.compiler.ir import Graph
+from spikefab.errors import ModelError
 
 from .test_text import assert_same_graph
 
@@ -127,7 +127,7 @@ def test_wrong_model_objects():
 
 
 def test_hwnetwork_passes_through_unchanged():
-    import spikeforge as sf
+    import spikefab as sf
     net = sf.Network()
     x = net.input("x", 2)
     p = net.population("p", 2, sf.LoihiLIF(vth=5))
@@ -137,7 +137,7 @@ def test_hwnetwork_passes_through_unchanged():
 
 
 def _one_node_graphs():
-    from spikeforge.compiler.ir import nodes as ir
+    from spikefab.compiler.ir import nodes as ir
     rng = np.random.default_rng(1)
     f = lambda *s: rng.standard_normal(s).astype(np.float32)  # noqa: E731
     pos = lambda *s: rng.uniform(1e-3, 1e-2, s)  # noqa: E731
@@ -163,7 +163,7 @@ def _one_node_graphs():
 @pytest.mark.parametrize("shape, node", _one_node_graphs(),
                          ids=[n.type_name for _, n in _one_node_graphs()])
 def test_every_node_type_survives_nir_file_round_trip(shape, node, tmp_path):
-    from spikeforge.compiler.ir import Input, Output
+    from spikefab.compiler.ir import Input, Output
     g = Graph(metadata={"dt": 1e-4})
     g.add_node("x", Input(shape=shape))
     g.add_node("n", node)

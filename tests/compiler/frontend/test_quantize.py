@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pytest
 
-import spikeforge as sf
-from spikeforge.arch.neuron import effective_weights
-from spikeforge.compiler import load_model
-from spikeforge.compiler.hwsim import simulate as hwsim
-from spikeforge.compiler.ir import LIF, Graph, Input, Linear, Output
-from spikeforge.compiler.passes import lower, lower_to_hardware
-from spikeforge.errors import ModelError
+import spikefab as sf
+from spikefab.arch.neuron import effective_weights
+from spikefab.compiler import load_model
+from spikefab.compiler.hwsim import simulate as hwsim
+from spikefab.compiler.ir import LIF, Graph, Input, Linear, Output
+from spikefab.compiler.passes import lower, lower_to_hardware
+from spikefab.errors import ModelError
 
 from .conftest import PAPER, reset_of
 
@@ -139,7 +139,7 @@ def test_builder_network_is_not_requantized():
 
 
 def test_integer_voltage_over_scale_tracks_float_voltage():
-    from spikeforge.arch.neuron import lif_step
+    from spikefab.arch.neuron import lif_step
     g = load_model(PAPER / "lif_norse.nir")
     hw = lower_to_hardware(g, dt=1e-4)
     fnet = lower(g, 1e-4)

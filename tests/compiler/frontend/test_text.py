@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.compiler import load_model
-from spikeforge.compiler.ir import NODE_TYPES
-from spikeforge.compiler.ir.text import parse_graph, print_graph, read_sfir, write_sfir
-from spikeforge.errors import ModelError
+from spikefab.compiler import load_model
+from spikefab.compiler.ir import NODE_TYPES
+from spikefab.compiler.ir.text import parse_graph, print_graph, read_sfir, write_sfir
+from spikefab.errors import ModelError
 
 from .test_graph import small_graph
 
@@ -36,7 +36,7 @@ def test_fixture_round_trip(nir_file, tmp_path):
 
 
 def test_every_node_type_round_trips():
-    from spikeforge.compiler import ir
+    from spikefab.compiler import ir
     rng = np.random.default_rng(0)
     f = lambda *s: rng.standard_normal(s).astype(np.float32)  # noqa: E731
     examples = [
@@ -58,7 +58,7 @@ def test_every_node_type_round_trips():
                       delay=[0, 63], weight_exp=-3),
     ]
     assert {type(e).__name__ for e in examples} == set(NODE_TYPES)
-    from spikeforge.compiler.ir import Graph
+    from spikefab.compiler.ir import Graph
     g = Graph(metadata={"dt": 1e-4, "note": "all \"types\""})
     for k, node in enumerate(examples):
         g.add_node(f"n{k}" if k % 2 else f"node {k}", node)

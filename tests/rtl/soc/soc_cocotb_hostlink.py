@@ -13,10 +13,10 @@ from cocotb.clock import Clock
 from cocotb.queue import Queue
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
 
-from spikeforge.arch.protocol import (FABRIC_CORE, FabricTable, FrameSplitter, Info, InfoReply,
+from spikefab.arch.protocol import (FABRIC_CORE, FabricTable, FrameSplitter, Info, InfoReply,
                                       Inject, Op, ReadMem, Response, Status, WriteMem,
                                       entry_size)
-from spikeforge.rtl.params import mesh_params
+from spikefab.rtl.params import mesh_params
 
 DIVISOR = int(os.environ.get("HOSTLINK_DIVISOR", "4"))
 PARAMS = mesh_params(os.environ.get("HOSTLINK_TARGET", "ice40-up5k"))
@@ -111,7 +111,7 @@ class FabricModel:
 
 
 class Scoreboard:
-    """Expected responses from the protocol's own definition (spikeforge.arch.protocol)."""
+    """Expected responses from the protocol's own definition (spikefab.arch.protocol)."""
 
     def __init__(self):
         self.tables: dict = {}

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from amaranth.sim import Simulator
 
-from spikeforge.arch.protocol import FrameSplitter
-from spikeforge.rtl.host_interface import HostInterface
-from spikeforge.rtl.params import mesh_params
+from spikefab.arch.protocol import FrameSplitter
+from spikefab.rtl.host_interface import HostInterface
+from spikefab.rtl.params import mesh_params
 
 from soc_fabric_model import FabricModel
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from spikeforge.cli import main
-from spikeforge.errors import LinkError, TargetError, ToolError
-from spikeforge.rtl.boards import get_board
-from spikeforge.rtl.build import (build_board, parse_nextpnr_log, program_board,
+from spikefab.cli import main
+from spikefab.errors import LinkError, TargetError, ToolError
+from spikefab.rtl.boards import get_board
+from spikefab.rtl.build import (build_board, parse_nextpnr_log, program_board,
                                   yosys_cell_count)
 
 LOG = """
@@ -60,7 +60,7 @@ def _fake_tool(tmp_path: Path, name: str, code: int, message: str) -> Path:
 
 
 def test_program_without_programmer_is_a_tool_error(tmp_path: Path, monkeypatch) -> None:
-    bit = tmp_path / "spikeforge.bin"
+    bit = tmp_path / "spikefab.bin"
     bit.write_bytes(b"\0" * 16)
     monkeypatch.setenv("ICEPROG", str(tmp_path / "no-such-iceprog"))
     with pytest.raises(ToolError, match="programmer .*no-such-iceprog.* must be on PATH"):
@@ -68,7 +68,7 @@ def test_program_without_programmer_is_a_tool_error(tmp_path: Path, monkeypatch)
 
 
 def test_program_without_board_is_a_link_error(tmp_path: Path, monkeypatch) -> None:
-    bit = tmp_path / "spikeforge.bit"
+    bit = tmp_path / "spikefab.bit"
     bit.write_bytes(b"\0" * 16)
     tool = _fake_tool(tmp_path, "openFPGALoader", 1, "unable to open ftdi device: -3")
     monkeypatch.setenv("OPENFPGALOADER", str(tool))
@@ -77,7 +77,7 @@ def test_program_without_board_is_a_link_error(tmp_path: Path, monkeypatch) -> N
 
 
 def test_program_passes_board_arguments(tmp_path: Path, monkeypatch) -> None:
-    bit = tmp_path / "spikeforge.bit"
+    bit = tmp_path / "spikefab.bit"
     bit.write_bytes(b"\0" * 16)
     record = tmp_path / "args.txt"
     tool = tmp_path / "openFPGALoader"

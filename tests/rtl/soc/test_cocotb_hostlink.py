@@ -13,10 +13,10 @@ from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from spikeforge.rtl.host_interface import ENTRY_BITS, HostInterface
-from spikeforge.rtl.params import mesh_params
-from spikeforge.rtl.soc import CONTROL_IN, CONTROL_OUT
-from spikeforge.rtl.uart import UART
+from spikefab.rtl.host_interface import ENTRY_BITS, HostInterface
+from spikefab.rtl.params import mesh_params
+from spikefab.rtl.soc import CONTROL_IN, CONTROL_OUT
+from spikefab.rtl.uart import UART
 
 pytestmark = pytest.mark.rtl
 HERE = Path(__file__).resolve().parent

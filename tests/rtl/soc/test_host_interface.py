@@ -1,4 +1,4 @@
-"""Amaranth-simulator tests of the HostInterface against spikeforge.arch.protocol (the scoreboard)."""
+"""Amaranth-simulator tests of the HostInterface against spikefab.arch.protocol (the scoreboard)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pytest
 from soc_fabric_model import FabricModel
 from soc_hi_bench import Step, run_bench
 
-from spikeforge.arch.image import CORE_TABLES, ROUTE_DTYPE
-from spikeforge.arch.protocol import (FABRIC_CORE, Clear, FabricTable, Info, InfoReply, Inject,
+from spikefab.arch.image import CORE_TABLES, ROUTE_DTYPE
+from spikefab.arch.protocol import (FABRIC_CORE, Clear, FabricTable, Info, InfoReply, Inject,
                                       Op, ReadMem, Request, Reset, Response, Run, SetCrc, Status,
                                       WriteMem, crc16, entry_size)
-from spikeforge.rtl.params import mesh_params
+from spikefab.rtl.params import mesh_params
 
 P = mesh_params("ecp5-85k")       # four cores: the core-address checks see several
 

@@ -6,7 +6,7 @@ import pytest
 from amaranth.hdl import Module
 from amaranth.sim import Simulator
 
-from spikeforge.rtl.uart import UART, UARTRx, UARTTx, divisor_for
+from spikefab.rtl.uart import UART, UARTRx, UARTTx, divisor_for
 
 DIV = 6
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import serial
 
-from spikeforge.arch.protocol import (FABRIC_CORE, Clear, Counter, FabricTable, FrameSplitter,
+from spikefab.arch.protocol import (FABRIC_CORE, Clear, Counter, FabricTable, FrameSplitter,
                                       Info, InfoReply, ReadMem, Request, Reset, Response, Run,
                                       Status, WriteMem)
-from spikeforge.errors import ToolError
-from spikeforge.rtl.params import mesh_params
-from spikeforge.rtl.virtual_board import VirtualBoard
+from spikefab.errors import ToolError
+from spikefab.rtl.params import mesh_params
+from spikefab.rtl.virtual_board import VirtualBoard
 
 pytestmark = [pytest.mark.rtl, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[3]
@@ -92,7 +92,7 @@ def test_start_is_idempotent_and_stop_ends_the_process(board) -> None:
 
 
 def test_missing_verilator_is_a_tool_error(tmp_path: Path, monkeypatch) -> None:
-    import spikeforge.rtl.virtual_board.board as vb
+    import spikefab.rtl.virtual_board.board as vb
 
     monkeypatch.setattr(vb.shutil, "which", lambda *a, **k: None)
     with pytest.raises(ToolError, match="Verilator must be installed"):

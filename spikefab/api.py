@@ -1,0 +1,55 @@
+"""``spikefab.run``: run an image on the emulator, or on a device through the runtime.
+
+One entry point for the user (DESIGN.md section 1): without ``device`` the image runs on the
+emulator (``mode="functional"`` time-step exact, ``mode="cycle"`` cycle by cycle); with ``device``
+(``"emu://"``, ``"rtlsim://"``, ``"serial:///dev/ttyUSB1"``) it is handed to
+:func:`spikefab.runtime.open_device`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from spikefab.arch.image import Image, load_image
+from spikefab.arch.result import Result
+from spikefab.errors import InputError, ToolError
+
+__all__ = ["run"]
+
+
+def run(image_or_path: Image | str | Path, inputs: Mapping[str, Any] | None, steps: int,
+        mode: str = "functional", probes: Sequence[str] = (), device: str | None = None) -> Result:
+    """Run an image for ``steps`` time steps and return its :class:`~spikefab.arch.Result`.
+
+    Parameters
+    ----------
+    image_or_path:
+        An :class:`~spikefab.arch.Image` or the path of an ``.sfi`` file.
+    inputs:
+        Input name -> ``(steps, n)`` spikes (0/1); missing inputs are silent.
+    mode:
+        ``"functional"`` or ``"cycle"`` (emulator only).
+    probes:
+        ``"population.variable"`` names (u, v, theta, ref, s) recorded at the end of each step.
+    device:
+        Optional device URI; the run then goes through :mod:`spikefab.runtime`.
+    """
+    image = image_or_path if isinstance(image_or_path, Image) else load_image(image_or_path)
+    if device is None:
+        from spikefab.emulator import simulate
+        return simulate(image, inputs, steps, mode=mode, probes=probes)
+    try:
+        from spikefab.runtime import open_device
+    except ImportError as exc:
+        raise ToolError(f"device {device!r} needs spikefab.runtime, which cannot be imported "
+                        f"({exc})") from None
+    if mode != "functional":
+        raise InputError(f"mode must be 'functional' (the default) when a device is given, not "
+                         f"{mode!r}: choose the engine in the URI (emu://?mode=cycle)")
+    if probes:
+        raise InputError(f"probes must be empty when a device is given (a device reports "
+                         f"spikes and counters only), not {list(probes)!r}")
+    with open_device(device) as dev:
+        dev.load(image)
+        return dev.run(inputs, steps)

@@ -1,0 +1,333 @@
+"""The hardware image: what each core's memories hold, plus a manifest.  One ``.sfi`` file.
+
+An :class:`Image` is the only thing that crosses from the compiler to the backends.  The emulator
+interprets its words, the RTL is initialised with them, the runtime streams them over the host
+link.  Every per-core table is a 1-D NumPy structured array with a fixed dtype (below); the file
+layout is documented field by field in ``docs/image-format.md``.
+
+File layout (little-endian)::
+
+    magic  b"SFIMAGE\\0"            8 bytes
+    version u16, flags u16          format version (FORMAT_VERSION), reserved flags (0)
+    n_sections u32
+    header_crc u32                  CRC32 of the 16 bytes above
+    then n_sections times:
+      name_len u16, name utf-8      e.g. "manifest", "host/routes", "core/3/synapses"
+      nbytes u64
+      crc u32                       CRC32 of the payload
+      payload                       JSON (manifest) or the raw bytes of the array
+
+Array sections carry no dtype in the file: the dtype is fixed by the section's table name, so a
+corrupted file can never make the reader allocate or interpret arbitrary types.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spikefab.errors import ImageError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "PROFILE_DTYPE",
+    "NEURON_DTYPE",
+    "STATE_DTYPE",
+    "AXON_DTYPE",
+    "SYNAPSE_DTYPE",
+    "ROUTE_PTR_DTYPE",
+    "ROUTE_DTYPE",
+    "CORE_TABLES",
+    "CoreImage",
+    "Image",
+    "load_image",
+]
+
+FORMAT_VERSION = 1
+MAGIC = b"SFIMAGE\0"
+
+#: Shared neuron profile (Loihi "compartment profile"): parameters one population slice shares.
+PROFILE_DTYPE = np.dtype([
+    ("du", "<u2"),            # current decay, 12 bit
+    ("dv", "<u2"),            # voltage decay, 12 bit
+    ("vth", "<i4"),           # threshold mantissa, 17 bit unsigned; compared as vth << 6
+    ("reset_mode", "u1"),     # 0 zero, 1 subtract
+    ("refractory", "u1"),     # steps the voltage is frozen after a spike (0 = off)
+    ("theta_decay", "<u2"),   # adaptive-threshold decay, 12 bit
+    ("theta_inc", "<i4"),     # adaptive-threshold increment per spike (0 = off), v units
+])
+#: Per-neuron parameters.
+NEURON_DTYPE = np.dtype([
+    ("profile", "u1"),        # index into the core's profile table
+    ("bias_exp", "i1"),       # signed; left shift if >= 0
+    ("bias_mant", "<i2"),     # 13 bit signed
+])
+#: Per-neuron state (initial values in an image; current values in a running core).
+STATE_DTYPE = np.dtype([
+    ("u", "<i4"),
+    ("v", "<i4"),
+    ("theta", "<i4"),
+    ("ref", "u1"),
+])
+#: Input-axon table: axon id -> its run of synapse entries.
+AXON_DTYPE = np.dtype([("start", "<u4"), ("count", "<u4")])
+#: Synapse memory entry.
+SYNAPSE_DTYPE = np.dtype([
+    ("neuron", "<u2"),        # target neuron index in this core
+    ("weight", "<i2"),        # effective weight, -256..255 (Lava clip + truncate already applied)
+    ("delay", "u1"),          # 0..max_delay
+    ("acc_class", "u1"),      # which dendritic accumulator (weight-exponent class)
+])
+#: Route pointer per neuron (or per host input channel): its run of route entries.
+ROUTE_PTR_DTYPE = np.dtype([("start", "<u4"), ("count", "<u4")])
+#: Route entry = one AER destination (see spikefab.arch.aer).
+ROUTE_DTYPE = np.dtype([
+    ("host", "u1"),           # 1: deliver to the host port (output spike), axon = output channel
+    ("slot", "u1"),           # core slot at the destination router (0..cores_per_router-1)
+    ("chiplet", "<u2"),       # destination chiplet index (cy * chiplets_x + cx)
+    ("x", "<u2"),             # destination router x within the chiplet
+    ("y", "<u2"),             # destination router y within the chiplet
+    ("axon", "<u4"),          # destination input axon (or output channel when host = 1)
+])
+
+#: The per-core tables, in file order, with their dtypes.
+CORE_TABLES: dict[str, np.dtype] = {
+    "acc_exps": np.dtype("i1"),
+    "profiles": PROFILE_DTYPE,
+    "neurons": NEURON_DTYPE,
+    "state": STATE_DTYPE,
+    "axons": AXON_DTYPE,
+    "synapses": SYNAPSE_DTYPE,
+    "route_ptr": ROUTE_PTR_DTYPE,
+    "routes": ROUTE_DTYPE,
+}
+HOST_TABLES: dict[str, np.dtype] = {"route_ptr": ROUTE_PTR_DTYPE, "routes": ROUTE_DTYPE}
+
+
+@dataclass
+class CoreImage:
+    """The memory contents of one core.
+
+    ``acc_exps[c]`` is the weight exponent applied to dendritic accumulator class ``c`` when the
+    neuron reads its input (floor shift of the class's sum, Lava Dense semantics).
+    """
+
+    chiplet: int
+    x: int
+    y: int
+    slot: int
+    acc_exps: np.ndarray
+    profiles: np.ndarray
+    neurons: np.ndarray
+    state: np.ndarray
+    axons: np.ndarray
+    synapses: np.ndarray
+    route_ptr: np.ndarray
+    routes: np.ndarray
+
+    def __post_init__(self) -> None:
+        for name, dtype in CORE_TABLES.items():
+            setattr(self, name, np.ascontiguousarray(getattr(self, name), dtype=dtype))
+
+    @property
+    def n_neurons(self) -> int:
+        return len(self.neurons)
+
+    @property
+    def address(self) -> tuple[int, int, int, int]:
+        return (self.chiplet, self.x, self.y, self.slot)
+
+    def tables(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in CORE_TABLES}
+
+
+@dataclass
+class Image:
+    """A compiled network for one target: per-core memories, host routes and a manifest.
+
+    Manifest keys (JSON): ``target`` (name), ``inputs`` {name: {"size", "channel_base"}},
+    ``outputs`` {name: {"size", "channel_base"}}, ``populations`` {name: {"size", "slices":
+    [{"core", "offset", "count", "start"}]}} (``core`` indexes :attr:`cores`, ``offset`` is the
+    first neuron slot in that core, ``start`` the first population index), ``options`` (compile
+    options, free-form).  Host input channel ``channel_base + i`` uses host route pointer entry of
+    the same index; an output spike arrives at the host as channel ``channel_base + i``.
+    """
+
+    target: str
+    cores: list[CoreImage]
+    host_route_ptr: np.ndarray
+    host_routes: np.ndarray
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.host_route_ptr = np.ascontiguousarray(self.host_route_ptr, dtype=ROUTE_PTR_DTYPE)
+        self.host_routes = np.ascontiguousarray(self.host_routes, dtype=ROUTE_DTYPE)
+        self.manifest.setdefault("target", self.target)
+
+    # ------------------------------------------------------------------ convenience
+    @property
+    def inputs(self) -> dict[str, dict[str, int]]:
+        return self.manifest.get("inputs", {})
+
+    @property
+    def outputs(self) -> dict[str, dict[str, int]]:
+        return self.manifest.get("outputs", {})
+
+    @property
+    def populations(self) -> dict[str, dict[str, Any]]:
+        return self.manifest.get("populations", {})
+
+    def core_index(self, chiplet: int, x: int, y: int, slot: int) -> int:
+        """Index in :attr:`cores` of the core at an address, or -1."""
+        for i, c in enumerate(self.cores):
+            if (c.chiplet, c.x, c.y, c.slot) == (chiplet, x, y, slot):
+                return i
+        return -1
+
+    # ------------------------------------------------------------------ bytes
+    def sections(self) -> list[tuple[str, bytes]]:
+        """(name, payload) of every section, in file order."""
+        manifest = dict(self.manifest)
+        manifest["target"] = self.target
+        manifest["cores"] = [[c.chiplet, c.x, c.y, c.slot] for c in self.cores]
+        out = [("manifest", json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode())]
+        out.append(("host/route_ptr", self.host_route_ptr.tobytes()))
+        out.append(("host/routes", self.host_routes.tobytes()))
+        for i, core in enumerate(self.cores):
+            for name, arr in core.tables().items():
+                out.append((f"core/{i}/{name}", arr.tobytes()))
+        return out
+
+    def to_bytes(self) -> bytes:
+        sections = self.sections()
+        head = MAGIC + struct.pack("<HHI", FORMAT_VERSION, 0, len(sections))
+        parts = [head, struct.pack("<I", zlib.crc32(head))]
+        for name, payload in sections:
+            nb = name.encode()
+            parts.append(struct.pack("<H", len(nb)) + nb)
+            parts.append(struct.pack("<QI", len(payload), zlib.crc32(payload)))
+            parts.append(payload)
+        return b"".join(parts)
+
+    def crc32(self) -> int:
+        """CRC32 of the whole serialized image: the identity a board reports back."""
+        return zlib.crc32(self.to_bytes())
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_bytes(self.to_bytes())
+        return path
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, where: str = "<bytes>",
+                   expect_target: str | None = None) -> "Image":
+        return _decode(bytes(data), where, expect_target)
+
+
+def load_image(path: str | Path, *, expect_target: str | None = None) -> Image:
+    """Read an ``.sfi`` file; any problem is an :class:`~spikefab.errors.ImageError`."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImageError(f"image file {str(path)!r} cannot be read: {exc.strerror}",
+                         where=str(path)) from None
+    return _decode(data, str(path), expect_target)
+
+
+class _Reader:
+    def __init__(self, data: bytes, where: str) -> None:
+        self.data, self.pos, self.where = data, 0, where
+
+    def take(self, n: int, what: str) -> bytes:
+        if n < 0 or self.pos + n > len(self.data):
+            raise ImageError(
+                f"{self.where}: truncated in {what}: needs {n} bytes at offset {self.pos}, "
+                f"{max(len(self.data) - self.pos, 0)} available", where=what)
+        out = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return out
+
+
+def _decode(data: bytes, where: str, expect_target: str | None) -> Image:
+    r = _Reader(data, where)
+    head = r.take(16, "header")
+    if head[:8] != MAGIC:
+        raise ImageError(f"{where}: not a spikefab image (bad magic {head[:8]!r})", where="header")
+    version, flags, n_sections = struct.unpack("<HHI", head[8:])
+    (crc,) = struct.unpack("<I", r.take(4, "header"))
+    if crc != zlib.crc32(head):
+        raise ImageError(f"{where}: header CRC mismatch", where="header")
+    if version != FORMAT_VERSION:
+        raise ImageError(f"{where}: image format version must be {FORMAT_VERSION}, not {version}",
+                         where="header")
+    if flags != 0:
+        raise ImageError(f"{where}: header flags must be 0, not {flags}", where="header")
+    sections: dict[str, bytes] = {}
+    for k in range(n_sections):
+        (name_len,) = struct.unpack("<H", r.take(2, f"section {k} name length"))
+        try:
+            name = r.take(name_len, f"section {k} name").decode("utf-8")
+        except UnicodeDecodeError:
+            raise ImageError(f"{where}: section {k} name is not UTF-8", where=f"section {k}") from None
+        nbytes, crc = struct.unpack("<QI", r.take(12, f"section {name!r} header"))
+        payload = r.take(nbytes, f"section {name!r}")
+        if zlib.crc32(payload) != crc:
+            raise ImageError(f"{where}: CRC mismatch in section {name!r}", where=name)
+        if name in sections:
+            raise ImageError(f"{where}: duplicate section {name!r}", where=name)
+        sections[name] = payload
+    if r.pos != len(data):
+        raise ImageError(f"{where}: {len(data) - r.pos} trailing bytes after the last section",
+                         where="trailer")
+    if "manifest" not in sections:
+        raise ImageError(f"{where}: missing section 'manifest'", where="manifest")
+    try:
+        manifest = json.loads(sections["manifest"].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ImageError(f"{where}: section 'manifest' is not valid JSON ({exc})",
+                         where="manifest") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("target"), str):
+        raise ImageError(f"{where}: section 'manifest' must be an object with a 'target' string",
+                         where="manifest")
+    target = manifest["target"]
+    if expect_target is not None and target != expect_target:
+        raise ImageError(f"{where}: image is for target {target!r}, expected {expect_target!r}",
+                         where="manifest")
+    addresses = manifest.pop("cores", None)
+    if not isinstance(addresses, list) or not all(
+            isinstance(a, list) and len(a) == 4 and all(isinstance(v, int) and v >= 0 for v in a)
+            for a in addresses):
+        raise ImageError(f"{where}: manifest 'cores' must be a list of [chiplet, x, y, slot]",
+                         where="manifest")
+
+    def table(name: str, dtype: np.dtype) -> np.ndarray:
+        if name not in sections:
+            raise ImageError(f"{where}: missing section {name!r}", where=name)
+        payload = sections.pop(name)
+        if len(payload) % dtype.itemsize:
+            raise ImageError(f"{where}: section {name!r} has {len(payload)} bytes, not a multiple "
+                             f"of its {dtype.itemsize}-byte entries", where=name)
+        return np.frombuffer(payload, dtype=dtype).copy()
+
+    host_ptr = table("host/route_ptr", ROUTE_PTR_DTYPE)
+    host_routes = table("host/routes", ROUTE_DTYPE)
+    cores = []
+    for i, (chiplet, x, y, slot) in enumerate(addresses):
+        t = {name: table(f"core/{i}/{name}", dtype) for name, dtype in CORE_TABLES.items()}
+        cores.append(CoreImage(chiplet=chiplet, x=x, y=y, slot=slot, **t))
+    del sections["manifest"]
+    if sections:
+        raise ImageError(f"{where}: unexpected section {sorted(sections)[0]!r}",
+                         where=sorted(sections)[0])
+    image = Image(target=target, cores=cores, host_route_ptr=host_ptr, host_routes=host_routes,
+                  manifest=manifest)
+    from spikefab.arch.validate import check_image  # local: validate imports this module
+    check_image(image, where=where)
+    return image

@@ -1,0 +1,141 @@
+"""The golden model of a whole image: :mod:`spikefab.arch.neuron` applied core by core.
+
+This is the readable definition of what a chip does with an image in one time step; every
+backend is tested against it.  It favours clarity over speed (plain NumPy, Python loops over
+spiking neurons).
+
+One time step ``t`` (DESIGN.md section 3, "Time"):
+
+1. every core reads its dendritic accumulators for slot ``t mod D`` (``D = max_delay + 2``),
+   shifts each accumulator class by its weight exponent and sums them into ``a``, clears the slot,
+   and updates all its neurons with :func:`~spikefab.arch.neuron.lif_step`;
+2. every spiking neuron sends one packet per route entry; the host sends one per route entry of
+   every input channel spiking in step ``t``;
+3. a packet for (core, axon) adds each synapse entry's weight to accumulator
+   ``[(t + 1 + delay) mod D, acc_class, neuron]``; a packet for the host marks output channel
+   ``axon`` as spiking in step ``t``.
+
+Accumulators are unbounded integers here; the compiler proves they fit ``accumulator_bits``.
+Because step 3 only adds, packet order can never change a result.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from spikefab.arch.image import STATE_DTYPE, Image
+from spikefab.arch.neuron import lif_step, shift_input
+from spikefab.arch.result import Result, normalize_inputs, parse_probe
+
+__all__ = ["ReferenceChip", "run_reference", "ring_slots"]
+
+
+def ring_slots(image: Image) -> int:
+    """Dendritic ring-buffer depth ``D`` the image needs: largest delay + 2."""
+    max_delay = max((int(c.synapses["delay"].max()) for c in image.cores if len(c.synapses)),
+                    default=0)
+    return max_delay + 2
+
+
+class ReferenceChip:
+    """Step-by-step golden model holding the state of every core."""
+
+    def __init__(self, image: Image) -> None:
+        self.image = image
+        self.slots = ring_slots(image)
+        self.state = [c.state.copy() for c in image.cores]
+        self.acc = [np.zeros((self.slots, max(len(c.acc_exps), 1), c.n_neurons), np.int64)
+                    for c in image.cores]
+        self.address = {c.address: i for i, c in enumerate(image.cores)}
+        self.n_out = max((s["channel_base"] + s["size"] for s in image.outputs.values()), default=0)
+        self.t = 0
+        self.synops = 0
+
+    def _deliver(self, routes: np.ndarray, t: int, out_row: np.ndarray) -> None:
+        for r in routes:
+            if r["host"]:
+                out_row[int(r["axon"])] = 1
+                continue
+            ci = self.address[(int(r["chiplet"]), int(r["x"]), int(r["y"]), int(r["slot"]))]
+            core = self.image.cores[ci]
+            ax = core.axons[int(r["axon"])]
+            syn = core.synapses[int(ax["start"]):int(ax["start"]) + int(ax["count"])]
+            slot = (t + 1 + syn["delay"].astype(np.int64)) % self.slots
+            np.add.at(self.acc[ci], (slot, syn["acc_class"].astype(np.int64),
+                                     syn["neuron"].astype(np.int64)), syn["weight"].astype(np.int64))
+            self.synops += len(syn)
+
+    def step(self, channel_spikes: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Advance one step; ``channel_spikes`` is the host input vector over all channels.
+
+        Returns the output-channel spike vector and, per core, the neurons' spike vector.
+        """
+        t = self.t
+        slot = t % self.slots
+        out_row = np.zeros(self.n_out, np.uint8)
+        spikes_per_core = []
+        for ci, core in enumerate(self.image.cores):
+            acc = self.acc[ci][slot]
+            a = np.zeros(core.n_neurons, np.int64)
+            for c, e in enumerate(core.acc_exps):
+                a += shift_input(acc[c], int(e))
+            acc[:] = 0
+            prof = core.profiles[core.neurons["profile"]] if core.n_neurons else core.profiles[:0]
+            st = self.state[ci]
+            u, v, s, ref, theta = lif_step(
+                st["u"], st["v"], a, du=prof["du"], dv=prof["dv"], vth=prof["vth"],
+                bias_mant=core.neurons["bias_mant"], bias_exp=core.neurons["bias_exp"],
+                reset_mode=prof["reset_mode"], refractory=prof["refractory"], ref=st["ref"],
+                theta=st["theta"], theta_inc=prof["theta_inc"], theta_decay=prof["theta_decay"])
+            st["u"], st["v"], st["ref"], st["theta"] = u, v, ref, theta
+            spikes_per_core.append(s)
+        for ci, core in enumerate(self.image.cores):
+            for n in np.flatnonzero(spikes_per_core[ci]):
+                p = core.route_ptr[n]
+                self._deliver(core.routes[int(p["start"]):int(p["start"]) + int(p["count"])], t,
+                              out_row)
+        for ch in np.flatnonzero(channel_spikes):
+            p = self.image.host_route_ptr[ch]
+            self._deliver(self.image.host_routes[int(p["start"]):int(p["start"]) + int(p["count"])],
+                          t, out_row)
+        self.t += 1
+        return out_row, spikes_per_core
+
+    def read(self, pop: str, var: str, spikes_per_core: list[np.ndarray]) -> np.ndarray:
+        """Current value of ``var`` for every neuron of population ``pop`` (population order)."""
+        spec = self.image.populations[pop]
+        out = np.zeros(int(spec["size"]), np.int64)
+        for sl in spec["slices"]:
+            ci, off, cnt, start = (int(sl[k]) for k in ("core", "offset", "count", "start"))
+            src = spikes_per_core[ci] if var == "s" else self.state[ci][var]
+            out[start:start + cnt] = src[off:off + cnt]
+        return out
+
+
+def run_reference(image: Image, inputs: Mapping[str, Any] | None, steps: int,
+                  probes: Sequence[str] = ()) -> Result:
+    """Run the golden model for ``steps`` steps; inputs as for every backend."""
+    ins = normalize_inputs(image, inputs, steps)
+    parsed = [parse_probe(image, p) for p in probes]
+    chip = ReferenceChip(image)
+    n_in = len(image.host_route_ptr)
+    traces = {p: np.zeros((steps, int(image.populations[pp]["size"])), np.int64)
+              for p, (pp, _) in zip(probes, parsed)}
+    out_rows = np.zeros((steps, chip.n_out), np.uint8)
+    n_spikes = 0
+    for t in range(steps):
+        vec = np.zeros(n_in, np.uint8)
+        for name, spec in image.inputs.items():
+            b = int(spec["channel_base"])
+            vec[b:b + int(spec["size"])] = ins[name][t]
+        out_rows[t], spk = chip.step(vec)
+        n_spikes += int(sum(s.sum() for s in spk))
+        for p, (pop, var) in zip(probes, parsed):
+            traces[p][t] = chip.read(pop, var, spk)
+    spikes = {name: out_rows[:, int(s["channel_base"]):int(s["channel_base"]) + int(s["size"])].copy()
+              for name, s in image.outputs.items()}
+    final = [np.asarray(s, dtype=STATE_DTYPE).copy() for s in chip.state]
+    return Result(spikes=spikes, traces=traces, final_state=final,
+                  counters={"synops": chip.synops, "spikes": n_spikes}, backend="reference")

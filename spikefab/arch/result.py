@@ -1,0 +1,120 @@
+"""What every backend returns, and the input checks every backend shares.
+
+The emulator engines, the RTL simulation and a board behind a serial link all return a
+:class:`Result` of the same shape, so that the invariant "same image + same input -> same output"
+is one ``==`` away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+
+from spikefab.errors import InputError
+
+if TYPE_CHECKING:
+    from spikefab.arch.image import Image
+
+__all__ = ["Result", "normalize_inputs", "parse_probe", "PROBE_VARIABLES"]
+
+PROBE_VARIABLES = ("u", "v", "theta", "ref", "s")
+
+
+@dataclass
+class Result:
+    """Spikes, probes, counters and costs of one run.
+
+    Attributes
+    ----------
+    spikes:
+        Output name -> ``(steps, n)`` uint8 array (1 where the output neuron spiked in that step).
+    traces:
+        Probe (``"pop.v"``) -> ``(steps, n)`` int64: the variable at the end of each step.
+    final_state:
+        Per core, a STATE_DTYPE array of the neuron state after the last step.
+    counters:
+        Event counts (``synops``, ``spikes``, ``neuron_updates`` ...); backend-specific extras allowed.
+    cycles_per_step:
+        ``(steps,)`` int64 clock cycles per time step (cycle-accurate backends only).
+    """
+
+    spikes: dict[str, np.ndarray]
+    traces: dict[str, np.ndarray] = field(default_factory=dict)
+    final_state: list[np.ndarray] = field(default_factory=list)
+    counters: dict[str, Any] = field(default_factory=dict)
+    cycles_per_step: np.ndarray | None = None
+    latency_us: float | None = None
+    energy_pj: float | None = None
+    energy_breakdown: dict[str, float] = field(default_factory=dict)
+    backend: str = ""
+
+    def same_behaviour(self, other: "Result") -> bool:
+        """True if spikes and final neuron states are identical (the cross-backend invariant)."""
+        if self.spikes.keys() != other.spikes.keys():
+            return False
+        if any(not np.array_equal(self.spikes[k], other.spikes[k]) for k in self.spikes):
+            return False
+        if len(self.final_state) != len(other.final_state):
+            return False
+        return all(np.array_equal(a, b) for a, b in zip(self.final_state, other.final_state))
+
+    def save_npz(self, path) -> None:
+        """Write ``out.npz``: each output under its name, plus ``cycles_per_step`` if known."""
+        arrays = {k: v.astype(np.uint8) for k, v in self.spikes.items()}
+        if self.cycles_per_step is not None:
+            arrays["cycles_per_step"] = np.asarray(self.cycles_per_step, np.int64)
+        for k, v in self.traces.items():
+            arrays[f"trace:{k}"] = v
+        np.savez(path, **arrays)
+
+
+def normalize_inputs(image: "Image", inputs: Mapping[str, Any] | None,
+                     steps: int) -> dict[str, np.ndarray]:
+    """Check run inputs against the manifest; return name -> ``(steps, n)`` uint8 arrays.
+
+    Missing inputs are silent (all zeros); shorter arrays are padded with zeros; unknown names,
+    wrong widths, longer arrays and non-binary values are :class:`InputError`.
+    """
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise InputError(f"steps must be a non-negative integer, not {steps!r}")
+    declared = image.inputs
+    inputs = dict(inputs or {})
+    for name in inputs:
+        if name not in declared:
+            raise InputError(f"input {name!r} is not in the image; it has "
+                             f"{', '.join(sorted(declared)) or 'no inputs'}", where=name)
+    out = {}
+    for name, spec in declared.items():
+        n = int(spec["size"])
+        if name not in inputs:
+            out[name] = np.zeros((steps, n), np.uint8)
+            continue
+        arr = np.asarray(inputs[name])
+        if arr.ndim == 1 and n == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2 or arr.shape[1] != n:
+            raise InputError(f"input {name!r} must have shape (steps, {n}), not {arr.shape}",
+                             where=name)
+        if arr.shape[0] > steps:
+            raise InputError(f"input {name!r} has {arr.shape[0]} steps, run asks for {steps}",
+                             where=name)
+        if arr.size and not np.isin(arr, (0, 1)).all():
+            raise InputError(f"input {name!r} must hold spikes (0 or 1)", where=name)
+        full = np.zeros((steps, n), np.uint8)
+        full[:arr.shape[0]] = arr
+        out[name] = full
+    return out
+
+
+def parse_probe(image: "Image", probe: str) -> tuple[str, str]:
+    """Split ``"pop.var"``; raise :class:`InputError` for an unknown population or variable."""
+    pop, _, var = probe.rpartition(".")
+    if not pop or var not in PROBE_VARIABLES:
+        raise InputError(f"probe must be 'population.variable' with variable one of "
+                         f"{', '.join(PROBE_VARIABLES)}, not {probe!r}", where=probe)
+    if pop not in image.populations:
+        raise InputError(f"probe {probe!r}: population {pop!r} is not in the image; it has "
+                         f"{', '.join(sorted(image.populations)) or 'none'}", where=probe)
+    return pop, var

@@ -1,0 +1,61 @@
+"""The ``spikefab`` command line.
+
+Each subcommand lives in its own module under :mod:`spikefab.commands` with a
+``register(subparsers)`` function; :data:`COMMANDS` lists them in the order ``--help`` shows.
+A :class:`~spikefab.errors.SpikefabError` becomes one line ``error: ...`` on stderr and exit
+status 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+from spikefab import __version__
+from spikefab.errors import SpikefabError
+
+COMMANDS = [
+    "targets",
+    "inspect",
+    "compile",
+    "run",
+    "estimate",
+    "report",
+    "demo",
+    "rtl",
+    "board",
+    "deploy",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spikefab",
+        description="Compile spiking neural networks to neuromorphic hardware, emulate, simulate "
+                    "the RTL and deploy to FPGA boards.")
+    parser.add_argument("--version", action="version", version=f"spikefab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        import_module(f"spikefab.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except SpikefabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per ``spikefab`` subcommand, each with ``register(subparsers)``."""

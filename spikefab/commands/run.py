@@ -1,0 +1,49 @@
+"""``spikefab run IMAGE --input in.npz --steps N [--mode cycle] [--probe pop.v] [-o out.npz]``.
+
+Runs an image on the emulator (or a device with ``--device URI``), prints a one-screen summary
+(spikes per output, cycles, latency, energy) and optionally writes ``out.npz``
+(:meth:`~spikefab.arch.Result.save_npz`: each output's spikes under its name, ``cycles_per_step``
+in cycle mode, ``trace:pop.var`` per probe).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from spikefab.api import run as run_image
+from spikefab.commands._runio import add_common, load_inputs, read_image
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run an image on the emulator (or a device) and save spikes")
+    add_common(p)
+    p.add_argument("--mode", choices=["functional", "cycle"], default="functional",
+                   help="emulator engine (default functional)")
+    p.add_argument("--probe", action="append", default=[], metavar="POP.VAR",
+                   help="record a variable (u, v, theta, ref, s) each step; repeatable")
+    p.add_argument("--device", metavar="URI", help="run on a device (emu://, rtlsim://, serial://)")
+    p.add_argument("-o", "--output", metavar="NPZ", help="write spikes (and traces) to this file")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    image = read_image(args.image)
+    result = run_image(image, load_inputs(args.input), args.steps, mode=args.mode,
+                       probes=args.probe, device=args.device)
+    print(f"{args.image}: {args.steps} steps on {result.backend or args.device}")
+    for name, s in result.spikes.items():
+        print(f"  output {name!r}: {int(s.sum())} spikes from {s.shape[1]} channels")
+    c = result.counters
+    if "synops" in c:
+        print(f"  synaptic ops {int(c['synops']):,}, neuron spikes {int(c.get('spikes', 0)):,}")
+    if result.cycles_per_step is not None and len(result.cycles_per_step):
+        cps = np.asarray(result.cycles_per_step)
+        print(f"  cycles/step min {cps.min()} median {np.median(cps):g} max {cps.max()}")
+    if result.latency_us is not None:
+        print(f"  latency {result.latency_us:.3f} us, energy {result.energy_pj or 0:.1f} pJ")
+    if args.output:
+        result.save_npz(args.output)
+        print(f"  wrote {args.output}")
+    return 0

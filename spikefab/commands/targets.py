@@ -1,0 +1,153 @@
+"""``spikefab targets [show NAME]``: list the shipped target profiles or show one in full.
+
+``spikefab targets --markdown`` prints ``docs/targets.md`` (every profile's numbers and sources);
+the documentation is generated from the profiles and a test checks it is up to date.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from spikefab.arch.target import load_target, target_names
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("targets", help="list target profiles, or show one with every source")
+    p.add_argument("action", nargs="?", choices=["show"], help="show one target in full")
+    p.add_argument("name", nargs="?", help="target name (with 'show')")
+    p.add_argument("--markdown", action="store_true",
+                   help="print the Markdown reference of every profile (docs/targets.md)")
+    p.set_defaults(func=run)
+
+
+def format_summary() -> str:
+    rows = [("target", "chiplets", "cores", "neurons", "synapses", "clock", "pJ/SOP", "description")]
+    for name in target_names():
+        t = load_target(name)
+        rows.append((t.name, str(t.topology.chiplets), f"{t.topology.cores:,}",
+                     f"{t.total_neurons:,}", f"{t.total_synapses:,}", f"{t.timing.clock_mhz:g} MHz",
+                     f"{t.energy.synop_pj:g}", t.description))
+    return _table(rows)
+
+
+def format_target(name: str) -> str:
+    t = load_target(name)
+    rows = [("parameter", "value", "source")]
+    for section, key, value, source in t.rows():
+        rows.append((f"{section}.{key}", f"{value:g}" if isinstance(value, float) else str(value),
+                     source))
+    head = (f"{t.name}: {t.description}\n"
+            f"{t.topology.cores:,} cores, {t.total_neurons:,} neurons, "
+            f"{t.total_synapses:,} synapse entries\n")
+    return head + _table(rows)
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for k, r in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths) + "  " + "-" * len(r[-1]))
+    return "\n".join(lines)
+
+
+def _value(value: Any) -> str:
+    return format(value, ".10g") if isinstance(value, float) else str(value)
+
+
+def _md_table(rows: list[tuple[str, ...]]) -> str:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "|".join("---" for _ in rows[0]) + "|"]
+    lines += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows[1:]]
+    return "\n".join(lines)
+
+
+_NEURON_TEXT = """\
+## The shared neuron arithmetic
+
+Every target computes the same neuron: Loihi's CUBA LIF exactly as Intel Lava's bit-accurate
+models do (`spikefab.arch.neuron`, reference notes `hardware-anchors.md` section 1), so one
+network gives the same spikes on every target that has room for it.  Per time step:
+
+```
+u <- trunc0(u * (4096 - (du + 1)) / 4096) + (a << 6)     one +-2**24 wrap correction
+v <- sat(trunc0(v * (4096 - dv) / 4096) + u + (bias_mant << bias_exp))   at +-(2**23 - 1)
+spike if v > (vth << 6); then v <- 0 (u is kept)
+```
+
+`a` is the step's synaptic input: per projection the sum of the weights of the inputs that spiked
+one step earlier (plus the synaptic delay), shifted by the projection's weight exponent.  Widths
+shared by all targets:
+
+{widths}
+
+Extensions, off by default so that the default is Lava exactly: reset by subtraction, refractory
+period, adaptive threshold, per-synapse delays (up to each target's `core.max_delay`).
+
+## What differs between targets
+
+Capacity (cores and per-core memories), topology (chiplet grid, mesh, cores per router), timing
+(clock, cycles per neuron, synapse and packet, NoC latencies, barriers) and energy (per synaptic
+operation, neuron update, spike, hop, inter-chiplet hop, static power).  Figures marked
+*[derived]* are computed from published ones as their source says; *assumption* and *design
+decision* mark figures no publication gives.
+"""
+
+_WIDTHS = [("state_bits", "current u and voltage v (signed)"),
+           ("decay_bits", "decay constants du, dv"),
+           ("threshold_bits", "threshold mantissa vth (compared as vth << 6)"),
+           ("weight_bits", "synaptic weight incl. sign (mixed range -256..255)"),
+           ("weight_exp_min", "smallest weight exponent"),
+           ("weight_exp_max", "largest weight exponent"),
+           ("bias_mant_bits", "bias mantissa (signed)"),
+           ("bias_exp_bits", "bias exponent"),
+           ("delay_bits", "synaptic delay field")]
+
+
+def targets_markdown() -> str:
+    """The text of ``docs/targets.md``: summary, shared arithmetic, then every profile in full."""
+    targets = [load_target(n) for n in target_names()]
+    ref = targets[0]
+    out = ["# Target profiles", "",
+           "<!-- Generated by `spikefab targets --markdown > docs/targets.md`; do not edit. "
+           "tests/cli/test_targets.py checks that this file is up to date. -->", "",
+           "A target is the chip the compiler maps onto and the backends run: a TOML profile in "
+           "`spikefab/arch/profiles/`, loaded by `spikefab.arch.load_target(name)`. Every "
+           "figure carries its source. `spikefab targets` lists them, `spikefab targets show "
+           "NAME` prints one.", "", "## Summary", ""]
+    rows = [("target", "chiplets", "cores", "neurons", "synapse entries", "clock", "pJ/SOP",
+             "description")]
+    for t in targets:
+        rows.append((f"`{t.name}`", str(t.topology.chiplets), f"{t.topology.cores:,}",
+                     f"{t.total_neurons:,}", f"{t.total_synapses:,}",
+                     f"{t.timing.clock_mhz:g} MHz", f"{t.energy.synop_pj:g}", t.description))
+    out += [_md_table(rows), ""]
+    widths = _md_table([("field", "bits", "meaning")] + [
+        (f"`{k}`", str(getattr(ref, k)), m) for k, m in _WIDTHS])
+    out += [_NEURON_TEXT.format(widths=widths)]
+    for t in targets:
+        out += [f"## `{t.name}`", "", t.description, "",
+                f"{t.topology.chiplets} chiplet(s) of {t.topology.mesh_x} x {t.topology.mesh_y} "
+                f"routers x {t.topology.cores_per_router} core(s) = {t.topology.cores:,} cores; "
+                f"{t.total_neurons:,} neurons; {t.total_synapses:,} synapse entries.", ""]
+        rows = [("parameter", "value", "source")]
+        rows += [(f"`{s}.{k}`", _value(v), src) for s, k, v, src in t.rows()]
+        out += [_md_table(rows), ""]
+    return "\n".join(out)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.markdown:
+        print(targets_markdown(), end="")
+        return 0
+    if args.action == "show":
+        if not args.name:
+            from spikefab.errors import TargetError
+            raise TargetError(f"'targets show' needs a NAME, one of {', '.join(target_names())}")
+        print(format_target(args.name))
+    else:
+        print(format_summary())
+    return 0

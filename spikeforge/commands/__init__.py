@@ -1,1 +1,0 @@
-"""One module per ``spikeforge`` subcommand, each with ``register(subparsers)``."""
