@@ -27,7 +27,9 @@ class LoihiLIF:
 
     ``du``/``dv`` are 12-bit decays (0..4095; the current decays by ``(du+1)/4096``), ``vth`` the
     17-bit threshold mantissa (compared as ``vth << 6``), ``bias_mant``/``bias_exp`` the bias
-    (scalar or one value per neuron).  Extensions (off by default = Lava exactly): ``reset``
+    (scalar or one value per neuron).  ``du``, ``dv`` and ``vth`` may also be one value per
+    neuron (a layer trained with per-neuron time constants): the neurons are then grouped by
+    their distinct parameter sets into several core profiles (:meth:`profiles`).  Extensions (off by default = Lava exactly): ``reset``
     ``"zero"|"subtract"``, ``refractory`` steps, adaptive threshold ``theta_inc`` /
     ``theta_decay``.
     """
@@ -43,9 +45,21 @@ class LoihiLIF:
     theta_decay: int = 0
 
     def __post_init__(self) -> None:
-        checks = [("du", self.du, 0, 4095), ("dv", self.dv, 0, 4095), ("vth", self.vth, 0, 131071),
-                  ("refractory", self.refractory, 0, 255), ("theta_inc", self.theta_inc, 0, 2**23 - 1),
-                  ("theta_decay", self.theta_decay, 0, 4095)]
+        for name, hi in (("du", 4095), ("dv", 4095), ("vth", 131071)):
+            value = getattr(self, name)
+            if isinstance(value, np.ndarray) and value.ndim:
+                if value.dtype.kind not in "iu" or value.size and (value.min() < 0
+                                                                   or value.max() > hi):
+                    raise ModelError(f"LoihiLIF.{name} must be integers in [0, {hi}], not "
+                                     f"{value!r}")
+                if value.size and np.all(value == value.flat[0]):
+                    object.__setattr__(self, name, int(value.flat[0]))   # uniform: one number
+                else:
+                    object.__setattr__(self, name, value.astype(np.int64))
+        checks = [("refractory", self.refractory, 0, 255),
+                  ("theta_inc", self.theta_inc, 0, 2**23 - 1), ("theta_decay", self.theta_decay, 0, 4095)]
+        checks += [(k, getattr(self, k), 0, 4095 if k != "vth" else 131071)
+                   for k in ("du", "dv", "vth") if not isinstance(getattr(self, k), np.ndarray)]
         for name, value, lo, hi in checks:
             if isinstance(value, (bool, float)) or not isinstance(value, (int, np.integer)) \
                     or not lo <= value <= hi:
@@ -62,10 +76,32 @@ class LoihiLIF:
     def reset_mode(self) -> int:
         return _RESETS[self.reset]
 
+    @property
+    def per_neuron_profile(self) -> bool:
+        """True when ``du``, ``dv`` or ``vth`` differ between neurons (several profiles)."""
+        return any(isinstance(getattr(self, k), np.ndarray) for k in ("du", "dv", "vth"))
+
     def profile_key(self) -> tuple[int, ...]:
-        """The shared-profile part (what one core profile holds)."""
+        """The shared-profile part (what one core profile holds); uniform parameters only."""
+        if self.per_neuron_profile:
+            raise ModelError("LoihiLIF.profile_key: du/dv/vth differ between neurons; use "
+                             "profiles(size)")
         return (self.du, self.dv, self.vth, self.reset_mode, self.refractory, self.theta_decay,
                 self.theta_inc)
+
+    def profiles(self, size: int) -> tuple[list[tuple[int, ...]], np.ndarray]:
+        """Distinct profile keys of ``size`` neurons and each neuron's index into them.
+
+        The keys are sorted, so the result depends on the parameters only (deterministic).
+        """
+        if not self.per_neuron_profile:
+            return [self.profile_key()], np.zeros(size, np.int64)
+        cols = [np.broadcast_to(np.asarray(getattr(self, k), np.int64), (size,))
+                for k in ("du", "dv", "vth")]
+        rest = (self.reset_mode, self.refractory, self.theta_decay, self.theta_inc)
+        keys, index = np.unique(np.stack(cols, axis=1), axis=0, return_inverse=True)
+        return ([tuple(int(x) for x in k) + rest for k in keys],
+                np.asarray(index, np.int64).ravel())
 
 
 @dataclass
@@ -153,6 +189,12 @@ class HwNetwork:
         if len(set(names)) != len(names):
             dup = next(n for n in names if names.count(n) > 1)
             raise ModelError(f"name {dup!r} is used twice (inputs and populations share one namespace)")
+        for pop in self.populations.values():
+            for k in ("du", "dv", "vth", "bias_mant", "bias_exp"):
+                a = np.asarray(getattr(pop.neuron, k))
+                if a.ndim and a.shape != (pop.size,):
+                    raise ModelError(f"population {pop.name!r}: {k} must be one number or one "
+                                     f"per neuron ({pop.size}), not shape {a.shape}")
         for p in self.projections:
             n_pre, n_post = self.size_of(p.source), self.size_of(p.target)
             if p.target not in self.populations:

@@ -13,7 +13,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from spikefab.arch.image import STATE_DTYPE, Image
-from spikefab.arch.result import PROBE_VARIABLES, Result, normalize_inputs, parse_probe
+from spikefab.arch.result import (PROBE_VARIABLES, Result, normalize_inputs, parse_probe,
+                                  readout_probes, readout_values)
 from spikefab.arch.target import Target, load_target
 from spikefab.arch.validate import check_fits
 from spikefab.emulator import costs
@@ -72,7 +73,8 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
     target = load_target(target if target is not None else image.target)
     check_fits(image, target)
     ins = normalize_inputs(image, inputs, steps)
-    probes = list(probes)
+    user_probes = list(probes)
+    probes = user_probes + [p for p in readout_probes(image).values() if p not in user_probes]
     flat = flatten(image, target)
     probe_idx, probe_var, widths = _probe_arrays(image, flat, probes)
 
@@ -137,6 +139,8 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
     for p, w in zip(probes, widths):
         tr[p] = traces[:, col:col + w].copy()
         col += w
+    values = readout_values(image, tr)
+    tr = {p: tr[p] for p in user_probes}
     final = []
     for ci in range(len(image.cores)):
         lo, hi = int(flat.noff[ci]), int(flat.noff[ci + 1])
@@ -144,6 +148,6 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         s["u"], s["v"], s["theta"], s["ref"] = params[8, lo:hi], params[9, lo:hi], \
             params[10, lo:hi], ref[lo:hi]
         final.append(s)
-    return Result(spikes=spikes, traces=tr, final_state=final, counters=counts,
+    return Result(spikes=spikes, traces=tr, values=values, final_state=final, counters=counts,
                   cycles_per_step=cycles, latency_us=lat, energy_pj=float(sum(breakdown.values())),
                   energy_breakdown=breakdown, backend=f"emulator-{mode}")

@@ -88,17 +88,31 @@ def _check_node_types(p: Path) -> None:
             stack = [("", f["node"])]
             while stack:
                 path, grp = stack.pop()
-                t = grp["type"][()] if "type" in grp else b"?"
+                if "type" not in grp:
+                    raise ModelError(_truncated(p, f"node {path or '<root>'!r} has no 'type' "
+                                                   f"entry"), where=str(p))
+                t = grp["type"][()]
                 t = t.decode() if isinstance(t, bytes) else str(t)
                 if t not in known:
                     raise ModelError(f"{p}: node {path or '<root>'!r} has unknown NIR node type "
                                      f"{t!r}; supported: {', '.join(sorted(known))}",
                                      where=str(p))
-                if t == "NIRGraph" and "nodes" in grp:
+                if t == "NIRGraph":
+                    if "nodes" not in grp or "edges" not in grp:
+                        raise ModelError(_truncated(p, f"graph {path or '<root>'!r} has no "
+                                                       f"'{'nodes' if 'nodes' not in grp else 'edges'}'"
+                                                       f" entry"), where=str(p))
                     for name, sub in grp["nodes"].items():
                         stack.append((f"{path}.{name}" if path else name, sub))
     except OSError as exc:
+        if "truncat" in str(exc).lower() or "eof" in str(exc).lower():
+            raise ModelError(_truncated(p, str(exc)), where=str(p)) from None
         raise ModelError(f"{p}: unreadable HDF5 file ({exc})", where=str(p)) from None
+
+
+def _truncated(p: Path, detail: str) -> str:
+    return (f"{p}: the NIR file is truncated or half-written ({detail}; a failed or interrupted "
+            f"nir.write leaves such files): export it again")
 
 
 def from_nir(g, source: str = "<NIRGraph>") -> Graph:
@@ -218,6 +232,7 @@ def to_nir(graph: Graph):
     import nir
 
     out = {}
+    shapes = graph.shapes()
     for name, node in graph.nodes.items():
         t = node.type_name
         p = node.params()
@@ -238,12 +253,12 @@ def to_nir(graph: Graph):
         elif t in ("SumPool2d", "AvgPool2d"):
             out[name] = getattr(nir, t)(**{k: np.array(v) for k, v in p.items()})
         elif t == "Flatten":
-            shapes = graph.shapes()
             src = graph.predecessors(name)[0]
             out[name] = nir.Flatten(input_type={"input": np.array(shapes[src])},
                                     start_dim=p["start_dim"], end_dim=p["end_dim"])
         elif t in _FIELDS:
-            out[name] = getattr(nir, t)(**p)
+            shape = tuple(shapes[name])
+            out[name] = getattr(nir, t)(**{k: _full(v, shape) for k, v in p.items()})
         else:
             raise ModelError(f"node {name!r}: {t} is a hardware-level node and has no NIR form; "
                              f"export the float graph instead")
@@ -251,8 +266,30 @@ def to_nir(graph: Graph):
     return nir.NIRGraph(nodes=out, edges=list(graph.edges), metadata=meta, type_check=False)
 
 
+def _full(v, shape: tuple[int, ...]):
+    """A neuron parameter as an array of the node's shape.
+
+    Exporters (Norse) write one number for a whole layer; nir's writer and the type inference
+    of newer nir versions need one value per neuron, so 0-d parameters are broadcast on export.
+    """
+    if isinstance(v, np.ndarray) and v.ndim == 0 and shape:
+        return np.full(shape, v.item(), dtype=v.dtype)
+    return v
+
+
 def write_nir(graph: Graph, path: str | Path) -> None:
-    """Write ``graph`` to a ``.nir`` file."""
+    """Write ``graph`` to a ``.nir`` file (a temporary file renamed into place, so that a
+    failed write never leaves a half-written ``.nir`` behind)."""
     import nir
 
-    nir.write(str(path), to_nir(graph))
+    path = Path(path)
+    tmp = path.with_name(path.name + ".partial")
+    try:
+        nir.write(str(tmp), to_nir(graph))
+        tmp.replace(path)
+    except Exception as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, ModelError):
+            raise
+        raise ModelError(f"{path}: cannot write the graph as NIR ({type(exc).__name__}: {exc})",
+                         where=str(path)) from None

@@ -40,9 +40,9 @@ class HwNeurons(Node):
     """A population of Loihi CUBA LIF neurons (fixed point, ``LoihiLIF`` meanings)."""
 
     size: int
-    du: int = 0
-    dv: int = 0
-    vth: int = 10
+    du: int | np.ndarray = 0
+    dv: int | np.ndarray = 0
+    vth: int | np.ndarray = 10
     bias_mant: np.ndarray = 0  # type: ignore[assignment]
     bias_exp: np.ndarray = 0  # type: ignore[assignment]
     reset: str = "zero"
@@ -52,8 +52,11 @@ class HwNeurons(Node):
     spiking: ClassVar[bool] = True
 
     def __post_init__(self):
-        for k in ("size", "du", "dv", "vth", "refractory", "theta_inc", "theta_decay"):
+        for k in ("size", "refractory", "theta_inc", "theta_decay"):
             object.__setattr__(self, k, int(getattr(self, k)))
+        for k in ("du", "dv", "vth"):          # one number, or one per neuron (several profiles)
+            v = getattr(self, k)
+            object.__setattr__(self, k, _int_array(v) if np.ndim(v) else int(v))
         for k in ("bias_mant", "bias_exp"):
             object.__setattr__(self, k, _int_array(getattr(self, k)))
         self.neuron()                              # range checks (ModelError)
@@ -61,7 +64,9 @@ class HwNeurons(Node):
     def neuron(self) -> LoihiLIF:
         bm = self.bias_mant if self.bias_mant.ndim else int(self.bias_mant)
         be = self.bias_exp if self.bias_exp.ndim else int(self.bias_exp)
-        return LoihiLIF(du=self.du, dv=self.dv, vth=self.vth, bias_mant=bm, bias_exp=be,
+        du, dv, vth = (np.array(x) if isinstance(x, np.ndarray) else x
+                       for x in (self.du, self.dv, self.vth))
+        return LoihiLIF(du=du, dv=dv, vth=vth, bias_mant=bm, bias_exp=be,
                         reset=self.reset, refractory=self.refractory, theta_inc=self.theta_inc,
                         theta_decay=self.theta_decay)
 

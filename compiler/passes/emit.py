@@ -65,7 +65,6 @@ def emit(net: HwNetwork, part: Partition, placement: Placement, routing: Routing
     n = syn.n_neurons
 
     # neurons: profile index per core (profiles in population order), bias
-    pop = syn.pop_of(np.arange(n))
     bias_m = np.zeros(n, np.int64)
     bias_e = np.zeros(n, np.int64)
     for i, name in enumerate(syn.pop_names):
@@ -74,7 +73,7 @@ def emit(net: HwNetwork, part: Partition, placement: Placement, routing: Routing
         bias_e[syn.pop_offset[i]:syn.pop_offset[i + 1]] = be
     neuron_core = np.repeat(np.arange(nc, dtype=np.int64), np.diff(b))
     nprof = len(syn.profiles) + 1
-    pkey = neuron_core * nprof + syn.pop_profile[pop]
+    pkey = neuron_core * nprof + syn.neuron_profile
     ukey = np.unique(pkey)                       # (core, profile) pairs, sorted
     pfirst = np.searchsorted(ukey // nprof, np.arange(nc + 1))
     neurons = np.zeros(n, NEURON_DTYPE)
@@ -148,6 +147,7 @@ def emit(net: HwNetwork, part: Partition, placement: Placement, routing: Routing
             lo, hi = max(a, int(b[k])), min(z, int(b[k + 1]))
             slices.append({"core": k, "offset": lo - int(b[k]), "count": hi - lo, "start": lo - a})
         manifest["populations"][name] = {"size": z - a, "slices": slices}
+    _voltage_readouts(net, manifest["outputs"])
     if "quantization" in net.meta:
         manifest["quantization"] = jsonable(net.meta["quantization"])
     for key in ("source", "dt"):
@@ -156,3 +156,17 @@ def emit(net: HwNetwork, part: Partition, placement: Placement, routing: Routing
     return Image(target=target.name, cores=cores, host_route_ptr=host_ptr, host_routes=routes[:0]
                  if syn.n_channels == 0 else routes[:int(starts[syn.n_channels])],
                  manifest=manifest)
+
+
+def _voltage_readouts(net: HwNetwork, outputs: dict[str, dict[str, Any]]) -> None:
+    """Mark outputs that report a graded voltage (LI, CubaLI, I readouts) in the manifest.
+
+    ``v_scale`` (integer v = ``v_scale`` x float v, one number or one per neuron) lets every
+    backend turn the probed integer voltage back into the graph's units.
+    """
+    rows = {r["population"]: r for r in net.meta.get("quantization", {}).get("populations", [])}
+    for name in net.meta.get("voltage_outputs", []):
+        row = rows.get(net.outputs.get(name, ""))
+        if name in outputs and row is not None:
+            outputs[name]["readout"] = "voltage"
+            outputs[name]["v_scale"] = jsonable(row["v_scale"])

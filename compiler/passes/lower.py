@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from spikefab.compiler.floatsim import decay_factor, delay_steps
+from spikefab.compiler.floatsim import delay_steps
+from spikefab.compiler.passes.decays import retention
 from spikefab.compiler.ir import nodes as ir
 from spikefab.compiler.ir.graph import Graph
 from spikefab.errors import InputError, ModelError
@@ -83,10 +84,12 @@ class FloatNetwork:
     def size_of(self, name: str) -> int:
         return self.inputs[name] if name in self.inputs else self.populations[name].size
 
-    def simulate(self, inputs: dict[str, np.ndarray], record: bool = False):
+    def simulate(self, inputs: dict[str, np.ndarray], record: bool = False,
+                 spikes: dict[str, np.ndarray] | None = None):
         """Run in float with the chip's timing; outputs ``(T, batch, n)`` (spikes, or v).
 
-        Returns ``(outputs, v)`` where ``v`` holds every population's voltage when ``record``.
+        Returns ``(outputs, v)`` where ``v`` holds every population's voltage when ``record``;
+        a dict given as ``spikes`` receives every spiking population's spikes (bool).
         """
         xs, T, B, unbatched = self._inputs(inputs)
         max_d = max([p.delay for p in self.projections], default=0)
@@ -114,6 +117,8 @@ class FloatNetwork:
                 else:
                     v[n] = np.where(z, p.v_reset, v[n])
                 hist[n][t % L] = z
+                if spikes is not None and p.spiking:
+                    spikes.setdefault(n, np.zeros((T, B, p.size), bool))[t] = z
                 if record:
                     rec[n][t] = v[n]
             for n in self.inputs:
@@ -124,6 +129,8 @@ class FloatNetwork:
         if unbatched:
             outs = {k: a[:, 0] for k, a in outs.items()}
             rec = {k: a[:, 0] for k, a in rec.items()}
+            if spikes is not None:
+                spikes.update({k: a[:, 0] for k, a in spikes.items()})
         return outs, rec
 
     def _inputs(self, inputs):
@@ -227,12 +234,12 @@ def _population(name: str, node: ir.Node, size: int, dt: float, integrator: str,
     elif isinstance(node, (ir.IF, ir.I)):
         beta, gain = np.ones(size), f(node.r)
     elif isinstance(node, (ir.LIF, ir.LI)):
-        beta = f(decay_factor(dt, node.tau, integrator))
+        beta = f(retention(name, "tau", node.tau, dt, integrator))
         gain = (1 - beta) * f(node.r)
         bias_v = (1 - beta) * f(node.v_leak)
     else:
-        beta = f(decay_factor(dt, node.tau_mem, integrator))
-        alpha = f(decay_factor(dt, node.tau_syn, integrator))
+        beta = f(retention(name, "tau_mem", node.tau_mem, dt, integrator))
+        alpha = f(retention(name, "tau_syn", node.tau_syn, dt, integrator))
         gain = (1 - beta) * f(node.r) * (1 - alpha) * f(node.w_in)
         bias_v = (1 - beta) * f(node.v_leak)
     if node.spiking:

@@ -6,7 +6,8 @@ A core holds one contiguous range of global ids, so a core may hold the tail of 
 the head of the next (small populations share a core).  The ranges are chosen greedily, largest
 first, under every per-core limit of the target:
 
-* neurons, synapse entries, neuron profiles (distinct parameter sets);
+* neurons, synapse entries, neuron profiles (distinct parameter sets: a population with
+  per-neuron decays or thresholds brings one per distinct set, and a core may hold several);
 * input axons: one per (source, core) pair, whose run holds all synapses from that source;
 * accumulator classes: projections with the same non-negative weight exponent share a class
   (a left shift distributes over the sum), each projection with a negative exponent needs its own
@@ -51,7 +52,7 @@ class Synapses:
     input_base: dict[str, int]
     pop_names: list[str]
     pop_offset: np.ndarray      # (n_pops + 1,) first global id of each population
-    pop_profile: np.ndarray     # (n_pops,) index of the population's profile in ``profiles``
+    neuron_profile: np.ndarray  # (n_neurons,) index of each neuron's profile in ``profiles``
     profiles: list[tuple[int, ...]]
     src: np.ndarray             # int32 source key
     post: np.ndarray            # int32 global neuron id (ascending)
@@ -116,11 +117,10 @@ class Partition:
         routes = np.add.reduceat(self.route_counts()[syn.n_channels:], b[:-1]) if nc else \
             np.zeros(0, np.int64)
         classes = segment_classes(syn.cls, syn.indptr[b], len(syn.class_exp)).sum(axis=1)
-        pops = syn.pop_of(np.arange(syn.n_neurons))
         profiles = np.zeros(nc, np.int64)
         if syn.n_neurons:
             pk = np.unique(self.core_of(np.arange(syn.n_neurons)) * (len(syn.profiles) + 1)
-                           + syn.pop_profile[pops])
+                           + syn.neuron_profile)
             profiles = np.bincount(pk // (len(syn.profiles) + 1), minlength=nc)
         return {"neurons": np.diff(b), "synapses": np.diff(syn.indptr[b]),
                 "input_axons": np.bincount(self.pair_core, minlength=nc),
@@ -139,13 +139,17 @@ def gather_synapses(net: HwNetwork) -> Synapses:
     offset = np.zeros(len(names) + 1, np.int64)
     offset[1:] = np.cumsum([net.populations[n].size for n in names])
     pop_index = {n: i for i, n in enumerate(names)}
+    # profiles: distinct parameter sets, in population order (a population with per-neuron
+    # decays or thresholds contributes one profile per distinct set, see LoihiLIF.profiles)
     profiles: list[tuple[int, ...]] = []
-    pop_profile = np.zeros(len(names), np.int64)
+    known: dict[tuple[int, ...], int] = {}
+    neuron_profile = np.zeros(int(offset[-1]), np.int64)
     for i, n in enumerate(names):
-        key = net.populations[n].neuron.profile_key()
-        if key not in profiles:
-            profiles.append(key)
-        pop_profile[i] = profiles.index(key)
+        pop = net.populations[n]
+        keys, index = pop.neuron.profiles(pop.size)
+        ids = np.array([known.setdefault(k, len(known)) for k in keys], np.int64)
+        profiles.extend(k for k in keys if known[k] >= len(profiles))
+        neuron_profile[offset[i]:offset[i + 1]] = ids[index]
     n_syn = net.n_synapses
     if n_channels + int(offset[-1]) >= 2**31 or n_syn >= 2**31:
         raise ResourceError(f"network must have fewer than 2**31 neurons and synapses, not "
@@ -181,7 +185,7 @@ def gather_synapses(net: HwNetwork) -> Synapses:
     indptr = np.zeros(int(offset[-1]) + 1, np.int64)
     np.cumsum(np.bincount(post, minlength=int(offset[-1])), out=indptr[1:])
     return Synapses(n_channels=n_channels, input_base=input_base, pop_names=names,
-                    pop_offset=offset, pop_profile=pop_profile, profiles=profiles, src=src,
+                    pop_offset=offset, neuron_profile=neuron_profile, profiles=profiles, src=src,
                     post=post, weight=weight, delay=delay, cls=cls,
                     class_exp=np.array(class_exp, np.int8), indptr=indptr)
 
@@ -189,9 +193,11 @@ def gather_synapses(net: HwNetwork) -> Synapses:
 def _check_neurons(syn: Synapses, target: Target) -> None:
     """Per-neuron limits that no cut can fix: extensions, delay and the accumulator-width proof."""
     lim = target.core
-    for i, pi in enumerate(syn.pop_profile):
+    for pi, key in enumerate(syn.profiles):
         # profile key: (du, dv, vth, reset_mode, refractory, theta_decay, theta_inc)
-        refractory, theta_inc = syn.profiles[int(pi)][4], syn.profiles[int(pi)][6]
+        refractory, theta_inc = key[4], key[6]
+        if refractory > lim.max_refractory or (theta_inc and not lim.adaptive_threshold):
+            i = int(syn.pop_of(int(np.argmax(syn.neuron_profile == pi))))
         if refractory > lim.max_refractory:
             raise ResourceError(f"population {syn.pop_names[i]!r}: refractory period "
                                 f"{refractory} must be at most {lim.max_refractory}, the longest "
@@ -222,7 +228,9 @@ class _Cutter:
 
     def __init__(self, syn: Synapses, target: Target) -> None:
         self.syn, self.target, self.lim = syn, target, target.core
-        self.marks = np.zeros(syn.n_sources + len(syn.class_exp) + 1, np.int64)
+        self.marks = np.zeros(max(syn.n_sources + len(syn.class_exp), len(syn.profiles)) + 1,
+                              np.int64)
+        self.profile_id = syn.neuron_profile.astype(syn.src.dtype)
         self.stamp = 0
 
     def _distinct(self, values: np.ndarray, a: int, b: int) -> int:
@@ -232,11 +240,10 @@ class _Cutter:
     def usage(self, s: int, e: int) -> dict[str, int]:
         syn = self.syn
         a, b = int(syn.indptr[s]), int(syn.indptr[e])
-        p0, p1 = int(syn.pop_of(s)), int(syn.pop_of(e - 1))
         return {"neurons": e - s, "synapses": b - a,
                 "input_axons": self._distinct(syn.src, a, b),
                 "acc_classes": self._distinct(syn.cls, a, b),
-                "profiles": int(np.unique(syn.pop_profile[p0:p1 + 1]).size)}
+                "profiles": self._distinct(self.profile_id, s, e)}
 
     def fits(self, s: int, e: int) -> bool:
         return all(v <= getattr(self.lim, k) for k, v in self.usage(s, e).items())
@@ -382,6 +389,10 @@ def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) ->
     if part.n_cores > target.topology.cores:
         raise ResourceError(
             f"network needs {part.n_cores} cores ({syn.n_neurons} neurons, {len(syn.src)} "
-            f"synapse entries), target {target.name} has {target.topology.cores} cores "
-            f"({target.total_neurons} neurons, {target.total_synapses} synapse entries)")
+            f"synapse entries, {len(syn.profiles)} distinct neuron profiles), target "
+            f"{target.name} has {target.topology.cores} cores ({target.total_neurons} neurons, "
+            f"{target.total_synapses} synapse entries, {lim.profiles} profiles per core)"
+            + (f"; layers with per-neuron time constants or thresholds bring one profile per "
+               f"distinct quantized set: share time constants between neurons to need fewer"
+               if len(syn.profiles) > lim.profiles else ""))
     return part

@@ -27,32 +27,49 @@ steady-state voltage bias ``bias_u / (1 - alpha)``, exact after the current sett
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from spikefab.arch.neuron import effective_weights
 from spikefab.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
+from spikefab.compiler.passes.decays import check_quantized
 from spikefab.compiler.passes.lower import FloatNetwork, FloatPopulation, FloatProjection
 from spikefab.errors import ModelError
 
-__all__ = ["quantize", "lower_to_hardware", "VTH_MAX", "WEIGHT_EXP_RANGE"]
+__all__ = ["quantize", "lower_to_hardware", "VTH_MAX", "WEIGHT_EXP_RANGE",
+           "ReadoutSaturationWarning"]
 
 VTH_MAX = 131071                 #: 17-bit threshold mantissa
 WEIGHT_EXP_RANGE = (-8, 7)
 BIAS_MANT_MAX = 4095
 BIAS_EXP_MAX = 7
 U_MAX = (1 << 23) - 1            #: 24-bit current / voltage
+READOUT_HORIZON = 1024           #: steps of full drive an integrator readout's scale leaves room for
+READOUT_WARN_STEPS = 512         #: warn when an integrator readout saturates sooner than this
+THRESHOLD_BIAS = -32             #: half a weight step below ties, for memoryless Threshold nodes
 _ADVICE_SILENT = ("scale the layer's weights up or its threshold down before export, or use a "
                   "larger dt")
 
 
-def _uniform(a: np.ndarray, what: str, pop: str) -> float:
-    lo, hi = float(np.min(a)), float(np.max(a))
-    if hi - lo > 1e-9 * max(1.0, abs(hi)):
-        raise ModelError(f"population {pop!r}: {what} must be equal for all neurons (Loihi has "
-                         f"one decay per population), not {lo:g}..{hi:g}; split the layer into "
-                         f"groups with equal time constants")
-    return float(np.mean(a)) if a.size else 0.0
+def _decays(pop: FloatPopulation) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-neuron 12-bit ``du``/``dv`` and the retentions they give (``alpha_q``, ``beta_q``).
+
+    Neurons with different time constants get different decays; Partition groups them into
+    core profiles (one per distinct parameter set).
+    """
+    du = np.clip(4095 - np.rint(pop.alpha * 4096), 0, 4095).astype(np.int64)
+    dv = np.clip(np.rint((1.0 - pop.beta) * 4096), 0, 4095).astype(np.int64)
+    alpha_q, beta_q = (4095 - du) / 4096, (4096 - dv) / 4096
+    check_quantized(pop.name, "current retention (tau_syn)", pop.alpha, alpha_q)
+    check_quantized(pop.name, "voltage retention (tau_mem)", pop.beta, beta_q)
+    return du, dv, alpha_q, beta_q
+
+
+def _one_or_list(a: np.ndarray) -> float | list[float]:
+    """A report value: one number when every neuron shares it, else one per neuron."""
+    a = np.asarray(a, np.float64)
+    return float(a[0]) if a.size and np.all(a == a[0]) else [float(x) for x in a]
 
 
 def _grid(w_scaled: np.ndarray, weight_bits: int) -> tuple[int, int, int]:
@@ -128,7 +145,7 @@ def _quantize_projection(fp: FloatProjection, s_post: np.ndarray, weight_bits: i
     return proj, row
 
 
-def _scale_bounds(pop: FloatPopulation, incoming: list[FloatProjection], alpha: float,
+def _scale_bounds(pop: FloatPopulation, incoming: list[FloatProjection], alpha: np.ndarray,
                   weight_bits: int) -> np.ndarray:
     """Largest admissible scale per neuron from weights, current range and bias."""
     n = pop.size
@@ -145,19 +162,26 @@ def _scale_bounds(pop: FloatPopulation, incoming: list[FloatProjection], alpha: 
     with np.errstate(divide="ignore"):
         bound = np.minimum(bound, np.where(peak > 0, 64.0 * wmax * 2.0 ** WEIGHT_EXP_RANGE[1] /
                                            peak, np.inf))
-        drive = (np.maximum(pos, neg) + np.abs(pop.bias_u)) / max(1.0 - alpha, 1.0 / 4096)
+        keep = np.maximum(1.0 - alpha, 1.0 / 4096)
+        drive = (np.maximum(pos, neg) + np.abs(pop.bias_u)) / keep
         bound = np.minimum(bound, np.where(drive > 0, U_MAX / drive, np.inf))
-        bias = np.abs(pop.bias_v) + np.abs(pop.bias_u) / max(1.0 - alpha, 1.0 / 4096)
+        bias = np.abs(pop.bias_v) + np.abs(pop.bias_u) / keep
         bound = np.minimum(bound, np.where(bias > 0, BIAS_MANT_MAX * 2.0 ** BIAS_EXP_MAX / bias,
                                            np.inf))
         # voltage headroom: a neuron just below threshold plus one step's largest drive must not
         # saturate (that would lose the overshoot that reset-by-subtraction keeps)
-        step = np.maximum(pos, neg) / max(1.0 - alpha, 1.0 / 4096) + bias
+        step = np.maximum(pos, neg) / keep + bias
         if pop.spiking:
             v_peak = pop.vth + step
         else:
-            beta = float(np.mean(pop.beta)) if pop.size else 1.0
-            v_peak = step / (1.0 - beta) if beta < 1 else step
+            # a leaky readout settles at step / (1 - beta); an integrator (beta = 1) keeps
+            # adding: leave room for READOUT_HORIZON steps of full drive
+            v_peak = np.where(pop.beta < 1, step / np.maximum(1.0 - pop.beta, 1e-300),
+                              step * READOUT_HORIZON)
+        if pop.kind == "Threshold":
+            # a memoryless comparison: keep |v| < 2**17 so that the 1/4096 the chip retains
+            # stays below half a weight step (see _threshold_bias)
+            v_peak = np.maximum(v_peak, (pop.vth + neg / keep) * 64.0)
         bound = np.minimum(bound, np.where(v_peak > 0, U_MAX / v_peak, np.inf))
     return bound
 
@@ -178,11 +202,8 @@ def quantize(net: FloatNetwork, *, weight_bits: int = 8) -> HwNetwork:
     pop_rows, proj_rows = [], []
     for name, pop in net.populations.items():
         incoming = by_target.get(name, [])
-        alpha = _uniform(pop.alpha, "the current decay (tau_syn)", name)
-        beta = _uniform(pop.beta, "the voltage decay (tau_mem)", name)
-        du = int(min(max(4095 - round(alpha * 4096), 0), 4095))
-        dv = int(min(max(round((1.0 - beta) * 4096), 0), 4095))
-        alpha_q, beta_q = (4095 - du) / 4096, (4096 - dv) / 4096
+        du, dv, alpha_q, beta_q = _decays(pop)
+        alpha, beta = pop.alpha, pop.beta
         bound = _scale_bounds(pop, incoming, alpha, weight_bits)
         if pop.spiking:
             if np.any(pop.vth <= 0):
@@ -193,6 +214,10 @@ def quantize(net: FloatNetwork, *, weight_bits: int = 8) -> HwNetwork:
                                  f"0), not {float(pop.v_reset[pop.v_reset != 0][0]):g}; shift "
                                  f"v_leak, v_threshold and v_reset by -v_reset before export")
             cap = min(VTH_MAX, float(np.min(bound * pop.vth / 64.0)))
+            if pop.kind == "Threshold":
+                # a power of two: weights that are dyadic fractions of the threshold (0.5 + 0.5
+                # = 1.0) stay exact, so a float tie stays a tie (and does not fire)
+                cap = 2.0 ** math.floor(math.log2(max(min(cap, 2047), 1)))
             vth = int(max(1, math.floor(cap)))
             s = 64.0 * vth / pop.vth
         else:
@@ -200,33 +225,45 @@ def quantize(net: FloatNetwork, *, weight_bits: int = 8) -> HwNetwork:
             s_one = float(min(np.min(bound), 64.0 * VTH_MAX / 2.0))
             s = np.full(pop.size, s_one if np.isfinite(s_one) else 64.0 * 1024)
         # bias (a current bias with memory becomes its steady-state voltage bias)
-        b_float = pop.bias_v + (pop.bias_u / (1.0 - alpha) if alpha < 1 else pop.bias_u)
+        b_float = pop.bias_v + np.where(alpha < 1, pop.bias_u / np.maximum(1.0 - alpha, 1e-300),
+                                        pop.bias_u)
         b = b_float * s
+        if pop.kind == "Threshold":
+            b = b + THRESHOLD_BIAS
         bexp = np.zeros(pop.size, np.int64)
         big = np.abs(b) > BIAS_MANT_MAX
         bexp[big] = np.minimum(np.ceil(np.log2(np.abs(b[big]) / BIAS_MANT_MAX)), BIAS_EXP_MAX)
         bmant = np.clip(np.rint(b / 2.0 ** bexp), -BIAS_MANT_MAX - 1, BIAS_MANT_MAX).astype(np.int64)
-        bias_err = np.abs(bmant * 2.0 ** bexp / s - b_float)
+        bias_err = np.abs((bmant * 2.0 ** bexp - (THRESHOLD_BIAS if pop.kind == "Threshold"
+                                                  else 0)) / s - b_float)
         neuron = LoihiLIF(du=du, dv=dv, vth=vth, bias_mant=bmant if np.any(bmant) else 0,
                           bias_exp=bexp if np.any(bexp) else 0, reset=pop.reset)
         hw.populations[name] = Population(name, pop.size, neuron)
         drive = np.zeros(pop.size)
+        neg_drive = np.zeros(pop.size)
         for fp in incoming:
             proj, row = _quantize_projection(fp, s, weight_bits)
             hw.projections.append(proj)
             proj_rows.append(row)
             drive += np.bincount(proj.post, np.maximum(proj.weight, 0) * 2.0 ** proj.weight_exp * 64,
                                  minlength=pop.size)
+            neg_drive += np.bincount(proj.post, np.maximum(-proj.weight, 0) * 2.0 ** proj.weight_exp
+                                     * 64, minlength=pop.size)
+        saturation_steps = None
+        if not pop.spiking and np.any(dv == 0):
+            saturation_steps = _integrator_saturation(name, dv, drive, neg_drive,
+                                                      bmant * 2.0 ** bexp, alpha_q)
         silent_in_float = False
         if pop.spiking:
             fdrive = np.zeros(pop.size)
             for fp in incoming:
                 fdrive += np.bincount(fp.post, np.maximum(fp.weight, 0), minlength=pop.size)
-            f_step = fdrive / max(1.0 - alpha, 1e-12) + np.maximum(b_float, 0)
+            f_step = fdrive / np.maximum(1.0 - alpha, 1e-12) + np.maximum(b_float, 0)
             f_reach = _reach(f_step, beta) > pop.vth
             silent_in_float = not np.any(f_reach)
             if not silent_in_float:
-                q_step = drive / max(1.0 - alpha_q, 1.0 / 4096) + np.maximum(bmant * 2.0 ** bexp, 0)
+                q_step = drive / np.maximum(1.0 - alpha_q, 1.0 / 4096) + \
+                    np.maximum(bmant * 2.0 ** bexp, 0)
                 v_max = _reach(q_step, beta_q)
                 if not np.any(v_max > vth * 64):
                     raise ModelError(
@@ -235,15 +272,19 @@ def quantize(net: FloatNetwork, *, weight_bits: int = 8) -> HwNetwork:
                         f"{vth * 64} (vth {vth} << 6); {_ADVICE_SILENT}")
         pop_rows.append({
             "population": name, "kind": pop.kind, "size": pop.size, "spiking": pop.spiking,
-            "du": du, "dv": dv, "vth": vth,
-            "alpha": alpha, "alpha_q": alpha_q, "beta": beta, "beta_q": beta_q,
-            "decay_abs_error": max(abs(alpha - alpha_q), abs(beta - beta_q)),
+            "du": _int_or_list(du), "dv": _int_or_list(dv), "vth": vth,
+            "profiles": int(len(np.unique(np.stack([du, dv]), axis=1).T)) if pop.size else 0,
+            "alpha": _one_or_list(alpha), "alpha_q": _one_or_list(alpha_q),
+            "beta": _one_or_list(beta), "beta_q": _one_or_list(beta_q),
+            "decay_abs_error": float(max(np.max(np.abs(alpha - alpha_q), initial=0.0),
+                                         np.max(np.abs(beta - beta_q), initial=0.0))),
             "scale_min": float(np.min(s)), "scale_max": float(np.max(s)),
             # integer v = v_scale * float v (one number when uniform, else one per neuron)
             "v_scale": float(s[0]) if np.all(s == s[0]) else [float(x) for x in s],
             "bias_max_abs_error": float(bias_err.max()) if bias_err.size else 0.0,
-            "bias_u_steady_state": bool(alpha > 0 and np.any(pop.bias_u != 0)),
+            "bias_u_steady_state": bool(np.any((alpha > 0) & (pop.bias_u != 0))),
             "silent_in_float": bool(silent_in_float),
+            "saturation_steps": saturation_steps,
         })
     hw.meta["quantization"] = {"weight_bits": weight_bits, "populations": pop_rows,
                                "projections": proj_rows}
@@ -251,10 +292,41 @@ def quantize(net: FloatNetwork, *, weight_bits: int = 8) -> HwNetwork:
     return hw
 
 
-def _reach(step: np.ndarray, beta: float) -> np.ndarray:
+def _reach(step: np.ndarray, beta: np.ndarray) -> np.ndarray:
     """Largest voltage a neuron can reach with per-step drive ``step`` and retention ``beta``."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(step > 0, step / (1.0 - beta) if beta < 1 else np.inf, 0.0)
+        return np.where(step > 0, np.where(beta < 1, step / (1.0 - beta), np.inf), 0.0)
+
+
+class ReadoutSaturationWarning(UserWarning):
+    """An integrator readout (no leak) reaches the 24-bit voltage limit within a few steps."""
+
+
+def _integrator_saturation(name: str, dv: np.ndarray, pos: np.ndarray, neg: np.ndarray,
+                           bias: np.ndarray, alpha_q: np.ndarray) -> int:
+    """Steps of full drive after which a leak-free readout's 24-bit voltage saturates.
+
+    The scale leaves room for :data:`READOUT_HORIZON` steps, so this is a guard: should another
+    bound ever force a larger scale, the readout would saturate earlier, and the user is told
+    (the trace clips there, the float simulation does not).
+    """
+    keep = np.maximum(1.0 - alpha_q, 1.0 / 4096)
+    step = np.maximum(pos + np.maximum(bias, 0), neg + np.maximum(-bias, 0)) / keep
+    step = step[dv == 0]
+    if not step.size or step.max() <= 0:
+        return 0
+    steps = int(U_MAX // step.max())
+    if steps < READOUT_WARN_STEPS:
+        warnings.warn(f"population {name!r}: integrator readout (no leak) saturates at the 24-bit "
+                      f"voltage limit after {steps} steps of full drive (the trace clips there, "
+                      f"the float model does not); use a leaky readout (LI) or smaller weights",
+                      ReadoutSaturationWarning, stacklevel=4)
+    return steps
+
+
+def _int_or_list(a: np.ndarray) -> int | list[int]:
+    a = np.asarray(a, np.int64)
+    return int(a[0]) if a.size and np.all(a == a[0]) else [int(x) for x in a]
 
 
 def lower_to_hardware(graph, *, dt: float | None = None, integrator: str = "euler",

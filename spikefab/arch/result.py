@@ -17,7 +17,8 @@ from spikefab.errors import InputError
 if TYPE_CHECKING:
     from spikefab.arch.image import Image
 
-__all__ = ["Result", "normalize_inputs", "parse_probe", "PROBE_VARIABLES"]
+__all__ = ["Result", "normalize_inputs", "parse_probe", "PROBE_VARIABLES", "readout_probes",
+           "readout_values"]
 
 PROBE_VARIABLES = ("u", "v", "theta", "ref", "s")
 
@@ -32,6 +33,11 @@ class Result:
         Output name -> ``(steps, n)`` uint8 array (1 where the output neuron spiked in that step).
     traces:
         Probe (``"pop.v"``) -> ``(steps, n)`` int64: the variable at the end of each step.
+    values:
+        Voltage-readout output name (an LI / CubaLI / I layer that ends the graph) ->
+        ``(steps, n)`` float64: its voltage at the end of each step in the graph's own units
+        (the integer voltage divided by the manifest's ``v_scale``).  Its entry in ``spikes``
+        stays all zeros: such a layer never spikes.
     final_state:
         Per core, a STATE_DTYPE array of the neuron state after the last step.
     counters:
@@ -42,6 +48,7 @@ class Result:
 
     spikes: dict[str, np.ndarray]
     traces: dict[str, np.ndarray] = field(default_factory=dict)
+    values: dict[str, np.ndarray] = field(default_factory=dict)
     final_state: list[np.ndarray] = field(default_factory=list)
     counters: dict[str, Any] = field(default_factory=dict)
     cycles_per_step: np.ndarray | None = None
@@ -61,8 +68,10 @@ class Result:
         return all(np.array_equal(a, b) for a, b in zip(self.final_state, other.final_state))
 
     def save_npz(self, path) -> None:
-        """Write ``out.npz``: each output under its name, plus ``cycles_per_step`` if known."""
+        """Write ``out.npz``: each output under its name (spikes as uint8, a voltage readout as
+        float64 values), plus ``cycles_per_step`` if known and ``trace:pop.var`` per probe."""
         arrays = {k: v.astype(np.uint8) for k, v in self.spikes.items()}
+        arrays.update({k: np.asarray(v, np.float64) for k, v in self.values.items()})
         if self.cycles_per_step is not None:
             arrays["cycles_per_step"] = np.asarray(self.cycles_per_step, np.int64)
         for k, v in self.traces.items():
@@ -118,3 +127,19 @@ def parse_probe(image: "Image", probe: str) -> tuple[str, str]:
         raise InputError(f"probe {probe!r}: population {pop!r} is not in the image; it has "
                          f"{', '.join(sorted(image.populations)) or 'none'}", where=probe)
     return pop, var
+
+
+def readout_probes(image: "Image") -> dict[str, str]:
+    """Output name -> ``"population.v"`` for every voltage-readout output of the image."""
+    return {name: f"{spec['population']}.v" for name, spec in image.outputs.items()
+            if spec.get("readout") == "voltage" and "population" in spec}
+
+
+def readout_values(image: "Image", traces: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Voltage readouts in the graph's units from probed integer voltages (see :class:`Result`)."""
+    out = {}
+    for name, probe in readout_probes(image).items():
+        if probe in traces:
+            scale = np.asarray(image.outputs[name]["v_scale"], np.float64)
+            out[name] = np.asarray(traces[probe], np.float64) / scale
+    return out

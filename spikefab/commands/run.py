@@ -2,7 +2,8 @@
 
 Runs an image on the emulator (or a device with ``--device URI``), prints a one-screen summary
 (spikes per output, cycles, latency, energy) and optionally writes ``out.npz``
-(:meth:`~spikefab.arch.Result.save_npz`: each output's spikes under its name, ``cycles_per_step``
+(:meth:`~spikefab.arch.Result.save_npz`: each output's spikes under its name (a voltage readout's
+float values, in the graph's units, instead), ``cycles_per_step``
 in cycle mode, ``trace:pop.var`` per probe).
 """
 
@@ -34,7 +35,14 @@ def main(args: argparse.Namespace) -> int:
                        probes=args.probe, device=args.device)
     print(f"{args.image}: {args.steps} steps on {result.backend or args.device}")
     for name, s in result.spikes.items():
-        print(f"  output {name!r}: {int(s.sum())} spikes from {s.shape[1]} channels")
+        if name in result.values:
+            v = result.values[name]
+            last = v[-1] if len(v) else np.zeros(v.shape[1])
+            print(f"  output {name!r}: voltage readout of {v.shape[1]} channels; last step "
+                  f"min {last.min():.4g} max {last.max():.4g} (channel {int(np.argmax(last))}), "
+                  f"mean over steps max {v.mean(axis=0).max() if len(v) else 0:.4g}")
+        else:
+            print(f"  output {name!r}: {int(s.sum())} spikes from {s.shape[1]} channels")
     c = result.counters
     if "synops" in c:
         print(f"  synaptic ops {int(c['synops']):,}, neuron spikes {int(c.get('spikes', 0)):,}")

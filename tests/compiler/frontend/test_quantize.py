@@ -117,8 +117,6 @@ def test_per_neuron_thresholds_scale_per_neuron():
 
 
 def test_unsupported_parameters_give_advice():
-    with pytest.raises(ModelError, match="voltage decay .* must be equal for all neurons .* split"):
-        lower_to_hardware(one_layer(np.ones((2, 2)), tau=np.array([1e-2, 2e-2])), dt=1e-3)
     with pytest.raises(ModelError, match="v_reset must be 0 .* not 0.5"):
         lower_to_hardware(one_layer(np.ones((2, 2)), v_reset=0.5), dt=1e-3)
 

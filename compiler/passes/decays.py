@@ -1,0 +1,79 @@
+"""Time constants against the time step: the retention factors a neuron node gets at ``dt``.
+
+A leak with time constant ``tau`` keeps ``beta = 1 - dt/tau`` (Euler) or ``exp(-dt/tau)``
+(exact) of its state per step.  Only ``0 <= beta <= 1`` is a leak: a negative retention flips the
+sign of the state every step and grows it without bound (a float simulation diverges, the
+chip's 12-bit decay clips it to something else entirely).  ``beta = 0`` (``tau = dt``) is kept:
+a neuron that forgets everything each step is what a trained ``beta = 0`` layer means.
+
+Two exporters are known to write time constants that fail this test, and the error says so
+with the numbers that would fix them:
+
+* Norse 1.1 writes ``tau * dt`` (``1e-5`` for 10 ms at ``dt = 1e-3``): the intended constant is
+  ``tau / dt``;
+* lava-dl is step-based and writes its per-step decay fraction ``d`` where NIR expects a time
+  constant: the intended constant is ``dt / d``.
+
+:func:`retention` is called by Lower for every leaky node; :func:`check_quantized` by Quantize
+for the 12-bit decays it chose.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spikefab.compiler.floatsim import decay_factor
+from spikefab.errors import ModelError
+
+__all__ = ["retention", "check_quantized", "DECAY_STEP"]
+
+#: One step of the chip's 12-bit decays, as a retention difference.
+DECAY_STEP = 1.0 / 4096
+
+
+def _fmt(a: np.ndarray) -> str:
+    a = np.unique(np.asarray(a, np.float64).ravel())
+    if a.size == 1:
+        return f"{a[0]:.6g}"
+    return f"{a.min():.6g}..{a.max():.6g} ({a.size} distinct values)"
+
+
+def retention(node_name: str, param: str, tau, dt: float, integrator: str) -> np.ndarray:
+    """Per-step retention of ``tau`` at ``dt``; :class:`ModelError` when it is not a leak."""
+    tau = np.asarray(tau, np.float64)
+    where = f"node {node_name!r}"
+    if tau.size and (not np.all(np.isfinite(tau)) or np.any(tau <= 0)):
+        bad = tau[~np.isfinite(tau) | (tau <= 0)].ravel()[0]
+        raise ModelError(f"{where}: {param} must be a positive number of seconds, not {bad!r}",
+                         where=node_name)
+    with np.errstate(over="ignore"):
+        beta = decay_factor(dt, tau, integrator)
+    bad = (beta < 0) | (beta > 1)
+    if not np.any(bad):
+        return beta
+    t_bad = tau[bad] if tau.ndim else tau
+    b_bad = beta[bad] if beta.ndim else beta
+    hint = ""
+    t_small = float(np.min(t_bad))
+    if t_small < dt:
+        hint = (f". Known exporter defects that write such values: Norse 1.1 writes tau*dt "
+                f"(then the intended {param} is tau/dt = {_fmt(t_bad / dt)} s); lava-dl writes "
+                f"its per-step decay fraction d (then the intended {param} is dt/d = "
+                f"{_fmt(dt / t_bad)} s). Fix the graph's {param} (or re-export) and compile again")
+    raise ModelError(
+        f"{where}: {param} = {_fmt(t_bad)} s at dt = {dt:g} s gives a per-step retention "
+        f"{_fmt(b_bad)} ({integrator} rule), which must be in [0, 1]: {param} must be at least "
+        f"dt = {dt:g} s with the {integrator} rule, or dt at most {float(np.min(t_bad)):g} s"
+        f"{hint}", where=node_name)
+
+
+def check_quantized(pop: str, what: str, exact: np.ndarray, quantized: np.ndarray) -> None:
+    """A 12-bit decay may differ from the float one by rounding (half a step) and Loihi's
+    current-decay offset (one step), never more."""
+    err = np.abs(np.asarray(quantized, np.float64) - np.asarray(exact, np.float64))
+    if err.size and float(err.max()) > 1.5 * DECAY_STEP + 1e-12:
+        i = int(np.argmax(err))
+        raise ModelError(
+            f"population {pop!r}: the {what} {float(np.ravel(exact)[i]):.6g} has no 12-bit "
+            f"form (closest {float(np.ravel(quantized)[i]):.6g}); retentions must be in "
+            f"[0, 1]", where=pop)
