@@ -10,6 +10,7 @@ with the same dotted names and every parameter unchanged, so IR -> NIR -> IR is 
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from pathlib import Path
 
@@ -121,23 +122,66 @@ def from_nir(g, source: str = "<NIRGraph>") -> Graph:
 
     if not isinstance(g, nir.NIRGraph):
         raise ModelError(f"model must be a nir.NIRGraph, not {type(g).__name__}")
-    graph = Graph(_metadata(g.metadata))
     flat_nodes: dict[str, object] = {}
     flat_edges: list[tuple[str, str]] = []
     _flatten(g, "", flat_nodes, flat_edges, nir)
+    converted: dict[str, ir.Node] = {}
     for name, node in flat_nodes.items():
         try:
-            graph.add_node(name, _convert(node, nir))
+            converted[name] = _convert(node, nir)
         except ModelError as exc:
             raise ModelError(f"{source}: node {name!r}: {exc}", where=name) from None
-    for src, dst in flat_edges:
-        if (src, dst) in graph.edges:
+
+    def build(nodes: dict[str, ir.Node]) -> Graph:
+        graph = Graph(_metadata(g.metadata))
+        for name, node in nodes.items():
+            graph.add_node(name, node)
+        for src, dst in flat_edges:
+            if (src, dst) in graph.edges:
+                continue
+            try:
+                graph.add_edge(src, dst)
+            except ModelError as exc:
+                raise ModelError(f"{source}: {exc}") from None
+        return graph
+
+    return _in_flow_order(build(_drop_extra_axes(converted, build, source)))
+
+
+def _drop_extra_axes(nodes: dict[str, ir.Node], build, source: str) -> dict[str, ir.Node]:
+    """Input/Output shapes without the batch (and time) axes some exporters keep.
+
+    snnTorch 0.9 writes the sample's batch axis into Input (``(1, 2, 8, 8)`` before a Conv2d
+    that takes ``(2, 8, 8)``), Rockpool 3.1 its batch and time axes (``(1, 80, 16)``).  When the
+    graph does not verify as written, the fewest leading axes whose removal makes it verify are
+    dropped, with a :class:`NirCompatWarning` naming them; otherwise the graph is left as is
+    (and the verifier's error names the mismatch).
+    """
+    try:
+        build(nodes).verify()
+        return nodes
+    except ModelError:
+        pass
+    io = [n for n, v in nodes.items() if isinstance(v, (ir.Input, ir.Output)) and len(v.shape) > 1]
+    if not io or len(io) > 6:
+        return nodes
+    choices = [range(len(nodes[n].shape)) for n in io]
+    for drops in sorted(itertools.product(*choices), key=sum):
+        if not sum(drops):
             continue
+        trial = dict(nodes)
+        for n, k in zip(io, drops):
+            trial[n] = type(nodes[n])(shape=nodes[n].shape[k:])
         try:
-            graph.add_edge(src, dst)
-        except ModelError as exc:
-            raise ModelError(f"{source}: {exc}") from None
-    return _in_flow_order(graph)
+            build(trial).verify()
+        except ModelError:
+            continue
+        said = ", ".join(f"{n} {nodes[n].shape} -> {trial[n].shape}"
+                         for n, k in zip(io, drops) if k)
+        warnings.warn(f"{source}: dropped leading batch/time axes that the exporter wrote into "
+                      f"the graph's input/output shapes ({said})", NirCompatWarning, stacklevel=3)
+        return trial
+    return nodes
 
 
 def _in_flow_order(graph: Graph) -> Graph:
