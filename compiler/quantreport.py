@@ -19,7 +19,7 @@ from spikefab.compiler.hwnet import HwNetwork
 from spikefab.compiler.hwsim import simulate as hw_simulate
 from spikefab.compiler.passes.lower import FloatNetwork
 
-__all__ = ["layer_report", "format_layer_report", "sample_inputs"]
+__all__ = ["layer_report", "format_layer_report", "sample_inputs", "graph_layer_report"]
 
 
 def sample_inputs(net: FloatNetwork, steps: int, rate: float, seed: int) -> dict[str, np.ndarray]:
@@ -124,3 +124,17 @@ def format_layer_report(rows: list[dict[str, Any]], steps: int, rate: float) -> 
         if k == 0:
             lines.append("  ".join("-" * x for x in w))
     return "\n".join(lines)
+
+
+def graph_layer_report(graph, hw: HwNetwork, *, dt: float | None, integrator: str = "euler",
+                       reset: str = "zero", steps: int = 100, rate: float = 0.2,
+                       seed: int = 0) -> list[dict[str, Any]]:
+    """:func:`layer_report` of a float graph and the fixed-point network compiled from it.
+
+    ``hw`` is what the back end used (on targets with one accumulator class its weight
+    exponents may have been merged), so the agreement is the image's own.
+    """
+    from spikefab.compiler.passes.lower import lower
+    dt = float(dt if dt is not None else graph.metadata["dt"])
+    return layer_report(lower(graph, dt, integrator=integrator, reset=reset), hw, steps=steps,
+                        rate=rate, seed=seed)

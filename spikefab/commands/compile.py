@@ -76,6 +76,8 @@ def format_placement(res) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from spikefab.compiler.driver import build_report, compile_result
+    from spikefab.compiler.ir.graph import Graph
+    from spikefab.compiler.passes.emit import jsonable
     path = Path(args.model)
     if not args.output and not args.emit and not args.report:
         raise ModelError("compile needs -o IMAGE (or --emit / --report), none given")
@@ -111,7 +113,12 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         res.image.save(args.output)
     if args.report:
-        Path(args.report).write_text(json.dumps(build_report(res), indent=1))
+        rep = build_report(res)
+        if isinstance(model, Graph):             # a float model: what quantization did per layer
+            from spikefab.compiler.quantreport import graph_layer_report
+            rep.setdefault("quantization", {})["layers"] = jsonable(graph_layer_report(
+                model, res.net, dt=args.dt, integrator=args.integrator, reset=args.reset))
+        Path(args.report).write_text(json.dumps(rep, indent=1))
     if args.emit == "placement":
         print(format_placement(res))
     pl = res.placement

@@ -1,4 +1,7 @@
-"""``spikefab inspect MODEL [--ir]``: what a model holds, as a table or as text IR."""
+"""``spikefab inspect MODEL [--ir] [--target T --dt S]``: what a model holds, as a table or as
+text IR; with ``--target`` also what fixed point does to each layer (the quantization report of
+:mod:`spikefab.compiler.quantreport`: float and integer parameters, errors, float-vs-fixed spike
+agreement on a seeded sample input)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inspect", help="show a model's nodes, shapes, sizes and parameter ranges")
     p.add_argument("model", help="a .nir or .sfir file")
     p.add_argument("--ir", action="store_true", help="print the text IR (.sfir) instead")
+    p.add_argument("--target", "-t", help="also compile for this target and show the "
+                                          "quantization report per layer")
+    p.add_argument("--dt", type=float, default=None, help="time step in seconds (with --target)")
+    p.add_argument("--integrator", default="euler", help="discretization (with --target)")
+    p.add_argument("--reset", choices=["zero", "subtract"], default="zero")
+    p.add_argument("--steps", type=int, default=100,
+                   help="steps of seeded random input for the spike agreement (default 100)")
     p.set_defaults(func=run)
 
 
@@ -92,4 +102,22 @@ def run(args: argparse.Namespace) -> int:
         print(print_graph(graph), end="")
     else:
         print(format_table(graph, str(args.model)))
+    if args.target:
+        from spikefab.compiler.driver import compile_result
+        from spikefab.compiler.ir.graph import Graph
+        from spikefab.compiler.quantreport import format_layer_report, graph_layer_report
+        from spikefab.errors import InputError
+        if not isinstance(graph, Graph) or not graph.nodes or not any(
+                n.type_name in ("LIF", "IF", "LI", "I", "CubaLIF", "CubaLI", "Threshold")
+                for n in graph.nodes.values()):
+            raise InputError(f"--target needs a float model (.nir or float .sfir) to report its "
+                             f"quantization; {args.model} is already fixed point")
+        if args.steps < 1:
+            raise InputError(f"--steps must be at least 1, not {args.steps}")
+        res = compile_result(graph, args.target, dt=args.dt, integrator=args.integrator,
+                             reset=args.reset, placer="sequential")
+        rows = graph_layer_report(graph, res.net, dt=args.dt, integrator=args.integrator,
+                                  reset=args.reset, steps=args.steps)
+        print(f"\ntarget {res.partition.target.name}: {res.partition.n_cores} cores")
+        print(format_layer_report(rows, args.steps, 0.2))
     return 0

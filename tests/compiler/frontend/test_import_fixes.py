@@ -173,3 +173,20 @@ def test_truncated_nir_is_reported_as_truncated(tmp_path):
     cut.write_bytes((tmp_path / "g.nir").read_bytes()[:1500])
     with pytest.raises(ModelError, match=r"truncated|not HDF5|unreadable"):
         load_model(cut)
+
+
+def test_run_command_shows_and_saves_voltage_readouts(tmp_path, capsys):
+    from spikefab.cli import main
+    li = LI(tau=np.full(3, 5e-3), r=np.ones(3), v_leak=np.zeros(3))
+    g = chain(li, 4, np.eye(3, 4))
+    sf.compile(g, "loihi1", dt=1e-3).save(tmp_path / "li.sfi")
+    x = np.zeros((30, 4), np.uint8)
+    x[:, 1] = 1
+    np.savez(tmp_path / "in.npz", x=x)
+    assert main(["run", str(tmp_path / "li.sfi"), "--input", str(tmp_path / "in.npz"), "--steps",
+                 "30", "-o", str(tmp_path / "out.npz")]) == 0
+    out = capsys.readouterr().out
+    assert "output 'y': voltage readout of 3 channels" in out and "(channel 1)" in out
+    with np.load(tmp_path / "out.npz") as d:
+        v = d["y"]
+    assert v.dtype == np.float64 and 0.9 < v[-1, 1] <= 1.0 and v[-1, 0] == 0.0
