@@ -29,6 +29,8 @@ __all__ = ["retention", "check_quantized", "DECAY_STEP"]
 
 #: One step of the chip's 12-bit decays, as a retention difference.
 DECAY_STEP = 1.0 / 4096
+#: Retentions this far outside [0, 1] are float rounding (float32 time constants), not errors.
+ROUNDING = 1e-5
 
 
 def _fmt(a: np.ndarray) -> str:
@@ -48,9 +50,10 @@ def retention(node_name: str, param: str, tau, dt: float, integrator: str) -> np
                          where=node_name)
     with np.errstate(over="ignore"):
         beta = decay_factor(dt, tau, integrator)
-    bad = (beta < 0) | (beta > 1)
+    # tau = dt stored as float32 gives beta = -2e-7: rounding, not a defect (tolerated, clipped)
+    bad = (beta < -ROUNDING) | (beta > 1 + ROUNDING)
     if not np.any(bad):
-        return beta
+        return np.clip(beta, 0.0, 1.0)
     t_bad = tau[bad] if tau.ndim else tau
     b_bad = beta[bad] if beta.ndim else beta
     hint = ""

@@ -70,7 +70,7 @@ def test_estimate_also_recompiles_for_other_targets(tmp_path, capsys):
     model = SHARED / "fixtures" / "nir-paper" / "braille_noDelay_bias_zero.nir"
     if not model.is_file():
         pytest.skip(f"{model} is not beside this checkout")
-    image = compiler.compile(compiler.load_model(str(model)), target="darwin3", dt=1e-3)
+    image = compiler.compile(compiler.load_model(str(model)), target="darwin3", dt=1e-4)
     img = image.save(tmp_path / "b.sfi")
     rng = np.random.default_rng(3)
     np.savez(tmp_path / "in.npz", input=(rng.random((20, 12)) < 0.3).astype(np.uint8))

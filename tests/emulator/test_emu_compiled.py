@@ -20,7 +20,7 @@ def test_compiled_braille_nets(model, target):
     path = NIR / model
     if not path.is_file():
         pytest.skip(f"{path} is not beside this checkout")
-    image = compiler.compile(compiler.load_model(str(path)), target=target, dt=1e-3)
+    image = compiler.compile(compiler.load_model(str(path)), target=target, dt=1e-4)
     rng = np.random.default_rng(7)
     inputs = {k: (rng.random((60, int(v["size"]))) < 0.3).astype(np.uint8)
               for k, v in image.inputs.items()}

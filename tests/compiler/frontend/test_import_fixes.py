@@ -101,6 +101,11 @@ def test_lava_dl_decay_written_as_tau_is_an_error_with_the_intended_tau():
 
 def test_exact_rule_accepts_short_tau_and_rejects_nonpositive():
     lower_to_hardware(chain(lif(5e-4, 2), 2, np.eye(2)), dt=1e-3, integrator="exact")
+    # tau = dt written as float32 gives beta = -2e-7 under Euler: rounding, accepted as 0
+    f32 = LIF(tau=np.full(2, 1e-3, np.float32), r=np.ones(2), v_leak=np.zeros(2),
+              v_threshold=np.ones(2))
+    hw = lower_to_hardware(chain(f32, 2, np.eye(2)), dt=1e-3)
+    assert 0.0 <= hw.meta["quantization"]["populations"][0]["beta"] < 1e-6
     with pytest.raises(ModelError, match=r"tau must be > 0 seconds, not -0\.01"):
         lower_to_hardware(chain(lif(-1e-2, 2), 2, np.eye(2)), dt=1e-3)
 
