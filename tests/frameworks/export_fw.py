@@ -389,6 +389,28 @@ def _conv_input_shape(g, spatial: tuple[int, ...], flat_in: tuple[int, ...]):
     return g
 
 
+# ------------------------------------------------------------------- nir itself (every version)
+@case
+def nir_threshold(seed=14):
+    """A memoryless Threshold layer written by this venv's nir (1.0.4 keeps Threshold in
+    ``surrogate_gradient``, 1.0.8 in ``threshold``; the file's type name is the same).  Weights
+    that are halves and quarters of the threshold make exact ties (0.5 + 0.5 = 1.0): NIR's
+    ``z = [x > theta]`` does not fire on them; the reference output is that rule in NumPy."""
+    import nir
+    w = np.array([[0.5, 0.5, 0.0, 0.0], [0.5, 0.25, 0.25, 0.0], [1.0, 0.75, 0.0, 0.5],
+                  [0.25, 0.25, 0.25, 0.25], [0.75, 0.0, 0.5, 0.0], [0.5, 0.5, 0.5, 0.0]],
+                 np.float32)
+    theta = np.ones(6, np.float32)
+    g = nir.NIRGraph(nodes={"input": nir.Input(input_type=np.array([4])),
+                            "w": nir.Linear(weight=w),
+                            "th": nir.Threshold(threshold=theta),
+                            "output": nir.Output(output_type=np.array([6]))},
+                     edges=[("input", "w"), ("w", "th"), ("th", "output")])
+    x = spikes(seed, 4)
+    y = (x @ w.T > theta).astype(np.float32)
+    return None, x, y, g, {"dt": 1e-3, "reset": "zero", "exact": True, "framework": "nir"}
+
+
 # ---------------------------------------------------------------------------------- main
 def main(out: Path) -> int:
     import nir
@@ -414,6 +436,8 @@ def main(out: Path) -> int:
         meta["cases"][fn.__name__] = {"framework": fw, "version": version(fw),
                                       "readout": "spikes", "integrator": "euler",
                                       "compare": True, **info}
+        if fw == "nir":
+            meta["cases"][fn.__name__]["latency"] = 1   # memoryless: one step on the chip
     (out / "manifest.json").write_text(json.dumps(meta, indent=1))
     print(f"{len(meta['cases'])} cases exported, {len(meta['failed'])} failed: "
           f"{', '.join(meta['failed']) or 'none'}")
