@@ -39,7 +39,8 @@ def test_quick_block_runs(block):
     assert proc.returncode == 0, f"README block failed:\n{block}\n{proc.stdout}\n{proc.stderr}"
 
 
-@pytest.mark.parametrize("page", ["README.md", "docs/architecture.md", "docs/cli.md"])
+@pytest.mark.parametrize("page", ["README.md", "docs/architecture.md", "docs/cli.md",
+                                  "docs/frameworks.md"])
 def test_relative_links_resolve(page):
     path = ROOT / page
     for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", path.read_text()):
