@@ -1,0 +1,126 @@
+"""Numba kernels of the distributed functional engine: a window of steps, then the imports.
+
+They reuse the single-process kernels (:func:`~spikefab.emulator.kernels.lif_update`,
+:func:`~spikefab.emulator.kernels.deliver_axon`, :func:`~spikefab.emulator.kernels.record_probes`)
+for all neuron arithmetic and synaptic delivery; what they add is the split of a spike's routes
+into local ones (delivered at once through the fan-out tables), output spikes, and **exports**
+(recorded as ``(step - t0) * n_exp + j`` for export ``j``, sent at the end of the window).
+
+A window is at most ``min delay + 1`` steps long: a spike of step ``t`` is integrated in step
+``t + 1 + delay``, so a packet exported anywhere in the window is delivered on its receiver
+before the receiver runs the step that reads it.  Accumulator sums are order-independent
+(DESIGN.md section 3), so neither the batching nor the arrival order changes a result.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from spikefab.emulator.kernels import (C_HOPS_CHIP, C_HOPS_EW, C_HOPS_NS, C_HOST_IN, C_HOST_OUT,
+                                         C_PACKETS, C_SYNOPS, deliver_axon, lif_update,
+                                         record_probes)
+
+
+@njit(cache=True)
+def functional_window(t0, t1, in_spikes, n_classes, slots, noff, params, ref, nexp, acc,
+                      ax_start, ax_count, syn_off, syn_w, nr_start, nr_count, hr_start, hr_count,
+                      routes, route_dst, route_sums, fo_start, fo_off, fo_w, n_out, n_exp, out,
+                      exp_buf, emit, dest_pk, dest_syn, probe_idx, probe_var, traces, counters):
+    """Run steps ``t0 .. t1-1`` of this rank's cores; return the number of exports recorded.
+
+    ``emit``/``dest_pk``/``dest_syn`` (window steps x local cores) collect the per-core terms of
+    the functional engine's cycle estimate; imports add to ``dest_*`` later.
+    """
+    n = ref.shape[0]
+    n_cores = noff.shape[0] - 1
+    cn = n_classes * n
+    dcn = slots * cn
+    spikes = np.zeros(n, np.uint8)
+    n_in = hr_start.shape[0]
+    k = 0
+    for t in range(t0, t1):
+        w = t - t0
+        lif_update(t, slots, n_classes, params, ref, nexp, acc, spikes, counters)
+        base = ((t + 1) % slots) * cn
+        for ci in range(n_cores):
+            for i in range(noff[ci], noff[ci + 1]):
+                if spikes[i] == 0 or nr_count[i] == 0:
+                    continue
+                r0 = nr_start[i]
+                rc = nr_count[i]
+                emit[w, ci] += rc
+                counters[C_PACKETS] += rc
+                counters[C_HOPS_EW] += route_sums[i, 0]
+                counters[C_HOPS_NS] += route_sums[i, 1]
+                counters[C_HOPS_CHIP] += route_sums[i, 2]
+                counters[C_SYNOPS] += route_sums[i, 3]
+                counters[C_HOST_OUT] += route_sums[i, 4]
+                for r in range(r0, r0 + rc):
+                    d = route_dst[r, 0]
+                    if d >= 0:
+                        dest_pk[w, d] += 1
+                        dest_syn[w, d] += route_dst[r, 1]
+                    elif route_dst[r, 2] < n_out:
+                        out[t, route_dst[r, 2]] = 1
+                    else:
+                        exp_buf[k] = w * n_exp + route_dst[r, 2] - n_out
+                        k += 1
+                for q in range(fo_start[i], fo_start[i + 1]):
+                    idx = base + fo_off[q]
+                    if idx >= dcn:
+                        idx -= dcn
+                    acc[idx] += fo_w[q]
+        for ch in range(n_in):
+            if in_spikes[t, ch] == 0 or hr_count[ch] == 0:
+                continue
+            counters[C_HOST_IN] += hr_count[ch]
+            for r in range(hr_start[ch], hr_start[ch] + hr_count[ch]):
+                counters[C_PACKETS] += 1
+                counters[C_HOPS_EW] += routes[r, 6]
+                counters[C_HOPS_NS] += routes[r, 7]
+                counters[C_HOPS_CHIP] += routes[r, 8]
+                d = route_dst[r, 0]
+                if d >= 0:
+                    s = deliver_axon(routes[r, 1], t, slots, cn, ax_start, ax_count, syn_off,
+                                     syn_w, acc)
+                    counters[C_SYNOPS] += s
+                    dest_pk[w, d] += 1
+                    dest_syn[w, d] += s
+                elif route_dst[r, 2] < n_out:
+                    out[t, route_dst[r, 2]] = 1
+                    counters[C_HOST_OUT] += 1
+                else:
+                    exp_buf[k] = w * n_exp + route_dst[r, 2] - n_out
+                    k += 1
+        record_probes(t, params, ref, spikes, probe_idx, probe_var, traces)
+    return k
+
+
+@njit(cache=True)
+def deliver_imports(t0, imports, slots, n_classes, n, ax_start, ax_count, syn_off, syn_w, acc,
+                    axon_core, dest_pk, dest_syn, counters):
+    """Deliver imported packets ``(window step, local axon)`` emitted in step ``t0 + step``."""
+    cn = n_classes * n
+    for q in range(imports.shape[0]):
+        w = imports[q, 0]
+        ax = imports[q, 1]
+        s = deliver_axon(ax, t0 + w, slots, cn, ax_start, ax_count, syn_off, syn_w, acc)
+        counters[C_SYNOPS] += s
+        c = axon_core[ax]
+        dest_pk[w, c] += 1
+        dest_syn[w, c] += s
+
+
+@njit(cache=True)
+def window_estimate(noff, neuron_cycles, packet_cycles, synapse_cycles, emit, dest_pk, dest_syn,
+                    steps, est, t0):
+    """``est[t0 + w]`` = max over local cores of the functional engine's core-time estimate."""
+    n_cores = noff.shape[0] - 1
+    for w in range(steps):
+        best = 0
+        for ci in range(n_cores):
+            upd = (noff[ci + 1] - noff[ci]) * neuron_cycles + emit[w, ci]
+            syn = dest_pk[w, ci] * packet_cycles + dest_syn[w, ci] * synapse_cycles
+            best = max(best, max(upd, syn))
+        est[t0 + w] = best
