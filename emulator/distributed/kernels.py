@@ -20,6 +20,8 @@ from numba import njit
 from spikefab.emulator.kernels import (C_HOPS_CHIP, C_HOPS_EW, C_HOPS_NS, C_HOST_IN, C_HOST_OUT,
                                          C_PACKETS, C_SYNOPS, deliver_axon, lif_update,
                                          record_probes)
+from spikefab.emulator.noc.kernels import (G_P, G_R, NEVER, S_NACT, S_NHOST, apply_events,
+                                             eject_pop, inject, next_event_time, router_phase)
 
 
 @njit(cache=True)
@@ -124,3 +126,181 @@ def window_estimate(noff, neuron_cycles, packet_cycles, synapse_cycles, emit, de
             syn = dest_pk[w, ci] * packet_cycles + dest_syn[w, ci] * synapse_cycles
             best = max(best, max(upd, syn))
         est[t0 + w] = best
+
+
+# ---------------------------------------------------------------------------- cycle engine
+# The step of :func:`spikefab.emulator.cycle.kernels.run_cycle`, cut into a start and windows of
+# cycles between exchanges.  Every statement of a window is the single-process loop's, with one
+# difference: a jump over idle cycles stops at the window's end, because a packet or credit from
+# another rank may arrive there (and never earlier: the window is no longer than the latency of
+# any link between ranks).  A stalled update engine retried at the window's end fails again
+# until its credit arrives, as it would have in one process: a failed try changes nothing.
+
+
+@njit(cache=True)
+def cycle_count_packets(t, slots, n_classes, params, ref, nexp, acc, spikes, counters, nr_count,
+                        in_spikes, hr_count):
+    """Neuron update of step ``t``; return the packets this rank's cores and host send."""
+    lif_update(t, slots, n_classes, params, ref, nexp, acc, spikes, counters)
+    npk = 0
+    for i in range(spikes.shape[0]):
+        if spikes[i]:
+            npk += nr_count[i]
+    for ch in range(hr_count.shape[0]):
+        if in_spikes[t, ch]:
+            npk += hr_count[ch]
+    return npk
+
+
+@njit(cache=True)
+def cycle_fill_packets(t, noff, nc, spikes, nr_start, nr_count, in_spikes, hr_start, hr_count,
+                       routes, pk, pn, ue_pos, ue_end, ue_time, ue_done, sbusy, stalled, sc,
+                       counters):
+    """Build this step's packet table and update-engine schedule (as ``run_cycle``)."""
+    n_cores = noff.shape[0] - 1
+    k = 0
+    for ci in range(n_cores):
+        ue_pos[ci] = k
+        for i in range(noff[ci], noff[ci + 1]):
+            if spikes[i]:
+                for r in range(nr_start[i], nr_start[i] + nr_count[i]):
+                    pk[k, 0] = routes[r, 3]
+                    pk[k, 1] = routes[r, 4]
+                    pk[k, 2] = routes[r, 5]
+                    pk[k, 3] = routes[r, 1]
+                    pk[k, 4] = 0
+                    pk[k, 5] = -1
+                    pn[k] = i - noff[ci]
+                    k += 1
+        ue_end[ci] = k
+        sbusy[ci] = 0
+        stalled[ci] = 0
+        if ue_pos[ci] < ue_end[ci]:
+            ue_time[ci] = (pn[ue_pos[ci]] + 1) * nc
+            ue_done[ci] = 0
+        else:
+            ue_time[ci] = NEVER
+            ue_done[ci] = (noff[ci + 1] - noff[ci]) * nc
+    h_pos = k
+    for ch in range(hr_start.shape[0]):
+        if in_spikes[t, ch]:
+            for r in range(hr_start[ch], hr_start[ch] + hr_count[ch]):
+                pk[k, 0] = routes[r, 3]
+                pk[k, 1] = routes[r, 4]
+                pk[k, 2] = routes[r, 5]
+                pk[k, 3] = routes[r, 1]
+                pk[k, 4] = 0
+                pk[k, 5] = -1
+                k += 1
+    counters[C_PACKETS] += k
+    counters[C_HOST_IN] += k - h_pos
+    sc[0] = 0
+    sc[1] = h_pos
+    sc[2] = k
+    sc[3] = k
+
+
+@njit(cache=True)
+def cycle_window(c_end, t, sc, slots, n_classes, n, nc, pc, scyc, noff, ax_start, ax_count,
+                 syn_off, syn_w, acc, counters, core_router, core_slot, pk, pn, harr, ue_pos,
+                 ue_end, ue_time, ue_done, sbusy, stalled, req, geo, fbuf, fhead, fcnt, credit,
+                 rr, busy, lhops, rcnt, alist, aflag, core_of, chipmask, q0, q1, st):
+    """Run cycles ``sc[0] .. c_end - 1`` of step ``t`` on this rank (module comment above)."""
+    n_cores = noff.shape[0] - 1
+    cn = n_classes * n
+    P = geo[G_P]
+    R = geo[G_R]
+    c = sc[0]
+    h_pos = sc[1]
+    h_end = sc[2]
+    while c < c_end:
+        apply_events(c, geo, fbuf, fhead, fcnt, credit, rcnt, alist, aflag, q0, q1, st, pk,
+                     harr)
+        if st[S_NACT] == 0 and h_pos >= h_end:
+            nxt = next_event_time(q0, q1, st)
+            for ci in range(n_cores):
+                if ue_time[ci] < nxt:
+                    nxt = ue_time[ci]
+                if fcnt[R * P + ci] > 0:
+                    nxt = min(nxt, max(sbusy[ci], c))
+            if nxt > c:
+                c = min(nxt, c_end)
+                continue
+        moved = False
+        if h_pos < h_end and inject(c, geo, credit, q0, st, 3, h_pos):
+            h_pos += 1
+            moved = True
+        for ci in range(n_cores):
+            if ue_time[ci] != c:
+                continue
+            p = ue_pos[ci]
+            stalled[ci] = 0
+            if inject(c, geo, credit, q0, st, core_router[ci] * P + 4 + core_slot[ci], p):
+                moved = True
+                i = pn[p]
+                ue_pos[ci] += 1
+                if ue_pos[ci] < ue_end[ci]:
+                    j = pn[ue_pos[ci]]
+                    ue_time[ci] = c + 1 if j == i else c + 1 + (j - i) * nc
+                else:
+                    ue_time[ci] = NEVER
+                    ue_done[ci] = c + 1 + (noff[ci + 1] - noff[ci] - i - 1) * nc
+            else:
+                ue_time[ci] = c + 1
+                stalled[ci] = 1
+        for ci in range(n_cores):
+            if fcnt[R * P + ci] > 0 and sbusy[ci] <= c:
+                moved = True
+                p = eject_pop(c, geo, fbuf, fhead, fcnt, q0, st, ci)
+                s = deliver_axon(pk[p, 3], t, slots, cn, ax_start, ax_count, syn_off, syn_w, acc)
+                counters[C_SYNOPS] += s
+                sbusy[ci] = c + pc + s * scyc
+        grants, blocked_until = router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops,
+                                             rcnt, alist, aflag, core_of, chipmask, q0, q1, st,
+                                             pk, req)
+        c += 1
+        if moved or grants > 0:
+            continue
+        nxt = min(next_event_time(q0, q1, st), blocked_until)
+        for ci in range(n_cores):
+            if stalled[ci] == 0 and ue_time[ci] < nxt:
+                nxt = ue_time[ci]
+            if fcnt[R * P + ci] > 0 and sbusy[ci] < nxt:
+                nxt = sbusy[ci]
+        if c < nxt:
+            nxt = min(nxt, c_end)
+            for ci in range(n_cores):
+                if stalled[ci] == 1:
+                    ue_time[ci] = nxt
+            c = nxt
+    sc[0] = c
+    sc[1] = h_pos
+
+
+@njit(cache=True)
+def cycle_next_activity(c, sc, st, q0, q1, ue_time, fcnt, sbusy, geo):
+    """Earliest cycle at which this rank has something to do (NEVER if nothing)."""
+    if st[S_NACT] > 0 or sc[1] < sc[2]:
+        return c
+    nxt = next_event_time(q0, q1, st)
+    base = geo[G_R] * geo[G_P]
+    for ci in range(ue_time.shape[0]):
+        if ue_time[ci] < nxt:
+            nxt = ue_time[ci]
+        if fcnt[base + ci] > 0:
+            nxt = min(nxt, max(sbusy[ci], c))
+    return nxt
+
+
+@njit(cache=True)
+def cycle_finish_step(t, sc, st, pk, harr, ue_done, sbusy, out, counters):
+    """Output spikes that reached the host; return this rank's last busy cycle of the step."""
+    q = 0
+    for ci in range(ue_done.shape[0]):
+        q = max(q, ue_done[ci], sbusy[ci])
+    for j in range(st[S_NHOST]):
+        p = harr[j]
+        out[t, pk[p, 3]] = 1
+        q = max(q, pk[p, 5])
+    counters[C_HOST_OUT] += st[S_NHOST]
+    return q

@@ -68,6 +68,7 @@ def partition(addresses, neurons, synapses, axons, target: Target, ranks: int) -
     total = max(int(w.sum()), 1)
     mid = np.cumsum(w) - w / 2.0                  # each unit goes where its work's middle falls
     unit_owner = np.minimum((mid * ranks / total).astype(np.int64), ranks - 1)
+    unit_owner[0] = 0                             # rank 0 holds the host port at router (0, 0)
     router_owner = unit_owner[unit_of_router]
     core_owner = router_owner[core_router]
     axon_base = np.zeros(len(a), np.int64)
