@@ -1,6 +1,7 @@
 """Run under ``mpirun`` by test_emu_mpi.py: simulate cases on the ranks, pickle rank 0's Results.
 
-``python mpi_worker.py CASES.pkl OUTDIR [--kill-rank R | --hang-rank R] [--link-timeout S]``.
+``python mpi_worker.py CASES.pkl OUTDIR [--kill-rank R | --hang-rank R] [--link-timeout S]
+[--api 1]`` (``--api 1``: call ``spikefab.run`` instead of ``simulate_mpi``).
 CASES.pkl holds a list of dicts (image path, target, inputs, steps, mode, probes).  The fault
 options replace the distributed functional kernel on rank R by one that kills the process
 (SIGKILL) or hangs on its third window: test-only fault injection, so the production code has
@@ -17,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import spikefab
 from spikefab.emulator.distributed import kernels as DK
 from spikefab.emulator.distributed import simulate_mpi
 from spikefab.emulator.distributed.comm import RankComm, install_sigterm_handler
@@ -53,10 +55,15 @@ def main(argv: list[str]) -> int:
     try:
         results = []
         for case in cases:
-            results.append(simulate_mpi(case["image"], case["inputs"], case["steps"],
-                                        mode=case["mode"], probes=case["probes"],
-                                        target=case["target"],
-                                        link_timeout_s=float(opts.get("--link-timeout", 60))))
+            if opts.get("--api") == "1":         # the public entry point, as a user calls it
+                res = spikefab.run(case["image"], case["inputs"], case["steps"],
+                                   mode=case["mode"], probes=case["probes"])
+            else:
+                res = simulate_mpi(case["image"], case["inputs"], case["steps"],
+                                   mode=case["mode"], probes=case["probes"],
+                                   target=case["target"],
+                                   link_timeout_s=float(opts.get("--link-timeout", 60)))
+            results.append(res)
             sent += last_timing["bytes_sent"]
     except SpikefabError as exc:
         if rank == 0:
@@ -65,6 +72,7 @@ def main(argv: list[str]) -> int:
             os._exit(2)
         return 2
     (out / f"bytes_{rank}.json").write_text(json.dumps(sent))
+    (out / f"none_{rank}.json").write_text(json.dumps([r is None for r in results]))
     if rank == 0:
         (out / "results.pkl").write_bytes(pickle.dumps(results))
     return 0

@@ -103,6 +103,22 @@ def test_ranks_equal_single_process(cases, ranks, tmp_path):
         assert sent > 0            # packets and credits really crossed ranks
 
 
+def test_spikefab_run_under_mpirun_returns_the_result_on_rank_0_only(tmp_path):
+    target = load_target("darwinwafer")
+    rng = np.random.default_rng(21)
+    image = random_image(rng, target, max_cores=8, max_neurons=12)
+    inputs = random_inputs(rng, image, 8)
+    path = image.save(tmp_path / "net.sfi")
+    case = dict(image=str(path), target="darwinwafer", inputs=inputs, steps=8, mode="cycle",
+                probes=["all.theta"])
+    (tmp_path / "cases.pkl").write_bytes(pickle.dumps([case]))
+    proc = mpirun(2, sys.executable, WORKER, tmp_path / "cases.pkl", tmp_path, "--api", 1)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (got,) = pickle.loads((tmp_path / "results.pkl").read_bytes())
+    assert_same(simulate(image, inputs, 8, "cycle", probes=["all.theta"]), got)
+    assert json.loads((tmp_path / "none_1.json").read_text()) == [True]
+
+
 def test_cli_under_mpirun_writes_the_single_process_output(tmp_path):
     target = load_target("darwinwafer")
     rng = np.random.default_rng(7)
