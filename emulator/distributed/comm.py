@@ -110,9 +110,13 @@ class RankComm:
         self.t_wait += time.perf_counter() - t
         return out
 
-    def alltoallv(self, send: np.ndarray, dest: np.ndarray, what: str) -> np.ndarray:
-        """Send the int64 rows ``send[i]`` to rank ``dest[i]``; return what this rank receives.
+    def alltoallv(self, send: np.ndarray, dest: np.ndarray, what: str,
+                  value: int = 0) -> tuple[np.ndarray, int]:
+        """Send the int64 rows ``send[i]`` to rank ``dest[i]``; return (received rows, min value).
 
+        One ``alltoall`` carries, per pair of ranks, the row count, this rank's ``value`` (the
+        cycle engine's earliest cycle with work, so that no separate ``allreduce`` is needed) and
+        this rank's total; the payload ``alltoallv`` is skipped when no rank sends anything.
         The received rows are ordered by source rank, then by their order at the source, so the
         result never depends on message timing.
         """
@@ -121,20 +125,25 @@ class RankComm:
         order = np.argsort(dest, kind="stable")
         send = np.ascontiguousarray(send[order])
         counts = np.bincount(dest, minlength=self.size).astype(np.int64) * width
-        rcounts = np.empty(self.size, np.int64)
+        head = np.empty((self.size, 3), np.int64)
+        head[:, 0], head[:, 1], head[:, 2] = counts, value, counts.sum()
+        got = np.empty((self.size, 3), np.int64)
         t = time.perf_counter()
         MPI = self._MPI
-        self.wait(self.comm.Ialltoall([counts, MPI.INT64_T], [rcounts, MPI.INT64_T]), what)
+        self.wait(self.comm.Ialltoall([head, 3, MPI.INT64_T], [got, 3, MPI.INT64_T]), what)
         t2 = time.perf_counter()
         self.t_wait += t2 - t
+        rcounts = np.ascontiguousarray(got[:, 0])
         recv = np.empty(int(rcounts.sum()), np.int64)
-        sdispl = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-        rdispl = np.concatenate([[0], np.cumsum(rcounts)[:-1]]).astype(np.int64)
-        self.wait(self.comm.Ialltoallv([send.reshape(-1), (counts, sdispl), MPI.INT64_T],
-                                       [recv, (rcounts, rdispl), MPI.INT64_T]), what)
-        self.t_exchange += time.perf_counter() - t2
-        self.bytes_sent += int(send.nbytes - 8 * counts[self.rank])
-        return recv.reshape(-1, width) if send.ndim == 2 else recv
+        if int(got[:, 2].sum()) > 0:
+            sdispl = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+            rdispl = np.concatenate([[0], np.cumsum(rcounts)[:-1]]).astype(np.int64)
+            self.wait(self.comm.Ialltoallv([send.reshape(-1), (counts, sdispl), MPI.INT64_T],
+                                           [recv, (rcounts, rdispl), MPI.INT64_T]), what)
+            self.t_exchange += time.perf_counter() - t2
+            self.bytes_sent += int(send.nbytes - 8 * counts[self.rank])
+        recv = recv.reshape(-1, width) if send.ndim == 2 else recv
+        return recv, int(got[:, 1].min())
 
     def gather(self, obj: Any, what: str) -> list | None:
         """Pickled gather to rank 0 (list on rank 0, None elsewhere), after a guarded barrier."""

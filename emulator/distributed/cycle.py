@@ -5,9 +5,10 @@ only acts for the routers and cores it owns.  A step runs in windows ``[c, c + W
 the latency of the fastest link between two ranks (``chiplet_link_latency`` when ranks own
 chiplets): an arrival or credit that one rank schedules inside a window lands on another rank at
 ``c + W`` or later, so the ranks can run a window independently and then exchange the events
-that belong to another rank (arrival rows carry their packet).  After the exchange the ranks
-agree on the earliest cycle anyone has work (an ``allreduce(min)``): that is the next window's
-start, or the end of the step when nobody has any.  The step's cycle count is the largest last
+that belong to another rank (arrival rows carry their packet).  The same exchange tells every
+rank the earliest cycle anyone has work (each rank sends its own along with its row counts):
+that is the next window's start, or the end of the step when nobody has any.  A window in which
+no rank ships an event costs one small ``alltoall``.  The step's cycle count is the largest last
 busy cycle of any rank plus the hierarchical barrier (chiplet, then wafer: section 9 of
 docs/microarchitecture.md), exactly as in one process.
 """
@@ -116,14 +117,19 @@ def run_cycle_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
                                                 cred_own, pk))
                 rows = np.concatenate([s[0] for s in sent])
                 dest = np.concatenate([s[1] for s in sent])
-                got = rc.alltoallv(rows, dest, "the event exchange")
+                # the earliest cycle this rank has work, counting the events it ships (they are
+                # work for their receivers): the minimum over ranks is the next window's start
+                mine = DK.cycle_next_activity(c, sc, fab.st, fab.q0, fab.q1, ue[2], fab.fcnt,
+                                              ue[4], fab.geo)
+                if len(rows):
+                    mine = min(int(mine), int(rows[:, 1].min()))
+                got, nxt = rc.alltoallv(rows, dest, "the event exchange", value=int(mine))
                 if len(got):
                     pk, harr = _insert_remote(fab, got, pk, harr, sc)
                 seen = [int(fab.st[NK.S_Q0T]), int(fab.st[NK.S_Q1T])]
-            mine = DK.cycle_next_activity(c, sc, fab.st, fab.q0, fab.q1, ue[2], fab.fcnt,
-                                          ue[4], fab.geo)
-            nxt = int(rc.allreduce(np.array([mine], np.int64), "min", "the window barrier")[0]) \
-                if rc.size > 1 else int(mine)
+            else:
+                nxt = int(DK.cycle_next_activity(c, sc, fab.st, fab.q0, fab.q1, ue[2], fab.fcnt,
+                                                 ue[4], fab.geo))
             if nxt >= NK.NEVER:
                 break
             c = max(c, nxt)

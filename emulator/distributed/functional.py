@@ -1,9 +1,9 @@
 """The distributed functional engine: windows of ``min delay + 1`` steps, one exchange each.
 
 Each rank runs :func:`~.kernels.functional_window` over its cores, sends the window's exports to
-their ranks in one ``alltoallv`` (rows ``(window step, receiver's local axon)``), delivers what
-it receives with :func:`~.kernels.deliver_imports`, and moves to the next window.  Counters,
-output spikes and the per-step cycle estimate are reduced once at the end.
+their ranks in one ``alltoallv`` (one int64 per packet: the window step and the receiver's local
+axon), delivers what it receives with :func:`~.kernels.deliver_imports`, and moves to the next
+window.  Counters, output spikes and the per-step cycle estimate are reduced once at the end.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def run_functional_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: 
             j = codes % max(n_exp, 1)
             # one int64 per packet: window step << 40 | receiver's local axon
             packed = (codes // max(n_exp, 1)) << 40 | loc.exp_axon[j]
-            got = rc.alltoallv(packed, loc.exp_rank[j], "the spike exchange")
+            got, _ = rc.alltoallv(packed, loc.exp_rank[j], "the spike exchange")
             imports = np.stack([got >> 40, got & ((1 << 40) - 1)], 1)
             tc, cc = time.perf_counter(), time.process_time()
             DK.deliver_imports(t0, imports, flat.slots, flat.n_classes, flat.n, flat.ax_start,
