@@ -22,7 +22,7 @@ import numpy as np
 
 from spikefab.arch.image import ROUTE_DTYPE, ROUTE_PTR_DTYPE, CoreImage, Image, ImageIndex
 from spikefab.arch.target import Target
-from spikefab.arch.validate import check_fits
+from spikefab.arch.validate import check_fits, check_image
 from spikefab.emulator.distributed.partition import Partition, partition
 from spikefab.emulator.flat import FlatImage, flatten, xy_hops
 from spikefab.errors import ImageError
@@ -99,6 +99,7 @@ def build_local(src: ImageSource, target: Target, rank: int, ranks: int) -> Loca
     keys = _address_key(addresses)
     order = np.argsort(keys)
     sorted_keys = keys[order]
+    n_axons = src.sizes("axons")
     n_out = max((int(s["channel_base"]) + int(s["size"])
                  for s in src.manifest.get("outputs", {}).values()), default=0)
     exports: list[np.ndarray] = []              # per table: destination global core of exports
@@ -117,6 +118,12 @@ def build_local(src: ImageSource, target: Target, rank: int, ranks: int) -> Loca
         dcore = np.where(to_core, order[pos] if len(keys) else -1, -1)
         remote = to_core & (part.core_owner[np.maximum(dcore, 0)] != rank)
         j = np.flatnonzero(remote)
+        bad = routes["axon"][j].astype(np.int64) >= n_axons[dcore[j]]
+        if bad.any():
+            k = j[np.flatnonzero(bad)[0]]
+            raise ImageError(f"{where}: route {int(k)} targets axon {int(routes['axon'][k])} of "
+                             f"core {int(dcore[k])}, which has {int(n_axons[dcore[k]])} axons",
+                             where=where)
         exports.append(np.stack([dcore[j], routes["axon"][j].astype(np.int64)], 1))
         routes["host"][j] = 1
         routes["axon"][j] = next_id[0] + np.arange(len(j))
@@ -140,6 +147,7 @@ def build_local(src: ImageSource, target: Target, rank: int, ranks: int) -> Loca
                                 if k in ("inputs", "outputs", "options")}
     sub = Image(target=src.target, cores=cores, host_route_ptr=host_ptr,
                 host_routes=host_routes, manifest=manifest)
+    _check_part(sub, src, mine, n_out + sum(len(e) for e in exports))
     check_fits(sub, target)
     flat = flatten(sub, target)
     ex = np.concatenate(exports) if exports else np.zeros((0, 2), np.int64)
@@ -188,3 +196,33 @@ def _fix_exports(flat: FlatImage, sub: Image, target: Target, part: Partition, n
             np.add.at(rs[:, col], owner, r[idx, src_col])
     flat.route_sums = rs
 
+
+def _check_part(sub: Image, src: ImageSource, mine: np.ndarray, channels: int) -> None:
+    """The checks ``load_image`` makes, on this rank's part of the image.
+
+    The sub-image is checked as a whole image whose outputs include the export channels (so its
+    routes, pointers and tables are checked as usual); population slices are checked for the
+    cores this rank owns (each core is checked by its owner).
+    """
+    where = str(src.index.path) if src.index is not None else "<image>"
+    probe = Image(target=sub.target, cores=sub.cores, host_route_ptr=sub.host_route_ptr,
+                  host_routes=sub.host_routes,
+                  manifest={"inputs": sub.manifest.get("inputs", {}),
+                            "outputs": {"": {"size": channels, "channel_base": 0}}})
+    check_image(probe, where=where)
+    local = {int(g): k for k, g in enumerate(mine)}
+    pops = src.manifest.get("populations", {})
+    if not isinstance(pops, dict):
+        raise ImageError(f"{where}: manifest 'populations' must be an object", where="manifest")
+    for name, spec in pops.items():
+        for sl in (spec.get("slices", []) if isinstance(spec, dict) else [None]):
+            try:
+                core, off, cnt = int(sl["core"]), int(sl["offset"]), int(sl["count"])
+            except (TypeError, KeyError, ValueError):
+                raise ImageError(f"{where}: population {name!r} has a malformed slice",
+                                 where="manifest") from None
+            if not 0 <= core < len(src.addresses) or (
+                    core in local and off + cnt > sub.cores[local[core]].n_neurons):
+                raise ImageError(f"{where}: population {name!r} has a slice outside its core "
+                                 f"(core {core} of {len(src.addresses)}, neurons {off}..."
+                                 f"{off + cnt})", where="manifest")

@@ -170,3 +170,20 @@ def test_lost_rank_stops_the_others_with_a_typed_error(tmp_path, fault):
     if fault == "hang":
         assert "within the link timeout (5 s)" in errors[0]
     assert not (tmp_path / "results.pkl").exists()
+
+
+def test_corrupted_section_read_by_one_rank_is_reported_once(tmp_path):
+    from spikefab.arch.image import index_image
+    target = load_target("darwinwafer")
+    image = random_image(np.random.default_rng(5), target, max_cores=8)
+    img = image.save(tmp_path / "net.sfi")
+    last = len(image.cores) - 1
+    off, nbytes, _ = index_image(img).sections[f"core/{last}/state"]
+    data = bytearray(img.read_bytes())
+    data[off] ^= 0xFF
+    img.write_bytes(bytes(data))
+    proc = mpirun(2, BIN / "spikefab", "run", img, "--steps", 3)
+    assert proc.returncode == 2
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 1, proc.stderr[-3000:]
+    assert f"CRC mismatch in section 'core/{last}/state'" in errors[0]
