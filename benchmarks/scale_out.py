@@ -150,7 +150,7 @@ def child_rank(img: str, inp: str, steps: int, outdir: str, mode: str) -> None:
 
 def run_ranks(n: int, img: Path, inp: Path, steps: int, d: Path, mode: str) -> dict:
     out = d / f"ranks{n}"
-    out.mkdir()
+    out.mkdir(parents=True)
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     t0 = time.perf_counter()
     subprocess.run([str(BIN / "mpirun"), "--oversubscribe", "-n", str(n), sys.executable,
@@ -171,6 +171,8 @@ def main() -> None:
     ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--mode", choices=["functional", "cycle"], default="functional")
     ap.add_argument("--neurons", type=int, default=4096, help="neurons per core")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run each rank count this many times (interleaved); keep the fastest")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
     if a.quick:
@@ -196,10 +198,21 @@ def main() -> None:
         print(f"single process: wall {ref['wall_s']:.1f} s, simulate {ref['simulate_s']:.1f} s "
               f"(CPU {ref['simulate_cpu_s']:.1f} s), peak {ref['peak_mib']:.0f} MiB, "
               f"{ref['spikes'] / a.steps / n:.2%} of neurons spike per step", flush=True)
+        best: dict[int, dict] = {}
+        for rep in range(a.repeat):               # interleaved, so load drifts hit all alike
+            for k in a.ranks:
+                row = run_ranks(k, img, d / "in.npz", a.steps, d / f"rep{rep}", a.mode)
+                row["identical"] = row["digest"] == ref["digest"]
+                row["run_s_all"] = best.get(k, {}).get("run_s_all", []) + [
+                    max(r["run_s"] for r in row["per_rank"])]
+                if k not in best or row["run_s_all"][-1] < min(best[k]["run_s_all"]):
+                    best[k] = row
+                else:
+                    best[k]["run_s_all"] = row["run_s_all"]
+                    best[k]["identical"] &= row["identical"]
         rows = []
         for k in a.ranks:
-            row = run_ranks(k, img, d / "in.npz", a.steps, d, a.mode)
-            row["identical"] = row["digest"] == ref["digest"]
+            row = best[k]
             rows.append(row)
             pr = row["per_rank"]
             print(f"{k} rank(s): wall {row['wall_s']:.1f} s, run {max(r['run_s'] for r in pr):.2f}"
@@ -210,7 +223,8 @@ def main() -> None:
                   f"exchange/step {max(r['exchange_s'] for r in pr) / a.steps * 1e3:.2f} ms, "
                   f"bytes/step {sum(r['bytes_sent'] for r in pr) / a.steps:,.0f}, windows/step "
                   f"{pr[0]['windows'] / a.steps:.1f}, peak/rank "
-                  f"{max(r['peak_mib'] for r in pr):.0f} MiB, identical {row['identical']}",
+                  f"{max(r['peak_mib'] for r in pr):.0f} MiB, identical {row['identical']}, "
+                  f"run s of all repeats {[round(x, 2) for x in row['run_s_all']]}",
                   flush=True)
         report = {"mode": a.mode, "neurons": n, "synapses": s, "chiplets": a.chiplets, "steps": a.steps,
                   "image_mib": img.stat().st_size / 2**20, "single": ref, "mpi": rows,
