@@ -109,6 +109,10 @@ def build_local(src: ImageSource, target: Target, rank: int, ranks: int) -> Loca
         """Turn routes to other ranks' cores into export routes (host = 1, axon = export id)."""
         routes = routes.copy()
         to_core = routes["host"] == 0
+        if np.any(routes["axon"][~to_core] >= n_out):
+            raise ImageError(f"{where}: an output route uses channel "
+                             f"{int(routes['axon'][~to_core].max())}, the image has {n_out} "
+                             f"output channels", where=where)
         k = _address_key(np.stack([routes["chiplet"], routes["x"], routes["y"], routes["slot"]],
                                   1))
         pos = np.minimum(np.searchsorted(sorted_keys, k), max(len(keys) - 1, 0))
@@ -120,9 +124,9 @@ def build_local(src: ImageSource, target: Target, rank: int, ranks: int) -> Loca
         j = np.flatnonzero(remote)
         bad = routes["axon"][j].astype(np.int64) >= n_axons[dcore[j]]
         if bad.any():
-            k = j[np.flatnonzero(bad)[0]]
-            raise ImageError(f"{where}: route {int(k)} targets axon {int(routes['axon'][k])} of "
-                             f"core {int(dcore[k])}, which has {int(n_axons[dcore[k]])} axons",
+            b = j[np.flatnonzero(bad)[0]]
+            raise ImageError(f"{where}: route {int(b)} targets axon {int(routes['axon'][b])} of "
+                             f"core {int(dcore[b])}, which has {int(n_axons[dcore[b]])} axons",
                              where=where)
         exports.append(np.stack([dcore[j], routes["axon"][j].astype(np.int64)], 1))
         routes["host"][j] = 1
