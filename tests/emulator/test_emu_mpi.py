@@ -1,8 +1,8 @@
 """The distributed emulator under a real ``mpirun``: 1, 2 and 4 ranks equal one process.
 
 Random multi-chiplet images (darwinwafer, and the small tinywafer test target whose slow,
-serialising chiplet links and shallow FIFOs exercise backpressure across ranks) run in both
-engines; every output of rank 0's Result must equal the single-process run: spikes, probed
+serialising chiplet links and shallow FIFOs exercise backpressure across ranks; one darwin3
+image, split by routers) run in both engines; every output of rank 0's Result must equal the single-process run: spikes, probed
 traces, final states, every counter (hops, link table, deepest FIFO, estimated cycles), cycles
 per step, latency and energy.  Open MPI runs as root here only with --allow-run-as-root's
 environment variables, and 4 ranks on 2 cores need --oversubscribe.
@@ -69,9 +69,10 @@ def cases(tmp_path_factory, tiny_wafer):
     """Random images on two multi-chiplet targets, both engines, with single-process results."""
     d = tmp_path_factory.mktemp("mpi")
     out, expected = [], []
-    for tname in ("darwinwafer", str(tiny_wafer)):
+    # darwin3 has one chiplet: ranks own contiguous router blocks (cycle lookahead = 1 link)
+    for tname, seeds in (("darwinwafer", 3), (str(tiny_wafer), 3), ("darwin3", 1)):
         target = load_target(tname)
-        for seed in range(3):
+        for seed in range(seeds):
             rng = np.random.default_rng(1000 + seed)
             image = random_image(rng, target, max_cores=8, max_neurons=12)
             inputs = random_inputs(rng, image, 10)
