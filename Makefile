@@ -11,7 +11,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: test install system-tools clean bench demo
+.PHONY: test install system-tools clean bench demo lava-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,22 @@ system-tools:
 	  else echo "warning: not root, cannot apt-get install iverilog"; fi; \
 	fi
 
-test: install
+test: install lava-venv
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# Intel Lava 0.10, the bit-accuracy oracle (tests marked `lava`): its own venv, since lava-nc
+# 0.10.0 requires Python 3.10 (pyenv has it on these machines).
+LAVA_PYTHON ?= /root/.pyenv/versions/3.10.13/bin/python
+LVENV  := .venv-lava
+LSTAMP := $(LVENV)/.installed-stamp
+
+$(LSTAMP):
+	test -x $(LVENV)/bin/python || $(LAVA_PYTHON) -m venv $(LVENV)
+	$(LVENV)/bin/pip install -q --upgrade pip
+	$(LVENV)/bin/pip install -q lava-nc==0.10.0
+	touch $(LSTAMP)
+
+lava-venv: $(LSTAMP)
 
 # Benchmarks (docs/benchmarks.md): spikefab next to SANA-FE and Brian2, which live in their own
 # venv (.venv-bench, pinned in benchmarks/requirements-peers.txt: Brian2 2.9 needs numpy < 2.3).
