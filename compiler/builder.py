@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from spikefab.arch.learning.profile import SIGN_MODES, LearningRule
 from spikefab.arch.neuron import effective_weights
 from spikefab.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
 from spikefab.errors import ModelError
@@ -46,8 +47,14 @@ class Network(HwNetwork):
         return name
 
     def connect(self, source: str, target: str, weights, *, weight_exp: int = 0,
-                num_weight_bits: int = 8, delay=0, name: str | None = None) -> str:
-        """Dense projection ``source -> target`` with Lava semantics; returns its name."""
+                num_weight_bits: int = 8, delay=0, name: str | None = None,
+                learning: LearningRule | None = None) -> str:
+        """Dense projection ``source -> target`` with Lava semantics; returns its name.
+
+        ``learning`` makes it plastic (Lava ``LearningDense``): every (out, in) pair is a synapse,
+        zero weights included, clipped and truncated in the rule's sign mode, and the rule runs
+        on the chip's learning engine (see ``docs/learning.md``).
+        """
         n_pre, n_post = self.size_of(source), self.size_of(target)
         if target not in self.populations:
             raise ModelError(f"connect: target must be a population, not input {target!r}")
@@ -61,13 +68,20 @@ class Network(HwNetwork):
                                  f"(the builder takes fixed-point values)")
         if not 1 <= num_weight_bits <= 8:
             raise ModelError(f"connect: num_weight_bits must be in [1, 8], not {num_weight_bits}")
-        eff = effective_weights(w.astype(np.int64), num_weight_bits)
-        d = np.broadcast_to(np.asarray(delay, np.int64), w.shape)
-        post, pre = np.nonzero(eff)
         proj_name = name or self._unique(f"{source}->{target}")
+        sign = None
+        if learning is not None:
+            if not isinstance(learning, LearningRule):
+                raise ModelError(f"connect {source!r} -> {target!r}: learning must be a "
+                                 f"LearningRule (e.g. STDP(...)), not {type(learning).__name__}")
+            sign = SIGN_MODES[learning.sign_mode] if learning.sign_mode in SIGN_MODES else None
+            learning.profile(where=f"projection {proj_name!r}")      # refuse bad rules now
+        eff = effective_weights(w.astype(np.int64), num_weight_bits, sign)
+        d = np.broadcast_to(np.asarray(delay, np.int64), w.shape)
+        post, pre = np.nonzero(eff) if learning is None else np.nonzero(np.ones(w.shape, bool))
         self.projections.append(Projection(proj_name, source, target, pre=pre, post=post,
                                            weight=eff[post, pre], delay=d[post, pre],
-                                           weight_exp=int(weight_exp)))
+                                           weight_exp=int(weight_exp), learning=learning))
         return proj_name
 
     def connect_sparse(self, source: str, target: str, pre, post, weights, *,

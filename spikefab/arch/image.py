@@ -44,6 +44,15 @@ __all__ = [
     "ROUTE_PTR_DTYPE",
     "ROUTE_DTYPE",
     "CORE_TABLES",
+    "LEARN_TABLES",
+    "LEARN_PROFILE_DTYPE",
+    "LEARN_PRODUCT_DTYPE",
+    "LEARN_SYNAPSE_DTYPE",
+    "LEARN_X_DTYPE",
+    "LEARN_Y_DTYPE",
+    "LEARN_RNG_DTYPE",
+    "LEARN_VARS",
+    "LEARN_STATIC",
     "CoreImage",
     "Image",
     "load_image",
@@ -109,6 +118,51 @@ CORE_TABLES: dict[str, np.dtype] = {
 }
 HOST_TABLES: dict[str, np.dtype] = {"route_ptr": ROUTE_PTR_DTYPE, "routes": ROUTE_DTYPE}
 
+# ---- on-chip learning (spikefab.arch.learning): optional per-core tables --------------------
+# Written only for cores with plastic synapses; an image without them reads as before (same
+# bytes, same CRC).  Trace order everywhere: x1, x2, y1, y2, y3.  See docs/learning.md.
+#: Learning profile: trace parameters, epoch, sign mode and the lava-mode seed of one rule.
+LEARN_PROFILE_DTYPE = np.dtype([
+    ("t_epoch", "u1"),          # 1..63
+    ("decimate", "i1"),         # K of the uK dependency, -1 if none
+    ("sign_mode", "u1"),        # weights: 1 mixed, 2 excitatory, 3 inhibitory
+    ("impulse_int", "u1", (5,)),
+    ("impulse_frac", "<u2", (5,)),   # 1/256 units (0..256)
+    ("tau", "u1", (5,)),             # 0 = cleared every step
+    ("decay", "<f8", (5,)),          # exp(-1/tau) as IEEE binary64 (0.0 when tau = 0)
+    ("rng_seed", "<u4"),             # seed of the "lava" generator (compatibility mode)
+])
+#: One product of a rule (at most 4 factors; unused factor slots have var 255).
+LEARN_PRODUCT_DTYPE = np.dtype([
+    ("profile", "u1"),
+    ("target", "u1"),           # 0 dw, 1 dd, 2 dt
+    ("dependency", "u1"),       # 0 x0, 1 y0, 2 u
+    ("s_mantissa", "i1"),       # -8..7
+    ("s_exp", "u1"),            # 0..15 (exponent + 7)
+    ("var", "u1", (4,)),        # index into LEARN_VARS, 255 unused
+    ("const", "<i2", (4,)),
+    ("sgn", "u1", (4,)),
+])
+LEARN_VARS = ("x0", "y0", "x1", "x2", "y1", "y2", "y3", "w", "d", "t")
+LEARN_STATIC = 255              #: learn_synapses.profile of a static synapse
+#: Per synapse entry (same order as ``synapses``): its learning profile, delay tag, tag.
+LEARN_SYNAPSE_DTYPE = np.dtype([("profile", "u1"), ("tag_d", "u1"), ("tag_t", "<i2")])
+#: Pre traces per (learning profile, input axon): index ``profile * n_axons + axon``.
+LEARN_X_DTYPE = np.dtype([("x1", "u1"), ("x2", "u1"), ("tx", "u1")])
+#: Post traces per (learning profile, neuron): index ``profile * n_neurons + neuron``.
+LEARN_Y_DTYPE = np.dtype([("y1", "u1"), ("y2", "u1"), ("y3", "u1"), ("ty", "u1")])
+#: Hardware generator state per learning profile: xorshift64 words of the five streams.
+LEARN_RNG_DTYPE = np.dtype([("state", "<u8", (5,))])
+LEARN_TABLES: dict[str, np.dtype] = {
+    "learn_profiles": LEARN_PROFILE_DTYPE, "learn_products": LEARN_PRODUCT_DTYPE,
+    "learn_synapses": LEARN_SYNAPSE_DTYPE, "learn_x": LEARN_X_DTYPE, "learn_y": LEARN_Y_DTYPE,
+    "learn_rng": LEARN_RNG_DTYPE,
+}
+
+
+def _learn_default(name: str):
+    return field(default_factory=lambda: np.zeros(0, LEARN_TABLES[name]))
+
 
 @dataclass
 class CoreImage:
@@ -130,10 +184,21 @@ class CoreImage:
     synapses: np.ndarray
     route_ptr: np.ndarray
     routes: np.ndarray
+    learn_profiles: np.ndarray = _learn_default("learn_profiles")
+    learn_products: np.ndarray = _learn_default("learn_products")
+    learn_synapses: np.ndarray = _learn_default("learn_synapses")
+    learn_x: np.ndarray = _learn_default("learn_x")
+    learn_y: np.ndarray = _learn_default("learn_y")
+    learn_rng: np.ndarray = _learn_default("learn_rng")
 
     def __post_init__(self) -> None:
-        for name, dtype in CORE_TABLES.items():
+        for name, dtype in (CORE_TABLES | LEARN_TABLES).items():
             setattr(self, name, np.ascontiguousarray(getattr(self, name), dtype=dtype))
+
+    @property
+    def plastic(self) -> bool:
+        """Whether this core runs the learning engine (has learning profiles)."""
+        return len(self.learn_profiles) > 0
 
     @property
     def n_neurons(self) -> int:
@@ -144,7 +209,9 @@ class CoreImage:
         return (self.chiplet, self.x, self.y, self.slot)
 
     def tables(self) -> dict[str, np.ndarray]:
-        return {name: getattr(self, name) for name in CORE_TABLES}
+        """Tables written to the file: the learning ones only on plastic cores."""
+        names = list(CORE_TABLES) + (list(LEARN_TABLES) if self.plastic else [])
+        return {name: getattr(self, name) for name in names}
 
 
 @dataclass
@@ -321,6 +388,8 @@ def _decode(data: bytes, where: str, expect_target: str | None) -> Image:
     cores = []
     for i, (chiplet, x, y, slot) in enumerate(addresses):
         t = {name: table(f"core/{i}/{name}", dtype) for name, dtype in CORE_TABLES.items()}
+        t.update({name: table(f"core/{i}/{name}", dtype) for name, dtype in LEARN_TABLES.items()
+                  if f"core/{i}/{name}" in sections})      # optional: plastic cores only
         cores.append(CoreImage(chiplet=chiplet, x=x, y=y, slot=slot, **t))
     del sections["manifest"]
     if sections:

@@ -28,7 +28,8 @@ def float_to_literal(value: float) -> str:
 
 def STDP(A_plus: float, A_minus: float, tau_plus: int, tau_minus: int,
          learning_rate: float = 1.0, *, x1_impulse: float = 16, y1_impulse: float = 16,
-         t_epoch: int = 1, sign_mode: str = "mixed", rng_seed: int | None = None) -> LearningRule:
+         t_epoch: int = 1, sign_mode: str = "mixed", rng_seed: int | None = None,
+         generator: str = "hardware") -> LearningRule:
     """Pair-based STDP (Gerstner et al. 1996) as Lava's ``STDPLoihi``.
 
     ``dw = lr * A_minus * x0 * y1 + lr * A_plus * y0 * x1``: a pre spike depresses by the post
@@ -38,7 +39,7 @@ def STDP(A_plus: float, A_minus: float, tau_plus: int, tau_minus: int,
     dw = f"{lr} * {am} * x0 * y1 + {lr} * {ap} * y0 * x1"
     return LearningRule(dw=dw, x1=TraceConfig(x1_impulse, int(tau_plus)),
                         y1=TraceConfig(y1_impulse, int(tau_minus)), t_epoch=t_epoch,
-                        sign_mode=sign_mode, rng_seed=rng_seed, name="stdp")
+                        sign_mode=sign_mode, rng_seed=rng_seed, name="stdp", generator=generator)
 
 
 def RewardModulatedSTDP(A_plus: float, A_minus: float, tau_plus: int, tau_minus: int,

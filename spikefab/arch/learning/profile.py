@@ -96,6 +96,8 @@ class LearningRule:
     sign_mode: str = "mixed"
     rng_seed: int | None = None
     name: str = "rule"
+    #: random generator of the image: "hardware" (xorshift64) or "lava" (compatibility mode)
+    generator: str = "hardware"
 
     def traces(self) -> tuple[TraceConfig, ...]:
         return (self.x1, self.x2, self.y1, self.y2, self.y3)
@@ -116,6 +118,9 @@ class LearningRule:
         if int(self.t_epoch) != self.t_epoch or not 1 <= self.t_epoch <= MAX_T_EPOCH:
             raise ModelError(f"{where}: t_epoch must be 1..{MAX_T_EPOCH}, not {self.t_epoch!r}",
                              where=where)
+        if self.generator not in ("hardware", "lava"):
+            raise ModelError(f"{where}: generator must be 'hardware' or 'lava', not "
+                             f"{self.generator!r}", where=where)
         if self.sign_mode not in SIGN_MODES:
             raise ModelError(f"{where}: sign_mode must be one of {sorted(SIGN_MODES)}, not "
                              f"{self.sign_mode!r}", where=where)

@@ -1,0 +1,109 @@
+"""Plastic projections through builder, compiler and image, run by the golden model.
+
+The compiled image's reference run must equal the dense reference of the same network (which
+``test_learning_lava.py`` proves equal to Lava) after every epoch: this ties the image path —
+learning tables, axon pre-slots, manifest read-back — to the oracle without running Lava again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import spikefab as sf
+from plastic_nets import random_net, rule_of, run_reference as run_dense
+from spikefab.arch.image import Image
+from spikefab.arch.learning import STDP
+from spikefab.arch.reference import run_reference
+from spikefab.errors import ModelError, ResourceError
+
+
+def build(net: dict, generator: str = "lava") -> sf.Network:
+    b = sf.Network()
+    b.input("x", len(net["input"][0]))
+    b.population("p", net["n"], sf.LoihiLIF(du=net["du"], dv=net["dv"], vth=net["vth"],
+                                            bias_mant=np.array(net["bias_mant"]),
+                                            bias_exp=np.array(net["bias_exp"])))
+    for k, spec in net["proj"].items():
+        rule = dataclasses.replace(rule_of(spec), generator=generator)
+        b.connect("x" if k == "in" else "p", "p", np.array(spec["weights"]), learning=rule,
+                  name=k)
+    b.output("y", "p")
+    return b
+
+
+@pytest.mark.parametrize("seed", range(100, 120))
+def test_image_reference_equals_dense_reference(seed):
+    net = random_net(seed)
+    image = Image.from_bytes(sf.compile(build(net), "loihi1").to_bytes())
+    res = run_reference(image, {"x": np.array(net["input"], np.uint8)}, net["steps"],
+                        weight_every=net["chunk"])
+    dense = run_dense(net)
+    np.testing.assert_array_equal(res.spikes["y"].T, dense["spikes"])
+    for k in net["proj"]:
+        theirs = np.array([s[f"{k}.weights"] for s in dense["snapshots"]])
+        np.testing.assert_array_equal(res.weight_snapshots[k], theirs)
+        np.testing.assert_array_equal(res.weights[k], theirs[-1])
+
+
+def small_stdp_net(**rule_kw) -> sf.Network:
+    b = sf.Network()
+    b.input("x", 4)
+    b.population("p", 3, sf.LoihiLIF(du=4095, dv=512, vth=40))
+    b.connect("x", "p", np.full((3, 4), 60), learning=STDP(1, -1, 8, 8, t_epoch=2, **rule_kw))
+    b.output("y", "p")
+    return b
+
+
+def test_hardware_generator_learns_deterministically():
+    image = sf.compile(small_stdp_net(), "loihi1")
+    assert image.manifest["learning"]["generator"] == "hardware"
+    spikes = (np.random.default_rng(1).random((40, 4)) < 0.4).astype(np.uint8)
+    a = run_reference(image, {"x": spikes}, 40)
+    b = run_reference(Image.from_bytes(image.to_bytes()), {"x": spikes}, 40)
+    assert a.same_behaviour(b)
+    assert not np.array_equal(a.weights["x->p"], np.full((3, 4), 60))   # it learned
+    assert a.counters["learning_updates"] == 20 * 12
+
+
+def test_static_images_have_no_learning_sections():
+    b = sf.Network()
+    b.input("x", 2)
+    b.population("p", 2)
+    b.connect("x", "p", np.eye(2, dtype=int) * 100)
+    image = sf.compile(b, "loihi1")
+    assert not any("learn" in name for name, _ in image.sections())
+    assert "learning" not in image.manifest
+
+
+@pytest.mark.parametrize("target", ["darwin3", "ice40-up5k"])
+def test_targets_without_learning_engine_refuse(target):
+    with pytest.raises(ResourceError, match=f"projection 'x->p' is plastic .* target {target} "
+                                            "has none"):
+        sf.compile(small_stdp_net(), target)
+
+
+def test_learning_profiles_per_core_are_limited():
+    b = sf.Network()
+    b.input("x", 1)
+    b.population("p", 1)
+    for k in range(17):
+        b.connect("x", "p", [[2]], learning=STDP(1, -1, 4 + k, 4))
+    with pytest.raises(ResourceError, match="core 0 needs 17 learning profiles, target loihi1 "
+                                            "has 16 per core"):
+        sf.compile(b, "loihi1")
+
+
+def test_bad_rule_refused_at_connect():
+    b = sf.Network()
+    b.input("x", 1)
+    b.population("p", 1)
+    with pytest.raises(ModelError, match="projection 'x->p'.*needs a dependency"):
+        b.connect("x", "p", [[2]], learning=sf_rule("x1 * y1"))
+
+
+def sf_rule(dw: str):
+    from spikefab.arch.learning import LearningRule
+    return LearningRule(dw=dw)
