@@ -19,6 +19,7 @@ from spikefab.arch.validate import check_fits
 from spikefab.emulator import costs
 from spikefab.emulator import kernels as FK
 from spikefab.emulator.flat import FlatImage, flatten
+from spikefab.emulator.learning.engine import run_plastic
 from spikefab.emulator.noc.fabric import new_fabric
 from spikefab.emulator.noc.kernels import S_MAXF
 from spikefab.errors import InputError, TargetError
@@ -65,8 +66,11 @@ def _check_cycle_target(target: Target) -> None:
 
 def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
              mode: str = "functional", probes: Sequence[str] = (),
-             target: Target | str | None = None) -> Result:
-    """Run ``image`` for ``steps`` steps; see :func:`spikefab.run` for the parameters."""
+             target: Target | str | None = None, weight_every: int = 0) -> Result:
+    """Run ``image`` for ``steps`` steps; see :func:`spikefab.run` for the parameters.
+
+    ``weight_every = N``: plastic images record their learned weights every N steps.
+    """
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     target = load_target(target if target is not None else image.target)
@@ -92,7 +96,10 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
               flat.hr_start, flat.hr_count, flat.routes, out, probe_idx, probe_var, traces,
               counters)
     extra: dict[str, Any] = {}
-    if mode == "functional":
+    plastic = run_plastic(image, flat, target, mode, common, steps, weight_every)
+    if plastic is not None:
+        per_step, cycles, hops, extra, learned = plastic
+    elif mode == "functional":
         est = np.zeros(steps, np.int64)
         FK.run_functional(*common, np.array([tm.neuron_cycles, tm.packet_cycles,
                                              tm.synapse_cycles], np.int64), est,
@@ -129,6 +136,8 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
     }
     if mode == "functional":
         counts["estimated_cycles_per_step"] = per_step
+    if plastic is not None:
+        counts["learning_updates"] = int(learned["updates"])
     lat = costs.latency_us(per_step, target)
     breakdown = costs.energy_breakdown(counts, lat, target)
     spikes = {name: out[:, int(s["channel_base"]):int(s["channel_base"]) + int(s["size"])].copy()
@@ -144,6 +153,9 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         s["u"], s["v"], s["theta"], s["ref"] = params[8, lo:hi], params[9, lo:hi], \
             params[10, lo:hi], ref[lo:hi]
         final.append(s)
-    return Result(spikes=spikes, traces=tr, final_state=final, counters=counts,
-                  cycles_per_step=cycles, latency_us=lat, energy_pj=float(sum(breakdown.values())),
-                  energy_breakdown=breakdown, backend=f"emulator-{mode}")
+    res = Result(spikes=spikes, traces=tr, final_state=final, counters=counts,
+                 cycles_per_step=cycles, latency_us=lat, energy_pj=float(sum(breakdown.values())),
+                 energy_breakdown=breakdown, backend=f"emulator-{mode}")
+    if plastic is not None:
+        res.weights, res.weight_snapshots = learned["weights"], learned["snapshots"]
+    return res

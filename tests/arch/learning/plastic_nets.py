@@ -8,9 +8,13 @@ reference run uses :func:`spikefab.arch.neuron.lif_step` and the learning contra
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from spikefab.arch.learning import (LearningRandom, LearningRule, PlasticGroup, TraceConfig,
+import spikefab as sf
+
+from spikefab.arch.learning import (STDP, LearningRandom, LearningRule, PlasticGroup, TraceConfig,
                                     is_epoch_end, learn, record_post, record_pre)
 from spikefab.arch.neuron import lif_step
 
@@ -139,3 +143,26 @@ def run_reference(net: dict) -> dict:
                     snap[f"{k}.{tr}"] = (g.x[i] if i < 2 else g.y[i - 2]).tolist()
             snaps.append(snap)
     return {"snapshots": snaps, "spikes": spikes.T.tolist()}
+
+
+def build(net: dict, generator: str = "lava") -> sf.Network:
+    b = sf.Network()
+    b.input("x", len(net["input"][0]))
+    b.population("p", net["n"], sf.LoihiLIF(du=net["du"], dv=net["dv"], vth=net["vth"],
+                                            bias_mant=np.array(net["bias_mant"]),
+                                            bias_exp=np.array(net["bias_exp"])))
+    for k, spec in net["proj"].items():
+        rule = dataclasses.replace(rule_of(spec), generator=generator)
+        b.connect("x" if k == "in" else "p", "p", np.array(spec["weights"]), learning=rule,
+                  name=k)
+    b.output("y", "p")
+    return b
+
+
+def small_stdp_net(**rule_kw) -> sf.Network:
+    b = sf.Network()
+    b.input("x", 4)
+    b.population("p", 3, sf.LoihiLIF(du=4095, dv=512, vth=40))
+    b.connect("x", "p", np.full((3, 4), 60), learning=STDP(1, -1, 8, 8, t_epoch=2, **rule_kw))
+    b.output("y", "p")
+    return b

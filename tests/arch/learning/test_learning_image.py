@@ -7,31 +7,15 @@ learning tables, axon pre-slots, manifest read-back — to the oracle without ru
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
 import spikefab as sf
-from plastic_nets import random_net, rule_of, run_reference as run_dense
+from plastic_nets import build, random_net, run_reference as run_dense, small_stdp_net
 from spikefab.arch.image import Image
 from spikefab.arch.learning import STDP
 from spikefab.arch.reference import run_reference
 from spikefab.errors import ModelError, ResourceError
-
-
-def build(net: dict, generator: str = "lava") -> sf.Network:
-    b = sf.Network()
-    b.input("x", len(net["input"][0]))
-    b.population("p", net["n"], sf.LoihiLIF(du=net["du"], dv=net["dv"], vth=net["vth"],
-                                            bias_mant=np.array(net["bias_mant"]),
-                                            bias_exp=np.array(net["bias_exp"])))
-    for k, spec in net["proj"].items():
-        rule = dataclasses.replace(rule_of(spec), generator=generator)
-        b.connect("x" if k == "in" else "p", "p", np.array(spec["weights"]), learning=rule,
-                  name=k)
-    b.output("y", "p")
-    return b
 
 
 @pytest.mark.parametrize("seed", range(100, 120))
@@ -46,15 +30,6 @@ def test_image_reference_equals_dense_reference(seed):
         theirs = np.array([s[f"{k}.weights"] for s in dense["snapshots"]])
         np.testing.assert_array_equal(res.weight_snapshots[k], theirs)
         np.testing.assert_array_equal(res.weights[k], theirs[-1])
-
-
-def small_stdp_net(**rule_kw) -> sf.Network:
-    b = sf.Network()
-    b.input("x", 4)
-    b.population("p", 3, sf.LoihiLIF(du=4095, dv=512, vth=40))
-    b.connect("x", "p", np.full((3, 4), 60), learning=STDP(1, -1, 8, 8, t_epoch=2, **rule_kw))
-    b.output("y", "p")
-    return b
 
 
 def test_hardware_generator_learns_deterministically():
