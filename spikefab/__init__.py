@@ -40,6 +40,9 @@ def _register_lazy() -> None:
         "LoihiLIF": ("spikefab.compiler", "LoihiLIF"),
         "run": ("spikefab.api", "run"),
         "open_device": ("spikefab.runtime", "open_device"),
+        "STDP": ("spikefab.arch.learning", "STDP"),
+        "LearningRule": ("spikefab.arch.learning", "LearningRule"),
+        "TraceConfig": ("spikefab.arch.learning", "TraceConfig"),
     }
     for name, (module, attr) in candidates.items():
         try:
