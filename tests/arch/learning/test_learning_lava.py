@@ -4,7 +4,9 @@
 and time constants, epochs 1..5, sign modes, half of them with a plastic recurrent projection)
 run once in Lava (``LearningDense`` fixed_pt + bit-accurate ``LIF``, subprocess of .venv-lava)
 and in our reference with the ``lava`` random generator; weights, tags, all five traces and the
-LIF state must agree after every epoch, and the spikes at every step.
+LIF state must agree after every epoch, and the spikes at every step.  The same networks,
+compiled for loihi1 and run on the emulator's functional engine, must give Lava's spikes and
+weights after every epoch.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from plastic_nets import random_net, run_reference
+import spikefab as sf
+from plastic_nets import build, random_net, run_reference
+from spikefab.emulator import simulate
 
 ROOT = Path(__file__).resolve().parents[3]
 LAVA_PY = ROOT / ".venv-lava" / "bin" / "python"
@@ -50,6 +54,20 @@ def test_reference_equals_lava(lava_results, seed):
         assert a.keys() == b.keys()
         for key in a:
             np.testing.assert_array_equal(a[key], b[key], err_msg=f"epoch {epoch}, {key}")
+
+
+@pytest.mark.parametrize("seed", range(N_NETS))
+def test_emulator_equals_lava(lava_results, seed):
+    """The compiled image on the functional engine: spikes and weights after every epoch."""
+    nets, results = lava_results
+    net, lava = nets[seed], results[seed]
+    image = sf.compile(build(net, "lava"), "loihi1")
+    res = simulate(image, {"x": np.array(net["input"], np.uint8)}, net["steps"],
+                   weight_every=net["chunk"])
+    np.testing.assert_array_equal(res.spikes["y"].T, lava["spikes"])
+    for key in net["proj"]:
+        np.testing.assert_array_equal(res.weight_snapshots[key],
+                                      [s[f"{key}.weights"] for s in lava["snapshots"]])
 
 
 def test_networks_learn(lava_results):
