@@ -95,12 +95,29 @@ def learn_epoch(g, time_step, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_pos
     if gp[g, G_DEC] >= 0:
         u = 1 if (time_step // te) % (1 << gp[g, G_DEC]) == 0 else 0
     sign = gp[g, G_SIGN]
+    present = np.zeros(3, np.bool_)
+    has_u = False
+    for p in range(gp[g, G_PO], gp[g, G_PE]):
+        present[prod[p, 0]] = True
+        if prod[p, 1] == 2:
+            has_u = True
+    wlo, whi = (0, 255) if sign == 2 else ((-255, 0) if sign == 3 else (-256, 255))
     for s in range(gp[g, G_SO], gp[g, G_SE]):
         a, j = s_pre[s], s_post[s]
         tx, ty = xs[xo + a, 2], ys[yo + j, 3]
         x0 = 1 if tx > 0 else 0
         y0 = 1 if ty > 0 else 0
         w = np.int64(syn_w[s_glob[s]])
+        if x0 == 0 and y0 == 0 and (u == 0 or not has_u):
+            # every product is 0: the accumulator holds var << 7 exactly, so rounding keeps var
+            # and only the range clip (and sign floor) can change it
+            if present[0]:
+                syn_w[s_glob[s]] = _clip(w, wlo, whi)
+            if present[1]:
+                tags[s, 0] = _clip(tags[s, 0], 0, 255)
+            if present[2]:
+                tags[s, 1] = _clip(tags[s, 1], -257, 255)
+            continue
         var3 = (w, tags[s, 0], tags[s, 1])
         new0, new1, new2 = w, tags[s, 0], tags[s, 1]
         for target in range(3):
@@ -147,7 +164,7 @@ def learn_epoch(g, time_step, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_pos
                     acc = max(acc, 0)
                 elif sign == 3:
                     acc = min(acc, 0)
-                lo, hi = (0, 255) if sign == 2 else ((-255, 0) if sign == 3 else (-256, 255))
+                lo, hi = wlo, whi
             elif target == 1:
                 acc = max(acc, 0)
                 lo, hi = 0, 255
