@@ -19,7 +19,9 @@ from spikefab.arch.validate import check_fits
 from spikefab.emulator import costs
 from spikefab.emulator import kernels as FK
 from spikefab.emulator.flat import FlatImage, flatten
-from spikefab.emulator.learning.engine import run_plastic
+from spikefab.emulator.learning.engine import no_learning
+from spikefab.emulator.learning.engine import prepare as prepare_learning
+from spikefab.emulator.learning.kernels import run_functional_plastic
 from spikefab.emulator.noc.fabric import new_fabric
 from spikefab.emulator.noc.kernels import S_MAXF
 from spikefab.errors import InputError, TargetError
@@ -96,14 +98,15 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
               flat.hr_start, flat.hr_count, flat.routes, out, probe_idx, probe_var, traces,
               counters)
     extra: dict[str, Any] = {}
-    plastic = run_plastic(image, flat, target, mode, common, steps, weight_every)
-    if plastic is not None:
-        per_step, cycles, hops, extra, learned = plastic
-    elif mode == "functional":
+    plastic = prepare_learning(image, flat, target, steps, weight_every)
+    if mode == "functional":
         est = np.zeros(steps, np.int64)
-        FK.run_functional(*common, np.array([tm.neuron_cycles, tm.packet_cycles,
-                                             tm.synapse_cycles], np.int64), est,
-                          flat.fo_start, flat.fo_off, flat.fo_w, flat.route_dst, flat.route_sums)
+        ftiming = np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles], np.int64)
+        if plastic is not None:        # learning engine: weights change, no fan-out cache
+            run_functional_plastic(*common, ftiming, est, *plastic.args)
+        else:
+            FK.run_functional(*common, ftiming, est, flat.fo_start, flat.fo_off, flat.fo_w,
+                              flat.route_dst, flat.route_sums)
         per_step = est + _max_route_latency(flat, target) + barrier
         cycles = None
         hops = counters[[FK.C_HOPS_EW, FK.C_HOPS_NS, FK.C_HOPS_CHIP]]
@@ -119,7 +122,8 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         hops = np.zeros(3, np.int64)
         run_cycle(*common, np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles,
                                      barrier], np.int64), cycles, flat.core_router,
-                  flat.core_slot, hops, *fab.args())
+                  flat.core_slot, hops, *fab.args(),
+                  plastic.args if plastic is not None else no_learning())
         per_step = cycles
         links = sorted(fab.link_table(), key=lambda r: (-r[3], r[0], r[1], r[2]))
         extra = {"max_fifo": int(fab.st[S_MAXF]), "links": links}
@@ -137,7 +141,8 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
     if mode == "functional":
         counts["estimated_cycles_per_step"] = per_step
     if plastic is not None:
-        counts["learning_updates"] = int(learned["updates"])
+        learned = plastic.learned(flat.syn_w)
+        counts["learning_updates"] = learned["updates"]
     lat = costs.latency_us(per_step, target)
     breakdown = costs.energy_breakdown(counts, lat, target)
     spikes = {name: out[:, int(s["channel_base"]):int(s["channel_base"]) + int(s["size"])].copy()

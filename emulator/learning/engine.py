@@ -1,13 +1,15 @@
-"""Run a plastic image's steps: the functional loop with the learning engine (one kernel call).
+"""Prepare and read back the learning engine of a run (both emulator engines).
 
-Called by :func:`spikefab.emulator.simulate` with the arrays it prepared; returns ``None`` for
-images without plastic synapses, so static images keep the fast path untouched.  The cycle
-engine does not model the learning phase yet and refuses plastic images with an
-:class:`~spikefab.errors.InputError`.
+:func:`prepare` returns ``None`` for images without plastic synapses, so static images keep the
+functional engine's fast path (precomputed fan-out runs); otherwise a :class:`PlasticRun` whose
+``args`` the kernels take (the functional engine's ``run_functional_plastic``, the cycle
+engine's ``run_cycle``, which gets :func:`no_learning` for static images) and whose
+:meth:`PlasticRun.learned` reads weights and snapshots back after the run.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,30 +19,56 @@ from spikefab.arch.learning.readout import plastic_projections
 from spikefab.arch.target import Target
 from spikefab.emulator.flat import FlatImage
 from spikefab.emulator.learning.flat import flatten_learning
-from spikefab.emulator.learning.kernels import run_functional_plastic
-from spikefab.errors import InputError
+from spikefab.emulator.learning.kernels import N_G
 
-__all__ = ["run_plastic"]
-
-
-def _max_route_latency(flat: FlatImage, target: Target) -> int:
-    from spikefab.emulator.engine import _max_route_latency as mrl
-    return mrl(flat, target)
+__all__ = ["PlasticRun", "prepare", "no_learning"]
 
 
-def run_plastic(image: Image, flat: FlatImage, target: Target, mode: str, common: tuple,
-                steps: int, weight_every: int):
-    """``(per_step, cycles, hops, extra, learned)`` of a plastic run, or None if not plastic."""
+def no_learning() -> tuple:
+    """The learning arguments of a static image (no groups: the kernels skip learning)."""
+    return (np.zeros((0, N_G), np.int64), np.zeros((0, 10), np.int64), np.zeros((0, 5), np.int64),
+            np.zeros((0, 5), np.float64), np.zeros((0, 3), np.int64), np.zeros((0, 4), np.int64),
+            np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
+            np.zeros((0, 2), np.int64), np.zeros((0, 5), np.int64), np.zeros((0, 4), np.int64),
+            np.zeros((0, 4), np.int64), np.zeros((0, 4), np.int64), np.zeros((1, 0), np.float64),
+            np.zeros((1, 0, 5), np.float64), np.ones(2, np.int64), np.zeros(1, np.int64), 0,
+            np.zeros((0, 0), np.int32), np.zeros(0, np.int64))
+
+
+@dataclass
+class PlasticRun:
+    args: tuple                           #: learning arguments of the kernels
+    entries: dict[str, np.ndarray]        #: projection -> [core, entry, pre, post] rows
+    shapes: dict[str, tuple[int, int]]
+    sbase: np.ndarray
+    weight_every: int
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self.args[17]
+
+    def learned(self, syn_w: np.ndarray) -> dict[str, Any]:
+        """Synapse updates, final weights and snapshots per plastic projection."""
+        snaps = self.args[19]
+        weights, snapshots, col = {}, {}, 0
+        for name, e in self.entries.items():
+            m = np.zeros(self.shapes[name], np.int64)
+            m[e[:, 3], e[:, 2]] = syn_w[self.sbase[e[:, 0]] + e[:, 1]]
+            weights[name] = m
+            if self.weight_every > 0:
+                s = np.zeros((len(snaps),) + self.shapes[name], np.int64)
+                s[:, e[:, 3], e[:, 2]] = snaps[:, col:col + len(e)]
+                snapshots[name] = s
+            col += len(e)
+        return {"updates": int(self.counts[0]), "weights": weights, "snapshots": snapshots}
+
+
+def prepare(image: Image, flat: FlatImage, target: Target, steps: int,
+            weight_every: int) -> PlasticRun | None:
+    """The learning engine's arrays and random streams for ``steps`` steps (None: static)."""
     fl = flatten_learning(image, flat.noff)
     if fl is None:
         return None
-    if mode != "functional":
-        raise InputError(f"image has plastic synapses: mode must be 'functional' (the cycle "
-                         f"engine does not model the learning phase yet), not {mode!r}")
-    from spikefab.emulator import costs
-    from spikefab.emulator import kernels as FK
-    counters = common[-1]
-    syn_w = common[11]
     r_mid, r_end = fl.draw(steps)
     projs = plastic_projections(image)
     sbase = np.zeros(len(image.cores) + 1, np.int64)
@@ -49,31 +77,10 @@ def run_plastic(image: Image, flat: FlatImage, target: Target, mode: str, common
     snap_idx = np.concatenate([sbase[e[:, 0]] + e[:, 1] for e in entries.values()]
                               + [np.zeros(0, np.int64)])
     n_snap = steps // weight_every if weight_every > 0 else 0
-    snaps = np.zeros((n_snap, len(snap_idx)), np.int32)
-    tm, lt = target.timing, target.learning
-    est = np.zeros(steps, np.int64)
-    learn_counts = np.zeros(1, np.int64)
-    run_functional_plastic(*common, np.array([tm.neuron_cycles, tm.packet_cycles,
-                                              tm.synapse_cycles], np.int64), est,
-                           fl.gp, fl.gimp, fl.gtau, fl.gdec, fl.xs, fl.ys, fl.s_glob, fl.s_pre,
-                           fl.s_post, fl.tags, fl.prod, fl.pvar, fl.pconst, fl.psgn, r_mid, r_end,
-                           np.array([lt.update_cycles, lt.trace_cycles], np.int64), learn_counts,
-                           int(weight_every), snaps, snap_idx)
-    per_step = est + _max_route_latency(flat, target) + costs.barrier_cycles(
-        target, flat.chiplets_used)
-    hops = counters[[FK.C_HOPS_EW, FK.C_HOPS_NS, FK.C_HOPS_CHIP]]
-    weights: dict[str, Any] = {}
-    snapshots: dict[str, Any] = {}
-    col = 0
-    for name, e in entries.items():
-        shape = tuple(projs[name]["shape"])
-        m = np.zeros(shape, np.int64)
-        m[e[:, 3], e[:, 2]] = syn_w[sbase[e[:, 0]] + e[:, 1]]
-        weights[name] = m
-        if weight_every > 0:
-            s = np.zeros((n_snap,) + shape, np.int64)
-            s[:, e[:, 3], e[:, 2]] = snaps[:, col:col + len(e)]
-            snapshots[name] = s
-        col += len(e)
-    return per_step, None, hops, {}, {"updates": learn_counts[0], "weights": weights,
-                                      "snapshots": snapshots}
+    lt = target.learning
+    args = (fl.gp, fl.gimp, fl.gtau, fl.gdec, fl.xs, fl.ys, fl.s_glob, fl.s_pre, fl.s_post,
+            fl.tags, fl.prod, fl.pvar, fl.pconst, fl.psgn, r_mid, r_end,
+            np.array([lt.update_cycles, lt.trace_cycles], np.int64), np.zeros(1, np.int64),
+            int(weight_every), np.zeros((n_snap, len(snap_idx)), np.int32), snap_idx)
+    return PlasticRun(args, entries, {n: tuple(s["shape"]) for n, s in projs.items()}, sbase,
+                      int(weight_every))

@@ -193,6 +193,33 @@ def learn_epoch(g, time_step, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_pos
 
 
 @njit(cache=True)
+def learning_step(t, hit, spikes, n_cores, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_post,
+                  tags, prod, pvar, pconst, psgn, syn_w, r_mid, r_end, learn_cycles,
+                  learn_counts):
+    """The learning engine after step ``t``'s deliveries; returns its cycles (max over cores).
+
+    ``hit[a]`` marks global input axons that received a packet in step ``t``; ``spikes`` the
+    neurons that spiked.  No groups: returns 0 (static images pass empty arrays).
+    """
+    n_groups = gp.shape[0]
+    if n_groups == 0:
+        return 0
+    T = t + 1                                     # Lava's 1-based time step
+    lcyc = np.zeros(n_cores, np.int64)
+    for g in range(n_groups):
+        te = gp[g, G_TEPOCH]
+        k = T % te
+        record_spikes(g, te if k == 0 else k, gp, gimp, xs, ys, hit, spikes, r_mid[t, g])
+        if k == 0:
+            done = learn_epoch(g, T, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_post,
+                               tags, prod, pvar, pconst, psgn, syn_w, r_end[t, g])
+            learn_counts[0] += done
+            lcyc[gp[g, G_CORE]] += done * learn_cycles[0] + \
+                (gp[g, G_NAX] + gp[g, G_NN]) * te * learn_cycles[1]
+    return lcyc.max()
+
+
+@njit(cache=True)
 def run_functional_plastic(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_start,
                            ax_count, syn_off, syn_w, nr_start, nr_count, hr_start, hr_count,
                            routes, out, probe_idx, probe_var, traces, counters, timing,
@@ -214,9 +241,7 @@ def run_functional_plastic(steps, in_spikes, n_classes, slots, noff, params, ref
     dest_pk = np.zeros(n_cores, np.int64)
     dest_syn = np.zeros(n_cores, np.int64)
     emit = np.zeros(n_cores, np.int64)
-    lcyc = np.zeros(n_cores, np.int64)
     n_in = hr_start.shape[0]
-    n_groups = gp.shape[0]
     row = 0
     for t in range(steps):
         lif_update(t, slots, n_classes, params, ref, nexp, acc, spikes, counters)
@@ -241,29 +266,17 @@ def run_functional_plastic(steps, in_spikes, n_classes, slots, noff, params, ref
                 for r in range(hr_start[ch], hr_start[ch] + hr_count[ch]):
                     if routes[r, 0] == 0:
                         hit[routes[r, 1]] = 1
-        # learning engine: time step T = t + 1 (Lava's 1-based count)
-        T = t + 1
-        lcyc[:] = 0
-        for g in range(n_groups):
-            te = gp[g, G_TEPOCH]
-            k = T % te
-            record_spikes(g, te if k == 0 else k, gp, gimp, xs, ys, hit, spikes, r_mid[t, g])
-            if k == 0:
-                done = learn_epoch(g, T, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_post,
-                                   tags, prod, pvar, pconst, psgn, syn_w, r_end[t, g])
-                learn_counts[0] += done
-                lcyc[gp[g, G_CORE]] += done * learn_cycles[0] + \
-                    (gp[g, G_NAX] + gp[g, G_NN]) * te * learn_cycles[1]
+        lmax = learning_step(t, hit, spikes, n_cores, gp, gimp, gtau, gdec, xs, ys, s_glob,
+                             s_pre, s_post, tags, prod, pvar, pconst, psgn, syn_w, r_mid, r_end,
+                             learn_cycles, learn_counts)
         best = 0
-        lmax = 0
         for ci in range(n_cores):
             upd = (noff[ci + 1] - noff[ci]) * timing[0] + emit[ci]
             syn = dest_pk[ci] * timing[1] + dest_syn[ci] * timing[2]
             best = max(best, max(upd, syn))
-            lmax = max(lmax, lcyc[ci])
         est_cycles[t] = best + lmax
         record_probes(t, params, ref, spikes, probe_idx, probe_var, traces)
-        if snap_every > 0 and T % snap_every == 0:
+        if snap_every > 0 and (t + 1) % snap_every == 0:
             for q in range(snap_idx.shape[0]):
                 snaps[row, q] = syn_w[snap_idx[q]]
             row += 1

@@ -47,7 +47,23 @@ def test_learning_is_charged_energy_and_cycles():
     assert est[1] > est[0]                                          # epoch ends cost cycles
 
 
-def test_cycle_mode_refuses_plastic_images():
-    image = sf.compile(small_stdp_net(), "loihi1")
-    with pytest.raises(InputError, match="plastic synapses: mode must be 'functional'"):
-        simulate(image, None, 4, mode="cycle")
+@pytest.mark.parametrize("seed", range(300, 310))
+def test_cycle_equals_functional_and_charges_learning(seed):
+    """Cycle engine: same spikes, states and weights; epoch ends cost the learning phase."""
+    net = random_net(seed)
+    image = sf.compile(build(net, "hardware"), "loihi1")
+    x = {"x": np.array(net["input"], np.uint8)}
+    fun = simulate(image, x, net["steps"], weight_every=net["chunk"])
+    cyc = simulate(image, x, net["steps"], mode="cycle", weight_every=net["chunk"])
+    assert fun.same_behaviour(cyc)
+    for k in fun.weights:
+        np.testing.assert_array_equal(cyc.weight_snapshots[k], fun.weight_snapshots[k])
+    target = sf.load_target("loihi1")
+    assert len(image.cores) == 1
+    n_syn = sum(np.asarray(net["proj"][k]["weights"]).size for k in net["proj"])
+    epoch_end = (np.arange(1, net["steps"] + 1) % net["chunk"]) == 0
+    # docs/microarchitecture.md section 14: every plastic synapse costs update_cycles
+    floor = n_syn * target.learning.update_cycles + target.timing.barrier_cycles
+    assert cyc.cycles_per_step[epoch_end].min() >= floor
+    assert cyc.counters["learning_updates"] == fun.counters["learning_updates"] \
+        == n_syn * int(epoch_end.sum())
