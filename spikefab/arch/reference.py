@@ -26,6 +26,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from spikefab.arch.image import STATE_DTYPE, Image
+from spikefab.arch.learning.readout import WeightRecorder, projection_weights
+from spikefab.arch.learning.tables import CoreLearner
 from spikefab.arch.neuron import lif_step, shift_input
 from spikefab.arch.result import Result, normalize_inputs, parse_probe
 
@@ -53,7 +55,6 @@ class ReferenceChip:
         self.t = 0
         self.synops = 0
         # on-chip learning: live weights, axons hit this step, one learner per plastic core
-        from spikefab.arch.learning.tables import CoreLearner
         self.weights = [c.synapses["weight"].astype(np.int64) for c in image.cores]
         self.axon_hit = [np.zeros(len(c.axons), bool) for c in image.cores]
         gen = image.manifest.get("learning", {}).get("generator", "hardware")
@@ -134,7 +135,6 @@ def run_reference(image: Image, inputs: Mapping[str, Any] | None, steps: int,
 
     ``weight_every = N`` records the plastic projections' weights after every N steps.
     """
-    from spikefab.arch.learning.readout import WeightRecorder, projection_weights
     rec = WeightRecorder(image, weight_every)
     ins = normalize_inputs(image, inputs, steps)
     parsed = [parse_probe(image, p) for p in probes]

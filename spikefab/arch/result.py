@@ -74,6 +74,8 @@ class Result:
             arrays["cycles_per_step"] = np.asarray(self.cycles_per_step, np.int64)
         for k, v in self.traces.items():
             arrays[f"trace:{k}"] = v
+        for k, v in self.weights.items():          # on-chip learning: learned weights
+            arrays[f"weights:{k}"] = v
         np.savez(path, **arrays)
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from spikefab.arch.learning.tables import check_learning_tables
 from spikefab.errors import ImageError
 
 if TYPE_CHECKING:
@@ -124,8 +125,7 @@ def check_image(image: "Image", *, where: str = "<image>") -> None:
             raise ImageError(f"{where}: cores {addresses[c.address]} and {i} share address "
                              f"{c.address}", where=f"core/{i}")
         addresses[c.address] = i
-        from spikefab.arch.learning.tables import check_learning_tables   # learning engine
-        check_learning_tables(c, i, where)
+        check_learning_tables(c, i, where)            # on-chip learning tables (plastic cores)
     keys = _address_keys(*np.array([c.address for c in image.cores], np.int64).reshape(-1, 4).T)
     n_axons = np.array([len(c.axons) for c in image.cores], np.int64)
     order = np.argsort(keys, kind="stable")       # sorted once: lookups are binary searches
@@ -188,10 +188,17 @@ def check_fits(image: "Image", target: "Target") -> None:
                 raise ImageError(f"core/{i}/{table} has {have} entries, target {target.name} "
                                  f"allows {limit}", where=f"core/{i}/{table}")
         _check_extensions(c, target, i)
-        if c.plastic and len(c.learn_profiles) > target.learning.profiles:
-            raise ImageError(f"core/{i} has {len(c.learn_profiles)} learning profiles, target "
-                             f"{target.name} allows {target.learning.profiles} "
-                             f"(learning.profiles)", where=f"core/{i}/learn_profiles")
+        if c.plastic:
+            n_p = len(c.learn_profiles)
+            need = {"profiles": n_p,
+                    "plastic_synapses": int(np.count_nonzero(c.learn_synapses["profile"] < n_p)),
+                    "trace_entries": len(c.learn_x) + len(c.learn_y)}
+            for key, n in need.items():
+                have = getattr(target.learning, key)
+                if n > have:
+                    raise ImageError(f"core/{i} needs {n} learning {key.replace('_', ' ')}, "
+                                     f"target {target.name} has {have} (learning.{key})",
+                                     where=f"core/{i}/learn_profiles")
         if len(c.synapses) and int(c.synapses["delay"].max()) > lim.max_delay:
             raise ImageError(f"core/{i}/synapses uses delay {int(c.synapses['delay'].max())}, "
                              f"target {target.name} allows {lim.max_delay}",

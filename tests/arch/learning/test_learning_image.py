@@ -82,3 +82,26 @@ def test_bad_rule_refused_at_connect():
 def sf_rule(dw: str):
     from spikefab.arch.learning import LearningRule
     return LearningRule(dw=dw)
+
+
+def test_check_fits_counts_learning_memories():
+    import dataclasses as dc
+
+    from spikefab.arch.target import Learning, load_target
+    from spikefab.arch.validate import check_fits
+    from spikefab.errors import ImageError
+    image = sf.compile(small_stdp_net(), "loihi1")
+    check_fits(image, load_target("loihi1"))
+    small = dc.replace(load_target("loihi1"), learning=Learning(profiles=16, plastic_synapses=4,
+                                                                trace_entries=100))
+    with pytest.raises(ImageError, match="core/0 needs 12 learning plastic synapses, target "
+                                         "loihi1 has 4"):
+        check_fits(image, small)
+
+
+def test_result_npz_carries_learned_weights(tmp_path):
+    image = sf.compile(small_stdp_net(), "loihi1")
+    res = run_reference(image, {"x": np.ones((6, 4), np.uint8)}, 6)
+    res.save_npz(tmp_path / "out.npz")
+    with np.load(tmp_path / "out.npz") as z:
+        np.testing.assert_array_equal(z["weights:x->p"], res.weights["x->p"])
