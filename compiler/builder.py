@@ -135,6 +135,31 @@ class Network(HwNetwork):
                                            weight_exp=int(weight_exp)))
         return proj_name
 
+    def reward(self, source: str, projection: str, *, name: str | None = None) -> str:
+        """Deliver reward spikes from ``source`` to the post neurons of plastic ``projection``.
+
+        ``source`` has one channel per post neuron (channel ``i`` rewards neuron ``i``) or a single
+        channel that rewards them all.  Its rule must have a reward trace
+        (:func:`~spikefab.arch.learning.RewardModulatedSTDP`): each reward spike adds the y2
+        impulse to the neuron's y2 trace.  The reward synapses carry weight 0 (no current).
+        """
+        plastic = {p.name: p for p in self.projections}
+        p = plastic.get(projection)
+        if p is None or p.learning is None or not p.learning.reward:
+            raise ModelError(f"reward {source!r} -> {projection!r}: projection must be a plastic "
+                             f"projection whose rule has a reward trace (RewardModulatedSTDP)")
+        n_src, n_post = self.size_of(source), self.size_of(p.target)
+        if n_src not in (1, n_post):
+            raise ModelError(f"reward {source!r} -> {projection!r}: source must have 1 or "
+                             f"{n_post} channels (one per post neuron), not {n_src}")
+        post = np.arange(n_post)
+        pre = np.zeros(n_post, np.int64) if n_src == 1 else post
+        rname = name or self._unique(f"{source}=>{projection}")
+        self.projections.append(Projection(rname, source, p.target, pre=pre, post=post,
+                                           weight=np.zeros(n_post, np.int64), delay=0,
+                                           reward_for=projection))
+        return rname
+
     def output(self, name: str, population: str) -> None:
         """Report ``population``'s spikes as output ``name``."""
         if population not in self.populations:

@@ -104,6 +104,8 @@ class Projection:
     weight_exp: int = 0
     #: on-chip learning rule (:class:`spikefab.arch.learning.LearningRule`); None = static
     learning: Any = None
+    #: reward synapses (weight 0) feeding the y2 reward trace of this plastic projection
+    reward_for: str | None = None
 
     def __post_init__(self) -> None:
         self.pre = np.asarray(self.pre, np.int64)

@@ -41,6 +41,7 @@ def _register_lazy() -> None:
         "run": ("spikefab.api", "run"),
         "open_device": ("spikefab.runtime", "open_device"),
         "STDP": ("spikefab.arch.learning", "STDP"),
+        "RewardModulatedSTDP": ("spikefab.arch.learning", "RewardModulatedSTDP"),
         "LearningRule": ("spikefab.arch.learning", "LearningRule"),
         "TraceConfig": ("spikefab.arch.learning", "TraceConfig"),
     }

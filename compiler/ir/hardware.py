@@ -25,8 +25,8 @@ from spikefab.compiler.ir.graph import Graph
 from spikefab.compiler.ir.nodes import Input, Node, Output, register
 from spikefab.errors import ModelError
 
-__all__ = ["HwNeurons", "HwSynapses", "HwPlasticSynapses", "graph_from_hwnet", "hwnet_from_graph",
-           "is_hardware_graph"]
+__all__ = ["HwNeurons", "HwSynapses", "HwPlasticSynapses", "HwRewardSynapses", "graph_from_hwnet",
+           "hwnet_from_graph", "is_hardware_graph"]
 
 
 def _int_array(x) -> np.ndarray:
@@ -117,6 +117,7 @@ class HwPlasticSynapses(HwSynapses):
     rng_seed: int = -1
     generator: str = "hardware"
     rule_name: str = "rule"
+    reward: int = 0
 
     def __post_init__(self):
         super().__post_init__()
@@ -137,7 +138,8 @@ class HwPlasticSynapses(HwSynapses):
                    trace_tau=np.array([t.tau for t in rule.traces()], np.int64),
                    t_epoch=rule.t_epoch,
                    sign_mode=rule.sign_mode, rng_seed=-1 if rule.rng_seed is None
-                   else rule.rng_seed, generator=rule.generator, rule_name=rule.name)
+                   else rule.rng_seed, generator=rule.generator, rule_name=rule.name,
+                   reward=int(rule.reward))
 
     def rule(self):
         from spikefab.arch.learning import LearningRule, TraceConfig
@@ -150,13 +152,23 @@ class HwPlasticSynapses(HwSynapses):
                             x1=tr[0], x2=tr[1], y1=tr[2], y2=tr[3], y3=tr[4],
                             t_epoch=self.t_epoch, sign_mode=self.sign_mode,
                             rng_seed=None if self.rng_seed < 0 else self.rng_seed,
-                            name=self.rule_name, generator=self.generator)
+                            name=self.rule_name, generator=self.generator,
+                            reward=bool(self.reward))
+
+
+@register
+@dataclass(frozen=True, eq=False)
+class HwRewardSynapses(HwSynapses):
+    """Reward synapses (weight 0) feeding the y2 reward trace of plastic projection
+    ``reward_for`` (``Network.reward``)."""
+
+    reward_for: str = ""
 
 
 def is_hardware_graph(graph: Graph) -> bool:
-    """True when every node is Input, Output, HwNeurons or (plastic) HwSynapses."""
+    """True when every node is Input, Output, HwNeurons or (plastic, reward) HwSynapses."""
     kinds = {type(n) for n in graph.nodes.values()}
-    hw = {HwNeurons, HwSynapses, HwPlasticSynapses}
+    hw = {HwNeurons, HwSynapses, HwPlasticSynapses, HwRewardSynapses}
     return bool(kinds & hw) and kinds <= {Input, Output} | hw
 
 
@@ -176,8 +188,13 @@ def graph_from_hwnet(hw: HwNetwork) -> Graph:
     for p in hw.projections:
         base = dict(n_pre=hw.size_of(p.source), n_post=hw.size_of(p.target), pre=p.pre,
                     post=p.post, weight=p.weight, delay=p.delay, weight_exp=p.weight_exp)
-        g.add_node(p.name, HwSynapses(**base) if p.learning is None
-                   else HwPlasticSynapses.of(base, p.learning))
+        if p.learning is not None:
+            node = HwPlasticSynapses.of(base, p.learning)
+        elif p.reward_for is not None:
+            node = HwRewardSynapses(**base, reward_for=p.reward_for)
+        else:
+            node = HwSynapses(**base)
+        g.add_node(p.name, node)
         g.add_edge(p.source, p.name)
         g.add_edge(p.name, p.target)
     for out, pop in hw.outputs.items():
@@ -213,7 +230,9 @@ def hwnet_from_graph(graph: Graph) -> HwNetwork:
                                              weight=node.weight, delay=node.delay,
                                              weight_exp=node.weight_exp,
                                              learning=node.rule() if isinstance(
-                                                 node, HwPlasticSynapses) else None))
+                                                 node, HwPlasticSynapses) else None,
+                                             reward_for=node.reward_for if isinstance(
+                                                 node, HwRewardSynapses) else None))
         elif isinstance(node, Output):
             src = graph.predecessors(name)[0]          # verify() checked there is exactly one
             if src not in hw.populations:

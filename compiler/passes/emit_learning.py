@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from spikefab.arch.image import (LEARN_PROFILE_DTYPE, LEARN_PRODUCT_DTYPE, LEARN_RNG_DTYPE,
-                                 LEARN_STATIC, LEARN_SYNAPSE_DTYPE, LEARN_X_DTYPE, LEARN_Y_DTYPE)
+from spikefab.arch.image import (LEARN_PROFILE_DTYPE, LEARN_PRODUCT_DTYPE, LEARN_REWARD,
+                                 LEARN_RNG_DTYPE, LEARN_STATIC, LEARN_SYNAPSE_DTYPE,
+                                 LEARN_X_DTYPE, LEARN_Y_DTYPE)
 from spikefab.arch.learning.random import seed_states
 from spikefab.arch.learning.tables import profile_tables
 from spikefab.errors import ModelError
@@ -43,7 +44,8 @@ def learning_tables(net, part, seed: int) -> tuple[list[dict[str, np.ndarray]], 
     out = []
     for k in range(nc):
         pl = plastic[seg[k]:seg[k + 1]]
-        used = np.unique(pl[pl >= 0])
+        owner = np.where(pl <= -2, -2 - pl, pl)          # reward synapses -> their projection
+        used = np.unique(owner[pl != -1])
         if not len(used):
             out.append({})
             continue
@@ -57,7 +59,9 @@ def learning_tables(net, part, seed: int) -> tuple[list[dict[str, np.ndarray]], 
             rows.append(r)
             prods.append(p)
         ls = np.zeros(len(pl), LEARN_SYNAPSE_DTYPE)
-        ls["profile"] = np.where(pl >= 0, local[np.maximum(pl, 0)], LEARN_STATIC)
+        ls["profile"] = np.where(pl >= 0, local[np.maximum(owner, 0)],
+                                 np.where(pl <= -2, LEARN_REWARD + local[np.maximum(owner, 0)],
+                                          LEARN_STATIC))
         rng = np.zeros(len(used), LEARN_RNG_DTYPE)
         for li, j in enumerate(used.tolist()):
             rng[li]["state"] = seed_states(int(seed), k, int(j))

@@ -60,7 +60,8 @@ class Synapses:
     cls: np.ndarray             # int16
     class_exp: np.ndarray       # int8
     indptr: np.ndarray          # int64 (n_neurons + 1,)
-    #: on-chip learning: index into ``learning`` of each synapse's plastic projection, -1 static
+    #: on-chip learning: index into ``learning`` of each synapse's plastic projection, -1 static,
+    #: ``-2 - j`` a reward synapse of plastic projection ``j``
     plastic: np.ndarray = None  # type: ignore[assignment]
     learning: list = None       # type: ignore[assignment]  # [(projection name, LearningRule)]
 
@@ -167,6 +168,8 @@ def gather_synapses(net: HwNetwork) -> Synapses:
         sl = slice(k, k + m)
         if p.learning is not None:
             plastic[sl] = [name for name, _ in learning].index(p.name)
+        elif p.reward_for is not None:     # reward synapses of plastic projection j: -2 - j
+            plastic[sl] = -2 - [name for name, _ in learning].index(p.reward_for)
         if p.source in input_base:
             src[sl] = p.pre + input_base[p.source]
         else:
@@ -415,7 +418,7 @@ def learning_usage(part: Partition) -> dict[str, np.ndarray]:
            "trace_entries": np.zeros(nc, np.int64)}
     for k in range(nc):
         pl = syn.plastic[seg[k]:seg[k + 1]]
-        n_p = len(np.unique(pl[pl >= 0]))
+        n_p = len(np.unique(np.where(pl <= -2, -2 - pl, pl)[pl != -1]))
         out["profiles"][k] = n_p
         out["plastic_synapses"][k] = int(np.count_nonzero(pl >= 0)) if n_p else 0
         out["trace_entries"][k] = n_p * (int(n_ax[k]) + int(part.bounds[k + 1] - part.bounds[k]))

@@ -41,7 +41,8 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
     (section 14).
     """
     (gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_post, tags, prod, pvar, pconst, psgn,
-     r_mid, r_end, learn_cycles, learn_counts, snap_every, snaps, snap_idx) = learning
+     r_mid, r_end, learn_cycles, learn_counts, snap_every, snaps, snap_idx, r_pre,
+     r_post) = learning
     hit = np.zeros(ax_start.shape[0], np.uint8)
     snap_row = 0
     n = ref.shape[0]
@@ -193,7 +194,7 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
         counters[C_HOST_OUT] += st[S_NHOST]
         lc = learning_step(t, hit, spikes, n_cores, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre,
                            s_post, tags, prod, pvar, pconst, psgn, syn_w, r_mid, r_end,
-                           learn_cycles, learn_counts)
+                           learn_cycles, learn_counts, r_pre, r_post)
         hit[:] = 0
         cycles[t] = q + lc + timing[3]
         if snap_every > 0 and (t + 1) % snap_every == 0:

@@ -32,7 +32,8 @@ def no_learning() -> tuple:
             np.zeros((0, 2), np.int64), np.zeros((0, 5), np.int64), np.zeros((0, 4), np.int64),
             np.zeros((0, 4), np.int64), np.zeros((0, 4), np.int64), np.zeros((1, 0), np.float64),
             np.zeros((1, 0, 5), np.float64), np.ones(2, np.int64), np.zeros(1, np.int64), 0,
-            np.zeros((0, 0), np.int32), np.zeros(0, np.int64))
+            np.zeros((0, 0), np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64),
+            np.zeros(0, np.int64))
 
 
 @dataclass
@@ -81,6 +82,7 @@ def prepare(image: Image, flat: FlatImage, target: Target, steps: int,
     args = (fl.gp, fl.gimp, fl.gtau, fl.gdec, fl.xs, fl.ys, fl.s_glob, fl.s_pre, fl.s_post,
             fl.tags, fl.prod, fl.pvar, fl.pconst, fl.psgn, r_mid, r_end,
             np.array([lt.update_cycles, lt.trace_cycles], np.int64), np.zeros(1, np.int64),
-            int(weight_every), np.zeros((n_snap, len(snap_idx)), np.int32), snap_idx)
+            int(weight_every), np.zeros((n_snap, len(snap_idx)), np.int32), snap_idx,
+            fl.r_pre, fl.r_post)
     return PlasticRun(args, entries, {n: tuple(s["shape"]) for n, s in projs.items()}, sbase,
                       int(weight_every))

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spikefab.arch.image import LEARN_STATIC, Image
+from spikefab.arch.image import LEARN_REWARD, LEARN_STATIC, Image
 from spikefab.arch.learning.random import LearningRandom
 from spikefab.arch.learning.tables import MAX_FACTORS, synapse_axons
 from spikefab.emulator.learning.kernels import (G_AB, G_CORE, G_DEC, G_NAX, G_NB, G_NN, G_PE,
-                                                G_PO, G_SE, G_SIGN, G_SO, G_TEPOCH, G_XO, G_YO,
-                                                N_G)
+                                                G_PO, G_RE, G_REWARD, G_RO, G_SE, G_SIGN, G_SO,
+                                                G_TEPOCH, G_XO, G_YO, N_G)
 
 __all__ = ["FlatLearning", "flatten_learning"]
 
@@ -42,6 +42,8 @@ class FlatLearning:
     pconst: np.ndarray
     psgn: np.ndarray
     randoms: list[LearningRandom]
+    r_pre: np.ndarray = None        # type: ignore[assignment]  # reward synapses: local axon
+    r_post: np.ndarray = None       # type: ignore[assignment]  # ... and local neuron
 
     def draw(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
         """Random values of the next ``steps`` steps (advances the generators)."""
@@ -73,8 +75,8 @@ def flatten_learning(image: Image, noff: np.ndarray) -> FlatLearning | None:
     sbase[1:] = np.cumsum([len(c.synapses) for c in image.cores])
     gp, gimp, gtau, gdec, rnds = [], [], [], [], []
     xs, ys, s_glob, s_pre, s_post, tags = [], [], [], [], [], []
-    prod, pvar, pconst, psgn = [], [], [], []
-    xo = yo = so = po = 0
+    prod, pvar, pconst, psgn, r_pre, r_post = [], [], [], [], [], []
+    xo = yo = so = po = ro = 0
     for ci, c in enumerate(image.cores):
         if not c.plastic:
             continue
@@ -105,6 +107,11 @@ def flatten_learning(image: Image, noff: np.ndarray) -> FlatLearning | None:
                                                     row["sign_mode"])
             g[[G_XO, G_NAX, G_AB, G_YO, G_NN, G_NB]] = (xo, nax, abase[ci], yo, nn, noff[ci])
             g[[G_SO, G_SE, G_PO, G_PE]] = (so, so + len(idx), po, po + len(mine))
+            ridx = np.flatnonzero(c.learn_synapses["profile"] == LEARN_REWARD + p)
+            r_pre.append(axon[ridx])
+            r_post.append(c.synapses["neuron"][ridx].astype(np.int64))
+            g[[G_RO, G_RE, G_REWARD]] = (ro, ro + len(ridx), int(row["flags"]) & 1)
+            ro += len(ridx)
             gp.append(g)
             gimp.append(np.concatenate([row["impulse_int"], row["impulse_frac"]]).astype(np.int64))
             gtau.append(row["tau"].astype(np.int64))
@@ -121,4 +128,5 @@ def flatten_learning(image: Image, noff: np.ndarray) -> FlatLearning | None:
         xs=cat(xs, (0, 3)), ys=cat(ys, (0, 4)), s_glob=cat(s_glob, (0,)),
         s_pre=cat(s_pre, (0,)), s_post=cat(s_post, (0,)), tags=cat(tags, (0, 2)),
         prod=cat(prod, (0, 5)), pvar=cat(pvar, (0, MAX_FACTORS)),
-        pconst=cat(pconst, (0, MAX_FACTORS)), psgn=cat(psgn, (0, MAX_FACTORS)), randoms=rnds)
+        pconst=cat(pconst, (0, MAX_FACTORS)), psgn=cat(psgn, (0, MAX_FACTORS)), randoms=rnds,
+        r_pre=cat(r_pre, (0,)), r_post=cat(r_post, (0,)))

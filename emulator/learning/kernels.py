@@ -16,9 +16,9 @@ from spikefab.emulator.kernels import (C_HOST_IN, _send_routes, deliver_axon, li
                                        record_probes)
 
 # per-group integer parameters (gp columns)
-G_CORE, G_TEPOCH, G_DEC, G_SIGN, G_XO, G_NAX, G_AB, G_YO, G_NN, G_NB, G_SO, G_SE, G_PO, G_PE = \
-    range(14)
-N_G = 14
+G_CORE, G_TEPOCH, G_DEC, G_SIGN, G_XO, G_NAX, G_AB, G_YO, G_NN, G_NB, G_SO, G_SE, G_PO, G_PE, \
+    G_RO, G_RE, G_REWARD = range(17)
+N_G = 17
 _ACC_MAX = (1 << 15) - 1
 _ACC_MIN = -(1 << 15) - 1
 _WIDTH = np.array([1, 1, 7, 7, 7, 7, 7, 9, 9, 9], np.int64)   # x0 y0 x1 x2 y1 y2 y3 w d t
@@ -41,8 +41,10 @@ def _impulse(tr, ii, fr, r):
 
 
 @njit(cache=True)
-def record_spikes(g, t_in_epoch, gp, gimp, xs, ys, hit, spikes, r_mid):
-    """Phases 1 and 2 of a step for group ``g``: spike times and second-spike impulses."""
+def record_spikes(g, t_in_epoch, gp, gimp, xs, ys, hit, spikes, r_mid, r_pre, r_post):
+    """Phases 1, 2 and 2b of a step for group ``g``: spike times, second-spike impulses and
+    (reward profiles) the reward synapses' y2 impulses."""
+    reward = gp[g, G_REWARD]
     for a in range(gp[g, G_NAX]):
         if hit[gp[g, G_AB] + a]:
             row = gp[g, G_XO] + a
@@ -55,12 +57,20 @@ def record_spikes(g, t_in_epoch, gp, gimp, xs, ys, hit, spikes, r_mid):
             row = gp[g, G_YO] + j
             if ys[row, 3] > 0:
                 for i in range(3):
+                    if i == 1 and reward:
+                        continue
                     ys[row, i] = _impulse(ys[row, i], gimp[g, 2 + i], gimp[g, 7 + i], r_mid)
             ys[row, 3] = t_in_epoch
+    if reward:
+        for q in range(gp[g, G_RO], gp[g, G_RE]):
+            if hit[gp[g, G_AB] + r_pre[q]]:
+                row = gp[g, G_YO] + r_post[q]
+                ys[row, 1] = _impulse(ys[row, 1], gimp[g, 3], gimp[g, 8], 0.0)
 
 
 @njit(cache=True)
-def _history(te, n_slots, n_tr, base, tr, tcol, rows0, gimp, gtau, gdec, g, r_dec, r_imp):
+def _history(te, n_slots, n_tr, base, tr, tcol, rows0, gimp, gtau, gdec, g, r_dec, r_imp,
+             skip):
     h = np.zeros((te + 1, n_tr, n_slots), np.int64)
     for s in range(n_slots):
         for i in range(n_tr):
@@ -75,7 +85,7 @@ def _history(te, n_slots, n_tr, base, tr, tcol, rows0, gimp, gtau, gdec, g, r_de
                     p = float(h[k - 1, i, s]) * f
                     fl = np.floor(p)
                     v = np.int64(fl) + (1 if r_dec < p - fl else 0)
-                if tr[rows0 + s, tcol] == k:
+                if tr[rows0 + s, tcol] == k and i != skip:
                     v = _impulse(v, gimp[g, base + i], gimp[g, 5 + base + i], r_imp)
                 h[k, i, s] = v
     return h
@@ -88,8 +98,9 @@ def learn_epoch(g, time_step, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_pos
     te = gp[g, G_TEPOCH]
     nax, nn = gp[g, G_NAX], gp[g, G_NN]
     xo, yo = gp[g, G_XO], gp[g, G_YO]
-    hx = _history(te, nax, 2, 0, xs, 2, xo, gimp, gtau, gdec, g, rend[0], rend[1])
-    hy = _history(te, nn, 3, 2, ys, 3, yo, gimp, gtau, gdec, g, rend[2], rend[3])
+    hx = _history(te, nax, 2, 0, xs, 2, xo, gimp, gtau, gdec, g, rend[0], rend[1], -1)
+    hy = _history(te, nn, 3, 2, ys, 3, yo, gimp, gtau, gdec, g, rend[2], rend[3],
+                  1 if gp[g, G_REWARD] else -1)
     r_round = rend[4]
     u = 0
     if gp[g, G_DEC] >= 0:
@@ -195,7 +206,7 @@ def learn_epoch(g, time_step, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_pos
 @njit(cache=True)
 def learning_step(t, hit, spikes, n_cores, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_post,
                   tags, prod, pvar, pconst, psgn, syn_w, r_mid, r_end, learn_cycles,
-                  learn_counts):
+                  learn_counts, r_pre, r_post):
     """The learning engine after step ``t``'s deliveries; returns its cycles (max over cores).
 
     ``hit[a]`` marks global input axons that received a packet in step ``t``; ``spikes`` the
@@ -209,7 +220,8 @@ def learning_step(t, hit, spikes, n_cores, gp, gimp, gtau, gdec, xs, ys, s_glob,
     for g in range(n_groups):
         te = gp[g, G_TEPOCH]
         k = T % te
-        record_spikes(g, te if k == 0 else k, gp, gimp, xs, ys, hit, spikes, r_mid[t, g])
+        record_spikes(g, te if k == 0 else k, gp, gimp, xs, ys, hit, spikes, r_mid[t, g], r_pre,
+                      r_post)
         if k == 0:
             done = learn_epoch(g, T, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_post,
                                tags, prod, pvar, pconst, psgn, syn_w, r_end[t, g])
@@ -225,7 +237,7 @@ def run_functional_plastic(steps, in_spikes, n_classes, slots, noff, params, ref
                            routes, out, probe_idx, probe_var, traces, counters, timing,
                            est_cycles, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_post, tags,
                            prod, pvar, pconst, psgn, r_mid, r_end, learn_cycles, learn_counts,
-                           snap_every, snaps, snap_idx):
+                           snap_every, snaps, snap_idx, r_pre, r_post):
     """The functional engine's step loop with the learning engine after each step's delivery.
 
     ``learn_cycles`` = (update_cycles, trace_cycles); ``learn_counts[0]`` receives the synapse
@@ -268,7 +280,7 @@ def run_functional_plastic(steps, in_spikes, n_classes, slots, noff, params, ref
                         hit[routes[r, 1]] = 1
         lmax = learning_step(t, hit, spikes, n_cores, gp, gimp, gtau, gdec, xs, ys, s_glob,
                              s_pre, s_post, tags, prod, pvar, pconst, psgn, syn_w, r_mid, r_end,
-                             learn_cycles, learn_counts)
+                             learn_cycles, learn_counts, r_pre, r_post)
         best = 0
         for ci in range(n_cores):
             upd = (noff[ci + 1] - noff[ci]) * timing[0] + emit[ci]

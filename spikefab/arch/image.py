@@ -53,6 +53,7 @@ __all__ = [
     "LEARN_RNG_DTYPE",
     "LEARN_VARS",
     "LEARN_STATIC",
+    "LEARN_REWARD",
     "CoreImage",
     "Image",
     "load_image",
@@ -131,6 +132,7 @@ LEARN_PROFILE_DTYPE = np.dtype([
     ("tau", "u1", (5,)),             # 0 = cleared every step
     ("decay", "<f8", (5,)),          # exp(-1/tau) as IEEE binary64 (0.0 when tau = 0)
     ("rng_seed", "<u4"),             # seed of the "lava" generator (compatibility mode)
+    ("flags", "u1"),                 # bit 0: y2 is a reward trace (reward synapses feed it)
 ])
 #: One product of a rule (at most 4 factors; unused factor slots have var 255).
 LEARN_PRODUCT_DTYPE = np.dtype([
@@ -145,6 +147,7 @@ LEARN_PRODUCT_DTYPE = np.dtype([
 ])
 LEARN_VARS = ("x0", "y0", "x1", "x2", "y1", "y2", "y3", "w", "d", "t")
 LEARN_STATIC = 255              #: learn_synapses.profile of a static synapse
+LEARN_REWARD = 128              #: learn_synapses.profile 128 + p: a reward synapse of profile p
 #: Per synapse entry (same order as ``synapses``): its learning profile, delay tag, tag.
 LEARN_SYNAPSE_DTYPE = np.dtype([("profile", "u1"), ("tag_d", "u1"), ("tag_t", "<i2")])
 #: Pre traces per (learning profile, input axon): index ``profile * n_axons + axon``.

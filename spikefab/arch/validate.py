@@ -191,7 +191,8 @@ def check_fits(image: "Image", target: "Target") -> None:
         if c.plastic:
             n_p = len(c.learn_profiles)
             need = {"profiles": n_p,
-                    "plastic_synapses": int(np.count_nonzero(c.learn_synapses["profile"] < n_p)),
+                    "plastic_synapses": int(np.count_nonzero(
+                        c.learn_synapses["profile"].astype(np.int64) < n_p)),
                     "trace_entries": len(c.learn_x) + len(c.learn_y)}
             for key, n in need.items():
                 have = getattr(target.learning, key)

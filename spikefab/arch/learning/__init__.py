@@ -6,16 +6,16 @@ reference every backend equals), ``constructors`` (STDP), ``tables`` (profile <-
 tables, one core's learning engine), ``readout`` (learned weights as matrices).
 """
 
-from spikefab.arch.learning.constructors import STDP, float_to_literal
+from spikefab.arch.learning.constructors import STDP, RewardModulatedSTDP, float_to_literal
 from spikefab.arch.learning.engine import (PlasticGroup, evaluate_series, is_epoch_end, learn,
-                                           record_post, record_pre, within_epoch)
+                                           record_post, record_pre, record_reward, within_epoch)
 from spikefab.arch.learning.profile import LearningProfile, LearningRule, TraceConfig
 from spikefab.arch.learning.random import GENERATORS, LearningRandom, seed_states, xorshift64
 from spikefab.arch.learning.rule import Factor, Product, ProductSeries, parse_rule
 
 __all__ = [
-    "LearningRule", "TraceConfig", "LearningProfile", "STDP",
+    "LearningRule", "TraceConfig", "LearningProfile", "STDP", "RewardModulatedSTDP",
     "float_to_literal", "parse_rule", "Factor", "Product", "ProductSeries",
-    "PlasticGroup", "record_pre", "record_post", "learn", "is_epoch_end", "within_epoch",
+    "PlasticGroup", "record_pre", "record_post", "record_reward", "learn", "is_epoch_end", "within_epoch",
     "evaluate_series", "LearningRandom", "GENERATORS", "seed_states", "xorshift64",
 ]

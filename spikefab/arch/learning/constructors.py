@@ -1,9 +1,9 @@
-"""Named rules written in the rule language: pair-based STDP.
+"""Named rules written in the rule language: pair-based STDP and reward-modulated STDP.
 
-It produces the same rule string as Lava 0.10's ``STDPLoihi``
+``STDP`` produces the same rule string as Lava 0.10's ``STDPLoihi``
 (``lava/proc/learning_rules/stdp_learning_rule.py``), so a network built with it learns
-identically under Lava.  (Reward-modulated STDP needs a path that delivers a reward to the post
-traces; the image has none yet, see docs/learning.md.)
+identically under Lava.  ``RewardModulatedSTDP`` uses the rule strings of Lava's ``RSTDPLoihi``
+with the third factor delivered by reward spikes (``Network.reward``) into the y2 trace.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 
 from spikefab.arch.learning.profile import LearningRule, TraceConfig
 
-__all__ = ["float_to_literal", "STDP"]
+__all__ = ["float_to_literal", "STDP", "RewardModulatedSTDP"]
 
 
 def float_to_literal(value: float) -> str:
@@ -42,3 +42,26 @@ def STDP(A_plus: float, A_minus: float, tau_plus: int, tau_minus: int,
     return LearningRule(dw=dw, x1=TraceConfig(x1_impulse, int(tau_plus)),
                         y1=TraceConfig(y1_impulse, int(tau_minus)), t_epoch=t_epoch,
                         sign_mode=sign_mode, rng_seed=rng_seed, name="stdp", generator=generator)
+
+
+def RewardModulatedSTDP(A_plus: float, A_minus: float, tau_plus: int, tau_minus: int,
+                        tau_eligibility: float, learning_rate: float = 1.0, *,
+                        reward_impulse: float = 32, reward_tau: int = 4, x1_impulse: float = 16,
+                        y1_impulse: float = 16, t_epoch: int = 1, sign_mode: str = "mixed",
+                        rng_seed: int | None = None, generator: str = "hardware") -> LearningRule:
+    """Reward-modulated STDP (Frémaux & Gerstner 2016), the rules of Lava's ``RSTDPLoihi``.
+
+    The STDP term accumulates in the synaptic tag ``t`` (the eligibility trace, which decays by
+    ``tau_eligibility`` per epoch): ``dt = lr·A−·x0·y1 + lr·A+·y0·x1 − u0·t·tau_eligibility``;
+    the weight follows the tag gated by the reward trace: ``dw = u0·t·y2``.  y2 is the third
+    factor: each reward spike to a post neuron (``Network.reward(source, projection)``) adds
+    ``reward_impulse`` to its y2, which decays with ``reward_tau``; post spikes leave it alone.
+    """
+    lr, ap, am = (float_to_literal(v) for v in (learning_rate, A_plus, A_minus))
+    el = float_to_literal(tau_eligibility)
+    dt = f"{lr} * {am} * x0 * y1 + {lr} * {ap} * y0 * x1 - u0 * t * {el}"
+    return LearningRule(dw="u0 * t * y2", dt=dt, x1=TraceConfig(x1_impulse, int(tau_plus)),
+                        y1=TraceConfig(y1_impulse, int(tau_minus)),
+                        y2=TraceConfig(reward_impulse, int(reward_tau)), t_epoch=t_epoch,
+                        sign_mode=sign_mode, rng_seed=rng_seed, name="rstdp",
+                        generator=generator, reward=True)

@@ -17,7 +17,9 @@ Time step ``T`` (1-based, the step whose neuron update just ran), ``k = T mod t_
    x1 and x2 get their impulse now, the fraction rounded up (``x + int + (frac > 0)``, clipped to
    0..127).  Then the trace streams advance.
 2. :func:`record_post`: the same for post slots (``ty``, y1..y3), the fraction rounded against the
-   y-impulse random value (``r < frac``).  Then the trace streams advance again.
+   y-impulse random value (``r < frac``); :func:`record_reward` (profiles whose y2 is a reward
+   trace): each reward synapse hit adds y2's impulse to its post slot's y2 (rounded up), and post
+   spikes never add to y2.  Then the trace streams advance again.
 3. :func:`learn` when ``T mod t_epoch == 0``: the synapse stream advances; each trace's history
    over the epoch is rebuilt step by step (``h[0]`` = current value; ``h[i] = sround(h[i-1] *
    exp(-1/tau), r_decay)`` or 0 when ``tau = 0``, plus the impulse (``sround`` against
@@ -50,7 +52,7 @@ from spikefab.arch.learning.random import LearningRandom
 from spikefab.arch.learning.rule import FACTOR_WIDTH, ProductSeries
 from spikefab.arch.neuron import SIGN_EXCITATORY, SIGN_INHIBITORY
 
-__all__ = ["PlasticGroup", "record_pre", "record_post", "learn", "is_epoch_end",
+__all__ = ["PlasticGroup", "record_pre", "record_post", "record_reward", "learn", "is_epoch_end",
            "within_epoch", "evaluate_series", "VAR_RANGE", "weight_range"]
 
 _ACC_MAX = 2 ** W_ACC_U - 1
@@ -86,6 +88,9 @@ class PlasticGroup:
     y: np.ndarray                   #: (3, n_post) traces y1, y2, y3
     tx: np.ndarray = field(default=None)  # type: ignore[assignment]
     ty: np.ndarray = field(default=None)  # type: ignore[assignment]
+    #: reward synapses (profiles with a reward trace): their pre (axon) and post (neuron) slots
+    reward_pre: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    reward_post: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def __post_init__(self) -> None:
         for name in ("pre", "post", "w", "d", "t", "x", "y"):
@@ -131,9 +136,21 @@ def record_post(g: PlasticGroup, prof: LearningProfile, spikes: np.ndarray, time
     spikes = np.asarray(spikes, bool)
     multi = (g.ty > 0) & spikes
     for i in range(3):
+        if i == 1 and prof.reward:
+            continue                  # a reward trace takes no impulse from post spikes
         g.y[i, multi] = _impulse(g.y[i, multi], prof.impulse_int[2 + i],
                                  prof.impulse_frac[2 + i], rnd.y_impulse)
     g.ty[spikes] = within_epoch(time_step, prof.t_epoch)
+
+
+def record_reward(g: PlasticGroup, prof: LearningProfile, axon_spikes: np.ndarray) -> None:
+    """Step 2b (reward profiles): each reward synapse hit in this step adds y2's impulse to its
+    post neuron's y2 at once (fraction rounded up, clipped to 0..127), in synapse order."""
+    if not prof.reward:
+        return
+    hit = np.asarray(axon_spikes, bool)[g.reward_pre]
+    for j in g.reward_post[hit]:
+        g.y[1, j] = _impulse(g.y[1, j], prof.impulse_int[3], prof.impulse_frac[3], 0)
 
 
 def decay_trace(tr: np.ndarray, factor: float, r: float) -> np.ndarray:
@@ -144,7 +161,7 @@ def decay_trace(tr: np.ndarray, factor: float, r: float) -> np.ndarray:
 
 
 def _history(tr: np.ndarray, times: np.ndarray, prof: LearningProfile, base: int,
-             r_decay: float, r_imp: int) -> np.ndarray:
+             r_decay: float, r_imp: int, skip: int = -1) -> np.ndarray:
     """(t_epoch + 1, n_traces, n_slots) trace values over the epoch (Lava's naive algorithm)."""
     n_tr = tr.shape[0]
     h = np.zeros((prof.t_epoch + 1,) + tr.shape, np.int64)
@@ -153,6 +170,8 @@ def _history(tr: np.ndarray, times: np.ndarray, prof: LearningProfile, base: int
         for i in range(n_tr):
             if prof.tau[base + i] != 0:
                 h[k, i] = decay_trace(h[k - 1, i], prof.decay[base + i], r_decay)
+            if i == skip:
+                continue              # the reward trace: no impulse at the post spike
             ids = times == k
             h[k, i, ids] = _impulse(h[k, i, ids], prof.impulse_int[base + i],
                                     prof.impulse_frac[base + i], r_imp)
@@ -215,7 +234,7 @@ def learn(g: PlasticGroup, prof: LearningProfile, time_step: int, rnd: LearningR
     x0 = g.tx > 0
     y0 = g.ty > 0
     xh = _history(g.x, g.tx, prof, 0, rnd.x_decay, rnd.x_impulse)
-    yh = _history(g.y, g.ty, prof, 2, rnd.y_decay, rnd.y_impulse)
+    yh = _history(g.y, g.ty, prof, 2, rnd.y_decay, rnd.y_impulse, 1 if prof.reward else -1)
     g.x, g.y = xh[-1].copy(), yh[-1].copy()
     u = 0
     if prof.decimate_exponent is not None:

@@ -98,6 +98,8 @@ class LearningRule:
     name: str = "rule"
     #: random generator of the image: "hardware" (xorshift64) or "lava" (compatibility mode)
     generator: str = "hardware"
+    #: y2 is a reward trace: reward spikes (``Network.reward``) add its impulse, post spikes don't
+    reward: bool = False
 
     def traces(self) -> tuple[TraceConfig, ...]:
         return (self.x1, self.x2, self.y1, self.y2, self.y3)
@@ -133,6 +135,7 @@ class LearningRule:
             decay=tuple(decay_factor(int(t.tau)) for t in self.traces()),
             t_epoch=int(self.t_epoch),
             sign_mode=SIGN_MODES[self.sign_mode],
+            reward=bool(self.reward),
         )
 
 
@@ -148,6 +151,7 @@ class LearningProfile:
     decay: tuple[float, ...]
     t_epoch: int
     sign_mode: int
+    reward: bool = False             #: y2 fed by reward synapses instead of post spikes
 
     def rule(self, target: str) -> ProductSeries | None:
         return next((s for s in self.series if s.target == target), None)

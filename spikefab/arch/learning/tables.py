@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikefab.arch.image import (LEARN_PRODUCT_DTYPE, LEARN_PROFILE_DTYPE, LEARN_STATIC,
-                                 LEARN_VARS, LEARN_X_DTYPE, LEARN_Y_DTYPE, CoreImage)
+from spikefab.arch.image import (LEARN_PRODUCT_DTYPE, LEARN_PROFILE_DTYPE, LEARN_REWARD,
+                                 LEARN_STATIC, LEARN_VARS, LEARN_X_DTYPE, LEARN_Y_DTYPE,
+                                 CoreImage)
 from spikefab.arch.learning.engine import (PlasticGroup, is_epoch_end, learn, record_post,
-                                           record_pre)
+                                           record_pre, record_reward)
 from spikefab.arch.learning.profile import LearningProfile
 from spikefab.arch.learning.random import LearningRandom
 from spikefab.arch.learning.rule import Factor, Product, ProductSeries
@@ -41,6 +42,7 @@ def profile_tables(prof: LearningProfile, index: int, rng_seed: int,
     row["tau"] = prof.tau
     row["decay"] = prof.decay
     row["rng_seed"] = rng_seed
+    row["flags"] = int(prof.reward)
     prods = [(s.target, p) for s in prof.series for p in s.products]
     out = np.zeros(len(prods), LEARN_PRODUCT_DTYPE)
     for j, (target, p) in enumerate(prods):
@@ -84,7 +86,8 @@ def profile_from_tables(row: np.void, products: np.ndarray, index: int) -> Learn
                            impulse_frac=tuple(int(v) for v in row["impulse_frac"]),
                            tau=tuple(int(v) for v in row["tau"]),
                            decay=tuple(float(v) for v in row["decay"]),
-                           t_epoch=int(row["t_epoch"]), sign_mode=int(row["sign_mode"]))
+                           t_epoch=int(row["t_epoch"]), sign_mode=int(row["sign_mode"]),
+                           reward=bool(int(row["flags"]) & 1))
 
 
 def synapse_axons(core: CoreImage) -> np.ndarray:
@@ -106,8 +109,10 @@ def check_learning_tables(core: CoreImage, i: int, where: str) -> None:
         if len(getattr(core, table)) != n:
             raise ImageError(f"{where}: core/{i}/{table} must have {n} entries, not "
                              f"{len(getattr(core, table))}", where=f"core/{i}/{table}")
-    prof = core.learn_synapses["profile"]
-    if np.any((prof != LEARN_STATIC) & (prof >= n_p)):
+    prof = core.learn_synapses["profile"].astype(np.int64)
+    ok = (prof < n_p) | ((prof >= LEARN_REWARD) & (prof < LEARN_REWARD + n_p)) \
+        | (prof == LEARN_STATIC)
+    if not np.all(ok):
         raise ImageError(f"{where}: core/{i}/learn_synapses names a learning profile beyond its "
                          f"{n_p}", where=f"core/{i}/learn_synapses")
     p = core.learn_products
@@ -138,6 +143,9 @@ class CoreLearner:
                              np.stack([lx["x1"], lx["x2"]]), np.stack([ly["y1"], ly["y2"],
                                                                       ly["y3"]]),
                              lx["tx"].astype(np.int64), ly["ty"].astype(np.int64))
+            ridx = np.flatnonzero(core.learn_synapses["profile"] == LEARN_REWARD + p)
+            g.reward_pre = axon[ridx]
+            g.reward_post = core.synapses["neuron"][ridx].astype(np.int64)
             rnd = LearningRandom.lava(int(row["rng_seed"])) if generator == "lava" else \
                 LearningRandom.hardware([int(s) for s in core.learn_rng[p]["state"]])
             self.profiles.append(prof)
@@ -152,6 +160,7 @@ class CoreLearner:
             record_pre(g, prof, axon_spikes, time_step)
             rnd.advance_traces()
             record_post(g, prof, neuron_spikes, time_step, rnd)
+            record_reward(g, prof, axon_spikes)
             rnd.advance_traces()
             if is_epoch_end(time_step, prof.t_epoch):
                 learn(g, prof, time_step, rnd)

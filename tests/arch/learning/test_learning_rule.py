@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spikefab.arch.learning import (STDP, Factor, LearningRandom, LearningRule, PlasticGroup,
-                                    Product, TraceConfig, float_to_literal,
+                                    Product, RewardModulatedSTDP, TraceConfig, float_to_literal,
                                     learn, parse_rule, seed_states, xorshift64)
 from spikefab.errors import ModelError
 
@@ -62,6 +62,9 @@ def test_constructors_parse():
     stdp = STDP(A_plus=1, A_minus=-2, tau_plus=10, tau_minus=12, learning_rate=0.5).profile()
     assert [p.dependency for p in stdp.series[0].products] == ["x0", "y0"]
     assert stdp.tau == (10, 0, 12, 0, 0)
+    rstdp = RewardModulatedSTDP(1, -1, 8, 8, tau_eligibility=0.5, t_epoch=2).profile()
+    assert {s.target for s in rstdp.series} == {"dw", "dt"}
+    assert rstdp.decimate_exponent == 0 and rstdp.reward and rstdp.impulse_int[3] == 32
 
 
 def test_hardware_generator_is_deterministic_and_not_lava():
