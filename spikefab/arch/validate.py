@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from spikefab.arch.learning.tables import check_learning_tables
+from spikefab.arch.learning.tables import check_learning_fits, check_learning_tables
 from spikefab.errors import ImageError
 
 if TYPE_CHECKING:
@@ -188,18 +188,7 @@ def check_fits(image: "Image", target: "Target") -> None:
                 raise ImageError(f"core/{i}/{table} has {have} entries, target {target.name} "
                                  f"allows {limit}", where=f"core/{i}/{table}")
         _check_extensions(c, target, i)
-        if c.plastic:
-            n_p = len(c.learn_profiles)
-            need = {"profiles": n_p,
-                    "plastic_synapses": int(np.count_nonzero(
-                        c.learn_synapses["profile"].astype(np.int64) < n_p)),
-                    "trace_entries": len(c.learn_x) + len(c.learn_y)}
-            for key, n in need.items():
-                have = getattr(target.learning, key)
-                if n > have:
-                    raise ImageError(f"core/{i} needs {n} learning {key.replace('_', ' ')}, "
-                                     f"target {target.name} has {have} (learning.{key})",
-                                     where=f"core/{i}/learn_profiles")
+        check_learning_fits(c, target, i)             # learning memories vs the target
         if len(c.synapses) and int(c.synapses["delay"].max()) > lim.max_delay:
             raise ImageError(f"core/{i}/synapses uses delay {int(c.synapses['delay'].max())}, "
                              f"target {target.name} allows {lim.max_delay}",

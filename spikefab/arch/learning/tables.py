@@ -23,7 +23,7 @@ from spikefab.arch.learning.rule import Factor, Product, ProductSeries
 from spikefab.errors import ImageError, ModelError
 
 __all__ = ["MAX_FACTORS", "profile_tables", "profile_from_tables", "CoreLearner",
-           "check_learning_tables", "synapse_axons"]
+           "check_learning_tables", "check_learning_fits", "synapse_axons"]
 
 MAX_FACTORS = 4
 _TARGETS = ("dw", "dd", "dt")
@@ -123,6 +123,23 @@ def check_learning_tables(core: CoreImage, i: int, where: str) -> None:
         raise ImageError(f"{where}: core/{i}/learn_products or learn_profiles holds a value the "
                          f"learning engine cannot (profile, target, dependency, variable or "
                          f"t_epoch out of range)", where=f"core/{i}/learn_products")
+
+
+def check_learning_fits(core: CoreImage, target, i: int) -> None:
+    """A plastic core's learning profiles, plastic synapses and trace words vs. the target."""
+    if not core.plastic:
+        return
+    n_p = len(core.learn_profiles)
+    need = {"profiles": n_p,
+            "plastic_synapses": int(np.count_nonzero(
+                core.learn_synapses["profile"].astype(np.int64) < n_p)),
+            "trace_entries": len(core.learn_x) + len(core.learn_y)}
+    for key, n in need.items():
+        have = getattr(target.learning, key)
+        if n > have:
+            raise ImageError(f"core/{i} needs {n} learning {key.replace('_', ' ')}, target "
+                             f"{target.name} has {have} (learning.{key})",
+                             where=f"core/{i}/learn_profiles")
 
 
 class CoreLearner:
