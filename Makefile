@@ -11,7 +11,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: test install system-tools clean bench demo frameworks
+.PHONY: test install system-tools clean bench demo frameworks lava-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,9 +40,6 @@ system-tools:
 	  else echo "warning: not root, cannot apt-get install iverilog"; fi; \
 	fi
 
-test: install frameworks
-	$(PY) -m pytest -q -p no:cacheprovider
-
 # Framework test bed (tests/frameworks): one venv per group of frameworks whose nir pins conflict.
 # .venv-fw104: nir 1.0.4 (Sinabs 3.1, Rockpool 3.1, Norse 1.1, snnTorch 0.9.4); .venv-fw106:
 # nir >= 1.0.6 (snnTorch 1.0).  torch is pinned to the CPU build that lies on disk.  PyPI's
@@ -57,6 +54,27 @@ frameworks: $(FW_VENVS:%=%/.installed-stamp)
 	@if nice -n 10 .venv-fw$*/bin/pip install -q -r $< ; then \
 	  .venv-fw$*/bin/pip uninstall -q -y samna >/dev/null 2>&1 || true; touch $@; \
 	else echo "warning: .venv-fw$* could not be built; the framework tests will skip"; fi
+
+test: install frameworks lava-venv
+	$(PY) -m pytest -q -p no:cacheprovider
+
+# Intel Lava 0.10, the bit-accuracy oracle (tests marked `lava`): its own venv, since lava-nc
+# 0.10.0 requires Python 3.10 (pyenv has it on these machines).
+LAVA_PYTHON ?= /root/.pyenv/versions/3.10.13/bin/python
+LVENV  := .venv-lava
+LSTAMP := $(LVENV)/.installed-stamp
+
+$(LSTAMP):
+	@if [ ! -x $(LAVA_PYTHON) ]; then \
+	  echo "warning: $(LAVA_PYTHON) not found; the Lava oracle tests will skip"; \
+	else \
+	  (test -x $(LVENV)/bin/python || $(LAVA_PYTHON) -m venv $(LVENV)) && \
+	  $(LVENV)/bin/pip install -q --upgrade pip && \
+	  nice -n 10 $(LVENV)/bin/pip install -q lava-nc==0.10.0 && touch $(LSTAMP) \
+	  || echo "warning: .venv-lava could not be built; the Lava oracle tests will skip"; \
+	fi
+
+lava-venv: $(LSTAMP)
 
 # Benchmarks (docs/benchmarks.md): spikefab next to SANA-FE and Brian2, which live in their own
 # venv (.venv-bench, pinned in benchmarks/requirements-peers.txt: Brian2 2.9 needs numpy < 2.3).

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from spikefab.arch.learning.profile import SIGN_MODES, LearningRule
 from spikefab.arch.neuron import effective_weights
 from spikefab.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
 from spikefab.errors import ModelError
@@ -46,8 +47,14 @@ class Network(HwNetwork):
         return name
 
     def connect(self, source: str, target: str, weights, *, weight_exp: int = 0,
-                num_weight_bits: int = 8, delay=0, name: str | None = None) -> str:
-        """Dense projection ``source -> target`` with Lava semantics; returns its name."""
+                num_weight_bits: int = 8, delay=0, name: str | None = None,
+                learning: LearningRule | None = None) -> str:
+        """Dense projection ``source -> target`` with Lava semantics; returns its name.
+
+        ``learning`` makes it plastic (Lava ``LearningDense``): every (out, in) pair is a synapse,
+        zero weights included, clipped and truncated in the rule's sign mode, and the rule runs
+        on the chip's learning engine (see ``docs/learning.md``).
+        """
         n_pre, n_post = self.size_of(source), self.size_of(target)
         if target not in self.populations:
             raise ModelError(f"connect: target must be a population, not input {target!r}")
@@ -61,13 +68,20 @@ class Network(HwNetwork):
                                  f"(the builder takes fixed-point values)")
         if not 1 <= num_weight_bits <= 8:
             raise ModelError(f"connect: num_weight_bits must be in [1, 8], not {num_weight_bits}")
-        eff = effective_weights(w.astype(np.int64), num_weight_bits)
-        d = np.broadcast_to(np.asarray(delay, np.int64), w.shape)
-        post, pre = np.nonzero(eff)
         proj_name = name or self._unique(f"{source}->{target}")
+        sign = None
+        if learning is not None:
+            if not isinstance(learning, LearningRule):
+                raise ModelError(f"connect {source!r} -> {target!r}: learning must be a "
+                                 f"LearningRule (e.g. STDP(...)), not {type(learning).__name__}")
+            sign = SIGN_MODES[learning.sign_mode] if learning.sign_mode in SIGN_MODES else None
+            learning.profile(where=f"projection {proj_name!r}")      # refuse bad rules now
+        eff = effective_weights(w.astype(np.int64), num_weight_bits, sign)
+        d = np.broadcast_to(np.asarray(delay, np.int64), w.shape)
+        post, pre = np.nonzero(eff) if learning is None else np.nonzero(np.ones(w.shape, bool))
         self.projections.append(Projection(proj_name, source, target, pre=pre, post=post,
                                            weight=eff[post, pre], delay=d[post, pre],
-                                           weight_exp=int(weight_exp)))
+                                           weight_exp=int(weight_exp), learning=learning))
         return proj_name
 
     def connect_sparse(self, source: str, target: str, pre, post, weights, *,
@@ -120,6 +134,31 @@ class Network(HwNetwork):
                                            weight=eff[keep], delay=d[keep],
                                            weight_exp=int(weight_exp)))
         return proj_name
+
+    def reward(self, source: str, projection: str, *, name: str | None = None) -> str:
+        """Deliver reward spikes from ``source`` to the post neurons of plastic ``projection``.
+
+        ``source`` has one channel per post neuron (channel ``i`` rewards neuron ``i``) or a single
+        channel that rewards them all.  Its rule must have a reward trace
+        (:func:`~spikefab.arch.learning.RewardModulatedSTDP`): each reward spike adds the y2
+        impulse to the neuron's y2 trace.  The reward synapses carry weight 0 (no current).
+        """
+        plastic = {p.name: p for p in self.projections}
+        p = plastic.get(projection)
+        if p is None or p.learning is None or not p.learning.reward:
+            raise ModelError(f"reward {source!r} -> {projection!r}: projection must be a plastic "
+                             f"projection whose rule has a reward trace (RewardModulatedSTDP)")
+        n_src, n_post = self.size_of(source), self.size_of(p.target)
+        if n_src not in (1, n_post):
+            raise ModelError(f"reward {source!r} -> {projection!r}: source must have 1 or "
+                             f"{n_post} channels (one per post neuron), not {n_src}")
+        post = np.arange(n_post)
+        pre = np.zeros(n_post, np.int64) if n_src == 1 else post
+        rname = name or self._unique(f"{source}=>{projection}")
+        self.projections.append(Projection(rname, source, p.target, pre=pre, post=post,
+                                           weight=np.zeros(n_post, np.int64), delay=0,
+                                           reward_for=projection))
+        return rname
 
     def output(self, name: str, population: str) -> None:
         """Report ``population``'s spikes as output ``name``."""

@@ -9,6 +9,8 @@ exactly what the hardware stores: compiling a :class:`HwNetwork` never re-quanti
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -136,6 +138,10 @@ class Projection:
     weight: np.ndarray
     delay: np.ndarray
     weight_exp: int = 0
+    #: on-chip learning rule (:class:`spikefab.arch.learning.LearningRule`); None = static
+    learning: Any = None
+    #: reward synapses (weight 0) feeding the y2 reward trace of this plastic projection
+    reward_for: str | None = None
 
     def __post_init__(self) -> None:
         self.pre = np.asarray(self.pre, np.int64)

@@ -52,4 +52,7 @@ def energy_breakdown(counters: dict, latency: float, target: Target) -> dict[str
         "hops_ns": counters["hops_ns"] * e.hop_ns_pj,
         "chiplet_hops": counters["chiplet_hops"] * e.chiplet_hop_pj,
         "static": e.static_mw * latency * 1e3,
+        # on-chip learning: plastic synapse updates at epoch ends (Target [learning].update_pj)
+        **({"learning": counters["learning_updates"] * target.learning.update_pj}
+           if "learning_updates" in counters else {}),
     }

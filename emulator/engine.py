@@ -20,6 +20,9 @@ from spikefab.arch.validate import check_fits
 from spikefab.emulator import costs
 from spikefab.emulator import kernels as FK
 from spikefab.emulator.flat import FlatImage, flatten
+from spikefab.emulator.learning.engine import no_learning
+from spikefab.emulator.learning.engine import prepare as prepare_learning
+from spikefab.emulator.learning.kernels import run_functional_plastic
 from spikefab.emulator.noc.fabric import new_fabric
 from spikefab.emulator.noc.kernels import S_MAXF
 from spikefab.errors import InputError, TargetError
@@ -66,8 +69,11 @@ def _check_cycle_target(target: Target) -> None:
 
 def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
              mode: str = "functional", probes: Sequence[str] = (),
-             target: Target | str | None = None) -> Result:
-    """Run ``image`` for ``steps`` steps; see :func:`spikefab.run` for the parameters."""
+             target: Target | str | None = None, weight_every: int = 0) -> Result:
+    """Run ``image`` for ``steps`` steps; see :func:`spikefab.run` for the parameters.
+
+    ``weight_every = N``: plastic images record their learned weights every N steps.
+    """
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     target = load_target(target if target is not None else image.target)
@@ -94,11 +100,15 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
               flat.hr_start, flat.hr_count, flat.routes, out, probe_idx, probe_var, traces,
               counters)
     extra: dict[str, Any] = {}
+    plastic = prepare_learning(image, flat, target, steps, weight_every)
     if mode == "functional":
         est = np.zeros(steps, np.int64)
-        FK.run_functional(*common, np.array([tm.neuron_cycles, tm.packet_cycles,
-                                             tm.synapse_cycles], np.int64), est,
-                          flat.fo_start, flat.fo_off, flat.fo_w, flat.route_dst, flat.route_sums)
+        ftiming = np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles], np.int64)
+        if plastic is not None:        # learning engine: weights change, no fan-out cache
+            run_functional_plastic(*common, ftiming, est, *plastic.args)
+        else:
+            FK.run_functional(*common, ftiming, est, flat.fo_start, flat.fo_off, flat.fo_w,
+                              flat.route_dst, flat.route_sums)
         per_step = est + _max_route_latency(flat, target) + barrier
         cycles = None
         hops = counters[[FK.C_HOPS_EW, FK.C_HOPS_NS, FK.C_HOPS_CHIP]]
@@ -114,7 +124,8 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         hops = np.zeros(3, np.int64)
         run_cycle(*common, np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles,
                                      barrier], np.int64), cycles, flat.core_router,
-                  flat.core_slot, hops, *fab.args())
+                  flat.core_slot, hops, *fab.args(),
+                  plastic.args if plastic is not None else no_learning())
         per_step = cycles
         links = sorted(fab.link_table(), key=lambda r: (-r[3], r[0], r[1], r[2]))
         extra = {"max_fifo": int(fab.st[S_MAXF]), "links": links}
@@ -131,6 +142,9 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
     }
     if mode == "functional":
         counts["estimated_cycles_per_step"] = per_step
+    if plastic is not None:
+        learned = plastic.learned(flat.syn_w)
+        counts["learning_updates"] = learned["updates"]
     lat = costs.latency_us(per_step, target)
     breakdown = costs.energy_breakdown(counts, lat, target)
     spikes = {name: out[:, int(s["channel_base"]):int(s["channel_base"]) + int(s["size"])].copy()
@@ -148,6 +162,9 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         s["u"], s["v"], s["theta"], s["ref"] = params[8, lo:hi], params[9, lo:hi], \
             params[10, lo:hi], ref[lo:hi]
         final.append(s)
-    return Result(spikes=spikes, traces=tr, values=values, final_state=final, counters=counts,
-                  cycles_per_step=cycles, latency_us=lat, energy_pj=float(sum(breakdown.values())),
-                  energy_breakdown=breakdown, backend=f"emulator-{mode}")
+    res = Result(spikes=spikes, traces=tr, values=values, final_state=final, counters=counts,
+                 cycles_per_step=cycles, latency_us=lat, energy_pj=float(sum(breakdown.values())),
+                 energy_breakdown=breakdown, backend=f"emulator-{mode}")
+    if plastic is not None:
+        res.weights, res.weight_snapshots = learned["weights"], learned["snapshots"]
+    return res

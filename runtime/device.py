@@ -58,6 +58,14 @@ class Device(ABC):
     def close(self) -> None:
         """Release the device (idempotent)."""
 
+    def read_weights(self) -> dict[str, np.ndarray]:
+        """Learned weights after the last run: plastic projection -> ``(n_post, n_pre)`` matrix.
+
+        Empty for images without plastic projections (the only images targets without a
+        learning engine accept).
+        """
+        return {k: v.copy() for k, v in getattr(self, "_weights", {}).items()}
+
     def _loaded(self) -> Image:
         if self.image is None:
             raise InputError(f"device {self.uri!r} must have an image loaded before run "
@@ -85,6 +93,7 @@ class InProcessDevice(Device):
         """Keep the integer counters of ``result`` for :meth:`read_counters`; return it."""
         self._counters = {k: int(v) for k, v in result.counters.items()
                           if isinstance(v, (int, np.integer))}
+        self._weights = dict(result.weights)
         return result
 
     def read_counters(self) -> dict[str, int]:
@@ -93,6 +102,7 @@ class InProcessDevice(Device):
     def reset(self) -> None:
         self.image = None
         self._counters = {}
+        self._weights = {}
 
 
 def parse_uri(uri: str) -> tuple[str, str, dict[str, str]]:

@@ -1,4 +1,7 @@
-"""``emu://[?mode=functional|cycle]``: the emulator behind the Device API.
+"""``emu://[?mode=functional|cycle&weight_every=N]``: the emulator behind the Device API.
+
+``weight_every=N`` makes every run's Result carry the plastic projections' weights every N
+steps (``Result.weight_snapshots``); :meth:`read_weights` returns the learned weights.
 
 A thin adapter: :func:`spikefab.emulator.simulate` does the work, so ``emu://`` gives exactly
 what ``spikefab.run(image, ..., mode=...)`` gives.  It exists so scripts written against a
@@ -22,21 +25,31 @@ __all__ = ["EmuDevice"]
 class EmuDevice(InProcessDevice):
     """The functional or cycle engine of :mod:`spikefab.emulator`, in process."""
 
-    def __init__(self, *, uri: str = "emu://", mode: str = "functional") -> None:
+    def __init__(self, *, uri: str = "emu://", mode: str = "functional",
+                 weight_every: int = 0) -> None:
         super().__init__()
         from spikefab.emulator import MODES
         if mode not in MODES:
             raise InputError(f"emu:// mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.uri = uri
         self.mode = mode
+        try:
+            self.weight_every = int(weight_every)
+        except (TypeError, ValueError):
+            self.weight_every = -1
+        if self.weight_every < 0:
+            raise InputError(f"emu:// weight_every must be a non-negative integer, not "
+                             f"{weight_every!r}")
 
     @classmethod
     def from_uri(cls, uri: str, path: str, opts: dict[str, Any]) -> "EmuDevice":
-        unknown = set(opts) - {"mode"}
+        unknown = set(opts) - {"mode", "weight_every"}
         if unknown or path:
             what = sorted(unknown)[0] if unknown else path
-            raise LinkError(f"emu:// takes only the option mode, not {what!r} (in {uri!r})")
-        return cls(uri=uri, mode=str(opts.get("mode", "functional")))
+            raise LinkError(f"emu:// takes only the options mode and weight_every, not {what!r} "
+                            f"(in {uri!r})")
+        return cls(uri=uri, mode=str(opts.get("mode", "functional")),
+                   weight_every=opts.get("weight_every", 0))
 
     def load(self, image: Image) -> None:
         check_fits(image, load_target(image.target))
@@ -44,7 +57,8 @@ class EmuDevice(InProcessDevice):
 
     def run(self, inputs: Mapping[str, Any] | None, steps: int) -> Result:
         from spikefab.emulator import simulate
-        result = simulate(self._loaded(), inputs, steps, mode=self.mode)
+        result = simulate(self._loaded(), inputs, steps, mode=self.mode,
+                          weight_every=self.weight_every)
         return self._remember(result)
 
 

@@ -40,6 +40,10 @@ def _register_lazy() -> None:
         "LoihiLIF": ("spikefab.compiler", "LoihiLIF"),
         "run": ("spikefab.api", "run"),
         "open_device": ("spikefab.runtime", "open_device"),
+        "STDP": ("spikefab.arch.learning", "STDP"),
+        "RewardModulatedSTDP": ("spikefab.arch.learning", "RewardModulatedSTDP"),
+        "LearningRule": ("spikefab.arch.learning", "LearningRule"),
+        "TraceConfig": ("spikefab.arch.learning", "TraceConfig"),
     }
     for name, (module, attr) in candidates.items():
         try:

@@ -19,7 +19,8 @@ __all__ = ["run"]
 
 
 def run(image_or_path: Image | str | Path, inputs: Mapping[str, Any] | None, steps: int,
-        mode: str = "functional", probes: Sequence[str] = (), device: str | None = None) -> Result:
+        mode: str = "functional", probes: Sequence[str] = (), device: str | None = None,
+        weight_every: int = 0) -> Result:
     """Run an image for ``steps`` time steps and return its :class:`~spikefab.arch.Result`.
 
     Parameters
@@ -34,6 +35,8 @@ def run(image_or_path: Image | str | Path, inputs: Mapping[str, Any] | None, ste
         ``"population.variable"`` names (u, v, theta, ref, s) recorded at the end of each step.
     device:
         Optional device URI; the run then goes through :mod:`spikefab.runtime`.
+    weight_every:
+        Plastic images (on-chip learning): record learned weights every N steps (emulator).
 
     Under ``mpirun`` (docs/scale-out.md) the emulator runs over the job's ranks: each rank
     reads only its cores of the image, rank 0 returns the Result and the other ranks ``None``.
@@ -46,7 +49,8 @@ def run(image_or_path: Image | str | Path, inputs: Mapping[str, Any] | None, ste
     image = image_or_path if isinstance(image_or_path, Image) else load_image(image_or_path)
     if device is None:
         from spikefab.emulator import simulate
-        return simulate(image, inputs, steps, mode=mode, probes=probes)
+        return simulate(image, inputs, steps, mode=mode, probes=probes,
+                        weight_every=weight_every)
     try:
         from spikefab.runtime import open_device
     except ImportError as exc:

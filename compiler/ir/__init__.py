@@ -2,7 +2,8 @@
 HwSynapses), the :class:`Graph`, its verifier, its text form."""
 
 from spikefab.compiler.ir.graph import Graph
-from spikefab.compiler.ir.hardware import HwNeurons, HwSynapses
+from spikefab.compiler.ir.hardware import (HwNeurons, HwPlasticSynapses, HwRewardSynapses,
+                                           HwSynapses)
 from spikefab.compiler.ir.nodes import (
     CubaLI, CubaLIF, I, IF, LI, LIF, NODE_TYPES, Affine, AvgPool2d, Conv1d, Conv2d, Delay,
     Flatten, Input, Linear, Node, Output, Scale, SumPool2d, Threshold,
@@ -12,5 +13,5 @@ __all__ = [
     "Graph", "Node", "NODE_TYPES",
     "Input", "Output", "Affine", "Linear", "Scale", "Conv1d", "Conv2d", "SumPool2d", "AvgPool2d",
     "Flatten", "Delay", "Threshold", "I", "IF", "LI", "LIF", "CubaLI", "CubaLIF",
-    "HwNeurons", "HwSynapses",
+    "HwNeurons", "HwSynapses", "HwPlasticSynapses", "HwRewardSynapses",
 ]

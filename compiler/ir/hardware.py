@@ -25,7 +25,8 @@ from spikefab.compiler.ir.graph import Graph
 from spikefab.compiler.ir.nodes import Input, Node, Output, register
 from spikefab.errors import ModelError
 
-__all__ = ["HwNeurons", "HwSynapses", "graph_from_hwnet", "hwnet_from_graph", "is_hardware_graph"]
+__all__ = ["HwNeurons", "HwSynapses", "HwPlasticSynapses", "HwRewardSynapses", "graph_from_hwnet",
+           "hwnet_from_graph", "is_hardware_graph"]
 
 
 def _int_array(x) -> np.ndarray:
@@ -101,10 +102,79 @@ class HwSynapses(Node):
         return (self.n_post,)
 
 
+@register
+@dataclass(frozen=True, eq=False)
+class HwPlasticSynapses(HwSynapses):
+    """:class:`HwSynapses` whose weights learn on chip (``docs/learning.md``).
+
+    The learning rule's fields, flat: rule strings (``""`` = absent), per trace (x1, x2, y1, y2,
+    y3) ``trace_impulse`` and ``trace_tau``, ``t_epoch``, ``sign_mode``, ``rng_seed`` (-1: the
+    compile seed), ``generator`` and the rule's ``rule_name``.
+    """
+
+    dw: str = ""
+    dd: str = ""
+    dt: str = ""
+    trace_impulse: np.ndarray = None  # type: ignore[assignment]
+    trace_tau: np.ndarray = None  # type: ignore[assignment]
+    t_epoch: int = 1
+    sign_mode: str = "mixed"
+    rng_seed: int = -1
+    generator: str = "hardware"
+    rule_name: str = "rule"
+    reward: int = 0
+
+    def __post_init__(self):
+        super().__post_init__()
+        imp = np.zeros(5) if self.trace_impulse is None else self.trace_impulse
+        imp = np.asarray(imp, np.float64).ravel().copy()
+        imp.setflags(write=False)
+        object.__setattr__(self, "trace_impulse", imp)
+        object.__setattr__(self, "trace_tau", _int_array(np.zeros(5) if self.trace_tau is None
+                                                   else np.atleast_1d(self.trace_tau)))
+        for k in ("t_epoch", "rng_seed"):
+            object.__setattr__(self, k, int(getattr(self, k)))
+        self.rule().profile(where="HwPlasticSynapses")          # range checks (ModelError)
+
+    @classmethod
+    def of(cls, base: dict, rule) -> "HwPlasticSynapses":
+        return cls(**base, dw=rule.dw or "", dd=rule.dd or "", dt=rule.dt or "",
+                   trace_impulse=np.array([t.impulse for t in rule.traces()], np.float64),
+                   trace_tau=np.array([t.tau for t in rule.traces()], np.int64),
+                   t_epoch=rule.t_epoch,
+                   sign_mode=rule.sign_mode, rng_seed=-1 if rule.rng_seed is None
+                   else rule.rng_seed, generator=rule.generator, rule_name=rule.name,
+                   reward=int(rule.reward))
+
+    def rule(self):
+        from spikefab.arch.learning import LearningRule, TraceConfig
+        if len(self.trace_impulse) != 5 or len(self.trace_tau) != 5:
+            raise ModelError(f"HwPlasticSynapses trace_impulse and trace_tau must have 5 entries "
+                             f"(x1 x2 y1 y2 y3), not {len(self.trace_impulse)} and "
+                             f"{len(self.trace_tau)}")
+        tr = [TraceConfig(float(i), int(t)) for i, t in zip(self.trace_impulse, self.trace_tau)]
+        return LearningRule(dw=self.dw or None, dd=self.dd or None, dt=self.dt or None,
+                            x1=tr[0], x2=tr[1], y1=tr[2], y2=tr[3], y3=tr[4],
+                            t_epoch=self.t_epoch, sign_mode=self.sign_mode,
+                            rng_seed=None if self.rng_seed < 0 else self.rng_seed,
+                            name=self.rule_name, generator=self.generator,
+                            reward=bool(self.reward))
+
+
+@register
+@dataclass(frozen=True, eq=False)
+class HwRewardSynapses(HwSynapses):
+    """Reward synapses (weight 0) feeding the y2 reward trace of plastic projection
+    ``reward_for`` (``Network.reward``)."""
+
+    reward_for: str = ""
+
+
 def is_hardware_graph(graph: Graph) -> bool:
-    """True when every node is Input, Output, HwNeurons or HwSynapses (and one is hardware)."""
+    """True when every node is Input, Output, HwNeurons or (plastic, reward) HwSynapses."""
     kinds = {type(n) for n in graph.nodes.values()}
-    return bool(kinds & {HwNeurons, HwSynapses}) and kinds <= {Input, Output, HwNeurons, HwSynapses}
+    hw = {HwNeurons, HwSynapses, HwPlasticSynapses, HwRewardSynapses}
+    return bool(kinds & hw) and kinds <= {Input, Output} | hw
 
 
 def graph_from_hwnet(hw: HwNetwork) -> Graph:
@@ -121,9 +191,15 @@ def graph_from_hwnet(hw: HwNetwork) -> Graph:
                                    refractory=n.refractory, theta_inc=n.theta_inc,
                                    theta_decay=n.theta_decay))
     for p in hw.projections:
-        g.add_node(p.name, HwSynapses(n_pre=hw.size_of(p.source), n_post=hw.size_of(p.target),
-                                      pre=p.pre, post=p.post, weight=p.weight, delay=p.delay,
-                                      weight_exp=p.weight_exp))
+        base = dict(n_pre=hw.size_of(p.source), n_post=hw.size_of(p.target), pre=p.pre,
+                    post=p.post, weight=p.weight, delay=p.delay, weight_exp=p.weight_exp)
+        if p.learning is not None:
+            node = HwPlasticSynapses.of(base, p.learning)
+        elif p.reward_for is not None:
+            node = HwRewardSynapses(**base, reward_for=p.reward_for)
+        else:
+            node = HwSynapses(**base)
+        g.add_node(p.name, node)
         g.add_edge(p.source, p.name)
         g.add_edge(p.name, p.target)
     for out, pop in hw.outputs.items():
@@ -157,7 +233,11 @@ def hwnet_from_graph(graph: Graph) -> HwNetwork:
                 raise ModelError(f"synapses {name!r} must feed an HwNeurons node, not {dst!r}")
             hw.projections.append(Projection(name, src, dst, pre=node.pre, post=node.post,
                                              weight=node.weight, delay=node.delay,
-                                             weight_exp=node.weight_exp))
+                                             weight_exp=node.weight_exp,
+                                             learning=node.rule() if isinstance(
+                                                 node, HwPlasticSynapses) else None,
+                                             reward_for=node.reward_for if isinstance(
+                                                 node, HwRewardSynapses) else None))
         elif isinstance(node, Output):
             src = graph.predecessors(name)[0]          # verify() checked there is exactly one
             if src not in hw.populations:

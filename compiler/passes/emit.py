@@ -18,6 +18,7 @@ from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, CoreImage, Image)
 from spikefab.compiler.hwnet import HwNetwork
 from spikefab.compiler.passes.kernels import fill_routes, fill_synapses, segment_classes
+from spikefab.compiler.passes.emit_learning import learning_tables
 from spikefab.compiler.passes.partition import Partition
 from spikefab.compiler.passes.place import Placement, Sites
 from spikefab.compiler.passes.route import Routing
@@ -114,6 +115,7 @@ def emit(net: HwNetwork, part: Partition, placement: Placement, routing: Routing
     route_ptr["start"] = nstart[:-1] - nstart[b[neuron_core]] if n else 0
     route_ptr["count"] = counts[syn.n_channels:]
     state = np.zeros(n, STATE_DTYPE)
+    learn, learn_manifest = learning_tables(net, part, int((options or {}).get("seed", 0)))
 
     cores = []
     site = placement.site
@@ -128,7 +130,7 @@ def emit(net: HwNetwork, part: Partition, placement: Placement, routing: Routing
             axons=axons[afirst[k]:afirst[k + 1]],
             synapses=synapses[seg[k]:seg[k + 1]],
             route_ptr=route_ptr[s:e],
-            routes=routes[nstart[s]:nstart[e]]))
+            routes=routes[nstart[s]:nstart[e]], **learn[k]))
 
     manifest: dict[str, Any] = {
         "inputs": {name: {"size": int(net.inputs[name]), "channel_base": int(base)}
@@ -148,6 +150,8 @@ def emit(net: HwNetwork, part: Partition, placement: Placement, routing: Routing
             slices.append({"core": k, "offset": lo - int(b[k]), "count": hi - lo, "start": lo - a})
         manifest["populations"][name] = {"size": z - a, "slices": slices}
     _voltage_readouts(net, manifest["outputs"])
+    if learn_manifest:
+        manifest["learning"] = learn_manifest
     if "quantization" in net.meta:
         manifest["quantization"] = jsonable(net.meta["quantization"])
     for key in ("source", "dt"):

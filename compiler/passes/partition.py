@@ -61,6 +61,10 @@ class Synapses:
     cls: np.ndarray             # int16
     class_exp: np.ndarray       # int8
     indptr: np.ndarray          # int64 (n_neurons + 1,)
+    #: on-chip learning: index into ``learning`` of each synapse's plastic projection, -1 static,
+    #: ``-2 - j`` a reward synapse of plastic projection ``j``
+    plastic: np.ndarray = None  # type: ignore[assignment]
+    learning: list = None       # type: ignore[assignment]  # [(projection name, LearningRule)]
 
     @property
     def n_neurons(self) -> int:
@@ -159,11 +163,17 @@ def gather_synapses(net: HwNetwork) -> Synapses:
     weight = np.empty(n_syn, np.int16)
     delay = np.empty(n_syn, np.uint8)
     cls = np.empty(n_syn, np.int16)
+    plastic = np.full(n_syn, -1, np.int16)
+    learning = [(p.name, p.learning) for p in net.projections if p.learning is not None]
     class_exp = list(range(_N_POS_EXP))
     k = 0
     for j, p in enumerate(net.projections):
         m = p.n_synapses
         sl = slice(k, k + m)
+        if p.learning is not None:
+            plastic[sl] = [name for name, _ in learning].index(p.name)
+        elif p.reward_for is not None:     # reward synapses of plastic projection j: -2 - j
+            plastic[sl] = -2 - [name for name, _ in learning].index(p.reward_for)
         if p.source in input_base:
             src[sl] = p.pre + input_base[p.source]
         else:
@@ -181,13 +191,15 @@ def gather_synapses(net: HwNetwork) -> Synapses:
     if n_syn and not np.all(post[1:] >= post[:-1]):
         perm = np.argsort(post, kind="stable")
         src, post, weight, delay, cls = src[perm], post[perm], weight[perm], delay[perm], cls[perm]
+        plastic = plastic[perm]
         del perm
     indptr = np.zeros(int(offset[-1]) + 1, np.int64)
     np.cumsum(np.bincount(post, minlength=int(offset[-1])), out=indptr[1:])
     return Synapses(n_channels=n_channels, input_base=input_base, pop_names=names,
                     pop_offset=offset, neuron_profile=neuron_profile, profiles=profiles, src=src,
                     post=post, weight=weight, delay=delay, cls=cls,
-                    class_exp=np.array(class_exp, np.int8), indptr=indptr)
+                    class_exp=np.array(class_exp, np.int8), indptr=indptr, plastic=plastic,
+                    learning=learning)
 
 
 def _check_neurons(syn: Synapses, target: Target) -> None:
@@ -212,7 +224,10 @@ def _check_neurons(syn: Synapses, target: Target) -> None:
                             f"{int(syn.delay.max())} must be at most {lim.max_delay}, the largest "
                             f"delay target {target.name} allows")
     scale = np.ldexp(1.0, np.maximum(syn.class_exp.astype(np.int64), 0))
-    bound = fanin_bound(syn.post, syn.weight, syn.cls, scale, syn.n_neurons)
+    # a plastic weight may reach -256 whatever it starts at: bound it by that
+    w = syn.weight if syn.plastic is None or not np.any(syn.plastic >= 0) else \
+        np.where(syn.plastic >= 0, np.int16(-256), syn.weight)
+    bound = fanin_bound(syn.post, w, syn.cls, scale, syn.n_neurons)
     limit = float(2 ** (lim.accumulator_bits - 1) - 1)
     if len(bound) and bound.max() > limit:
         g = int(np.argmax(bound))
@@ -326,6 +341,11 @@ def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) ->
     syn = syn if syn is not None else gather_synapses(net)
     lim = target.core
     _check_neurons(syn, target)
+    if syn.learning and target.learning.profiles == 0:
+        name, rule = syn.learning[0]
+        raise ResourceError(f"projection {name!r} is plastic (rule {rule.name!r}): it needs a "
+                            f"learning engine, target {target.name} has none (learning.profiles "
+                            f"= 0; targets with one: loihi1)")
     is_output = np.zeros(syn.n_neurons, bool)
     output_channel = -np.ones(syn.n_neurons, np.int64)
     output_base, base = {}, 0
@@ -395,4 +415,33 @@ def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) ->
             + (f"; layers with per-neuron time constants or thresholds bring one profile per "
                f"distinct quantized set: share time constants between neurons to need fewer"
                if len(syn.profiles) > lim.profiles else ""))
+    if syn.learning:
+        _check_learning(part)
     return part
+
+
+def learning_usage(part: Partition) -> dict[str, np.ndarray]:
+    """Per core: learning profiles, plastic synapses and trace words it needs."""
+    syn, nc = part.syn, part.n_cores
+    seg = syn.indptr[part.bounds]
+    n_ax = np.bincount(part.pair_core, minlength=nc)
+    out = {"profiles": np.zeros(nc, np.int64), "plastic_synapses": np.zeros(nc, np.int64),
+           "trace_entries": np.zeros(nc, np.int64)}
+    for k in range(nc):
+        pl = syn.plastic[seg[k]:seg[k + 1]]
+        n_p = len(np.unique(np.where(pl <= -2, -2 - pl, pl)[pl != -1]))
+        out["profiles"][k] = n_p
+        out["plastic_synapses"][k] = int(np.count_nonzero(pl >= 0)) if n_p else 0
+        out["trace_entries"][k] = n_p * (int(n_ax[k]) + int(part.bounds[k + 1] - part.bounds[k]))
+    return out
+
+
+def _check_learning(part: Partition) -> None:
+    """Learning memories per core (need vs. have), after the cut."""
+    target = part.target
+    for key, need in learning_usage(part).items():
+        have = getattr(target.learning, key)
+        if len(need) and need.max() > have:
+            k = int(np.argmax(need))
+            raise ResourceError(f"core {k} needs {int(need[k])} learning {key.replace('_', ' ')}, "
+                                f"target {target.name} has {have} per core (learning.{key})")

@@ -19,6 +19,7 @@ from numba import njit
 
 from spikefab.emulator.kernels import (C_HOST_IN, C_HOST_OUT, C_PACKETS, C_SYNOPS,
                                          deliver_axon, lif_update, record_probes)
+from spikefab.emulator.learning.kernels import learning_step
 from spikefab.emulator.noc.kernels import (G_DEPTH, G_P, G_R, NEVER, S_HCH, S_HEW, S_HNS,
                                              S_NACT, S_NHOST, S_Q0H, S_Q0T, S_Q1H, S_Q1T,
                                              apply_events, eject_pop, inject, next_event_time,
@@ -30,12 +31,20 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
               syn_off, syn_w, nr_start, nr_count, hr_start, hr_count, routes, out, probe_idx,
               probe_var, traces, counters, timing, cycles, core_router, core_slot, hops,
               geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, aflag, core_of,
-              chipmask, q0, q1, st):
+              chipmask, q0, q1, st, learning):
     """Run ``steps`` steps; ``cycles[t]`` gets the step's cycle count (section 9).
 
     ``timing`` = (neuron_cycles, packet_cycles, synapse_cycles, barrier cycles incl. wafer).
     ``hops`` (3,) receives the router-to-router hops (on-chip E/W, N/S, inter-chiplet) measured.
+    ``learning``: the learning engine's arguments (``emulator.learning.engine``; no groups for
+    a static image); its epoch phase runs after the step's deliveries, before the barrier
+    (section 14).
     """
+    (gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_post, tags, prod, pvar, pconst, psgn,
+     r_mid, r_end, learn_cycles, learn_counts, snap_every, snaps, snap_idx, r_pre,
+     r_post) = learning
+    hit = np.zeros(ax_start.shape[0], np.uint8)
+    snap_row = 0
     n = ref.shape[0]
     n_cores = noff.shape[0] - 1
     n_in = hr_start.shape[0]
@@ -74,6 +83,8 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
             for i in range(noff[ci], noff[ci + 1]):
                 if spikes[i]:
                     for r in range(nr_start[i], nr_start[i] + nr_count[i]):
+                        if routes[r, 0] == 0:
+                            hit[routes[r, 1]] = 1
                         pk[k, 0] = routes[r, 3]
                         pk[k, 1] = routes[r, 4]
                         pk[k, 2] = routes[r, 5]
@@ -95,6 +106,8 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
         for ch in range(n_in):
             if in_spikes[t, ch]:
                 for r in range(hr_start[ch], hr_start[ch] + hr_count[ch]):
+                    if routes[r, 0] == 0:
+                        hit[routes[r, 1]] = 1
                     pk[k, 0] = routes[r, 3]
                     pk[k, 1] = routes[r, 4]
                     pk[k, 2] = routes[r, 5]
@@ -179,7 +192,15 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
             out[t, pk[p, 3]] = 1
             q = max(q, pk[p, 5])
         counters[C_HOST_OUT] += st[S_NHOST]
-        cycles[t] = q + timing[3]
+        lc = learning_step(t, hit, spikes, n_cores, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre,
+                           s_post, tags, prod, pvar, pconst, psgn, syn_w, r_mid, r_end,
+                           learn_cycles, learn_counts, r_pre, r_post)
+        hit[:] = 0
+        cycles[t] = q + lc + timing[3]
+        if snap_every > 0 and (t + 1) % snap_every == 0:
+            for j in range(snap_idx.shape[0]):
+                snaps[snap_row, j] = syn_w[snap_idx[j]]
+            snap_row += 1
         # section 9: every credit is back and every FIFO empty at the next step's cycle 0
         credit[:] = depth
         busy[:] = 0

@@ -32,6 +32,10 @@ from typing import Any
 
 import numpy as np
 
+from spikefab.arch.image_learning import (LEARN_PRODUCT_DTYPE, LEARN_PROFILE_DTYPE,
+                                          LEARN_REWARD, LEARN_RNG_DTYPE, LEARN_STATIC,
+                                          LEARN_SYNAPSE_DTYPE, LEARN_TABLES, LEARN_VARS,
+                                          LEARN_X_DTYPE, LEARN_Y_DTYPE)   # on-chip learning
 from spikefab.errors import ImageError
 
 __all__ = [
@@ -44,6 +48,16 @@ __all__ = [
     "ROUTE_PTR_DTYPE",
     "ROUTE_DTYPE",
     "CORE_TABLES",
+    "LEARN_TABLES",
+    "LEARN_PROFILE_DTYPE",
+    "LEARN_PRODUCT_DTYPE",
+    "LEARN_SYNAPSE_DTYPE",
+    "LEARN_X_DTYPE",
+    "LEARN_Y_DTYPE",
+    "LEARN_RNG_DTYPE",
+    "LEARN_VARS",
+    "LEARN_STATIC",
+    "LEARN_REWARD",
     "CoreImage",
     "Image",
     "load_image",
@@ -109,6 +123,9 @@ CORE_TABLES: dict[str, np.dtype] = {
 }
 HOST_TABLES: dict[str, np.dtype] = {"route_ptr": ROUTE_PTR_DTYPE, "routes": ROUTE_DTYPE}
 
+def _learn_default(name: str):
+    return field(default_factory=lambda: np.zeros(0, LEARN_TABLES[name]))
+
 
 @dataclass
 class CoreImage:
@@ -130,10 +147,21 @@ class CoreImage:
     synapses: np.ndarray
     route_ptr: np.ndarray
     routes: np.ndarray
+    learn_profiles: np.ndarray = _learn_default("learn_profiles")
+    learn_products: np.ndarray = _learn_default("learn_products")
+    learn_synapses: np.ndarray = _learn_default("learn_synapses")
+    learn_x: np.ndarray = _learn_default("learn_x")
+    learn_y: np.ndarray = _learn_default("learn_y")
+    learn_rng: np.ndarray = _learn_default("learn_rng")
 
     def __post_init__(self) -> None:
-        for name, dtype in CORE_TABLES.items():
+        for name, dtype in (CORE_TABLES | LEARN_TABLES).items():
             setattr(self, name, np.ascontiguousarray(getattr(self, name), dtype=dtype))
+
+    @property
+    def plastic(self) -> bool:
+        """Whether this core runs the learning engine (has learning profiles)."""
+        return len(self.learn_profiles) > 0
 
     @property
     def n_neurons(self) -> int:
@@ -144,7 +172,9 @@ class CoreImage:
         return (self.chiplet, self.x, self.y, self.slot)
 
     def tables(self) -> dict[str, np.ndarray]:
-        return {name: getattr(self, name) for name in CORE_TABLES}
+        """Tables written to the file: the learning ones only on plastic cores."""
+        names = list(CORE_TABLES) + (list(LEARN_TABLES) if self.plastic else [])
+        return {name: getattr(self, name) for name in names}
 
 
 @dataclass
@@ -321,6 +351,8 @@ def _decode(data: bytes, where: str, expect_target: str | None) -> Image:
     cores = []
     for i, (chiplet, x, y, slot) in enumerate(addresses):
         t = {name: table(f"core/{i}/{name}", dtype) for name, dtype in CORE_TABLES.items()}
+        t.update({name: table(f"core/{i}/{name}", dtype) for name, dtype in LEARN_TABLES.items()
+                  if f"core/{i}/{name}" in sections})      # optional: plastic cores only
         cores.append(CoreImage(chiplet=chiplet, x=x, y=y, slot=slot, **t))
     del sections["manifest"]
     if sections:

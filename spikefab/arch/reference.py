@@ -26,6 +26,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from spikefab.arch.image import STATE_DTYPE, Image
+from spikefab.arch.learning.readout import WeightRecorder, projection_weights
+from spikefab.arch.learning.tables import CoreLearner
 from spikefab.arch.neuron import lif_step, shift_input
 from spikefab.arch.result import Result, normalize_inputs, parse_probe
 
@@ -52,6 +54,13 @@ class ReferenceChip:
         self.n_out = max((s["channel_base"] + s["size"] for s in image.outputs.values()), default=0)
         self.t = 0
         self.synops = 0
+        # on-chip learning: live weights, axons hit this step, one learner per plastic core
+        self.weights = [c.synapses["weight"].astype(np.int64) for c in image.cores]
+        self.axon_hit = [np.zeros(len(c.axons), bool) for c in image.cores]
+        gen = image.manifest.get("learning", {}).get("generator", "hardware")
+        self.learners = {ci: CoreLearner(c, self.weights[ci], gen)
+                         for ci, c in enumerate(image.cores) if c.plastic}
+        self.learning_updates = 0
 
     def _deliver(self, routes: np.ndarray, t: int, out_row: np.ndarray) -> None:
         for r in routes:
@@ -61,10 +70,12 @@ class ReferenceChip:
             ci = self.address[(int(r["chiplet"]), int(r["x"]), int(r["y"]), int(r["slot"]))]
             core = self.image.cores[ci]
             ax = core.axons[int(r["axon"])]
-            syn = core.synapses[int(ax["start"]):int(ax["start"]) + int(ax["count"])]
+            run = slice(int(ax["start"]), int(ax["start"]) + int(ax["count"]))
+            syn = core.synapses[run]
+            self.axon_hit[ci][int(r["axon"])] = True
             slot = (t + 1 + syn["delay"].astype(np.int64)) % self.slots
             np.add.at(self.acc[ci], (slot, syn["acc_class"].astype(np.int64),
-                                     syn["neuron"].astype(np.int64)), syn["weight"].astype(np.int64))
+                                     syn["neuron"].astype(np.int64)), self.weights[ci][run])
             self.synops += len(syn)
 
     def step(self, channel_spikes: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -100,6 +111,10 @@ class ReferenceChip:
             p = self.image.host_route_ptr[ch]
             self._deliver(self.image.host_routes[int(p["start"]):int(p["start"]) + int(p["count"])],
                           t, out_row)
+        for ci, learner in self.learners.items():
+            self.learning_updates += learner.step(self.axon_hit[ci], spikes_per_core[ci], t + 1)
+        for hit in self.axon_hit:
+            hit[:] = False
         self.t += 1
         return out_row, spikes_per_core
 
@@ -115,8 +130,12 @@ class ReferenceChip:
 
 
 def run_reference(image: Image, inputs: Mapping[str, Any] | None, steps: int,
-                  probes: Sequence[str] = ()) -> Result:
-    """Run the golden model for ``steps`` steps; inputs as for every backend."""
+                  probes: Sequence[str] = (), weight_every: int = 0) -> Result:
+    """Run the golden model for ``steps`` steps; inputs as for every backend.
+
+    ``weight_every = N`` records the plastic projections' weights after every N steps.
+    """
+    rec = WeightRecorder(image, weight_every)
     ins = normalize_inputs(image, inputs, steps)
     parsed = [parse_probe(image, p) for p in probes]
     chip = ReferenceChip(image)
@@ -134,8 +153,13 @@ def run_reference(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         n_spikes += int(sum(s.sum() for s in spk))
         for p, (pop, var) in zip(probes, parsed):
             traces[p][t] = chip.read(pop, var, spk)
+        rec.after_step(t + 1, chip.weights)
     spikes = {name: out_rows[:, int(s["channel_base"]):int(s["channel_base"]) + int(s["size"])].copy()
               for name, s in image.outputs.items()}
     final = [np.asarray(s, dtype=STATE_DTYPE).copy() for s in chip.state]
-    return Result(spikes=spikes, traces=traces, final_state=final,
-                  counters={"synops": chip.synops, "spikes": n_spikes}, backend="reference")
+    counters = {"synops": chip.synops, "spikes": n_spikes}
+    if chip.learners:
+        counters["learning_updates"] = chip.learning_updates
+    return Result(spikes=spikes, traces=traces, final_state=final, counters=counters,
+                  backend="reference", weights=projection_weights(image, chip.weights),
+                  weight_snapshots=rec.result())

@@ -56,6 +56,10 @@ class Result:
     energy_pj: float | None = None
     energy_breakdown: dict[str, float] = field(default_factory=dict)
     backend: str = ""
+    #: on-chip learning: plastic projection -> (n_post, n_pre) weights after the last step
+    weights: dict[str, np.ndarray] = field(default_factory=dict)
+    #: plastic projection -> (k, n_post, n_pre) weights after steps N, 2N, ... (weight_every=N)
+    weight_snapshots: dict[str, np.ndarray] = field(default_factory=dict)
 
     def same_behaviour(self, other: "Result") -> bool:
         """True if spikes and final neuron states are identical (the cross-backend invariant)."""
@@ -64,6 +68,9 @@ class Result:
         if any(not np.array_equal(self.spikes[k], other.spikes[k]) for k in self.spikes):
             return False
         if len(self.final_state) != len(other.final_state):
+            return False
+        if self.weights.keys() != other.weights.keys() or any(
+                not np.array_equal(self.weights[k], other.weights[k]) for k in self.weights):
             return False
         return all(np.array_equal(a, b) for a, b in zip(self.final_state, other.final_state))
 
@@ -76,6 +83,8 @@ class Result:
             arrays["cycles_per_step"] = np.asarray(self.cycles_per_step, np.int64)
         for k, v in self.traces.items():
             arrays[f"trace:{k}"] = v
+        for k, v in self.weights.items():          # on-chip learning: learned weights
+            arrays[f"weights:{k}"] = v
         np.savez(path, **arrays)
 
 

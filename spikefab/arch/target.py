@@ -22,7 +22,8 @@ from typing import Any
 
 from spikefab.errors import TargetError
 
-__all__ = ["Target", "Topology", "CoreLimits", "Timing", "Energy", "load_target", "target_names"]
+__all__ = ["Target", "Topology", "CoreLimits", "Timing", "Energy", "Learning", "load_target",
+           "target_names"]
 
 PROFILE_PACKAGE = "spikefab.arch.profiles"
 
@@ -118,6 +119,21 @@ class Energy:
 
 
 @dataclass(frozen=True)
+class Learning:
+    """The learning engine of a core (:mod:`spikefab.arch.learning`); all 0: no learning engine.
+
+    Optional section: a profile without ``[learning]`` has no on-chip learning.
+    """
+
+    profiles: int = 0             #: learning profiles per core (rules with their trace parameters)
+    plastic_synapses: int = 0     #: synapse entries per core that may be plastic (tags memory)
+    trace_entries: int = 0        #: trace words per core: profiles x (input axons + neurons)
+    update_cycles: int = 1        #: learning-engine cycles per plastic synapse at an epoch end
+    trace_cycles: int = 1         #: cycles per trace word decayed at an epoch end
+    update_pj: float = 0.0        #: energy per plastic synapse update
+
+
+@dataclass(frozen=True)
 class Target:
     """A chip the compiler can map onto and the backends can run."""
 
@@ -129,6 +145,7 @@ class Target:
     energy: Energy
     sources: dict[str, str] = field(compare=False)
     path: str = field(default="", compare=False)
+    learning: Learning = field(default_factory=Learning)
 
     # Neuron arithmetic widths are shared by every target (Loihi's); kept here so that nothing
     # else hard-codes them.
@@ -157,14 +174,16 @@ class Target:
     def rows(self) -> list[tuple[str, str, Any, str]]:
         """(section, key, value, source) for every figure, for tables and docs."""
         out = []
-        for section in ("topology", "core", "timing", "energy"):
+        for section in ("topology", "core", "timing", "energy", "learning"):
             obj = getattr(self, section)
             for f in fields(obj):
                 out.append((section, f.name, getattr(obj, f.name), self.source_of(section, f.name)))
         return out
 
 
-_SECTIONS: dict[str, type] = {"topology": Topology, "core": CoreLimits, "timing": Timing, "energy": Energy}
+_SECTIONS: dict[str, type] = {"topology": Topology, "core": CoreLimits, "timing": Timing, "energy": Energy,
+                              "learning": Learning}
+_OPTIONAL_SECTIONS = {"learning"}
 
 # (section, key) -> (minimum, maximum) for integers; floats only need >= 0 (or > 0 for clock).
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
@@ -181,6 +200,9 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("timing", "fifo_depth"): (1, 1024), ("timing", "link_latency"): (1, 64),
     ("timing", "chiplet_link_latency"): (1, 4096), ("timing", "chiplet_link_cycles"): (1, 256),
     ("timing", "barrier_cycles"): (0, 1 << 20), ("timing", "wafer_barrier_cycles"): (0, 1 << 24),
+    ("learning", "profiles"): (0, 255), ("learning", "plastic_synapses"): (0, 1 << 24),
+    ("learning", "trace_entries"): (0, 1 << 24), ("learning", "update_cycles"): (1, 64),
+    ("learning", "trace_cycles"): (1, 64),
 }
 
 
@@ -222,7 +244,7 @@ def _target_from_dict(data: dict[str, Any], where: str) -> Target:
             raise TargetError(f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(known))})",
                               where=where)
     for key in ("name", "description", "sources", *_SECTIONS):
-        if key not in data:
+        if key not in data and key not in _OPTIONAL_SECTIONS:
             raise TargetError(f"{where}: missing key {key!r}", where=where)
     sources = data["sources"]
     if not isinstance(sources, dict) or not all(isinstance(v, str) and v for v in sources.values()):
@@ -234,6 +256,8 @@ def _target_from_dict(data: dict[str, Any], where: str) -> Target:
                               f"section or a figure such as 'energy.synop_pj')", where=where)
     parts: dict[str, Any] = {}
     for section, cls in _SECTIONS.items():
+        if section in _OPTIONAL_SECTIONS and section not in data:
+            continue
         table = data[section]
         if not isinstance(table, dict):
             raise TargetError(f"{where}: [{section}] must be a table", where=where)

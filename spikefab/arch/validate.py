@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from spikefab.arch.learning.tables import check_learning_fits, check_learning_tables
 from spikefab.errors import ImageError
 
 if TYPE_CHECKING:
@@ -124,6 +125,7 @@ def check_image(image: "Image", *, where: str = "<image>") -> None:
             raise ImageError(f"{where}: cores {addresses[c.address]} and {i} share address "
                              f"{c.address}", where=f"core/{i}")
         addresses[c.address] = i
+        check_learning_tables(c, i, where)            # on-chip learning tables (plastic cores)
     keys = _address_keys(*np.array([c.address for c in image.cores], np.int64).reshape(-1, 4).T)
     n_axons = np.array([len(c.axons) for c in image.cores], np.int64)
     order = np.argsort(keys, kind="stable")       # sorted once: lookups are binary searches
@@ -186,6 +188,7 @@ def check_fits(image: "Image", target: "Target") -> None:
                 raise ImageError(f"core/{i}/{table} has {have} entries, target {target.name} "
                                  f"allows {limit}", where=f"core/{i}/{table}")
         _check_extensions(c, target, i)
+        check_learning_fits(c, target, i)             # learning memories vs the target
         if len(c.synapses) and int(c.synapses["delay"].max()) > lim.max_delay:
             raise ImageError(f"core/{i}/synapses uses delay {int(c.synapses['delay'].max())}, "
                              f"target {target.name} allows {lim.max_delay}",

@@ -11,7 +11,7 @@ import pytest
 from spikefab.arch.target import PROFILE_PACKAGE, Target, load_target, target_names
 from spikefab.errors import TargetError
 
-SECTIONS = ("topology", "core", "timing", "energy")
+SECTIONS = ("topology", "core", "timing", "energy", "learning")
 FIVE = ["darwin3", "darwinwafer", "ecp5-85k", "ice40-up5k", "loihi1"]
 
 

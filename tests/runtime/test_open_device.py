@@ -25,7 +25,7 @@ def test_parse_uri() -> None:
     ("serial:///dev/x?baud=-3", "baud must be a positive number, not '-3'"),
     ("serial:///nonexistent/tty", "cannot open port 'serial:///nonexistent/tty'"),
     ("nosuch://x", "cannot open port 'nosuch://x'"),
-    ("emu://?speed=1", "emu:// takes only the option mode, not 'speed'"),
+    ("emu://?speed=1", "emu:// takes only the options mode and weight_every, not 'speed'"),
     ("rtlsim://?simulator=xsim", "simulator must be one of icarus, verilator, not 'xsim'"),
     ("rtlsim://?sim=icarus", "rtlsim:// takes only the option simulator, not 'sim'"),
 ])

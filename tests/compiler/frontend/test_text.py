@@ -56,6 +56,11 @@ def test_every_node_type_round_trips():
                      bias_exp=2, reset="subtract"),
         ir.HwSynapses(n_pre=2, n_post=3, pre=[0, 1], post=[2, 0], weight=[-256, 255],
                       delay=[0, 63], weight_exp=-3),
+        ir.HwPlasticSynapses(n_pre=1, n_post=1, pre=[0], post=[0], weight=[4], delay=[0],
+                             dw="2^-3 * x0 * (y1 + 2)", trace_impulse=[12.5, 0, 3, 0, 0],
+                             trace_tau=[8, 0, 4, 0, 0], t_epoch=2, rng_seed=3),
+        ir.HwRewardSynapses(n_pre=1, n_post=2, pre=[0, 0], post=[0, 1], weight=[0, 0],
+                            delay=[0, 0], reward_for="x->p"),
     ]
     assert {type(e).__name__ for e in examples} == set(NODE_TYPES)
     from spikefab.compiler.ir import Graph
