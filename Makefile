@@ -11,7 +11,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: test install system-tools clean bench demo
+.PHONY: test install system-tools clean bench demo lava-venv fuzz
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,26 @@ system-tools:
 	  else echo "warning: not root, cannot apt-get install iverilog"; fi; \
 	fi
 
-test: install
+test: install lava-venv
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# Intel Lava 0.10 as the bit-accuracy oracle (tests marked `lava`): its own Python 3.10 venv.
+LAVA_PYTHON ?= /root/.pyenv/versions/3.10.13/bin/python
+LVENV  := .venv-lava
+LSTAMP := $(LVENV)/.installed-stamp
+
+$(LSTAMP):
+	@if [ -x "$(LAVA_PYTHON)" ]; then \
+	  (test -x $(LVENV)/bin/python || $(LAVA_PYTHON) -m venv $(LVENV)) \
+	  && $(LVENV)/bin/pip install -q "lava-nc==0.10.0" && touch $(LSTAMP) \
+	  || echo "warning: could not install lava-nc==0.10.0; tests marked lava will be skipped"; \
+	else echo "warning: $(LAVA_PYTHON) missing; tests marked lava will be skipped"; fi
+
+lava-venv: $(LSTAMP)
+
+# The image fuzzer's long run (docs/reliability.md): 10,000 CRC-valid mutated images.
+fuzz: install
+	$(PY) -m spikefab.fuzz --count 10000 --seed 1 --report docs/reliability.md
 
 # Benchmarks (docs/benchmarks.md): spikefab next to SANA-FE and Brian2, which live in their own
 # venv (.venv-bench, pinned in benchmarks/requirements-peers.txt: Brian2 2.9 needs numpy < 2.3).

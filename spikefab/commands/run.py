@@ -13,6 +13,7 @@ import argparse
 import numpy as np
 
 from spikefab.api import run as run_image
+from spikefab.commands._args import check_output_file
 from spikefab.commands._runio import add_common, load_inputs, read_image
 
 
@@ -29,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    check_output_file(args.output, ".npz")
     image = read_image(args.image)
     result = run_image(image, load_inputs(args.input), args.steps, mode=args.mode,
                        probes=args.probe, device=args.device)

@@ -60,6 +60,6 @@ def test_impulse_du_and_dv(mode):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_scaling_of_bias(mode):
-    image = dense_image(np.zeros((1, 1), int), du=0, dv=0, vth=2 ** 17, bias_mant=4095,
+    image = dense_image(np.zeros((1, 1), int), du=0, dv=0, vth=2 ** 17 - 1, bias_mant=4095,
                         bias_exp=5)
     assert simulate(image, None, 1, mode).final_state[0]["v"][0] == 131040

@@ -92,7 +92,7 @@ def test_refuses_image_that_does_not_fit() -> None:
 def test_refuses_values_the_datapath_cannot_hold() -> None:
     image, _ = random_image(4)
     image.cores[0].profiles["vth"][0] = 1 << 17
-    with pytest.raises(ImageError, match="vth must be in 0..131071"):
+    with pytest.raises(ImageError, match=r"vth must be in \[0, 131071\]"):
         check_rtl_image(image, TARGET)
 
 
