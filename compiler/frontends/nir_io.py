@@ -89,7 +89,12 @@ def _check_node_types(p: Path) -> None:
             while stack:
                 path, grp = stack.pop()
                 t = grp["type"][()] if "type" in grp else b"?"
-                t = t.decode() if isinstance(t, bytes) else str(t)
+                try:
+                    t = t.decode() if isinstance(t, bytes) else str(t)
+                except UnicodeDecodeError:
+                    raise ModelError(f"{p}: node {path or '<root>'!r} has a type that is not "
+                                     f"UTF-8 text ({t[:16]!r}); the file is corrupted",
+                                     where=str(p)) from None
                 if t not in known:
                     raise ModelError(f"{p}: node {path or '<root>'!r} has unknown NIR node type "
                                      f"{t!r}; supported: {', '.join(sorted(known))}",
@@ -97,8 +102,9 @@ def _check_node_types(p: Path) -> None:
                 if t == "NIRGraph" and "nodes" in grp:
                     for name, sub in grp["nodes"].items():
                         stack.append((f"{path}.{name}" if path else name, sub))
-    except OSError as exc:
-        raise ModelError(f"{p}: unreadable HDF5 file ({exc})", where=str(p)) from None
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise ModelError(f"{p}: unreadable HDF5 file ({type(exc).__name__}: {exc})",
+                         where=str(p)) from None
 
 
 def from_nir(g, source: str = "<NIRGraph>") -> Graph:

@@ -46,6 +46,9 @@ _ADVICE_SILENT = ("scale the layer's weights up or its threshold down before exp
                   "larger dt")
 
 
+#: Time steps a model may state (seconds): a picosecond to a quarter hour; 1e300 is a typo.
+MIN_DT, MAX_DT = 1e-12, 1e3
+
 def _uniform(a: np.ndarray, what: str, pop: str) -> float:
     lo, hi = float(np.min(a)), float(np.max(a))
     if hi - lo > 1e-9 * max(1.0, abs(hi)):
@@ -304,8 +307,8 @@ def lower_to_hardware(graph, *, dt: float | None = None, integrator: str = "eule
         dt = float(dt)
     except (TypeError, ValueError):
         raise ModelError(f"dt must be a number of seconds, not {dt!r}") from None
-    if not dt > 0 or not math.isfinite(dt):
-        raise ModelError(f"dt must be a positive number of seconds, not {dt!r}")
+    if not MIN_DT <= dt <= MAX_DT:
+        raise ModelError(f"dt must be in [{MIN_DT:g}, {MAX_DT:g}] seconds, not {dt!r}")
     if integrator not in ("euler", "exact"):
         raise ModelError(f"integrator must be 'euler' or 'exact', not {integrator!r}")
     t0 = time.perf_counter()

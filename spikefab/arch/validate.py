@@ -357,7 +357,9 @@ def check_run_memory(image: "Image", steps: int, n_probed: int = 0, *,
     The budget is ``SPIKEFAB_MAX_RUN_BYTES`` (bytes) when set, else 8 GiB capped by the
     machine's physical memory.  Returns the bytes needed.
     """
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+    from spikefab.arch.result import MAX_STEPS
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) \
+            or not 0 <= steps <= MAX_STEPS:
         return 0                     # not a step count: the input check names it
     need = run_bytes(image, steps, n_probed)
     if available is None:

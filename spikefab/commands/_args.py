@@ -19,13 +19,22 @@ from spikefab.arch.result import MAX_STEPS
 
 
 def steps_arg(text: str) -> int:
-    """``--steps``: a whole number in ``[0, MAX_STEPS]`` (argparse reports anything else)."""
+    """``--steps``: a whole number (``1e6`` allowed); the run checks ``[0, MAX_STEPS]``.
+
+    Anything that is not a whole number is argparse's usage error (exit 2); a number out of
+    range is the backends' :class:`InputError` (one line, exit 2), before anything is allocated.
+    """
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number of steps, not {text!r}") from None
-    if not 0 <= value <= MAX_STEPS:
-        raise argparse.ArgumentTypeError(f"must be in [0, {MAX_STEPS}], not {text}")
+        try:
+            f = float(text)
+        except ValueError:
+            f = float("nan")
+        if not (f == f and abs(f) != float("inf") and f == int(f)):
+            raise argparse.ArgumentTypeError(f"must be a whole number of steps, not {text!r}") \
+                from None
+        value = int(f)
     return value
 
 

@@ -72,6 +72,11 @@ def load_builder_script(path: Path) -> Any:
     if not isinstance(net, HwNetwork):
         raise ModelError(f"{path}: a builder script must define 'net' (a spikefab.Network) or "
                          f"'build()' returning one, not {type(net).__name__}")
+    if not net.outputs:     # the API allows it (probes read populations); a compiled file can't
+        raise ModelError(f"{path}: the network has no output (inputs: "
+                         f"{sorted(net.inputs) or 'none'}): nothing the compiled image computes "
+                         f"could be read back; add one with net.output(name, population)",
+                         where=str(path))
     return net
 
 

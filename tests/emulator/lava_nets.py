@@ -64,7 +64,8 @@ def network_image(net: dict, target: Target, rng: np.random.Generator) -> Image:
     placement: dict[str, list[int]] = {}
     for name, p in net["populations"].items():
         n = int(p["n"])
-        cuts = sorted({0, n, *(int(c) for c in rng.integers(1, n, int(rng.integers(0, 2))))})
+        k = int(rng.integers(0, 2)) if n > 1 else 0
+        cuts = sorted({0, n, *(int(c) for c in rng.integers(1, max(n, 2), k))})
         for lo, hi in zip(cuts, cuts[1:]):
             placement.setdefault(name, []).append(len(cores))
             cores.append({"pop": name, "lo": lo, "hi": hi,
