@@ -96,6 +96,20 @@ def test_refuses_values_the_datapath_cannot_hold() -> None:
         check_rtl_image(image, TARGET)
 
 
+def test_refuses_delays_it_cannot_floor_like_lava() -> None:
+    """A right-shifting class with two delays: Lava floors per (source step, delay), the RTL's
+    slot read floors the slot's sum, so the image is refused (#15); one delay per class runs."""
+    image, _ = random_image(4)
+    core = next(c for c in image.cores if len(c.synapses) >= 2)
+    core.acc_exps[:] = -1
+    core.synapses["acc_class"] = 0
+    core.synapses["delay"] = 1
+    check_rtl_image(image, TARGET)
+    core.synapses["delay"][0] = 0
+    with pytest.raises(ImageError, match=r"class 0 \(weight exponent -1\) mixes delays \[0, 1\]"):
+        check_rtl_image(image, TARGET)
+
+
 def test_refuses_target_with_other_timing(tmp_path) -> None:
     from spikefab.arch.target import load_target
     t = load_target(TARGET)
