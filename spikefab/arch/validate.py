@@ -193,6 +193,14 @@ def check_fits(image: "Image", target: "Target") -> None:
                              f"target {target.name} allows {lim.max_delay}",
                              where=f"core/{i}/synapses")
     check_image(image)      # pointers and semantics (also for images that never were a file)
+    budget = len(image.cores) * lim.synapses
+    work = fanout(image)
+    if work > budget:
+        raise ImageError(f"one step in which every source spikes would perform {work} synaptic "
+                         f"operations; target {target.name} bounds a step to {budget} (each of "
+                         f"the image's {len(image.cores)} cores reading its {lim.synapses} "
+                         f"synapse words once): route entries reuse axon runs too often",
+                         where="routes")
 
 
 def _check_extensions(core, target: "Target", i: int) -> None:

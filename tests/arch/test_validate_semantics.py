@@ -130,3 +130,20 @@ def test_delays_with_negative_exponent_floor_per_source_step():
     spikes[0, 0] = spikes[1, 1] = 1
     res = run_reference(image, {"in": spikes}, 3, probes=["lif.u"])
     assert res.traces["lif.u"][2, 0] == 2 << 6
+
+
+def test_fan_out_beyond_the_targets_step_bound_is_refused():
+    """Many route entries reusing one big axon run: table-legal, but a step would read the
+    synapse memory many times over (the 'fan-out amplification' image of #15)."""
+    from spikefab.arch.image import ROUTE_DTYPE, ROUTE_PTR_DTYPE
+    from spikefab.arch.target import load_target
+    from spikefab.arch.validate import check_fits
+    target = load_target("loihi1")
+    image = dense_image(np.full((200, 1), 10))               # axon 0 -> 200 synapses
+    reps = target.core.synapses // 200 + 2
+    image.host_routes = np.array([(0, 0, 0, 0, 0, 0)] * reps, ROUTE_DTYPE)
+    image.host_route_ptr = np.array([(0, reps)], ROUTE_PTR_DTYPE)
+    assert fanout(image) == reps * 200 > target.core.synapses
+    with pytest.raises(ImageError, match=f"{reps * 200} synaptic operations; target loihi1 "
+                                         f"bounds a step to {target.core.synapses}"):
+        check_fits(image, target)
