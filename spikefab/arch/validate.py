@@ -224,23 +224,37 @@ def _check_extensions(core, target: "Target", i: int) -> None:
 
 # ---------------------------------------------------------------------------- semantic checks
 def _check_fields(image: "Image", where: str) -> None:
-    """Every value fits the register that holds it (:data:`spikefab.arch.fields.FIELDS`)."""
-    tables = [(f"core/{i}", c.tables()) for i, c in enumerate(image.cores)]
-    tables.append(("host", {"host_routes": image.host_routes}))
-    for sec, t in tables:
-        for f in FIELDS:
-            arr = t.get(f.table)
-            if arr is None or not len(arr):
-                continue
-            values = arr if arr.dtype.names is None else arr[f.name]
-            lo, hi = int(values.min()), int(values.max())
-            if lo < f.lo or hi > f.hi:
-                bad = lo if lo < f.lo else hi
-                kind = "signed" if f.signed else "unsigned"
-                table = "routes" if f.table == "host_routes" else f.table
-                raise ImageError(f"{where}: {sec}/{table} {f.name} must be in [{f.lo}, {f.hi}] "
-                                 f"({f.bits}-bit {kind} register: {f.why}), not {bad}",
-                                 where=f"{sec}/{table}")
+    """Every value fits the register that holds it (:data:`spikefab.arch.fields.FIELDS`).
+
+    Each table is checked once over all cores (concatenated), so wafer-sized images stay cheap.
+    """
+    groups: dict[str, tuple[str, list[np.ndarray]]] = {}
+    for f in FIELDS:
+        if f.table == "host_routes":
+            groups[f.table] = ("host", [image.host_routes])
+        else:
+            groups[f.table] = ("core", [getattr(c, f.table) for c in image.cores])
+    joined: dict[str, np.ndarray] = {}
+    for f in FIELDS:
+        kind, arrays = groups[f.table]
+        if not arrays or not sum(len(a) for a in arrays):
+            continue
+        if f.table not in joined:      # bytes, not np.concatenate: structured dtypes are slow
+            joined[f.table] = np.frombuffer(b"".join(a.tobytes() for a in arrays),
+                                            arrays[0].dtype)
+        allv = joined[f.table]
+        values = allv if allv.dtype.names is None else allv[f.name]
+        bad = (values < f.lo) | (values > f.hi)
+        if not bad.any():
+            continue
+        j = int(np.flatnonzero(bad)[0])
+        owner = np.repeat(np.arange(len(arrays)), [len(a) for a in arrays])[j]
+        sec = "host" if kind == "host" else f"core/{owner}"
+        table = "routes" if f.table == "host_routes" else f.table
+        signed = "signed" if f.signed else "unsigned"
+        raise ImageError(f"{where}: {sec}/{table} {f.name} must be in [{f.lo}, {f.hi}] "
+                         f"({f.bits}-bit {signed} register: {f.why}), not {int(values[j])}",
+                         where=f"{sec}/{table}")
 
 
 def _runs_disjoint(ptr: np.ndarray) -> int:
@@ -253,6 +267,12 @@ def _runs_disjoint(ptr: np.ndarray) -> int:
     end = start[order] + ptr["count"][nz][order].astype(np.int64)
     bad = np.flatnonzero(start[order][1:] < end[:-1])
     return int(nz[order][bad[0] + 1]) if len(bad) else -1
+
+
+def _overlap(where: str, sec: str, ptr: np.ndarray, j: int) -> None:
+    raise ImageError(f"{where}: {sec} entry {j} overlaps the run of another entry "
+                     f"(start {int(ptr['start'][j])}, count {int(ptr['count'][j])}); "
+                     f"runs must be disjoint", where=sec)
 
 
 def _ranges(m: dict, key: str, where: str) -> None:
@@ -298,15 +318,24 @@ def check_semantics(image: "Image", *, where: str = "<image>") -> None:
         if covered != int(pop["size"]):
             raise ImageError(f"{where}: manifest population {name!r} has size {int(pop['size'])}"
                              f", its slices hold {covered} neurons", where="manifest")
-    runs = [("host/route_ptr", image.host_route_ptr)]
-    for i, c in enumerate(image.cores):
-        runs += [(f"core/{i}/axons", c.axons), (f"core/{i}/route_ptr", c.route_ptr)]
-    for sec, ptr in runs:
-        j = _runs_disjoint(ptr)
+    j = _runs_disjoint(image.host_route_ptr)
+    if j >= 0:
+        _overlap(where, "host/route_ptr", image.host_route_ptr, j)
+    for table, target in (("axons", "synapses"), ("route_ptr", "routes")):
+        # one sort over all cores: each core's runs shifted past the previous cores' tables
+        ptrs = [getattr(c, table) for c in image.cores]
+        if not sum(len(p) for p in ptrs):
+            continue
+        base = np.cumsum([0] + [len(getattr(c, target)) for c in image.cores[:-1]])
+        allp = np.frombuffer(b"".join(p.tobytes() for p in ptrs), ptrs[0].dtype)
+        shifted = np.zeros(len(allp), [("start", "<i8"), ("count", "<i8")])
+        shifted["start"] = allp["start"] + np.repeat(base, [len(p) for p in ptrs])
+        shifted["count"] = allp["count"]
+        j = _runs_disjoint(shifted)
         if j >= 0:
-            raise ImageError(f"{where}: {sec} entry {j} overlaps the run of another entry "
-                             f"(start {int(ptr['start'][j])}, count {int(ptr['count'][j])}); "
-                             f"runs must be disjoint", where=sec)
+            ci = int(np.searchsorted(np.cumsum([len(p) for p in ptrs]), j, side="right"))
+            k = j - int(sum(len(p) for p in ptrs[:ci]))
+            _overlap(where, f"core/{ci}/{table}", ptrs[ci], k)
 
 
 #: Bytes of host memory a run may use unless SPIKEFAB_MAX_RUN_BYTES says otherwise.
