@@ -139,7 +139,6 @@ def staging(slots, nexp, acc):
 @njit(cache=True)
 def commit_stage(t, slots, cn, nexp, stage, acc):
     """End of step ``t``: shift each (delay, class, neuron) sum of the step into the ring."""
-    dcn = slots * cn
     for d in range(slots - 1):
         b = ((t + 1 + d) % slots) * cn
         for k in range(cn):
@@ -151,7 +150,6 @@ def commit_stage(t, slots, cn, nexp, stage, acc):
                     acc[b + k] += x << e
                 else:
                     acc[b + k] += x >> (-e)
-    return dcn
 
 
 @njit(cache=True)

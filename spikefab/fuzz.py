@@ -307,6 +307,7 @@ def fuzz(count: int, seed: int = 0, *, targets=("loihi1", "darwin3", "ice40-up5k
     rng = np.random.default_rng(seed)
     tg = [load_target(t) for t in targets]
     seeds = [seed_image(rng, tg[k % len(tg)]) for k in range(24)]
+    check_one(seeds[0].to_bytes(), rng, FuzzStats(), "warm-up")   # JIT compile, not timed
     stats = FuzzStats()
     start = time.perf_counter()
     for k in range(count):
