@@ -11,7 +11,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: test install system-tools clean bench demo frameworks lava-venv
+.PHONY: test install system-tools clean bench demo frameworks lava-venv fuzz
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,10 @@ $(LSTAMP):
 	fi
 
 lava-venv: $(LSTAMP)
+
+# The image fuzzer's long run (docs/reliability.md): 10,000 CRC-valid mutated images.
+fuzz: install
+	$(PY) -m spikefab.fuzz --count 10000 --seed 1 --report docs/reliability.md
 
 # Benchmarks (docs/benchmarks.md): spikefab next to SANA-FE and Brian2, which live in their own
 # venv (.venv-bench, pinned in benchmarks/requirements-peers.txt: Brian2 2.9 needs numpy < 2.3).

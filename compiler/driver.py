@@ -258,5 +258,5 @@ def compile_result(model_or_path: Any, target: str | Path | Target = "darwin3", 
             options = {"integrator": integrator, "reset": reset}
             if dt is not None:
                 options["dt"] = float(dt)
-        return compile_network(net, tgt, placer=placer, seed=seed, rates=rates, options=options,
-                               pm=pm)
+        return compile_network(net, tgt, placer=placer, seed=seed, rates=rates,
+                               options=options, pm=pm)

@@ -154,9 +154,9 @@ class Projection:
         if self.weight.size and (self.weight.min() < -256 or self.weight.max() > 255):
             raise ModelError(f"projection {self.name!r}: weights must be in [-256, 255], not "
                              f"[{self.weight.min()}, {self.weight.max()}]")
-        if self.delay.size and (self.delay.min() < 0 or self.delay.max() > 63):
-            raise ModelError(f"projection {self.name!r}: delays must be in [0, 63], not "
-                             f"[{self.delay.min()}, {self.delay.max()}]")
+        if self.delay.size and self.delay.min() < 0:        # the upper bound is the
+            raise ModelError(f"projection {self.name!r}: delays must be >= 0, not "  # target's
+                             f"{self.delay.min()}")                  # (partition: max_delay)
         if not -8 <= int(self.weight_exp) <= 7:
             raise ModelError(f"projection {self.name!r}: weight_exp must be in [-8, 7], not "
                              f"{self.weight_exp}")

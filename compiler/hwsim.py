@@ -1,8 +1,9 @@
 """A direct simulator of an :class:`HwNetwork`: the meaning of the hand-off, without any mapping.
 
 It applies :func:`spikefab.arch.neuron.lif_step` population by population, computing each
-projection's input as Lava's Dense does (sum of the weights of the sources that spiked ``1 +
-delay`` steps ago, shifted by the projection's ``weight_exp``), so it knows nothing of cores,
+projection's input as Lava's Dense / DelayDense do (per delay ``d``, the sum of the weights of
+the sources that spiked ``1 + d`` steps ago, shifted by the projection's ``weight_exp`` -- each
+delay's sum floored on its own), so it knows nothing of cores,
 axons, accumulator classes or routes.  A compiled image run on
 :func:`spikefab.arch.reference.run_reference` must give exactly the same spikes and states:
 that is how the back end is tested.  Plain NumPy, meant for small networks.
@@ -55,9 +56,12 @@ def simulate(net: HwNetwork, inputs: Mapping[str, np.ndarray] | None, steps: int
             ok = when >= 0
             fired = np.zeros(len(p.pre), np.int64)
             fired[ok] = hist[p.source][when[ok], p.pre[ok]]
-            acc = np.zeros(net.populations[p.target].size, np.int64)
-            np.add.at(acc, p.post, p.weight * fired)
-            a[p.target] += shift_input(acc, int(p.weight_exp))
+            # Lava DelayDense: one sum per delay (per source step), each shifted on its own
+            for d in np.unique(p.delay):
+                sel = p.delay == d
+                acc = np.zeros(net.populations[p.target].size, np.int64)
+                np.add.at(acc, p.post[sel], p.weight[sel] * fired[sel])
+                a[p.target] += shift_input(acc, int(p.weight_exp))
         for name, pop in net.populations.items():
             n, st = pop.neuron, state[name]
             bm, be = pop.bias()

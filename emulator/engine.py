@@ -16,7 +16,7 @@ from spikefab.arch.image import STATE_DTYPE, Image
 from spikefab.arch.result import (PROBE_VARIABLES, Result, normalize_inputs, parse_probe,
                                   readout_probes, readout_values)
 from spikefab.arch.target import Target, load_target
-from spikefab.arch.validate import check_fits
+from spikefab.arch.validate import check_fits, check_run_memory
 from spikefab.emulator import costs
 from spikefab.emulator import kernels as FK
 from spikefab.emulator.flat import FlatImage, flatten
@@ -78,9 +78,11 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         raise InputError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     target = load_target(target if target is not None else image.target)
     check_fits(image, target)
-    ins = normalize_inputs(image, inputs, steps)
     user_probes = list(probes)
     probes = user_probes + [p for p in readout_probes(image).values() if p not in user_probes]
+    check_run_memory(image, steps, sum(int(image.populations[parse_probe(image, p)[0]]["size"])
+                                       for p in probes))
+    ins = normalize_inputs(image, inputs, steps)
     flat = flatten(image, target)
     probe_idx, probe_var, widths = _probe_arrays(image, flat, probes)
 

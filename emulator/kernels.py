@@ -121,6 +121,38 @@ def deliver_axon(ax, t, slots, cn, ax_start, ax_count, syn_off, syn_w, acc):
 
 
 @njit(cache=True)
+def staging(slots, nexp, acc):
+    """The delivery buffer and the exponents the update applies (Lava DelayDense, see below).
+
+    Lava floors each (source step, delay) bucket's shifted sum separately, so with delays *and*
+    a negative exponent a step's deliveries go to a staging ring (same layout as ``acc``) that
+    :func:`commit_stage` shifts into ``acc`` at the end of the step; the update then applies no
+    shift.  Otherwise (no delays, or no right shift) flooring the slot's sum is the same number
+    and deliveries go straight to ``acc``.  Returns ``(stage, update_exps, staged)``.
+    """
+    staged = slots > 2 and nexp.shape[0] > 0 and nexp.min() < 0
+    if staged:
+        return np.zeros_like(acc), np.zeros_like(nexp), True
+    return acc, nexp, False
+
+
+@njit(cache=True)
+def commit_stage(t, slots, cn, nexp, stage, acc):
+    """End of step ``t``: shift each (delay, class, neuron) sum of the step into the ring."""
+    for d in range(slots - 1):
+        b = ((t + 1 + d) % slots) * cn
+        for k in range(cn):
+            x = stage[b + k]
+            if x != 0:
+                stage[b + k] = 0
+                e = nexp[k]
+                if e > 0:
+                    acc[b + k] += x << e
+                else:
+                    acc[b + k] += x >> (-e)
+
+
+@njit(cache=True)
 def _send_routes(r0, rc, t, slots, cn, routes, ax_start, ax_count, syn_off, syn_w, acc, out,
                  counters, dest_pk, dest_syn):
     for r in range(r0, r0 + rc):
@@ -181,13 +213,14 @@ def run_functional(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, 
     n_cores = noff.shape[0] - 1
     cn = n_classes * n
     acc = np.zeros(slots * cn, np.int64)
+    stage, uexp, staged = staging(slots, nexp, acc)
     spikes = np.zeros(n, np.uint8)
     emit = np.zeros(n_cores, np.int64)
     dest_pk = np.zeros(n_cores, np.int64)
     dest_syn = np.zeros(n_cores, np.int64)
     n_in = hr_start.shape[0]
     for t in range(steps):
-        lif_update(t, slots, n_classes, params, ref, nexp, acc, spikes, counters)
+        lif_update(t, slots, n_classes, params, ref, uexp, acc, spikes, counters)
         emit[:] = 0
         dest_pk[:] = 0
         dest_syn[:] = 0
@@ -196,13 +229,15 @@ def run_functional(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, 
                 if spikes[i] and nr_count[i] > 0:
                     emit[ci] += nr_count[i]
                     _send_neuron(i, nr_start[i], nr_count[i], t, slots, cn, route_dst,
-                                 route_sums, fo_start, fo_off, fo_w, acc, out, counters, dest_pk,
-                                 dest_syn)
+                                 route_sums, fo_start, fo_off, fo_w, stage, out, counters,
+                                 dest_pk, dest_syn)
         for ch in range(n_in):
             if in_spikes[t, ch] and hr_count[ch] > 0:
                 counters[C_HOST_IN] += hr_count[ch]
                 _send_routes(hr_start[ch], hr_count[ch], t, slots, cn, routes, ax_start,
-                             ax_count, syn_off, syn_w, acc, out, counters, dest_pk, dest_syn)
+                             ax_count, syn_off, syn_w, stage, out, counters, dest_pk, dest_syn)
+        if staged:
+            commit_stage(t, slots, cn, nexp, stage, acc)
         best = 0
         for ci in range(n_cores):
             upd = (noff[ci + 1] - noff[ci]) * timing[0] + emit[ci]

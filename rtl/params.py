@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spikefab.arch.aer import packet_format
+from spikefab.arch.fields import field
 from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, Image)
 from spikefab.arch.target import Target, load_target
@@ -224,16 +225,20 @@ class MeshParams:
         """Stored layout of every core table, in memory-port table-id order."""
         nb = _bits(self.neurons)
         serial = self.core_kind == "serial"
-        syn_bits = {"neuron": _bits(self.neurons - 1), "weight": 9,
+        syn_bits = {"neuron": _bits(self.neurons - 1), "weight": field("synapses", "weight").bits,
                     "delay": _bits(self.max_delay), "acc_class": _bits(self.acc_classes - 1)}
         return {
             "acc_exps": TableSpec("acc_exps", self.acc_classes,
-                                  (FieldSpec("exp", 0, 1, True, 5),)),
+                                  (FieldSpec("exp", 0, 1, True, field("acc_exps", "exp").bits),)),
+            # registers as wide as the field table (spikefab.arch.fields); theta_inc and
+            # bias_mant keep the datapath's wider words
             "profiles": _spec("profiles", PROFILE_DTYPE, self.profiles, {
-                "du": 12, "dv": 12, "vth": 17, "reset_mode": 1, "refractory": 8,
-                "theta_decay": 12, "theta_inc": 32}),
+                **{k: field("profiles", k).bits for k in ("du", "dv", "vth", "reset_mode",
+                                                          "refractory", "theta_decay")},
+                "theta_inc": 32}),
             "neurons": _spec("neurons", NEURON_DTYPE, self.neurons, {
-                "profile": _bits(self.profiles - 1), "bias_exp": 5, "bias_mant": 16}),
+                "profile": _bits(self.profiles - 1), "bias_exp": field("neurons", "bias_exp").bits,
+                "bias_mant": 16}),
             "state": _spec("state", STATE_DTYPE, self.neurons,
                            {"u": 32, "v": 32, "theta": 32, "ref": 8}),
             "axons": _spec("axons", AXON_DTYPE, self.axons,
@@ -384,21 +389,15 @@ def _check_range(values: np.ndarray, lo: int, hi: int, what: str) -> None:
 def check_rtl_image(image: Image, target: Target | str, params: MeshParams | None = None) -> None:
     """Refuse an image the RTL cannot hold exactly: other target, too big, or values too wide.
 
-    Runs :func:`~spikefab.arch.validate.check_fits` first (target name, table sizes, delays),
-    then checks that every value fits the bits the core memories keep (:meth:`MeshParams.core_tables`).
+    Runs :func:`~spikefab.arch.validate.check_fits` first (target name, table sizes, delays, and
+    every value within the field table's register ranges, which the core memories keep at least
+    as wide: :meth:`MeshParams.core_tables`), then the RTL's own limits.
     """
     t = load_target(target)
     check_fits(image, t)
     p = params or mesh_params(t)
     for i, c in enumerate(image.cores):
         sec = f"core/{i}"
-        _check_range(c.acc_exps, -16, 15, f"{sec}/acc_exps")
-        for key in ("du", "dv", "theta_decay"):
-            _check_range(c.profiles[key], 0, 4095, f"{sec}/profiles {key}")
-        _check_range(c.profiles["vth"], 0, (1 << 17) - 1, f"{sec}/profiles vth")
-        _check_range(c.profiles["reset_mode"], 0, 1, f"{sec}/profiles reset_mode")
-        _check_range(c.neurons["bias_exp"], -16, 15, f"{sec}/neurons bias_exp")
-        _check_range(c.synapses["weight"], -256, 255, f"{sec}/synapses weight")
         if c.n_neurons > p.neurons:
             raise ImageError(f"{sec} has {c.n_neurons} neurons, target {t.name} allows "
                              f"{p.neurons}", where=sec)
@@ -411,6 +410,27 @@ def check_rtl_image(image: Image, target: Target | str, params: MeshParams | Non
         _check_range(routes["chiplet"], 0, 0, f"{name} chiplet")
     for i, c in enumerate(image.cores):
         _check_accumulators(c, p.acc_bits, f"core/{i}")
+        _check_delay_floors(c, f"core/{i}")
+
+
+def _check_delay_floors(core, sec: str) -> None:
+    """Refuse a class with a negative exponent whose synapses have more than one delay.
+
+    The RTL floors each ring slot's sum when the neuron reads it; Lava's ``DelayDense`` (and the
+    reference) floors each (source step, delay) sum separately.  The two agree when a slot can
+    only hold one such sum: the class has one delay, or shifts left.  The RTL has no staging
+    buffer for the other case, so such an image is refused rather than run differently.
+    """
+    syn = core.synapses
+    for cls, exp in enumerate(core.acc_exps.tolist()):
+        if exp >= 0:
+            continue
+        delays = np.unique(syn["delay"][syn["acc_class"] == cls])
+        if len(delays) > 1:
+            raise ImageError(f"{sec}: accumulator class {cls} (weight exponent {exp}) mixes "
+                             f"delays {delays.tolist()}; the RTL floors a ring slot's sum, which "
+                             f"is Lava-exact only for one delay per class with a negative "
+                             f"exponent, not {len(delays)}", where=f"{sec}/synapses")
 
 
 def _check_accumulators(core, acc_bits: int, sec: str) -> None:

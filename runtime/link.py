@@ -19,6 +19,13 @@ from spikefab.arch.protocol import (MAX_PAYLOAD, Command, FrameError, FrameSplit
                                       Status)
 from spikefab.errors import LinkError
 
+try:                        # a port that vanishes mid-call raises termios.error from flush(),
+    from termios import error as _TermiosError      # which is not an OSError (POSIX only)
+except ImportError:  # pragma: no cover - Windows
+    _TermiosError = OSError
+#: Everything pyserial lets escape when the device goes away.
+PORT_ERRORS = (OSError, ValueError, _TermiosError)
+
 __all__ = ["Link", "LinkStats"]
 
 #: Largest frame on the wire (header + payload + CRC + COBS overhead + delimiter).
@@ -149,7 +156,7 @@ class Link:
         try:
             self.port.write(data)
             self.port.flush()
-        except (OSError, ValueError) as exc:     # serial.SerialException is an OSError
+        except PORT_ERRORS as exc:     # SerialException is an OSError, termios.error is not
             raise LinkError(f"{self.context}: writing to the port failed: {exc}",
                             where=self.context) from None
         self.stats.bytes_out += len(data)
@@ -158,7 +165,7 @@ class Link:
         try:
             n = self.port.in_waiting
             data = self.port.read(max(n, 1))
-        except (OSError, ValueError) as exc:
+        except PORT_ERRORS as exc:
             raise LinkError(f"{self.context}: reading from the port failed: {exc}",
                             where=self.context) from None
         self.stats.bytes_in += len(data)
@@ -169,7 +176,7 @@ class Link:
         try:
             while self.port.in_waiting:
                 self.stats.bytes_in += len(self.port.read(self.port.in_waiting))
-        except (OSError, ValueError) as exc:
+        except PORT_ERRORS as exc:
             raise LinkError(f"{self.context}: reading from the port failed: {exc}",
                             where=self.context) from None
         self._splitter = FrameSplitter()

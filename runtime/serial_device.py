@@ -28,7 +28,7 @@ from spikefab.runtime.device import Device
 from spikefab.runtime.hostplan import (INJECT_MAX, TableUpload, channel_matrix, core_map,
                                          decode_out_log, max_outputs_per_step, state_tables,
                                          step_packets, upload_tables)
-from spikefab.runtime.link import Link
+from spikefab.runtime.link import PORT_ERRORS, Link
 
 __all__ = ["SerialDevice", "UploadStats", "DEFAULT_BAUD"]
 
@@ -121,7 +121,7 @@ class SerialDevice(Device):
                 port = serial.Serial(path, baudrate=baud, timeout=0.002)
             else:
                 port = serial.serial_for_url(uri, baudrate=baud, timeout=0.002)
-        except (OSError, ValueError) as exc:      # SerialException is an OSError
+        except PORT_ERRORS as exc:      # SerialException is an OSError
             raise LinkError(f"cannot open port {uri!r}: {exc}") from None
         return cls(port, uri=uri, baud=baud, timeout=timeout, resend_after=resend,
                    progress=progress, reset=reset)

@@ -52,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     except SpikefabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (``spikefab run ... | head``): stop quietly, like SIGPIPE would
+        import os
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -93,7 +93,12 @@ def _check_node_types(p: Path) -> None:
                     raise ModelError(_truncated(p, f"node {path or '<root>'!r} has no 'type' "
                                                    f"entry"), where=str(p))
                 t = grp["type"][()]
-                t = t.decode() if isinstance(t, bytes) else str(t)
+                try:
+                    t = t.decode() if isinstance(t, bytes) else str(t)
+                except UnicodeDecodeError:
+                    raise ModelError(f"{p}: node {path or '<root>'!r} has a type that is not "
+                                     f"UTF-8 text ({t[:16]!r}); the file is corrupted",
+                                     where=str(p)) from None
                 if t not in known:
                     raise ModelError(f"{p}: node {path or '<root>'!r} has unknown NIR node type "
                                      f"{t!r}; supported: {', '.join(sorted(known))}",
@@ -109,6 +114,9 @@ def _check_node_types(p: Path) -> None:
         if "truncat" in str(exc).lower() or "eof" in str(exc).lower():
             raise ModelError(_truncated(p, str(exc)), where=str(p)) from None
         raise ModelError(f"{p}: unreadable HDF5 file ({exc})", where=str(p)) from None
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ModelError(f"{p}: unreadable HDF5 file ({type(exc).__name__}: {exc})",
+                         where=str(p)) from None
 
 
 def _truncated(p: Path, detail: str) -> str:

@@ -29,7 +29,16 @@ __all__ = ["HwNeurons", "HwSynapses", "HwPlasticSynapses", "HwRewardSynapses", "
            "hwnet_from_graph", "is_hardware_graph"]
 
 
-def _int_array(x) -> np.ndarray:
+def _int_array(x, what: str = "value") -> np.ndarray:
+    """``x`` as int64; a fractional or non-finite value is a :class:`ModelError`, not truncated."""
+    raw = np.asarray(x)
+    if raw.dtype.kind == "f" and raw.size and (
+            not np.all(np.isfinite(raw)) or np.any(raw != np.round(raw))):
+        bad = raw.ravel()[np.flatnonzero(~np.isfinite(raw.ravel()) | (raw.ravel() != np.round(
+            raw.ravel())))[0]]
+        raise ModelError(f"{what} must be integers (fixed point), not {float(bad)!r}")
+    if raw.dtype.kind not in "iufb":
+        raise ModelError(f"{what} must be integers, not {raw.dtype}")
     a = np.array(x, dtype=np.int64).ravel() if np.ndim(x) else np.array(x, dtype=np.int64)
     a.setflags(write=False)
     return a
@@ -94,7 +103,8 @@ class HwSynapses(Node):
         for k in ("n_pre", "n_post", "weight_exp"):
             object.__setattr__(self, k, int(getattr(self, k)))
         for k in ("pre", "post", "weight", "delay"):
-            object.__setattr__(self, k, _int_array(np.atleast_1d(getattr(self, k))))
+            object.__setattr__(self, k, _int_array(np.atleast_1d(getattr(self, k)),
+                                                   f"HwSynapses {k}"))
 
     def output_shape(self, shape):
         if int(np.prod(shape)) != self.n_pre:

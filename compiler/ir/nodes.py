@@ -101,6 +101,27 @@ def _ints(x, n: int, name: str) -> tuple[int, ...]:
     return tuple(int(v) for v in a)
 
 
+#: Most elements a node may have (an Input of more host channels than any target's axon tables).
+MAX_ELEMENTS = 1 << 26
+
+
+def _at_least(node_name: str, name: str, values: tuple[int, ...], lo: int) -> None:
+    if any(v < lo for v in values):
+        raise ModelError(f"{node_name} {name} must be >= {lo}, not {values}")
+
+
+def _shape(node_name: str, shape) -> tuple[int, ...]:
+    """A node shape: positive integers, at most :data:`MAX_ELEMENTS` elements in all."""
+    s = tuple(int(v) for v in np.atleast_1d(np.asarray(shape, dtype=object)))
+    if any(v < 1 for v in s):
+        raise ModelError(f"{node_name} shape must have positive sizes, not {s}")
+    total = int(np.prod(s, dtype=object))
+    if total > MAX_ELEMENTS:
+        raise ModelError(f"{node_name} shape {s} has {total:,} elements, at most {MAX_ELEMENTS:,} "
+                         f"are supported (more host channels than any target holds)")
+    return s
+
+
 def _mismatch(node: Node, expected: str, shape: Shape) -> ModelError:
     return ModelError(f"{node.type_name} input shape must be {expected}, not {tuple(shape)}")
 
@@ -113,7 +134,7 @@ class Input(Node):
     shape: tuple[int, ...]
 
     def __post_init__(self):
-        object.__setattr__(self, "shape", tuple(int(s) for s in np.atleast_1d(self.shape)))
+        object.__setattr__(self, "shape", _shape("Input", self.shape))
 
 
 @register
@@ -124,7 +145,7 @@ class Output(Node):
     shape: tuple[int, ...]
 
     def __post_init__(self):
-        object.__setattr__(self, "shape", tuple(int(s) for s in np.atleast_1d(self.shape)))
+        object.__setattr__(self, "shape", _shape("Output", self.shape))
 
     def output_shape(self, shape: Shape) -> Shape:
         if int(np.prod(shape)) != int(np.prod(self.shape)):
@@ -214,6 +235,8 @@ class _Conv(Node):
             raise ModelError(f"{self.type_name} bias must have shape ({cout},), not {self.bias.shape}")
         object.__setattr__(self, "stride", _ints(self.stride, n, "stride"))
         object.__setattr__(self, "dilation", _ints(self.dilation, n, "dilation"))
+        _at_least(self.type_name, "stride", self.stride, 1)
+        _at_least(self.type_name, "dilation", self.dilation, 1)
         pad = self.padding
         if isinstance(pad, bytes):
             pad = pad.decode()
@@ -226,6 +249,7 @@ class _Conv(Node):
                                  f"not {pad!r}")
         else:
             pad = _ints(pad, n, "padding")
+            _at_least(self.type_name, "padding", pad, 0)
         object.__setattr__(self, "padding", pad)
         object.__setattr__(self, "groups", int(np.asarray(self.groups)))
         if self.input_shape is not None:
@@ -289,6 +313,9 @@ class _Pool(Node):
         stride = self.kernel_size if self.stride is None else self.stride
         object.__setattr__(self, "stride", _ints(stride, 2, "stride"))
         object.__setattr__(self, "padding", _ints(self.padding, 2, "padding"))
+        _at_least(self.type_name, "kernel_size", self.kernel_size, 1)
+        _at_least(self.type_name, "stride", self.stride, 1)
+        _at_least(self.type_name, "padding", self.padding, 0)
 
     def output_shape(self, shape: Shape) -> Shape:
         if len(shape) != 3:
@@ -328,8 +355,11 @@ class Flatten(Node):
 
     def output_shape(self, shape: Shape) -> Shape:
         n = len(shape)
-        s = self.start_dim % n if n else 0
-        e = self.end_dim % n if n else 0
+        if not (-n <= self.start_dim < n and -n <= self.end_dim < n):
+            raise ModelError(f"Flatten start_dim {self.start_dim} and end_dim {self.end_dim} must "
+                             f"name dimensions of its {n}-D input {tuple(shape)}")
+        s = self.start_dim % n
+        e = self.end_dim % n
         if not 0 <= s <= e < n:
             raise _mismatch(self, f"at least {max(self.start_dim, self.end_dim) + 1}-D", shape)
         return tuple(shape[:s]) + (int(np.prod(shape[s:e + 1])),) + tuple(shape[e + 1:])

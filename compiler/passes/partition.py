@@ -338,6 +338,12 @@ def _axon_pairs(syn: Synapses, bounds: np.ndarray, old: "Partition | None" = Non
 
 def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) -> Partition:
     """Cut ``net`` into core ranges for ``target``; raise :class:`ResourceError` if impossible."""
+    for p in net.projections:          # before gather_synapses stores delays in 8 bits
+        if p.delay.size and int(p.delay.max()) > target.core.max_delay:
+            raise ResourceError(f"projection {p.name!r} into population {p.target!r}: synaptic "
+                                f"delay {int(p.delay.max())} must be at most "
+                                f"{target.core.max_delay}, the largest delay target "
+                                f"{target.name} allows")
     syn = syn if syn is not None else gather_synapses(net)
     lim = target.core
     _check_neurons(syn, target)
@@ -407,11 +413,18 @@ def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) ->
     else:  # pragma: no cover - each round only splits, so this needs > 64 rounds of growth
         raise ResourceError(f"route tables do not converge on target {target.name}")
     if part.n_cores > target.topology.cores:
+        # name the table that forced the core count (cores at their limit), not only totals
+        use = part.core_usage()
+        units = {"neurons": "neuron slots", "synapses": "synapse entries",
+                 "input_axons": "input axons", "route_entries": "route entries",
+                 "profiles": "neuron profiles", "acc_classes": "accumulator classes"}
+        full = {k: int(np.count_nonzero(use[k] >= getattr(lim, k))) for k in units}
+        key = max(units, key=lambda k: (full[k], int(use[k].sum()) / getattr(lim, k)))
         raise ResourceError(
-            f"network needs {part.n_cores} cores ({syn.n_neurons} neurons, {len(syn.src)} "
-            f"synapse entries, {len(syn.profiles)} distinct neuron profiles), target "
-            f"{target.name} has {target.topology.cores} cores ({target.total_neurons} neurons, "
-            f"{target.total_synapses} synapse entries, {lim.profiles} profiles per core)"
+            f"network needs {part.n_cores} cores for {syn.n_neurons} neurons and "
+            f"{len(syn.src)} synapse entries, target {target.name} has {target.topology.cores} "
+            f"cores: {units[key]} limit the cores ({full[key]} cores use all "
+            f"{getattr(lim, key)} {units[key]} a core holds; {int(use[key].sum())} in all)"
             + (f"; layers with per-neuron time constants or thresholds bring one profile per "
                f"distinct quantized set: share time constants between neurons to need fewer"
                if len(syn.profiles) > lim.profiles else ""))

@@ -72,6 +72,10 @@ def _one_or_list(a: np.ndarray) -> float | list[float]:
     return float(a[0]) if a.size and np.all(a == a[0]) else [float(x) for x in a]
 
 
+#: Time steps a model may state (seconds): a picosecond to a quarter hour; 1e300 is a typo.
+MIN_DT, MAX_DT = 1e-12, 1e3
+
+
 def _grid(w_scaled: np.ndarray, weight_bits: int) -> tuple[int, int, int]:
     """Lava's mantissa grid for a projection's sign mode: (step, lowest, highest)."""
     mixed = bool(w_scaled.size) and w_scaled.min() < 0 < w_scaled.max()
@@ -376,8 +380,8 @@ def lower_to_hardware(graph, *, dt: float | None = None, integrator: str = "eule
         dt = float(dt)
     except (TypeError, ValueError):
         raise ModelError(f"dt must be a number of seconds, not {dt!r}") from None
-    if not dt > 0 or not math.isfinite(dt):
-        raise ModelError(f"dt must be a positive number of seconds, not {dt!r}")
+    if not MIN_DT <= dt <= MAX_DT:
+        raise ModelError(f"dt must be in [{MIN_DT:g}, {MAX_DT:g}] seconds, not {dt!r}")
     if integrator not in ("euler", "exact"):
         raise ModelError(f"integrator must be 'euler' or 'exact', not {integrator!r}")
     t0 = time.perf_counter()

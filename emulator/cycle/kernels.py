@@ -18,7 +18,8 @@ import numpy as np
 from numba import njit
 
 from spikefab.emulator.kernels import (C_HOST_IN, C_HOST_OUT, C_PACKETS, C_SYNOPS,
-                                         deliver_axon, lif_update, record_probes)
+                                         commit_stage, deliver_axon, lif_update, record_probes,
+                                         staging)
 from spikefab.emulator.learning.kernels import learning_step
 from spikefab.emulator.noc.kernels import (G_DEPTH, G_P, G_R, NEVER, S_HCH, S_HEW, S_HNS,
                                              S_NACT, S_NHOST, S_Q0H, S_Q0T, S_Q1H, S_Q1T,
@@ -56,6 +57,7 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
     R = geo[G_R]
     depth = geo[G_DEPTH]
     acc = np.zeros(slots * cn, np.int64)
+    stage, uexp, staged = staging(slots, nexp, acc)
     spikes = np.zeros(n, np.uint8)
     req = np.empty(P, np.int64)
     ue_pos = np.zeros(n_cores, np.int64)
@@ -65,7 +67,7 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
     sbusy = np.zeros(n_cores, np.int64)
     stalled = np.zeros(n_cores, np.uint8)
     for t in range(steps):
-        lif_update(t, slots, n_classes, params, ref, nexp, acc, spikes, counters)
+        lif_update(t, slots, n_classes, params, ref, uexp, acc, spikes, counters)
         npk = 0
         for i in range(n):
             if spikes[i]:
@@ -162,7 +164,7 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
                     moved = True
                     p = eject_pop(c, geo, fbuf, fhead, fcnt, q0, st, ci)
                     s = deliver_axon(pk[p, 3], t, slots, cn, ax_start, ax_count, syn_off, syn_w,
-                                     acc)
+                                     stage)
                     counters[C_SYNOPS] += s
                     sbusy[ci] = c + pc + s * sc
             grants, blocked_until = router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops,
@@ -192,6 +194,8 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
             out[t, pk[p, 3]] = 1
             q = max(q, pk[p, 5])
         counters[C_HOST_OUT] += st[S_NHOST]
+        if staged:
+            commit_stage(t, slots, cn, nexp, stage, acc)
         lc = learning_step(t, hit, spikes, n_cores, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre,
                            s_post, tags, prod, pvar, pconst, psgn, syn_w, r_mid, r_end,
                            learn_cycles, learn_counts, r_pre, r_post)

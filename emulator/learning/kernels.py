@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from spikefab.emulator.kernels import (C_HOST_IN, _send_routes, deliver_axon, lif_update,
+from spikefab.emulator.kernels import (C_HOST_IN, _send_routes, commit_stage, deliver_axon,
+                                       lif_update, staging,
                                        record_probes)
 
 # per-group integer parameters (gp columns)
@@ -255,8 +256,9 @@ def run_functional_plastic(steps, in_spikes, n_classes, slots, noff, params, ref
     emit = np.zeros(n_cores, np.int64)
     n_in = hr_start.shape[0]
     row = 0
+    stage, uexp, staged = staging(slots, nexp, acc)     # Lava's per-(step, delay) flooring
     for t in range(steps):
-        lif_update(t, slots, n_classes, params, ref, nexp, acc, spikes, counters)
+        lif_update(t, slots, n_classes, params, ref, uexp, acc, spikes, counters)
         emit[:] = 0
         dest_pk[:] = 0
         dest_syn[:] = 0
@@ -266,7 +268,7 @@ def run_functional_plastic(steps, in_spikes, n_classes, slots, noff, params, ref
                 if spikes[i] and nr_count[i] > 0:
                     emit[ci] += nr_count[i]
                     _send_routes(nr_start[i], nr_count[i], t, slots, cn, routes, ax_start,
-                                 ax_count, syn_off, syn_w, acc, out, counters, dest_pk, dest_syn)
+                                 ax_count, syn_off, syn_w, stage, out, counters, dest_pk, dest_syn)
                     for r in range(nr_start[i], nr_start[i] + nr_count[i]):
                         if routes[r, 0] == 0:
                             hit[routes[r, 1]] = 1
@@ -274,10 +276,12 @@ def run_functional_plastic(steps, in_spikes, n_classes, slots, noff, params, ref
             if in_spikes[t, ch] and hr_count[ch] > 0:
                 counters[C_HOST_IN] += hr_count[ch]
                 _send_routes(hr_start[ch], hr_count[ch], t, slots, cn, routes, ax_start,
-                             ax_count, syn_off, syn_w, acc, out, counters, dest_pk, dest_syn)
+                             ax_count, syn_off, syn_w, stage, out, counters, dest_pk, dest_syn)
                 for r in range(hr_start[ch], hr_start[ch] + hr_count[ch]):
                     if routes[r, 0] == 0:
                         hit[routes[r, 1]] = 1
+        if staged:
+            commit_stage(t, slots, cn, nexp, stage, acc)
         lmax = learning_step(t, hit, spikes, n_cores, gp, gimp, gtau, gdec, xs, ys, s_glob,
                              s_pre, s_post, tags, prod, pvar, pconst, psgn, syn_w, r_mid, r_end,
                              learn_cycles, learn_counts, r_pre, r_post)

@@ -250,7 +250,10 @@ class Image:
         return zlib.crc32(self.to_bytes())
 
     def save(self, path: str | Path) -> Path:
+        """Write the ``.sfi`` file; an image that would be refused on load is refused here."""
+        from spikefab.arch.validate import check_image  # local: validate imports this module
         path = Path(path)
+        check_image(self, where=str(path))
         path.write_bytes(self.to_bytes())
         return path
 

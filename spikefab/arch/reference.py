@@ -7,13 +7,22 @@ spiking neurons).
 One time step ``t`` (DESIGN.md section 3, "Time"):
 
 1. every core reads its dendritic accumulators for slot ``t mod D`` (``D = max_delay + 2``),
-   shifts each accumulator class by its weight exponent and sums them into ``a``, clears the slot,
-   and updates all its neurons with :func:`~spikefab.arch.neuron.lif_step`;
+   sums the classes into ``a``, clears the slot, and updates all its neurons with
+   :func:`~spikefab.arch.neuron.lif_step`;
 2. every spiking neuron sends one packet per route entry; the host sends one per route entry of
    every input channel spiking in step ``t``;
-3. a packet for (core, axon) adds each synapse entry's weight to accumulator
-   ``[(t + 1 + delay) mod D, acc_class, neuron]``; a packet for the host marks output channel
-   ``axon`` as spiking in step ``t``.
+3. a packet for (core, axon) adds each synapse entry's weight to the staging accumulator
+   ``[delay, acc_class, neuron]`` of step ``t``; a packet for the host marks output channel
+   ``axon`` as spiking in step ``t``;
+4. at the end of step ``t`` every staging sum is shifted by its class's weight exponent (floor)
+   and added to the ring accumulator ``[(t + 1 + delay) mod D, acc_class, neuron]``, and the
+   staging accumulators are cleared.
+
+Step 4 is Lava's ``DelayDense`` exactly: Lava computes the delayed sums of one step's spikes per
+delay, shifts *them* by ``weight_exp`` and adds them into its ring buffer, so inputs that arrive
+in the same step from different (source step, delay) pairs are floored separately.  (Flooring the
+slot's whole sum when it is read gives a different number for negative exponents.)  Without
+delays, or with no negative exponent, staging changes nothing, and the engines may skip it.
 
 Accumulators are unbounded integers here; the compiler proves they fit ``accumulator_bits``.
 Because step 3 only adds, packet order can never change a result.
@@ -50,6 +59,8 @@ class ReferenceChip:
         self.state = [c.state.copy() for c in image.cores]
         self.acc = [np.zeros((self.slots, max(len(c.acc_exps), 1), c.n_neurons), np.int64)
                     for c in image.cores]
+        self.stage = [np.zeros((self.slots - 1, max(len(c.acc_exps), 1), c.n_neurons), np.int64)
+                      for c in image.cores]
         self.address = {c.address: i for i, c in enumerate(image.cores)}
         self.n_out = max((s["channel_base"] + s["size"] for s in image.outputs.values()), default=0)
         self.t = 0
@@ -73,10 +84,20 @@ class ReferenceChip:
             run = slice(int(ax["start"]), int(ax["start"]) + int(ax["count"]))
             syn = core.synapses[run]
             self.axon_hit[ci][int(r["axon"])] = True
-            slot = (t + 1 + syn["delay"].astype(np.int64)) % self.slots
-            np.add.at(self.acc[ci], (slot, syn["acc_class"].astype(np.int64),
-                                     syn["neuron"].astype(np.int64)), self.weights[ci][run])
+            np.add.at(self.stage[ci], (syn["delay"].astype(np.int64),
+                                       syn["acc_class"].astype(np.int64),
+                                       syn["neuron"].astype(np.int64)), self.weights[ci][run])
             self.synops += len(syn)
+
+    def _commit(self, t: int) -> None:
+        """Step 4: shift each (delay, class) sum of step ``t`` and add it into the ring."""
+        for ci, core in enumerate(self.image.cores):
+            stage = self.stage[ci]
+            for d in range(self.slots - 1):
+                slot = (t + 1 + d) % self.slots
+                for c, e in enumerate(core.acc_exps):
+                    self.acc[ci][slot, c] += shift_input(stage[d, c], int(e))
+            stage[:] = 0
 
     def step(self, channel_spikes: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         """Advance one step; ``channel_spikes`` is the host input vector over all channels.
@@ -89,9 +110,7 @@ class ReferenceChip:
         spikes_per_core = []
         for ci, core in enumerate(self.image.cores):
             acc = self.acc[ci][slot]
-            a = np.zeros(core.n_neurons, np.int64)
-            for c, e in enumerate(core.acc_exps):
-                a += shift_input(acc[c], int(e))
+            a = acc.sum(axis=0)
             acc[:] = 0
             prof = core.profiles[core.neurons["profile"]] if core.n_neurons else core.profiles[:0]
             st = self.state[ci]
@@ -111,6 +130,7 @@ class ReferenceChip:
             p = self.image.host_route_ptr[ch]
             self._deliver(self.image.host_routes[int(p["start"]):int(p["start"]) + int(p["count"])],
                           t, out_row)
+        self._commit(t)
         for ci, learner in self.learners.items():
             self.learning_updates += learner.step(self.axon_hit[ci], spikes_per_core[ci], t + 1)
         for hit in self.axon_hit:

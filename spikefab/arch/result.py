@@ -88,6 +88,9 @@ class Result:
         np.savez(path, **arrays)
 
 
+#: Largest step count of a run (the host link and the step counters are 32-bit).
+MAX_STEPS = (1 << 31) - 1
+
 def normalize_inputs(image: "Image", inputs: Mapping[str, Any] | None,
                      steps: int) -> dict[str, np.ndarray]:
     """Check run inputs against the manifest; return name -> ``(steps, n)`` uint8 arrays.
@@ -95,8 +98,9 @@ def normalize_inputs(image: "Image", inputs: Mapping[str, Any] | None,
     Missing inputs are silent (all zeros); shorter arrays are padded with zeros; unknown names,
     wrong widths, longer arrays and non-binary values are :class:`InputError`.
     """
-    if not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise InputError(f"steps must be a non-negative integer, not {steps!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) \
+            or not 0 <= steps <= MAX_STEPS:
+        raise InputError(f"steps must be an integer in [0, {MAX_STEPS}], not {steps!r}")
     declared = image.inputs
     inputs = dict(inputs or {})
     for name in inputs:

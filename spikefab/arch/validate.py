@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from spikefab.arch.fields import FIELDS
 from spikefab.arch.learning.tables import check_learning_fits, check_learning_tables
-from spikefab.errors import ImageError
+from spikefab.errors import ImageError, ResourceError
 
 if TYPE_CHECKING:
     from spikefab.arch.image import Image
     from spikefab.arch.target import Target
 
-__all__ = ["check_image", "check_fits"]
+__all__ = ["check_image", "check_fits", "check_semantics", "run_bytes", "check_run_memory"]
 
 
 def _runs_ok(ptr: np.ndarray, length: int) -> bool:
@@ -166,6 +167,7 @@ def check_image(image: "Image", *, where: str = "<image>") -> None:
                              where=f"{sec}/route_ptr")
         _check_routes(c.routes, keys, n_axons, f"{sec}/routes", where, n_out)
     _check_populations(image, where)
+    check_semantics(image, where=where)
 
 
 def check_fits(image: "Image", target: "Target") -> None:
@@ -193,6 +195,15 @@ def check_fits(image: "Image", target: "Target") -> None:
             raise ImageError(f"core/{i}/synapses uses delay {int(c.synapses['delay'].max())}, "
                              f"target {target.name} allows {lim.max_delay}",
                              where=f"core/{i}/synapses")
+    check_image(image)      # pointers and semantics (also for images that never were a file)
+    budget = len(image.cores) * lim.synapses
+    work = fanout(image)
+    if work > budget:
+        raise ImageError(f"one step in which every source spikes would perform {work} synaptic "
+                         f"operations; target {target.name} bounds a step to {budget} (each of "
+                         f"the image's {len(image.cores)} cores reading its {lim.synapses} "
+                         f"synapse words once): route entries reuse axon runs too often",
+                         where="routes")
 
 
 def _check_extensions(core, target: "Target", i: int) -> None:
@@ -212,3 +223,195 @@ def _check_extensions(core, target: "Target", i: int) -> None:
                 raise ImageError(f"core/{i}/{what} must be 0 on target {target.name}, which has "
                                  f"no adaptive threshold, not {int(values[values != 0][0])}",
                                  where=f"core/{i}/{what.split()[0]}")
+
+
+# ---------------------------------------------------------------------------- semantic checks
+def _check_fields(image: "Image", where: str) -> None:
+    """Every value fits the register that holds it (:data:`spikefab.arch.fields.FIELDS`).
+
+    Each table is checked once over all cores (concatenated), so wafer-sized images stay cheap.
+    """
+    groups: dict[str, tuple[str, list[np.ndarray]]] = {}
+    for f in FIELDS:
+        if f.table == "host_routes":
+            groups[f.table] = ("host", [image.host_routes])
+        else:
+            groups[f.table] = ("core", [getattr(c, f.table) for c in image.cores])
+    joined: dict[str, np.ndarray] = {}
+    for f in FIELDS:
+        kind, arrays = groups[f.table]
+        if not arrays or not sum(len(a) for a in arrays):
+            continue
+        if f.table not in joined:      # bytes, not np.concatenate: structured dtypes are slow
+            joined[f.table] = np.frombuffer(b"".join(a.tobytes() for a in arrays),
+                                            arrays[0].dtype)
+        allv = joined[f.table]
+        values = allv if allv.dtype.names is None else allv[f.name]
+        bad = (values < f.lo) | (values > f.hi)
+        if not bad.any():
+            continue
+        j = int(np.flatnonzero(bad)[0])
+        owner = np.repeat(np.arange(len(arrays)), [len(a) for a in arrays])[j]
+        sec = "host" if kind == "host" else f"core/{owner}"
+        table = "routes" if f.table == "host_routes" else f.table
+        signed = "signed" if f.signed else "unsigned"
+        raise ImageError(f"{where}: {sec}/{table} {f.name} must be in [{f.lo}, {f.hi}] "
+                         f"({f.bits}-bit {signed} register: {f.why}), not {int(values[j])}",
+                         where=f"{sec}/{table}")
+
+
+def _runs_disjoint(ptr: np.ndarray) -> int:
+    """Index of a run that overlaps another non-empty run of ``ptr``, or -1."""
+    nz = np.flatnonzero(ptr["count"] != 0)
+    if len(nz) < 2:
+        return -1
+    start = ptr["start"][nz].astype(np.int64)
+    order = np.argsort(start, kind="stable")
+    end = start[order] + ptr["count"][nz][order].astype(np.int64)
+    bad = np.flatnonzero(start[order][1:] < end[:-1])
+    return int(nz[order][bad[0] + 1]) if len(bad) else -1
+
+
+def _overlap(where: str, sec: str, ptr: np.ndarray, j: int) -> None:
+    raise ImageError(f"{where}: {sec} entry {j} overlaps the run of another entry "
+                     f"(start {int(ptr['start'][j])}, count {int(ptr['count'][j])}); "
+                     f"runs must be disjoint", where=sec)
+
+
+def _ranges(m: dict, key: str, where: str) -> None:
+    """Channels of different inputs (outputs) must not overlap: one would overwrite the other."""
+    spans = sorted((int(s["channel_base"]), int(s["channel_base"]) + int(s["size"]), name)
+                   for name, s in m.get(key, {}).items() if int(s["size"]))
+    for (b0, e0, n0), (b1, _e1, n1) in zip(spans, spans[1:]):
+        if b1 < e0:
+            raise ImageError(f"{where}: manifest {key[:-1]}s {n0!r} (channels {b0}..{e0 - 1}) and "
+                             f"{n1!r} (from channel {b1}) overlap; each needs its own channels",
+                             where="manifest")
+
+
+def check_semantics(image: "Image", *, where: str = "<image>") -> None:
+    """Refuse an image whose contents no hardware could hold, even though every pointer is valid.
+
+    * every value within its register's range (the field table);
+    * every manifest size backed by a table: a population needs a neuron per index, the outputs
+      no more channels than the image has table entries — so no manifest number can make a
+      backend allocate memory the image's own tables do not account for;
+    * inputs (outputs) on disjoint channels;
+    * the non-empty runs of the axon table and of every route table are disjoint (a synapse or
+      route entry belongs to one axon or source, as in the hardware's memories), so one spike
+      expands into at most ``routes x largest axon run`` synaptic operations; that expansion is
+      counted in the memory a run needs (:func:`fanout`, :func:`check_run_memory`).
+
+    Run by :func:`check_image` (on load, on save and by every backend through
+    :func:`check_fits`).
+    """
+    _check_fields(image, where)
+    m = image.manifest
+    _ranges(m, "inputs", where)
+    _ranges(m, "outputs", where)
+    entries = len(image.host_route_ptr) + len(image.host_routes) + sum(
+        c.n_neurons + len(c.routes) + len(c.axons) + len(c.synapses) for c in image.cores)
+    out_size = sum(int(s["size"]) for s in m.get("outputs", {}).values())
+    if out_size > entries:
+        raise ImageError(f"{where}: manifest outputs span {out_size} channels, more than the "
+                         f"{entries} entries of all the image's tables could feed",
+                         where="manifest")
+    for name, pop in m.get("populations", {}).items():
+        covered = sum(int(s["count"]) for s in pop["slices"])
+        if covered != int(pop["size"]):
+            raise ImageError(f"{where}: manifest population {name!r} has size {int(pop['size'])}"
+                             f", its slices hold {covered} neurons", where="manifest")
+    j = _runs_disjoint(image.host_route_ptr)
+    if j >= 0:
+        _overlap(where, "host/route_ptr", image.host_route_ptr, j)
+    for table, target in (("axons", "synapses"), ("route_ptr", "routes")):
+        # one sort over all cores: each core's runs shifted past the previous cores' tables
+        ptrs = [getattr(c, table) for c in image.cores]
+        if not sum(len(p) for p in ptrs):
+            continue
+        base = np.cumsum([0] + [len(getattr(c, target)) for c in image.cores[:-1]])
+        allp = np.frombuffer(b"".join(p.tobytes() for p in ptrs), ptrs[0].dtype)
+        shifted = np.zeros(len(allp), [("start", "<i8"), ("count", "<i8")])
+        shifted["start"] = allp["start"] + np.repeat(base, [len(p) for p in ptrs])
+        shifted["count"] = allp["count"]
+        j = _runs_disjoint(shifted)
+        if j >= 0:
+            ci = int(np.searchsorted(np.cumsum([len(p) for p in ptrs]), j, side="right"))
+            k = j - int(sum(len(p) for p in ptrs[:ci]))
+            _overlap(where, f"core/{ci}/{table}", ptrs[ci], k)
+
+
+#: Bytes of host memory a run may use unless SPIKEFAB_MAX_RUN_BYTES says otherwise.
+DEFAULT_RUN_BYTES = 8 << 30
+
+
+def fanout(image: "Image") -> int:
+    """Synaptic operations of a step in which every neuron and input channel spikes.
+
+    The emulator flattens each source's routes into one run of synapse updates, so this is also
+    the length of its flattened fan-out table.
+    """
+    if not image.cores:
+        return 0
+    keys = _address_keys(*np.array([c.address for c in image.cores], np.int64).T)
+    order = np.argsort(keys, kind="stable")
+    base = np.cumsum([0] + [len(c.axons) for c in image.cores])
+    counts = np.concatenate([c.axons["count"].astype(np.int64) for c in image.cores] +
+                            [np.zeros(1, np.int64)])
+    total = 0
+    for routes in [image.host_routes] + [c.routes for c in image.cores]:
+        r = routes[routes["host"] == 0]
+        if not len(r):
+            continue
+        k = _address_keys(r["chiplet"], r["x"], r["y"], r["slot"])
+        ci = order[np.searchsorted(keys[order], k)]     # check_image: every route's core exists
+        total += int(counts[base[ci] + r["axon"].astype(np.int64)].sum())
+    return total
+
+
+def run_bytes(image: "Image", steps: int, n_probed: int = 0) -> int:
+    """Host memory a run of ``steps`` steps needs, computed before anything is allocated.
+
+    Input and output spike arrays (one byte per channel and step), probe traces (eight bytes per
+    probed neuron and step), the dendritic ring (eight bytes per slot, class and neuron, twice
+    for the staging buffer of delayed inputs), the flattened tables (<= 64 bytes per entry) and
+    the flattened fan-out (16 bytes per synaptic operation of :func:`fanout`).
+    """
+    n_in = len(image.host_route_ptr)
+    n_out = max((int(s["channel_base"]) + int(s["size"]) for s in image.outputs.values()),
+                default=0)
+    neurons = sum(c.n_neurons for c in image.cores)
+    classes = max([len(c.acc_exps) for c in image.cores] + [1])
+    slots = 2 + max((int(c.synapses["delay"].max()) for c in image.cores if len(c.synapses)),
+                    default=0)
+    entries = sum(len(c.synapses) + len(c.routes) + len(c.axons) + c.n_neurons
+                  for c in image.cores) + len(image.host_routes) + n_in
+    return (int(steps) * (n_in + n_out + 8 * int(n_probed)) + 16 * slots * classes * neurons
+            + 64 * entries + 16 * fanout(image))
+
+
+def check_run_memory(image: "Image", steps: int, n_probed: int = 0, *,
+                     available: int | None = None) -> int:
+    """Raise :class:`ResourceError` (need vs available) if a run would exceed the memory budget.
+
+    The budget is ``SPIKEFAB_MAX_RUN_BYTES`` (bytes) when set, else 8 GiB capped by the
+    machine's physical memory.  Returns the bytes needed.
+    """
+    from spikefab.arch.result import MAX_STEPS
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) \
+            or not 0 <= steps <= MAX_STEPS:
+        return 0                     # not a step count: the input check names it
+    need = run_bytes(image, steps, n_probed)
+    if available is None:
+        import os
+        env = os.environ.get("SPIKEFAB_MAX_RUN_BYTES")
+        available = int(env) if env and env.isdigit() else DEFAULT_RUN_BYTES
+        try:
+            available = min(available, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+        except (ValueError, OSError, AttributeError):
+            pass
+    if need > available:
+        raise ResourceError(f"a run of {steps} steps needs {need / 2**20:.0f} MiB of memory "
+                            f"(spike arrays, traces, ring and tables), {available / 2**20:.0f} "
+                            f"MiB are available", where="run")
+    return need

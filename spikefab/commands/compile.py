@@ -36,18 +36,68 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _user_line(path: Path, exc: BaseException) -> str:
+    """``FILE:LINE`` of the innermost frame of the user's own script in ``exc``'s traceback."""
+    import traceback
+    target = str(path.resolve())
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if str(Path(frame.filename).resolve()) == target:
+            line = frame.lineno
+    return f"{path}:{line}" if line else str(path)
+
+
 def load_builder_script(path: Path) -> Any:
-    """Run a builder script and return its ``net`` (or ``build()``)."""
+    """Run a builder script and return its ``net`` (or ``build()``).
+
+    Errors in the user's script are :class:`ModelError` naming the script's own file and line.
+    """
+    from spikefab.errors import SpikefabError
+    if not path.is_file():
+        raise ModelError(f"model file {str(path)!r} does not exist", where=str(path))
     try:
         ns = runpy.run_path(str(path))
+        net = ns["build"]() if callable(ns.get("build")) else ns.get("net")
+    except SyntaxError as exc:
+        raise ModelError(f"{exc.filename or path}:{exc.lineno}: syntax error in the builder "
+                         f"script: {exc.msg}", where=str(path)) from None
     except OSError as exc:
         raise ModelError(f"model file {str(path)!r} cannot be read: {exc.strerror}") from None
+    except SpikefabError as exc:
+        raise type(exc)(f"{_user_line(path, exc)}: {exc}", where=str(path)) from None
+    except Exception as exc:  # noqa: BLE001 - the user's code may raise anything
+        raise ModelError(f"{_user_line(path, exc)}: the builder script raised "
+                         f"{type(exc).__name__}: {exc}", where=str(path)) from None
     from spikefab.compiler.hwnet import HwNetwork
-    net = ns["build"]() if callable(ns.get("build")) else ns.get("net")
     if not isinstance(net, HwNetwork):
         raise ModelError(f"{path}: a builder script must define 'net' (a spikefab.Network) or "
                          f"'build()' returning one, not {type(net).__name__}")
+    if not net.outputs:     # the API allows it (probes read populations); a compiled file can't
+        raise ModelError(f"{path}: the network has no output (inputs: "
+                         f"{sorted(net.inputs) or 'none'}): nothing the compiled image computes "
+                         f"could be read back; add one with net.output(name, population)",
+                         where=str(path))
     return net
+
+
+def _read_rates(path: str) -> dict[str, Any]:
+    """The ``--rates`` file: a JSON object name -> a rate or a list of rates (finite, >= 0)."""
+    import math
+    try:
+        rates = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"--rates {path!r} must be a readable JSON object: {exc}") from None
+    if not isinstance(rates, dict):
+        raise ModelError(f"--rates {path!r} must hold a JSON object, not "
+                         f"{type(rates).__name__}")
+    for name, value in rates.items():
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+                    or v < 0:
+                raise ModelError(f"--rates {path!r}: rate of {name!r} must be a non-negative "
+                                 f"number or a list of them, not {v!r}", where=path)
+    return rates
 
 
 def format_placement(res) -> str:
@@ -76,11 +126,15 @@ def format_placement(res) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from spikefab.compiler.driver import build_report, compile_result
+    from spikefab.commands._args import check_output_file
     from spikefab.compiler.ir.graph import Graph
     from spikefab.compiler.passes.emit import jsonable
     path = Path(args.model)
     if not args.output and not args.emit and not args.report:
         raise ModelError("compile needs -o IMAGE (or --emit / --report), none given")
+    check_output_file(args.output, ".sfi")
+    check_output_file(args.report, ".json", "--report")
+    rates = _read_rates(args.rates) if args.rates else None
     if path.suffix == ".py":
         model: Any = load_builder_script(path)
     else:
@@ -98,16 +152,6 @@ def run(args: argparse.Namespace) -> int:
         # a builder network prints as hardware-level nodes (HwNeurons/HwSynapses)
         print(print_graph(graph_from_hwnet(model) if isinstance(model, HwNetwork) else model),
               end="")
-    rates = None
-    if args.rates:
-        try:
-            rates = json.loads(Path(args.rates).read_text())
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"--rates {args.rates!r} must be a readable JSON object: {exc}") \
-                from None
-        if not isinstance(rates, dict):
-            raise ModelError(f"--rates {args.rates!r} must hold a JSON object, not "
-                             f"{type(rates).__name__}")
     res = compile_result(model, args.target, dt=args.dt, integrator=args.integrator,
                          reset=args.reset, placer=args.placer, seed=args.seed, rates=rates)
     if args.output:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from spikefab.errors import InputError, LinkError
 from spikefab.commands._runio import load_inputs
+from spikefab.commands._args import steps_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="serial port (/dev/ttyUSB1, /dev/pts/N) or a pyserial URL (socket://h:p)")
     p.add_argument("--baud", type=int, default=115200, help="line rate (default 115200)")
     p.add_argument("--input", help="input spikes (.npz, one (steps, n) array per input name)")
-    p.add_argument("--steps", type=int, required=True, help="time steps to run")
+    p.add_argument("--steps", type=steps_arg, required=True, help="time steps to run")
     p.add_argument("--timeout", type=float, default=2.0,
                    help="seconds one command may take, resends included (default 2)")
     p.add_argument("--reload", action="store_true",
@@ -39,6 +40,8 @@ def port_uri(port: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from spikefab.commands._args import check_output_file
+    check_output_file(args.out, ".npz")
     from spikefab.arch.image import load_image
     from spikefab.runtime import open_device
 

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from spikefab.commands._runio import load_inputs
+from spikefab.commands._args import steps_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                       "NoC traffic, cycles, energy) and report.json")
     p.add_argument("image", help="compiled image (.sfi)")
     p.add_argument("--input", help="input spikes (.npz, one (steps, n) array per input name)")
-    p.add_argument("--steps", type=int, required=True, help="time steps to run")
+    p.add_argument("--steps", type=steps_arg, required=True, help="time steps to run")
     p.add_argument("--mode", choices=["cycle", "functional"], default="cycle",
                    help="engine (default cycle: the only one with a cycles-per-step histogram)")
     p.add_argument("-o", "--out", required=True, help="output folder")
@@ -23,8 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from spikefab.arch.image import load_image
+    from spikefab.commands._args import check_output_dir
     from spikefab.report import generate
 
+    check_output_dir(args.out)
     image = load_image(args.image)
     report = generate(image, load_inputs(args.input), args.steps, args.out, mode=args.mode)
     out = Path(args.out)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from spikefab.errors import InputError
 from spikefab.commands._runio import load_inputs
+from spikefab.commands._args import steps_arg
 
 
 
@@ -27,7 +28,7 @@ def register_sim(rsub: argparse._SubParsersAction) -> None:
     p = rsub.add_parser("sim", help="run an image on the RTL (cocotb on Icarus or Verilator)")
     p.add_argument("image", help="hardware image (.sfi)")
     p.add_argument("--input", help="input spikes (.npz, one (steps, n) array per input name)")
-    p.add_argument("--steps", type=int, required=True, help="time steps to run")
+    p.add_argument("--steps", type=steps_arg, required=True, help="time steps to run")
     p.add_argument("--simulator", choices=["icarus", "verilator"], default="icarus",
                    help="HDL simulator (default icarus)")
     p.add_argument("--target", help="target profile (default: the image's)")
@@ -37,6 +38,8 @@ def register_sim(rsub: argparse._SubParsersAction) -> None:
 
 
 def run_sim(args: argparse.Namespace) -> int:
+    from spikefab.commands._args import check_output_file
+    check_output_file(args.out, ".npz")
     from spikefab.arch.image import load_image
     from spikefab.rtl.sim.driver import simulate
 

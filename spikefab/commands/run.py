@@ -14,6 +14,7 @@ import argparse
 import numpy as np
 
 from spikefab.api import run as run_image
+from spikefab.commands._args import check_output_file
 from spikefab.commands._runio import add_common, load_inputs, read_image
 
 
@@ -33,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    check_output_file(args.output, ".npz")
     from spikefab.emulator.distributed import launched_by_mpi
     if args.device is None and launched_by_mpi():
         from spikefab.commands.run_mpi import main_mpi

@@ -13,6 +13,7 @@ import numpy as np
 
 from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, CoreImage, Image)
+from spikefab.arch.fields import fold_into_range
 from spikefab.arch.neuron import effective_weights
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
@@ -102,9 +103,12 @@ def random_image(rng: np.random.Generator, *, max_cores: int = 3, target: str = 
     n_out = int(rng.integers(1, 4))
     n_in = int(rng.integers(1, 4))
 
+    tables = {PROFILE_DTYPE: "profiles", NEURON_DTYPE: "neurons", STATE_DTYPE: "state",
+              SYNAPSE_DTYPE: "synapses"}
+
     def random_table(dtype: np.dtype, n: int) -> np.ndarray:
         raw = rng.integers(0, 256, n * dtype.itemsize, dtype=np.uint8).tobytes()
-        return np.frombuffer(raw, dtype=dtype).copy()
+        return fold_into_range(tables[dtype], np.frombuffer(raw, dtype=dtype))
 
     def routes(n_ptr: int) -> tuple[np.ndarray, np.ndarray]:
         counts = rng.integers(0, 3, n_ptr)

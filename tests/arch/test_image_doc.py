@@ -55,3 +55,8 @@ def test_header_facts():
     assert MAGIC == b"SFIMAGE\0" and "`SFIMAGE\\0`" in text
     for key in ("target", "cores", "inputs", "outputs", "populations", "options"):
         assert re.search(rf"^\| `{key}` \|", text, re.M), key
+
+
+def test_register_range_section_is_the_field_table():
+    from spikefab.arch.fields import markdown_table
+    assert markdown_table() in DOC.read_text()

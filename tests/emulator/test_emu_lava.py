@@ -60,6 +60,28 @@ def test_impulse_du_and_dv(mode):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_scaling_of_bias(mode):
-    image = dense_image(np.zeros((1, 1), int), du=0, dv=0, vth=2 ** 17, bias_mant=4095,
+    image = dense_image(np.zeros((1, 1), int), du=0, dv=0, vth=2 ** 17 - 1, bias_mant=4095,
                         bias_exp=5)
     assert simulate(image, None, 1, mode).final_state[0]["v"][0] == 131040
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_delay_dense_floors_each_source_step(mode):
+    """Lava 0.10 DelayDense (fixed_pt), weights [[3, 3]], delays [[1, 0]], weight_exp -1.
+
+    Input 0 spikes in step 0 (delay 1), input 1 in step 1 (delay 0): both reach the neuron in
+    step 2 as floor(3/2) + floor(3/2) = 2, so u = 2 << 6 = 128 (flooring the slot's sum would
+    give 192).  Golden values from ``lava_oracle.py`` on this network.
+    """
+    from lava_nets import network_image
+    from spikefab.arch.target import load_target
+    net = {"steps": 4, "inputs": {"in0": [[1, 0], [0, 1], [0, 0], [0, 0]]},
+           "populations": {"p0": {"n": 1, "du": 4095, "dv": 0, "vth": 100000,
+                                  "bias_mant": [0], "bias_exp": [0]}},
+           "projections": [{"src": "in0", "dst": "p0", "weights": [[3, 3]], "weight_exp": -1,
+                            "delays": [[1, 0]]}]}
+    image = network_image(net, load_target("loihi1"), np.random.default_rng(0))
+    res = simulate(image, {"in0": np.array(net["inputs"]["in0"], np.uint8)}, 4, mode,
+                   probes=["p0.u", "p0.v"])
+    np.testing.assert_array_equal(res.traces["p0.u"][:, 0], [0, 0, 128, 0])
+    np.testing.assert_array_equal(res.traces["p0.v"][:, 0], [0, 0, 128, 128])

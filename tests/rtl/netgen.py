@@ -74,6 +74,9 @@ def random_image(seed: int, target: str | Target = "ice40-up5k", max_neurons: in
         syn["delay"] = rng.integers(0, lim.max_delay + 1, ns)
         syn["acc_class"] = rng.integers(0, lim.acc_classes, ns)
         acc_exps = rng.integers(-2, 3, lim.acc_classes).astype(np.int8)
+        for cls in np.flatnonzero(acc_exps < 0):      # one delay per right-shifting class: the
+            sel = syn["acc_class"] == cls              # RTL's slot floor is Lava-exact only then
+            syn["delay"][sel] = int(rng.integers(0, lim.max_delay + 1))
         outs = rng.random(n) < 0.5
         outputs_of.append(outs)
         routes, ptr = [], np.zeros(n, ROUTE_PTR_DTYPE)

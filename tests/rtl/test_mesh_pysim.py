@@ -92,7 +92,21 @@ def test_refuses_image_that_does_not_fit() -> None:
 def test_refuses_values_the_datapath_cannot_hold() -> None:
     image, _ = random_image(4)
     image.cores[0].profiles["vth"][0] = 1 << 17
-    with pytest.raises(ImageError, match="vth must be in 0..131071"):
+    with pytest.raises(ImageError, match=r"vth must be in \[0, 131071\]"):
+        check_rtl_image(image, TARGET)
+
+
+def test_refuses_delays_it_cannot_floor_like_lava() -> None:
+    """A right-shifting class with two delays: Lava floors per (source step, delay), the RTL's
+    slot read floors the slot's sum, so the image is refused (#15); one delay per class runs."""
+    image, _ = random_image(4)
+    core = next(c for c in image.cores if len(c.synapses) >= 2)
+    core.acc_exps[:] = -1
+    core.synapses["acc_class"] = 0
+    core.synapses["delay"] = 1
+    check_rtl_image(image, TARGET)
+    core.synapses["delay"][0] = 0
+    with pytest.raises(ImageError, match=r"class 0 \(weight exponent -1\) mixes delays \[0, 1\]"):
         check_rtl_image(image, TARGET)
 
 

@@ -82,7 +82,7 @@ def test_dt_from_metadata_or_a_clear_error():
         lower_to_hardware(g)
     g.metadata["dt"] = 1e-4
     assert lower_to_hardware(g).meta["dt"] == 1e-4
-    with pytest.raises(ModelError, match="dt must be a positive number of seconds, not -1"):
+    with pytest.raises(ModelError, match=r"dt must be in \[1e-12, 1000\] seconds, not -1"):
         lower_to_hardware(g, dt=-1)
 
 
