@@ -112,7 +112,7 @@ def _front_end(model: Any, dt: float | None, integrator: str, reset: str) -> HwN
     if isinstance(model, HwNetwork):
         return model
     try:
-        from spikefab.compiler import load_model
+        from spikefab.compiler.frontends import load_model
         from spikefab.compiler.passes import lower_to_hardware
     except ImportError as exc:  # the front end ships separately
         raise ModelError(f"compiling {type(model).__name__} needs the compiler front end "

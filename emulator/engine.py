@@ -107,7 +107,7 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         fab = new_fabric(topo.global_x, topo.global_y, topo.mesh_x, topo.mesh_y,
                          topo.cores_per_router, tm.fifo_depth, tm.link_latency,
                          tm.chiplet_link_latency, tm.chiplet_link_cycles,
-                         np.stack([flat.core_router, flat.core_slot], 1))
+                         np.stack([flat.core_router, flat.core_slot], 1), routing=topo.routing)
         cycles = np.zeros(steps, np.int64)
         hops = np.zeros(3, np.int64)
         run_cycle(*common, np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles,

@@ -197,6 +197,7 @@ class MeshParams:
     core_kind: str = "parallel"
     refractory: bool = True      #: the cores have a refractory counter (target max_refractory > 0)
     adaptive: bool = True        #: the cores have the adaptive threshold
+    routing: str = "xy"          #: routing algorithm (:data:`spikefab.arch.mesh.ROUTINGS`)
 
     @property
     def n_cores(self) -> int:
@@ -334,7 +335,8 @@ def mesh_params(target: Target | str, **fabric) -> MeshParams:
         acc_bits=t.core.accumulator_bits, fifo_depth=tm.fifo_depth,
         barrier_cycles=tm.barrier_cycles, x_bits=pf.x_bits, y_bits=pf.y_bits,
         slot_bits=pf.slot_bits, axon_bits=pf.axon_bits, core_kind=kind.name,
-        refractory=t.core.max_refractory > 0, adaptive=bool(t.core.adaptive_threshold), **fabric)
+        refractory=t.core.max_refractory > 0, adaptive=bool(t.core.adaptive_threshold),
+        routing=topo.routing, **fabric)
     if kind.name == "serial":
         _check_serial(t.name, params)
     return params

@@ -1,4 +1,4 @@
-"""The mesh router: 5-port (N/E/S/W/local) XY router with input FIFOs, round robin and credits.
+"""The mesh router: 5-port (N/E/S/W/local) router with input FIFOs, round robin and credits.
 
 Implements ``docs/microarchitecture.md`` sections 3-5 with one-cycle links:
 
@@ -11,8 +11,10 @@ Implements ``docs/microarchitecture.md`` sections 3-5 with one-cycle links:
 * each output grants the first requesting input in cyclic order from its round-robin pointer,
   which then moves past the winner; pointers persist across steps and are zeroed by ``clear``.
 
-Ports that would leave the mesh do not exist (no FIFO; XY routing never selects them), except
-the W port of router (0, 0), which is the host port.
+The output a packet requests is the target's routing algorithm, generated from its direction
+order in :mod:`spikefab.arch.mesh` (the decision the emulator compiles).  Ports that would leave the
+mesh do not exist (no FIFO; minimal routing never selects them), except the W port of router
+(0, 0), which is the host port.
 
 Packet layout (LSB first): ``axon | slot | y | x | host`` (widths from :class:`MeshParams`).
 """
@@ -22,26 +24,16 @@ from amaranth.lib import wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
+from spikefab.arch import mesh
+from spikefab.arch.mesh import PORT_E, PORT_LOCAL, PORT_N, PORT_S, PORT_W
 from spikefab.rtl.params import MeshParams
 
 __all__ = ["Router", "PORT_N", "PORT_E", "PORT_S", "PORT_W", "existing_ports", "packet_fields"]
 
-PORT_N, PORT_E, PORT_S, PORT_W = 0, 1, 2, 3
-
 
 def existing_ports(p: MeshParams, gx: int, gy: int) -> list[int]:
     """Ports of router ``(gx, gy)`` that have a link (host port at (0, 0) included)."""
-    ports = []
-    if gy < p.mesh_y - 1:
-        ports.append(PORT_N)
-    if gx < p.mesh_x - 1:
-        ports.append(PORT_E)
-    if gy > 0:
-        ports.append(PORT_S)
-    if gx > 0 or (gx, gy) == (0, 0):
-        ports.append(PORT_W)
-    ports += [4 + k for k in range(p.cores_per_router)]
-    return ports
+    return mesh.existing_ports(p.mesh_x, p.mesh_y, p.cores_per_router, gx, gy)
 
 
 def packet_fields(p: MeshParams, pkt):
@@ -79,25 +71,21 @@ class Router(wiring.Component):
         return getattr(self, f"{kind}_{i}")
 
     def route_of(self, m: Module, pkt) -> Signal:
-        """Output port a packet leaves by (section 3), as a combinational signal."""
+        """Output port a packet leaves by (section 3), as a combinational signal: the direction
+        conditions of :func:`spikefab.arch.mesh.next_port` in the algorithm's priority order."""
         p = self.params
         _, slot, y, x, host = packet_fields(p, pkt)
         out = Signal(range(p.ports))
         dx = Signal(x.shape())
         dy = Signal(y.shape())
         m.d.comb += [dx.eq(x & ~host.replicate(len(x))), dy.eq(y & ~host.replicate(len(y)))]
-        with m.If(dx > self.gx):
-            m.d.comb += out.eq(PORT_E)
-        with m.Elif(dx < self.gx):
-            m.d.comb += out.eq(PORT_W)
-        with m.Elif(dy > self.gy):
-            m.d.comb += out.eq(PORT_N)
-        with m.Elif(dy < self.gy):
-            m.d.comb += out.eq(PORT_S)
+        for k, port in enumerate(mesh.priority(mesh.routing_code(p.routing))):
+            with (m.If if k == 0 else m.Elif)(mesh.closer(port, self.gx, self.gy, dx, dy)):
+                m.d.comb += out.eq(port)
         with m.Elif(host):
             m.d.comb += out.eq(PORT_W)
         with m.Else():
-            m.d.comb += out.eq(4 + slot)
+            m.d.comb += out.eq(PORT_LOCAL + slot)
         return out
 
     def elaborate(self, platform):

@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from spikefab.errors import ImageError
+from spikefab.arch.errors import ImageError
+from spikefab.arch.validate import check_image
 
 __all__ = [
     "FORMAT_VERSION",
@@ -328,6 +329,5 @@ def _decode(data: bytes, where: str, expect_target: str | None) -> Image:
                          where=sorted(sections)[0])
     image = Image(target=target, cores=cores, host_route_ptr=host_ptr, host_routes=host_routes,
                   manifest=manifest)
-    from spikefab.arch.validate import check_image  # local: validate imports this module
     check_image(image, where=where)
     return image

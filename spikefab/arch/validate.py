@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from spikefab.errors import ImageError
+from spikefab.arch.errors import ImageError
 
 if TYPE_CHECKING:
     from spikefab.arch.image import Image

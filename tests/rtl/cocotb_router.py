@@ -4,7 +4,7 @@ Loaded by the cocotb runner from ``test_cocotb_router.py``; parameters come as J
 ``$SPIKEFAB_ROUTER_BENCH``.  Inputs change on the falling clock edge; outputs (combinational
 grants) are sampled in the ReadOnly phase of the same half period and compared with
 :class:`router_model.RouterModel` cycle by cycle; at the end every packet sent must have left
-exactly once by its XY port.
+exactly once by its routed port.
 """
 
 import json
@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly
-from router_model import RouterModel, pack, xy_port
+from router_model import RouterModel, pack, route_port
 
 
 @cocotb.test()
@@ -50,7 +50,7 @@ async def router_scoreboard(dut) -> None:
                 slot, axon = rng.randrange(p.cores_per_router), len(sent)
                 word = pack(p, host, x, y, slot, axon)
                 getattr(dut, f"in_data_{i}").value = word
-                writes[i] = (word, xy_port(gx, gy, host, x, y, slot))
+                writes[i] = (word, route_port(gx, gy, host, x, y, slot))
                 sent.append(writes[i])
         out_ready = [int(rng.random() < 0.7) for _ in range(p.ports)]
         for o in range(p.ports):

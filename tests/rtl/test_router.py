@@ -16,7 +16,7 @@ from amaranth.sim import Simulator
 from spikefab.rtl.params import mesh_params
 from spikefab.rtl.router import PORT_E, PORT_N, PORT_W, Router, existing_ports
 
-from .router_model import RouterModel, pack, xy_port
+from .router_model import RouterModel, pack, route_port
 
 pytestmark = pytest.mark.rtl
 
@@ -52,7 +52,7 @@ def test_router_matches_cycle_model(where, seed) -> None:
                     word = pack(p, host, x, y, slot, axon)
                     ctx.set(dut.port("in_valid", i), 1)
                     ctx.set(dut.port("in_data", i), word)
-                    writes[i] = (word, xy_port(gx, gy, host, x, y, slot))
+                    writes[i] = (word, route_port(gx, gy, host, x, y, slot))
                     sent.append((word, writes[i][1]))
             out_ready = [int(rng.random() < 0.7) for _ in range(p.ports)]
             for o in range(p.ports):
@@ -71,7 +71,7 @@ def test_router_matches_cycle_model(where, seed) -> None:
     sim.add_testbench(bench)
     sim.run()
     assert len(sent) > 100
-    # no drop, no duplicate, every packet left by its XY port
+    # no drop, no duplicate, every packet left by its routed port
     assert sorted(received) == sorted(sent)
 
 
