@@ -38,6 +38,8 @@ PORT_NAMES = ("N", "E", "S", "W")
 #: routing algorithm -> priority order of the directions (target TOML ``topology.routing``)
 ROUTINGS: dict[str, tuple[int, int, int, int]] = {
     "xy": (PORT_E, PORT_W, PORT_N, PORT_S),
+    "yx": (PORT_N, PORT_S, PORT_E, PORT_W),
+    "west-first": (PORT_W, PORT_N, PORT_S, PORT_E),
 }
 
 

@@ -50,7 +50,7 @@ async def router_scoreboard(dut) -> None:
                 slot, axon = rng.randrange(p.cores_per_router), len(sent)
                 word = pack(p, host, x, y, slot, axon)
                 getattr(dut, f"in_data_{i}").value = word
-                writes[i] = (word, route_port(gx, gy, host, x, y, slot))
+                writes[i] = (word, route_port(p, gx, gy, host, x, y, slot))
                 sent.append(writes[i])
         out_ready = [int(rng.random() < 0.7) for _ in range(p.ports)]
         for o in range(p.ports):

@@ -33,8 +33,8 @@ class RouterModel:
 
     def __init__(self, p, gx, gy) -> None:
         self.p, self.gx, self.gy = p, gx, gy
-        self.fifos = {i: deque() for i in mesh.existing_ports(p.mesh_x, p.mesh_y, p.cores_per_router,
-                                                          gx, gy)}
+        ports = mesh.existing_ports(p.mesh_x, p.mesh_y, p.cores_per_router, gx, gy)
+        self.fifos = {i: deque() for i in ports}
         self.rr = [0] * p.ports
 
     def ready(self, i) -> bool:

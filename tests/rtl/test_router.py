@@ -2,7 +2,7 @@
 
 Random packets are offered on every input (only when the input FIFO has room: the sender's
 credit) while every output's downstream credit toggles at random; the model and the RTL must
-grant the same packet on the same output in every cycle (XY routing, round robin, credits), and
+grant the same packet on the same output in every cycle (routing, round robin, credits), and
 every packet must leave exactly once (no drop, no duplicate).
 """
 
@@ -21,15 +21,17 @@ from .router_model import RouterModel, pack, route_port
 pytestmark = pytest.mark.rtl
 
 
-def _params(mesh_x: int = 3, mesh_y: int = 3, cores_per_router: int = 2):
+def _params(mesh_x: int = 3, mesh_y: int = 3, cores_per_router: int = 2, routing: str = "xy"):
     p = mesh_params("ice40-up5k")
     return dataclasses.replace(p, mesh_x=mesh_x, mesh_y=mesh_y, cores_per_router=cores_per_router,
-                               x_bits=2, y_bits=2, slot_bits=1)
+                               x_bits=2, y_bits=2, slot_bits=1, routing=routing)
 
 
-@pytest.mark.parametrize("where,seed", [((1, 1), 0), ((0, 0), 1), ((2, 1), 2), ((1, 1), 3)])
-def test_router_matches_cycle_model(where, seed) -> None:
-    p = _params()
+@pytest.mark.parametrize("where,seed,routing", [
+    ((1, 1), 0, "xy"), ((0, 0), 1, "xy"), ((2, 1), 2, "xy"), ((1, 1), 3, "xy"),
+    ((1, 1), 4, "yx"), ((2, 0), 5, "yx"), ((1, 1), 6, "west-first"), ((2, 2), 7, "west-first")])
+def test_router_matches_cycle_model(where, seed, routing) -> None:
+    p = _params(routing=routing)
     gx, gy = where
     rng = np.random.default_rng(seed)
     dut = Router(p, gx, gy)
@@ -52,7 +54,7 @@ def test_router_matches_cycle_model(where, seed) -> None:
                     word = pack(p, host, x, y, slot, axon)
                     ctx.set(dut.port("in_valid", i), 1)
                     ctx.set(dut.port("in_data", i), word)
-                    writes[i] = (word, route_port(gx, gy, host, x, y, slot))
+                    writes[i] = (word, route_port(p, gx, gy, host, x, y, slot))
                     sent.append((word, writes[i][1]))
             out_ready = [int(rng.random() < 0.7) for _ in range(p.ports)]
             for o in range(p.ports):
@@ -73,6 +75,32 @@ def test_router_matches_cycle_model(where, seed) -> None:
     assert len(sent) > 100
     # no drop, no duplicate, every packet left by its routed port
     assert sorted(received) == sorted(sent)
+
+
+@pytest.mark.parametrize("routing,to_ne,to_nw", [("xy", PORT_E, PORT_W), ("yx", PORT_N, PORT_N),
+                                                 ("west-first", PORT_N, PORT_W)])
+def test_generated_decision_follows_the_target_routing(routing, to_ne, to_nw) -> None:
+    """Router (1, 1): a packet for (2, 2) and one for (0, 2) leave by the algorithm's port."""
+    p = _params(routing=routing)
+    dut = Router(p, 1, 1)
+    got = []
+
+    async def bench(ctx):
+        for o in range(p.ports):
+            ctx.set(dut.port("out_ready", o), 1)
+        for x in (2, 0):
+            ctx.set(dut.port("in_valid", 4), 1)
+            ctx.set(dut.port("in_data", 4), pack(p, 0, x, 2, 0, 5))
+            await ctx.tick()
+            ctx.set(dut.port("in_valid", 4), 0)
+            got.append([o for o in range(p.ports) if ctx.get(dut.port("out_valid", o))])
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert got == [[to_ne], [to_nw]]
 
 
 def test_round_robin_is_fair_under_contention() -> None:
