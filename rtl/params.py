@@ -25,6 +25,8 @@ import numpy as np
 from spikefab.arch.aer import packet_format
 from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, Image)
+from spikefab.arch.memory_map import (  # noqa: F401 (re-exported: the RTL's memory map)
+    CORE_TABLE_IDS, COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS)
 from spikefab.arch.target import Target, load_target
 from spikefab.arch.validate import check_fits
 from spikefab.errors import ImageError, TargetError
@@ -72,16 +74,6 @@ CORE_KINDS = {
 SERIAL_RAM_DEPTH = 32768
 #: Half-words of a neuron record in the serial core's neuron RAM (16: the address is ``Cat(h, i)``).
 SERIAL_RECORD = 16
-
-#: Core table ids on the memory port (docs/microarchitecture.md section 11).
-CORE_TABLE_IDS = {"acc_exps": 0, "profiles": 1, "neurons": 2, "state": 3, "axons": 4,
-                  "synapses": 5, "route_ptr": 6, "routes": 7, "config": 8}
-#: Fabric-level table ids (``mem_core == FABRIC_CORE``).
-FABRIC_TABLE_IDS = {"host_queue": 0, "host_queue_len": 1, "out_log": 2, "out_log_len": 3,
-                    "cycle_log": 4, "counters": 5}
-FABRIC_CORE = 255
-#: Counter indices of the fabric ``counters`` table.
-COUNTERS = ("steps", "spikes", "synops", "packets", "hops", "overflow")
 
 STATE_LIMIT = 1 << 23
 

@@ -14,7 +14,8 @@ from typing import Mapping
 import numpy as np
 
 from spikefab.arch.image import CORE_TABLES, ROUTE_DTYPE, CoreImage, Image
-from spikefab.arch.protocol import FABRIC_CORE, MAX_PAYLOAD, CoreTable, WriteMem, max_entries
+from spikefab.arch.memory_map import FABRIC_CORE, CoreTable
+from spikefab.arch.protocol import MAX_PAYLOAD, WriteMem, max_entries
 from spikefab.arch.target import Target
 from spikefab.errors import LinkError, ResourceError
 

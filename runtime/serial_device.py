@@ -18,9 +18,9 @@ import serial
 from tqdm import tqdm
 
 from spikefab.arch.image import STATE_DTYPE, Image
-from spikefab.arch.protocol import (FABRIC_CORE, PROTOCOL_VERSION, Clear, Counter, CoreTable,
-                                      FabricTable, Info, InfoReply, Inject, ReadMem, Reset, Run,
-                                      SetCrc, WriteMem, max_entries)
+from spikefab.arch.memory_map import COUNTERS, FABRIC_CORE, CoreTable, Counter, FabricTable
+from spikefab.arch.protocol import (PROTOCOL_VERSION, Clear, Info, InfoReply, Inject, ReadMem,
+                                      Reset, Run, SetCrc, WriteMem, max_entries)
 from spikefab.arch.result import Result, normalize_inputs
 from spikefab.arch.target import Target, load_target
 from spikefab.errors import LinkError, ResourceError
@@ -38,8 +38,7 @@ HANDLER_PACKAGE = "spikefab.runtime.urlhandler"
 if HANDLER_PACKAGE not in serial.protocol_handler_packages:
     serial.protocol_handler_packages.append(HANDLER_PACKAGE)
 
-COUNTER_NAMES = {Counter.STEPS: "steps", Counter.SPIKES: "spikes", Counter.SYNOPS: "synops",
-                 Counter.PACKETS: "packets", Counter.HOPS: "hops", Counter.OVERFLOW: "overflow"}
+COUNTER_NAMES = dict(zip(Counter, COUNTERS))
 
 
 @dataclass(frozen=True)
