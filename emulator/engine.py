@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from spikefab.arch.host import input_channels, split_outputs
 from spikefab.arch.image import STATE_DTYPE, Image
 from spikefab.arch.result import PROBE_VARIABLES, Result, normalize_inputs, parse_probe
 from spikefab.arch.target import Target, load_target
@@ -76,10 +77,7 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
     flat = flatten(image, target)
     probe_idx, probe_var, widths = _probe_arrays(image, flat, probes)
 
-    in_spikes = np.zeros((steps, flat.n_in), np.uint8)
-    for name, spec in image.inputs.items():
-        b = int(spec["channel_base"])
-        in_spikes[:, b:b + int(spec["size"])] = ins[name]
+    in_spikes = input_channels(image, ins, steps)
     params = flat.params.copy()
     ref = flat.ref0.copy()
     out = np.zeros((steps, flat.n_out), np.uint8)
@@ -131,8 +129,7 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         counts["estimated_cycles_per_step"] = per_step
     lat = costs.latency_us(per_step, target)
     breakdown = costs.energy_breakdown(counts, lat, target)
-    spikes = {name: out[:, int(s["channel_base"]):int(s["channel_base"]) + int(s["size"])].copy()
-              for name, s in image.outputs.items()}
+    spikes = split_outputs(image, out)
     tr, col = {}, 0
     for p, w in zip(probes, widths):
         tr[p] = traces[:, col:col + w].copy()

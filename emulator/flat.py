@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spikefab.arch import mesh
+from spikefab.arch.host import output_width
 from spikefab.arch.image import Image
 from spikefab.arch.reference import ring_slots
 from spikefab.arch.target import Target
@@ -162,8 +163,7 @@ def flatten(image: Image, target: Target) -> FlatImage:
     n_in = len(image.host_route_ptr)
     hr_start = image.host_route_ptr["start"].astype(np.int64) + rbase[-1]
     hr_count = image.host_route_ptr["count"].astype(np.int64)
-    n_out = max((int(s["channel_base"]) + int(s["size"]) for s in image.outputs.values()),
-                default=0)
+    n_out = output_width(image)
     return FlatImage(n=n, n_classes=n_classes, slots=slots, n_in=n_in, n_out=n_out, noff=noff,
                      core_router=core_router, core_slot=core_slot, params=params, ref0=ref0,
                      nexp=nexp, ax_start=ax_start, ax_count=ax_count, syn_off=syn_off, syn_w=syn_w,

@@ -17,6 +17,8 @@ import numpy as np
 import serial
 from tqdm import tqdm
 
+from spikefab.arch.host import (decode_out_log, host_packets, input_channels, max_chunk,
+                                output_width, run_chunks, split_outputs)
 from spikefab.arch.image import STATE_DTYPE, Image
 from spikefab.arch.memory_map import COUNTERS, FABRIC_CORE, CoreTable, Counter, FabricTable
 from spikefab.arch.protocol import (PROTOCOL_VERSION, Clear, Info, InfoReply, Inject, ReadMem,
@@ -25,9 +27,8 @@ from spikefab.arch.result import Result, normalize_inputs
 from spikefab.arch.target import Target, load_target
 from spikefab.errors import LinkError, ResourceError
 from spikefab.runtime.device import Device
-from spikefab.runtime.hostplan import (INJECT_MAX, TableUpload, channel_matrix, core_map,
-                                         decode_out_log, max_outputs_per_step, state_tables,
-                                         step_packets, upload_tables)
+from spikefab.runtime.hostplan import (INJECT_MAX, TableUpload, core_map, state_tables,
+                                         upload_tables)
 from spikefab.runtime.link import Link
 
 __all__ = ["SerialDevice", "UploadStats", "DEFAULT_BAUD"]
@@ -227,45 +228,39 @@ class SerialDevice(Device):
     def run(self, inputs: Mapping[str, Any] | None, steps: int) -> Result:
         image = self._loaded()
         ins = normalize_inputs(image, inputs, steps)
-        chans = channel_matrix(image, ins, steps)
-        packets = [step_packets(image, row) for row in chans]
+        chans = input_channels(image, ins, steps)
+        packets = [host_packets(image, row) for row in chans]
         board = self.board
         for t, pk in enumerate(packets):
             if len(pk) > board.host_queue_depth:
                 raise ResourceError(f"step {t}: the input spikes need {len(pk)} host packets, "
                                     f"the board's host queue holds {board.host_queue_depth}")
-        chunk = self._chunk(image)
-        n_out = max((int(s["channel_base"]) + int(s["size"]) for s in image.outputs.values()),
-                    default=0)
-        out = np.zeros((steps, n_out), np.uint8)
+        chunk = max_chunk(image, board.cycle_log_depth, board.out_log_depth)
+        out = np.zeros((steps, output_width(image)), np.uint8)
         cycles = np.zeros(steps, np.int64)
         start = time.perf_counter()
         self.link.context = "run: clear"
         self.link.execute(Clear())
         for table in state_tables(image, self._phys):
             self._write_table(table, "run: restoring initial state")
-        t = base = 0
         disable = None if self.progress is None else not self.progress
         with tqdm(total=steps, unit="step", desc="run", disable=disable, leave=False) as bar:
-            while t < steps:
+            for run in run_chunks([len(p) > 0 for p in packets], chunk):
+                t = run.first
                 where = f"run: step {t} of {steps}"
                 pk = packets[t].tobytes()
                 esize = packets[t].dtype.itemsize
                 for k in range(0, len(packets[t]), INJECT_MAX):
                     self.link.context = f"{where}: inject packets {k}..{len(packets[t])}"
                     self.link.execute(Inject(k, pk[k * esize:(k + INJECT_MAX) * esize]))
-                n = 1
-                while t + n < steps and (t + n - base) < chunk and not len(packets[t + n]):
-                    n += 1
-                self.link.context = f"{where}: RUN {n} steps"
-                self.link.execute(Run(n))
-                self._wait_idle(f"{where}: running {n} steps")
-                t += n
-                bar.update(n)
-                if t - base == chunk or t == steps:
-                    self.link.context = f"run: reading steps {base}..{t - 1} of {steps}"
-                    self._read_chunk(base, t - base, out, cycles)
-                    base = t
+                self.link.context = f"{where}: RUN {run.steps} steps"
+                self.link.execute(Run(run.steps))
+                self._wait_idle(f"{where}: running {run.steps} steps")
+                bar.update(run.steps)
+                if run.read_from is not None:
+                    first = run.read_from
+                    self.link.context = f"run: reading steps {first}..{run.end - 1} of {steps}"
+                    self._read_chunk(first, run.end - first, out, cycles)
         self.link.context = "run: reading counters and final state"
         counters = self.read_counters()
         if counters["steps"] != steps:
@@ -277,8 +272,7 @@ class SerialDevice(Device):
                                   STATE_DTYPE.itemsize)
             final.append(np.frombuffer(raw, STATE_DTYPE).copy())
         self.run_seconds = time.perf_counter() - start
-        spikes = {name: out[:, int(s["channel_base"]):int(s["channel_base"]) + int(s["size"])]
-                  .copy() for name, s in image.outputs.items()}
+        spikes = split_outputs(image, out)
         has_cycles = board.cycle_log_depth > 0
         clock_mhz = (self.target or load_target(image.target)).timing.clock_mhz
         return Result(spikes=spikes, final_state=final, counters=counters,
@@ -301,20 +295,6 @@ class SerialDevice(Device):
                 bar.update(len(cmd.data))
             k = stop
         return done
-
-    def _chunk(self, image: Image) -> int:
-        """Most steps between two log read-outs: neither log may wrap or saturate."""
-        board = self.board
-        most = max_outputs_per_step(image)
-        chunk = 65535
-        if board.cycle_log_depth:
-            chunk = min(chunk, board.cycle_log_depth)
-        if most:
-            chunk = min(chunk, board.out_log_depth // most)
-        if chunk < 1:
-            raise ResourceError(f"one step can send {most} output packets, the board's out_log "
-                                f"holds {board.out_log_depth}")
-        return chunk
 
     def _wait_idle(self, what: str) -> None:
         last, since = -1, time.monotonic()

@@ -22,7 +22,9 @@ from typing import Any, Mapping, Protocol
 
 import numpy as np
 
-from spikefab.arch.image import CORE_TABLES, ROUTE_DTYPE, STATE_DTYPE, Image
+from spikefab.arch.host import (host_packets, input_channels, out_log_entries, output_width,
+                                run_chunks, split_outputs)
+from spikefab.arch.image import CORE_TABLES, STATE_DTYPE, Image
 from spikefab.arch.result import Result, normalize_inputs
 from spikefab.errors import InputError
 from spikefab.rtl.params import (CORE_TABLE_IDS, COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS,
@@ -84,24 +86,9 @@ def image_writes(image: Image, params: MeshParams) -> list[tuple[int, int, int, 
     return writes
 
 
-def host_packets(image: Image, channel_vec: np.ndarray) -> np.ndarray:
-    """Host packets of one step: spiking channels ascending, each channel's routes in order."""
-    out = []
-    for ch in np.flatnonzero(channel_vec):
-        ptr = image.host_route_ptr[ch]
-        start = int(ptr["start"])
-        out.append(image.host_routes[start:start + int(ptr["count"])])
-    return np.concatenate(out) if out else np.zeros(0, ROUTE_DTYPE)
-
-
 def input_matrix(image: Image, inputs: Mapping[str, Any] | None, steps: int) -> np.ndarray:
     """Named inputs -> ``(steps, n_channels)`` host channel spikes."""
-    ins = normalize_inputs(image, inputs, steps)
-    mat = np.zeros((steps, len(image.host_route_ptr)), np.uint8)
-    for name, spec in image.inputs.items():
-        b = int(spec["channel_base"])
-        mat[:, b:b + int(spec["size"])] = ins[name]
-    return mat
+    return input_channels(image, normalize_inputs(image, inputs, steps), steps)
 
 
 async def _drain_logs(port: Port, params: MeshParams, step0: int, steps: int,
@@ -109,19 +96,14 @@ async def _drain_logs(port: Port, params: MeshParams, step0: int, steps: int,
     """Read out_log and the cycle_log entries of steps ``step0 .. step0+steps-1``, reset out_log."""
     fab = FABRIC_CORE
     n_out = await port.read(fab, FABRIC_TABLE_IDS["out_log_len"], 0)
-    for k in range(min(n_out, params.out_log_depth)):
-        w = await port.read(fab, FABRIC_TABLE_IDS["out_log"], k)
-        raw.out_log.append((_unwrap_step(w >> 16, step0), w & 0xFFFF))
+    words = [await port.read(fab, FABRIC_TABLE_IDS["out_log"], k)
+             for k in range(min(n_out, params.out_log_depth))]
+    raw.out_log += zip(*(a.tolist() for a in out_log_entries(words, step0, steps, 1 << 16)))
     if n_out:
         await port.write(fab, FABRIC_TABLE_IDS["out_log_len"], 0, 0)
     for s in range(step0, step0 + steps):
         raw.cycles.append(await port.read(fab, FABRIC_TABLE_IDS["cycle_log"],
                                           s % params.cycle_log_depth))
-
-
-def _unwrap_step(step16: int, step0: int) -> int:
-    """Full step number from its 16-bit log field, knowing the chunk started at ``step0``."""
-    return step0 + ((step16 - step0) & 0xFFFF)
 
 
 async def run_program(port: Port, params: MeshParams, job: Job) -> RawRun:
@@ -132,24 +114,20 @@ async def run_program(port: Port, params: MeshParams, job: Job) -> RawRun:
     for core, table, index, data in image_writes(image, params):
         await port.write(core, table, index, data)
     raw = RawRun([], [], [], {})
-    t = 0
     # chunks never outrun the logs: at most cycle_log_depth steps, and out_log is drained after
     # every chunk (a chunk can produce at most out_log_depth spikes: checked below)
-    max_chunk = params.cycle_log_depth
-    while t < job.steps:
-        pkts = host_packets(image, job.channels[t])
+    has_input = job.channels.any(axis=1)
+    for chunk in run_chunks(has_input, params.cycle_log_depth, read_every_run=True):
+        pkts = host_packets(image, job.channels[chunk.first])
         if len(pkts) > params.host_queue_depth:
-            raise InputError(f"step {t}: the input spikes expand to {len(pkts)} host packets, the "
-                             f"RTL host queue holds {params.host_queue_depth}", where="inputs")
+            raise InputError(f"step {chunk.first}: the input spikes expand to {len(pkts)} host "
+                             f"packets, the RTL host queue holds {params.host_queue_depth}",
+                             where="inputs")
         for k, entry in enumerate(pkts):
             await port.write(fab, FABRIC_TABLE_IDS["host_queue"], k, entry_int(entry))
         await port.write(fab, FABRIC_TABLE_IDS["host_queue_len"], 0, len(pkts))
-        n = 1
-        while (t + n < job.steps and n < max_chunk and not job.channels[t + n].any()):
-            n += 1
-        await port.run(n)
-        await _drain_logs(port, params, t, n, raw)
-        t += n
+        await port.run(chunk.steps)
+        await _drain_logs(port, params, chunk.first, chunk.steps, raw)
     for c in image.cores:
         core = params.core_index(c.x, c.y, c.slot)
         words = [await port.read(core, CORE_TABLE_IDS["state"], k) for k in range(c.n_neurons)]
@@ -167,14 +145,12 @@ async def run_program(port: Port, params: MeshParams, job: Job) -> RawRun:
 def build_result(image: Image, steps: int, raw: RawRun, backend: str,
                  clock_mhz: float) -> Result:
     """The :class:`Result` of a job from what the fabric reported."""
-    n_out = max((int(s["channel_base"]) + int(s["size"]) for s in image.outputs.values()),
-                default=0)
+    n_out = output_width(image)
     rows = np.zeros((steps, n_out), np.uint8)
     for step, ch in raw.out_log:
         if step < steps and ch < n_out:
             rows[step, ch] = 1
-    spikes = {name: rows[:, int(s["channel_base"]):int(s["channel_base"]) + int(s["size"])].copy()
-              for name, s in image.outputs.items()}
+    spikes = split_outputs(image, rows)
     cycles = np.asarray(raw.cycles, np.int64)
     counters = {"synops": raw.counters["synops"], "spikes": raw.counters["spikes"],
                 "packets": raw.counters["packets"], "hops": raw.counters["hops"],
