@@ -106,15 +106,6 @@ class TableSpec:
     def width(self) -> int:
         return sum(f.bits for f in self.fields)
 
-    def field_offset(self, name: str) -> int:
-        """Bit offset of a field in the stored word (fields packed LSB first, in spec order)."""
-        off = 0
-        for f in self.fields:
-            if f.name == name:
-                return off
-            off += f.bits
-        raise KeyError(name)
-
     def field(self, name: str) -> FieldSpec:
         return next(f for f in self.fields if f.name == name)
 
