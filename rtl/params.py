@@ -26,7 +26,7 @@ from spikefab.arch.aer import packet_format
 from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, Image)
 from spikefab.arch.memory_map import (  # noqa: F401 (re-exported: the RTL's memory map)
-    CORE_TABLE_IDS, COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS)
+    CORE_TABLE_IDS, COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS, core_address)
 from spikefab.arch.target import Target, load_target
 from spikefab.arch.validate import check_fits
 from spikefab.errors import ImageError, TargetError
@@ -201,7 +201,7 @@ class MeshParams:
         return self.axon_bits + self.slot_bits + self.y_bits + self.x_bits + 1
 
     def core_index(self, x: int, y: int, slot: int) -> int:
-        return (y * self.mesh_x + x) * self.cores_per_router + slot
+        return core_address(x, y, slot, self.mesh_x, self.cores_per_router)
 
     # ------------------------------------------------------------------ table layouts
     def core_tables(self) -> dict[str, TableSpec]:

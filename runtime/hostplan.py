@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spikefab.arch.image import CORE_TABLES, ROUTE_DTYPE, CoreImage, Image
-from spikefab.arch.memory_map import FABRIC_CORE, CoreTable
+from spikefab.arch.memory_map import FABRIC_CORE, CoreTable, core_address
 from spikefab.arch.protocol import MAX_PAYLOAD, WriteMem, max_entries
 from spikefab.arch.target import Target
 from spikefab.errors import ResourceError
@@ -50,7 +50,7 @@ class TableUpload:
 def physical_core(target: Target, core: CoreImage) -> int:
     """The fabric's core index ``(y * mesh_x + x) * cores_per_router + slot`` (one chiplet)."""
     t = target.topology
-    return (core.y * t.mesh_x + core.x) * t.cores_per_router + core.slot
+    return core_address(core.x, core.y, core.slot, t.mesh_x, t.cores_per_router)
 
 
 def core_map(image: Image, target: Target, n_cores: int) -> list[int]:

@@ -15,7 +15,8 @@ from enum import IntEnum
 from spikefab.arch.image import CORE_TABLES, ROUTE_DTYPE
 
 __all__ = ["FABRIC_CORE", "MAX_ENTRY_BYTES", "CoreTable", "FabricTable", "Counter",
-           "CORE_TABLE_IDS", "FABRIC_TABLE_IDS", "COUNTERS", "CONFIG_ENTRY_BYTES", "entry_size"]
+           "CORE_TABLE_IDS", "FABRIC_TABLE_IDS", "COUNTERS", "CONFIG_ENTRY_BYTES", "entry_size",
+           "core_address"]
 
 #: ``core`` value that addresses the fabric-level tables.
 FABRIC_CORE = 255
@@ -83,3 +84,9 @@ def entry_size(core: int, table: int) -> int:
     if not 0 <= table < len(_CORE_SIZES):
         raise ValueError(f"core table must be 0..{len(_CORE_SIZES) - 1}, not {table}")
     return _CORE_SIZES[table]
+
+
+def core_address(x: int, y: int, slot: int, mesh_x: int, cores_per_router: int) -> int:
+    """The ``core`` number of core ``slot`` at router ``(x, y)`` of one chiplet's fabric:
+    routers row-major, the cores of a router consecutive."""
+    return (y * mesh_x + x) * cores_per_router + slot
