@@ -15,7 +15,7 @@ import numpy as np
 
 from spikefab.arch.image import Image
 from spikefab.arch.result import Result
-from spikefab.errors import InputError, LinkError
+from spikefab.errors import InputError
 
 __all__ = ["Device", "InProcessDevice"]
 

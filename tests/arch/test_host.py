@@ -64,3 +64,63 @@ def test_max_chunk_refuses_a_step_that_overflows_the_out_log() -> None:
     assert host.max_chunk(image, 256, 1024) == min(256, 1024 // most)
     with pytest.raises(ResourceError, match=f"one step can send {most} output packets"):
         host.max_chunk(image, 256, most - 1)
+
+
+class _FakeFabric:
+    """A port that records the program's operations; every step's output channel 1 spikes."""
+
+    def __init__(self, n_channels: int) -> None:
+        self.ops, self.step, self.log, self.n_channels = [], 0, [], n_channels
+
+    def clear(self, *, what):
+        self.ops.append(("clear",))
+
+    def write(self, core, table, index, entries, *, what):
+        self.ops.append(("write", core, int(table), index, len(entries)))
+        if (core, table) == (host.FABRIC_CORE, host.FabricTable.OUT_LOG_LEN):
+            self.log = []
+
+    def inject(self, entries, *, what):
+        self.ops.append(("inject", len(entries)))
+
+    def run(self, steps, *, what):
+        self.ops.append(("run", steps))
+        for _ in range(steps):
+            self.log.append((self.step & 0xFFFF) << 16 | 1)
+            self.step += 1
+
+    def read(self, core, table, index, count, dtype, *, what):
+        self.ops.append(("read", core, int(table), index, count))
+        if core != host.FABRIC_CORE:
+            return np.zeros(count, dtype)
+        values = {host.FabricTable.OUT_LOG_LEN: [len(self.log)], host.FabricTable.OUT_LOG: self.log,
+                  host.FabricTable.CYCLE_LOG: [100 + k for k in range(index, index + count)],
+                  host.FabricTable.COUNTERS: [self.step, 0, 0, 0, 0, 0]}[table]
+        return np.asarray(values[:count], dtype)
+
+
+def test_the_program_over_a_port() -> None:
+    image = _image()
+    steps = 6
+    chans = np.zeros((steps, len(image.host_route_ptr)), np.uint8)
+    chans[[0, 4], 0] = 1
+    port = _FakeFabric(host.output_width(image))
+    logs = host.FabricLogs(host_queue_depth=8, out_log_depth=64, cycle_log_depth=4)
+    rec = host.drive(host.run_program(image, chans, logs, [7], [(7, 3, image.cores[0].state,
+                                                                "core 0 state")], 4), port)
+    assert rec.out[:, 1].all() and rec.out.sum() == steps and rec.out_packets == steps
+    assert rec.counters["steps"] == steps
+    # cycle log is a ring of 4: steps 4 and 5 sit at entries 0 and 1
+    assert rec.cycles.tolist() == [100, 101, 102, 103, 100, 101]
+    kinds = [op[0] for op in port.ops]
+    assert kinds[:2] == ["clear", "write"] and kinds.count("inject") == 2
+    assert [op[1] for op in port.ops if op[0] == "run"] == [4, 2]
+    assert port.ops[-1] == ("read", 7, int(host.CoreTable.STATE), 0, image.cores[0].n_neurons)
+
+
+def test_the_program_refuses_more_packets_than_the_host_queue_holds() -> None:
+    image = _image()
+    chans = np.ones((2, len(image.host_route_ptr)), np.uint8)
+    logs = host.FabricLogs(host_queue_depth=0, out_log_depth=64, cycle_log_depth=4)
+    with pytest.raises(ResourceError, match="step 0: the input spikes need"):
+        host.drive(host.run_program(image, chans, logs, [0], [], 4), _FakeFabric(3))
