@@ -1,8 +1,10 @@
 """The hardware contract: what the chip is, computes, stores and sends.
 
 ``target`` (profiles), ``neuron`` (reference integer arithmetic), ``image`` (memory contents and
-file format), ``aer`` (packet format), ``reference`` (golden model of a whole image), ``result``
-(what every backend returns).  Depends on NumPy only; every other wing depends on this one.
+file format), ``aer`` (packet format), ``mesh`` (coordinates and routing), ``memory_map`` (table
+and counter ids), ``protocol`` (host link), ``host`` (the host side of a run), ``reference``
+(golden model of a whole image), ``result`` (what every backend returns), ``errors``.  Depends
+on NumPy only; every other wing depends on this one (``docs/architecture.md`` has the map).
 """
 
 from spikefab.arch.aer import PacketFormat, packet_format
