@@ -1,6 +1,7 @@
-"""Numba kernels of the 2D-mesh fabric: FIFOs, credits, XY routing, round-robin arbitration.
+"""Numba kernels of the 2D-mesh fabric: FIFOs, credits, routing, round-robin arbitration.
 
-One implementation of docs/microarchitecture.md sections 2-5, used by the cycle engine
+One implementation of docs/microarchitecture.md sections 2-5 (the routing decision is
+:func:`spikefab.arch.mesh.next_port`, compiled here), used by the cycle engine
 (cores + host as end points) and by the NoC traffic mode (synthetic sources and sinks).
 
 State (all flat arrays, created by :func:`spikefab.emulator.noc.fabric.new_fabric`):

@@ -7,6 +7,7 @@ and counter ids), ``protocol`` (host link), ``host`` (the host side of a run), `
 on NumPy only; every other wing depends on this one (``docs/architecture.md`` has the map).
 """
 
+from spikefab.arch import image as _image
 from spikefab.arch.aer import PacketFormat, packet_format
 from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, CoreImage, Image,
@@ -16,6 +17,8 @@ from spikefab.arch.reference import ReferenceChip, run_reference
 from spikefab.arch.result import Result, normalize_inputs, parse_probe
 from spikefab.arch.target import Target, load_target, target_names
 from spikefab.arch.validate import check_fits, check_image
+
+_image.image_check = check_image      # load_image checks what it reads (see arch.image)
 
 __all__ = [
     "Target", "load_target", "target_names",

@@ -28,12 +28,11 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from spikefab.arch.errors import ImageError
-from spikefab.arch.validate import check_image
 
 __all__ = [
     "FORMAT_VERSION",
@@ -231,6 +230,13 @@ class Image:
         return _decode(bytes(data), where, expect_target)
 
 
+#: The structural check :func:`load_image` runs on every image it decodes,
+#: :func:`spikefab.arch.validate.check_image`.  The checker depends on this module, never this
+#: module on the checker: ``spikefab.arch`` (whose ``__init__`` runs before any of its modules
+#: can be used) installs it here.
+image_check: Callable[..., None] | None = None
+
+
 def load_image(path: str | Path, *, expect_target: str | None = None) -> Image:
     """Read an ``.sfi`` file; any problem is an :class:`~spikefab.errors.ImageError`."""
     path = Path(path)
@@ -329,5 +335,7 @@ def _decode(data: bytes, where: str, expect_target: str | None) -> Image:
                          where=sorted(sections)[0])
     image = Image(target=target, cores=cores, host_route_ptr=host_ptr, host_routes=host_routes,
                   manifest=manifest)
-    check_image(image, where=where)
+    if image_check is None:
+        raise ImageError(f"{where}: no image checker installed (import spikefab.arch)", where=where)
+    image_check(image, where=where)
     return image

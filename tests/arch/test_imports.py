@@ -132,3 +132,14 @@ def test_cycle_finder_finds_a_cycle() -> None:
 def test_no_import_cycles() -> None:
     cycle = _cycle(_graph())
     assert cycle is None, " -> ".join(cycle)
+
+
+def test_load_image_checks_through_the_installed_checker() -> None:
+    """image.py does not import validate.py (validate depends on image); the package installs
+    the checker that load_image runs."""
+    import spikefab.arch.image as image
+    import spikefab.arch.validate as validate
+
+    assert image.image_check is validate.check_image
+    graph = _graph()
+    assert "spikefab.arch.validate" not in graph["spikefab.arch.image"]
