@@ -1,4 +1,4 @@
-"""Typed errors for everything a user can get wrong: the package face of :mod:`spikefab.arch.errors`.
+"""Typed errors for everything a user can get wrong: the face of :mod:`spikefab.arch.errors`.
 
 The classes live in the hardware contract (``spikefab.arch`` imports nothing else of ours, and its
 image, target and result checks raise them); this module re-exports them so that the rest of the

@@ -1,7 +1,7 @@
 """Place: put every core range of a :class:`Partition` on a physical core (chiplet, x, y, slot).
 
-Cost model.  Packets follow minimal paths on the global router mesh (:mod:`spikefab.arch.mesh`,
-docs/microarchitecture.md sections 2-3), so the hops between two routers are the Manhattan distance of
+Cost model.  Packets follow minimal paths on the global router mesh (docs/
+microarchitecture.md sections 2-3), so the hops between two routers are the Manhattan distance of
 their global coordinates, and the chiplet edges crossed are the Manhattan distance of their chiplet
 coordinates.  The placement cost is the spike-weighted sum over traffic edges (source core ->
 destination core, host -> core for input channels, core -> host for outputs; the host sits at

@@ -6,9 +6,9 @@ pair's rank among its core's pairs.  Output neurons get one more entry with ``ho
 output channel as axon.  Host input channels get their entries in the host route table.
 
 Packets follow the target's routing algorithm (:mod:`spikefab.arch.mesh`, deterministic), so each
-traffic edge's path is fixed; :func:`route` walks them (Numba) to give the spike-weighted load of every router output
-port — the estimate the report shows (a hot link is where a run will stall).  Table limits are
-checked again here, against the final tables.
+traffic edge's path is fixed; :func:`route` walks them (Numba) to give the spike-weighted load of
+every router output port — the estimate the report shows (a hot link is where a run will stall).
+Table limits are checked again here, against the final tables.
 """
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ from typing import Any, Callable
 from spikefab.arch.errors import TargetError
 
 __all__ = ["PORT_N", "PORT_E", "PORT_S", "PORT_W", "PORT_LOCAL", "PORT_NAMES", "ROUTINGS",
-           "routing_code", "priority", "global_xy", "router_id", "hop_counts", "closer", "next_port",
-           "step", "path", "add_link_loads", "existing_ports", "compile_with"]
+           "routing_code", "priority", "global_xy", "router_id", "hop_counts", "closer",
+           "next_port", "step", "path", "add_link_loads", "existing_ports", "compile_with"]
 
 PORT_N, PORT_E, PORT_S, PORT_W = 0, 1, 2, 3
 PORT_LOCAL = 4                      #: local port of core slot ``s`` is ``PORT_LOCAL + s``
@@ -162,6 +162,7 @@ def compile_with(jit: Callable[..., Any], **options: Any) -> types.SimpleNamespa
     for name in _HOT:
         fn = space[name]
         copy = types.FunctionType(fn.__code__, space, name, fn.__defaults__)
-        copy.__qualname__, copy.__module__, copy.__doc__ = fn.__qualname__, fn.__module__, fn.__doc__
+        copy.__qualname__, copy.__module__ = fn.__qualname__, fn.__module__
+        copy.__doc__ = fn.__doc__
         out[name] = space[name] = jit(**options)(copy)
     return types.SimpleNamespace(**out)

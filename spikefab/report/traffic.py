@@ -181,5 +181,5 @@ def link_traffic(image: Image, target: Target, input_spikes: Mapping[str, np.nda
     north, south = loads[:-1, :, mesh.PORT_N], loads[1:, :, mesh.PORT_S]
     east, west, north, south = (np.ascontiguousarray(a) for a in (east, west, north, south))
     return LinkTraffic(east=east, west=west, north=north, south=south, host_in=host_in,
-                       host_out=host_out, packets=int(w.sum()), mesh_x=topo.mesh_x, mesh_y=topo.mesh_y,
-                       chiplet_packets=chiplets)
+                       host_out=host_out, packets=int(w.sum()), mesh_x=topo.mesh_x,
+                       mesh_y=topo.mesh_y, chiplet_packets=chiplets)

@@ -41,7 +41,8 @@ async def router_scoreboard(dut) -> None:
         writes = {}
         for i in ins:
             ready = int(getattr(dut, f"i__{i}__ready").value)
-            assert ready == model.ready(i), f"cycle {c}: i[{i}].ready {ready}, model {model.ready(i)}"
+            assert ready == model.ready(i), \
+                f"cycle {c}: i[{i}].ready {ready}, model {model.ready(i)}"
             offer = ready and rng.random() < 0.6 and c < cfg["cycles"] - 60
             getattr(dut, f"i__{i}__valid").value = int(offer)
             if offer:
