@@ -111,12 +111,8 @@ def _verify_routing(part: Partition, routing: Routing) -> None:
 def _front_end(model: Any, dt: float | None, integrator: str, reset: str) -> HwNetwork:
     if isinstance(model, HwNetwork):
         return model
-    try:
-        from spikefab.compiler import load_model
-        from spikefab.compiler.passes import lower_to_hardware
-    except ImportError as exc:  # the front end ships separately
-        raise ModelError(f"compiling {type(model).__name__} needs the compiler front end "
-                         f"(load_model, lower_to_hardware): {exc}") from None
+    from spikefab.compiler.frontends import load_model
+    from spikefab.compiler.passes import lower_to_hardware
     graph = load_model(model) if isinstance(model, (str, Path)) else model
     return lower_to_hardware(graph, dt=dt, integrator=integrator, reset=reset)
 

@@ -10,7 +10,8 @@ power over the run time::
 * a neuron update is **active** when the neuron's synaptic input in that step is non-zero or it
   spikes, otherwise **inactive** (Loihi's two neuron-update energies);
 * ``spikes`` counts neuron spikes (not packets);
-* hops are router-to-router link traversals on the XY path: E/W and N/S on-chip hops, and
+* hops are router-to-router link traversals on the routed path (the same counts for every
+  algorithm of :mod:`spikefab.arch.mesh`): E/W and N/S on-chip hops, and
   inter-chiplet hops counted only as ``chiplet_hops``; injection and ejection links are free.
 
 Latency: in cycle mode ``latency_us = sum(cycles_per_step) / clock_mhz`` (section 10 of

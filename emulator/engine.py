@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from spikefab.arch.host import input_channels, split_outputs
 from spikefab.arch.image import STATE_DTYPE, Image
 from spikefab.arch.result import (PROBE_VARIABLES, Result, normalize_inputs, parse_probe,
                                   readout_probes, readout_values)
@@ -86,10 +87,7 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
     flat = flatten(image, target)
     probe_idx, probe_var, widths = _probe_arrays(image, flat, probes)
 
-    in_spikes = np.zeros((steps, flat.n_in), np.uint8)
-    for name, spec in image.inputs.items():
-        b = int(spec["channel_base"])
-        in_spikes[:, b:b + int(spec["size"])] = ins[name]
+    in_spikes = input_channels(image, ins, steps)
     params = flat.params.copy()
     ref = flat.ref0.copy()
     out = np.zeros((steps, flat.n_out), np.uint8)
@@ -121,7 +119,7 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         fab = new_fabric(topo.global_x, topo.global_y, topo.mesh_x, topo.mesh_y,
                          topo.cores_per_router, tm.fifo_depth, tm.link_latency,
                          tm.chiplet_link_latency, tm.chiplet_link_cycles,
-                         np.stack([flat.core_router, flat.core_slot], 1))
+                         np.stack([flat.core_router, flat.core_slot], 1), routing=topo.routing)
         cycles = np.zeros(steps, np.int64)
         hops = np.zeros(3, np.int64)
         run_cycle(*common, np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles,
@@ -149,8 +147,7 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         counts["learning_updates"] = learned["updates"]
     lat = costs.latency_us(per_step, target)
     breakdown = costs.energy_breakdown(counts, lat, target)
-    spikes = {name: out[:, int(s["channel_base"]):int(s["channel_base"]) + int(s["size"])].copy()
-              for name, s in image.outputs.items()}
+    spikes = split_outputs(image, out)
     tr, col = {}, 0
     for p, w in zip(probes, widths):
         tr[p] = traces[:, col:col + w].copy()

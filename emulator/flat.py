@@ -14,7 +14,8 @@ tables into global, flat arrays once per run.
   inner loop is one add and one conditional wrap.
 * **Axons** get a global index ``abase[core] + axon``; a route entry stores that global axon (or
   the output channel for ``host = 1``), its destination core and global router coordinates, and
-  its XY hop counts from the sender (on-chip E/W, on-chip N/S, inter-chiplet).
+  its hop counts from the sender (on-chip E/W, on-chip N/S, inter-chiplet;
+  :func:`spikefab.arch.mesh.hop_counts`).
 * Host input routes are appended after the neuron routes; the host sits at global router (0, 0)
   (docs/microarchitecture.md section 2).
 """
@@ -25,11 +26,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spikefab.arch import mesh
+from spikefab.arch.host import output_width
 from spikefab.arch.image import Image
 from spikefab.arch.reference import ring_slots
 from spikefab.arch.target import Target
 
-__all__ = ["FlatImage", "flatten", "xy_hops"]
+__all__ = ["FlatImage", "flatten"]
 
 
 @dataclass
@@ -64,22 +67,6 @@ class FlatImage:
     route_sums: np.ndarray    #: (n, 5) int64 per neuron over its routes: hops_ew hops_ns
                               #: hops_chip synapses host_packets
     chiplets_used: int        #: distinct chiplets holding a core
-
-
-def xy_hops(sx, sy, dx, dy, mesh_x: int, mesh_y: int):
-    """XY-route hop counts ``(on-chip E/W, on-chip N/S, inter-chiplet)`` between global routers."""
-    sx, sy, dx, dy = (np.asarray(a, np.int64) for a in (sx, sy, dx, dy))
-    cx = np.abs(dx // mesh_x - sx // mesh_x)
-    cy = np.abs(dy // mesh_y - sy // mesh_y)
-    return np.abs(dx - sx) - cx, np.abs(dy - sy) - cy, cx + cy
-
-
-def _global_xy(core_chiplet, x, y, target: Target):
-    topo = target.topology
-    ch = np.asarray(core_chiplet, np.int64)
-    gx = (ch % topo.chiplets_x) * topo.mesh_x + np.asarray(x, np.int64)
-    gy = (ch // topo.chiplets_x) * topo.mesh_y + np.asarray(y, np.int64)
-    return gx, gy
 
 
 def flatten(image: Image, target: Target) -> FlatImage:
@@ -130,9 +117,10 @@ def flatten(image: Image, target: Target) -> FlatImage:
     if slots * cn < 2**31:          # halve the synapse stream of the hot loop when it fits
         syn_off = syn_off.astype(np.int32)
 
-    gx, gy = _global_xy([c.chiplet for c in cores], [c.x for c in cores], [c.y for c in cores],
-                        target)
-    core_router = (gy * topo.global_x + gx).astype(np.int64)
+    gx, gy = mesh.global_xy(*(np.array([getattr(c, k) for c in cores], np.int64)
+                              for k in ("chiplet", "x", "y")),
+                            topo.chiplets_x, topo.mesh_x, topo.mesh_y)
+    core_router = mesh.router_id(gx, gy, topo.global_x).astype(np.int64)
     core_slot = np.array([c.slot for c in cores], np.int64)
 
     # routes: neuron routes core by core, then host routes
@@ -151,7 +139,7 @@ def flatten(image: Image, target: Target) -> FlatImage:
     axon = np.where(host, allr["axon"].astype(np.int64),
                     abase[np.maximum(dcore, 0)] + allr["axon"].astype(np.int64))
     slot = np.where(host, -1, allr["slot"].astype(np.int64))
-    hew, hns, hch = xy_hops(src_x, src_y, dx, dy, topo.mesh_x, topo.mesh_y)
+    hew, hns, hch = mesh.hop_counts(src_x, src_y, dx, dy, topo.mesh_x, topo.mesh_y)
     # one row per route: a packet's nine fields share a cache line in the kernels' hot loop
     n_syn = np.zeros(len(allr), np.int64)
     n_syn[~host] = ax_count[axon[~host]]
@@ -175,8 +163,7 @@ def flatten(image: Image, target: Target) -> FlatImage:
     n_in = len(image.host_route_ptr)
     hr_start = image.host_route_ptr["start"].astype(np.int64) + rbase[-1]
     hr_count = image.host_route_ptr["count"].astype(np.int64)
-    n_out = max((int(s["channel_base"]) + int(s["size"]) for s in image.outputs.values()),
-                default=0)
+    n_out = output_width(image)
     return FlatImage(n=n, n_classes=n_classes, slots=slots, n_in=n_in, n_out=n_out, noff=noff,
                      core_router=core_router, core_slot=core_slot, params=params, ref0=ref0,
                      nexp=nexp, ax_start=ax_start, ax_count=ax_count, syn_off=syn_off, syn_w=syn_w,

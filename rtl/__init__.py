@@ -10,7 +10,8 @@ Compute fabric (``docs/microarchitecture.md``):
 * :mod:`spikefab.rtl.serial_core` — ``SerialCore``, the ``serial`` core for small FPGAs
   (16-bit single-port RAMs: :mod:`spikefab.rtl.spram`, the iCE40 UP5K's SPRAMs);
 * :mod:`spikefab.rtl.accumulators` — ``AccumulatorRing``, the dendritic ring both cores share;
-* :mod:`spikefab.rtl.router` — ``Router`` (XY, round robin, credits);
+* :mod:`spikefab.rtl.router` — ``Router`` (routing from :mod:`spikefab.arch.mesh`, round robin,
+  credits);
 * :mod:`spikefab.rtl.mesh` — ``Mesh`` (cores + routers + host port + barrier, section-11
   control interface);
 * :mod:`spikefab.rtl.sim` — host program, Amaranth-simulator and cocotb drivers

@@ -27,12 +27,12 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from spikefab.arch.image import ROUTE_DTYPE
-from spikefab.arch.protocol import (FABRIC_CORE, HEADER_SIZE, MEM_ARGS, NAK_TYPE,
-                                      PROTOCOL_VERSION, RESPONSE_BIT, FabricTable, InfoFlag, Op,
-                                      Status, entry_size)
+from spikefab.arch.memory_map import COUNTERS, FABRIC_CORE, FabricTable, entry_size
+from spikefab.arch.protocol import (HEADER_SIZE, MEM_ARGS, NAK_TYPE, PROTOCOL_VERSION,
+                                      RESPONSE_BIT, InfoFlag, Op, Status)
 from spikefab.rtl.host.receiver import BUF_ADDR_BITS, FrameReceiver
 from spikefab.rtl.host.transmitter import FrameTransmitter
-from spikefab.rtl.params import COUNTERS, MeshParams
+from spikefab.rtl.params import MeshParams
 
 __all__ = ["HostInterface", "table_depths"]
 

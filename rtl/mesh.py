@@ -70,30 +70,28 @@ class Mesh(wiring.Component):
 
         # ------------------------------------------------------------ links
         def link(src, so, dst, di):
-            m.d.comb += [dst.port("in_valid", di).eq(src.port("out_valid", so)),
-                         dst.port("in_data", di).eq(src.port("out_data", so)),
-                         src.port("out_ready", so).eq(dst.port("in_ready", di))]
+            wiring.connect(m, src.o[so], dst.i[di])
 
         hop_strobes = []
         for (x, y), r in routers.items():
             if (x + 1, y) in routers:
                 link(r, PORT_E, routers[x + 1, y], PORT_W)
                 link(routers[x + 1, y], PORT_W, r, PORT_E)
-                hop_strobes += [r.port("out_valid", PORT_E), routers[x + 1, y].port("out_valid", PORT_W)]
+                hop_strobes += [r.o[PORT_E].valid, routers[x + 1, y].o[PORT_W].valid]
             if (x, y + 1) in routers:
                 link(r, PORT_N, routers[x, y + 1], PORT_S)
                 link(routers[x, y + 1], PORT_S, r, PORT_N)
-                hop_strobes += [r.port("out_valid", PORT_N), routers[x, y + 1].port("out_valid", PORT_S)]
+                hop_strobes += [r.o[PORT_N].valid, routers[x, y + 1].o[PORT_S].valid]
         for x, y, k, core in cores:
             r = routers[x, y]
-            m.d.comb += [r.port("in_valid", 4 + k).eq(core.inj_valid),
-                         r.port("in_data", 4 + k).eq(core.inj_data),
-                         core.inj_ready.eq(r.port("in_ready", 4 + k)),
-                         core.ej_valid.eq(r.port("out_valid", 4 + k)),
-                         core.ej_data.eq(r.port("out_data", 4 + k)),
-                         r.port("out_ready", 4 + k).eq(core.ej_ready)]
+            m.d.comb += [r.i[4 + k].valid.eq(core.inj_valid),
+                         r.i[4 + k].payload.eq(core.inj_data),
+                         core.inj_ready.eq(r.i[4 + k].ready),
+                         core.ej_valid.eq(r.o[4 + k].valid),
+                         core.ej_data.eq(r.o[4 + k].payload),
+                         r.o[4 + k].ready.eq(core.ej_ready)]
         host_router = routers[0, 0]
-        m.d.comb += host_router.port("out_ready", PORT_W).eq(1)   # the host accepts everything
+        m.d.comb += host_router.o[PORT_W].ready.eq(1)   # the host accepts everything
 
         # ------------------------------------------------------------ fabric tables
         fab = self.mem_core == FABRIC_CORE
@@ -137,9 +135,9 @@ class Mesh(wiring.Component):
 
         # host sender: one queue entry per cycle from cycle 0, with credit
         send = Signal()
-        m.d.comb += [send.eq((fsm == RUN) & (h < hq_len) & host_router.port("in_ready", PORT_W)),
-                     host_router.port("in_valid", PORT_W).eq(send),
-                     host_router.port("in_data", PORT_W).eq(hq_rp.data[:p.packet_width])]
+        m.d.comb += [send.eq((fsm == RUN) & (h < hq_len) & host_router.i[PORT_W].ready),
+                     host_router.i[PORT_W].valid.eq(send),
+                     host_router.i[PORT_W].payload.eq(hq_rp.data[:p.packet_width])]
         h_next = Signal.like(h)
         m.d.comb += h_next.eq(Mux(go, 0, Mux(send, h + 1, h)))
         m.d.sync += h.eq(h_next)
@@ -183,8 +181,8 @@ class Mesh(wiring.Component):
                     m.d.sync += bcnt.eq(bcnt - 1)
 
         # host receiver: packets leaving router (0, 0) by W are output spikes of step t
-        axon = packet_fields(p, host_router.port("out_data", PORT_W))[0]
-        arrive = host_router.port("out_valid", PORT_W)
+        axon = packet_fields(p, host_router.o[PORT_W].payload)[0]
+        arrive = host_router.o[PORT_W].valid
         m.d.comb += [ol_wp.addr.eq(ol_len), ol_wp.data.eq(Cat(axon[:16], t)),
                      ol_wp.en.eq(arrive & (ol_len < p.out_log_depth))]
         with m.If(arrive):

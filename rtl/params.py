@@ -26,6 +26,8 @@ from spikefab.arch.aer import packet_format
 from spikefab.arch.fields import field
 from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, Image)
+from spikefab.arch.memory_map import (  # noqa: F401 (re-exported: the RTL's memory map)
+    CORE_TABLE_IDS, COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS, core_address)
 from spikefab.arch.target import Target, load_target
 from spikefab.arch.validate import check_fits
 from spikefab.errors import ImageError, TargetError
@@ -74,16 +76,6 @@ SERIAL_RAM_DEPTH = 32768
 #: Half-words of a neuron record in the serial core's neuron RAM (16: the address is ``Cat(h, i)``).
 SERIAL_RECORD = 16
 
-#: Core table ids on the memory port (docs/microarchitecture.md section 11).
-CORE_TABLE_IDS = {"acc_exps": 0, "profiles": 1, "neurons": 2, "state": 3, "axons": 4,
-                  "synapses": 5, "route_ptr": 6, "routes": 7, "config": 8}
-#: Fabric-level table ids (``mem_core == FABRIC_CORE``).
-FABRIC_TABLE_IDS = {"host_queue": 0, "host_queue_len": 1, "out_log": 2, "out_log_len": 3,
-                    "cycle_log": 4, "counters": 5}
-FABRIC_CORE = 255
-#: Counter indices of the fabric ``counters`` table.
-COUNTERS = ("steps", "spikes", "synops", "packets", "hops", "overflow")
-
 STATE_LIMIT = 1 << 23
 
 
@@ -114,15 +106,6 @@ class TableSpec:
     @property
     def width(self) -> int:
         return sum(f.bits for f in self.fields)
-
-    def field_offset(self, name: str) -> int:
-        """Bit offset of a field in the stored word (fields packed LSB first, in spec order)."""
-        off = 0
-        for f in self.fields:
-            if f.name == name:
-                return off
-            off += f.bits
-        raise KeyError(name)
 
     def field(self, name: str) -> FieldSpec:
         return next(f for f in self.fields if f.name == name)
@@ -198,6 +181,7 @@ class MeshParams:
     core_kind: str = "parallel"
     refractory: bool = True      #: the cores have a refractory counter (target max_refractory > 0)
     adaptive: bool = True        #: the cores have the adaptive threshold
+    routing: str = "xy"          #: routing algorithm (:data:`spikefab.arch.mesh.ROUTINGS`)
 
     @property
     def n_cores(self) -> int:
@@ -218,7 +202,7 @@ class MeshParams:
         return self.axon_bits + self.slot_bits + self.y_bits + self.x_bits + 1
 
     def core_index(self, x: int, y: int, slot: int) -> int:
-        return (y * self.mesh_x + x) * self.cores_per_router + slot
+        return core_address(x, y, slot, self.mesh_x, self.cores_per_router)
 
     # ------------------------------------------------------------------ table layouts
     def core_tables(self) -> dict[str, TableSpec]:
@@ -339,7 +323,8 @@ def mesh_params(target: Target | str, **fabric) -> MeshParams:
         acc_bits=t.core.accumulator_bits, fifo_depth=tm.fifo_depth,
         barrier_cycles=tm.barrier_cycles, x_bits=pf.x_bits, y_bits=pf.y_bits,
         slot_bits=pf.slot_bits, axon_bits=pf.axon_bits, core_kind=kind.name,
-        refractory=t.core.max_refractory > 0, adaptive=bool(t.core.adaptive_threshold), **fabric)
+        refractory=t.core.max_refractory > 0, adaptive=bool(t.core.adaptive_threshold),
+        routing=topo.routing, **fabric)
     if kind.name == "serial":
         _check_serial(t.name, params)
     return params

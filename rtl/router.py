@@ -1,4 +1,4 @@
-"""The mesh router: 5-port (N/E/S/W/local) XY router with input FIFOs, round robin and credits.
+"""The mesh router: 5-port (N/E/S/W/local) router with input FIFOs, round robin and credits.
 
 Implements ``docs/microarchitecture.md`` sections 3-5 with one-cycle links:
 
@@ -11,37 +11,29 @@ Implements ``docs/microarchitecture.md`` sections 3-5 with one-cycle links:
 * each output grants the first requesting input in cyclic order from its round-robin pointer,
   which then moves past the winner; pointers persist across steps and are zeroed by ``clear``.
 
-Ports that would leave the mesh do not exist (no FIFO; XY routing never selects them), except
-the W port of router (0, 0), which is the host port.
+The output a packet requests is the target's routing algorithm, generated from its direction
+order in :mod:`spikefab.arch.mesh` (the decision the emulator compiles).  Ports that would leave the
+mesh do not exist (no FIFO; minimal routing never selects them), except the W port of router
+(0, 0), which is the host port.
 
 Packet layout (LSB first): ``axon | slot | y | x | host`` (widths from :class:`MeshParams`).
 """
 
 from amaranth.hdl import Module, Signal, unsigned
-from amaranth.lib import wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
+from spikefab.arch import mesh
+from spikefab.arch.mesh import PORT_E, PORT_LOCAL, PORT_N, PORT_S, PORT_W
 from spikefab.rtl.params import MeshParams
 
 __all__ = ["Router", "PORT_N", "PORT_E", "PORT_S", "PORT_W", "existing_ports", "packet_fields"]
 
-PORT_N, PORT_E, PORT_S, PORT_W = 0, 1, 2, 3
-
 
 def existing_ports(p: MeshParams, gx: int, gy: int) -> list[int]:
     """Ports of router ``(gx, gy)`` that have a link (host port at (0, 0) included)."""
-    ports = []
-    if gy < p.mesh_y - 1:
-        ports.append(PORT_N)
-    if gx < p.mesh_x - 1:
-        ports.append(PORT_E)
-    if gy > 0:
-        ports.append(PORT_S)
-    if gx > 0 or (gx, gy) == (0, 0):
-        ports.append(PORT_W)
-    ports += [4 + k for k in range(p.cores_per_router)]
-    return ports
+    return mesh.existing_ports(p.mesh_x, p.mesh_y, p.cores_per_router, gx, gy)
 
 
 def packet_fields(p: MeshParams, pkt):
@@ -56,48 +48,35 @@ def packet_fields(p: MeshParams, pkt):
 class Router(wiring.Component):
     """One router of the mesh at global coordinates ``(gx, gy)``.
 
-    Per port ``i`` (``0..ports-1``): input ``in_valid_i``/``in_data_i`` with ``in_ready_i``
-    (= the input FIFO has room: the sender's credit), output ``out_valid_i``/``out_data_i`` with
-    ``out_ready_i`` (the downstream credit).  ``empty`` is high when every input FIFO is empty.
+    Per port ``k`` (``0..ports-1``, :mod:`spikefab.arch.mesh` numbering) an input stream
+    ``i[k]`` (``ready`` = the input FIFO has room: the sender's credit) and an output stream
+    ``o[k]`` (``ready`` = the downstream credit), both ``amaranth.lib.stream`` interfaces whose
+    payload is a packet.  ``empty`` is high when every input FIFO is empty.
     """
 
     def __init__(self, params: MeshParams, gx: int, gy: int) -> None:
         self.params, self.gx, self.gy = params, gx, gy
         self.existing = existing_ports(params, gx, gy)
-        w = params.packet_width
-        members = {"clear": In(1), "empty": Out(1)}
-        for i in range(params.ports):
-            members[f"in_valid_{i}"] = In(1)
-            members[f"in_data_{i}"] = In(unsigned(w))
-            members[f"in_ready_{i}"] = Out(1)
-            members[f"out_valid_{i}"] = Out(1)
-            members[f"out_data_{i}"] = Out(unsigned(w))
-            members[f"out_ready_{i}"] = In(1)
-        super().__init__(members)
-
-    def port(self, kind: str, i: int):
-        return getattr(self, f"{kind}_{i}")
+        port = stream.Signature(unsigned(params.packet_width))
+        super().__init__({"clear": In(1), "empty": Out(1),
+                          "i": In(port).array(params.ports), "o": Out(port).array(params.ports)})
 
     def route_of(self, m: Module, pkt) -> Signal:
-        """Output port a packet leaves by (section 3), as a combinational signal."""
+        """Output port a packet leaves by (section 3), as a combinational signal: the direction
+        conditions of :func:`spikefab.arch.mesh.next_port` in the algorithm's priority order."""
         p = self.params
         _, slot, y, x, host = packet_fields(p, pkt)
         out = Signal(range(p.ports))
         dx = Signal(x.shape())
         dy = Signal(y.shape())
         m.d.comb += [dx.eq(x & ~host.replicate(len(x))), dy.eq(y & ~host.replicate(len(y)))]
-        with m.If(dx > self.gx):
-            m.d.comb += out.eq(PORT_E)
-        with m.Elif(dx < self.gx):
-            m.d.comb += out.eq(PORT_W)
-        with m.Elif(dy > self.gy):
-            m.d.comb += out.eq(PORT_N)
-        with m.Elif(dy < self.gy):
-            m.d.comb += out.eq(PORT_S)
+        for k, port in enumerate(mesh.priority(mesh.routing_code(p.routing))):
+            with (m.If if k == 0 else m.Elif)(mesh.closer(port, self.gx, self.gy, dx, dy)):
+                m.d.comb += out.eq(port)
         with m.Elif(host):
             m.d.comb += out.eq(PORT_W)
         with m.Else():
-            m.d.comb += out.eq(4 + slot)
+            m.d.comb += out.eq(PORT_LOCAL + slot)
         return out
 
     def elaborate(self, platform):
@@ -108,9 +87,9 @@ class Router(wiring.Component):
         for i in self.existing:
             f = fifos[i] = SyncFIFO(width=p.packet_width, depth=p.fifo_depth)
             m.submodules[f"fifo{i}"] = f
-            m.d.comb += [f.w_en.eq(self.port("in_valid", i)),
-                         f.w_data.eq(self.port("in_data", i)),
-                         self.port("in_ready", i).eq(f.w_rdy)]
+            m.d.comb += [f.w_en.eq(self.i[i].valid),
+                         f.w_data.eq(self.i[i].payload),
+                         self.i[i].ready.eq(f.w_rdy)]
             routes[i] = self.route_of(m, f.r_data)
         m.d.comb += self.empty.eq(~0 if not fifos else
                                   ~_any([f.r_rdy for f in fifos.values()]))
@@ -122,7 +101,7 @@ class Router(wiring.Component):
             for i in self.existing:
                 m.d.comb += req[i].eq(fifos[i].r_rdy & (routes[i] == o))
             gnt = {i: Signal(name=f"gnt{i}_{o}") for i in self.existing}
-            with m.If(self.port("out_ready", o)):
+            with m.If(self.o[o].ready):
                 with m.Switch(rr):
                     for r in range(n):
                         with m.Case(r):
@@ -140,8 +119,8 @@ class Router(wiring.Component):
             for i in self.existing:
                 grants[i].append(gnt[i])
                 with m.If(gnt[i]):
-                    m.d.comb += [self.port("out_valid", o).eq(1),
-                                 self.port("out_data", o).eq(fifos[i].r_data)]
+                    m.d.comb += [self.o[o].valid.eq(1),
+                                 self.o[o].payload.eq(fifos[i].r_data)]
         for i in self.existing:
             m.d.comb += fifos[i].r_en.eq(_any(grants[i]))
         return m

@@ -9,7 +9,8 @@
 See :func:`open_device` for the URIs, ``docs/host-protocol.md`` for the serial protocol.
 """
 
-from spikefab.runtime.device import Device, open_device, parse_uri
+from spikefab.runtime.device import Device
+from spikefab.runtime.uri import open_device, parse_uri
 from spikefab.runtime.link import Link, LinkStats
 
 __all__ = ["Device", "open_device", "parse_uri", "Link", "LinkStats", "SerialDevice",

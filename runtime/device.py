@@ -1,34 +1,23 @@
 """One Device API for every backend: emulator, RTL simulation, a board behind a serial link.
 
-``open_device(uri)`` picks the backend from the URI scheme:
-
-=================================================  ==========================================
-``emu://[?mode=functional|cycle]``                 :mod:`spikefab.emulator` (in process)
-``rtlsim://[?simulator=icarus|verilator]``         :mod:`spikefab.rtl.sim` (Icarus / Verilator
-                                                   under cocotb)
-``serial:///dev/ttyUSB1[?baud=B&timeout=S]``       a board (or ``spikefab board --pty``) over
-                                                   the host protocol (``docs/host-protocol.md``)
-any other pyserial URL (``socket://h:p``,          the same protocol over that pyserial
-``loop://``, ``faulty:///dev/pts/3?flip=0.01``)    transport
-=================================================  ==========================================
-
-Every device returns the same :class:`~spikefab.arch.result.Result` for the same image and
-inputs (DESIGN.md invariant 1), so a user changes one string to move from emulation to a board.
+:class:`Device` is what every backend implements; :func:`spikefab.runtime.uri.open_device` picks
+the backend from a URI.  Every device returns the same :class:`~spikefab.arch.result.Result` for
+the same image and inputs (DESIGN.md invariant 1), so a user changes one string to move from
+emulation to a board.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from typing import Any, Mapping
-from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
 from spikefab.arch.image import Image
 from spikefab.arch.result import Result
-from spikefab.errors import InputError, LinkError
+from spikefab.errors import InputError
 
-__all__ = ["Device", "InProcessDevice", "open_device", "parse_uri"]
+__all__ = ["Device", "InProcessDevice"]
 
 
 class Device(ABC):
@@ -103,35 +92,3 @@ class InProcessDevice(Device):
         self.image = None
         self._counters = {}
         self._weights = {}
-
-
-def parse_uri(uri: str) -> tuple[str, str, dict[str, str]]:
-    """``(scheme, path, options)`` of a device URI; every option appears at most once."""
-    if not isinstance(uri, str) or "://" not in uri:
-        raise LinkError(f"device URI must look like 'emu://', 'rtlsim://', "
-                        f"'serial:///dev/ttyUSB1' or a pyserial URL, not {uri!r}")
-    parts = urlsplit(uri)
-    opts: dict[str, str] = {}
-    for key, values in parse_qs(parts.query, keep_blank_values=True).items():
-        if len(values) != 1:
-            raise LinkError(f"device URI option {key!r} must be given once, not {len(values)} "
-                            f"times in {uri!r}")
-        opts[key] = values[0]
-    return parts.scheme.lower(), parts.netloc + parts.path, opts
-
-
-def open_device(uri: str, **options: Any) -> Device:
-    """Open the device a URI names (table in the module docstring).
-
-    Keyword options override URI options (``baud``, ``timeout``, ``progress`` for serial links;
-    ``mode`` for ``emu://``; ``simulator`` for ``rtlsim://``).
-    """
-    scheme, path, opts = parse_uri(uri)
-    if scheme == "emu":
-        from spikefab.runtime.emu import EmuDevice
-        return EmuDevice.from_uri(uri, path, {**opts, **options})
-    if scheme == "rtlsim":
-        from spikefab.runtime.rtlsim import RtlSimDevice
-        return RtlSimDevice.from_uri(uri, path, {**opts, **options})
-    from spikefab.runtime.serial_device import SerialDevice
-    return SerialDevice.from_uri(uri, scheme, path, opts, options)

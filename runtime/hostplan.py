@@ -1,25 +1,25 @@
-"""What the host sends and how it reads answers back: pure functions, no I/O.
+"""What the host uploads to a board: pure functions, no I/O.
 
-These turn an :class:`~spikefab.arch.image.Image` and run inputs into protocol commands
-(upload writes, per-step host-queue packets) and turn the words read back (``out_log``,
-``cycle_log``) into a :class:`~spikefab.arch.result.Result`'s arrays.  Kept apart from the link
-so each rule of ``docs/host-protocol.md`` section 7 is testable without a board.
+These turn an :class:`~spikefab.arch.image.Image` into protocol commands (the upload's table
+writes, the state restored before each run).  The run itself — input channels, host packets,
+chunks, out_log decoding — is the host program every backend shares, :mod:`spikefab.arch.host`.
+Kept apart from the link so each rule of ``docs/host-protocol.md`` section 7 is testable without
+a board.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 
 from spikefab.arch.image import CORE_TABLES, ROUTE_DTYPE, CoreImage, Image
-from spikefab.arch.protocol import FABRIC_CORE, MAX_PAYLOAD, CoreTable, WriteMem, max_entries
+from spikefab.arch.memory_map import FABRIC_CORE, CoreTable, core_address
+from spikefab.arch.protocol import MAX_PAYLOAD, WriteMem, max_entries
 from spikefab.arch.target import Target
-from spikefab.errors import LinkError, ResourceError
+from spikefab.errors import ResourceError
 
 __all__ = ["TableUpload", "physical_core", "core_map", "upload_tables", "state_tables",
-           "channel_matrix", "step_packets", "max_outputs_per_step", "decode_out_log",
            "INJECT_MAX"]
 
 #: Routes one INJECT frame carries (3 argument bytes).
@@ -50,7 +50,7 @@ class TableUpload:
 def physical_core(target: Target, core: CoreImage) -> int:
     """The fabric's core index ``(y * mesh_x + x) * cores_per_router + slot`` (one chiplet)."""
     t = target.topology
-    return (core.y * t.mesh_x + core.x) * t.cores_per_router + core.slot
+    return core_address(core.x, core.y, core.slot, t.mesh_x, t.cores_per_router)
 
 
 def core_map(image: Image, target: Target, n_cores: int) -> list[int]:
@@ -91,48 +91,3 @@ def state_tables(image: Image, phys: list[int]) -> list[TableUpload]:
     """Every core's initial state (written again at the start of every run)."""
     return [TableUpload(phys[i], CoreTable.STATE, core.state, f"core {i} state")
             for i, core in enumerate(image.cores) if core.n_neurons]
-
-
-def channel_matrix(image: Image, inputs: Mapping[str, np.ndarray], steps: int) -> np.ndarray:
-    """``(steps, channels)`` uint8 host-channel spikes from normalised inputs."""
-    mat = np.zeros((steps, len(image.host_route_ptr)), np.uint8)
-    for name, spec in image.inputs.items():
-        b = int(spec["channel_base"])
-        mat[:, b:b + int(spec["size"])] = inputs[name]
-    return mat
-
-
-def step_packets(image: Image, row: np.ndarray) -> np.ndarray:
-    """The host packets of one step: spiking channels ascending, each channel's routes in order."""
-    parts = []
-    for ch in np.flatnonzero(row):
-        p = image.host_route_ptr[ch]
-        parts.append(image.host_routes[int(p["start"]):int(p["start"]) + int(p["count"])])
-    return np.concatenate(parts) if parts else np.zeros(0, ROUTE_DTYPE)
-
-
-def max_outputs_per_step(image: Image) -> int:
-    """Most packets that can reach the host in one step: every host route of every neuron."""
-    return int(sum(int(np.count_nonzero(c.routes["host"])) for c in image.cores))
-
-
-def decode_out_log(words: np.ndarray, first_step: int, n_steps: int, n_channels: int,
-                   out: np.ndarray) -> int:
-    """Mark ``out[step, channel] = 1`` for each ``out_log`` word of a chunk; return the count.
-
-    ``words`` hold ``step[15:0] << 16 | channel``; the chunk covers steps ``first_step ..
-    first_step + n_steps - 1`` (``n_steps <= 65536``), which resolves the 16-bit step.  A word
-    outside the chunk or the channel range means host and board disagree: LinkError.
-    """
-    words = np.asarray(words, np.uint32).astype(np.int64)
-    step16 = words >> 16
-    chan = words & 0xFFFF
-    step = first_step + ((step16 - first_step) & 0xFFFF)
-    bad = (step >= first_step + n_steps) | (chan >= n_channels)
-    if bad.any():
-        j = int(np.flatnonzero(bad)[0])
-        raise LinkError(f"board reported an output spike on channel {int(chan[j])} at step "
-                        f"{int(step[j])}; the chunk read covers steps {first_step}.."
-                        f"{first_step + n_steps - 1} and {n_channels} channels")
-    out[step, chan] = 1
-    return len(words)

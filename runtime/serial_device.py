@@ -17,17 +17,18 @@ import numpy as np
 import serial
 from tqdm import tqdm
 
-from spikefab.arch.image import STATE_DTYPE, Image
-from spikefab.arch.protocol import (FABRIC_CORE, PROTOCOL_VERSION, Clear, Counter, CoreTable,
-                                      FabricTable, Info, InfoReply, Inject, ReadMem, Reset, Run,
-                                      SetCrc, WriteMem, max_entries)
+from spikefab.arch.host import (FabricLogs, drive, input_channels, max_chunk, run_program,
+                                split_outputs)
+from spikefab.arch.image import Image
+from spikefab.arch.memory_map import COUNTERS, FABRIC_CORE, FabricTable
+from spikefab.arch.protocol import (PROTOCOL_VERSION, Clear, Info, InfoReply, Inject, ReadMem,
+                                      Reset, Run, SetCrc, WriteMem, max_entries)
 from spikefab.arch.result import Result, normalize_inputs
 from spikefab.arch.target import Target, load_target
-from spikefab.errors import LinkError, ResourceError
+from spikefab.errors import LinkError
 from spikefab.runtime.device import Device
-from spikefab.runtime.hostplan import (INJECT_MAX, TableUpload, channel_matrix, core_map,
-                                         decode_out_log, max_outputs_per_step, state_tables,
-                                         step_packets, upload_tables)
+from spikefab.runtime.hostplan import (INJECT_MAX, TableUpload, core_map, state_tables,
+                                         upload_tables)
 from spikefab.runtime.link import PORT_ERRORS, Link
 
 __all__ = ["SerialDevice", "UploadStats", "DEFAULT_BAUD"]
@@ -37,10 +38,6 @@ DEFAULT_BAUD = 115200
 HANDLER_PACKAGE = "spikefab.runtime.urlhandler"
 if HANDLER_PACKAGE not in serial.protocol_handler_packages:
     serial.protocol_handler_packages.append(HANDLER_PACKAGE)
-
-COUNTER_NAMES = {Counter.STEPS: "steps", Counter.SPIKES: "spikes", Counter.SYNOPS: "synops",
-                 Counter.PACKETS: "packets", Counter.HOPS: "hops", Counter.OVERFLOW: "overflow"}
-
 
 @dataclass(frozen=True)
 class UploadStats:
@@ -168,9 +165,9 @@ class SerialDevice(Device):
 
     def read_counters(self) -> dict[str, int]:
         self.link.context = "reading counters"
-        raw = np.frombuffer(self.read_table(FABRIC_CORE, FabricTable.COUNTERS, 0,
-                                            len(COUNTER_NAMES), 4), "<u4")
-        return {COUNTER_NAMES[Counter(k)]: int(v) for k, v in enumerate(raw)}
+        raw = np.frombuffer(self.read_table(FABRIC_CORE, FabricTable.COUNTERS, 0, len(COUNTERS),
+                                            4), "<u4")
+        return {name: int(v) for name, v in zip(COUNTERS, raw)}
 
     def reset(self) -> None:
         self.link.context = "reset"
@@ -227,64 +224,23 @@ class SerialDevice(Device):
     # ------------------------------------------------------------------ run
     def run(self, inputs: Mapping[str, Any] | None, steps: int) -> Result:
         image = self._loaded()
-        ins = normalize_inputs(image, inputs, steps)
-        chans = channel_matrix(image, ins, steps)
-        packets = [step_packets(image, row) for row in chans]
+        chans = input_channels(image, normalize_inputs(image, inputs, steps), steps)
         board = self.board
-        for t, pk in enumerate(packets):
-            if len(pk) > board.host_queue_depth:
-                raise ResourceError(f"step {t}: the input spikes need {len(pk)} host packets, "
-                                    f"the board's host queue holds {board.host_queue_depth}")
-        chunk = self._chunk(image)
-        n_out = max((int(s["channel_base"]) + int(s["size"]) for s in image.outputs.values()),
-                    default=0)
-        out = np.zeros((steps, n_out), np.uint8)
-        cycles = np.zeros(steps, np.int64)
+        logs = FabricLogs(board.host_queue_depth, board.out_log_depth, board.cycle_log_depth)
+        chunk = max_chunk(image, board.cycle_log_depth, board.out_log_depth)
+        loads = [(t.core, t.table, t.array, f"run: restoring initial state: {t.what}")
+                 for t in state_tables(image, self._phys)]
         start = time.perf_counter()
-        self.link.context = "run: clear"
-        self.link.execute(Clear())
-        for table in state_tables(image, self._phys):
-            self._write_table(table, "run: restoring initial state")
-        t = base = 0
         disable = None if self.progress is None else not self.progress
         with tqdm(total=steps, unit="step", desc="run", disable=disable, leave=False) as bar:
-            while t < steps:
-                where = f"run: step {t} of {steps}"
-                pk = packets[t].tobytes()
-                esize = packets[t].dtype.itemsize
-                for k in range(0, len(packets[t]), INJECT_MAX):
-                    self.link.context = f"{where}: inject packets {k}..{len(packets[t])}"
-                    self.link.execute(Inject(k, pk[k * esize:(k + INJECT_MAX) * esize]))
-                n = 1
-                while t + n < steps and (t + n - base) < chunk and not len(packets[t + n]):
-                    n += 1
-                self.link.context = f"{where}: RUN {n} steps"
-                self.link.execute(Run(n))
-                self._wait_idle(f"{where}: running {n} steps")
-                t += n
-                bar.update(n)
-                if t - base == chunk or t == steps:
-                    self.link.context = f"run: reading steps {base}..{t - 1} of {steps}"
-                    self._read_chunk(base, t - base, out, cycles)
-                    base = t
-        self.link.context = "run: reading counters and final state"
-        counters = self.read_counters()
-        if counters["steps"] != steps:
-            raise LinkError(f"board ran {counters['steps']} steps, the host asked for {steps}: "
-                            f"a RUN was lost or repeated")
-        final = []
-        for i, core in enumerate(image.cores):
-            raw = self.read_table(self._phys[i], CoreTable.STATE, 0, core.n_neurons,
-                                  STATE_DTYPE.itemsize)
-            final.append(np.frombuffer(raw, STATE_DTYPE).copy())
+            rec = drive(run_program(image, chans, logs, self._phys, loads, chunk),
+                        _LinkPort(self, bar))
         self.run_seconds = time.perf_counter() - start
-        spikes = {name: out[:, int(s["channel_base"]):int(s["channel_base"]) + int(s["size"])]
-                  .copy() for name, s in image.outputs.items()}
         has_cycles = board.cycle_log_depth > 0
         clock_mhz = (self.target or load_target(image.target)).timing.clock_mhz
-        return Result(spikes=spikes, final_state=final, counters=counters,
-                      cycles_per_step=cycles if has_cycles else None,
-                      latency_us=float(cycles.sum()) / clock_mhz if has_cycles else None,
+        return Result(spikes=split_outputs(image, rec.out), final_state=rec.states,
+                      counters=rec.counters, cycles_per_step=rec.cycles if has_cycles else None,
+                      latency_us=float(rec.cycles.sum()) / clock_mhz if has_cycles else None,
                       backend="serial")
 
     def _write_table(self, table: TableUpload, doing: str, done: int = 0, total: int = 0,
@@ -303,20 +259,6 @@ class SerialDevice(Device):
             k = stop
         return done
 
-    def _chunk(self, image: Image) -> int:
-        """Most steps between two log read-outs: neither log may wrap or saturate."""
-        board = self.board
-        most = max_outputs_per_step(image)
-        chunk = 65535
-        if board.cycle_log_depth:
-            chunk = min(chunk, board.cycle_log_depth)
-        if most:
-            chunk = min(chunk, board.out_log_depth // most)
-        if chunk < 1:
-            raise ResourceError(f"one step can send {most} output packets, the board's out_log "
-                                f"holds {board.out_log_depth}")
-        return chunk
-
     def _wait_idle(self, what: str) -> None:
         last, since = -1, time.monotonic()
         while True:
@@ -333,25 +275,44 @@ class SerialDevice(Device):
                 raise LinkError(f"{what}: board busy with {last} steps left and no progress for "
                                 f"{self.stall_timeout:g} s")
 
-    def _read_chunk(self, base: int, n: int, out: np.ndarray, cycles: np.ndarray) -> None:
-        board = self.board
-        raw = self.read_table(FABRIC_CORE, FabricTable.OUT_LOG_LEN, 0, 1, 4)
-        length = int.from_bytes(raw, "little")
-        if length > board.out_log_depth:
-            raise LinkError(f"{self.link.context}: out_log_len must be at most "
-                            f"{board.out_log_depth}, not {length}")
-        words = np.frombuffer(self.read_table(FABRIC_CORE, FabricTable.OUT_LOG, 0, length, 4),
-                              "<u4")
-        decode_out_log(words, base, n, out.shape[1], out)
-        depth = board.cycle_log_depth
-        if depth:
-            first = base % depth
-            head = min(n, depth - first)
-            got = self.read_table(FABRIC_CORE, FabricTable.CYCLE_LOG, first, head, 4)
-            if n > head:
-                got += self.read_table(FABRIC_CORE, FabricTable.CYCLE_LOG, 0, n - head, 4)
-            cycles[base:base + n] = np.frombuffer(got, "<u4")
-        self.link.execute(WriteMem(FABRIC_CORE, FabricTable.OUT_LOG_LEN, 0, 4, bytes(4)))
+
+class _LinkPort:
+    """The host program's port operations (:class:`spikefab.arch.host.Op`) as protocol frames."""
+
+    def __init__(self, dev: SerialDevice, bar: Any) -> None:
+        self.dev, self.link, self.bar = dev, dev.link, bar
+
+    def clear(self, *, what: str) -> None:
+        self.link.context = what
+        self.link.execute(Clear())
+
+    def write(self, core: int, table: int, index: int, entries: np.ndarray, *, what: str) -> None:
+        upload = TableUpload(core, table, np.asarray(entries), what)
+        k = 0
+        while k < len(upload.array):
+            cmd = upload.command(k, self.link.budget)
+            cmd = WriteMem(cmd.core, cmd.table, index + k, cmd.esize, cmd.data)
+            self.link.context = f"{what}[{k}..{k + cmd.count})"
+            self.link.execute(cmd)
+            k += cmd.count
+
+    def read(self, core: int, table: int, index: int, count: int, dtype: Any, *,
+             what: str) -> np.ndarray:
+        self.link.context = what
+        dtype = np.dtype(dtype)
+        return np.frombuffer(self.dev.read_table(core, table, index, count, dtype.itemsize), dtype)
+
+    def inject(self, entries: np.ndarray, *, what: str) -> None:
+        raw, esize = entries.tobytes(), entries.dtype.itemsize
+        for k in range(0, len(entries), INJECT_MAX):
+            self.link.context = f"{what}: packets {k}..{min(k + INJECT_MAX, len(entries))}"
+            self.link.execute(Inject(k, raw[k * esize:(k + INJECT_MAX) * esize]))
+
+    def run(self, steps: int, *, what: str) -> None:
+        self.link.context = what
+        self.link.execute(Run(steps))
+        self.dev._wait_idle(what)
+        self.bar.update(steps)
 
 
 def _flag(value: Any, name: str) -> bool | None:

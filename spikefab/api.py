@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 from spikefab.arch.image import Image, load_image
 from spikefab.arch.result import Result
-from spikefab.errors import InputError, ToolError
+from spikefab.errors import InputError
 
 __all__ = ["run"]
 
@@ -51,11 +51,7 @@ def run(image_or_path: Image | str | Path, inputs: Mapping[str, Any] | None, ste
         from spikefab.emulator import simulate
         return simulate(image, inputs, steps, mode=mode, probes=probes,
                         weight_every=weight_every)
-    try:
-        from spikefab.runtime import open_device
-    except ImportError as exc:
-        raise ToolError(f"device {device!r} needs spikefab.runtime, which cannot be imported "
-                        f"({exc})") from None
+    from spikefab.runtime import open_device
     if mode != "functional":
         raise InputError(f"mode must be 'functional' (the default) when a device is given, not "
                          f"{mode!r}: choose the engine in the URI (emu://?mode=cycle)")

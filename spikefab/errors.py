@@ -1,13 +1,14 @@
-"""Typed errors for everything a user can get wrong.
+"""Typed errors for everything a user can get wrong: the face of :mod:`spikefab.arch.errors`.
 
-Every error a user can trigger is one of these, never a bare ``assert`` or a traceback from deep
-inside NumPy.  Messages follow one pattern: *what* must be *what*, *where* it happened, the number
-that was needed and the number that is available, e.g. ``population 'lif2': one neuron has fan-in
-9412 synapse entries, target darwin3 allows 8192 per core``.  The command line prints
-``error: <message>`` and exits with status 2 for any ``SpikefabError``.
+The classes live in the hardware contract (``spikefab.arch`` imports nothing else of ours, and its
+image, target and result checks raise them); this module re-exports them so that the rest of the
+package and every user program keeps writing ``from spikefab.errors import InputError``.
 """
 
 from __future__ import annotations
+
+from spikefab.arch.errors import (ImageError, InputError, LinkError, ModelError, ResourceError,
+                                  SpikefabError, TargetError, ToolError)
 
 __all__ = [
     "SpikefabError",
@@ -19,47 +20,3 @@ __all__ = [
     "InputError",
     "ToolError",
 ]
-
-
-class SpikefabError(Exception):
-    """Base class of every error spikefab raises on purpose.
-
-    Parameters
-    ----------
-    message:
-        Full sentence for the user: what, where, needed, available.
-    where:
-        Optional location (file, node, core, section) kept separately for programs that want it.
-    """
-
-    def __init__(self, message: str, *, where: str | None = None) -> None:
-        super().__init__(message)
-        self.where = where
-
-
-class ModelError(SpikefabError):
-    """The network itself is wrong or unsupported (bad file, shape mismatch, NaN weight...)."""
-
-
-class ResourceError(SpikefabError):
-    """The network does not fit the target (per-core limits, whole-chip capacity, routing)."""
-
-
-class ImageError(SpikefabError):
-    """A hardware image file is truncated, corrupted, of another version or another target."""
-
-
-class TargetError(SpikefabError):
-    """A target profile is unknown, malformed or holds an impossible value."""
-
-
-class LinkError(SpikefabError):
-    """The host link to a board failed: no port, timeout, cut cable, too many retries."""
-
-
-class InputError(SpikefabError):
-    """Run-time inputs do not match the image (names, shapes, probes, step counts)."""
-
-
-class ToolError(SpikefabError):
-    """An external tool (simulator, synthesis, programmer) is missing or failed."""

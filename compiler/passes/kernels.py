@@ -1,7 +1,7 @@
 """Numba kernels of the back-end passes (partition, place, route): pure functions over flat arrays.
 
 Validation and orchestration stay in the passes; these loops only do arithmetic that NumPy cannot
-vectorize (per-segment sorts, annealing moves, walking dimension-order paths).
+vectorize (per-segment sorts, annealing moves, walking routing paths).
 """
 
 from __future__ import annotations
@@ -9,9 +9,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from spikefab.arch import mesh
+
 __all__ = ["segment_argsort", "count_distinct", "axon_runs", "segment_classes", "fill_synapses",
            "fanin_bound", "anneal", "placement_cost", "link_loads", "pair_ranks", "core_traffic",
            "fill_routes"]
+
+_MESH = mesh.compile_with(njit, cache=True)
+_hop_counts = _MESH.hop_counts
+_add_link_loads = _MESH.add_link_loads
 
 
 @njit(cache=True)
@@ -73,9 +79,8 @@ def count_distinct(values, a, b, marks, stamp):
 @njit(cache=True)
 def _dist(gx0, gy0, gx1, gy1, mesh_x, mesh_y, extra):
     """Hops between two global routers, each chiplet-edge crossing costing ``1 + extra``."""
-    d = abs(gx0 - gx1) + abs(gy0 - gy1)
-    c = abs(gx0 // mesh_x - gx1 // mesh_x) + abs(gy0 // mesh_y - gy1 // mesh_y)
-    return d + extra * c
+    ew, ns, chip = _hop_counts(gx0, gy0, gx1, gy1, mesh_x, mesh_y)
+    return ew + ns + chip + extra * chip
 
 
 @njit(cache=True)
@@ -85,9 +90,9 @@ def placement_cost(src, dst, w, gx, gy, mesh_x, mesh_y):
     cross = 0.0
     for k in range(len(src)):
         a, b = src[k], dst[k]
-        hops += w[k] * (abs(gx[a] - gx[b]) + abs(gy[a] - gy[b]))
-        cross += w[k] * (abs(gx[a] // mesh_x - gx[b] // mesh_x)
-                         + abs(gy[a] // mesh_y - gy[b] // mesh_y))
+        ew, ns, chip = _hop_counts(gx[a], gy[a], gx[b], gy[b], mesh_x, mesh_y)
+        hops += w[k] * (ew + ns + chip)
+        cross += w[k] * chip
     return hops, cross
 
 
@@ -197,31 +202,16 @@ def anneal(indptr, nbr, w, node_site, n_movable, site_gx, site_gy, global_x, glo
     return node_site
 
 
-@njit(cache=True)
-def link_loads(src_gx, src_gy, dst_gx, dst_gy, w, global_x, global_y):
-    """Spike-weighted load of every router output port along dimension-order (XY) paths.
+def link_loads(src_gx, src_gy, dst_gx, dst_gy, w, global_x, global_y,
+               routing: int = mesh.routing_code("xy"), dtype=np.float64) -> np.ndarray:
+    """Weight ``w`` of every path on every router output port (routing algorithm ``routing``,
+    a :func:`spikefab.arch.mesh.routing_code`), summed in ``dtype``.
 
     Returns ``loads[gy, gx, port]`` with ports 0 = N (+y), 1 = E (+x), 2 = S (-y), 3 = W (-x)
     (docs/microarchitecture.md section 3).
     """
-    loads = np.zeros((global_y, global_x, 4), np.float64)
-    for k in range(len(w)):
-        x, y = src_gx[k], src_gy[k]
-        tx, ty = dst_gx[k], dst_gy[k]
-        while x != tx:
-            if tx > x:
-                loads[y, x, 1] += w[k]
-                x += 1
-            else:
-                loads[y, x, 3] += w[k]
-                x -= 1
-        while y != ty:
-            if ty > y:
-                loads[y, x, 0] += w[k]
-                y += 1
-            else:
-                loads[y, x, 2] += w[k]
-                y -= 1
+    loads = np.zeros((global_y, global_x, 4), dtype)
+    _add_link_loads(loads, routing, src_gx, src_gy, dst_gx, dst_gy, w)
     return loads
 
 

@@ -1,6 +1,6 @@
 """Place: put every core range of a :class:`Partition` on a physical core (chiplet, x, y, slot).
 
-Cost model.  Packets follow dimension-order paths on the global router mesh (docs/
+Cost model.  Packets follow minimal paths on the global router mesh (docs/
 microarchitecture.md sections 2-3), so the hops between two routers are the Manhattan distance of
 their global coordinates, and the chiplet edges crossed are the Manhattan distance of their chiplet
 coordinates.  The placement cost is the spike-weighted sum over traffic edges (source core ->
@@ -25,6 +25,7 @@ from typing import Mapping
 
 import numpy as np
 
+from spikefab.arch import mesh
 from spikefab.arch.target import Target
 from spikefab.compiler.passes.kernels import anneal, core_traffic, placement_cost
 from spikefab.compiler.passes.partition import Partition
@@ -62,8 +63,7 @@ class Sites:
         x = router % t.mesh_x
         y = (router // t.mesh_x) % t.mesh_y
         chiplet = router // t.routers_per_chiplet
-        gx = (chiplet % t.chiplets_x) * t.mesh_x + x
-        gy = (chiplet // t.chiplets_x) * t.mesh_y + y
+        gx, gy = mesh.global_xy(chiplet, x, y, t.chiplets_x, t.mesh_x, t.mesh_y)
         return cls(chiplet, x, y, slot, gx, gy)
 
 

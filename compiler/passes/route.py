@@ -5,10 +5,10 @@ its source: destination (chiplet, x, y, slot) from the :class:`Placement`, desti
 pair's rank among its core's pairs.  Output neurons get one more entry with ``host = 1`` and the
 output channel as axon.  Host input channels get their entries in the host route table.
 
-Packets travel by dimension order (XY) on the global router mesh, so each traffic edge's path is
-fixed; :func:`route` walks them (Numba) to give the spike-weighted load of every router output
-port — the estimate the report shows (a hot link is where a run will stall).  Table limits are
-checked again here, against the final tables.
+Packets follow the target's routing algorithm (:mod:`spikefab.arch.mesh`, deterministic), so each
+traffic edge's path is fixed; :func:`route` walks them (Numba) to give the spike-weighted load of
+every router output port — the estimate the report shows (a hot link is where a run will stall).
+Table limits are checked again here, against the final tables.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spikefab.arch.mesh import routing_code
 from spikefab.compiler.passes.kernels import link_loads, pair_ranks
 from spikefab.compiler.passes.partition import Partition
 from spikefab.compiler.passes.place import Placement, Sites, Traffic
@@ -67,7 +68,7 @@ def route(part: Partition, placement: Placement, tr: Traffic) -> Routing:
     gy = np.append(sites.gy[placement.site], 0)
     t = target.topology
     loads = link_loads(gx[tr.src], gy[tr.src], gx[tr.dst], gy[tr.dst], tr.weight.astype(np.float64),
-                       t.global_x, t.global_y)
+                       t.global_x, t.global_y, routing_code(t.routing))
     host_in = float(tr.weight[tr.src == nc].sum())
     host_out = float(tr.weight[tr.dst == nc].sum())
     return Routing(axon, loads, host_in, host_out)

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spikefab.arch import mesh
 from spikefab.emulator.noc import kernels as K
 
 __all__ = ["Fabric", "new_fabric", "zero_load_latency", "PORT_NAMES"]
 
-PORT_NAMES = ("N", "E", "S", "W")
+PORT_NAMES = mesh.PORT_NAMES
 
 
 @dataclass
@@ -63,14 +64,16 @@ class Fabric:
 
 def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per_router: int,
                fifo_depth: int, link_latency: int, chiplet_link_latency: int,
-               chiplet_link_cycles: int, end_points: np.ndarray) -> Fabric:
-    """Fresh fabric; ``end_points[i]`` = (router id, slot) of end point (ejection FIFO) ``i``."""
+               chiplet_link_cycles: int, end_points: np.ndarray, routing: str = "xy") -> Fabric:
+    """Fresh fabric; ``end_points[i]`` = (router id, slot) of end point (ejection FIFO) ``i``;
+    ``routing`` names the algorithm (:data:`spikefab.arch.mesh.ROUTINGS`)."""
     R = global_x * global_y
     P = 4 + cores_per_router
     ends = np.asarray(end_points, np.int64).reshape(-1, 2)
     nf = R * P + len(ends)
     geo = np.array([global_x, global_y, mesh_x, mesh_y, P, cores_per_router, fifo_depth,
-                    link_latency, chiplet_link_latency, chiplet_link_cycles, R, nf], np.int64)
+                    link_latency, chiplet_link_latency, chiplet_link_cycles, R, nf,
+                    mesh.routing_code(routing)], np.int64)
     core_of = np.full(R * cores_per_router, -1, np.int64)
     for i, (r, slot) in enumerate(ends):
         core_of[r * cores_per_router + slot] = i

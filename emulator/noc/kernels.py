@@ -1,11 +1,13 @@
-"""Numba kernels of the 2D-mesh fabric: FIFOs, credits, XY routing, round-robin arbitration.
+"""Numba kernels of the 2D-mesh fabric: FIFOs, credits, routing, round-robin arbitration.
 
-One implementation of docs/microarchitecture.md sections 2-5, used by the cycle engine
+One implementation of docs/microarchitecture.md sections 2-5 (the routing decision is
+:func:`spikefab.arch.mesh.next_port`, compiled here), used by the cycle engine
 (cores + host as end points) and by the NoC traffic mode (synthetic sources and sinks).
 
 State (all flat arrays, created by :func:`spikefab.emulator.noc.fabric.new_fabric`):
 
-* ``geo`` int64: GX, GY, mesh_x, mesh_y, P (ports), cores_per_router, depth, L, Lc, Lcyc, R, NF.
+* ``geo`` int64: GX, GY, mesh_x, mesh_y, P (ports), cores_per_router, depth, L, Lc, Lcyc, R, NF,
+  ROUTING (the :func:`spikefab.arch.mesh.routing_code` of the target's algorithm).
 * FIFOs ``f``: router input FIFO of router ``r`` port ``p`` is ``r * P + p``; the ejection FIFO of
   end point ``e`` (an image core, or a traffic sink) is ``R * P + e``.  ``fbuf[f * depth + i]``
   ring buffers of (packet id, requested output) with ``fhead``/``fcnt``; ``credit[f]`` is the credit counter of the
@@ -26,10 +28,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-G_GX, G_GY, G_MX, G_MY, G_P, G_CPR, G_DEPTH, G_L, G_LC, G_LCYC, G_R, G_NF = range(12)
+from spikefab.arch import mesh
+
+G_GX, G_GY, G_MX, G_MY, G_P, G_CPR, G_DEPTH, G_L, G_LC, G_LCYC, G_R, G_NF, G_ROUTING = range(13)
 S_NACT, S_Q0H, S_Q0T, S_Q1H, S_Q1T, S_HEW, S_HNS, S_HCH, S_MAXF, S_NHOST, S_INFLIGHT = range(11)
 N_ST = 11
 NEVER = np.int64(1) << 62
+_MESH = mesh.compile_with(njit, cache=True, inline="always")
+_next_port = _MESH.next_port
 
 
 @njit(cache=True, inline="always")
@@ -46,7 +52,7 @@ def _push(q, st, head_slot, time, kind, f, p):
 def fifo_push(geo, fbuf, fhead, fcnt, rcnt, alist, aflag, st, f, p, pk):
     """Make packet ``p`` visible at the tail of FIFO ``f`` (activating its router).
 
-    A router FIFO also stores the output the packet requests at that router (its XY route is
+    A router FIFO also stores the output the packet requests at that router (its route is
     fixed on arrival), so arbitration never touches the packet table.
     """
     depth = geo[G_DEPTH]
@@ -59,7 +65,7 @@ def fifo_push(geo, fbuf, fhead, fcnt, rcnt, alist, aflag, st, f, p, pk):
         st[S_MAXF] = fcnt[f]
     if f < geo[G_R] * geo[G_P]:
         r = f // geo[G_P]
-        fbuf[f * depth + k, 1] = _route(pk, p, r % geo[G_GX], r // geo[G_GX])
+        fbuf[f * depth + k, 1] = _route(pk, p, r % geo[G_GX], r // geo[G_GX], geo[G_ROUTING])
         rcnt[r] += 1
         if aflag[r] == 0:
             aflag[r] = 1
@@ -138,20 +144,11 @@ def eject_pop(c, geo, fbuf, fhead, fcnt, q0, st, e):
 
 
 @njit(cache=True, inline="always")
-def _route(pk, p, gx, gy):
-    dx = pk[p, 0]
-    dy = pk[p, 1]
-    if dx > gx:
-        return 1
-    if dx < gx:
-        return 3
-    if dy > gy:
-        return 0
-    if dy < gy:
-        return 2
-    if pk[p, 2] < 0:
-        return 3
-    return 4 + pk[p, 2]
+def _route(pk, p, gx, gy, routing):
+    """Output port at router ``(gx, gy)`` of packet ``p`` (host packets leave by W of (0, 0))."""
+    slot = pk[p, 2]
+    return _next_port(routing, gx, gy, pk[p, 0], pk[p, 1],
+                           mesh.PORT_W if slot < 0 else mesh.PORT_LOCAL + slot)
 
 
 @njit(cache=True)

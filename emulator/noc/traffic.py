@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spikefab.arch.mesh import hop_counts
 from spikefab.arch.target import load_target
-from spikefab.emulator.flat import xy_hops
 from spikefab.emulator.noc import kernels as K
 from spikefab.emulator.noc.fabric import new_fabric
 from spikefab.errors import InputError
@@ -70,11 +70,13 @@ def noc_traffic(mesh: tuple[int, int] = (8, 8), pattern: str = "uniform", rate: 
         raise InputError(f"transpose traffic needs a square mesh, not {mx * cx}x{my * cy}")
     warmup = cycles // 4 if warmup is None else int(warmup)
     drain = cycles if drain is None else int(drain)
-    tm = load_target(target).timing
+    t = load_target(target)
+    tm = t.timing
     gx, gy = mx * cx, my * cy
     R = gx * gy
     fab = new_fabric(gx, gy, mx, my, 1, tm.fifo_depth, tm.link_latency, tm.chiplet_link_latency,
-                     tm.chiplet_link_cycles, np.stack([np.arange(R), np.zeros(R, np.int64)], 1))
+                     tm.chiplet_link_cycles, np.stack([np.arange(R), np.zeros(R, np.int64)], 1),
+                     routing=t.topology.routing)
     total = rate * R * (cycles + drain)
     pool = int(total + 10 * np.sqrt(total) + 64)
     t0 = time.perf_counter()
@@ -85,7 +87,7 @@ def noc_traffic(mesh: tuple[int, int] = (8, 8), pattern: str = "uniform", rate: 
     got = win & (pk[5] >= 0)
     lat = (pk[5] - pk[4])[got]
     src = pk[3][got]
-    ew, ns, ch = xy_hops(src % gx, src // gx, pk[0][got], pk[1][got], mx, my)
+    ew, ns, ch = hop_counts(src % gx, src // gx, pk[0][got], pk[1][got], mx, my)
     hops = ew + ns + ch
     arrived_in_window = int(np.sum((pk[5] >= warmup) & (pk[5] < cycles)))
     span = max(cycles - warmup, 1)

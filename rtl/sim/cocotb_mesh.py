@@ -4,7 +4,7 @@ Loaded by the cocotb runner (never imported by spikefab itself).  It reads a pic
 :class:`~spikefab.rtl.sim.program.Job` from ``$SPIKEFAB_RTL_JOBS``, runs each one with
 :func:`~spikefab.rtl.sim.program.run_program` on the simulated fabric (load the image through
 the memory port, queue host packets, run steps, read logs and state back) and pickles the
-:class:`~spikefab.rtl.sim.program.RawRun` list to ``$SPIKEFAB_RTL_OUT``.
+:class:`~spikefab.arch.host.RunRecord` list to ``$SPIKEFAB_RTL_OUT``.
 
 Driver discipline: inputs change and outputs are sampled on the **falling** clock edge, half a
 period away from the rising edge where the fabric acts, which is race-free on Icarus and on

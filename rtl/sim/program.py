@@ -4,15 +4,17 @@ The same sequence drives the fabric under the Amaranth simulator, under cocotb (
 Verilator) and, through the UART protocol, on a board:
 
 1. ``clear`` (accumulators, logs, counters, round-robin pointers), then write every table of the
-   image through the memory port (entries in the image's byte layout, :func:`image_writes`);
+   image through the memory port (entries in the image's byte layout, :func:`image_loads`);
 2. per step with input spikes: expand the spiking channels through the image's host routes
    (:func:`host_packets`), write them to ``host_queue`` and run one step; steps without input
    run back to back in one ``start``;
 3. read ``out_log``, ``cycle_log``, ``counters`` and every core's ``state`` back and build a
    :class:`~spikefab.arch.result.Result` (:func:`build_result`).
 
-:func:`run_program` is written against a tiny async :class:`Port` protocol so that each simulator
-only has to provide "write entry", "read entry", "pulse clear", "run N steps".
+That sequence is :func:`spikefab.arch.host.run_program`, the one host program of every backend;
+:func:`run_program` here drives it over a tiny async :class:`Port` protocol (:class:`EntryPort`)
+so that each simulator only has to provide "write entry", "read entry", "pulse clear",
+"run N steps".
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ from typing import Any, Mapping, Protocol
 
 import numpy as np
 
-from spikefab.arch.image import CORE_TABLES, ROUTE_DTYPE, STATE_DTYPE, Image
+from spikefab.arch.host import (FabricLogs, RunRecord, drive_async, host_packets, input_channels,
+                                split_outputs)
+from spikefab.arch.host import run_program as host_program
+from spikefab.arch.image import CORE_TABLES, Image
 from spikefab.arch.result import Result, normalize_inputs
-from spikefab.errors import InputError
-from spikefab.rtl.params import (CORE_TABLE_IDS, COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS,
-                                   MeshParams)
+from spikefab.rtl.params import CORE_TABLE_IDS, FABRIC_CORE, FABRIC_TABLE_IDS, MeshParams
 
-__all__ = ["Port", "Job", "image_writes", "host_packets", "input_matrix", "run_program",
-           "build_result", "RawRun", "jobs_from", "entry_int"]
+__all__ = ["Port", "Job", "image_writes", "image_loads", "host_packets", "input_matrix",
+           "run_program", "build_result", "EntryPort", "jobs_from", "entry_int"]
 
 
 class Port(Protocol):
@@ -48,16 +51,6 @@ class Job:
     image: Image
     channels: np.ndarray          #: (steps, n_channels) uint8 host input spikes
     steps: int
-
-
-@dataclass
-class RawRun:
-    """What the fabric reports for one job, before it is turned into a Result."""
-
-    out_log: list[tuple[int, int]]       #: (step, channel) in arrival order
-    cycles: list[int]
-    states: list[np.ndarray]             #: per image core, STATE_DTYPE
-    counters: dict[str, int]
 
 
 def entry_int(entry: np.ndarray | np.void) -> int:
@@ -84,104 +77,77 @@ def image_writes(image: Image, params: MeshParams) -> list[tuple[int, int, int, 
     return writes
 
 
-def host_packets(image: Image, channel_vec: np.ndarray) -> np.ndarray:
-    """Host packets of one step: spiking channels ascending, each channel's routes in order."""
-    out = []
-    for ch in np.flatnonzero(channel_vec):
-        ptr = image.host_route_ptr[ch]
-        start = int(ptr["start"])
-        out.append(image.host_routes[start:start + int(ptr["count"])])
-    return np.concatenate(out) if out else np.zeros(0, ROUTE_DTYPE)
-
-
 def input_matrix(image: Image, inputs: Mapping[str, Any] | None, steps: int) -> np.ndarray:
     """Named inputs -> ``(steps, n_channels)`` host channel spikes."""
-    ins = normalize_inputs(image, inputs, steps)
-    mat = np.zeros((steps, len(image.host_route_ptr)), np.uint8)
-    for name, spec in image.inputs.items():
-        b = int(spec["channel_base"])
-        mat[:, b:b + int(spec["size"])] = ins[name]
-    return mat
+    return input_channels(image, normalize_inputs(image, inputs, steps), steps)
 
 
-async def _drain_logs(port: Port, params: MeshParams, step0: int, steps: int,
-                      raw: RawRun) -> None:
-    """Read out_log and the cycle_log entries of steps ``step0 .. step0+steps-1``, reset out_log."""
-    fab = FABRIC_CORE
-    n_out = await port.read(fab, FABRIC_TABLE_IDS["out_log_len"], 0)
-    for k in range(min(n_out, params.out_log_depth)):
-        w = await port.read(fab, FABRIC_TABLE_IDS["out_log"], k)
-        raw.out_log.append((_unwrap_step(w >> 16, step0), w & 0xFFFF))
-    if n_out:
-        await port.write(fab, FABRIC_TABLE_IDS["out_log_len"], 0, 0)
-    for s in range(step0, step0 + steps):
-        raw.cycles.append(await port.read(fab, FABRIC_TABLE_IDS["cycle_log"],
-                                          s % params.cycle_log_depth))
+class EntryPort:
+    """A simulator :class:`Port` (one entry per access) as the host program's port
+    (:class:`spikefab.arch.host.Op` methods, coroutines)."""
+
+    def __init__(self, port: Port) -> None:
+        self.port = port
+
+    async def clear(self, *, what: str) -> None:
+        await self.port.clear()
+
+    async def write(self, core: int, table: int, index: int, entries: np.ndarray, *,
+                    what: str) -> None:
+        for k, entry in enumerate(np.asarray(entries)):
+            await self.port.write(core, table, index + k, entry_int(entry))
+
+    async def read(self, core: int, table: int, index: int, count: int, dtype: Any, *,
+                   what: str) -> np.ndarray:
+        dtype = np.dtype(dtype)
+        words = [await self.port.read(core, table, index + k) for k in range(count)]
+        raw = b"".join(w.to_bytes(16, "little")[:dtype.itemsize] for w in words)
+        return np.frombuffer(raw, dtype)
+
+    async def inject(self, entries: np.ndarray, *, what: str) -> None:
+        await self.write(FABRIC_CORE, FABRIC_TABLE_IDS["host_queue"], 0, entries, what=what)
+        await self.port.write(FABRIC_CORE, FABRIC_TABLE_IDS["host_queue_len"], 0, len(entries))
+
+    async def run(self, steps: int, *, what: str) -> None:
+        await self.port.run(steps)
 
 
-def _unwrap_step(step16: int, step0: int) -> int:
-    """Full step number from its 16-bit log field, knowing the chunk started at ``step0``."""
-    return step0 + ((step16 - step0) & 0xFFFF)
-
-
-async def run_program(port: Port, params: MeshParams, job: Job) -> RawRun:
-    """Load ``job.image``, run ``job.steps`` steps with its inputs, read everything back."""
-    image = job.image
-    fab = FABRIC_CORE
-    await port.clear()
-    for core, table, index, data in image_writes(image, params):
-        await port.write(core, table, index, data)
-    raw = RawRun([], [], [], {})
-    t = 0
-    # chunks never outrun the logs: at most cycle_log_depth steps, and out_log is drained after
-    # every chunk (a chunk can produce at most out_log_depth spikes: checked below)
-    max_chunk = params.cycle_log_depth
-    while t < job.steps:
-        pkts = host_packets(image, job.channels[t])
-        if len(pkts) > params.host_queue_depth:
-            raise InputError(f"step {t}: the input spikes expand to {len(pkts)} host packets, the "
-                             f"RTL host queue holds {params.host_queue_depth}", where="inputs")
-        for k, entry in enumerate(pkts):
-            await port.write(fab, FABRIC_TABLE_IDS["host_queue"], k, entry_int(entry))
-        await port.write(fab, FABRIC_TABLE_IDS["host_queue_len"], 0, len(pkts))
-        n = 1
-        while (t + n < job.steps and n < max_chunk and not job.channels[t + n].any()):
-            n += 1
-        await port.run(n)
-        await _drain_logs(port, params, t, n, raw)
-        t += n
-    for c in image.cores:
+def image_loads(image: Image, params: MeshParams) -> list[tuple[int, int, np.ndarray, str]]:
+    """The tables that load an image: every core table, then ``config`` of every fabric core
+    (0 neurons for the cores the image does not use)."""
+    loads, used = [], {}
+    for i, c in enumerate(image.cores):
         core = params.core_index(c.x, c.y, c.slot)
-        words = [await port.read(core, CORE_TABLE_IDS["state"], k) for k in range(c.n_neurons)]
-        nbytes = STATE_DTYPE.itemsize
-        buf = b"".join(w.to_bytes(16, "little")[:nbytes] for w in words)
-        raw.states.append(np.frombuffer(buf, STATE_DTYPE).copy())
-    for k, name in enumerate(COUNTERS):
-        raw.counters[name] = await port.read(fab, FABRIC_TABLE_IDS["counters"], k)
-    if raw.counters["overflow"] & 1:
-        raise InputError(f"more than {params.out_log_depth} output spikes in one run chunk: the "
-                         f"RTL out_log overflowed", where="outputs")
-    return raw
+        used[core] = c.n_neurons
+        loads += [(core, CORE_TABLE_IDS[name], getattr(c, name), f"core {i} {name}")
+                  for name in CORE_TABLES if len(getattr(c, name))]
+    loads += [(core, CORE_TABLE_IDS["config"], np.array([used.get(core, 0)], "<u2"),
+               f"fabric core {core} config") for core in range(params.n_cores)]
+    return loads
 
 
-def build_result(image: Image, steps: int, raw: RawRun, backend: str,
+async def run_program(port: Port, params: MeshParams, job: Job) -> RunRecord:
+    """Load ``job.image``, run ``job.steps`` steps with its inputs, read everything back: the
+    host program of :mod:`spikefab.arch.host`, logs read after every run (cheap here)."""
+    image = job.image
+    cores = [params.core_index(c.x, c.y, c.slot) for c in image.cores]
+    logs = FabricLogs(params.host_queue_depth, params.out_log_depth, params.cycle_log_depth)
+    program = host_program(image, job.channels[:job.steps], logs, cores,
+                           image_loads(image, params), params.cycle_log_depth,
+                           read_every_run=True)
+    return await drive_async(program, EntryPort(port))
+
+
+def build_result(image: Image, steps: int, raw: RunRecord, backend: str,
                  clock_mhz: float) -> Result:
     """The :class:`Result` of a job from what the fabric reported."""
-    n_out = max((int(s["channel_base"]) + int(s["size"]) for s in image.outputs.values()),
-                default=0)
-    rows = np.zeros((steps, n_out), np.uint8)
-    for step, ch in raw.out_log:
-        if step < steps and ch < n_out:
-            rows[step, ch] = 1
-    spikes = {name: rows[:, int(s["channel_base"]):int(s["channel_base"]) + int(s["size"])].copy()
-              for name, s in image.outputs.items()}
-    cycles = np.asarray(raw.cycles, np.int64)
     counters = {"synops": raw.counters["synops"], "spikes": raw.counters["spikes"],
                 "packets": raw.counters["packets"], "hops": raw.counters["hops"],
-                "out_packets": len(raw.out_log)}
-    return Result(spikes=spikes, final_state=raw.states, counters=counters,
-                  cycles_per_step=cycles, latency_us=float(cycles.sum()) / clock_mhz,
-                  backend=backend)
+                "out_packets": raw.out_packets}
+    cycles = np.asarray(raw.cycles, np.int64)
+    return Result(spikes=split_outputs(image, raw.out), final_state=raw.states,
+                  counters=counters, cycles_per_step=cycles,
+                  latency_us=float(cycles.sum()) / clock_mhz, backend=backend)
 
 
 def jobs_from(image: Image, inputs: Mapping[str, Any] | None, steps: int) -> Job:

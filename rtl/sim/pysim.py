@@ -10,11 +10,12 @@ from typing import Sequence
 
 from amaranth.sim import Simulator
 
+from spikefab.arch.host import RunRecord
 from spikefab.arch.result import Result
 from spikefab.arch.target import load_target
 from spikefab.rtl.mesh import Mesh
 from spikefab.rtl.params import check_rtl_image, mesh_params
-from spikefab.rtl.sim.program import Job, RawRun, build_result, run_program
+from spikefab.rtl.sim.program import Job, build_result, run_program
 
 __all__ = ["AmaranthPort", "run_pysim"]
 
@@ -80,7 +81,7 @@ def run_pysim(jobs: Sequence[Job], target: str, vcd: str | None = None) -> list[
     for job in jobs:
         check_rtl_image(job.image, t, params)
     dut = Mesh(params)
-    raws: list[RawRun] = []
+    raws: list[RunRecord] = []
 
     async def bench(ctx):
         port = AmaranthPort(ctx, dut)

@@ -28,7 +28,7 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -36,7 +36,7 @@ from spikefab.arch.image_learning import (LEARN_PRODUCT_DTYPE, LEARN_PROFILE_DTY
                                           LEARN_REWARD, LEARN_RNG_DTYPE, LEARN_STATIC,
                                           LEARN_SYNAPSE_DTYPE, LEARN_TABLES, LEARN_VARS,
                                           LEARN_X_DTYPE, LEARN_Y_DTYPE)   # on-chip learning
-from spikefab.errors import ImageError
+from spikefab.arch.errors import ImageError
 
 __all__ = [
     "FORMAT_VERSION",
@@ -251,9 +251,11 @@ class Image:
 
     def save(self, path: str | Path) -> Path:
         """Write the ``.sfi`` file; an image that would be refused on load is refused here."""
-        from spikefab.arch.validate import check_image  # local: validate imports this module
         path = Path(path)
-        check_image(self, where=str(path))
+        if image_check is None:
+            raise ImageError(f"{path}: no image checker installed (import spikefab.arch)",
+                             where=str(path))
+        image_check(self, where=str(path))
         path.write_bytes(self.to_bytes())
         return path
 
@@ -261,6 +263,13 @@ class Image:
     def from_bytes(cls, data: bytes, *, where: str = "<bytes>",
                    expect_target: str | None = None) -> "Image":
         return _decode(bytes(data), where, expect_target)
+
+
+#: The structural check :func:`load_image` runs on every image it decodes,
+#: :func:`spikefab.arch.validate.check_image`.  The checker depends on this module, never this
+#: module on the checker: ``spikefab.arch`` (whose ``__init__`` runs before any of its modules
+#: can be used) installs it here.
+image_check: Callable[..., None] | None = None
 
 
 def load_image(path: str | Path, *, expect_target: str | None = None) -> Image:
@@ -363,8 +372,9 @@ def _decode(data: bytes, where: str, expect_target: str | None) -> Image:
                          where=sorted(sections)[0])
     image = Image(target=target, cores=cores, host_route_ptr=host_ptr, host_routes=host_routes,
                   manifest=manifest)
-    from spikefab.arch.validate import check_image  # local: validate imports this module
-    check_image(image, where=where)
+    if image_check is None:
+        raise ImageError(f"{where}: no image checker installed (import spikefab.arch)", where=where)
+    image_check(image, where=where)
     return image
 
 

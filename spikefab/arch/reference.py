@@ -34,6 +34,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from spikefab.arch.host import host_packets, input_channels, output_width, split_outputs
 from spikefab.arch.image import STATE_DTYPE, Image
 from spikefab.arch.learning.readout import WeightRecorder, projection_weights
 from spikefab.arch.learning.tables import CoreLearner
@@ -62,7 +63,7 @@ class ReferenceChip:
         self.stage = [np.zeros((self.slots - 1, max(len(c.acc_exps), 1), c.n_neurons), np.int64)
                       for c in image.cores]
         self.address = {c.address: i for i, c in enumerate(image.cores)}
-        self.n_out = max((s["channel_base"] + s["size"] for s in image.outputs.values()), default=0)
+        self.n_out = output_width(image)
         self.t = 0
         self.synops = 0
         # on-chip learning: live weights, axons hit this step, one learner per plastic core
@@ -126,10 +127,7 @@ class ReferenceChip:
                 p = core.route_ptr[n]
                 self._deliver(core.routes[int(p["start"]):int(p["start"]) + int(p["count"])], t,
                               out_row)
-        for ch in np.flatnonzero(channel_spikes):
-            p = self.image.host_route_ptr[ch]
-            self._deliver(self.image.host_routes[int(p["start"]):int(p["start"]) + int(p["count"])],
-                          t, out_row)
+        self._deliver(host_packets(self.image, channel_spikes), t, out_row)
         self._commit(t)
         for ci, learner in self.learners.items():
             self.learning_updates += learner.step(self.axon_hit[ci], spikes_per_core[ci], t + 1)
@@ -159,23 +157,18 @@ def run_reference(image: Image, inputs: Mapping[str, Any] | None, steps: int,
     ins = normalize_inputs(image, inputs, steps)
     parsed = [parse_probe(image, p) for p in probes]
     chip = ReferenceChip(image)
-    n_in = len(image.host_route_ptr)
+    channels = input_channels(image, ins, steps)
     traces = {p: np.zeros((steps, int(image.populations[pp]["size"])), np.int64)
               for p, (pp, _) in zip(probes, parsed)}
     out_rows = np.zeros((steps, chip.n_out), np.uint8)
     n_spikes = 0
     for t in range(steps):
-        vec = np.zeros(n_in, np.uint8)
-        for name, spec in image.inputs.items():
-            b = int(spec["channel_base"])
-            vec[b:b + int(spec["size"])] = ins[name][t]
-        out_rows[t], spk = chip.step(vec)
+        out_rows[t], spk = chip.step(channels[t])
         n_spikes += int(sum(s.sum() for s in spk))
         for p, (pop, var) in zip(probes, parsed):
             traces[p][t] = chip.read(pop, var, spk)
         rec.after_step(t + 1, chip.weights)
-    spikes = {name: out_rows[:, int(s["channel_base"]):int(s["channel_base"]) + int(s["size"])].copy()
-              for name, s in image.outputs.items()}
+    spikes = split_outputs(image, out_rows)
     final = [np.asarray(s, dtype=STATE_DTYPE).copy() for s in chip.state]
     counters = {"synops": chip.synops, "spikes": n_spikes}
     if chip.learners:

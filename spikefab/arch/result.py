@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from spikefab.errors import InputError
+from spikefab.arch.errors import InputError
 
 if TYPE_CHECKING:
     from spikefab.arch.image import Image

@@ -20,7 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from spikefab.errors import TargetError
+from spikefab.arch.errors import TargetError
+from spikefab.arch.mesh import ROUTINGS
 
 __all__ = ["Target", "Topology", "CoreLimits", "Timing", "Energy", "Learning", "load_target",
            "target_names"]
@@ -35,7 +36,8 @@ class Topology:
     Cores sit at routers; a router serves ``cores_per_router`` cores (Loihi: 4 cores per tile).
     Routers of all chiplets form one global 2D mesh of
     ``(chiplets_x * mesh_x) x (chiplets_y * mesh_y)`` routers whose links that cross a chiplet edge
-    are the (slower) inter-chiplet links.
+    are the (slower) inter-chiplet links.  ``routing`` names the routing algorithm
+    (:data:`spikefab.arch.mesh.ROUTINGS`; optional, XY by default).
     """
 
     chiplets_x: int
@@ -43,6 +45,7 @@ class Topology:
     mesh_x: int
     mesh_y: int
     cores_per_router: int
+    routing: str = "xy"
 
     @property
     def chiplets(self) -> int:
@@ -186,6 +189,10 @@ _SECTIONS: dict[str, type] = {"topology": Topology, "core": CoreLimits, "timing"
 _OPTIONAL_SECTIONS = {"learning"}
 
 # (section, key) -> (minimum, maximum) for integers; floats only need >= 0 (or > 0 for clock).
+#: (section, key) -> allowed values of the text figures
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {("topology", "routing"): tuple(ROUTINGS)}
+_CHOICE_DEFAULT_SOURCE = "spikefab default (docs/microarchitecture.md section 3)"
+
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("topology", "chiplets_x"): (1, 64), ("topology", "chiplets_y"): (1, 64),
     ("topology", "mesh_x"): (1, 256), ("topology", "mesh_y"): (1, 256),
@@ -249,6 +256,7 @@ def _target_from_dict(data: dict[str, Any], where: str) -> Target:
     sources = data["sources"]
     if not isinstance(sources, dict) or not all(isinstance(v, str) and v for v in sources.values()):
         raise TargetError(f"{where}: [sources] must map keys to non-empty strings", where=where)
+    sources = dict(sources)
     figures = {f"{section}.{f.name}" for section, cls in _SECTIONS.items() for f in fields(cls)}
     for key in sources:
         if key not in _SECTIONS and key not in figures:
@@ -267,12 +275,20 @@ def _target_from_dict(data: dict[str, Any], where: str) -> Target:
                 raise TargetError(f"{where}: unknown key '{section}.{key}'", where=where)
         values = {}
         for key, f in names.items():
+            if key not in table and (section, key) in _CHOICES:
+                values[key] = f.default          # a design choice the profile leaves default
+                sources.setdefault(f"{section}.{key}", _CHOICE_DEFAULT_SOURCE)
+                continue
             if key not in table and f.default is not MISSING:
                 values[key] = f.default          # an optional figure: the neuron model's own
                 continue
             if key not in table:
                 raise TargetError(f"{where}: missing key '{section}.{key}'", where=where)
             value = table[key]
+            if (section, key) in _CHOICES:
+                values[key] = _choice(value, _CHOICES[section, key], f"{section}.{key}", where,
+                                      sources)
+                continue
             want_float = f.type in ("float", float)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or (
                     not want_float and not isinstance(value, int)):
@@ -290,3 +306,14 @@ def _target_from_dict(data: dict[str, Any], where: str) -> Target:
         parts[section] = cls(**values)
     return Target(name=str(data["name"]), description=str(data["description"]),
                   sources=dict(sources), path=where, **parts)
+
+
+def _choice(value: Any, choices: tuple[str, ...], key: str, where: str,
+            sources: dict[str, str]) -> str:
+    """A text figure: one of ``choices``, with a source like every figure."""
+    if not isinstance(value, str) or value not in choices:
+        raise TargetError(f"{where}: '{key}' must be one of {', '.join(choices)}, not {value!r}",
+                          where=where)
+    if key not in sources and key.split(".")[0] not in sources:
+        raise TargetError(f"{where}: '{key}' has no source in [sources]", where=where)
+    return value

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from spikefab.arch.errors import ImageError, ResourceError
 from spikefab.arch.fields import FIELDS
 from spikefab.arch.learning.tables import check_learning_fits, check_learning_tables
-from spikefab.errors import ImageError, ResourceError
 
 if TYPE_CHECKING:
     from spikefab.arch.image import Image

@@ -138,12 +138,7 @@ def run(args: argparse.Namespace) -> int:
     if path.suffix == ".py":
         model: Any = load_builder_script(path)
     else:
-        try:
-            from spikefab.compiler import load_model
-        except ImportError:
-            raise ModelError(f"{path}: reading {path.suffix or 'this'} models needs the "
-                             f"compiler front end (spikefab.compiler.load_model), which is "
-                             f"missing") from None
+        from spikefab.compiler import load_model
         model = load_model(path)
     if args.emit == "ir":
         from spikefab.compiler.hwnet import HwNetwork

@@ -16,7 +16,7 @@ import numpy as np
 from spikefab.arch.target import load_target
 from spikefab.commands._runio import add_common, load_inputs, read_image
 from spikefab.emulator import simulate
-from spikefab.errors import InputError, SpikefabError, ToolError
+from spikefab.errors import InputError, SpikefabError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -75,11 +75,7 @@ def compare_targets(args: argparse.Namespace, image, inputs) -> list[str]:
     """Recompile ``args.model`` for each ``--also`` target and estimate it (one row each)."""
     if not args.model:
         raise InputError("--also needs --model (the model the image was compiled from)")
-    try:
-        from spikefab.compiler import compile as compile_model, load_model
-    except ImportError as exc:
-        raise ToolError(f"--also needs spikefab.compiler, which cannot be imported ({exc})") \
-            from None
+    from spikefab.compiler import compile as compile_model, load_model
     opts = {k: v for k, v in image.manifest.get("options", {}).items()
             if k in ("dt", "integrator", "reset", "placer", "seed")}
     model = load_model(args.model)

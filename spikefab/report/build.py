@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from spikefab.arch import mesh
 from spikefab.arch.image import Image
 from spikefab.arch.result import Result, normalize_inputs
 from spikefab.arch.target import Target, load_target
@@ -66,9 +67,9 @@ def write_report(image: Image, result: Result, inputs: Mapping[str, np.ndarray],
     files["placement"] = plots.plot_placement(image, target, out / "placement.png").name
     traffic = link_traffic(image, target, inputs, result.traces)
     topo = target.topology
-    cores_xy = np.array([((c.chiplet % topo.chiplets_x) * topo.mesh_x + c.x,
-                          (c.chiplet // topo.chiplets_x) * topo.mesh_y + c.y)
-                         for c in image.cores], np.int64).reshape(-1, 2)
+    cores_xy = np.array([mesh.global_xy(c.chiplet, c.x, c.y, topo.chiplets_x, topo.mesh_x,
+                                        topo.mesh_y) for c in image.cores],
+                        np.int64).reshape(-1, 2)
     files["link_traffic"] = plots.plot_link_traffic(traffic, target, out / "link_traffic.png",
                                                     steps=steps, cores_xy=cores_xy).name
     used = sorted({c.chiplet for c in image.cores})

@@ -1,7 +1,7 @@
 """Packets per NoC link, derived from an image's route tables and the spikes of a run.
 
-The routing is the contract's dimension-order XY routing (``docs/microarchitecture.md`` section
-3): a packet first travels along x to the destination column, then along y.  Every spike of a
+Packets follow the target's routing algorithm (:mod:`spikefab.arch.mesh`; XY by default: first
+along x to the destination column, then along y).  Every spike of a
 neuron sends one packet per route entry, every host input spike one per host route entry, so
 the number of packets on each link follows exactly from the spike counts: no engine internals
 are needed, and the same numbers come out whichever backend produced the spikes.
@@ -19,8 +19,10 @@ from typing import Mapping
 
 import numpy as np
 
+from spikefab.arch import mesh
 from spikefab.arch.image import Image
 from spikefab.arch.target import Target
+from spikefab.compiler.passes.kernels import link_loads
 from spikefab.errors import InputError
 
 __all__ = ["LinkTraffic", "link_traffic", "population_spike_counts"]
@@ -112,12 +114,6 @@ def population_spike_counts(image: Image, traces: Mapping[str, np.ndarray]) -> l
     return counts
 
 
-def _global_xy(target: Target, chiplet: np.ndarray, x: np.ndarray, y: np.ndarray):
-    topo = target.topology
-    cx, cy = chiplet % topo.chiplets_x, chiplet // topo.chiplets_x
-    return cx * topo.mesh_x + x, cy * topo.mesh_y + y
-
-
 def _route_weights(route_ptr: np.ndarray, routes: np.ndarray,
                    sent: np.ndarray) -> np.ndarray:
     """Packets per route entry: each source's count repeated over its run of route entries."""
@@ -128,14 +124,6 @@ def _route_weights(route_ptr: np.ndarray, routes: np.ndarray,
         idx = np.concatenate([np.arange(s, s + n) for s, n in zip(starts[has], lens[has])])
         w[idx] = np.repeat(sent[has], lens[has])
     return w
-
-
-def _add_segments(diff: np.ndarray, row: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                  w: np.ndarray) -> None:
-    """Add ``w`` to links ``lo .. hi-1`` of ``row`` (difference array along axis 1)."""
-    keep = (hi > lo) & (w > 0)
-    np.add.at(diff, (row[keep], lo[keep]), w[keep])
-    np.add.at(diff, (row[keep], hi[keep]), -w[keep])
 
 
 def link_traffic(image: Image, target: Target, input_spikes: Mapping[str, np.ndarray],
@@ -163,8 +151,9 @@ def link_traffic(image: Image, target: Target, input_spikes: Mapping[str, np.nda
         host_out += int(w[host].sum())
         if chiplet >= 0:
             np.add.at(chiplets[chiplet], routes["chiplet"][~host].astype(np.int64), w[~host])
-        dx, dy = _global_xy(target, routes["chiplet"].astype(np.int64),
-                            routes["x"].astype(np.int64), routes["y"].astype(np.int64))
+        dx, dy = mesh.global_xy(routes["chiplet"].astype(np.int64), routes["x"].astype(np.int64),
+                                routes["y"].astype(np.int64), topo.chiplets_x, topo.mesh_x,
+                                topo.mesh_y)
         dx, dy = np.where(host, 0, dx), np.where(host, 0, dy)
         src_x.append(np.full(len(routes), sx)), src_y.append(np.full(len(routes), sy))
         dst_x.append(dx), dst_y.append(dy), weight.append(w)
@@ -179,26 +168,18 @@ def link_traffic(image: Image, target: Target, input_spikes: Mapping[str, np.nda
     add(image.host_routes, w_host, 0, 0)
 
     for core, sent in zip(image.cores, population_spike_counts(image, traces)):
-        sx, sy = _global_xy(target, np.int64(core.chiplet), np.int64(core.x), np.int64(core.y))
+        sx, sy = mesh.global_xy(core.chiplet, core.x, core.y, topo.chiplets_x, topo.mesh_x,
+                                topo.mesh_y)
         add(core.routes, _route_weights(core.route_ptr, core.routes, sent), int(sx), int(sy),
             int(core.chiplet))
 
     sx, sy = np.concatenate(src_x), np.concatenate(src_y)
     dx, dy = np.concatenate(dst_x), np.concatenate(dst_y)
     w = np.concatenate(weight)
-    east = np.zeros((gy_n, gx_n + 1), np.int64)
-    west = np.zeros_like(east)
-    north = np.zeros((gx_n, gy_n + 1), np.int64)   # transposed: row = column gx
-    south = np.zeros_like(north)
-    # x first, on the source row
-    _add_segments(east, sy, sx, dx, w)
-    _add_segments(west, sy, dx, sx, w)
-    # then y, on the destination column
-    _add_segments(north, dx, sy, dy, w)
-    _add_segments(south, dx, dy, sy, w)
-    east, west = np.cumsum(east, 1)[:, :gx_n - 1], np.cumsum(west, 1)[:, :gx_n - 1]
-    north, south = np.cumsum(north, 1)[:, :gy_n - 1].T, np.cumsum(south, 1)[:, :gy_n - 1].T
-    return LinkTraffic(east=east, west=west, north=np.ascontiguousarray(north),
-                       south=np.ascontiguousarray(south), host_in=host_in, host_out=host_out,
-                       packets=int(w.sum()), mesh_x=topo.mesh_x, mesh_y=topo.mesh_y,
-                       chiplet_packets=chiplets)
+    loads = link_loads(sx, sy, dx, dy, w, gx_n, gy_n, mesh.routing_code(topo.routing), np.int64)
+    east, west = loads[:, :-1, mesh.PORT_E], loads[:, 1:, mesh.PORT_W]
+    north, south = loads[:-1, :, mesh.PORT_N], loads[1:, :, mesh.PORT_S]
+    east, west, north, south = (np.ascontiguousarray(a) for a in (east, west, north, south))
+    return LinkTraffic(east=east, west=west, north=north, south=south, host_in=host_in,
+                       host_out=host_out, packets=int(w.sum()), mesh_x=topo.mesh_x,
+                       mesh_y=topo.mesh_y, chiplet_packets=chiplets)

@@ -4,7 +4,7 @@ Loaded by the cocotb runner from ``test_cocotb_router.py``; parameters come as J
 ``$SPIKEFAB_ROUTER_BENCH``.  Inputs change on the falling clock edge; outputs (combinational
 grants) are sampled in the ReadOnly phase of the same half period and compared with
 :class:`router_model.RouterModel` cycle by cycle; at the end every packet sent must have left
-exactly once by its XY port.
+exactly once by its routed port.
 """
 
 import json
@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly
-from router_model import RouterModel, pack, xy_port
+from router_model import RouterModel, pack, route_port
 
 
 @cocotb.test()
@@ -28,9 +28,9 @@ async def router_scoreboard(dut) -> None:
     ins = sorted(model.fifos)
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     for i in range(p.ports):
-        getattr(dut, f"in_valid_{i}").value = 0
-        getattr(dut, f"in_data_{i}").value = 0
-        getattr(dut, f"out_ready_{i}").value = 0
+        getattr(dut, f"i__{i}__valid").value = 0
+        getattr(dut, f"i__{i}__payload").value = 0
+        getattr(dut, f"o__{i}__ready").value = 0
     dut.clear.value = 0
     dut.rst.value = 1
     await FallingEdge(dut.clk)
@@ -40,28 +40,29 @@ async def router_scoreboard(dut) -> None:
     for c in range(cfg["cycles"]):
         writes = {}
         for i in ins:
-            ready = int(getattr(dut, f"in_ready_{i}").value)
-            assert ready == model.ready(i), f"cycle {c}: in_ready_{i} {ready}, model {model.ready(i)}"
+            ready = int(getattr(dut, f"i__{i}__ready").value)
+            assert ready == model.ready(i), \
+                f"cycle {c}: i[{i}].ready {ready}, model {model.ready(i)}"
             offer = ready and rng.random() < 0.6 and c < cfg["cycles"] - 60
-            getattr(dut, f"in_valid_{i}").value = int(offer)
+            getattr(dut, f"i__{i}__valid").value = int(offer)
             if offer:
                 host = int(rng.random() < 0.15)
                 x, y = rng.randrange(p.mesh_x), rng.randrange(p.mesh_y)
                 slot, axon = rng.randrange(p.cores_per_router), len(sent)
                 word = pack(p, host, x, y, slot, axon)
-                getattr(dut, f"in_data_{i}").value = word
-                writes[i] = (word, xy_port(gx, gy, host, x, y, slot))
+                getattr(dut, f"i__{i}__payload").value = word
+                writes[i] = (word, route_port(p, gx, gy, host, x, y, slot))
                 sent.append(writes[i])
         out_ready = [int(rng.random() < 0.7) for _ in range(p.ports)]
         for o in range(p.ports):
-            getattr(dut, f"out_ready_{o}").value = out_ready[o]
+            getattr(dut, f"o__{o}__ready").value = out_ready[o]
         want = model.cycle(writes, out_ready)
         await ReadOnly()
         for o in range(p.ports):
-            valid = int(getattr(dut, f"out_valid_{o}").value)
+            valid = int(getattr(dut, f"o__{o}__valid").value)
             assert valid == (o in want), f"cycle {c} output {o}: valid {valid}, model {want}"
             if valid:
-                data = int(getattr(dut, f"out_data_{o}").value)
+                data = int(getattr(dut, f"o__{o}__payload").value)
                 assert data == want[o], f"cycle {c} output {o}: data {data:#x}, model {want[o]:#x}"
                 received.append((data, o))
         await FallingEdge(dut.clk)

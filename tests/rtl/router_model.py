@@ -1,27 +1,15 @@
 """Cycle model of one router (docs/microarchitecture.md sections 3-5) for the router benches.
 
 Shared by the Amaranth-simulator test and the cocotb bench (imported there as a top-level
-module), so it imports nothing from cocotb or amaranth.
+module), so it imports nothing from cocotb or amaranth.  The routing decision is the contract's
+reference, :func:`spikefab.arch.mesh.next_port` (tested on its own in ``tests/arch/test_mesh.py``).
 """
 
 from __future__ import annotations
 
 from collections import deque
 
-PORT_N, PORT_E, PORT_S, PORT_W = 0, 1, 2, 3
-
-
-def existing_ports(mesh_x: int, mesh_y: int, cores_per_router: int, gx: int, gy: int) -> list[int]:
-    ports = []
-    if gy < mesh_y - 1:
-        ports.append(PORT_N)
-    if gx < mesh_x - 1:
-        ports.append(PORT_E)
-    if gy > 0:
-        ports.append(PORT_S)
-    if gx > 0 or (gx, gy) == (0, 0):
-        ports.append(PORT_W)
-    return ports + [4 + k for k in range(cores_per_router)]
+from spikefab.arch import mesh
 
 
 def pack(p, host, x, y, slot, axon) -> int:
@@ -33,17 +21,11 @@ def pack(p, host, x, y, slot, axon) -> int:
     return word
 
 
-def xy_port(gx, gy, host, x, y, slot) -> int:
-    dx, dy = (0, 0) if host else (x, y)
-    if dx > gx:
-        return PORT_E
-    if dx < gx:
-        return PORT_W
-    if dy > gy:
-        return PORT_N
-    if dy < gy:
-        return PORT_S
-    return PORT_W if host else 4 + slot
+def route_port(p, gx, gy, host, x, y, slot) -> int:
+    """The port the contract's routing (``p.routing``, XY if absent) sends a packet out by."""
+    tx, ty = (0, 0) if host else (x, y)
+    return mesh.next_port(mesh.routing_code(getattr(p, "routing", "xy")), gx, gy, tx, ty,
+                          mesh.PORT_W if host else mesh.PORT_LOCAL + slot)
 
 
 class RouterModel:
@@ -51,8 +33,8 @@ class RouterModel:
 
     def __init__(self, p, gx, gy) -> None:
         self.p, self.gx, self.gy = p, gx, gy
-        self.fifos = {i: deque() for i in existing_ports(p.mesh_x, p.mesh_y, p.cores_per_router,
-                                                          gx, gy)}
+        ports = mesh.existing_ports(p.mesh_x, p.mesh_y, p.cores_per_router, gx, gy)
+        self.fifos = {i: deque() for i in ports}
         self.rr = [0] * p.ports
 
     def ready(self, i) -> bool:

@@ -1,10 +1,12 @@
-"""Pure host-side planning: core addressing, upload tables, input packets, out_log decoding."""
+"""Pure host-side planning: core addressing, upload tables, and (spikefab.arch.host, the host
+program every backend shares) input packets and out_log decoding."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from spikefab.arch import host
 from spikefab.arch.protocol import FABRIC_CORE, CoreTable, max_entries
 from spikefab.arch.target import load_target
 from spikefab.errors import LinkError, ResourceError
@@ -58,18 +60,18 @@ def test_step_packets_are_channels_ascending_then_route_order() -> None:
     image = random_image(4)
     row = np.zeros(len(image.host_route_ptr), np.uint8)
     row[[4, 1]] = 1
-    got = hp.step_packets(image, row)
+    got = host.host_packets(image, row)
     expect = np.concatenate([image.host_routes[int(p["start"]):int(p["start"] + p["count"])]
                              for p in image.host_route_ptr[[1, 4]]])
     assert np.array_equal(got, expect)
-    assert len(hp.step_packets(image, np.zeros_like(row))) == 0
+    assert len(host.host_packets(image, np.zeros_like(row))) == 0
 
 
 def test_decode_out_log_resolves_16_bit_steps_across_wrap() -> None:
     out = np.zeros((70000, 3), np.uint8)
     first = 65530
     words = np.array([(65531 << 16) | 2, (3 << 16) | 0], np.uint32)   # steps 65531 and 65539
-    assert hp.decode_out_log(words, first, 20, 3, out) == 2
+    assert host.decode_out_log(words, first, 20, 3, out) == 2
     assert out[65531, 2] == 1 and out[65539, 0] == 1 and out.sum() == 2
 
 
@@ -77,10 +79,10 @@ def test_decode_out_log_resolves_16_bit_steps_across_wrap() -> None:
 def test_decode_out_log_refuses_words_outside_the_chunk(word: int, msg: str) -> None:
     out = np.zeros((100, 3), np.uint8)
     with pytest.raises(LinkError, match=msg):
-        hp.decode_out_log(np.array([word], np.uint32), 0, 10, 3, out)
+        host.decode_out_log(np.array([word], np.uint32), 0, 10, 3, out)
 
 
 def test_max_outputs_per_step_counts_host_routes() -> None:
     image = random_image(5)
-    assert hp.max_outputs_per_step(image) == sum(int(c.routes["host"].sum()) for c in image.cores)
+    assert host.max_outputs_per_step(image) == sum(int(c.routes["host"].sum()) for c in image.cores)
     assert FABRIC_CORE == 255

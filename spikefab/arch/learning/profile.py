@@ -17,7 +17,7 @@ import numpy as np
 
 from spikefab.arch.learning.rule import TARGETS, TRACES, ProductSeries, parse_rule
 from spikefab.arch.neuron import SIGN_EXCITATORY, SIGN_INHIBITORY, SIGN_MIXED
-from spikefab.errors import ModelError
+from spikefab.arch.errors import ModelError
 
 __all__ = [
     "W_TRACE", "W_TRACE_FRAC", "W_ACC_U", "W_SYN_U", "W_S_MANT", "MAX_T_EPOCH",

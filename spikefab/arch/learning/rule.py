@@ -29,7 +29,7 @@ from functools import lru_cache
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 
-from spikefab.errors import ModelError
+from spikefab.arch.errors import ModelError
 
 __all__ = [
     "DEPENDENCIES", "TRACES", "SYN_VARS", "FACTOR_WIDTH", "TARGETS",

@@ -20,7 +20,7 @@ from spikefab.arch.learning.engine import (PlasticGroup, is_epoch_end, learn, re
 from spikefab.arch.learning.profile import LearningProfile
 from spikefab.arch.learning.random import LearningRandom
 from spikefab.arch.learning.rule import Factor, Product, ProductSeries
-from spikefab.errors import ImageError, ModelError
+from spikefab.arch.errors import ImageError, ModelError
 
 __all__ = ["MAX_FACTORS", "profile_tables", "profile_from_tables", "CoreLearner",
            "check_learning_tables", "check_learning_fits", "synapse_axons"]
