@@ -62,7 +62,7 @@ def run_cycle_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
     fab = new_fabric(topo.global_x, topo.global_y, topo.mesh_x, topo.mesh_y,
                      topo.cores_per_router, tm.fifo_depth, tm.link_latency,
                      tm.chiplet_link_latency, tm.chiplet_link_cycles,
-                     np.stack([flat.core_router, flat.core_slot], 1))
+                     np.stack([flat.core_router, flat.core_slot], 1), routing=topo.routing)
     P = fab.ports
     ncl = len(loc.cores)
     arr_own, cred_own = _owners(fab, part.router_owner, me)
@@ -217,7 +217,8 @@ def finish_cycle(loc: Local, red: np.ndarray, gathered: list, target: Target):
     fab = new_fabric(topo.global_x, topo.global_y, topo.mesh_x, topo.mesh_y,
                      topo.cores_per_router, tm.fifo_depth, tm.link_latency,
                      tm.chiplet_link_latency, tm.chiplet_link_cycles,
-                     np.stack([loc.part.core_router, loc.part.core_slot], 1))
+                     np.stack([loc.part.core_router, loc.part.core_slot], 1),
+                     routing=topo.routing)
     for (idx, vals), _, _ in gathered:
         fab.lhops[idx] += vals
     links = sorted(fab.link_table(), key=lambda r: (-r[3], r[0], r[1], r[2]))

@@ -24,7 +24,8 @@ from spikefab.arch.image import ROUTE_DTYPE, ROUTE_PTR_DTYPE, CoreImage, Image, 
 from spikefab.arch.target import Target
 from spikefab.arch.validate import check_fits, check_image
 from spikefab.emulator.distributed.partition import Partition, partition
-from spikefab.emulator.flat import FlatImage, flatten, xy_hops
+from spikefab.arch.mesh import hop_counts
+from spikefab.emulator.flat import FlatImage, flatten
 from spikefab.errors import ImageError
 
 __all__ = ["ImageSource", "Local", "build_local", "source_of"]
@@ -181,7 +182,7 @@ def _fix_exports(flat: FlatImage, sub: Image, target: Target, part: Partition, n
                               np.zeros(len(sub.host_routes), np.int64)]).astype(np.int64)
         sx, sy = src[ex] % topo.global_x, src[ex] // topo.global_x
         dx, dy = part.core_gxy[exp_core[j], 0], part.core_gxy[exp_core[j], 1]
-        hew, hns, hch = xy_hops(sx, sy, dx, dy, topo.mesh_x, topo.mesh_y)
+        hew, hns, hch = hop_counts(sx, sy, dx, dy, topo.mesh_x, topo.mesh_y)
         r[ex, 0] = 0
         r[ex, 1] = exp_axon[j]
         r[ex, 2] = -2                              # remote core (the functional kernel uses
