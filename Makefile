@@ -68,7 +68,7 @@ $(DSTAMP): $(STAMP) pyproject.toml
 install: $(DSTAMP)
 
 docs: $(DSTAMP)
-	$(PY) -m mkdocs build --strict --clean -f mkdocs.yml -d build/site
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --clean -f mkdocs.yml -d build/site
 	@echo "site: build/site/index.html"
 
 .PHONY: docs
