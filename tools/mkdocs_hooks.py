@@ -13,7 +13,8 @@ Three jobs, so that ``docs/`` stays plain Markdown that reads well on its own:
   wing's ``__all__``), each name rendered by mkdocstrings from its docstring.  A new wing or a
   new public name needs no edit here.  mkdocstrings reads the sources statically, so it gets
   them laid out as the installed package is (``build/docs-src/spikefab/``: links to
-  ``spikefab/``'s entries and to each wing folder of ``setup.py``'s ``WINGS``).
+  ``spikefab/``'s entries and to each wing folder of ``setup.py``'s ``WINGS``).  The docstrings'
+  Sphinx roles (``:class:`~spikefab.arch.Image```) are shown as code (``Image``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ API_MODULES = ["spikefab", "spikefab.errors", "spikefab.arch", "spikefab.compile
 #: Repository files that become pages: file -> page.
 ROOT_PAGES = {"README.md": "index.md", "CHANGELOG.md": "changelog.md"}
 REPO_PREFIX = "repo"
+ROLE = re.compile(r":(?:py:)?(?:class|func|meth|mod|attr|data|exc|obj|const):<code>(~?)([\w.]+)"
+                  r"</code>")
 LINK = re.compile(r"(\]\()([^)\s]+)((?:\s+\"[^\"]*\")?\))")
 
 _sources: dict[str, Path] = {}          # page src_uri -> the file it was made from
@@ -236,3 +239,11 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     out.append(markdown[last:])
     return "".join(out)
 
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    """``:class:`~a.b.C``` (rendered as ``:class:<code>~a.b.C</code>``) -> ``<code>C</code>``."""
+    def code(m: re.Match) -> str:
+        name = m.group(2).rsplit(".", 1)[-1] if m.group(1) else m.group(2)
+        return f"<code>{name}</code>"
+    return ROLE.sub(code, html)
