@@ -3,8 +3,8 @@
 The wheel is built once (``pip wheel --no-deps``) and installed into one venv per Python with no
 extra (cached under ``build/wheel-smoke/`` while the wheel is unchanged, see wheel_env.py).  In
 each, from a folder outside the checkout: ``spikefab --version``, ``targets``, the hello network
-compiled and run from the copy the wheel ships (same spikes as this checkout gives),
-``demo --quick``, ``deploy`` without the RTL, and ``rtl verilog`` stopping with the typed
+compiled and run from the copy the wheel ships (same spikes as this checkout gives), its
+``estimate`` and ``report``, ``demo --quick`` and ``inspect`` of the demo's NIR model, ``deploy`` without the RTL, and ``rtl verilog`` stopping with the typed
 missing-extra error.  The three Pythons run side by side (wheel_env.smoke_all).  A Python that
 is not installed is skipped with a message saying so, and so is one whose smoke already passed
 for this very wheel and test code (a stamp in its venv; ``rm -r build/wheel-smoke`` reruns).
@@ -106,12 +106,17 @@ def test_wheel_without_extras(version, wheel, smoke_results):
     with np.load(work / "out.npz") as got:
         assert np.array_equal(got["y"], _hello_spikes_here())
 
+    assert "energy per inference" in _check(result, "estimate").stdout
+    _check(result, "report")
+    assert json.loads((work / "report" / "report.json").read_text())["target"] == "ice40-up5k"
+
     assert "float SNN accuracy" in _check(result, "demo").stdout
     summary = json.loads((work / "demo" / "digits.json").read_text())
     assert summary["test_samples"] == 90
     assert set(summary["targets"]) == {"darwin3", "ice40-up5k"}
     assert all(t["cycle_checked"] == 5 for t in summary["targets"].values())
     assert (work / "demo" / "report" / "report.json").is_file()
+    assert "if0" in _check(result, "inspect").stdout            # the demo's NIR model
 
     # deploy needs no extra: a closed port is a link error, not a missing module
     deploy = _check(result, "deploy", rc=2)

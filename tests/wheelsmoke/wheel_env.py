@@ -190,7 +190,12 @@ def smoke(venv: Path, work: Path, steps: int) -> Smoke:
     step("compile", cli, "compile", hello_file, "--target", "ice40-up5k", "-o", "hello-ice40.sfi")
     step("run", cli, "run", "hello-ice40.sfi", "--input", "hello/in.npz", "--steps", str(steps),
          "--mode", "cycle", "-o", "out.npz")
+    step("estimate", cli, "estimate", "hello-ice40.sfi", "--input", "hello/in.npz", "--steps",
+         str(steps))
+    step("report", cli, "report", "hello-ice40.sfi", "--input", "hello/in.npz", "--steps",
+         str(steps), "-o", "report")
     step("demo", cli, "demo", "--quick", "--quiet", "-o", "demo", timeout=900)
+    step("inspect", cli, "inspect", "demo/digits.nir")
     step("deploy", cli, "deploy", "hello-ice40.sfi", "--port",
          f"socket://127.0.0.1:{_free_port()}", "--steps", "1", "--timeout", "0.5")
     step("rtl verilog", cli, "rtl", "verilog", "--target", "ice40-up5k", "-o", "v")
