@@ -194,15 +194,20 @@ def on_files(files: Files, config) -> Files:
         if (root / src).is_file():
             files.append(File.generated(config, uri, abs_src_path=str(root / src)))
             _sources[uri] = root / src
-    # repository files the pages link to
-    wanted: set[Path] = set()
-    for uri, src in _sources.items():
+    # repository files the pages link to; a Markdown one becomes a page whose links are
+    # followed in turn
+    todo, wanted = list(_sources.values()), set()
+    while todo:
+        src = todo.pop()
         for _, path, _ in _links(src.read_text(encoding="utf-8")):
             target = (src.parent / path).resolve()
-            if target.is_file() and target.is_relative_to(root) \
+            if target.is_file() and target.is_relative_to(root) and target not in wanted \
                     and not target.is_relative_to(docs) \
                     and target.relative_to(root).as_posix() not in ROOT_PAGES:
                 wanted.add(target)
+                if target.suffix == ".md":
+                    _sources[f"{REPO_PREFIX}/{target.relative_to(root).as_posix()}"] = target
+                    todo.append(target)
     for target in sorted(wanted):
         files.append(File.generated(
             config, f"{REPO_PREFIX}/{target.relative_to(root).as_posix()}",

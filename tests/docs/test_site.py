@@ -67,14 +67,35 @@ def test_api_pages_render_the_public_docstrings(site):
             assert name in top, f"spikefab.{name} missing from the API page"
 
 
-def test_strict_build_fails_on_a_broken_link(tmp_path):
+def mini_site(tmp_path: Path, page: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """A one-page site in ``tmp_path`` with the real hook and validation, no API pages."""
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "page.md").write_text("# Page\n\nA link to [nowhere](no-such-page.md).\n")
+    up = os.path.relpath(ROOT, docs)                   # the checkout, seen from the page
+    (docs / "page.md").write_text(page.format(up=up))
     validation = (ROOT / "mkdocs.yml").read_text().split("\nvalidation:", 1)[1]
     (tmp_path / "mkdocs.yml").write_text(
         f"site_name: t\ndocs_dir: {docs}\nstrict: true\n"
         f"hooks:\n  - {ROOT / 'tools' / 'mkdocs_hooks.py'}\nvalidation:{validation}")
-    proc = mkdocs_build(tmp_path / "mkdocs.yml", tmp_path / "site")
+    return mkdocs_build(tmp_path / "mkdocs.yml", tmp_path / "site"), tmp_path / "site"
+
+
+def test_links_to_repository_files_land_in_the_site(tmp_path):
+    proc, site = mini_site(tmp_path, "# Page\n\n[readme]({up}/README.md), [cli]({up}/docs/cli.md), "
+                                     "[hello]({up}/examples/hello_builder.py)\n")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    html = (site / "page" / "index.html").read_text()
+    assert 'href="../repo/examples/hello_builder.py"' in html and 'href="../"' in html
+    assert (site / "repo" / "examples" / "hello_builder.py").read_bytes() == \
+        (ROOT / "examples" / "hello_builder.py").read_bytes()
+    # a linked Markdown file is a page, and its own links are followed
+    assert (site / "repo" / "docs" / "cli" / "index.html").is_file()
+    assert (site / "repo" / "docs" / "image-format" / "index.html").is_file()
+
+
+def test_strict_build_fails_on_a_broken_link(tmp_path):
+    proc, _ = mini_site(tmp_path, "# Page\n\nA link to [nowhere](no-such-page.md) and one to "
+                                  "[a file that is not there]({up}/examples/gone.py).\n")
     assert proc.returncode != 0
-    assert "no-such-page.md" in proc.stdout + proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "no-such-page.md" in out and "gone.py" in out

@@ -133,7 +133,9 @@ def venv_with_wheel(python: Path, version: str, wheel: Path) -> Path:
     if fresh:
         shutil.rmtree(venv, ignore_errors=True)
         run([python, "-m", "venv", venv], timeout=300)
-        run([exe, "-m", "pip", "install", "-q", wheel], timeout=900)
+        # no .pyc for every file of SciPy, scikit-learn, matplotlib: Python compiles what it
+        # imports, which is a small part (and the slowest step of a cold install otherwise)
+        run([exe, "-m", "pip", "install", "-q", "--no-compile", wheel], timeout=900)
         deps_stamp.write_text(deps)
     else:
         run([exe, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", wheel],
