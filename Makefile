@@ -99,4 +99,21 @@ demo: install
 	$(VENV)/bin/spikefab demo
 
 clean:
-	rm -rf $(VENV) $(FW_VENVS) build .pytest_cache
+	rm -rf $(VENV) $(FW_VENVS) $(LVENV) build .pytest_cache
+
+# The documentation site (issue 14): MkDocs + Material, API pages from the docstrings
+# (mkdocstrings), strict, into build/site.  The toolchain is the `docs` extra; `make test` builds
+# the site too (tests/docs/test_site.py), so `install` brings the extra.
+DSTAMP := $(VENV)/.docs-stamp
+
+$(DSTAMP): $(STAMP) pyproject.toml
+	$(PIP) install -q -e ".[docs]"
+	touch $(DSTAMP)
+
+install: $(DSTAMP)
+
+docs: $(DSTAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --clean -f mkdocs.yml -d build/site
+	@echo "site: build/site/index.html"
+
+.PHONY: docs

@@ -8,7 +8,9 @@ picked up without editing packaging metadata; everything else is in ``pyproject.
 from setuptools import find_packages, setup
 
 WINGS = {"spikefab": "spikefab", "spikefab.compiler": "compiler",
-         "spikefab.emulator": "emulator", "spikefab.rtl": "rtl", "spikefab.runtime": "runtime"}
+         "spikefab.emulator": "emulator", "spikefab.rtl": "rtl", "spikefab.runtime": "runtime",
+         # the example scripts ship too: ``spikefab demo`` runs spikefab.examples.digits
+         "spikefab.examples": "examples"}
 
 packages: list[str] = []
 package_dir: dict[str, str] = {}

@@ -54,6 +54,8 @@ def open_device(uri: str, **options: Any) -> Device:
         from spikefab.runtime.emu import EmuDevice
         return EmuDevice.from_uri(uri, path, {**opts, **options})
     if scheme == "rtlsim":
+        from spikefab.extras import require
+        require("device 'rtlsim://'", ("amaranth", "cocotb"))   # the rtl extra
         from spikefab.runtime.rtlsim import RtlSimDevice
         return RtlSimDevice.from_uri(uri, path, {**opts, **options})
     from spikefab.runtime.serial_device import SerialDevice

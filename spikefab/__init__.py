@@ -18,7 +18,18 @@ from typing import Any
 from spikefab.arch import Image, Result, Target, load_image, load_target, target_names
 from spikefab.errors import SpikefabError
 
-__version__ = "0.1.0"
+
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml is its one source)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("spikefab")
+    except PackageNotFoundError:        # a source tree on sys.path, never installed
+        return "0+unknown"
+
+
+__version__ = _version()
 
 __all__ = [
     "__version__",

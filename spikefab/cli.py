@@ -3,7 +3,8 @@
 Each subcommand lives in its own module under :mod:`spikefab.commands` with a
 ``register(subparsers)`` function; :data:`COMMANDS` lists them in the order ``--help`` shows.
 A :class:`~spikefab.errors.SpikefabError` becomes one line ``error: ...`` on stderr and exit
-status 2 — never a traceback.
+status 2 — never a traceback.  Building the parser imports no optional extra (Amaranth, cocotb,
+YoWASP): a command that needs one says so when it runs (:mod:`spikefab.extras`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,15 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    except ImportError as exc:
+        # a module of an optional extra (Amaranth, cocotb, ...) that the command's own
+        # require() did not cover: still one line naming the extra (spikefab.extras)
+        from spikefab.extras import missing_extra_error
+        err = missing_extra_error(exc, f"spikefab {args.command}")
+        if err is None:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -7,8 +7,8 @@ package and every user program keeps writing ``from spikefab.errors import Input
 
 from __future__ import annotations
 
-from spikefab.arch.errors import (ImageError, InputError, LinkError, ModelError, ResourceError,
-                                  SpikefabError, TargetError, ToolError)
+from spikefab.arch.errors import (ImageError, InputError, LinkError, MissingExtraError, ModelError,
+                                  ResourceError, SpikefabError, TargetError, ToolError)
 
 __all__ = [
     "SpikefabError",
@@ -19,4 +19,5 @@ __all__ = [
     "LinkError",
     "InputError",
     "ToolError",
+    "MissingExtraError",
 ]

@@ -27,11 +27,12 @@ _HARNESS = _HERE / "harness.cpp"
 
 def _source_key(target: Target, divisor: int) -> str:
     """Hash of everything the executable depends on: RTL sources, arch contract, target, harness."""
+    import spikefab.arch as arch
+
+    # both from the imported packages, never from a source tree: the same in a checkout, an
+    # editable install and a wheel
     rtl_root = _HERE.parent
-    arch_root = rtl_root.parent / "spikefab" / "arch"
-    if not arch_root.is_dir():                       # installed (non-editable) layout
-        import spikefab.arch as arch
-        arch_root = Path(arch.__file__).resolve().parent
+    arch_root = Path(arch.__file__).resolve().parent
     h = hashlib.sha256()
     h.update(f"{target.name}|{divisor}|{sys.version_info[:2]}".encode())
     files = sorted(list(rtl_root.rglob("*.py")) + list(rtl_root.rglob("*.cpp"))

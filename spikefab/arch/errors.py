@@ -18,6 +18,7 @@ __all__ = [
     "LinkError",
     "InputError",
     "ToolError",
+    "MissingExtraError",
 ]
 
 
@@ -63,3 +64,16 @@ class InputError(SpikefabError):
 
 class ToolError(SpikefabError):
     """An external tool (simulator, synthesis, programmer) is missing or failed."""
+
+
+class MissingExtraError(ToolError):
+    """A feature needs an optional extra (``pip install "spikefab[rtl]"``) that is not installed.
+
+    ``extra`` names the extra, ``module`` the first of its modules that could not be imported;
+    the message ends with the pip command that installs it (see :mod:`spikefab.extras`).
+    """
+
+    def __init__(self, message: str, *, extra: str, module: str, where: str | None = None) -> None:
+        super().__init__(message, where=where)
+        self.extra = extra
+        self.module = module

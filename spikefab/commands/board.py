@@ -5,6 +5,7 @@ Starts the Verilator-built SoC (the same RTL the bitstream is built from, see
 path (``/dev/pts/N``) and runs until interrupted.  ``spikefab deploy IMAGE --port /dev/pts/N``
 then behaves exactly as with a real iCEBreaker.  With ``--image`` the image is uploaded first,
 so a ``deploy`` of the same image finds it on the board (image CRC register) and skips the upload.
+Needs the ``rtl`` extra (Amaranth and Verilator); ``deploy`` itself needs only pyserial.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import time
 
 from spikefab.errors import ToolError
+from spikefab.extras import require
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require("spikefab board", ("amaranth", "verilator"))
     from spikefab.arch.image import load_image
     from spikefab.arch.target import load_target
     from spikefab.rtl.virtual_board import VirtualBoard

