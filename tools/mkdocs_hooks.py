@@ -27,6 +27,7 @@ import posixpath
 import re
 from pathlib import Path
 
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
 log = logging.getLogger("mkdocs.hooks.spikefab")
@@ -179,6 +180,7 @@ def package_tree(root: Path) -> Path:
     return tree
 
 
+@event_priority(100)    # before mkdocstrings reads its `paths`: the tree must exist by then
 def on_config(config):
     if _with_api(config):
         package_tree(_root(config))          # mkdocs.yml points mkdocstrings' paths at it
