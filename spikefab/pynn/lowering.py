@@ -156,7 +156,7 @@ def lower_network(state) -> Lowered:
         low.v_reset[name] = p["v_reset"]
         low.v0[name] = _initial(pop, "v") - p["v_reset"]
         for var in ("isyn_exc", "isyn_inh"):
-            if var in pop.initial_values and np.any(_initial(pop, var) != 0):
+            if var in pop._initial and np.any(_initial(pop, var) != 0):
                 raise ModelError(f"population {where!r}: initial {var} must be 0 (the chip "
                                  f"starts with no synaptic current)")
     for proj in state.projections:
@@ -165,8 +165,7 @@ def lower_network(state) -> Lowered:
 
 
 def _initial(pop, var: str) -> np.ndarray:
-    value = pop.initial_values[var].evaluate(simplify=False)
-    return np.broadcast_to(np.asarray(value, float), (pop.size,)).copy()
+    return pop.initial_value_array(var)
 
 
 def _lower_projection(state, low: Lowered, proj, tau_used, alpha_of) -> None:

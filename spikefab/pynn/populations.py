@@ -63,7 +63,11 @@ class PopulationView(common.PopulationView):
         simulator.state.changed()
 
     def _set_initial_value_array(self, variable, initial_values):
-        self.grandparent._set_initial_value_array(variable, initial_values)
+        values = np.broadcast_to(np.asarray(initial_values.evaluate(simplify=False), float),
+                                 (self.size,))
+        base = self.grandparent
+        base._initial[variable][self.index_in_grandparent(np.arange(self.size))] = values
+        simulator.state.changed()
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
@@ -95,7 +99,18 @@ class Population(common.Population):
         state.changed()
 
     def _set_initial_value_array(self, variable, initial_values):
+        # evaluated now, as NEST and Brian2 do: a random distribution must be drawn once, in
+        # script order (before the connectors draw from the same generator), and the recorded
+        # first sample must be the value the run started from
+        if not hasattr(self, "_initial"):
+            self._initial = {}
+        self._initial[variable] = np.broadcast_to(
+            np.asarray(initial_values.evaluate(simplify=False), float), (self.size,)).copy()
         simulator.state.changed()
+
+    def initial_value_array(self, variable: str) -> np.ndarray:
+        """The evaluated initial values of ``variable``, one per neuron."""
+        return self._initial[variable]
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)

@@ -49,9 +49,7 @@ class Recorder(recording.Recorder):
         trace = state.trace_of(self.population, variable.name)
         if trace is None:
             trace = np.zeros((state.steps, self.population.size))
-        initial = self.population.initial_values[variable.name]
-        first = np.broadcast_to(np.asarray(initial.evaluate(simplify=False), float),
-                                (self.population.size,))
+        first = self.population.initial_value_array(variable.name)
         values = np.vstack([first[None, :], trace])[:, idx]
         every = int(round(self.sampling_interval / state.dt))
         return values[::every], None

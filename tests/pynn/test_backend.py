@@ -225,3 +225,24 @@ def test_bad_networks_are_typed_errors() -> None:
     d.record("v")
     with pytest.raises(InputError, match="recording 'v' needs the emulator"):
         sim.run(5.0)
+
+
+def test_random_initial_values_are_drawn_once_in_script_order() -> None:
+    draws = {}
+    for mode in ("float", "functional"):
+        sim.setup(timestep=0.1, mode=mode)
+        rng = sim.NumpyRNG(seed=7)
+        cells = sim.Population(6, sim.IF_curr_exp(**CELL),
+                               initial_values={"v": sim.RandomDistribution(
+                                   "uniform", (-60.0, -50.0), rng=rng)})
+        src = sim.Population(6, sim.SpikeSourceArray(spike_times=[1.0]))
+        sim.Projection(src, cells, sim.FixedProbabilityConnector(0.5, rng=rng),
+                       sim.StaticSynapse(weight=0.1))   # draws from the same generator later
+        cells.record("v")
+        sim.run(1.0)
+        draws[mode] = np.asarray(cells.get_data().segments[0].filter(name="v")[0])
+    expected = np.random.RandomState(7).uniform(-60.0, -50.0, 6)
+    np.testing.assert_allclose(draws["float"][0], expected)
+    np.testing.assert_allclose(draws["functional"][0], expected)
+    # the run really starts there: one step of leak later both are still within 0.1 mV
+    np.testing.assert_allclose(draws["functional"][1], expected, atol=0.1)
