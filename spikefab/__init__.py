@@ -39,6 +39,7 @@ def _register_lazy() -> None:
         "Network": ("spikefab.compiler", "Network"),
         "LoihiLIF": ("spikefab.compiler", "LoihiLIF"),
         "run": ("spikefab.api", "run"),
+        "compare": ("spikefab.api", "compare"),
         "open_device": ("spikefab.runtime", "open_device"),
     }
     for name, (module, attr) in candidates.items():

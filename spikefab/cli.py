@@ -26,6 +26,8 @@ COMMANDS = [
     "rtl",
     "board",
     "deploy",
+    # interop (issue 21): PyNN float-vs-chip comparison, SANA-FE export
+    "compare",
 ]
 
 

@@ -32,10 +32,14 @@ __all__ = ["setup", "end", "run", "run_until", "run_for", "reset", "initialize",
 #: Largest synaptic delay in time steps (6-bit delay field of the synapse memory).
 MAX_DELAY_STEPS = 63
 
+#: setup() options forced on every script (``spikefab compare`` runs one script in two modes).
+OVERRIDES: dict[str, object] = {}
+
 
 def setup(timestep: float = DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY,
           **extra_params) -> int:
     """Start a new network; see the module docstring for the spikefab options."""
+    extra_params = {**extra_params, **OVERRIDES}
     common.setup(timestep, min_delay, **extra_params)
     state = simulator.state
     mode = extra_params.get("mode", "functional")
