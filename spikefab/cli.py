@@ -28,6 +28,7 @@ COMMANDS = [
     "deploy",
     # interop (issue 21): PyNN float-vs-chip comparison, SANA-FE export
     "compare",
+    "export",
 ]
 
 
