@@ -33,7 +33,7 @@ system-tools:
 	fi
 
 # tests/pynn compare with PyNN's Brian2 backend, which lives in the benchmark venv (below)
-test: install .venv-bench/.installed-stamp
+test: install .venv-bench/.installed-stamp .venv-neurobench/.installed-stamp
 	$(PY) -m pytest -q -p no:cacheprovider
 
 # Benchmarks (docs/benchmarks.md): spikefab next to SANA-FE and Brian2, which live in their own
@@ -46,6 +46,17 @@ $(BSTAMP): benchmarks/requirements-peers.txt
 	$(BVENV)/bin/pip install -q --upgrade pip
 	$(BVENV)/bin/pip install -q -r benchmarks/requirements-peers.txt
 	touch $(BSTAMP)
+
+# spikefab.neurobench (tests/neurobench): NeuroBench pulls PyTorch, so it gets its own venv with
+# torch pinned in the same pip command (CPU wheel), never an unpinned torch.
+NBVENV  := .venv-neurobench
+NBSTAMP := $(NBVENV)/.installed-stamp
+
+$(NBSTAMP): pyproject.toml setup.py
+	test -x $(NBVENV)/bin/python || $(PYTHON) -m venv $(NBVENV)
+	$(NBVENV)/bin/pip install -q --upgrade pip
+	$(NBVENV)/bin/pip install -q "torch==2.13.0" -e ".[neurobench,examples]"
+	touch $(NBSTAMP)
 
 bench: install $(BSTAMP)
 	$(PY) benchmarks/run_all.py
