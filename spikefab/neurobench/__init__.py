@@ -10,10 +10,19 @@ costs and timing, whose sources :func:`metric_sources` lists), and named so.
 Needs the ``neurobench`` extra (NeuroBench pulls PyTorch: install ``torch==2.13.0`` with it).
 """
 
-from spikefab.neurobench.metrics import (ActivationSparsity, ModelledEnergy, ModelledLatency,
+try:
+    import neurobench  # noqa: F401
+    import torch  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    from spikefab.errors import ToolError
+    raise ToolError(f"spikefab.neurobench needs NeuroBench and PyTorch: pip install "
+                    f"'torch==2.13.0' 'spikefab[neurobench]' ({exc})") from None
+
+from spikefab.neurobench.metrics import (ActivationSparsity, ModelledEnergy,  # noqa: E402
+                                         ModelledLatency,
                                          NeuronUpdates, Packets, SynapticOperations,
                                          metric_sources)
-from spikefab.neurobench.model import SpikefabModel
+from spikefab.neurobench.model import SpikefabModel  # noqa: E402
 
 __all__ = ["SpikefabModel", "SynapticOperations", "NeuronUpdates", "ActivationSparsity",
            "Packets", "ModelledEnergy", "ModelledLatency", "metric_sources"]

@@ -41,3 +41,26 @@ def test_harness_reports_accuracy_and_hardware_counted_metrics(results) -> None:
     assert res["NeuronUpdates"] == pytest.approx((32 + 10) * 32)
     assert "ModelledEnergy is pJ and ModelledLatency us per sample" in text
     assert "energy.synop_pj" in text                   # the modelled figures cite their source
+
+
+def test_wrong_batch_shape_is_a_typed_error(tmp_path) -> None:
+    if not NB_PYTHON.exists():
+        pytest.skip("NeuroBench lives in .venv-neurobench")
+    snippet = """
+import numpy as np, torch, spikefab as sf
+from spikefab.errors import InputError
+from spikefab.neurobench import SpikefabModel
+net = sf.Network(); net.input("x", 4); net.population("p", 2, sf.LoihiLIF(vth=1))
+net.connect("x", "p", np.full((2, 4), 100)); net.output("y", "p")
+model = SpikefabModel(sf.compile(net, target="loihi1", placer="sequential"), steps=8)
+print(model(torch.ones(3, 8, 4)).shape)
+try:
+    model(torch.ones(3, 5, 4))
+except InputError as exc:
+    print("InputError:", exc)
+"""
+    proc = subprocess.run([str(NB_PYTHON), "-c", snippet], capture_output=True, text=True,
+                          timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "torch.Size([3, 2])" in proc.stdout
+    assert "a batch must have shape (batch, 8, 4)" in proc.stdout
