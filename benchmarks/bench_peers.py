@@ -154,15 +154,11 @@ def sanafe_core_index(image) -> np.ndarray:
     """Core of every neuron as an index into SANA-FE's ``arch.cores()`` of ``loihi.yaml``.
 
     SANA-FE numbers tiles column-major on its 8x4 mesh (``x = id // 4, y = id % 4``, arch.cpp)
-    with 4 cores per tile, so our core at (x, y, slot) is SANA-FE core ``(4 x + y) * 4 + slot``.
+    with 4 cores per tile; :func:`spikefab.export.sanafe.sanafe_core_index` (what ``spikefab
+    export sanafe`` maps with) computes it.
     """
-    spec = image.populations["pop"]
-    core = np.zeros(int(spec["size"]), np.int64)
-    for sl in spec["slices"]:
-        c = image.cores[int(sl["core"])]
-        s, cnt = int(sl["start"]), int(sl["count"])
-        core[s:s + cnt] = (4 * c.x + c.y) * 4 + c.slot
-    return core
+    from spikefab.export.sanafe import sanafe_core_index as core_index
+    return core_index(image, "pop")
 
 
 def bench_sanafe(quick: bool) -> dict:

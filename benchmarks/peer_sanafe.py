@@ -14,11 +14,17 @@ import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# spikefab is not installed in the benchmark venv; its numpy-only exporter is imported from the
+# source tree (spikefab.export.sanafe builds the SANA-FE network, as `spikefab export` does)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 import sanafe  # noqa: E402
+
+from spikefab.export.sanafe import populate  # noqa: E402
 
 
 def main() -> None:
@@ -28,17 +34,8 @@ def main() -> None:
     d = np.load(path)
     n = len(d["bias"])
     arch = sanafe.load_loihi()
-    net = sanafe.Network()
-    pop = net.create_neuron_group("pop", n, {"threshold": float(d["threshold"]), "reset": 0.0,
-                                             "leak_decay": float(d["leak"]), "force_update": True})
-    for i in range(n):
-        pop[i].set_attributes(model_attributes={"bias": float(d["bias"][i])})
-    pairs = list(zip(d["src"].tolist(), d["dst"].tolist()))
-    pop.connect_neurons_sparse(pop, {"weight": d["weight"].astype(float).tolist()}, pairs)
-    cores = arch.cores()
-    for i in range(n):
-        pop[i].map_to_core(cores[int(d["core"][i])])
-    out = {"neurons": n, "synapses": len(pairs), "cores_used": int(len(np.unique(d["core"]))),
+    net = populate(sanafe, arch, d)
+    out = {"neurons": n, "synapses": int(len(d["src"])), "cores_used": int(len(np.unique(d["core"]))),
            "models": {}}
     for model, model_reps in models:
         walls, res = [], None

@@ -50,6 +50,7 @@ def _register_lazy() -> None:
         "Network": ("spikefab.compiler", "Network"),
         "LoihiLIF": ("spikefab.compiler", "LoihiLIF"),
         "run": ("spikefab.api", "run"),
+        "compare": ("spikefab.api", "compare"),
         "open_device": ("spikefab.runtime", "open_device"),
         "STDP": ("spikefab.arch.learning", "STDP"),
         "RewardModulatedSTDP": ("spikefab.arch.learning", "RewardModulatedSTDP"),

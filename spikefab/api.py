@@ -15,7 +15,7 @@ from spikefab.arch.image import Image, load_image
 from spikefab.arch.result import Result
 from spikefab.errors import InputError
 
-__all__ = ["run"]
+__all__ = ["run", "compare"]
 
 
 def run(image_or_path: Image | str | Path, inputs: Mapping[str, Any] | None, steps: int,
@@ -61,3 +61,15 @@ def run(image_or_path: Image | str | Path, inputs: Mapping[str, Any] | None, ste
     with open_device(device) as dev:
         dev.load(image)
         return dev.run(inputs, steps)
+
+
+def compare(script: str | Path, target: str = "loihi1", mode: str = "cycle",
+            args: Sequence[str] = (), device: str | None = None):
+    """Run a ``spikefab.pynn`` script in float and on ``target``; a PyCARL-style report.
+
+    Returns a :class:`spikefab.pynn.compare.Comparison` (per population: rates, CV of ISIs and
+    spike-time differences; the hardware run's latency and energy per step).  Needs the
+    ``pynn`` extra.
+    """
+    from spikefab.pynn.compare import compare as _compare
+    return _compare(script, target=target, mode=mode, args=args, device=device)

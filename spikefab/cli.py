@@ -27,6 +27,9 @@ COMMANDS = [
     "rtl",
     "board",
     "deploy",
+    # interop (issue 21): PyNN float-vs-chip comparison, SANA-FE export
+    "compare",
+    "export",
 ]
 
 

@@ -1,0 +1,148 @@
+"""``Projection``: connections kept as flat arrays until the network is compiled.
+
+PyNN's connectors (AllToAll, OneToOne, FixedProbability, FixedNumberPre/Post, FromList,
+FromFile, ...) are implemented once in ``pyNN.connectors`` and call back
+:meth:`Projection._convergent_connect` once per postsynaptic cell; this backend appends the
+indices, weights and delays to flat arrays (a CUBA benchmark has 320,000 synapses, too many for a
+Python object each, which is what ``pyNN.mock`` keeps).  Indices are relative to ``pre`` and
+``post`` as PyNN gives them (a view or an assembly); :mod:`spikefab.pynn.lowering` resolves them
+to the underlying populations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pyNN import common
+from pyNN.space import Space
+
+from spikefab.errors import ModelError
+from spikefab.pynn import simulator
+from spikefab.pynn.standardmodels import StaticSynapse
+
+__all__ = ["Projection", "Connection"]
+
+
+class Connection(common.Connection):
+    """One connection, made on request from the arrays (for ``Projection[i]`` and iteration)."""
+
+    def __init__(self, projection: "Projection", k: int) -> None:
+        self.presynaptic_index = int(projection._pre[k])
+        self.postsynaptic_index = int(projection._post[k])
+        self.weight = float(projection._weight[k])
+        self.delay = float(projection._delay[k])
+
+    def as_tuple(self, *attribute_names):
+        return tuple(getattr(self, name) for name in attribute_names)
+
+
+class Projection(common.Projection):
+    __doc__ = common.Projection.__doc__
+    _simulator = simulator
+    _static_synapse_class = StaticSynapse
+
+    def __init__(self, presynaptic_population, postsynaptic_population, connector,
+                 synapse_type=None, source=None, receptor_type=None, space=Space(), label=None):
+        common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
+                                   connector, synapse_type, source, receptor_type, space, label)
+        if not isinstance(self.synapse_type, StaticSynapse):
+            raise ModelError(f"projection {self.label!r}: synapse type must be StaticSynapse "
+                             f"(the chip's weights are fixed while it runs), not "
+                             f"{type(self.synapse_type).__name__}")
+        self._chunks: list[tuple[np.ndarray, ...]] = []
+        self._arrays: tuple[np.ndarray, ...] | None = None
+        connector.connect(self)
+        simulator.state.projections.append(self)
+        simulator.state.changed()
+
+    # ------------------------------------------------------------------ building
+    def _convergent_connect(self, presynaptic_indices, postsynaptic_index,
+                            location_selector=None, **connection_parameters):
+        if location_selector is not None:
+            raise ModelError(f"projection {self.label!r}: location_selector must be None "
+                             f"(the chip's neurons have one compartment)")
+        pre = np.atleast_1d(np.asarray(presynaptic_indices, np.int64))
+        cols = [pre, np.full(pre.shape, int(postsynaptic_index), np.int64)]
+        for name in ("weight", "delay"):
+            value = connection_parameters.pop(name)
+            cols.append(np.broadcast_to(np.asarray(value, float), pre.shape).copy())
+        connection_parameters.pop("dendritic_delay_fraction", None)
+        if connection_parameters:
+            raise ModelError(f"projection {self.label!r}: synapse parameters "
+                             f"{sorted(connection_parameters)} are not supported")
+        self._chunks.append(tuple(cols))
+        self._arrays = None
+
+    def _columns(self) -> tuple[np.ndarray, ...]:
+        if self._arrays is None:
+            if self._chunks:
+                self._arrays = tuple(np.concatenate(c) for c in zip(*self._chunks))
+            else:
+                self._arrays = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
+                                np.zeros(0))
+            self._chunks = [self._arrays]
+        return self._arrays
+
+    @property
+    def _pre(self) -> np.ndarray:
+        return self._columns()[0]
+
+    @property
+    def _post(self) -> np.ndarray:
+        return self._columns()[1]
+
+    @property
+    def _weight(self) -> np.ndarray:
+        return self._columns()[2]
+
+    @property
+    def _delay(self) -> np.ndarray:
+        return self._columns()[3]
+
+    # ------------------------------------------------------------------ PyNN interface
+    def __len__(self) -> int:
+        return int(self._pre.size)
+
+    def __getitem__(self, i: int) -> Connection:
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"connection index {i} out of range ({len(self)} connections)")
+        return Connection(self, i % len(self))
+
+    @property
+    def connections(self) -> list[Connection]:
+        return [Connection(self, k) for k in range(len(self))]
+
+    def _set_attributes(self, parameter_space) -> None:
+        parameter_space.evaluate(simplify=False)
+        pre, post = self._pre, self._post
+        for name, value in parameter_space.items():
+            if name not in ("weight", "delay"):
+                raise ModelError(f"projection {self.label!r}: only weight and delay can be "
+                                 f"set, not {name!r}")
+            full = np.broadcast_to(np.asarray(value, float), (self.pre.size, self.post.size))
+            column = {"weight": 2, "delay": 3}[name]
+            self._columns()[column][:] = full[pre, post]
+        simulator.state.changed()
+
+    def _get_attributes_as_list(self, names):
+        cols = {"presynaptic_index": self._pre, "postsynaptic_index": self._post,
+                "weight": self._weight, "delay": self._delay}
+        for name in names:
+            if name not in cols:
+                raise ModelError(f"projection {self.label!r} has no attribute {name!r}; it has "
+                                 f"weight and delay")
+        data: list[Any] = [cols[n].tolist() for n in names]
+        return list(zip(*data))
+
+    def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
+        op = common.Projection.MULTI_SYNAPSE_OPERATIONS[multiple_synapses]
+        out = []
+        for name in names:
+            name = name[:-1] if name.endswith("s") else name
+            col = {"weight": self._weight, "delay": self._delay}[name]
+            values = np.full((self.pre.size, self.post.size), np.nan)
+            for p, q, v in zip(self._pre, self._post, col):
+                values[p, q] = v if np.isnan(values[p, q]) else op(values[p, q], v)
+            out.append(values)
+        return out

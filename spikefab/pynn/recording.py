@@ -1,0 +1,67 @@
+"""Recording: spikes and ``v`` from the last run, handed to PyNN's ``Recorder`` for Neo blocks.
+
+The engine records every cell population's spikes (they are the outputs of the compiled image)
+and the voltage ``v`` of populations that asked for it (emulator probes, converted back to mV);
+this class only selects the requested cells and samples.  Samples follow PyNN's convention: the
+initial value first, then one per sampling interval, each taken at the end of a time step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pyNN import recording
+
+from spikefab.errors import InputError
+from spikefab.pynn import simulator
+
+__all__ = ["Recorder"]
+
+
+class Recorder(recording.Recorder):
+    """Reads the simulator state's last outcome for one population."""
+
+    _simulator = simulator
+
+    def _record(self, variable, new_ids, sampling_interval=None):
+        dt = self._simulator.state.dt
+        interval = sampling_interval or dt
+        ratio = interval / dt
+        if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
+            raise InputError(f"sampling_interval must be a whole number of time steps "
+                             f"({dt} ms), not {interval}")
+        self.sampling_interval = interval
+
+    def _indices(self, ids) -> np.ndarray:
+        return np.asarray(self.population.id_to_index(np.asarray(list(ids), dtype=int)), int)
+
+    def _get_spiketimes(self, requested_ids, clear=False):
+        spikes = self._simulator.state.spikes_of(self.population)
+        step, index = np.nonzero(spikes)
+        wanted = np.zeros(self.population.size, bool)
+        wanted[self._indices(requested_ids)] = True
+        keep = wanted[index]
+        ids = np.asarray(self.population.all_cells, int)[index[keep]]
+        return ids, step[keep].astype(float) * self._simulator.state.dt
+
+    def _get_all_signals(self, variable, ids, clear=False):
+        state = self._simulator.state
+        idx = self._indices(ids)
+        trace = state.trace_of(self.population, variable.name)
+        if trace is None:
+            trace = np.zeros((state.steps, self.population.size))
+        first = self.population.initial_value_array(variable.name)
+        values = np.vstack([first[None, :], trace])[:, idx]
+        every = int(round(self.sampling_interval / state.dt))
+        return values[::every], None
+
+    def _local_count(self, variable, filter_ids=None):
+        counts = self._simulator.state.spikes_of(self.population).sum(axis=0)
+        ids = self.filter_recorded(variable, filter_ids)
+        idx = self._indices(ids)
+        return {int(i): int(counts[j]) for i, j in zip(ids, idx)}
+
+    def _clear_simulator(self):
+        pass
+
+    def _reset(self):
+        pass
