@@ -77,8 +77,9 @@ def test_learned_beta_per_neuron_spreads_over_cores_and_refuses_with_numbers():
     assert len(img.cores) == 3 and all(len(c.profiles) == 4 for c in img.cores)
     n = 40                                      # 40 profiles on one core of 8: 5 cores needed
     g = chain(lif(2e-3 + np.arange(n) * 1e-3, n, vth=0.5), 4, np.full((n, 4), 0.5))
-    with pytest.raises(ResourceError, match=r"needs 5 cores .*40 distinct neuron profiles.*"
-                                            r"8 profiles per core.*per-neuron time constants"):
+    with pytest.raises(ResourceError, match=r"needs 5 cores .*neuron profiles limit the cores.*"
+                                            r"8 neuron profiles a core holds; 40 in all.*"
+                                            r"per-neuron time constants"):
         sf.compile(g, "ice40-up5k", dt=1e-3)
 
 
