@@ -3,9 +3,10 @@
 This is the golden *float* model that quantization error is measured against.  One call runs a
 batch of input spike trains through the graph for ``T`` steps of ``dt`` seconds.
 
-Discretization (``docs/ir.md`` has the table): with ``integrator="euler"`` a leak factor is
-``1 - dt/tau``, with ``"exact"`` it is ``exp(-dt/tau)``; the input gain is ``1 - factor`` so that a
-constant input converges to the same fixed point under both rules::
+Discretization (each neuron node's ``discretize``; ``docs/ir.md`` has the table): with
+``integrator="euler"`` a leak factor is ``1 - dt/tau``, with ``"exact"`` it is ``exp(-dt/tau)``;
+the input gain is ``1 - factor`` so that a constant input converges to the same fixed point under
+both rules::
 
     LIF      v <- beta v + (1 - beta) (v_leak + r S)         z = [v > v_th]; reset
     IF, I    v <- v + r S                                    (charge per step; dt-free)
@@ -30,6 +31,7 @@ import networkx as nx
 import numpy as np
 
 from spikefab.compiler.ir import nodes as ir
+from spikefab.compiler.ir.discrete import decay_factor
 from spikefab.compiler.ir.graph import Graph
 from spikefab.errors import InputError, ModelError
 
@@ -48,19 +50,9 @@ class SimResult:
         return self.outputs[name]
 
 
-def decay_factor(dt: float, tau: np.ndarray, integrator: str) -> np.ndarray:
-    """Per-step retention of a leak with time constant ``tau`` (euler: 1-dt/tau, exact: e^-dt/tau)."""
-    tau = np.asarray(tau, np.float64)
-    if integrator == "euler":
-        return 1.0 - dt / tau
-    if integrator == "exact":
-        return np.exp(-dt / tau)
-    raise ModelError(f"integrator must be 'euler' or 'exact', not {integrator!r}")
-
-
 def delay_steps(node: ir.Delay, dt: float) -> np.ndarray:
-    """Whole steps of a Delay node (rounded to the nearest step)."""
-    return np.rint(np.asarray(node.delay, np.float64) / dt).astype(np.int64)
+    """Whole steps of a Delay node (rounded to the nearest step): ``node.steps(dt)``."""
+    return node.steps(dt)
 
 
 # --------------------------------------------------------------------------- linear operators
@@ -125,20 +117,16 @@ def apply_linear(node: ir.Node, x: np.ndarray, out_shape: tuple[int, ...]) -> np
 class _NeuronState:
     """Discretized coefficients and state of one neuron node."""
 
-    def __init__(self, node: ir.Node, shape, batch: int, dt: float, integrator: str, reset: str):
-        f64 = lambda a: np.asarray(a, np.float64)  # noqa: E731
+    def __init__(self, node: ir.Node, shape, batch: int, dt: float, integrator: str, reset: str,
+                 name: str = ""):
+        d = node.discretize(dt, integrator, name)      # the node's own rule (Lower reads it too)
         self.node = node
         self.v = np.zeros((batch,) + tuple(shape))
         self.i = np.zeros_like(self.v)
         self.reset = reset
         self.spiking = node.spiking
-        if isinstance(node, (ir.LIF, ir.LI)):
-            self.beta = decay_factor(dt, node.tau, integrator)
-        elif isinstance(node, (ir.CubaLIF, ir.CubaLI)):
-            self.beta = decay_factor(dt, node.tau_mem, integrator)
-            self.alpha = decay_factor(dt, node.tau_syn, integrator)
-        self.vth = f64(getattr(node, "v_threshold", getattr(node, "threshold", np.inf)))
-        self.v_reset = f64(getattr(node, "v_reset", 0.0))
+        self.alpha, self.beta = d.alpha, d.beta
+        self.vth, self.v_reset = d.vth, d.v_reset
 
     def step(self, s: np.ndarray) -> np.ndarray:
         n = self.node
@@ -215,7 +203,7 @@ def simulate(graph: Graph, inputs: dict[str, np.ndarray], dt: float, *, integrat
     delays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, node in nodes.items():
         if isinstance(node, ir.NEURON_TYPES):
-            states[name] = _NeuronState(node, shapes[name], batch, dt, integrator, reset)
+            states[name] = _NeuronState(node, shapes[name], batch, dt, integrator, reset, name)
         elif isinstance(node, ir.Delay):
             d = np.broadcast_to(delay_steps(node, dt), shapes[name])
             buf = np.zeros((int(d.max()) + 1, batch) + tuple(shapes[name]))
