@@ -150,6 +150,45 @@ class _NeuronState:
         return z.astype(np.float64)
 
 
+def _schedule(graph: Graph, latency: str) -> tuple[list[str], set[tuple[str, str]]]:
+    """Evaluation order of the nodes and the edges that read the previous step."""
+    order, back = graph.order()
+    if latency != "hardware":
+        return order, set(back)
+    delayed = {(s, d) for s, d in graph.edges
+               if graph.is_spiking(s) and not isinstance(graph[d], ir.Output)}
+    dg = nx.DiGraph()
+    dg.add_nodes_from(graph)
+    dg.add_edges_from(e for e in graph.edges if e not in delayed)
+    if not nx.is_directed_acyclic_graph(dg):
+        cycle = " -> ".join(s for s, _ in nx.find_cycle(dg))
+        raise ModelError(f"latency='hardware' needs a spiking node in every loop, but "
+                         f"loop {cycle} has none")
+    return list(nx.lexicographical_topological_sort(dg, key=list(graph).index)), delayed
+
+
+def _state(graph: Graph, shapes, batch: int, dt: float, integrator: str, reset: str):
+    """Every neuron node's state and every Delay node's steps and ring buffer."""
+    states: dict[str, _NeuronState] = {}
+    delays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, node in graph.nodes.items():
+        if isinstance(node, ir.NEURON_TYPES):
+            states[name] = _NeuronState(node, shapes[name], batch, dt, integrator, reset, name)
+        elif isinstance(node, ir.Delay):
+            d = np.broadcast_to(delay_steps(node, dt), shapes[name])
+            buf = np.zeros((int(d.max()) + 1, batch) + tuple(shapes[name]))
+            delays[name] = (d, buf)
+    return states, delays
+
+
+def _delay_step(d: np.ndarray, buf: np.ndarray, t: int, s: np.ndarray, batch: int) -> np.ndarray:
+    """A Delay node's output at step ``t`` (its ring buffer ``buf`` takes this step's input)."""
+    buf[t % len(buf)] = s
+    idx = (t - d) % len(buf)
+    got = np.take_along_axis(buf, idx[None, None].repeat(batch, 1), axis=0)[0]
+    return np.where(t - d >= 0, got, 0.0)
+
+
 def simulate(graph: Graph, inputs: dict[str, np.ndarray], dt: float, *, integrator: str = "euler",
              reset: str = "zero", latency: str = "none", record: bool = False) -> SimResult:
     """Run ``graph`` on ``inputs`` for as many steps as the inputs have.
@@ -185,29 +224,9 @@ def simulate(graph: Graph, inputs: dict[str, np.ndarray], dt: float, *, integrat
                          f"node; the float simulator runs float graphs (use "
                          f"spikefab.compiler.hwsim for hardware networks)")
     xs, T, batch, unbatched = _inputs(graph, inputs, shapes)
-    order, back = graph.order()
-    delayed = set(back)
-    if latency == "hardware":
-        delayed = {(s, d) for s, d in graph.edges
-                   if graph.is_spiking(s) and not isinstance(graph[d], ir.Output)}
-        dg = nx.DiGraph()
-        dg.add_nodes_from(graph)
-        dg.add_edges_from(e for e in graph.edges if e not in delayed)
-        if not nx.is_directed_acyclic_graph(dg):
-            cycle = " -> ".join(s for s, _ in nx.find_cycle(dg))
-            raise ModelError(f"latency='hardware' needs a spiking node in every loop, but "
-                             f"loop {cycle} has none")
-        order = list(nx.lexicographical_topological_sort(dg, key=list(graph).index))
+    order, delayed = _schedule(graph, latency)
     nodes = graph.nodes
-    states: dict[str, _NeuronState] = {}
-    delays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for name, node in nodes.items():
-        if isinstance(node, ir.NEURON_TYPES):
-            states[name] = _NeuronState(node, shapes[name], batch, dt, integrator, reset, name)
-        elif isinstance(node, ir.Delay):
-            d = np.broadcast_to(delay_steps(node, dt), shapes[name])
-            buf = np.zeros((int(d.max()) + 1, batch) + tuple(shapes[name]))
-            delays[name] = (d, buf)
+    states, delays = _state(graph, shapes, batch, dt, integrator, reset)
     prev = {n: np.zeros((batch,) + tuple(shapes[n])) for n in nodes}
     outs = {n: np.zeros((T, batch, int(np.prod(shapes[n])))) for n in graph.outputs()}
     rec_v = {n: np.zeros((T, batch, int(np.prod(shapes[n])))) for n in states} if record else {}
@@ -232,11 +251,7 @@ def simulate(graph: Graph, inputs: dict[str, np.ndarray], dt: float, *, integrat
                     if name in rec_s:
                         rec_s[name][t] = cur[name].reshape(batch, -1)
             elif name in delays:
-                d, buf = delays[name]
-                buf[t % len(buf)] = s
-                idx = (t - d) % len(buf)
-                got = np.take_along_axis(buf, idx[None, None].repeat(batch, 1), axis=0)[0]
-                cur[name] = np.where(t - d >= 0, got, 0.0)
+                cur[name] = _delay_step(*delays[name], t, s, batch)
             else:
                 cur[name] = apply_linear(node, s, shapes[name])
             if name in outs:
