@@ -24,7 +24,7 @@ from spikefab.compiler.ir.graph import Graph
 from spikefab.compiler.passes.manager import CompileState, PassManager
 from spikefab.errors import ModelError, ResourceError
 
-__all__ = ["Load", "Discretize", "Lower", "Quantize", "Unpack", "Partition", "Place", "Route",
+__all__ = ["Load", "LoadNetwork", "Discretize", "Lower", "Quantize", "Unpack", "Partition", "Place", "Route",
            "Emit", "front_end", "back_end", "lower_to_hardware", "FRONT_PASSES", "BACK_PASSES",
            "PASS_NAMES"]
 
@@ -38,21 +38,32 @@ PASS_NAMES = (*FRONT_PASSES, "unpack", *BACK_PASSES)
 # ------------------------------------------------------------------------------- front half
 @dataclass
 class Load:
-    """Read the model (path, ``nir.NIRGraph``, Graph, HwNetwork) into its IR, unverified."""
+    """Read the model (path, ``nir.NIRGraph``, Graph) into the graph IR."""
 
     name: str = "load"
     produces: str = "graph"
 
-    def run(self, state: CompileState) -> Any:
-        if isinstance(state.model, HwNetwork):
-            self.produces = "net"
-            return state.model
+    def run(self, state: CompileState) -> Graph:
         from spikefab.compiler.frontends import read_model
         return read_model(state.model)
 
-    def verify(self, value: Any, state: CompileState) -> None:
+    def verify(self, value: Graph, state: CompileState) -> None:
         from spikefab.compiler.frontends import verify_model
         verify_model(value, state.model)
+
+
+@dataclass
+class LoadNetwork:
+    """Take a fixed-point :class:`HwNetwork` (builder) as the hardware IR, never re-quantized."""
+
+    name: str = "load"
+    produces: str = "net"
+
+    def run(self, state: CompileState) -> HwNetwork:
+        return state.model
+
+    def verify(self, value: HwNetwork, state: CompileState) -> None:
+        value.validate()
 
 
 @dataclass
@@ -153,9 +164,9 @@ def front_end(pm: PassManager, state: CompileState, *, dt: float | None = None,
     from spikefab.compiler.ir.hardware import is_hardware_graph
     if not 1 <= weight_bits <= 8:
         raise ModelError(f"weight_bits must be in [1, 8], not {weight_bits}")
+    if isinstance(state.model, HwNetwork):            # a builder network: nothing to lower
+        return pm.run(LoadNetwork(), state)
     pm.run(Load(), state)
-    if state.net is not None:                         # a builder network: nothing to lower
-        return state.net
     if is_hardware_graph(state.graph):                # a fixed-point network in text form
         pm.run(Unpack(), state)
     else:

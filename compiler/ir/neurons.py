@@ -93,7 +93,7 @@ class Threshold(_Neuron):
     threshold: np.ndarray
     spiking: ClassVar[bool] = True
 
-    def _coefficients(self, dt, integrator, name):
+    def _coefficients(self, dt: float, integrator: str, name: str) -> tuple:
         return 0.0, 0.0, 1.0, 0.0
 
 
@@ -104,7 +104,7 @@ class I(_Neuron):  # noqa: E742  (NIR's name)
 
     r: np.ndarray
 
-    def _coefficients(self, dt, integrator, name):
+    def _coefficients(self, dt: float, integrator: str, name: str) -> tuple:
         return 0.0, 1.0, _f64(self.r), 0.0
 
 
@@ -118,7 +118,7 @@ class IF(_Neuron):
     v_reset: np.ndarray = None  # type: ignore[assignment]
     spiking: ClassVar[bool] = True
 
-    def _coefficients(self, dt, integrator, name):
+    def _coefficients(self, dt: float, integrator: str, name: str) -> tuple:
         return 0.0, 1.0, _f64(self.r), 0.0
 
 
@@ -131,7 +131,7 @@ class LI(_Neuron):
     r: np.ndarray
     v_leak: np.ndarray
 
-    def _coefficients(self, dt, integrator, name):
+    def _coefficients(self, dt: float, integrator: str, name: str) -> tuple:
         return _leaky(self, dt, integrator, name)
 
 
@@ -147,7 +147,7 @@ class LIF(_Neuron):
     v_reset: np.ndarray = None  # type: ignore[assignment]
     spiking: ClassVar[bool] = True
 
-    def _coefficients(self, dt, integrator, name):
+    def _coefficients(self, dt: float, integrator: str, name: str) -> tuple:
         return _leaky(self, dt, integrator, name)
 
 
@@ -162,7 +162,7 @@ class CubaLI(_Neuron):
     v_leak: np.ndarray
     w_in: np.ndarray = None  # type: ignore[assignment]
 
-    def _coefficients(self, dt, integrator, name):
+    def _coefficients(self, dt: float, integrator: str, name: str) -> tuple:
         return _cuba(self, dt, integrator, name)
 
 
@@ -180,7 +180,7 @@ class CubaLIF(_Neuron):
     w_in: np.ndarray = None  # type: ignore[assignment]
     spiking: ClassVar[bool] = True
 
-    def _coefficients(self, dt, integrator, name):
+    def _coefficients(self, dt: float, integrator: str, name: str) -> tuple:
         return _cuba(self, dt, integrator, name)
 
 
