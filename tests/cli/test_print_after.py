@@ -110,6 +110,15 @@ def test_an_unchanged_graph_is_verified_once(tmp_path, monkeypatch):
     assert len(calls) == 1                 # load verifies; discretize's copy is not re-verified
     assert [t["pass"] for t in res.timings] == ["load", "discretize", "lower", "quantize",
                                                 "partition", "place", "route", "emit"]
+    # a hardware graph: load verifies it, unpack does not verify it again
+    from spikefab.compiler.ir.hardware import graph_from_hwnet
+    write_sfir(graph_from_hwnet(res.net), tmp_path / "hw.sfir")
+    calls.clear()
+    again = compile_result(str(tmp_path / "hw.sfir"), "loihi1", placer="sequential",
+                           progress=False)
+    assert len(calls) == 1
+    assert [t["pass"] for t in again.timings] == ["load", "unpack", "partition", "place",
+                                                  "route", "emit"]
 
 
 class _Broken:
