@@ -97,12 +97,9 @@ def run(args: argparse.Namespace) -> int:
                              f"missing") from None
         model = load_model(path)
     if args.emit == "ir":
-        from spikefab.compiler.hwnet import HwNetwork
-        from spikefab.compiler.ir.hardware import graph_from_hwnet
-        from spikefab.compiler.ir.text import print_graph
+        from spikefab.compiler.passes.printing import format_ir
         # a builder network prints as hardware-level nodes (HwNeurons/HwSynapses)
-        print(print_graph(graph_from_hwnet(model) if isinstance(model, HwNetwork) else model),
-              end="")
+        print(format_ir(model), end="")
     rates = None
     if args.rates:
         try:
