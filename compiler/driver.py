@@ -1,10 +1,11 @@
-"""The compile driver: front end, then partition -> place -> route -> emit, timed and verified.
+"""The compile driver: the passes of :mod:`spikefab.compiler.pipeline`, timed and verified.
 
-:func:`compile` is the public entry point (``spikefab.compile``).  Each pass runs under a
-:class:`PassManager` that times it, runs the pass's verifier on its result (a broken invariant is
-a bug in the compiler, reported as such, never a silently wrong image), and shows a tqdm progress
-bar when the compile takes more than a second.  The optional report collects per-pass timings,
-per-core resource use against the target's limits, the front end's quantization report, and the
+:func:`compile` is the public entry point (``spikefab.compile``).  Every pass runs under a
+:class:`~spikefab.compiler.passes.manager.PassManager` that times it, runs its verifier on its
+result (a broken invariant is a bug in the compiler, reported as such, never a silently wrong
+image), prints its IR when asked (``print_after``), and shows a tqdm progress bar when the
+compile takes more than a second.  The optional report collects per-pass timings, per-core
+resource use against the target's limits, the front end's quantization report, and the
 placement cost (hops, chiplet crossings, largest link load) of the chosen placer and of
 ``sequential``.
 """
@@ -12,64 +13,26 @@ placement cost (hops, chiplet crossings, largest link load) of the chosen placer
 from __future__ import annotations
 
 import json
-import time
-import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Collection, Mapping, TextIO
 
 import numpy as np
 
 from spikefab.arch.image import Image
 from spikefab.arch.target import Target, load_target
-from spikefab.arch.validate import check_fits, check_image
 from spikefab.compiler.hwnet import HwNetwork
-from spikefab.compiler.passes.emit import emit, jsonable
-from spikefab.compiler.passes.exponents import merge_weight_exponents
-from spikefab.compiler.passes.partition import Partition, partition
-from spikefab.compiler.passes.place import (PLACERS, Placement, Sites, Traffic, place,
-                                              sequential_cost, traffic)
+from spikefab.compiler.passes.emit import jsonable
+from spikefab.compiler.passes.manager import CompileState, PassManager
+from spikefab.compiler.passes.partition import Partition
+from spikefab.compiler.passes.place import PLACERS, Placement, Sites, Traffic, sequential_cost, \
+    traffic
 from spikefab.compiler.passes.route import Routing, route
-from spikefab.errors import ModelError, ResourceError
+from spikefab.compiler.pipeline import PASS_NAMES, back_end, front_end
+from spikefab.errors import ModelError
 
 __all__ = ["compile", "compile_result", "compile_network", "build_report", "PassManager",
            "CompileResult"]
-
-
-@dataclass
-class PassManager:
-    """Runs named passes in order, timing each and verifying its output."""
-
-    progress: bool | None = None
-    total: int = 0
-    timings: list[dict[str, Any]] = field(default_factory=list)
-    _bar: Any = None
-
-    def __enter__(self) -> "PassManager":
-        from tqdm import tqdm
-        self._bar = tqdm(total=self.total, desc="compile", unit="pass", delay=1.0,
-                         disable=(None if self.progress is None else not self.progress),
-                         leave=False)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._bar is not None:
-            self._bar.close()
-
-    def run(self, name: str, fn: Callable[..., Any], *args: Any,
-            verify: Callable[[Any], None] | None = None, **kwargs: Any) -> Any:
-        if self._bar is not None:
-            self._bar.set_postfix_str(name)
-        t0 = time.perf_counter()
-        out = fn(*args, **kwargs)
-        t1 = time.perf_counter()
-        if verify is not None:
-            verify(out)
-        self.timings.append({"pass": name, "seconds": t1 - t0,
-                             "verify_seconds": time.perf_counter() - t1})
-        if self._bar is not None:
-            self._bar.update(1)
-        return out
 
 
 @dataclass
@@ -84,95 +47,31 @@ class CompileResult:
     timings: list[dict[str, Any]]
     traffic: Traffic | None = None
 
-
-def _verify_partition(part: Partition) -> None:
-    b = part.bounds
-    if b[0] != 0 or b[-1] != part.syn.n_neurons or np.any(np.diff(b) <= 0) and part.n_cores:
-        raise AssertionError("partition: core ranges must tile the neurons")
-    use = part.core_usage()
-    for key, values in use.items():
-        if len(values) and values.max() > getattr(part.target.core, key):
-            raise AssertionError(f"partition: a core uses {values.max()} {key}")
+    @classmethod
+    def of(cls, state: CompileState, pm: PassManager) -> "CompileResult":
+        return cls(state.image, state.net, state.partition, state.placement, state.routing,
+                   pm.timings, state.traffic)
 
 
-def _verify_placement(part: Partition, pl: Placement) -> None:
-    if len(pl.site) != part.n_cores or len(np.unique(pl.site)) != len(pl.site) or (
-            len(pl.site) and (pl.site.min() < 0 or pl.site.max() >= part.target.topology.cores)):
-        raise AssertionError("placement: every core needs its own site of the target")
-
-
-def _verify_routing(part: Partition, routing: Routing) -> None:
-    if len(routing.axon) != len(part.pair_core) or (
-            len(routing.axon) and routing.axon.max() >= part.target.core.input_axons) or \
-            not np.all(np.isfinite(routing.loads)) or (routing.loads < 0).any():
-        raise AssertionError("route: axon ids must fit the axon tables and loads be finite")
-
-
-def _front_end(model: Any, dt: float | None, integrator: str, reset: str) -> HwNetwork:
-    if isinstance(model, HwNetwork):
-        return model
-    from spikefab.compiler.frontends import load_model
-    from spikefab.compiler.passes import lower_to_hardware
-    graph = load_model(model) if isinstance(model, (str, Path)) else model
-    return lower_to_hardware(graph, dt=dt, integrator=integrator, reset=reset)
-
-
-def _merge_exponents(net: HwNetwork, target: Target, exc: ResourceError) -> HwNetwork:
-    """The network with merged weight-exponent classes, if that can help; else re-raise ``exc``.
-
-    Only tried after partitioning failed and when the network uses more distinct exponents than
-    a core has accumulator classes (e.g. two layers on the one-class, one-core ice40-up5k).
-    """
-    classes = target.core.acc_classes
-    exps = sorted({p.weight_exp for p in net.projections})
-    if len(exps) <= classes:
-        raise exc
-    merged, mapping = merge_weight_exponents(net, classes)
-    try:
-        partition(merged, target)
-    except ResourceError:
-        raise exc from None
-    lost = max(new - old for old, new in mapping.items())
-    warnings.warn(f"target {target.name}: weight exponents {exps} merged into "
-                  f"{sorted(set(mapping.values()))} to fit {classes} accumulator class(es) per "
-                  f"core; the projections whose exponent grew lose up to {lost} low mantissa "
-                  f"bit(s)", stacklevel=4)
-    return merged
+def _check_options(placer: str, print_after: Collection[str]) -> None:
+    if placer not in PLACERS:
+        raise ModelError(f"placer must be one of {', '.join(PLACERS)}, not {placer!r}")
+    unknown = [p for p in print_after if p != "all" and p not in PASS_NAMES]
+    if unknown:
+        raise ModelError(f"print_after names no pass: {', '.join(map(repr, unknown))}; the "
+                         f"passes are {', '.join(PASS_NAMES)} (or 'all')")
 
 
 def compile_network(net: HwNetwork, target: Target, *, placer: str = "anneal", seed: int = 0,
                     rates: Mapping[str, Any] | None = None, options: dict[str, Any] | None = None,
-                    progress: bool | None = None, pm: PassManager | None = None) -> CompileResult:
+                    progress: bool | None = None, print_after: Collection[str] = (),
+                    out: TextIO | None = None) -> CompileResult:
     """Back end only: partition, place, route and emit ``net`` for ``target``."""
-    if placer not in PLACERS:
-        raise ModelError(f"placer must be one of {', '.join(PLACERS)}, not {placer!r}")
-    own = pm is None
-    pm = pm or PassManager(progress=progress, total=4)
-    if own:
-        pm.__enter__()
-    try:
-        try:
-            part = pm.run("partition", partition, net, target, verify=_verify_partition)
-        except ResourceError as exc:
-            merged = _merge_exponents(net, target, exc)
-            part = pm.run("partition", partition, merged, target, verify=_verify_partition)
-            net = merged
-        tr = traffic(part, rates)
-        pl = pm.run("place", place, part, placer, seed=seed, tr=tr,
-                    verify=lambda p: _verify_placement(part, p))
-        routing = pm.run("route", route, part, pl, tr,
-                         verify=lambda r: _verify_routing(part, r))
-        opts = {"placer": placer, "seed": int(seed), **(options or {})}
-
-        def verify_image(img: Image) -> None:
-            check_image(img)
-            check_fits(img, target)
-
-        image = pm.run("emit", emit, net, part, pl, routing, options=opts, verify=verify_image)
-    finally:
-        if own:
-            pm.__exit__(None, None, None)
-    return CompileResult(image, net, part, pl, routing, pm.timings, tr)
+    _check_options(placer, print_after)
+    state = CompileState(model=net, net=net, target=target)
+    with PassManager(progress=progress, total=4, print_after=print_after, out=out) as pm:
+        back_end(pm, state, placer=placer, seed=seed, rates=rates, options=options)
+    return CompileResult.of(state, pm)
 
 
 def build_report(res: CompileResult) -> dict[str, Any]:
@@ -243,16 +142,22 @@ def compile(model_or_path: Any, target: str | Path | Target = "darwin3", dt: flo
 def compile_result(model_or_path: Any, target: str | Path | Target = "darwin3", *,
                    dt: float | None = None, integrator: str = "euler", reset: str = "zero",
                    placer: str = "anneal", seed: int = 0, rates: Mapping[str, Any] | None = None,
-                   progress: bool | None = None) -> CompileResult:
-    """:func:`compile`, returning every intermediate result (for reports and ``--emit``)."""
+                   progress: bool | None = None, print_after: Collection[str] = (),
+                   out: TextIO | None = None) -> CompileResult:
+    """:func:`compile`, returning every intermediate result (for reports and ``--emit``).
+
+    ``print_after`` names passes (or ``"all"``) whose output is printed to ``out`` (standard
+    output by default) as text IR or a summary.
+    """
     tgt = load_target(target)
-    with PassManager(progress=progress, total=5) as pm:
-        net = pm.run("lower", _front_end, model_or_path, dt, integrator, reset,
-                     verify=lambda n: n.validate())
+    _check_options(placer, print_after)
+    state = CompileState(model=model_or_path, target=tgt)
+    with PassManager(progress=progress, total=8, print_after=print_after, out=out) as pm:
+        front_end(pm, state, dt=dt, integrator=integrator, reset=reset)
         options: dict[str, Any] = {}
-        if not isinstance(model_or_path, HwNetwork):   # front-end options shaped this network
+        if state.graph is not None:              # front-end options shaped this network
             options = {"integrator": integrator, "reset": reset}
             if dt is not None:
                 options["dt"] = float(dt)
-        return compile_network(net, tgt, placer=placer, seed=seed, rates=rates,
-                               options=options, pm=pm)
+        back_end(pm, state, placer=placer, seed=seed, rates=rates, options=options)
+    return CompileResult.of(state, pm)

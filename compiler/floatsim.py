@@ -3,9 +3,10 @@
 This is the golden *float* model that quantization error is measured against.  One call runs a
 batch of input spike trains through the graph for ``T`` steps of ``dt`` seconds.
 
-Discretization (``docs/ir.md`` has the table): with ``integrator="euler"`` a leak factor is
-``1 - dt/tau``, with ``"exact"`` it is ``exp(-dt/tau)``; the input gain is ``1 - factor`` so that a
-constant input converges to the same fixed point under both rules::
+Discretization (each neuron node's ``discretize``; ``docs/ir.md`` has the table): with
+``integrator="euler"`` a leak factor is ``1 - dt/tau``, with ``"exact"`` it is ``exp(-dt/tau)``;
+the input gain is ``1 - factor`` so that a constant input converges to the same fixed point under
+both rules::
 
     LIF      v <- beta v + (1 - beta) (v_leak + r S)         z = [v > v_th]; reset
     IF, I    v <- v + r S                                    (charge per step; dt-free)
@@ -30,6 +31,7 @@ import networkx as nx
 import numpy as np
 
 from spikefab.compiler.ir import nodes as ir
+from spikefab.compiler.ir.discrete import decay_factor
 from spikefab.compiler.ir.graph import Graph
 from spikefab.errors import InputError, ModelError
 
@@ -48,19 +50,9 @@ class SimResult:
         return self.outputs[name]
 
 
-def decay_factor(dt: float, tau: np.ndarray, integrator: str) -> np.ndarray:
-    """Per-step retention of a leak with time constant ``tau`` (euler: 1-dt/tau, exact: e^-dt/tau)."""
-    tau = np.asarray(tau, np.float64)
-    if integrator == "euler":
-        return 1.0 - dt / tau
-    if integrator == "exact":
-        return np.exp(-dt / tau)
-    raise ModelError(f"integrator must be 'euler' or 'exact', not {integrator!r}")
-
-
 def delay_steps(node: ir.Delay, dt: float) -> np.ndarray:
-    """Whole steps of a Delay node (rounded to the nearest step)."""
-    return np.rint(np.asarray(node.delay, np.float64) / dt).astype(np.int64)
+    """Whole steps of a Delay node (rounded to the nearest step): ``node.steps(dt)``."""
+    return node.steps(dt)
 
 
 # --------------------------------------------------------------------------- linear operators
@@ -125,20 +117,16 @@ def apply_linear(node: ir.Node, x: np.ndarray, out_shape: tuple[int, ...]) -> np
 class _NeuronState:
     """Discretized coefficients and state of one neuron node."""
 
-    def __init__(self, node: ir.Node, shape, batch: int, dt: float, integrator: str, reset: str):
-        f64 = lambda a: np.asarray(a, np.float64)  # noqa: E731
+    def __init__(self, node: ir.Node, shape, batch: int, dt: float, integrator: str, reset: str,
+                 name: str = ""):
+        d = node.discretize(dt, integrator, name)      # the node's own rule (Lower reads it too)
         self.node = node
         self.v = np.zeros((batch,) + tuple(shape))
         self.i = np.zeros_like(self.v)
         self.reset = reset
         self.spiking = node.spiking
-        if isinstance(node, (ir.LIF, ir.LI)):
-            self.beta = decay_factor(dt, node.tau, integrator)
-        elif isinstance(node, (ir.CubaLIF, ir.CubaLI)):
-            self.beta = decay_factor(dt, node.tau_mem, integrator)
-            self.alpha = decay_factor(dt, node.tau_syn, integrator)
-        self.vth = f64(getattr(node, "v_threshold", getattr(node, "threshold", np.inf)))
-        self.v_reset = f64(getattr(node, "v_reset", 0.0))
+        self.alpha, self.beta = d.alpha, d.beta
+        self.vth, self.v_reset = d.vth, d.v_reset
 
     def step(self, s: np.ndarray) -> np.ndarray:
         n = self.node
@@ -160,6 +148,45 @@ class _NeuronState:
             else:
                 self.v = np.where(z, self.v_reset, self.v)
         return z.astype(np.float64)
+
+
+def _schedule(graph: Graph, latency: str) -> tuple[list[str], set[tuple[str, str]]]:
+    """Evaluation order of the nodes and the edges that read the previous step."""
+    order, back = graph.order()
+    if latency != "hardware":
+        return order, set(back)
+    delayed = {(s, d) for s, d in graph.edges
+               if graph.is_spiking(s) and not isinstance(graph[d], ir.Output)}
+    dg = nx.DiGraph()
+    dg.add_nodes_from(graph)
+    dg.add_edges_from(e for e in graph.edges if e not in delayed)
+    if not nx.is_directed_acyclic_graph(dg):
+        cycle = " -> ".join(s for s, _ in nx.find_cycle(dg))
+        raise ModelError(f"latency='hardware' needs a spiking node in every loop, but "
+                         f"loop {cycle} has none")
+    return list(nx.lexicographical_topological_sort(dg, key=list(graph).index)), delayed
+
+
+def _state(graph: Graph, shapes, batch: int, dt: float, integrator: str, reset: str):
+    """Every neuron node's state and every Delay node's steps and ring buffer."""
+    states: dict[str, _NeuronState] = {}
+    delays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, node in graph.nodes.items():
+        if isinstance(node, ir.NEURON_TYPES):
+            states[name] = _NeuronState(node, shapes[name], batch, dt, integrator, reset, name)
+        elif isinstance(node, ir.Delay):
+            d = np.broadcast_to(delay_steps(node, dt), shapes[name])
+            buf = np.zeros((int(d.max()) + 1, batch) + tuple(shapes[name]))
+            delays[name] = (d, buf)
+    return states, delays
+
+
+def _delay_step(d: np.ndarray, buf: np.ndarray, t: int, s: np.ndarray, batch: int) -> np.ndarray:
+    """A Delay node's output at step ``t`` (its ring buffer ``buf`` takes this step's input)."""
+    buf[t % len(buf)] = s
+    idx = (t - d) % len(buf)
+    got = np.take_along_axis(buf, idx[None, None].repeat(batch, 1), axis=0)[0]
+    return np.where(t - d >= 0, got, 0.0)
 
 
 def simulate(graph: Graph, inputs: dict[str, np.ndarray], dt: float, *, integrator: str = "euler",
@@ -197,29 +224,9 @@ def simulate(graph: Graph, inputs: dict[str, np.ndarray], dt: float, *, integrat
                          f"node; the float simulator runs float graphs (use "
                          f"spikefab.compiler.hwsim for hardware networks)")
     xs, T, batch, unbatched = _inputs(graph, inputs, shapes)
-    order, back = graph.order()
-    delayed = set(back)
-    if latency == "hardware":
-        delayed = {(s, d) for s, d in graph.edges
-                   if graph.is_spiking(s) and not isinstance(graph[d], ir.Output)}
-        dg = nx.DiGraph()
-        dg.add_nodes_from(graph)
-        dg.add_edges_from(e for e in graph.edges if e not in delayed)
-        if not nx.is_directed_acyclic_graph(dg):
-            cycle = " -> ".join(s for s, _ in nx.find_cycle(dg))
-            raise ModelError(f"latency='hardware' needs a spiking node in every loop, but "
-                             f"loop {cycle} has none")
-        order = list(nx.lexicographical_topological_sort(dg, key=list(graph).index))
+    order, delayed = _schedule(graph, latency)
     nodes = graph.nodes
-    states: dict[str, _NeuronState] = {}
-    delays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for name, node in nodes.items():
-        if isinstance(node, ir.NEURON_TYPES):
-            states[name] = _NeuronState(node, shapes[name], batch, dt, integrator, reset)
-        elif isinstance(node, ir.Delay):
-            d = np.broadcast_to(delay_steps(node, dt), shapes[name])
-            buf = np.zeros((int(d.max()) + 1, batch) + tuple(shapes[name]))
-            delays[name] = (d, buf)
+    states, delays = _state(graph, shapes, batch, dt, integrator, reset)
     prev = {n: np.zeros((batch,) + tuple(shapes[n])) for n in nodes}
     outs = {n: np.zeros((T, batch, int(np.prod(shapes[n])))) for n in graph.outputs()}
     rec_v = {n: np.zeros((T, batch, int(np.prod(shapes[n])))) for n in states} if record else {}
@@ -244,11 +251,7 @@ def simulate(graph: Graph, inputs: dict[str, np.ndarray], dt: float, *, integrat
                     if name in rec_s:
                         rec_s[name][t] = cur[name].reshape(batch, -1)
             elif name in delays:
-                d, buf = delays[name]
-                buf[t % len(buf)] = s
-                idx = (t - d) % len(buf)
-                got = np.take_along_axis(buf, idx[None, None].repeat(batch, 1), axis=0)[0]
-                cur[name] = np.where(t - d >= 0, got, 0.0)
+                cur[name] = _delay_step(*delays[name], t, s, batch)
             else:
                 cur[name] = apply_linear(node, s, shapes[name])
             if name in outs:

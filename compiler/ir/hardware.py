@@ -218,12 +218,17 @@ def graph_from_hwnet(hw: HwNetwork) -> Graph:
     return g
 
 
-def hwnet_from_graph(graph: Graph) -> HwNetwork:
-    """The :class:`HwNetwork` a hardware Graph describes (exact numbers, nothing re-quantized)."""
+def hwnet_from_graph(graph: Graph, *, verify: bool = True) -> HwNetwork:
+    """The :class:`HwNetwork` a hardware Graph describes (exact numbers, nothing re-quantized).
+
+    ``verify=False`` leaves verifying the graph and the result to the caller (the Unpack pass,
+    whose graph the pass manager has verified already).
+    """
     if not is_hardware_graph(graph):
         raise ModelError("graph must hold only Input, Output, HwNeurons and HwSynapses nodes to "
                          "be a hardware network")
-    graph.verify()
+    if verify:
+        graph.verify()
     hw = HwNetwork(meta=dict(graph.metadata))
     for name, node in graph.nodes.items():
         if isinstance(node, Input):
@@ -253,5 +258,6 @@ def hwnet_from_graph(graph: Graph) -> HwNetwork:
             if src not in hw.populations:
                 raise ModelError(f"output {name!r} must read an HwNeurons node, not {src!r}")
             hw.outputs[name] = src
-    hw.validate()
+    if verify:
+        hw.validate()
     return hw

@@ -25,13 +25,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from spikefab.compiler.floatsim import delay_steps
-from spikefab.compiler.passes.decays import retention
 from spikefab.compiler.ir import nodes as ir
 from spikefab.compiler.ir.graph import Graph
 from spikefab.errors import InputError, ModelError
 
-__all__ = ["FloatPopulation", "FloatProjection", "FloatNetwork", "lower", "linear_operator"]
+__all__ = ["FloatPopulation", "FloatProjection", "FloatNetwork", "lower", "lower_shaped",
+           "verify_float_network", "linear_operator"]
 
 
 @dataclass
@@ -222,38 +221,20 @@ def linear_operator(node: ir.Node, in_shape, out_shape) -> tuple[sp.csr_matrix, 
 # ------------------------------------------------------------------------------------- lower
 def _population(name: str, node: ir.Node, size: int, dt: float, integrator: str,
                 reset: str) -> tuple[FloatPopulation, np.ndarray]:
-    """The float population of a neuron node and its per-neuron input gain."""
+    """The float population of a neuron node and its per-neuron input gain (the node's own
+    discretization, broadcast to one value per neuron)."""
     def f(a) -> np.ndarray:
-        a = np.asarray(a, np.float64).ravel()
-        return np.broadcast_to(a, (size,)).copy()
+        return np.broadcast_to(np.asarray(a, np.float64).ravel(), (size,)).copy()
 
-    zeros = np.zeros(size)
-    alpha, beta, bias_v = zeros.copy(), zeros.copy(), zeros.copy()
-    if isinstance(node, ir.Threshold):
-        gain = np.ones(size)
-    elif isinstance(node, (ir.IF, ir.I)):
-        beta, gain = np.ones(size), f(node.r)
-    elif isinstance(node, (ir.LIF, ir.LI)):
-        beta = f(retention(name, "tau", node.tau, dt, integrator))
-        gain = (1 - beta) * f(node.r)
-        bias_v = (1 - beta) * f(node.v_leak)
-    else:
-        beta = f(retention(name, "tau_mem", node.tau_mem, dt, integrator))
-        alpha = f(retention(name, "tau_syn", node.tau_syn, dt, integrator))
-        gain = (1 - beta) * f(node.r) * (1 - alpha) * f(node.w_in)
-        bias_v = (1 - beta) * f(node.v_leak)
-    if node.spiking:
-        vth = f(getattr(node, "v_threshold", getattr(node, "threshold", None)))
-    else:
-        vth = np.full(size, np.inf)
-    v_reset = f(getattr(node, "v_reset", 0.0))
-    pop = FloatPopulation(name, size, node.type_name, alpha, beta, vth, zeros.copy(), bias_v,
-                          v_reset, reset)
-    return pop, gain
+    d = node.discretize(dt, integrator, name)
+    vth = f(d.vth) if node.spiking else np.full(size, np.inf)
+    pop = FloatPopulation(name, size, node.type_name, f(d.alpha), f(d.beta), vth, np.zeros(size),
+                          f(d.bias_v), f(d.v_reset), reset)
+    return pop, f(d.gain)
 
 
 def lower(graph: Graph, dt: float, *, integrator: str = "euler", reset: str = "zero") -> FloatNetwork:
-    """Lower a verified float graph to a :class:`FloatNetwork` (exact, still float).
+    """Lower a float graph to a :class:`FloatNetwork` (exact, still float); verifies it first.
 
     Raises :class:`ModelError` for graphs without a hardware form: a graded (non-spiking) neuron
     feeding anything but an Output, an Output that reads a linear chain instead of a neuron,
@@ -261,7 +242,12 @@ def lower(graph: Graph, dt: float, *, integrator: str = "euler", reset: str = "z
     """
     if reset not in ("zero", "subtract"):
         raise ModelError(f"reset must be 'zero' or 'subtract', not {reset!r}")
-    shapes = graph.verify()
+    return lower_shaped(graph, graph.verify(), dt, integrator=integrator, reset=reset)
+
+
+def lower_shaped(graph: Graph, shapes: dict[str, tuple[int, ...]], dt: float, *,
+                 integrator: str = "euler", reset: str = "zero") -> FloatNetwork:
+    """:func:`lower` for a graph already verified, whose node ``shapes`` are known (the pass)."""
     nodes = graph.nodes
     for name, node in nodes.items():
         if not isinstance(node, (*ir.NEURON_TYPES, *ir.LINEAR_TYPES, ir.Input, ir.Output)):
@@ -277,56 +263,91 @@ def lower(graph: Graph, dt: float, *, integrator: str = "euler", reset: str = "z
         elif isinstance(node, ir.NEURON_TYPES):
             net.populations[name], gains[name] = _population(name, node, size, dt, integrator,
                                                              reset)
-    ops: dict[str, tuple[sp.csr_matrix, np.ndarray]] = {}
-
-    def op(name: str):
-        if name not in ops:
-            pred = graph.predecessors(name)[0]
-            ops[name] = linear_operator(nodes[name], shapes[pred], shapes[name])
-        return ops[name]
-
-    # terms[(source, target)] = {delay: matrix}; const[target] = constant input
-    terms: dict[tuple[str, str], dict[int, sp.csr_matrix]] = {}
-    const: dict[str, np.ndarray] = {}
-    voltage_outputs = []
+    walk = _Walk(graph, shapes, dt, net)
     for src in [*net.inputs, *net.populations]:
-        size = net.size_of(src)
+        walk.from_source(src)
+    _add_projections(net, walk.terms, gains)
+    for tgt, c in walk.const.items():
+        pop = net.populations[tgt]
+        extra = gains[tgt] * np.broadcast_to(c, (pop.size,))
+        if np.all(pop.alpha == 0):
+            pop.bias_v = pop.bias_v + extra
+        else:
+            pop.bias_u = pop.bias_u + extra
+    if walk.voltage_outputs:
+        net.meta["voltage_outputs"] = walk.voltage_outputs
+    return net
+
+
+class _Walk:
+    """Follows every path from a source (input or population) through linear nodes to the
+    neurons and outputs it reaches, composing the linear maps per delay on the way.
+
+    ``terms[(source, target)] = {delay: matrix}``; ``const[target]`` the constant input.
+    """
+
+    def __init__(self, graph: Graph, shapes, dt: float, net: FloatNetwork) -> None:
+        self.graph, self.shapes, self.dt, self.net = graph, shapes, dt, net
+        self.nodes = graph.nodes
+        self.ops: dict[str, tuple[sp.csr_matrix, np.ndarray]] = {}
+        self.terms: dict[tuple[str, str], dict[int, sp.csr_matrix]] = {}
+        self.const: dict[str, np.ndarray] = {}
+        self.voltage_outputs: list[str] = []
+
+    def op(self, name: str) -> tuple[sp.csr_matrix, np.ndarray]:
+        if name not in self.ops:
+            pred = self.graph.predecessors(name)[0]
+            self.ops[name] = linear_operator(self.nodes[name], self.shapes[pred],
+                                             self.shapes[name])
+        return self.ops[name]
+
+    def from_source(self, src: str) -> None:
+        size = self.net.size_of(src)
         stack = [(s, {0: sp.identity(size, format="csr")}, np.zeros(size), (src,))
-                 for s in graph.successors(src)]
+                 for s in self.graph.successors(src)]
         while stack:
             name, mats, c, path = stack.pop()
-            node = nodes[name]
+            node = self.nodes[name]
             if isinstance(node, ir.Output):
-                _connect_output(net, graph, src, name, path, voltage_outputs)
+                _connect_output(self.net, self.graph, src, name, path, self.voltage_outputs)
                 continue
             if isinstance(node, ir.NEURON_TYPES):
-                if src in net.populations and not net.populations[src].spiking:
-                    raise ModelError(
-                        f"node {src!r} ({nodes[src].type_name}) has graded output and feeds "
-                        f"{name!r}; hardware neurons send spikes only: make {src!r} a spiking "
-                        f"neuron (e.g. LIF instead of LI) or let it feed an Output only")
-                acc = terms.setdefault((src, name), {})
-                for d, m in mats.items():
-                    acc[d] = acc[d] + m if d in acc else m
-                const[name] = const.get(name, 0) + c
+                self._reach_neuron(src, name, mats, c)
                 continue
             if name in path:
                 raise ModelError(f"cycle {' -> '.join(path + (name,))} has no neuron node; "
                                  f"every loop must pass through a neuron")
-            m_op, b = op(name)
-            if isinstance(node, ir.Delay):
-                steps = np.broadcast_to(delay_steps(node, dt), shapes[name]).ravel()
-                new: dict[int, sp.csr_matrix] = {}
-                for d, m in mats.items():
-                    for k in np.unique(steps):
-                        part = sp.diags((steps == k).astype(np.float64), format="csr") @ m
-                        new[d + int(k)] = new[d + int(k)] + part if d + int(k) in new else part
-                mats = new
-            else:
-                mats = {d: (m_op @ m).tocsr() for d, m in mats.items()}
-                c = m_op @ c + b
-            for s in graph.successors(name):
+            mats, c = self._through(name, node, mats, c)
+            for s in self.graph.successors(name):
                 stack.append((s, mats, c, path + (name,)))
+
+    def _reach_neuron(self, src: str, name: str, mats, c) -> None:
+        pops = self.net.populations
+        if src in pops and not pops[src].spiking:
+            raise ModelError(
+                f"node {src!r} ({self.nodes[src].type_name}) has graded output and feeds "
+                f"{name!r}; hardware neurons send spikes only: make {src!r} a spiking "
+                f"neuron (e.g. LIF instead of LI) or let it feed an Output only")
+        acc = self.terms.setdefault((src, name), {})
+        for d, m in mats.items():
+            acc[d] = acc[d] + m if d in acc else m
+        self.const[name] = self.const.get(name, 0) + c
+
+    def _through(self, name: str, node: ir.Node, mats, c):
+        """The maps and constant after passing linear node ``name``."""
+        m_op, b = self.op(name)
+        if not isinstance(node, ir.Delay):
+            return {d: (m_op @ m).tocsr() for d, m in mats.items()}, m_op @ c + b
+        steps = np.broadcast_to(node.steps(self.dt), self.shapes[name]).ravel()
+        new: dict[int, sp.csr_matrix] = {}
+        for d, m in mats.items():
+            for k in np.unique(steps):
+                part = sp.diags((steps == k).astype(np.float64), format="csr") @ m
+                new[d + int(k)] = new[d + int(k)] + part if d + int(k) in new else part
+        return new, c
+
+
+def _add_projections(net: FloatNetwork, terms, gains: dict[str, np.ndarray]) -> None:
     for (src, tgt), mats in terms.items():
         g = gains[tgt]
         for d in sorted(mats):
@@ -338,16 +359,22 @@ def lower(graph: Graph, dt: float, *, integrator: str = "euler", reset: str = "z
             net.projections.append(FloatProjection(name, src, tgt, m.col[keep].astype(np.int64),
                                                    m.row[keep].astype(np.int64), m.data[keep],
                                                    int(d)))
-    for tgt, c in const.items():
-        pop = net.populations[tgt]
-        extra = gains[tgt] * np.broadcast_to(c, (pop.size,))
-        if np.all(pop.alpha == 0):
-            pop.bias_v = pop.bias_v + extra
-        else:
-            pop.bias_u = pop.bias_u + extra
-    if voltage_outputs:
-        net.meta["voltage_outputs"] = voltage_outputs
-    return net
+
+
+def verify_float_network(net: FloatNetwork) -> None:
+    """Lower's invariants: every projection joins known nodes with in-range, finite synapses,
+    every output reads a population."""
+    for fp in net.projections:
+        if fp.source not in net.inputs and fp.source not in net.populations or \
+                fp.target not in net.populations:
+            raise AssertionError(f"lower: projection {fp.name!r} joins unknown nodes")
+        n_pre, n_post = net.size_of(fp.source), net.size_of(fp.target)
+        if len(fp.pre) and (fp.pre.min() < 0 or fp.pre.max() >= n_pre or fp.post.min() < 0
+                            or fp.post.max() >= n_post) or not np.all(np.isfinite(fp.weight)):
+            raise AssertionError(f"lower: projection {fp.name!r} has synapses out of range")
+    for out, pop in net.outputs.items():
+        if pop not in net.populations:
+            raise AssertionError(f"lower: output {out!r} reads no population")
 
 
 def _connect_output(net: FloatNetwork, graph: Graph, src: str, out: str, path: tuple,

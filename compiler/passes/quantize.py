@@ -37,7 +37,7 @@ from spikefab.compiler.passes.decays import check_quantized
 from spikefab.compiler.passes.lower import FloatNetwork, FloatPopulation, FloatProjection
 from spikefab.errors import ModelError
 
-__all__ = ["quantize", "lower_to_hardware", "VTH_MAX", "WEIGHT_EXP_RANGE",
+__all__ = ["quantize", "quantize_unchecked", "VTH_MAX", "WEIGHT_EXP_RANGE",
            "ReadoutSaturationWarning"]
 
 VTH_MAX = 131071                 #: 17-bit threshold mantissa
@@ -70,10 +70,6 @@ def _one_or_list(a: np.ndarray) -> float | list[float]:
     """A report value: one number when every neuron shares it, else one per neuron."""
     a = np.asarray(a, np.float64)
     return float(a[0]) if a.size and np.all(a == a[0]) else [float(x) for x in a]
-
-
-#: Time steps a model may state (seconds): a picosecond to a quarter hour; 1e300 is a typo.
-MIN_DT, MAX_DT = 1e-12, 1e3
 
 
 def _grid(w_scaled: np.ndarray, weight_bits: int) -> tuple[int, int, int]:
@@ -197,6 +193,13 @@ def quantize(net: FloatNetwork, *, weight_bits: int = 8) -> HwNetwork:
     is not 0, a threshold is not positive, or a layer goes silent (all weights round to 0, or no
     neuron can reach its threshold even with every input spiking).
     """
+    hw = quantize_unchecked(net, weight_bits=weight_bits)
+    hw.validate()
+    return hw
+
+
+def quantize_unchecked(net: FloatNetwork, *, weight_bits: int = 8) -> HwNetwork:
+    """:func:`quantize` without validating the result (the pass manager runs the verifier)."""
     if not 1 <= weight_bits <= 8:
         raise ModelError(f"weight_bits must be in [1, 8], not {weight_bits}")
     hw = HwNetwork(inputs=dict(net.inputs), outputs=dict(net.outputs), meta=dict(net.meta))
@@ -205,95 +208,128 @@ def quantize(net: FloatNetwork, *, weight_bits: int = 8) -> HwNetwork:
         by_target.setdefault(fp.target, []).append(fp)
     pop_rows, proj_rows = [], []
     for name, pop in net.populations.items():
-        incoming = by_target.get(name, [])
-        du, dv, alpha_q, beta_q = _decays(pop)
-        alpha, beta = pop.alpha, pop.beta
-        bound = _scale_bounds(pop, incoming, alpha, weight_bits)
-        if pop.spiking:
-            if np.any(pop.vth <= 0):
-                raise ModelError(f"population {name!r}: threshold must be > 0 for Loihi's "
-                                 f"v > vth test, not {float(pop.vth.min()):g}")
-            if np.any(pop.v_reset != 0) and pop.reset == "zero":
-                raise ModelError(f"population {name!r}: v_reset must be 0 (the chip resets to "
-                                 f"0), not {float(pop.v_reset[pop.v_reset != 0][0]):g}; shift "
-                                 f"v_leak, v_threshold and v_reset by -v_reset before export")
-            cap = min(VTH_MAX, float(np.min(bound * pop.vth / 64.0)))
-            if pop.kind == "Threshold":
-                # a power of two: weights that are dyadic fractions of the threshold (0.5 + 0.5
-                # = 1.0) stay exact, so a float tie stays a tie (and does not fire)
-                cap = 2.0 ** math.floor(math.log2(max(min(cap, 2047), 1)))
-            vth = int(max(1, math.floor(cap)))
-            s = 64.0 * vth / pop.vth
-        else:
-            vth = VTH_MAX
-            s_one = float(min(np.min(bound), 64.0 * VTH_MAX / 2.0))
-            s = np.full(pop.size, s_one if np.isfinite(s_one) else 64.0 * 1024)
-        # bias (a current bias with memory becomes its steady-state voltage bias)
-        b_float = pop.bias_v + np.where(alpha < 1, pop.bias_u / np.maximum(1.0 - alpha, 1e-300),
-                                        pop.bias_u)
-        b = b_float * s
-        if pop.kind == "Threshold":
-            b = b + THRESHOLD_BIAS
-        bexp = np.zeros(pop.size, np.int64)
-        big = np.abs(b) > BIAS_MANT_MAX
-        bexp[big] = np.minimum(np.ceil(np.log2(np.abs(b[big]) / BIAS_MANT_MAX)), BIAS_EXP_MAX)
-        bmant = np.clip(np.rint(b / 2.0 ** bexp), -BIAS_MANT_MAX - 1, BIAS_MANT_MAX).astype(np.int64)
-        bias_err = np.abs((bmant * 2.0 ** bexp - (THRESHOLD_BIAS if pop.kind == "Threshold"
-                                                  else 0)) / s - b_float)
-        neuron = LoihiLIF(du=du, dv=dv, vth=vth, bias_mant=bmant if np.any(bmant) else 0,
-                          bias_exp=bexp if np.any(bexp) else 0, reset=pop.reset)
-        hw.populations[name] = Population(name, pop.size, neuron)
-        drive = np.zeros(pop.size)
-        neg_drive = np.zeros(pop.size)
-        for fp in incoming:
-            proj, row = _quantize_projection(fp, s, weight_bits)
-            hw.projections.append(proj)
-            proj_rows.append(row)
-            drive += np.bincount(proj.post, np.maximum(proj.weight, 0) * 2.0 ** proj.weight_exp * 64,
-                                 minlength=pop.size)
-            neg_drive += np.bincount(proj.post, np.maximum(-proj.weight, 0) * 2.0 ** proj.weight_exp
-                                     * 64, minlength=pop.size)
-        saturation_steps = None
-        if not pop.spiking and np.any(dv == 0):
-            saturation_steps = _integrator_saturation(name, dv, drive, neg_drive,
-                                                      bmant * 2.0 ** bexp, alpha_q)
-        silent_in_float = False
-        if pop.spiking:
-            fdrive = np.zeros(pop.size)
-            for fp in incoming:
-                fdrive += np.bincount(fp.post, np.maximum(fp.weight, 0), minlength=pop.size)
-            f_step = fdrive / np.maximum(1.0 - alpha, 1e-12) + np.maximum(b_float, 0)
-            f_reach = _reach(f_step, beta) > pop.vth
-            silent_in_float = not np.any(f_reach)
-            if not silent_in_float:
-                q_step = drive / np.maximum(1.0 - alpha_q, 1.0 / 4096) + \
-                    np.maximum(bmant * 2.0 ** bexp, 0)
-                v_max = _reach(q_step, beta_q)
-                if not np.any(v_max > vth * 64):
-                    raise ModelError(
-                        f"population {name!r} goes silent after quantization: its largest "
-                        f"reachable voltage {float(v_max.max()):.0f} never exceeds the threshold "
-                        f"{vth * 64} (vth {vth} << 6); {_ADVICE_SILENT}")
-        pop_rows.append({
-            "population": name, "kind": pop.kind, "size": pop.size, "spiking": pop.spiking,
-            "du": _int_or_list(du), "dv": _int_or_list(dv), "vth": vth,
-            "profiles": int(len(np.unique(np.stack([du, dv]), axis=1).T)) if pop.size else 0,
-            "alpha": _one_or_list(alpha), "alpha_q": _one_or_list(alpha_q),
-            "beta": _one_or_list(beta), "beta_q": _one_or_list(beta_q),
-            "decay_abs_error": float(max(np.max(np.abs(alpha - alpha_q), initial=0.0),
-                                         np.max(np.abs(beta - beta_q), initial=0.0))),
-            "scale_min": float(np.min(s)), "scale_max": float(np.max(s)),
-            # integer v = v_scale * float v (one number when uniform, else one per neuron)
-            "v_scale": float(s[0]) if np.all(s == s[0]) else [float(x) for x in s],
-            "bias_max_abs_error": float(bias_err.max()) if bias_err.size else 0.0,
-            "bias_u_steady_state": bool(np.any((alpha > 0) & (pop.bias_u != 0))),
-            "silent_in_float": bool(silent_in_float),
-            "saturation_steps": saturation_steps,
-        })
+        population, projections, rows, pop_row = _quantize_population(
+            pop, by_target.get(name, []), weight_bits)
+        hw.populations[name] = population
+        hw.projections.extend(projections)
+        proj_rows.extend(rows)
+        pop_rows.append(pop_row)
     hw.meta["quantization"] = {"weight_bits": weight_bits, "populations": pop_rows,
                                "projections": proj_rows}
-    hw.validate()
     return hw
+
+
+def _threshold_and_scale(pop: FloatPopulation, bound: np.ndarray) -> tuple[int, np.ndarray]:
+    """The shared 17-bit threshold and the per-neuron voltage scale of a population."""
+    name = pop.name
+    if not pop.spiking:
+        s_one = float(min(np.min(bound), 64.0 * VTH_MAX / 2.0))
+        return VTH_MAX, np.full(pop.size, s_one if np.isfinite(s_one) else 64.0 * 1024)
+    if np.any(pop.vth <= 0):
+        raise ModelError(f"population {name!r}: threshold must be > 0 for Loihi's "
+                         f"v > vth test, not {float(pop.vth.min()):g}")
+    if np.any(pop.v_reset != 0) and pop.reset == "zero":
+        raise ModelError(f"population {name!r}: v_reset must be 0 (the chip resets to "
+                         f"0), not {float(pop.v_reset[pop.v_reset != 0][0]):g}; shift "
+                         f"v_leak, v_threshold and v_reset by -v_reset before export")
+    cap = min(VTH_MAX, float(np.min(bound * pop.vth / 64.0)))
+    if pop.kind == "Threshold":
+        # a power of two: weights that are dyadic fractions of the threshold (0.5 + 0.5
+        # = 1.0) stay exact, so a float tie stays a tie (and does not fire)
+        cap = 2.0 ** math.floor(math.log2(max(min(cap, 2047), 1)))
+    vth = int(max(1, math.floor(cap)))
+    return vth, 64.0 * vth / pop.vth
+
+
+def _bias(pop: FloatPopulation, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                        np.ndarray]:
+    """Bias mantissa and exponent per neuron, the float bias and its quantization error.
+
+    A current bias with memory becomes its steady-state voltage bias.
+    """
+    alpha = pop.alpha
+    b_float = pop.bias_v + np.where(alpha < 1, pop.bias_u / np.maximum(1.0 - alpha, 1e-300),
+                                    pop.bias_u)
+    b = b_float * s
+    if pop.kind == "Threshold":
+        b = b + THRESHOLD_BIAS
+    bexp = np.zeros(pop.size, np.int64)
+    big = np.abs(b) > BIAS_MANT_MAX
+    bexp[big] = np.minimum(np.ceil(np.log2(np.abs(b[big]) / BIAS_MANT_MAX)), BIAS_EXP_MAX)
+    bmant = np.clip(np.rint(b / 2.0 ** bexp), -BIAS_MANT_MAX - 1, BIAS_MANT_MAX).astype(np.int64)
+    bias_err = np.abs((bmant * 2.0 ** bexp - (THRESHOLD_BIAS if pop.kind == "Threshold"
+                                              else 0)) / s - b_float)
+    return bmant, bexp, b_float, bias_err
+
+
+def _check_reachable(pop: FloatPopulation, incoming: list[FloatProjection], b_float, drive,
+                     q_bias, alpha_q, beta_q, vth: int) -> bool:
+    """``silent_in_float`` of a spiking population; :class:`ModelError` when only the
+    quantized population can never reach its threshold."""
+    fdrive = np.zeros(pop.size)
+    for fp in incoming:
+        fdrive += np.bincount(fp.post, np.maximum(fp.weight, 0), minlength=pop.size)
+    f_step = fdrive / np.maximum(1.0 - pop.alpha, 1e-12) + np.maximum(b_float, 0)
+    if not np.any(_reach(f_step, pop.beta) > pop.vth):
+        return True
+    q_step = drive / np.maximum(1.0 - alpha_q, 1.0 / 4096) + np.maximum(q_bias, 0)
+    v_max = _reach(q_step, beta_q)
+    if not np.any(v_max > vth * 64):
+        raise ModelError(
+            f"population {pop.name!r} goes silent after quantization: its largest "
+            f"reachable voltage {float(v_max.max()):.0f} never exceeds the threshold "
+            f"{vth * 64} (vth {vth} << 6); {_ADVICE_SILENT}")
+    return False
+
+
+def _quantize_population(pop: FloatPopulation, incoming: list[FloatProjection],
+                         weight_bits: int):
+    """One population and its incoming projections: ``(Population, projections, projection
+    report rows, population report row)``."""
+    name = pop.name
+    du, dv, alpha_q, beta_q = _decays(pop)
+    alpha, beta = pop.alpha, pop.beta
+    bound = _scale_bounds(pop, incoming, alpha, weight_bits)
+    vth, s = _threshold_and_scale(pop, bound)
+    bmant, bexp, b_float, bias_err = _bias(pop, s)
+    neuron = LoihiLIF(du=du, dv=dv, vth=vth, bias_mant=bmant if np.any(bmant) else 0,
+                      bias_exp=bexp if np.any(bexp) else 0, reset=pop.reset)
+    projections, rows = [], []
+    drive = np.zeros(pop.size)
+    neg_drive = np.zeros(pop.size)
+    for fp in incoming:
+        proj, row = _quantize_projection(fp, s, weight_bits)
+        projections.append(proj)
+        rows.append(row)
+        drive += np.bincount(proj.post, np.maximum(proj.weight, 0) * 2.0 ** proj.weight_exp * 64,
+                             minlength=pop.size)
+        neg_drive += np.bincount(proj.post, np.maximum(-proj.weight, 0) * 2.0 ** proj.weight_exp
+                                 * 64, minlength=pop.size)
+    saturation_steps = None
+    if not pop.spiking and np.any(dv == 0):
+        saturation_steps = _integrator_saturation(name, dv, drive, neg_drive,
+                                                  bmant * 2.0 ** bexp, alpha_q)
+    silent_in_float = False
+    if pop.spiking:
+        silent_in_float = _check_reachable(pop, incoming, b_float, drive, bmant * 2.0 ** bexp,
+                                           alpha_q, beta_q, vth)
+    pop_row = {
+        "population": name, "kind": pop.kind, "size": pop.size, "spiking": pop.spiking,
+        "du": _int_or_list(du), "dv": _int_or_list(dv), "vth": vth,
+        "profiles": int(len(np.unique(np.stack([du, dv]), axis=1).T)) if pop.size else 0,
+        "alpha": _one_or_list(alpha), "alpha_q": _one_or_list(alpha_q),
+        "beta": _one_or_list(beta), "beta_q": _one_or_list(beta_q),
+        "decay_abs_error": float(max(np.max(np.abs(alpha - alpha_q), initial=0.0),
+                                     np.max(np.abs(beta - beta_q), initial=0.0))),
+        "scale_min": float(np.min(s)), "scale_max": float(np.max(s)),
+        # integer v = v_scale * float v (one number when uniform, else one per neuron)
+        "v_scale": float(s[0]) if np.all(s == s[0]) else [float(x) for x in s],
+        "bias_max_abs_error": float(bias_err.max()) if bias_err.size else 0.0,
+        "bias_u_steady_state": bool(np.any((alpha > 0) & (pop.bias_u != 0))),
+        "silent_in_float": bool(silent_in_float),
+        "saturation_steps": saturation_steps,
+    }
+    return Population(name, pop.size, neuron), projections, rows, pop_row
 
 
 def _reach(step: np.ndarray, beta: np.ndarray) -> np.ndarray:
@@ -331,67 +367,3 @@ def _integrator_saturation(name: str, dv: np.ndarray, pos: np.ndarray, neg: np.n
 def _int_or_list(a: np.ndarray) -> int | list[int]:
     a = np.asarray(a, np.int64)
     return int(a[0]) if a.size and np.all(a == a[0]) else [int(x) for x in a]
-
-
-def lower_to_hardware(graph, *, dt: float | None = None, integrator: str = "euler",
-                      reset: str = "zero", weight_bits: int = 8,
-                      report: dict | None = None) -> HwNetwork:
-    """Lower and quantize a float model into the fixed-point :class:`HwNetwork`.
-
-    Parameters
-    ----------
-    graph:
-        A :class:`~spikefab.compiler.ir.Graph`, anything :func:`load_model` accepts, or an
-        :class:`HwNetwork` (returned unchanged: builder networks are never re-quantized).
-    dt:
-        Time step in seconds; taken from the graph's ``dt`` metadata when not given.
-    integrator, reset, weight_bits:
-        Discretization rule (``"euler"``/``"exact"``), reset (``"zero"``/``"subtract"``) and
-        weight mantissa width (Lava's ``num_weight_bits``).
-    report:
-        When a dict, receives ``lower_s``/``quantize_s`` timings and the quantization report.
-
-    Raises
-    ------
-    ModelError
-        No dt anywhere, a graph without hardware form, or a layer that goes silent.
-    """
-    import time
-
-    from spikefab.compiler.frontends import load_model
-    from spikefab.compiler.passes.lower import lower
-
-    if isinstance(graph, HwNetwork):
-        graph.validate()
-        return graph
-    graph = load_model(graph)
-    if isinstance(graph, HwNetwork):
-        return graph
-    from spikefab.compiler.ir.hardware import hwnet_from_graph, is_hardware_graph
-    if is_hardware_graph(graph):                     # a fixed-point network in text form
-        return hwnet_from_graph(graph)
-    if dt is None:
-        dt = graph.metadata.get("dt")
-        if dt is None:
-            raise ModelError("dt must be given: the model states no time step (NIR graphs are "
-                             "continuous-time); pass dt=... seconds, e.g. dt=1e-3 (spikefab "
-                             "compile --dt 0.001)")
-    try:
-        dt = float(dt)
-    except (TypeError, ValueError):
-        raise ModelError(f"dt must be a number of seconds, not {dt!r}") from None
-    if not MIN_DT <= dt <= MAX_DT:
-        raise ModelError(f"dt must be in [{MIN_DT:g}, {MAX_DT:g}] seconds, not {dt!r}")
-    if integrator not in ("euler", "exact"):
-        raise ModelError(f"integrator must be 'euler' or 'exact', not {integrator!r}")
-    t0 = time.perf_counter()
-    fnet = lower(graph, dt, integrator=integrator, reset=reset)
-    t1 = time.perf_counter()
-    hw = quantize(fnet, weight_bits=weight_bits)
-    t2 = time.perf_counter()
-    if "source" in graph.metadata:
-        hw.meta["source"] = str(graph.metadata["source"])
-    if report is not None:
-        report.update({"lower_s": t1 - t0, "quantize_s": t2 - t1,
-                       "quantization": hw.meta["quantization"]})
-    return hw

@@ -5,7 +5,8 @@ script (``.py``) that defines ``net`` (a :class:`spikefab.Network`) or a functio
 returning one.  ``--rates`` weights the placement's traffic by measured spike rates (JSON object
 name -> rate); ``--report`` writes per-pass timings, resource use per core, the quantization
 report and the placement cost of the chosen placer and of ``sequential`` as JSON; ``--emit ir``
-prints the model's graph IR, ``--emit placement`` the core map, both on standard output.
+prints the model's graph IR, ``--emit placement`` the core map, both on standard output;
+``--print-after PASS`` (repeatable, or ``all``) prints the IR after that pass.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "one per neuron) weighting the placement's traffic")
     p.add_argument("--report", help="write the compile report (JSON) here")
     p.add_argument("--emit", choices=["ir", "placement"], help="also print the IR or placement")
+    p.add_argument("--print-after", action="append", default=[], metavar="PASS",
+                   help="print the IR after this pass (load, discretize, lower, quantize, unpack, "
+                        "partition, place, route, emit, or all); repeatable")
     p.set_defaults(func=run)
 
 
@@ -130,8 +134,9 @@ def run(args: argparse.Namespace) -> int:
     from spikefab.compiler.ir.graph import Graph
     from spikefab.compiler.passes.emit import jsonable
     path = Path(args.model)
-    if not args.output and not args.emit and not args.report:
-        raise ModelError("compile needs -o IMAGE (or --emit / --report), none given")
+    if not args.output and not args.emit and not args.report and not args.print_after:
+        raise ModelError("compile needs -o IMAGE (or --emit / --report / --print-after), none "
+                         "given")
     check_output_file(args.output, ".sfi")
     check_output_file(args.report, ".json", "--report")
     rates = _read_rates(args.rates) if args.rates else None
@@ -141,14 +146,12 @@ def run(args: argparse.Namespace) -> int:
         from spikefab.compiler import load_model
         model = load_model(path)
     if args.emit == "ir":
-        from spikefab.compiler.hwnet import HwNetwork
-        from spikefab.compiler.ir.hardware import graph_from_hwnet
-        from spikefab.compiler.ir.text import print_graph
+        from spikefab.compiler.passes.printing import format_ir
         # a builder network prints as hardware-level nodes (HwNeurons/HwSynapses)
-        print(print_graph(graph_from_hwnet(model) if isinstance(model, HwNetwork) else model),
-              end="")
+        print(format_ir(model), end="")
     res = compile_result(model, args.target, dt=args.dt, integrator=args.integrator,
-                         reset=args.reset, placer=args.placer, seed=args.seed, rates=rates)
+                         reset=args.reset, placer=args.placer, seed=args.seed, rates=rates,
+                         print_after=args.print_after)
     if args.output:
         res.image.save(args.output)
     if args.report:

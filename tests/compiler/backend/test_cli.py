@@ -42,7 +42,7 @@ def test_compile_writes_image_and_report(tmp_path, model, capsys):
     image = load_image(out, expect_target="darwin3")
     assert image.manifest["options"]["seed"] == 2
     report = json.loads(rep.read_text())
-    assert [p["pass"] for p in report["passes"]] == ["lower", "partition", "place", "route",
+    assert [p["pass"] for p in report["passes"]] == ["load", "partition", "place", "route",
                                                      "emit"]
     assert report["resources"]["cores_used"] == len(image.cores) > 1
     assert report["resources"]["max"]["synapses"] <= report["resources"]["limits"]["synapses"]
