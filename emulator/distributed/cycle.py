@@ -11,6 +11,10 @@ that is the next window's start, or the end of the step when nobody has any.  A 
 no rank ships an event costs one small ``alltoall``.  The step's cycle count is the largest last
 busy cycle of any rank plus the hierarchical barrier (chiplet, then wafer: section 9 of
 docs/microarchitecture.md), exactly as in one process.
+
+Every packet of step ``t`` reaches its synapse engine within step ``t``, so staging (delays and
+a negative exponent: :func:`~spikefab.emulator.kernels.staging`) works as in one process: the
+synapse engines add into the stage, which is floored into the ring at the end of the step.
 """
 
 from __future__ import annotations
@@ -67,7 +71,9 @@ def run_cycle_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
     ncl = len(loc.cores)
     arr_own, cred_own = _owners(fab, part.router_owner, me)
     n = flat.n
-    acc = np.zeros(flat.slots * flat.n_classes * n, np.int64)
+    cn = flat.n_classes * n
+    acc = np.zeros(flat.slots * cn, np.int64)
+    stage, uexp, staged = FK.staging(flat.slots, flat.nexp, acc)
     params, ref = flat.params.copy(), flat.ref0.copy()
     spikes = np.zeros(n, np.uint8)
     out = np.zeros((steps, loc.n_out), np.uint8)
@@ -86,7 +92,7 @@ def run_cycle_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
     windows = 0
     for t in range(steps):
         tc = time.perf_counter()
-        npk = DK.cycle_count_packets(t, flat.slots, flat.n_classes, params, ref, flat.nexp, acc,
+        npk = DK.cycle_count_packets(t, flat.slots, flat.n_classes, params, ref, uexp, acc,
                                      spikes, counters, flat.nr_count, in_spikes, flat.hr_count)
         cap = max(npk, 1) + 64
         pk = np.empty((cap, 6), np.int64)
@@ -104,7 +110,7 @@ def run_cycle_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
             tc = time.perf_counter()
             DK.cycle_window(c_end, t, sc, flat.slots, flat.n_classes, n, tm.neuron_cycles,
                             tm.packet_cycles, tm.synapse_cycles, flat.noff, flat.ax_start,
-                            flat.ax_count, flat.syn_off, flat.syn_w, acc, counters, core_router,
+                            flat.ax_count, flat.syn_off, flat.syn_w, stage, counters, core_router,
                             core_slot, pk, pn, harr, ue[0], ue[1], ue[2], ue[3], ue[4], stalled,
                             req, *fab.args())
             t_compute += time.perf_counter() - tc
@@ -135,6 +141,8 @@ def run_cycle_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
             c = max(c, nxt)
             sc[0] = c
         q = DK.cycle_finish_step(t, sc, fab.st, pk, harr, ue[3], ue[4], out, counters)
+        if staged:
+            FK.commit_stage(t, flat.slots, cn, flat.nexp, stage, acc)
         q = int(rc.allreduce(np.array([q], np.int64), "max", "the step barrier")[0]) \
             if rc.size > 1 else int(q)
         cycles[t] = q + barrier

@@ -4,6 +4,11 @@ Each rank runs :func:`~.kernels.functional_window` over its cores, sends the win
 their ranks in one ``alltoallv`` (one int64 per packet: the window step and the receiver's local
 axon), delivers what it receives with :func:`~.kernels.deliver_imports`, and moves to the next
 window.  Counters, output spikes and the per-step cycle estimate are reduced once at the end.
+
+With staging (delays and a negative exponent: :func:`~spikefab.emulator.kernels.staging`) each
+window step delivers into its own stage row, local and imported packets alike, and the rows are
+floored into the ring after the imports, before the next window reads any of them.  The window
+is the same on every rank (a minimum over ranks), since each one is one collective exchange.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ __all__ = ["run_functional_rank"]
 
 #: bound on the export buffer of one window (entries); longer windows are split
 _MAX_EXPORT_BUFFER = 1 << 22
+#: bound on the stage rows of one window (int64 entries, 256 MiB); longer windows are split
+_MAX_STAGE_ENTRIES = 1 << 25
 
 
 def run_functional_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
@@ -31,12 +38,22 @@ def run_functional_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: 
     flat = loc.flat
     tm = target.timing
     n_exp = len(loc.exp_rank)
+    cn = flat.n_classes * flat.n
+    acc = np.zeros(flat.slots * cn, np.int64)
+    staged = bool(FK.staging(flat.slots, flat.nexp, acc)[2])
     min_delay = int(rc.allreduce(np.array([loc.min_delay], np.int64), "min", "setup")[0])
-    window = max(1, min(min_delay + 1, flat.slots - 1 if flat.slots > 1 else 1))
+    window = max(1, min(min_delay + 1, steps))
     if n_exp:
         window = max(1, min(window, _MAX_EXPORT_BUFFER // n_exp))
+    if staged:
+        window = max(1, min(window, _MAX_STAGE_ENTRIES // max(flat.slots * cn, 1)))
+    window = int(rc.allreduce(np.array([window], np.int64), "min", "setup")[0])
+    if staged:
+        stage = np.zeros((window, flat.slots * cn), np.int64)
+        uexp = np.zeros_like(flat.nexp)
+    else:
+        stage, uexp = acc.reshape(1, -1), flat.nexp
     n_cores = len(flat.noff) - 1
-    acc = np.zeros(flat.slots * flat.n_classes * flat.n, np.int64)
     params, ref = flat.params.copy(), flat.ref0.copy()
     out = np.zeros((steps, loc.n_out), np.uint8)
     traces = np.zeros((steps, len(probe_idx)), np.int64)
@@ -54,7 +71,7 @@ def run_functional_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: 
         dest_syn[:] = 0
         tc, cc = time.perf_counter(), time.process_time()
         k = DK.functional_window(t0, t1, in_spikes, flat.n_classes, flat.slots, flat.noff,
-                                 params, ref, flat.nexp, acc, flat.ax_start, flat.ax_count,
+                                 params, ref, uexp, acc, stage, flat.ax_start, flat.ax_count,
                                  flat.syn_off, flat.syn_w, flat.nr_start, flat.nr_count,
                                  flat.hr_start, flat.hr_count, flat.routes, flat.route_dst,
                                  flat.route_sums, flat.fo_start, flat.fo_off, flat.fo_w,
@@ -71,10 +88,12 @@ def run_functional_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: 
             imports = np.stack([got >> 40, got & ((1 << 40) - 1)], 1)
             tc, cc = time.perf_counter(), time.process_time()
             DK.deliver_imports(t0, imports, flat.slots, flat.n_classes, flat.n, flat.ax_start,
-                               flat.ax_count, flat.syn_off, flat.syn_w, acc, loc.axon_core,
+                               flat.ax_count, flat.syn_off, flat.syn_w, stage, loc.axon_core,
                                dest_pk, dest_syn, counters)
             t_compute += time.perf_counter() - tc
             cpu_compute += time.process_time() - cc
+        if staged:
+            DK.commit_window(t0, t1 - t0, flat.slots, cn, flat.nexp, stage, acc)
         DK.window_estimate(flat.noff, tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles,
                            emit, dest_pk, dest_syn, t1 - t0, est, t0)
     timing.update(compute_s=t_compute, compute_cpu_s=cpu_compute, windows=-(-steps // window) if steps else 0,

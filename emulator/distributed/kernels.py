@@ -6,6 +6,12 @@ for all neuron arithmetic and synaptic delivery; what they add is the split of a
 into local ones (delivered at once through the fan-out tables), output spikes, and **exports**
 (recorded as ``(step - t0) * n_exp + j`` for export ``j``, sent at the end of the window).
 
+Deliveries go to ``stage[w % stage.shape[0]]`` for window step ``w``.  Without staging (see
+:func:`~spikefab.emulator.kernels.staging`) ``stage`` is a one-row view of ``acc``, so they land
+in the ring at once.  With staging, Lava floors each (source step, delay) sum, and a sum is whole
+only once the imports of its source step have arrived, so each window step has its own stage
+row, and :func:`commit_window` floors the rows into ``acc`` after the window's imports.
+
 A window is at most ``min delay + 1`` steps long: a spike of step ``t`` is integrated in step
 ``t + 1 + delay``, so a packet exported anywhere in the window is delivered on its receiver
 before the receiver runs the step that reads it.  Accumulator sums are order-independent
@@ -18,21 +24,22 @@ import numpy as np
 from numba import njit
 
 from spikefab.emulator.kernels import (C_HOPS_CHIP, C_HOPS_EW, C_HOPS_NS, C_HOST_IN, C_HOST_OUT,
-                                         C_PACKETS, C_SYNOPS, deliver_axon, lif_update,
-                                         record_probes)
+                                         C_PACKETS, C_SYNOPS, commit_stage, deliver_axon,
+                                         lif_update, record_probes)
 from spikefab.emulator.noc.kernels import (G_P, G_R, NEVER, S_NACT, S_NHOST, apply_events,
                                              eject_pop, inject, next_event_time, router_phase)
 
 
 @njit(cache=True)
-def functional_window(t0, t1, in_spikes, n_classes, slots, noff, params, ref, nexp, acc,
+def functional_window(t0, t1, in_spikes, n_classes, slots, noff, params, ref, uexp, acc, stage,
                       ax_start, ax_count, syn_off, syn_w, nr_start, nr_count, hr_start, hr_count,
                       routes, route_dst, route_sums, fo_start, fo_off, fo_w, n_out, n_exp, out,
                       exp_buf, emit, dest_pk, dest_syn, probe_idx, probe_var, traces, counters):
     """Run steps ``t0 .. t1-1`` of this rank's cores; return the number of exports recorded.
 
     ``emit``/``dest_pk``/``dest_syn`` (window steps x local cores) collect the per-core terms of
-    the functional engine's cycle estimate; imports add to ``dest_*`` later.
+    the functional engine's cycle estimate; imports add to ``dest_*`` later.  ``uexp`` are the
+    exponents the update applies (all zero when staging), ``stage`` the delivery rows (above).
     """
     n = ref.shape[0]
     n_cores = noff.shape[0] - 1
@@ -43,7 +50,8 @@ def functional_window(t0, t1, in_spikes, n_classes, slots, noff, params, ref, ne
     k = 0
     for t in range(t0, t1):
         w = t - t0
-        lif_update(t, slots, n_classes, params, ref, nexp, acc, spikes, counters)
+        lif_update(t, slots, n_classes, params, ref, uexp, acc, spikes, counters)
+        dst = stage[w % stage.shape[0]]
         base = ((t + 1) % slots) * cn
         for ci in range(n_cores):
             for i in range(noff[ci], noff[ci + 1]):
@@ -72,7 +80,7 @@ def functional_window(t0, t1, in_spikes, n_classes, slots, noff, params, ref, ne
                     idx = base + fo_off[q]
                     if idx >= dcn:
                         idx -= dcn
-                    acc[idx] += fo_w[q]
+                    dst[idx] += fo_w[q]
         for ch in range(n_in):
             if in_spikes[t, ch] == 0 or hr_count[ch] == 0:
                 continue
@@ -85,7 +93,7 @@ def functional_window(t0, t1, in_spikes, n_classes, slots, noff, params, ref, ne
                 d = route_dst[r, 0]
                 if d >= 0:
                     s = deliver_axon(routes[r, 1], t, slots, cn, ax_start, ax_count, syn_off,
-                                     syn_w, acc)
+                                     syn_w, dst)
                     counters[C_SYNOPS] += s
                     dest_pk[w, d] += 1
                     dest_syn[w, d] += s
@@ -100,18 +108,27 @@ def functional_window(t0, t1, in_spikes, n_classes, slots, noff, params, ref, ne
 
 
 @njit(cache=True)
-def deliver_imports(t0, imports, slots, n_classes, n, ax_start, ax_count, syn_off, syn_w, acc,
+def deliver_imports(t0, imports, slots, n_classes, n, ax_start, ax_count, syn_off, syn_w, stage,
                     axon_core, dest_pk, dest_syn, counters):
-    """Deliver imported packets ``(window step, local axon)`` emitted in step ``t0 + step``."""
+    """Deliver imported packets ``(window step, local axon)`` emitted in step ``t0 + step``
+    into the stage row of that step (module docstring)."""
     cn = n_classes * n
     for q in range(imports.shape[0]):
         w = imports[q, 0]
         ax = imports[q, 1]
-        s = deliver_axon(ax, t0 + w, slots, cn, ax_start, ax_count, syn_off, syn_w, acc)
+        s = deliver_axon(ax, t0 + w, slots, cn, ax_start, ax_count, syn_off, syn_w,
+                         stage[w % stage.shape[0]])
         counters[C_SYNOPS] += s
         c = axon_core[ax]
         dest_pk[w, c] += 1
         dest_syn[w, c] += s
+
+
+@njit(cache=True)
+def commit_window(t0, steps, slots, cn, nexp, stage, acc):
+    """Floor the stage row of each window step ``t0 + w`` into the ring (all sources in)."""
+    for w in range(steps):
+        commit_stage(t0 + w, slots, cn, nexp, stage[w], acc)
 
 
 @njit(cache=True)

@@ -152,8 +152,7 @@ def build_local(src: ImageSource, target: Target, rank: int, ranks: int) -> Loca
                                 if k in ("inputs", "outputs", "options")}
     sub = Image(target=src.target, cores=cores, host_route_ptr=host_ptr,
                 host_routes=host_routes, manifest=manifest)
-    _check_part(sub, src, mine, n_out + sum(len(e) for e in exports))
-    check_fits(sub, target)
+    _check_part(sub, src, mine, target)
     flat = flatten(sub, target)
     ex = np.concatenate(exports) if exports else np.zeros((0, 2), np.int64)
     exp_core = ex[:, 0]
@@ -202,19 +201,26 @@ def _fix_exports(flat: FlatImage, sub: Image, target: Target, part: Partition, n
     flat.route_sums = rs
 
 
-def _check_part(sub: Image, src: ImageSource, mine: np.ndarray, channels: int) -> None:
-    """The checks ``load_image`` makes, on this rank's part of the image.
+def _check_part(sub: Image, src: ImageSource, mine: np.ndarray, target: Target) -> None:
+    """The checks ``load_image`` and every backend make, on this rank's part of the image.
 
-    The sub-image is checked as a whole image whose outputs include the export channels (so its
-    routes, pointers and tables are checked as usual); population slices are checked for the
-    cores this rank owns (each core is checked by its owner).
+    The sub-image is checked (and fitted to ``target``) as a whole image whose outputs are the
+    channels its host-type routes use, one output each: real outputs (``localize`` has checked
+    them against the image's outputs) and export channels.  So its routes, pointers and tables
+    are checked as usual, and the manifest checks meant for a whole image (outputs fed by enough
+    table entries) do not refuse a small part.  Population slices are checked for the cores this
+    rank owns (each core is checked by its owner).
     """
     where = str(src.index.path) if src.index is not None else "<image>"
+    used = np.unique(np.concatenate([r["axon"][r["host"] != 0].astype(np.int64) for r in
+                                     [sub.host_routes] + [c.routes for c in sub.cores]]))
     probe = Image(target=sub.target, cores=sub.cores, host_route_ptr=sub.host_route_ptr,
                   host_routes=sub.host_routes,
                   manifest={"inputs": sub.manifest.get("inputs", {}),
-                            "outputs": {"": {"size": channels, "channel_base": 0}}})
+                            "outputs": {f"ch{int(c)}": {"size": 1, "channel_base": int(c)}
+                                        for c in used}})
     check_image(probe, where=where)
+    check_fits(probe, target)
     local = {int(g): k for k, g in enumerate(mine)}
     pops = src.manifest.get("populations", {})
     if not isinstance(pops, dict):

@@ -52,6 +52,7 @@ def main(argv: list[str]) -> int:
         _inject_fault("hang")
     cases = pickle.loads(cases_path.read_bytes())
     sent = 0
+    windows = []                      # steps per exchange window of each case (functional)
     try:
         results = []
         for case in cases:
@@ -65,6 +66,7 @@ def main(argv: list[str]) -> int:
                                    link_timeout_s=float(opts.get("--link-timeout", 60)))
             results.append(res)
             sent += last_timing["bytes_sent"]
+            windows.append(last_timing.get("window_steps"))
     except SpikefabError as exc:
         if rank == 0:
             print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
@@ -72,6 +74,7 @@ def main(argv: list[str]) -> int:
             os._exit(2)
         return 2
     (out / f"bytes_{rank}.json").write_text(json.dumps(sent))
+    (out / f"windows_{rank}.json").write_text(json.dumps(windows))
     (out / f"none_{rank}.json").write_text(json.dumps([r is None for r in results]))
     if rank == 0:
         (out / "results.pkl").write_bytes(pickle.dumps(results))

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from emu_images import random_image, random_inputs
+from spikefab.arch.reference import ring_slots, run_reference
 from spikefab.arch.target import load_target
 from spikefab.emulator import simulate
 
@@ -102,6 +103,74 @@ def test_ranks_equal_single_process(cases, ranks, tmp_path):
         assert sent == 0
     else:
         assert sent > 0            # packets and credits really crossed ranks
+
+
+def staged_image(rng: np.random.Generator, target, min_delay: int):
+    """A random image on which staging (Lava's per-(source step, delay) flooring) matters.
+
+    Every accumulator class gets a negative exponent and every synapse a delay of at least
+    ``min_delay`` (so the functional engine's exchange window is ``min_delay + 1`` steps and
+    several source steps are in flight at once); busy neurons make many sums meet in one slot.
+    Draws until the image spreads over several chiplets and has synapses.
+    """
+    image = random_image(rng, target, max_cores=8, max_neurons=12, activity=3.0)
+    while len({c.chiplet for c in image.cores}) < 2 or sum(len(c.synapses)
+                                                           for c in image.cores) < 20:
+        image = random_image(rng, target, max_cores=8, max_neurons=12, activity=3.0)
+    for c in image.cores:
+        c.acc_exps[:] = rng.integers(-4, 0, len(c.acc_exps))
+        if len(c.synapses):
+            c.synapses["delay"] = np.clip(c.synapses["delay"].astype(np.int64) + min_delay, 0,
+                                          target.core.max_delay)
+            c.synapses["weight"] = rng.integers(-256, 256, len(c.synapses))
+    return image
+
+
+@pytest.fixture(scope="module")
+def staged_cases(tmp_path_factory, tiny_wafer):
+    """Staged images (delays, negative exponents), both engines, single-process and reference."""
+    d = tmp_path_factory.mktemp("mpi_staged")
+    out, expected, reference = [], [], []
+    for tname in ("darwinwafer", str(tiny_wafer)):
+        target = load_target(tname)
+        for seed in range(4):
+            rng = np.random.default_rng(2000 + seed)
+            image = staged_image(rng, target, min_delay=seed % 3)
+            assert ring_slots(image) > 2 and min(int(c.acc_exps.min()) for c in image.cores) < 0
+            inputs = random_inputs(rng, image, 16, p=0.5)
+            path = image.save(d / f"{target.name}_{seed}.sfi")
+            ref = run_reference(image, inputs, 16, probes=["all.v"])
+            for mode in ("functional", "cycle"):
+                case = dict(image=str(path), target=tname, inputs=inputs, steps=16, mode=mode,
+                            probes=["all.v", "all.u"])
+                out.append(case)
+                expected.append(simulate(image, inputs, 16, mode, probes=case["probes"],
+                                         target=target))
+                reference.append(ref)
+    cases_file = d / "cases.pkl"
+    cases_file.write_bytes(pickle.dumps(out))
+    return cases_file, out, expected, reference
+
+
+@pytest.mark.parametrize("ranks", [1, 2, 4])
+def test_staged_deliveries_equal_single_process_and_reference(staged_cases, ranks, tmp_path):
+    """Deliveries with delays and negative exponents (issue #15): every contribution of a source
+    step, local or imported from another rank, is summed before the floor, for any rank count,
+    also when the exchange window holds several source steps."""
+    cases_file, cases, expected, reference = staged_cases
+    proc = mpirun(ranks, sys.executable, WORKER, cases_file, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = pickle.loads((tmp_path / "results.pkl").read_bytes())
+    assert len(results) == len(expected)
+    for case, a, b, ref in zip(cases, expected, results, reference):
+        assert_same(a, b)
+        assert b.same_behaviour(ref), case["image"]
+        np.testing.assert_array_equal(b.traces["all.v"], ref.traces["all.v"])
+    windows = json.loads((tmp_path / "windows_0.json").read_text())
+    functional = [w for w, c in zip(windows, cases) if c["mode"] == "functional"]
+    assert max(functional) >= 3 and min(functional) == 1     # multi-step windows were staged
+    spiking = sum(int(r.counters["spikes"]) for r in results)
+    assert spiking > 0
 
 
 def test_spikefab_run_under_mpirun_returns_the_result_on_rank_0_only(tmp_path):
