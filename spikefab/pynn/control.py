@@ -24,13 +24,13 @@ from pyNN.recording import get_io
 
 from spikefab.errors import InputError
 from spikefab.pynn import simulator
+from spikefab.pynn.lowering import MAX_DELAY_STEPS
 
 __all__ = ["setup", "end", "run", "run_until", "run_for", "reset", "initialize",
            "get_current_time", "get_time_step", "get_min_delay", "get_max_delay",
            "num_processes", "rank"]
 
 #: Largest synaptic delay in time steps (6-bit delay field of the synapse memory).
-MAX_DELAY_STEPS = 63
 
 #: setup() options forced on every script (``spikefab compare`` runs one script in two modes).
 OVERRIDES: dict[str, object] = {}

@@ -35,14 +35,18 @@ from typing import Any
 import numpy as np
 from pyNN import common
 
+from spikefab.arch.fields import field as image_field
 from spikefab.compiler.passes.lower import FloatNetwork, FloatPopulation, FloatProjection
 from spikefab.errors import ModelError
-from spikefab.pynn.control import MAX_DELAY_STEPS
 
 __all__ = ["Lowered", "lower_network", "input_spikes", "pop_name"]
 
 _CELLS = ("IF_curr_exp", "IF_curr_delta")
 _SOURCES = ("SpikeSourceArray", "SpikeSourcePoisson")
+
+#: Longest synaptic delay any image can hold, in steps (the synapse table's delay field;
+#: a target may allow fewer: core.max_delay, checked when compiling).
+MAX_DELAY_STEPS = image_field("synapses", "delay").hi
 
 
 def pop_name(index: int) -> str:
