@@ -115,11 +115,13 @@ def _api_pages() -> dict[str, str]:
     that re-export it (``spikefab.Image`` is ``spikefab.arch.Image``) link to it.  A namespace
     that cannot be imported here (an optional dependency missing) gets no page.
     """
+    from spikefab.errors import ToolError     # an optional extra's package says it is missing
+
     modules = {}
     for name in _api_modules():
         try:
             modules[name] = importlib.import_module(name)
-        except ImportError as exc:
+        except (ImportError, ToolError) as exc:
             log.info("no API page for %s: %s", name, exc)
     owner: dict[int, str] = {}
     for name, module in modules.items():
