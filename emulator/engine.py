@@ -8,6 +8,7 @@ counters, latency and energy from the Target).
 
 from __future__ import annotations
 
+import os
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -18,7 +19,7 @@ from spikefab.arch.target import Target, load_target
 from spikefab.arch.validate import check_fits
 from spikefab.emulator import costs
 from spikefab.emulator import kernels as FK
-from spikefab.emulator.flat import FlatImage, flatten
+from spikefab.emulator.flat import FlatImage, flatten, neuron_arrays
 from spikefab.emulator.noc.fabric import new_fabric
 from spikefab.emulator.noc.kernels import S_MAXF
 from spikefab.errors import InputError, TargetError
@@ -63,6 +64,46 @@ def _check_cycle_target(target: Target) -> None:
                           f"{t.barrier_cycles}", where="timing.barrier_cycles")
 
 
+#: images with fewer neurons run the functional engine on one thread unless SPIKEFAB_THREADS
+#: asks for more (a parallel region per phase costs microseconds: more than a small step)
+THREADS_MIN_NEURONS = 16384
+
+
+def functional_parts(n_neurons: int) -> int:
+    """How many parts (thread work items) the functional engine cuts the neurons into.
+
+    ``SPIKEFAB_THREADS=k`` forces ``k`` parts; otherwise Numba's thread count for big images and
+    one part below :data:`THREADS_MIN_NEURONS`.  Results are identical for any value.
+    """
+    env = os.environ.get("SPIKEFAB_THREADS", "").strip()
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise InputError(f"environment variable SPIKEFAB_THREADS must be a positive "
+                             f"integer (the functional engine's thread parts), not {env!r}",
+                             where="SPIKEFAB_THREADS")
+        return int(env)
+    import numba
+    return numba.get_num_threads() if n_neurons >= THREADS_MIN_NEURONS else 1
+
+
+def _run_functional(flat: FlatImage, params, ref, in_spikes, out, probe_idx, probe_var, traces,
+                    counters, timing, est, steps: int) -> None:
+    """The functional kernel over ``flat``: int32 accumulators when the image's bound allows,
+    the threaded driver when ``flat`` was cut into several parts."""
+    na = neuron_arrays(flat, params, ref)
+    fo = flat.fo
+    acc = np.zeros(flat.slots * flat.n_classes * flat.n,
+                   np.int32 if flat.acc_bound < 2**31 - 1 else np.int64)
+    kernel = FK.run_functional_threads if fo.pn.shape[0] > 2 else FK.run_functional
+    kernel(steps, in_spikes, flat.n_classes, flat.slots, flat.noff, params, ref, flat.ax_start,
+           flat.ax_count, flat.syn_off, flat.syn_w, flat.hr_start, flat.hr_count, flat.routes, out,
+           probe_idx, probe_var, traces, counters, timing, est, flat.nr_start, flat.nr_count,
+           flat.route_dst, flat.route_sums, acc, na.du1, na.dv1, na.vth6, na.bias, na.rsub,
+           na.refr, na.thd1, na.thinc, na.special, na.sp_start, na.lsh, na.rsh, fo.pn, fo.sc_ps,
+           fo.sc_off, fo.sc_w, fo.mb_ps, fo.mb_blk, fo.bp, fo.bk_off, fo.bk_len, fo.bk_mstart,
+           fo.bk_src, fo.bk_wpos, fo.bk_cpos, fo.bk_colsum, fo.dw)
+
+
 def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
              mode: str = "functional", probes: Sequence[str] = (),
              target: Target | str | None = None) -> Result:
@@ -73,7 +114,8 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
     check_fits(image, target)
     ins = normalize_inputs(image, inputs, steps)
     probes = list(probes)
-    flat = flatten(image, target)
+    flat = flatten(image, target, functional_parts(sum(c.n_neurons for c in image.cores))
+                   if mode == "functional" else 1)
     probe_idx, probe_var, widths = _probe_arrays(image, flat, probes)
 
     in_spikes = np.zeros((steps, flat.n_in), np.uint8)
@@ -94,9 +136,9 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
     extra: dict[str, Any] = {}
     if mode == "functional":
         est = np.zeros(steps, np.int64)
-        FK.run_functional(*common, np.array([tm.neuron_cycles, tm.packet_cycles,
-                                             tm.synapse_cycles], np.int64), est,
-                          flat.fo_start, flat.fo_off, flat.fo_w, flat.route_dst, flat.route_sums)
+        _run_functional(flat, params, ref, in_spikes, out, probe_idx, probe_var, traces,
+                        counters, np.array([tm.neuron_cycles, tm.packet_cycles,
+                                            tm.synapse_cycles], np.int64), est, steps)
         per_step = est + _max_route_latency(flat, target) + barrier
         cycles = None
         hops = counters[[FK.C_HOPS_EW, FK.C_HOPS_NS, FK.C_HOPS_CHIP]]
