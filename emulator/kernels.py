@@ -492,7 +492,12 @@ def run_functional_threads(steps, in_spikes, n_classes, slots, noff, params, ref
                            thinc, special, sp_start, lsh, rsh, pn, sc_ps, sc_off, sc_w, mb_ps,
                            mb_blk, bp, bk_off, bk_len, bk_mstart, bk_src, bk_wpos, bk_cpos,
                            bk_colsum, dw):
-    """:func:`run_functional` with the parts of each phase on Numba's threads."""
+    """:func:`run_functional` with the parts on Numba's threads, one barrier per step.
+
+    The spikes of step ``t`` are delivered at the start of step ``t + 1``'s region (each part
+    into its own accumulators), before that part reads them; the last step's spikes are never
+    delivered, which changes nothing (only the accumulators would see them).
+    """
     n = ref.shape[0]
     parts = pn.shape[0] - 1
     cn = n_classes * n
@@ -513,8 +518,17 @@ def run_functional_threads(steps, in_spikes, n_classes, slots, noff, params, ref
     part_spk = np.zeros(parts, np.int64)
     part_act = np.zeros(parts, np.int64)
     shifted = _shifted(n_classes, lsh, rsh)
+    sp_prev = np.zeros(n, np.uint8)
+    n_f = 0
     for t in range(steps):
+        # one parallel region per step: each part first adds the previous step's spikes into
+        # its own accumulators (no other part writes them), then updates its neurons
+        base = (t % slots) * cn
         for p in prange(parts):
+            if n_f > 0:
+                deliver_part(p, parts, base, dcn, fired, n_f, sp_prev, sc_ps, sc_off, sc_w,
+                             mb_ps, mb_blk, bp, touched, bcnt, bk_off, bk_len, bk_mstart, bk_src,
+                             bk_wpos, bk_cpos, bk_colsum, dw, acc)
             update_part(p, t, slots, n_classes, pn, sp_start, shifted, lsh, rsh, acc, ain, u, v,
                         theta, ref, du1, dv1, vth6, bias, rsub, refr, thd1, thinc, special, vold,
                         spikes, part_spk, part_act)
@@ -524,15 +538,10 @@ def run_functional_threads(steps, in_spikes, n_classes, slots, noff, params, ref
         counters[C_INACTIVE] += n - n_act
         n_f = send_spikes(t, n, spikes, fired, nr_start, nr_count, core_of, route_dst,
                           route_sums, out, counters, emit, dest_pk, dest_syn)
-        base = ((t + 1) % slots) * cn
-        if n_f > 0:
-            for p in prange(parts):
-                deliver_part(p, parts, base, dcn, fired, n_f, spikes, sc_ps, sc_off, sc_w, mb_ps,
-                             mb_blk, bp, touched, bcnt, bk_off, bk_len, bk_mstart, bk_src,
-                             bk_wpos, bk_cpos, bk_colsum, dw, acc)
         end_of_step(t, in_spikes, slots, cn, hr_start, hr_count, routes, ax_start, ax_count,
                     syn_off, syn_w, acc, out, counters, timing, upd, emit, dest_pk, dest_syn,
                     est_cycles, probe_idx, probe_var, traces, u, v, theta, ref, spikes)
+        sp_prev, spikes = spikes, sp_prev          # the next region reads this step's spikes
     params[8, :] = u
     params[9, :] = v
     params[10, :] = theta
