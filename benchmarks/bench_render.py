@@ -67,9 +67,16 @@ def _machine(m: dict, quick: bool, total_s: float) -> str:
              " / ".join(str(peers.get(k, "absent")) for k in ("sanafe", "brian2", "numpy"))],
             ["whole run (`make bench` harness)", f"{f(total_s / 60)} min"
              + (" (--quick sizes)" if quick else "")]]
-    return "## Machine\n\n" + table(["", "value"], rows) + "\n\nThe machine is a shared VM: " \
+    text = "## Machine\n\n" + table(["", "value"], rows) + "\n\nThe machine is a shared VM: " \
         "timings are medians of repeated runs, but other jobs may have run at the same time " \
         "(see the load average); trust ratios measured in the same run more than absolute times."
+    only = m.get("sections_run")
+    if only:
+        text += (f"\n\n**Partial run** (`run_all.py --only`): this date, load and machine belong to "
+                 f"the sections {', '.join(only)}; every other section is kept from an earlier "
+                 "run of the harness (each section's ratios are still measured side by side "
+                 "within that section's own run).")
+    return text
 
 
 def _sanafe(d: dict) -> tuple[str, dict]:

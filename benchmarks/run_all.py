@@ -375,6 +375,12 @@ def main(argv: list[str] | None = None) -> int:
             data = run_section(name, a.quick, peers, out)
             status = "error: " + data["error"][:200] if "error" in data else "ok"
             print(f"[bench] {name}: {status} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    if a.only and not a.render_only:           # say in the doc which sections are this run's
+        mpath = out / "machine.json"
+        if "machine" in names and mpath.exists():
+            meta = json.loads(mpath.read_text())
+            meta["sections_run"] = [n for n in names if n != "machine"]
+            mpath.write_text(json.dumps(meta, indent=1, default=float))
     results = {}
     for name in SECTIONS:
         path = out / f"{name}.json"

@@ -341,10 +341,13 @@ def send_spikes(t, n, spikes, fired, nr_start, nr_count, core_of, route_dst, rou
     """List the spiking neurons in ``fired``; count their packets, hops and synaptic events,
     mark host outputs and the per-core loads of the estimate; returns how many spiked."""
     n_f = 0
-    for i in range(n):
-        if spikes[i]:
-            fired[n_f] = i
-            n_f += 1
+    words = spikes.view(np.uint64)                  # few neurons spike: skip 8 at a time
+    for w in range(words.shape[0]):
+        if words[w] != 0:
+            for i in range(8 * w, 8 * w + 8):
+                if spikes[i]:
+                    fired[n_f] = i
+                    n_f += 1
     for j in range(n_f):
         i = fired[j]
         rc = nr_count[i]
@@ -447,7 +450,7 @@ def run_functional(steps, in_spikes, n_classes, slots, noff, params, ref, ax_sta
     v = params[9].astype(np.int32)
     theta = params[10].copy()
     ain = np.zeros(n, np.int64)
-    spikes = np.zeros(n, np.uint8)
+    spikes = np.zeros((n + 7) // 8 * 8, np.uint8)   # padded: send_spikes scans 8 at a time
     vold = np.zeros(special.shape[0], np.int64)
     emit = np.zeros(noff.shape[0] - 1, np.int64)
     dest_pk = np.zeros_like(emit)
@@ -506,7 +509,7 @@ def run_functional_threads(steps, in_spikes, n_classes, slots, noff, params, ref
     v = params[9].astype(np.int32)
     theta = params[10].copy()
     ain = np.zeros(n, np.int64)
-    spikes = np.zeros(n, np.uint8)
+    spikes = np.zeros((n + 7) // 8 * 8, np.uint8)   # padded: send_spikes scans 8 at a time
     vold = np.zeros(special.shape[0], np.int64)
     emit = np.zeros(noff.shape[0] - 1, np.int64)
     dest_pk = np.zeros_like(emit)
@@ -518,7 +521,7 @@ def run_functional_threads(steps, in_spikes, n_classes, slots, noff, params, ref
     part_spk = np.zeros(parts, np.int64)
     part_act = np.zeros(parts, np.int64)
     shifted = _shifted(n_classes, lsh, rsh)
-    sp_prev = np.zeros(n, np.uint8)
+    sp_prev = np.zeros_like(spikes)
     n_f = 0
     for t in range(steps):
         # one parallel region per step: each part first adds the previous step's spikes into
