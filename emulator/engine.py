@@ -64,26 +64,22 @@ def _check_cycle_target(target: Target) -> None:
                           f"{t.barrier_cycles}", where="timing.barrier_cycles")
 
 
-#: images with fewer neurons run the functional engine on one thread unless SPIKEFAB_THREADS
-#: asks for more (a parallel region per phase costs microseconds: more than a small step)
-THREADS_MIN_NEURONS = 16384
-
-
 def functional_parts(n_neurons: int) -> int:
     """How many parts (thread work items) the functional engine cuts the neurons into.
 
-    ``SPIKEFAB_THREADS=k`` forces ``k`` parts; otherwise Numba's thread count for big images and
-    one part below :data:`THREADS_MIN_NEURONS`.  Results are identical for any value.
+    ``SPIKEFAB_THREADS=k`` asks for ``k`` parts, run on Numba's threads (``NUMBA_NUM_THREADS``);
+    without it the engine stays on one thread: a step is one parallel region, and on a machine
+    busier than its cores each barrier waits for a descheduled thread (docs/benchmarks.md measured
+    that on the shared 2-core VM).  Results are identical for any value.
     """
     env = os.environ.get("SPIKEFAB_THREADS", "").strip()
-    if env:
-        if not env.isdigit() or int(env) < 1:
-            raise InputError(f"environment variable SPIKEFAB_THREADS must be a positive "
-                             f"integer (the functional engine's thread parts), not {env!r}",
-                             where="SPIKEFAB_THREADS")
-        return int(env)
-    import numba
-    return numba.get_num_threads() if n_neurons >= THREADS_MIN_NEURONS else 1
+    if not env:
+        return 1
+    if not env.isdigit() or int(env) < 1:
+        raise InputError(f"environment variable SPIKEFAB_THREADS must be a positive "
+                         f"integer (the functional engine's thread parts), not {env!r}",
+                         where="SPIKEFAB_THREADS")
+    return min(int(env), max(n_neurons, 1))
 
 
 def _run_functional(flat: FlatImage, params, ref, in_spikes, out, probe_idx, probe_var, traces,

@@ -28,6 +28,8 @@ __all__ = ["FanOut", "fan_out_paths", "part_bounds", "MIN_RUN"]
 #: shortest run of consecutive accumulators that becomes a dense block row (a vector add of
 #: fewer lanes costs more than the scattered adds it replaces)
 MIN_RUN = 16
+#: largest step between two offsets of one run (the gap is filled with zero weights)
+MAX_GAP = 8
 
 
 @dataclass
@@ -80,42 +82,57 @@ def fan_out_paths(fo_start: np.ndarray, fo_off: np.ndarray, fo_w: np.ndarray, cn
                   noff: np.ndarray, parts: int = 1) -> FanOut:
     """Split the neuron-major fan-out (``fo_*``, see ``flat._fan_out``) into scatter + blocks.
 
-    A candidate row is what one source neuron adds to one destination core in one (ring slot,
-    class) region and one part: at least ``MIN_RUN`` synapses covering at least half of their
-    span.  The candidate rows of one (region, core, part) form a block spanning all of them; a
-    row stays dense only if it still covers half of the block's span (zero weights fill its
-    gaps), otherwise its synapses are scattered like the rest.
+    A candidate row is a run of one source neuron's fan-out (sorted by offset) with increasing
+    offsets, gaps of at most ``MAX_GAP``, in one
+    (ring slot, class) region and one part: at least ``MIN_RUN`` synapses covering at least half
+    of their span.  The candidate rows starting in one (region, core, part) form a block spanning
+    all of them; a row stays dense only if it still covers half of the block's span (zero weights
+    fill its gaps), otherwise its synapses are scattered like the rest.  Which synapses become
+    dense only changes speed, never the sums.
     """
     n = int(noff[-1])
     pn = part_bounds(n, parts)
     m = fo_off.shape[0]
     owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(fo_start))
     off = np.asarray(fo_off, np.int64)
-    tneuron = off % max(n, 1)
-    tpart = np.searchsorted(pn, tneuron, side="right") - 1
+    if m:       # each neuron's fan-out by offset (regions, then targets): runs become visible
+        srt = np.argsort(owner * (int(off.max()) + 1) + off, kind="stable")
+        off = off[srt]
+        fo_off = fo_off[srt]
+        fo_w = fo_w[srt]
+    tpart = (np.searchsorted(pn, off % max(n, 1), side="right") - 1 if parts > 1
+             else np.zeros(m, np.int64))
     big = np.iinfo(np.int64).max
     if m:
-        region = off // n                           # ring slot * classes + class
-        tcore = np.searchsorted(noff, tneuron, side="right") - 1
-        uniq, gid = np.unique(np.stack([owner, region, tcore, tpart], 1), axis=0,
-                              return_inverse=True)
-        gid = gid.reshape(-1)
-        g_cnt = np.bincount(gid, minlength=len(uniq))
-        g_lo = np.full(len(uniq), big)
-        g_hi = np.full(len(uniq), -1)
-        np.minimum.at(g_lo, gid, off)
-        np.maximum.at(g_hi, gid, off)
+        # runs: stretches of one neuron's sorted fan-out with gaps of at most MAX_GAP, in one
+        # (ring slot, class) region and one part
+        region = off // n
+        brk = np.ones(m, bool)
+        d = off[1:] - off[:-1]
+        brk[1:] = ((owner[1:] != owner[:-1]) | (d <= 0) | (d > MAX_GAP)
+                   | (region[1:] != region[:-1]) | (tpart[1:] != tpart[:-1]))
+        starts = np.flatnonzero(brk)
+        gid = np.cumsum(brk) - 1
+        g_cnt = np.diff(np.append(starts, m))
+        g_lo = off[starts]
+        g_hi = off[np.append(starts[1:], m) - 1]
+        g_src = owner[starts]
+        g_part = tpart[starts]
+        g_core = np.searchsorted(noff, g_lo % n, side="right") - 1
         cand = (g_cnt >= MIN_RUN) & (2 * g_cnt >= g_hi - g_lo + 1)
-        bkey = (uniq[:, 1] * (len(noff) + 1) + uniq[:, 2]) * (parts + 1) + uniq[:, 3]
+        bkey = (region[starts] * len(noff) + g_core) * parts + g_part
         ub, g_blk = np.unique(np.where(cand, bkey, -1), return_inverse=True)
         g_blk = g_blk.reshape(-1)
         b_lo = np.full(len(ub), big)
         b_hi = np.full(len(ub), -1)
-        np.minimum.at(b_lo, g_blk[cand], g_lo[cand])
-        np.maximum.at(b_hi, g_blk[cand], g_hi[cand])
+        if cand.any():
+            cb = g_blk[cand]
+            o2 = np.argsort(cb, kind="stable")
+            cbs = cb[o2]
+            st2 = np.flatnonzero(np.r_[True, cbs[1:] != cbs[:-1]])
+            b_lo[cbs[st2]] = np.minimum.reduceat(g_lo[cand][o2], st2)
+            b_hi[cbs[st2]] = np.maximum.reduceat(g_hi[cand][o2], st2)
         dense_g = cand & (2 * g_cnt >= b_hi[g_blk] - b_lo[g_blk] + 1)
-        g_src = uniq[:, 0]
-        g_part = uniq[:, 3]
     else:
         gid = np.zeros(0, np.int64)
         dense_g = np.zeros(0, bool)
@@ -123,7 +140,8 @@ def fan_out_paths(fo_start: np.ndarray, fo_off: np.ndarray, fo_w: np.ndarray, cn
     in_dense = dense_g[gid] if m else np.zeros(0, bool)
     # scatter part: every synapse outside a dense row, ordered by (neuron, part)
     keep = np.flatnonzero(~in_dense)
-    keep = keep[np.lexsort((tpart[keep], owner[keep]))]
+    if parts > 1:
+        keep = keep[np.argsort(owner[keep] * parts + tpart[keep], kind="stable")]
     sc_ps = _csr(owner[keep] * parts + tpart[keep], n * parts)
     sc_off = fo_off[keep]
     sc_w = np.asarray(fo_w[keep], np.int32)
