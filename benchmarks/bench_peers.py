@@ -96,6 +96,8 @@ class _threads:
 
     def __enter__(self):
         import numba
+        if "NUMBA_THREADING_LAYER" not in os.environ:     # as the engine picks (engine.py);
+            numba.config.THREADING_LAYER = "workqueue"    # before anything starts the pool
         self.before = (os.environ.get("SPIKEFAB_THREADS"), numba.get_num_threads())
         os.environ["SPIKEFAB_THREADS"] = str(self.k)
         numba.set_num_threads(min(self.k, numba.config.NUMBA_NUM_THREADS))

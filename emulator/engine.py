@@ -90,7 +90,14 @@ def _run_functional(flat: FlatImage, params, ref, in_spikes, out, probe_idx, pro
     fo = flat.fo
     acc = np.zeros(flat.slots * flat.n_classes * flat.n,
                    np.int32 if flat.acc_bound < 2**31 - 1 else np.int64)
-    kernel = FK.run_functional_threads if fo.pn.shape[0] > 2 else FK.run_functional
+    kernel = FK.run_functional
+    if fo.pn.shape[0] > 2:
+        kernel = FK.run_functional_threads
+        if "NUMBA_THREADING_LAYER" not in os.environ:
+            import numba
+            # one parallel region per step: Numba's workqueue pool wakes its threads in
+            # microseconds, GNU OpenMP's took ~10x the whole step on the shared 2-core VM
+            numba.config.THREADING_LAYER = "workqueue"
     kernel(steps, in_spikes, flat.n_classes, flat.slots, flat.noff, params, ref, flat.ax_start,
            flat.ax_count, flat.syn_off, flat.syn_w, flat.hr_start, flat.hr_count, flat.routes, out,
            probe_idx, probe_var, traces, counters, timing, est, flat.nr_start, flat.nr_count,
