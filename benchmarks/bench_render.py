@@ -734,8 +734,9 @@ def _engine_bounds(res: dict) -> str:
         r = de["functional"]
         text += (f"  Dense→LIF: {f(1e6 / r['steps_per_s'])} µs per step for "
                  f"{f(r['synaptic_events'] / r['steps'])} synaptic events; the block path "
-                 "streams one narrow weight per dense synapse of every silent (or spiking) row, "
-                 "so at 10,000 steps/s it would need the rows in L2 and a core of its own.")
+                 "streams one narrow (int8 here) weight per dense synapse of every silent (or "
+                 "spiking) row, so its speed is the rate at which the weight rows stream from "
+                 "L2; under other jobs' load the rows are evicted and it drops several-fold.")
     burst = cu.get("regimes", {}).get("burst") if not _err(cu) else None
     if burst and burst.get("functional_2threads"):
         one, two = burst["functional"], burst["functional_2threads"]
@@ -743,9 +744,12 @@ def _engine_bounds(res: dict) -> str:
         text += (f"  Threads: the burst network ran at {f(one['steps_per_s'])} steps/s on one "
                  f"thread and {f(two['steps_per_s'])} on two (same bytes).  Each step is one "
                  "parallel region (delivery of the previous step's spikes fused with the update, "
-                 f"each part into its own neurons); with a load average of {f(la)} on "
-                 f"{m.get('cores', '?')} cores every barrier waits for the other thread to be "
-                 "scheduled, which is what this ratio measures.")
+                 f"each part into its own neurons) on Numba's workqueue pool; with a load "
+                 f"average of {f(la)} on {m.get('cores', '?')} cores the second thread shares its "
+                 "core with other jobs, and a step of this network (~100 µs) is short against the "
+                 "wake-up and barrier of each region.  GNU OpenMP's pool was 10-50x slower than "
+                 "one thread here, so the engine picks workqueue unless NUMBA_THREADING_LAYER "
+                 "says otherwise.")
     return text + "\n"
 
 
