@@ -88,6 +88,31 @@ def _peer(script: str, args: list[str], timeout: float) -> dict:
         return {"error": f"{script}: no JSON on stdout: {p.stdout[-300:]!r} {p.stderr[-300:]!r}"}
 
 
+class _threads:
+    """Run the functional engine on ``k`` thread parts (SPIKEFAB_THREADS) and Numba threads."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+    def __enter__(self):
+        import numba
+        if "NUMBA_THREADING_LAYER" not in os.environ:     # as the engine picks (engine.py);
+            numba.config.THREADING_LAYER = "workqueue"    # before anything starts the pool
+        self.before = (os.environ.get("SPIKEFAB_THREADS"), numba.get_num_threads())
+        os.environ["SPIKEFAB_THREADS"] = str(self.k)
+        numba.set_num_threads(min(self.k, numba.config.NUMBA_NUM_THREADS))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import numba
+        env, threads = self.before
+        if env is None:
+            os.environ.pop("SPIKEFAB_THREADS", None)
+        else:
+            os.environ["SPIKEFAB_THREADS"] = env
+        numba.set_num_threads(threads)
+
+
 def _sim_stats(image, steps: int, mode: str, reps: int, out: str) -> dict:
     """Median wall of ``simulate`` (minus the image flattening, timed apart), Result facts."""
     from spikefab.arch.target import load_target
@@ -294,6 +319,10 @@ def bench_cuba(quick: bool) -> dict:
              "cores": len(image.cores),
              "functional": _sim_stats(image, steps, "functional", reps, "spk"),
              "cycle": _sim_stats(image, steps_cycle, "cycle", 1, "spk")}
+        if name == "burst" and not quick:   # issue 19: the same run on two threads (same
+            # results); not in --quick, whose time limit has no room to compile the threaded driver
+            with _threads(2):
+                r["functional_2threads"] = _sim_stats(image, steps, "functional", reps, "spk")
         r["functional"]["rate_hz"] = r["functional"]["fired_fraction"] * 1e4
         wall, walls, (spk, ev) = _median_time(lambda: numpy_lif(net, steps), reps)
         r["numpy"] = {"steps": steps, "wall_s": wall, "walls": walls, "steps_per_s": steps / wall,

@@ -67,9 +67,16 @@ def _machine(m: dict, quick: bool, total_s: float) -> str:
              " / ".join(str(peers.get(k, "absent")) for k in ("sanafe", "brian2", "numpy"))],
             ["whole run (`make bench` harness)", f"{f(total_s / 60)} min"
              + (" (--quick sizes)" if quick else "")]]
-    return "## Machine\n\n" + table(["", "value"], rows) + "\n\nThe machine is a shared VM: " \
+    text = "## Machine\n\n" + table(["", "value"], rows) + "\n\nThe machine is a shared VM: " \
         "timings are medians of repeated runs, but other jobs may have run at the same time " \
         "(see the load average); trust ratios measured in the same run more than absolute times."
+    only = m.get("sections_run")
+    if only:
+        text += (f"\n\n**Partial run** (`run_all.py --only`): this date, load and machine belong to "
+                 f"the sections {', '.join(only)}; every other section is kept from an earlier "
+                 "run of the harness (each section's ratios are still measured side by side "
+                 "within that section's own run).")
+    return text
 
 
 def _sanafe(d: dict) -> tuple[str, dict]:
@@ -236,6 +243,8 @@ def _cuba(d: dict) -> tuple[str, dict]:
             rows.append([name, label, x["steps"], f(wall), x["steps_per_s"], x["events_per_s"],
                          fired])
         add("spikefab functional", r["functional"])
+        if r.get("functional_2threads"):
+            add("spikefab functional, 2 threads", r["functional_2threads"])
         add("spikefab cycle", r["cycle"])
         add("plain NumPy (same arithmetic)", r["numpy"])
         if name != "burst":
@@ -256,6 +265,15 @@ def _cuba(d: dict) -> tuple[str, dict]:
     burst = d["regimes"].get("burst", {}).get("functional")
     if burst:
         facts["functional_events_per_s"] = burst["events_per_s"]
+        two = d["regimes"]["burst"].get("functional_2threads")
+        if two:
+            facts["burst_2threads_x"] = two["steps_per_s"] / burst["steps_per_s"]
+    for name in ("low", "high"):
+        r = d["regimes"].get(name, {})
+        for key in ("brian2_cpp_standalone", "numpy"):
+            x = r.get(key)
+            if x and not _err(x) and x.get("steps_per_s"):
+                facts[f"{name}_x_{key}"] = r["functional"]["steps_per_s"] / x["steps_per_s"]
     text = head + intro + "\n\n" + tab + "\n\nRatios (ours functional ÷ other):\n\n" + table(
         ["regime", "against", "syn. events/s ×", "steps/s ×"], ratio_rows)
     text += (f"\n\nThe NumPy model's spike counts {'equal' if exact else 'DIFFER FROM'} the "
@@ -287,6 +305,7 @@ def _dense(d: dict) -> tuple[str, dict]:
     ov = d["overhead"]
     facts["overhead_us"] = ov["us_per_step"]
     facts["dense_x_lava"] = d["ratio_vs_lava"]
+    facts["dense_steps_per_s"] = r["steps_per_s"]
     text = head + (
         f"Lava's test graph from perf-anchors.md section 2: LIF({d['neurons'] // 2}, du 4095, "
         "dv 0, "
@@ -303,14 +322,14 @@ def _dense(d: dict) -> tuple[str, dict]:
     ev_step = r["synaptic_events"] / max(r["steps"], 1)
     text += (f"\n\nRatio: **{f(d['ratio_vs_lava'])}×** Lava's steps/s.  This graph is nearly "
              f"dense: {f(r['fired_fraction'] * 100)} % of the first layer fires every step, "
-             f"{f(ev_step)} synaptic events per step.  Our engine processes them one by one "
-             f"(event-driven scatter, {f(1e9 / max(r['events_per_s'], 1))} ns per event here), "
-             "while Lava's `fixed_pt` Dense computes `weights[:, s_in].sum(axis=1)` with numpy "
-             "(vectorised, dense); the reference notes measured a Numba dense-row version of "
-             "this graph at ~1e10 adds/s.  A dense-row path for very active, dense projections "
-             "(issue 5: \"switch to dense row updates when activity is high if it pays\") is "
-             "what this workload needs; the event-driven path is the right one for the sparse, "
-             "low-rate networks of sections 1-2.\n\n"
+             f"{f(ev_step)} synaptic events per step, {f(1e9 / max(r['events_per_s'], 1))} ns per "
+             "event here.  The functional engine delivers such projections as dense blocks "
+             "(`emulator/fanout.py`): the rows a source neuron adds to one core's run of "
+             "neurons are vector adds over narrow weights, and when more than half of a block's "
+             "rows spike it adds the block's column sum and subtracts the silent rows instead "
+             "(here about a third of the adds); sparse projections keep the event-driven "
+             "scatter.  Both give the same integer sums, so the result is bit-exact either "
+             "way.\n\n"
              f"Per-step overhead on a small network (10 neurons, no synapses, {ov['steps']:,} "
              f"steps, one `simulate` call): **{f(ov['us_per_step'])} µs/step** "
              f"({f(ov['steps_per_s'])} steps/s; image flattening {f(ov['flatten_s'] * 1e3)} ms "
@@ -691,6 +710,49 @@ def _profile(d: dict, targets_missed: list[str], sanafe: dict | None = None) -> 
     return text
 
 
+def _engine_bounds(res: dict) -> str:
+    """Issue 19's functional-engine rows: what one step costs and what bounds it, from this run."""
+    cu, de, m = res.get("cuba", {}), res.get("dense", {}), res.get("machine", {})
+    text = "\n\n**Functional engine, per step (issue 19).**"
+    low = cu.get("regimes", {}).get("low") if not _err(cu) else None
+    if low:
+        fu = low["functional"]
+        us = 1e6 / fu["steps_per_s"]
+        text += (f"  CUBA low rate: {f(us)} µs per step for {f(cu['neurons'])} neurons = "
+                 f"{f(1e3 * us / cu['neurons'])} ns per neuron update, with "
+                 f"{f(fu['spikes'] / fu['steps'])} spikes per step, so the neuron update is the "
+                 "step.  It runs as four vectorized loops over int32 state and operands (current, "
+                 "voltage, threshold/reset, active count; one fused loop touches too many arrays "
+                 "for LLVM's alias checks and stays scalar at three times the cost), the spike "
+                 "scan reads eight neurons per load, and refractory / adaptive neurons are "
+                 "redone apart.")
+        bs = low.get("brian2_cpp_standalone")
+        if bs and not _err(bs):
+            text += (f"  Brian2 cpp_standalone: {f(1e6 / bs['steps_per_s'])} µs per step "
+                     "(three doubles per neuron, one compiled loop, no per-step dispatch).")
+    if de and not _err(de):
+        r = de["functional"]
+        text += (f"  Dense→LIF: {f(1e6 / r['steps_per_s'])} µs per step for "
+                 f"{f(r['synaptic_events'] / r['steps'])} synaptic events; the block path "
+                 "streams one narrow (int8 here) weight per dense synapse of every silent (or "
+                 "spiking) row, so its speed is the rate at which the weight rows stream from "
+                 "L2; under other jobs' load the rows are evicted and it drops several-fold.")
+    burst = cu.get("regimes", {}).get("burst") if not _err(cu) else None
+    if burst and burst.get("functional_2threads"):
+        one, two = burst["functional"], burst["functional_2threads"]
+        la = m.get("load_avg", [0])[0]
+        text += (f"  Threads: the burst network ran at {f(one['steps_per_s'])} steps/s on one "
+                 f"thread and {f(two['steps_per_s'])} on two (same bytes).  Each step is one "
+                 "parallel region (delivery of the previous step's spikes fused with the update, "
+                 f"each part into its own neurons) on Numba's workqueue pool; with a load "
+                 f"average of {f(la)} on {m.get('cores', '?')} cores the second thread shares its "
+                 "core with other jobs, and a step of this network (~100 µs) is short against the "
+                 "wake-up and barrier of each region.  GNU OpenMP's pool was 10-50x slower than "
+                 "one thread here, so the engine picks workqueue unless NUMBA_THREADING_LAYER "
+                 "says otherwise.")
+    return text + "\n"
+
+
 # --------------------------------------------------------------------------- targets
 def _targets(res: dict, facts: dict, total_s: float, quick: bool) -> tuple[str, list[str]]:
     rows, missed = [], []
@@ -769,6 +831,20 @@ def _targets(res: dict, facts: dict, total_s: float, quick: bool) -> tuple[str, 
         f"{f(fx)}×" if fx else "n/a", fx >= 1000 if fx else None)
     add("9", "`make bench` end to end < 30 min", f"{f(total_s / 60)} min",
         None if quick else total_s < 1800)
+    cu = facts["cuba"]
+    for name in ("low", "high"):
+        x = cu.get(f"{name}_x_brian2_cpp_standalone")
+        add("19", f"functional ≥ 1.0× Brian2 cpp_standalone steps/s, CUBA {name} rate",
+            f"{f(x)}×" if x else "n/a", x >= 1.0 if x else None)
+    x = cu.get("high_x_numpy")
+    add("19", "functional ≥ 3× plain NumPy steps/s, CUBA high rate", f"{f(x)}×" if x else "n/a",
+        x >= 3 if x else None)
+    ds = facts["dense"].get("dense_steps_per_s")
+    add("19", "Lava Dense→LIF 1000×1000 ≥ 10,000 steps/s", f"{f(ds)} steps/s" if ds else "n/a",
+        ds >= 1e4 if ds else None)
+    x = cu.get("burst_2threads_x")
+    add("19", "burst network ≥ 1.7× on 2 threads (identical results)",
+        f"{f(x)}×" if x else "n/a", x >= 1.7 if x else None)
     text = ("## Targets\n\nEvery target from the issues next to the value measured in this run.  "
             "\"not measured\" = the section failed or was skipped (reason in its section).\n\n"
             + table(["issue", "target", "measured", "status"], rows))
@@ -799,6 +875,10 @@ def render(res: dict, *, quick: bool, total_s: float, img_dir: Path, doc_dir: Pa
         profile = _profile(res["profile"], missed, res.get("sanafe"))
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         profile = f"## Profiles of missed targets\n\nnot rendered: {type(exc).__name__}: {exc}\n"
+    try:
+        profile += _engine_bounds(res)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+        profile += f"\n\nEngine bounds not rendered: {type(exc).__name__}: {exc}\n"
     walls = ", ".join(f"{k} {f(v.get('section_wall_s', 0))} s" for k, v in res.items())
     head = ("# Benchmarks\n\n"
             "*Generated by `make bench` (`benchmarks/run_all.py`); do not edit by hand.  Every "

@@ -337,6 +337,14 @@ def run_section(name: str, quick: bool, peers: bool, out: Path) -> dict:
     return data
 
 
+def _note_section(mpath: Path, name: str) -> None:
+    """Record in machine.json that section ``name`` belongs to this (partial) run."""
+    if mpath.exists():
+        meta = json.loads(mpath.read_text())
+        meta["sections_run"] = meta.get("sections_run", []) + [name]
+        mpath.write_text(json.dumps(meta, indent=1, default=float))
+
+
 def _child(name: str, quick: bool, peers: bool, path: Path) -> None:
     try:
         data = {"section": name, "quick": quick, **RUNNERS[name](quick, peers)}
@@ -373,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             print(f"[bench] {name} ...", flush=True)
             data = run_section(name, a.quick, peers, out)
+            if a.only and "machine" in names and name != "machine":
+                _note_section(out / "machine.json", name)   # the doc says which are this run's
             status = "error: " + data["error"][:200] if "error" in data else "ok"
             print(f"[bench] {name}: {status} ({time.perf_counter() - t0:.0f} s)", flush=True)
     results = {}

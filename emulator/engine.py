@@ -8,6 +8,7 @@ counters, latency and energy from the Target).
 
 from __future__ import annotations
 
+import os
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -20,7 +21,7 @@ from spikefab.arch.target import Target, load_target
 from spikefab.arch.validate import check_fits, check_run_memory
 from spikefab.emulator import costs
 from spikefab.emulator import kernels as FK
-from spikefab.emulator.flat import FlatImage, flatten
+from spikefab.emulator.flat import FlatImage, flatten, neuron_arrays
 from spikefab.emulator.learning.engine import no_learning
 from spikefab.emulator.learning.engine import prepare as prepare_learning
 from spikefab.emulator.learning.kernels import run_functional_plastic
@@ -68,6 +69,59 @@ def _check_cycle_target(target: Target) -> None:
                           f"{t.barrier_cycles}", where="timing.barrier_cycles")
 
 
+def functional_parts(n_neurons: int) -> int:
+    """How many parts (thread work items) the functional engine cuts the neurons into.
+
+    ``SPIKEFAB_THREADS=k`` asks for ``k`` parts, run on Numba's threads (``NUMBA_NUM_THREADS``);
+    without it the engine stays on one thread: a step is one parallel region, and on a machine
+    busier than its cores each barrier waits for a descheduled thread (docs/benchmarks.md measured
+    that on the shared 2-core VM).  Results are identical for any value.
+    """
+    env = os.environ.get("SPIKEFAB_THREADS", "").strip()
+    if not env:
+        return 1
+    if not env.isdigit() or int(env) < 1:
+        raise InputError(f"environment variable SPIKEFAB_THREADS must be a positive "
+                         f"integer (the functional engine's thread parts), not {env!r}",
+                         where="SPIKEFAB_THREADS")
+    return min(int(env), max(n_neurons, 1))
+
+
+def _run_functional(flat: FlatImage, params, ref, in_spikes, out, probe_idx, probe_var, traces,
+                    counters, timing, est, steps: int) -> None:
+    """The functional kernel over ``flat``: int32 accumulators when the image's bound allows,
+    the threaded driver when ``flat`` was cut into several parts."""
+    na = neuron_arrays(flat, params, ref)
+    fo = flat.fo
+    size = flat.slots * flat.n_classes * flat.n
+    # Lava DelayDense staging (FK.staging): deliveries go to a stage that the end of each step
+    # shifts (per bucket, floored) into the ring; the update then shifts nothing
+    staged = flat.slots > 2 and flat.nexp.size > 0 and int(flat.nexp.min()) < 0
+    bound = flat.acc_bound
+    if staged:
+        stage = np.zeros(size, np.int32 if bound < 2**31 - 1 else np.int64)
+        bound = bound << int(na.lsh.max(initial=0))     # the ring holds the shifted sums
+        ulsh, ursh = np.zeros_like(na.lsh), np.zeros_like(na.rsh)
+    acc = np.zeros(size, np.int32 if bound < 2**31 - 1 else np.int64)
+    if not staged:
+        stage, ulsh, ursh = acc, na.lsh, na.rsh
+    kernel = FK.run_functional
+    if fo.pn.shape[0] > 2:
+        kernel = FK.run_functional_threads
+        if "NUMBA_THREADING_LAYER" not in os.environ:
+            import numba
+            # one parallel region per step: Numba's workqueue pool wakes its threads in
+            # microseconds, GNU OpenMP's took ~10x the whole step on the shared 2-core VM
+            numba.config.THREADING_LAYER = "workqueue"
+    kernel(steps, in_spikes, flat.n_classes, flat.slots, flat.noff, params, ref, flat.ax_start,
+           flat.ax_count, flat.syn_off, flat.syn_w, flat.hr_start, flat.hr_count, flat.routes, out,
+           probe_idx, probe_var, traces, counters, timing, est, flat.nr_start, flat.nr_count,
+           flat.route_dst, flat.route_sums, acc, na.du1, na.dv1, na.vth6, na.bias, na.rsub,
+           na.refr, na.thd1, na.thinc, na.special, na.sp_start, ulsh, ursh, fo.pn, fo.sc_ps,
+           fo.sc_off, fo.sc_w, fo.mb_ps, fo.mb_blk, fo.bp, fo.bk_off, fo.bk_len, fo.bk_mstart,
+           fo.bk_src, fo.bk_wpos, fo.bk_cpos, fo.bk_colsum, fo.dw, stage, staged, na.lsh, na.rsh)
+
+
 def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
              mode: str = "functional", probes: Sequence[str] = (),
              target: Target | str | None = None, weight_every: int = 0) -> Result:
@@ -84,7 +138,8 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
     check_run_memory(image, steps, sum(int(image.populations[parse_probe(image, p)[0]]["size"])
                                        for p in probes))
     ins = normalize_inputs(image, inputs, steps)
-    flat = flatten(image, target)
+    flat = flatten(image, target, functional_parts(sum(c.n_neurons for c in image.cores))
+                   if mode == "functional" else 1)
     probe_idx, probe_var, widths = _probe_arrays(image, flat, probes)
 
     in_spikes = input_channels(image, ins, steps)
@@ -107,8 +162,8 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         if plastic is not None:        # learning engine: weights change, no fan-out cache
             run_functional_plastic(*common, ftiming, est, *plastic.args)
         else:
-            FK.run_functional(*common, ftiming, est, flat.fo_start, flat.fo_off, flat.fo_w,
-                              flat.route_dst, flat.route_sums)
+            _run_functional(flat, params, ref, in_spikes, out, probe_idx, probe_var, traces,
+                            counters, ftiming, est, steps)
         per_step = est + _max_route_latency(flat, target) + barrier
         cycles = None
         hops = counters[[FK.C_HOPS_EW, FK.C_HOPS_NS, FK.C_HOPS_CHIP]]

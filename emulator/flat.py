@@ -31,8 +31,9 @@ from spikefab.arch.host import output_width
 from spikefab.arch.image import Image
 from spikefab.arch.reference import ring_slots
 from spikefab.arch.target import Target
+from spikefab.emulator.fanout import FanOut, fan_out_paths
 
-__all__ = ["FlatImage", "flatten"]
+__all__ = ["FlatImage", "NeuronArrays", "flatten", "neuron_arrays"]
 
 
 @dataclass
@@ -60,17 +61,63 @@ class FlatImage:
     hr_count: np.ndarray      #: (n_in,) int64
     routes: np.ndarray        #: (routes, 10) int64: host axon core dx dy slot hops_ew hops_ns
                               #: hops_chip synapses (of the destination axon; 0 for the host)
-    fo_start: np.ndarray      #: (n + 1,) int64 fan-out run of each neuron in fo_off / fo_w
-    fo_off: np.ndarray        #: every synapse a neuron's spike reaches, as syn_off, neuron-major
-    fo_w: np.ndarray          #: the matching weights
+    fo: "FanOut"              #: what each neuron's spike adds: scatter runs + dense blocks
     route_dst: np.ndarray     #: (routes, 3) int64: destination core (-1 host), synapses, axon
     route_sums: np.ndarray    #: (n, 5) int64 per neuron over its routes: hops_ew hops_ns
                               #: hops_chip synapses host_packets
     chiplets_used: int        #: distinct chiplets holding a core
+    acc_bound: int            #: largest sum of |weight| into one (class, neuron): no accumulator
+                              #: of a step can exceed it, so int32 accumulators suffice below 2**31
+
+    def fan_out(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The neuron-major fan-out ``(fo_start, fo_off, fo_w)``: neuron ``i``'s synapses are
+        ``fo_start[i]..fo_start[i+1]`` (offsets as ``syn_off``).  Rebuilt on demand: only the
+        distributed engine and the SANA-FE export read it; :attr:`fo` is its fast split."""
+        return _fan_out(self.nr_start, self.nr_count, self.routes, self.ax_start, self.syn_off,
+                        self.syn_w)
 
 
-def flatten(image: Image, target: Target) -> FlatImage:
-    """Build the :class:`FlatImage` of ``image`` placed on ``target`` (already checked to fit)."""
+@dataclass
+class NeuronArrays:
+    """The neuron update's operands as narrow per-neuron arrays (the hot loop streams them).
+
+    ``du1 = 4095 - du`` and ``dv1 = 4096 - dv`` are the decay factors, ``vth6 = vth << 6``;
+    ``special`` lists the neurons that can be refractory or have an adaptive threshold (a
+    refractory period, a threshold increment, or such state at start): only they take the slow
+    path after the vectorized update of all neurons.
+    """
+
+    du1: np.ndarray           #: (n,) int32
+    dv1: np.ndarray           #: (n,) int32
+    vth6: np.ndarray          #: (n,) int32
+    bias: np.ndarray          #: (n,) int64 scaled bias
+    rsub: np.ndarray          #: (n,) int32 1 where reset is by subtraction
+    refr: np.ndarray          #: (n,) int32 refractory period
+    thd1: np.ndarray          #: (n,) int32 ``4096 - theta_decay``
+    thinc: np.ndarray         #: (n,) int32 threshold increment
+    special: np.ndarray       #: (k,) int64 neurons with a refractory or adaptive-threshold path
+    sp_start: np.ndarray      #: (parts + 1,) int64 first special neuron of each part
+    lsh: np.ndarray           #: (C * n,) int64 left shift of class c for neuron i (exp > 0)
+    rsh: np.ndarray           #: (C * n,) int64 right shift (exp < 0)
+
+
+def neuron_arrays(flat: FlatImage, params: np.ndarray, ref: np.ndarray) -> NeuronArrays:
+    """Derive :class:`NeuronArrays` from the parameter rows of ``flat`` and the start state."""
+    du, dv, vth, reset, refr, th_dec, th_inc, bias = params[:8]
+    special = np.flatnonzero((refr > 0) | (th_inc != 0) | (params[10] != 0) | (ref > 0))
+    i32 = (lambda a: np.ascontiguousarray(a, np.int32))
+    return NeuronArrays(du1=i32(4095 - du), dv1=i32(4096 - dv), vth6=i32(vth << 6),
+                        bias=np.ascontiguousarray(bias, np.int64), rsub=i32(reset == 1),
+                        refr=i32(refr), thd1=i32(4096 - th_dec), thinc=i32(th_inc),
+                        special=special.astype(np.int64),
+                        sp_start=np.searchsorted(special, flat.fo.pn).astype(np.int64),
+                        lsh=np.maximum(flat.nexp, 0).astype(np.int64),
+                        rsh=np.maximum(-flat.nexp, 0).astype(np.int64))
+
+
+def flatten(image: Image, target: Target, parts: int = 1) -> FlatImage:
+    """Build the :class:`FlatImage` of ``image`` placed on ``target`` (already checked to fit);
+    ``parts`` neuron ranges for the functional engine's threads (:mod:`.fanout`)."""
     topo = target.topology
     cores = image.cores
     sizes = np.array([c.n_neurons for c in cores], np.int64)
@@ -151,7 +198,8 @@ def flatten(image: Image, target: Target) -> FlatImage:
                                for i, c in enumerate(cores)] + [np.zeros(0, np.int64)])
     nr_count = np.concatenate([c.route_ptr["count"].astype(np.int64) for c in cores]
                               + [np.zeros(0, np.int64)])
-    fo_start, fo_off, fo_w = _fan_out(nr_start, nr_count, routes, ax_start, syn_off, syn_w)
+    fo = fan_out_paths(*_fan_out(nr_start, nr_count, routes, ax_start, syn_off, syn_w), cn, noff,
+                       parts)
     route_dst = np.ascontiguousarray(routes[:, [2, 9, 1]])
     route_sums = np.zeros((n, 5), np.int64)
     neuron_routes = _ranges(nr_start, nr_count)
@@ -168,9 +216,18 @@ def flatten(image: Image, target: Target) -> FlatImage:
                      core_router=core_router, core_slot=core_slot, params=params, ref0=ref0,
                      nexp=nexp, ax_start=ax_start, ax_count=ax_count, syn_off=syn_off, syn_w=syn_w,
                      nr_start=nr_start, nr_count=nr_count, hr_start=hr_start, hr_count=hr_count,
-                     routes=routes, fo_start=fo_start, fo_off=fo_off, fo_w=fo_w,
+                     routes=routes, fo=fo,
                      route_dst=route_dst, route_sums=route_sums,
-                     chiplets_used=len({c.chiplet for c in cores}))
+                     chiplets_used=len({c.chiplet for c in cores}),
+                     acc_bound=_acc_bound(syn_off, syn_w, cn))
+
+
+def _acc_bound(syn_off: np.ndarray, syn_w: np.ndarray, cn: int) -> int:
+    """Largest sum of |weight| over the synapses of one (class, neuron) accumulator."""
+    if syn_w.shape[0] == 0 or cn == 0:
+        return 0
+    s = np.bincount(np.asarray(syn_off, np.int64) % cn, weights=np.abs(syn_w.astype(np.float64)))
+    return int(s.max())
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ The ``counters`` int64 array (shared with the cycle engine) has the ``C_*`` slot
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 # counter slots
 C_SYNOPS, C_SPIKES, C_ACTIVE, C_INACTIVE, C_PACKETS, C_HOPS_EW, C_HOPS_NS, C_HOPS_CHIP, \
@@ -153,6 +153,25 @@ def commit_stage(t, slots, cn, nexp, stage, acc):
 
 
 @njit(cache=True)
+def commit_part(t, slots, n_classes, n, lo, hi, lsh, rsh, stage, acc):
+    """:func:`commit_stage` for the neurons ``lo..hi`` only (one thread part): each staged
+    (delay, class, neuron) sum of step ``t`` is shifted by its class exponent, floored, added
+    into its ring slot and cleared.  Vectorized like :func:`synaptic_input`."""
+    cn = n_classes * n
+    for d in range(slots - 1):
+        b = ((t + 1 + d) % slots) * cn
+        for c in range(n_classes):
+            o = b + c * n
+            s = stage[o + lo:o + hi]
+            a = acc[o + lo:o + hi]
+            ls = lsh[c * n + lo:c * n + hi]
+            rs = rsh[c * n + lo:c * n + hi]
+            for k in range(hi - lo):
+                a[k] += (np.int64(s[k]) << ls[k]) >> rs[k]
+                s[k] = 0
+
+
+@njit(cache=True)
 def _send_routes(r0, rc, t, slots, cn, routes, ax_start, ax_count, syn_off, syn_w, acc, out,
                  counters, dest_pk, dest_syn):
     for r in range(r0, r0 + rc):
@@ -172,79 +191,425 @@ def _send_routes(r0, rc, t, slots, cn, routes, ax_start, ax_count, syn_off, syn_
 
 
 @njit(cache=True)
-def _send_neuron(i, r0, rc, t, slots, cn, route_dst, route_sums, fo_start, fo_off, fo_w, acc,
-                 out, counters, dest_pk, dest_syn):
-    """Deliver the spike of neuron ``i``: its counters from per-neuron route sums, its packets'
-    destinations for the core-time estimate, then its contiguous fan-out run (the same sums as
-    routing each packet through its axon, without a cache miss per packet)."""
-    counters[C_PACKETS] += rc
-    counters[C_HOPS_EW] += route_sums[i, 0]
-    counters[C_HOPS_NS] += route_sums[i, 1]
-    counters[C_HOPS_CHIP] += route_sums[i, 2]
-    counters[C_SYNOPS] += route_sums[i, 3]
-    counters[C_HOST_OUT] += route_sums[i, 4]
-    for r in range(r0, r0 + rc):
-        d = route_dst[r, 0]
-        if d < 0:
-            out[t, route_dst[r, 2]] = 1
-        else:
-            dest_pk[d] += 1
-            dest_syn[d] += route_dst[r, 1]
-    dcn = slots * cn
-    base = ((t + 1) % slots) * cn
-    for k in range(fo_start[i], fo_start[i + 1]):
-        idx = base + fo_off[k]
-        if idx >= dcn:
-            idx -= dcn
-        acc[idx] += fo_w[k]
+def synaptic_input(t, slots, n_classes, n, lo, hi, shifted, lsh, rsh, acc, ain):
+    """``ain[i]`` for neurons ``lo..hi``: each class of slot ``t mod D`` shifted by its exponent
+    (floor on the sum), summed over classes; those accumulators are cleared.
+
+    Vectorized: ``(x << lsh) >> rsh`` is the signed shift without a branch, and one class with
+    exponent 0 (``shifted`` False) is a plain copy.
+    """
+    base = (t % slots) * n_classes * n
+    a = acc[base + lo:base + hi]
+    x = ain[lo:hi]
+    if not shifted:
+        for i in range(hi - lo):
+            x[i] = a[i]
+            a[i] = 0
+        return
+    ls = lsh[lo:hi]
+    rs = rsh[lo:hi]
+    for i in range(hi - lo):
+        x[i] = (np.int64(a[i]) << ls[i]) >> rs[i]
+        a[i] = 0
+    for c in range(1, n_classes):
+        a = acc[base + c * n + lo:base + c * n + hi]
+        ls = lsh[c * n + lo:c * n + hi]
+        rs = rsh[c * n + lo:c * n + hi]
+        for i in range(hi - lo):
+            x[i] += (np.int64(a[i]) << ls[i]) >> rs[i]
+            a[i] = 0
+
+
+@njit(cache=True, inline="always")
+def _trunc12(p):
+    """``trunc0(p / 4096)`` without a branch (arithmetic shift after biasing negatives)."""
+    return (p + ((p >> 63) & 4095)) >> 12
+
+
+# The neuron update is four short loops rather than one: each touches few arrays, so LLVM's
+# runtime alias checks stay under its limit and every loop is vectorized (one fused loop over
+# nine arrays is not, and costs three times as much).  Callers pass slices: indexing a slice
+# from 0 is what lets LLVM drop Numba's negative-index handling and vectorize.
+
+@njit(cache=True)
+def update_current(ain, u, du1):
+    """``u <- wrap24(int32(trunc0(u * du1 / 4096)) + int32(a << 6))`` for every neuron."""
+    for i in range(u.shape[0]):
+        ud = _trunc12(np.int64(u[i]) * du1[i])
+        uc = _wrap32(_wrap32(ud) + _wrap32(ain[i] << 6))
+        u[i] = uc - np.int64(16777216) * (uc > 8388608) + np.int64(16777216) * (uc <= -8388608)
 
 
 @njit(cache=True)
-def run_functional(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_start,
-                   ax_count, syn_off, syn_w, nr_start, nr_count, hr_start, hr_count, routes, out,
-                   probe_idx, probe_var, traces, counters, timing, est_cycles, fo_start, fo_off,
-                   fo_w, route_dst, route_sums):
+def update_voltage(u, v, dv1, bias):
+    """``v <- sat24(trunc0(v * dv1 / 4096) + u + bias)`` for every neuron."""
+    for i in range(v.shape[0]):
+        vv = _trunc12(np.int64(v[i]) * dv1[i]) + u[i] + bias[i]
+        v[i] = min(max(vv, -STATE_MAX), STATE_MAX)
+
+
+@njit(cache=True)
+def fire(v, vth6, rsub, spikes):
+    """Spike where ``v > vth << 6``; reset to 0 or by subtraction; returns the spike count."""
+    c = 0
+    for i in range(v.shape[0]):
+        vv = np.int64(v[i])
+        th = np.int64(vth6[i])
+        s = vv > th
+        v[i] = ((vv - th) * rsub[i]) if s else vv
+        spikes[i] = s
+        c += s
+    return c
+
+
+@njit(cache=True)
+def count_active(ain, spikes):
+    """Neuron updates with synaptic input or a spike (the energy model's active updates)."""
+    c = 0
+    for i in range(ain.shape[0]):
+        c += (spikes[i] != 0) | (ain[i] != 0)
+    return c
+
+
+@njit(cache=True)
+def special_neurons(special, vold, u, v, theta, ref, dv1, vth6, bias, rsub, refr, thd1,
+                    thinc, spikes):
+    """The rare paths (refractory, adaptive threshold) of the listed neurons, redone from their
+    voltage before the vectorized loops (``vold``); returns the correction of the spike count."""
+    d_spk = 0
+    for j in range(special.shape[0]):
+        i = special[j]
+        hs = np.int64(spikes[i])
+        th = _trunc12(theta[i] * thd1[i])
+        vth_eff = np.int64(vth6[i]) + th
+        s = 0
+        if ref[i] > 0:
+            ref[i] -= 1
+            v[i] = vold[j]
+        else:
+            vv = _trunc12(vold[j] * dv1[i]) + u[i] + bias[i]
+            vv = min(max(vv, -STATE_MAX), STATE_MAX)
+            if vv > vth_eff:
+                s = 1
+                vv = vv - vth_eff if rsub[i] == 1 else 0
+                ref[i] = refr[i]
+                th = min(th + thinc[i], STATE_MAX)
+            else:
+                ref[i] = 0
+            v[i] = vv
+        theta[i] = th
+        spikes[i] = s
+        d_spk += s - hs
+    return d_spk
+
+
+@njit(cache=True)
+def update_part(p, t, slots, n_classes, pn, sp_start, shifted, lsh, rsh, acc, ain, u, v, theta,
+                ref, du1, dv1, vth6, bias, rsub, refr, thd1, thinc, special, vold, spikes,
+                part_spk, part_act):
+    """Step ``t`` of the neurons of part ``p`` (``pn[p]..pn[p+1]``): input, vectorized update,
+    then the part's special neurons; the part's spike and active counts go to ``part_*[p]``."""
+    n = u.shape[0]
+    lo = pn[p]
+    hi = pn[p + 1]
+    synaptic_input(t, slots, n_classes, n, lo, hi, shifted, lsh, rsh, acc, ain)
+    s0 = sp_start[p]
+    s1 = sp_start[p + 1]
+    for j in range(s0, s1):
+        vold[j] = v[special[j]]
+    update_current(ain[lo:hi], u[lo:hi], du1[lo:hi])
+    update_voltage(u[lo:hi], v[lo:hi], dv1[lo:hi], bias[lo:hi])
+    ns = fire(v[lo:hi], vth6[lo:hi], rsub[lo:hi], spikes[lo:hi])
+    if s1 > s0:
+        ns += special_neurons(special[s0:s1], vold[s0:s1], u, v, theta, ref, dv1, vth6, bias,
+                              rsub, refr, thd1, thinc, spikes)
+    part_spk[p] = ns
+    part_act[p] = count_active(ain[lo:hi], spikes[lo:hi])
+
+
+@njit(cache=True)
+def deliver_blocks(base, dcn, spikes, touched, bcnt, bk_off, bk_len, bk_mstart, bk_src,
+                   bk_wpos, bk_cpos, bk_colsum, dw, acc):
+    """Deliver every block in ``touched`` (fanout.py): the spiking rows, or the column sum minus
+    the silent rows when most rows spike.  Resets ``bcnt`` of those blocks."""
+    for j in range(touched.shape[0]):
+        b = touched[j]
+        m0 = bk_mstart[b]
+        m1 = bk_mstart[b + 1]
+        ln = bk_len[b]
+        o = base + bk_off[b]
+        if o >= dcn:
+            o -= dcn
+        a = acc[o:o + ln]                  # slices: the row loops vectorize (indexing does not)
+        if 2 * bcnt[b] > m1 - m0:
+            cs = bk_colsum[bk_cpos[b]:bk_cpos[b] + ln]
+            for k in range(ln):
+                a[k] += cs[k]
+            for m in range(m0, m1):
+                if spikes[bk_src[m]] == 0:
+                    w = dw[bk_wpos[m]:bk_wpos[m] + ln]
+                    for k in range(ln):
+                        a[k] -= w[k]
+        else:
+            for m in range(m0, m1):
+                if spikes[bk_src[m]] != 0:
+                    w = dw[bk_wpos[m]:bk_wpos[m] + ln]
+                    for k in range(ln):
+                        a[k] += w[k]
+        bcnt[b] = 0
+
+
+@njit(cache=True)
+def deliver_part(p, parts, base, dcn, fired, n_f, spikes, sc_ps, sc_off, sc_w, mb_ps, mb_blk,
+                 bp, touched, bcnt, bk_off, bk_len, bk_mstart, bk_src, bk_wpos, bk_cpos,
+                 bk_colsum, dw, acc):
+    """Add the spikes of ``fired[:n_f]`` into the accumulators of part ``p`` only: its share of
+    each neuron's scattered synapses (``sc_ps[i * parts + p]``..), then its blocks."""
+    nt = 0
+    t0 = bp[p]
+    for j in range(n_f):
+        i = fired[j]
+        q = i * parts + p
+        for k in range(sc_ps[q], sc_ps[q + 1]):
+            idx = base + sc_off[k]
+            if idx >= dcn:
+                idx -= dcn
+            acc[idx] += sc_w[k]
+        for k in range(mb_ps[q], mb_ps[q + 1]):
+            b = mb_blk[k]
+            if bcnt[b] == 0:
+                touched[t0 + nt] = b
+                nt += 1
+            bcnt[b] += 1
+    if nt > 0:
+        deliver_blocks(base, dcn, spikes, touched[t0:t0 + nt], bcnt, bk_off, bk_len, bk_mstart,
+                       bk_src, bk_wpos, bk_cpos, bk_colsum, dw, acc)
+
+
+@njit(cache=True)
+def send_spikes(t, n, spikes, fired, nr_start, nr_count, core_of, route_dst, route_sums, out,
+                counters, emit, dest_pk, dest_syn):
+    """List the spiking neurons in ``fired``; count their packets, hops and synaptic events,
+    mark host outputs and the per-core loads of the estimate; returns how many spiked."""
+    n_f = 0
+    words = spikes.view(np.uint64)                  # few neurons spike: skip 8 at a time
+    for w in range(words.shape[0]):
+        if words[w] != 0:
+            for i in range(8 * w, 8 * w + 8):
+                if spikes[i]:
+                    fired[n_f] = i
+                    n_f += 1
+    for j in range(n_f):
+        i = fired[j]
+        rc = nr_count[i]
+        if rc == 0:
+            continue
+        emit[core_of[i]] += rc
+        counters[C_PACKETS] += rc
+        counters[C_HOPS_EW] += route_sums[i, 0]
+        counters[C_HOPS_NS] += route_sums[i, 1]
+        counters[C_HOPS_CHIP] += route_sums[i, 2]
+        counters[C_SYNOPS] += route_sums[i, 3]
+        counters[C_HOST_OUT] += route_sums[i, 4]
+        for r in range(nr_start[i], nr_start[i] + rc):
+            d = route_dst[r, 0]
+            if d < 0:
+                out[t, route_dst[r, 2]] = 1
+            else:
+                dest_pk[d] += 1
+                dest_syn[d] += route_dst[r, 1]
+    return n_f
+
+
+@njit(cache=True)
+def end_of_step(t, in_spikes, slots, cn, hr_start, hr_count, routes, ax_start, ax_count, syn_off,
+                syn_w, acc, out, counters, timing, upd, emit, dest_pk, dest_syn, est_cycles,
+                probe_idx, probe_var, traces, u, v, theta, ref, spikes):
+    """Host input of step ``t``, the step's core-time estimate, the probes."""
+    for ch in range(hr_start.shape[0]):
+        if in_spikes[t, ch] and hr_count[ch] > 0:
+            counters[C_HOST_IN] += hr_count[ch]
+            _send_routes(hr_start[ch], hr_count[ch], t, slots, cn, routes, ax_start,
+                         ax_count, syn_off, syn_w, acc, out, counters, dest_pk, dest_syn)
+    best = 0
+    for ci in range(upd.shape[0]):
+        best = max(best, max(upd[ci] + emit[ci],
+                             dest_pk[ci] * timing[1] + dest_syn[ci] * timing[2]))
+        emit[ci] = 0
+        dest_pk[ci] = 0
+        dest_syn[ci] = 0
+    est_cycles[t] = best
+    for j in range(probe_idx.shape[0]):
+        i = probe_idx[j]
+        k = probe_var[j]
+        if k == 0:
+            traces[t, j] = u[i]
+        elif k == 1:
+            traces[t, j] = v[i]
+        elif k == 2:
+            traces[t, j] = theta[i]
+        elif k == 3:
+            traces[t, j] = ref[i]
+        else:
+            traces[t, j] = spikes[i]
+
+
+@njit(cache=True)
+def _shifted(n_classes, lsh, rsh):
+    if n_classes > 1:
+        return True
+    for k in range(lsh.shape[0]):
+        if lsh[k] != 0 or rsh[k] != 0:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _core_loads(noff, n, nc):
+    core_of = np.zeros(n, np.int64)
+    upd = np.zeros(noff.shape[0] - 1, np.int64)          # hoisted: per-core update time
+    for ci in range(noff.shape[0] - 1):
+        core_of[noff[ci]:noff[ci + 1]] = ci
+        upd[ci] = (noff[ci + 1] - noff[ci]) * nc
+    return core_of, upd
+
+
+# The two drivers below are the same step loop; the second runs the parts on threads (prange).
+# Parts own disjoint neurons and accumulators, and integer sums do not depend on order, so both
+# give the same bytes for any number of parts and threads.
+
+@njit(cache=True)
+def run_functional(steps, in_spikes, n_classes, slots, noff, params, ref, ax_start, ax_count,
+                   syn_off, syn_w, hr_start, hr_count, routes, out, probe_idx, probe_var, traces,
+                   counters, timing, est_cycles, nr_start, nr_count, route_dst, route_sums, acc,
+                   du1, dv1, vth6, bias, rsub, refr, thd1, thinc, special, sp_start, lsh, rsh,
+                   pn, sc_ps, sc_off, sc_w, mb_ps, mb_blk, bp, bk_off, bk_len, bk_mstart, bk_src,
+                   bk_wpos, bk_cpos, bk_colsum, dw, stage, staged, clsh, crsh):
     """Run ``steps`` time steps of the whole image (reference semantics, module docstring).
 
+    ``acc`` is the zeroed ring (int32 when the image's accumulator bound allows, else int64);
+    the neuron operands come from :class:`~spikefab.emulator.flat.NeuronArrays`, the delivery
+    tables from :class:`~spikefab.emulator.fanout.FanOut` (``pn``: neuron bounds of its parts).
     ``timing`` = (neuron_cycles, packet_cycles, synapse_cycles); ``est_cycles[t]`` receives the
     analytic per-step core-time estimate ``max_core max(n*nc + emitted, packets*pc + synops*sc)``.
+
+    Lava DelayDense staging (:func:`staging`): when ``staged``, every delivery of step ``t``
+    goes to ``stage`` (same layout as ``acc``) and :func:`commit_part` shifts its sums by the
+    class exponents ``clsh``/``crsh`` into ``acc`` at the end of the step, and ``lsh``/``rsh``
+    (what the update applies) are all zero; otherwise ``stage`` is ``acc`` itself.
     """
     n = ref.shape[0]
-    n_cores = noff.shape[0] - 1
+    parts = pn.shape[0] - 1
     cn = n_classes * n
-    acc = np.zeros(slots * cn, np.int64)
-    stage, uexp, staged = staging(slots, nexp, acc)
-    spikes = np.zeros(n, np.uint8)
-    emit = np.zeros(n_cores, np.int64)
-    dest_pk = np.zeros(n_cores, np.int64)
-    dest_syn = np.zeros(n_cores, np.int64)
-    n_in = hr_start.shape[0]
+    dcn = slots * cn
+    u = params[8].astype(np.int32)
+    v = params[9].astype(np.int32)
+    theta = params[10].copy()
+    ain = np.zeros(n, np.int64)
+    spikes = np.zeros((n + 7) // 8 * 8, np.uint8)   # padded: send_spikes scans 8 at a time
+    vold = np.zeros(special.shape[0], np.int64)
+    emit = np.zeros(noff.shape[0] - 1, np.int64)
+    dest_pk = np.zeros_like(emit)
+    dest_syn = np.zeros_like(emit)
+    core_of, upd = _core_loads(noff, n, timing[0])
+    bcnt = np.zeros(bk_off.shape[0], np.int64)
+    touched = np.zeros(bk_off.shape[0], np.int64)
+    fired = np.zeros(n, np.int64)
+    part_spk = np.zeros(parts, np.int64)
+    part_act = np.zeros(parts, np.int64)
+    shifted = _shifted(n_classes, lsh, rsh)
     for t in range(steps):
-        lif_update(t, slots, n_classes, params, ref, uexp, acc, spikes, counters)
-        emit[:] = 0
-        dest_pk[:] = 0
-        dest_syn[:] = 0
-        for ci in range(n_cores):
-            for i in range(noff[ci], noff[ci + 1]):
-                if spikes[i] and nr_count[i] > 0:
-                    emit[ci] += nr_count[i]
-                    _send_neuron(i, nr_start[i], nr_count[i], t, slots, cn, route_dst,
-                                 route_sums, fo_start, fo_off, fo_w, stage, out, counters,
-                                 dest_pk, dest_syn)
-        for ch in range(n_in):
-            if in_spikes[t, ch] and hr_count[ch] > 0:
-                counters[C_HOST_IN] += hr_count[ch]
-                _send_routes(hr_start[ch], hr_count[ch], t, slots, cn, routes, ax_start,
-                             ax_count, syn_off, syn_w, stage, out, counters, dest_pk, dest_syn)
+        for p in range(parts):
+            update_part(p, t, slots, n_classes, pn, sp_start, shifted, lsh, rsh, acc, ain, u, v,
+                        theta, ref, du1, dv1, vth6, bias, rsub, refr, thd1, thinc, special, vold,
+                        spikes, part_spk, part_act)
+        n_act = part_act.sum()
+        counters[C_SPIKES] += part_spk.sum()
+        counters[C_ACTIVE] += n_act
+        counters[C_INACTIVE] += n - n_act
+        n_f = send_spikes(t, n, spikes, fired, nr_start, nr_count, core_of, route_dst,
+                          route_sums, out, counters, emit, dest_pk, dest_syn)
+        base = ((t + 1) % slots) * cn
+        if n_f > 0:
+            for p in range(parts):
+                deliver_part(p, parts, base, dcn, fired, n_f, spikes, sc_ps, sc_off, sc_w, mb_ps,
+                             mb_blk, bp, touched, bcnt, bk_off, bk_len, bk_mstart, bk_src,
+                             bk_wpos, bk_cpos, bk_colsum, dw, stage)
+        end_of_step(t, in_spikes, slots, cn, hr_start, hr_count, routes, ax_start, ax_count,
+                    syn_off, syn_w, stage, out, counters, timing, upd, emit, dest_pk, dest_syn,
+                    est_cycles, probe_idx, probe_var, traces, u, v, theta, ref, spikes)
         if staged:
-            commit_stage(t, slots, cn, nexp, stage, acc)
-        best = 0
-        for ci in range(n_cores):
-            upd = (noff[ci + 1] - noff[ci]) * timing[0] + emit[ci]
-            syn = dest_pk[ci] * timing[1] + dest_syn[ci] * timing[2]
-            best = max(best, max(upd, syn))
-        est_cycles[t] = best
-        record_probes(t, params, ref, spikes, probe_idx, probe_var, traces)
+            for p in range(parts):
+                commit_part(t, slots, n_classes, n, pn[p], pn[p + 1], clsh, crsh, stage, acc)
+    params[8, :] = u
+    params[9, :] = v
+    params[10, :] = theta
+
+
+@njit(cache=True, parallel=True)
+def run_functional_threads(steps, in_spikes, n_classes, slots, noff, params, ref, ax_start,
+                           ax_count, syn_off, syn_w, hr_start, hr_count, routes, out, probe_idx,
+                           probe_var, traces, counters, timing, est_cycles, nr_start, nr_count,
+                           route_dst, route_sums, acc, du1, dv1, vth6, bias, rsub, refr, thd1,
+                           thinc, special, sp_start, lsh, rsh, pn, sc_ps, sc_off, sc_w, mb_ps,
+                           mb_blk, bp, bk_off, bk_len, bk_mstart, bk_src, bk_wpos, bk_cpos,
+                           bk_colsum, dw, stage, staged, clsh, crsh):
+    """:func:`run_functional` with the parts on Numba's threads, one barrier per step.
+
+    The spikes of step ``t`` are delivered at the start of step ``t + 1``'s region (each part
+    into its own accumulators), before that part reads them; the last step's spikes are never
+    delivered, which changes nothing (only the accumulators would see them).
+    """
+    n = ref.shape[0]
+    parts = pn.shape[0] - 1
+    cn = n_classes * n
+    dcn = slots * cn
+    u = params[8].astype(np.int32)
+    v = params[9].astype(np.int32)
+    theta = params[10].copy()
+    ain = np.zeros(n, np.int64)
+    spikes = np.zeros((n + 7) // 8 * 8, np.uint8)   # padded: send_spikes scans 8 at a time
+    vold = np.zeros(special.shape[0], np.int64)
+    emit = np.zeros(noff.shape[0] - 1, np.int64)
+    dest_pk = np.zeros_like(emit)
+    dest_syn = np.zeros_like(emit)
+    core_of, upd = _core_loads(noff, n, timing[0])
+    bcnt = np.zeros(bk_off.shape[0], np.int64)
+    touched = np.zeros(bk_off.shape[0], np.int64)
+    fired = np.zeros(n, np.int64)
+    part_spk = np.zeros(parts, np.int64)
+    part_act = np.zeros(parts, np.int64)
+    shifted = _shifted(n_classes, lsh, rsh)
+    sp_prev = np.zeros_like(spikes)
+    n_f = 0
+    for t in range(steps):
+        # one parallel region per step: each part first adds the previous step's spikes into
+        # its own accumulators (no other part writes them), then updates its neurons
+        base = (t % slots) * cn
+        for p in prange(parts):
+            if n_f > 0:
+                deliver_part(p, parts, base, dcn, fired, n_f, sp_prev, sc_ps, sc_off, sc_w,
+                             mb_ps, mb_blk, bp, touched, bcnt, bk_off, bk_len, bk_mstart, bk_src,
+                             bk_wpos, bk_cpos, bk_colsum, dw, stage)
+            if staged:          # step t-1's staged sums (its spikes and host input) into the ring
+                commit_part(t - 1, slots, n_classes, n, pn[p], pn[p + 1], clsh, crsh, stage,
+                            acc)
+            update_part(p, t, slots, n_classes, pn, sp_start, shifted, lsh, rsh, acc, ain, u, v,
+                        theta, ref, du1, dv1, vth6, bias, rsub, refr, thd1, thinc, special, vold,
+                        spikes, part_spk, part_act)
+        n_act = part_act.sum()
+        counters[C_SPIKES] += part_spk.sum()
+        counters[C_ACTIVE] += n_act
+        counters[C_INACTIVE] += n - n_act
+        n_f = send_spikes(t, n, spikes, fired, nr_start, nr_count, core_of, route_dst,
+                          route_sums, out, counters, emit, dest_pk, dest_syn)
+        end_of_step(t, in_spikes, slots, cn, hr_start, hr_count, routes, ax_start, ax_count,
+                    syn_off, syn_w, stage, out, counters, timing, upd, emit, dest_pk, dest_syn,
+                    est_cycles, probe_idx, probe_var, traces, u, v, theta, ref, spikes)
+        sp_prev, spikes = spikes, sp_prev          # the next region reads this step's spikes
+    params[8, :] = u
+    params[9, :] = v
+    params[10, :] = theta
 
 
 @njit(cache=True)

@@ -53,6 +53,7 @@ def run_functional_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: 
         uexp = np.zeros_like(flat.nexp)
     else:
         stage, uexp = acc.reshape(1, -1), flat.nexp
+    fo_start, fo_off, fo_w = flat.fan_out()
     n_cores = len(flat.noff) - 1
     params, ref = flat.params.copy(), flat.ref0.copy()
     out = np.zeros((steps, loc.n_out), np.uint8)
@@ -74,7 +75,7 @@ def run_functional_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: 
                                  params, ref, uexp, acc, stage, flat.ax_start, flat.ax_count,
                                  flat.syn_off, flat.syn_w, flat.nr_start, flat.nr_count,
                                  flat.hr_start, flat.hr_count, flat.routes, flat.route_dst,
-                                 flat.route_sums, flat.fo_start, flat.fo_off, flat.fo_w,
+                                 flat.route_sums, fo_start, fo_off, fo_w,
                                  loc.n_out, max(n_exp, 1), out, exp_buf, emit, dest_pk,
                                  dest_syn, probe_idx, probe_var, traces, counters)
         t_compute += time.perf_counter() - tc

@@ -107,14 +107,15 @@ def sanafe_network(image: Image, target: Target | None = None) -> SanafeNetwork:
     slots = np.array([c.slot for c in image.cores], np.int64)
     # synapses: fan-out of every neuron, then of every host channel
     src, dst, w, d = [], [], [], []
-    counts = np.diff(flat.fo_start)
-    off = flat.fo_off.astype(np.int64)
+    fo_start, fo_off, fo_w = flat.fan_out()
+    counts = np.diff(fo_start)
+    off = fo_off.astype(np.int64)
     pre = np.repeat(np.arange(n), counts)
     src.append(pre)
     dst.append(off % n)
     cls = (off // n) % C
     d.append(off // (n * C))
-    w.append(flat.fo_w.astype(float) * 2.0 ** flat.nexp[cls * n + off % n])
+    w.append(fo_w.astype(float) * 2.0 ** flat.nexp[cls * n + off % n])
     n_in = flat.n_in
     for ch in range(n_in):
         for r in range(int(flat.hr_start[ch]), int(flat.hr_start[ch] + flat.hr_count[ch])):
