@@ -133,5 +133,5 @@ def test_icarus_compiled_networks(icarus_sim) -> None:
 def test_simulator_refuses_unfit_image_before_running(icarus_sim) -> None:
     image, inputs = random_image(5, steps=4)
     image.cores[0].neurons["bias_exp"][0] = 40
-    with pytest.raises(ImageError, match="bias_exp must be in -16..15"):
+    with pytest.raises(ImageError, match=r"bias_exp must be in \[-16, 15\]"):
         icarus_sim.run([jobs_from(image, inputs, 4)])

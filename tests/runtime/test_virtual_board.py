@@ -93,7 +93,10 @@ def test_board_command_prints_the_pty_and_stops_on_interrupt(vboard, tmp_path) -
     env = dict(os.environ)
     proc = subprocess.Popen([sys.executable, "-m", "spikefab.cli", "board", "--pty", "--image",
                              str(tmp_path / "net.sfi")], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            # a shell's background job starts with SIGINT ignored, and Python then
+                            # keeps it ignored: give the board the default, as a terminal would
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = proc.stdout.readline()
         assert "/dev/pts/" in line
