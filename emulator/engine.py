@@ -184,17 +184,7 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         per_step = cycles
         links = sorted(fab.link_table(), key=lambda r: (-r[3], r[0], r[1], r[2]))
         extra = {"max_fifo": int(fab.st[S_MAXF]), "links": links}
-    counts = {
-        "synops": int(counters[FK.C_SYNOPS]),
-        "spikes": int(counters[FK.C_SPIKES]),
-        "neuron_updates_active": int(counters[FK.C_ACTIVE]),
-        "neuron_updates_inactive": int(counters[FK.C_INACTIVE]),
-        "packets": int(counters[FK.C_PACKETS]),
-        "host_packets_in": int(counters[FK.C_HOST_IN]),
-        "host_packets_out": int(counters[FK.C_HOST_OUT]),
-        "hops_ew": int(hops[0]), "hops_ns": int(hops[1]), "chiplet_hops": int(hops[2]),
-        **extra,
-    }
+    counts = counter_summary(counters, hops, extra)
     if mode == "functional":
         counts["estimated_cycles_per_step"] = per_step
     if plastic is not None:
@@ -222,3 +212,19 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
     if plastic is not None:
         res.weights, res.weight_snapshots = learned["weights"], learned["snapshots"]
     return res
+
+
+def counter_summary(counters: np.ndarray, hops: np.ndarray, extra: Mapping[str, Any]) -> dict:
+    """The Result's counters from the kernels' counter array and the (E/W, N/S, chiplet) hops;
+    one definition for the single-process and the MPI engines."""
+    return {
+        "synops": int(counters[FK.C_SYNOPS]),
+        "spikes": int(counters[FK.C_SPIKES]),
+        "neuron_updates_active": int(counters[FK.C_ACTIVE]),
+        "neuron_updates_inactive": int(counters[FK.C_INACTIVE]),
+        "packets": int(counters[FK.C_PACKETS]),
+        "host_packets_in": int(counters[FK.C_HOST_IN]),
+        "host_packets_out": int(counters[FK.C_HOST_OUT]),
+        "hops_ew": int(hops[0]), "hops_ns": int(hops[1]), "chiplet_hops": int(hops[2]),
+        **extra,
+    }

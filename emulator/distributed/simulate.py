@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from spikefab.arch.host import input_channels, split_outputs
 from spikefab.arch.image import STATE_DTYPE, Image
 from spikefab.arch.result import PROBE_VARIABLES, Result, normalize_inputs, parse_probe
 from spikefab.arch.target import load_target
@@ -23,7 +24,7 @@ from spikefab.emulator import costs
 from spikefab.emulator import kernels as FK
 from spikefab.emulator.distributed.comm import DEFAULT_LINK_TIMEOUT_S, RankComm
 from spikefab.emulator.distributed.local import Local, build_local, source_of
-from spikefab.emulator.engine import MODES
+from spikefab.emulator.engine import MODES, counter_summary
 from spikefab.errors import InputError
 
 __all__ = ["simulate_mpi", "last_timing"]
@@ -83,11 +84,8 @@ def simulate_mpi(image: Image | str | Path, inputs: Mapping[str, Any] | None, st
 
     tgt, loc, ins, (probe_idx, probe_var, probe_cols, widths) = rc.agree(setup, "setup")
     t_setup = time.perf_counter() - t_start
-    in_spikes = np.zeros((steps, loc.n_in), np.uint8)
-    if rc.rank == 0:
-        for name, spec in loc.image.inputs.items():
-            b = int(spec["channel_base"])
-            in_spikes[:, b:b + int(spec["size"])] = ins[name]
+    in_spikes = (input_channels(loc.image, ins, steps) if rc.rank == 0
+                 else np.zeros((steps, loc.n_in), np.uint8))
     timing: dict[str, Any] = {}
     t_run, cpu_run = time.perf_counter(), time.process_time()
     if mode == "functional":
@@ -145,23 +143,12 @@ def _gather(rc: RankComm, loc: Local, part: dict, steps: int, mode: str, probes,
         from spikefab.emulator.distributed.cycle import finish_cycle
         cycles, hops, extra = finish_cycle(loc, extra_red, [p[4] for p in pieces], target)
         per_step = cycles
-    counts = {
-        "synops": int(counters[FK.C_SYNOPS]),
-        "spikes": int(counters[FK.C_SPIKES]),
-        "neuron_updates_active": int(counters[FK.C_ACTIVE]),
-        "neuron_updates_inactive": int(counters[FK.C_INACTIVE]),
-        "packets": int(counters[FK.C_PACKETS]),
-        "host_packets_in": int(counters[FK.C_HOST_IN]),
-        "host_packets_out": int(counters[FK.C_HOST_OUT]),
-        "hops_ew": int(hops[0]), "hops_ns": int(hops[1]), "chiplet_hops": int(hops[2]),
-        **extra,
-    }
+    counts = counter_summary(counters, hops, extra)
     if mode == "functional":
         counts["estimated_cycles_per_step"] = per_step
     lat = costs.latency_us(per_step, target)
     breakdown = costs.energy_breakdown(counts, lat, target)
-    spikes = {name: out[:, int(s["channel_base"]):int(s["channel_base"]) + int(s["size"])].copy()
-              for name, s in loc.image.outputs.items()}
+    spikes = split_outputs(loc.image, out)
     tr, col = {}, 0
     for p, w in zip(probes, widths):
         tr[p] = traces_all[:, col:col + w].copy()

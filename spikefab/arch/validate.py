@@ -14,6 +14,7 @@ import numpy as np
 
 from spikefab.arch.errors import ImageError, ResourceError
 from spikefab.arch.fields import FIELDS
+from spikefab.arch.host import output_width
 from spikefab.arch.learning.tables import check_learning_fits, check_learning_tables
 
 if TYPE_CHECKING:
@@ -378,8 +379,7 @@ def run_bytes(image: "Image", steps: int, n_probed: int = 0) -> int:
     the flattened fan-out (16 bytes per synaptic operation of :func:`fanout`).
     """
     n_in = len(image.host_route_ptr)
-    n_out = max((int(s["channel_base"]) + int(s["size"]) for s in image.outputs.values()),
-                default=0)
+    n_out = output_width(image)
     neurons = sum(c.n_neurons for c in image.cores)
     classes = max([len(c.acc_exps) for c in image.cores] + [1])
     slots = 2 + max((int(c.synapses["delay"].max()) for c in image.cores if len(c.synapses)),
