@@ -18,6 +18,7 @@ Timing: operands must be valid in the cycle ``start`` is high (cycle 0); they ar
 results are valid (combinationally) in cycle 3 while ``done`` is high.
 """
 
+from dataclasses import dataclass
 
 from amaranth.hdl import C, Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
@@ -83,9 +84,18 @@ class LifUnit(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
+        r = self._registers()
+        dec = self._multiplier(m, r)
+        self._sequence(m, r)
+        self._current(m, r, dec)
+        self._voltage(m, r, dec)
+        self._threshold(m, r, dec)
+        return m
+
+    def _registers(self) -> "_Registers":
+        """The phase counter, the latched operands and the pipeline registers."""
         phase = Signal(range(4))
         busy = Signal()
-        # latched operands
         v = Signal(signed(32))
         theta = Signal(signed(32))
         ref = Signal(unsigned(8))
@@ -98,67 +108,80 @@ class LifUnit(wiring.Component):
         refractory = Signal(unsigned(8))
         theta_decay = Signal(unsigned(12))
         theta_inc = Signal(signed(32))
-        # pipeline registers
         prod = Signal(signed(46))
         u_new = Signal(signed(32))
         v_upd = Signal(signed(32))
+        return _Registers(phase, busy, v, theta, ref, a, bias_mant, bias_exp, dv, vth, reset_mode,
+                          refractory, theta_decay, theta_inc, prod, u_new, v_upd)
 
-        # the one multiplier: operand pair chosen by the phase
+    def _multiplier(self, m: Module, r: "_Registers") -> Signal:
+        """The one multiplier, its operand pair chosen by the phase; returns the decayed value
+        of the previous cycle's pair."""
         mx = Signal(signed(32))
         mf = Signal(unsigned(13))
         with m.If(self.start):
             m.d.comb += [mx.eq(self.u), mf.eq(4095 - self.du)]
-        with m.Elif(phase == 1):
-            m.d.comb += [mx.eq(v), mf.eq(4096 - dv)]
+        with m.Elif(r.phase == 1):
+            m.d.comb += [mx.eq(r.v), mf.eq(4096 - r.dv)]
         with m.Elif(self.has_adaptive):
-            m.d.comb += [mx.eq(theta), mf.eq(4096 - theta_decay)]
-        m.d.sync += prod.eq(mx * mf)
+            m.d.comb += [mx.eq(r.theta), mf.eq(4096 - r.theta_decay)]
+        m.d.sync += r.prod.eq(mx * mf)
         dec = Signal(signed(32))
-        m.d.comb += dec.eq(trunc_decay(prod))
+        m.d.comb += dec.eq(trunc_decay(r.prod))
+        return dec
 
+    def _sequence(self, m: Module, r: "_Registers") -> None:
+        """Operands in (latched at ``start`` or held by the caller), phases 1..3, done."""
         operands = [
-            v.eq(self.v), theta.eq(self.theta), ref.eq(self.ref), a.eq(self.a),
-            bias_mant.eq(self.bias_mant), bias_exp.eq(self.bias_exp), dv.eq(self.dv),
-            vth.eq(self.vth), reset_mode.eq(self.reset_mode),
-            refractory.eq(self.refractory), theta_decay.eq(self.theta_decay),
-            theta_inc.eq(self.theta_inc),
+            r.v.eq(self.v), r.theta.eq(self.theta), r.ref.eq(self.ref), r.a.eq(self.a),
+            r.bias_mant.eq(self.bias_mant), r.bias_exp.eq(self.bias_exp), r.dv.eq(self.dv),
+            r.vth.eq(self.vth), r.reset_mode.eq(self.reset_mode),
+            r.refractory.eq(self.refractory), r.theta_decay.eq(self.theta_decay),
+            r.theta_inc.eq(self.theta_inc),
         ]
         if not self.latch_operands:
             m.d.comb += operands
         with m.If(self.start):
-            m.d.sync += [busy.eq(1), phase.eq(1)]
+            m.d.sync += [r.busy.eq(1), r.phase.eq(1)]
             if self.latch_operands:
                 m.d.sync += operands
-        with m.Elif(busy):
-            m.d.sync += phase.eq(phase + 1)
-            with m.If(phase == 3):
-                m.d.sync += [busy.eq(0), phase.eq(0)]
+        with m.Elif(r.busy):
+            m.d.sync += r.phase.eq(r.phase + 1)
+            with m.If(r.phase == 3):
+                m.d.sync += [r.busy.eq(0), r.phase.eq(0)]
 
-        # phase 1: current.  int32(decay(u)) + int32(a << 6), wrapped to int32, one correction.
+    def _current(self, m: Module, r: "_Registers", dec) -> None:
+        """Phase 1: int32(decay(u)) + int32(a << 6), wrapped to int32, one correction."""
         a6 = Signal(signed(32))
         uc = Signal(signed(32))
-        m.d.comb += [a6.eq(Cat(C(0, 6), a[:26]).as_signed()),
+        m.d.comb += [a6.eq(Cat(C(0, 6), r.a[:26]).as_signed()),
                      uc.eq((dec + a6)[:32].as_signed())]
         wrapped = Mux(uc > (1 << 23), uc - (1 << 24), Mux(uc <= -(1 << 23), uc + (1 << 24), uc))
-        with m.If(phase == 1):
-            m.d.sync += u_new.eq(wrapped[:32].as_signed())
+        with m.If(r.phase == 1):
+            m.d.sync += r.u_new.eq(wrapped[:32].as_signed())
 
-        # phase 2: voltage, saturated.  bias = bias_mant << bias_exp (>> for a negative exponent),
-        # as a multiplication by a power of two (a DSP block rather than a barrel shifter):
-        # m << e = m * 2**e, and m >> -e = (m * 2**(16 - (-e))) >> 16 exactly (floor division)
+    def _voltage(self, m: Module, r: "_Registers", dec) -> None:
+        """Phase 2: voltage, saturated.
+
+        bias = bias_mant << bias_exp (>> for a negative exponent), as a multiplication by a
+        power of two (a DSP block rather than a barrel shifter): m << e = m * 2**e, and
+        m >> -e = (m * 2**(16 - (-e))) >> 16 exactly (floor division).
+        """
         shift = Signal(4)
-        m.d.comb += shift.eq(Mux(bias_exp >= 0, bias_exp[:4], (bias_exp + 16)[:4]))
+        m.d.comb += shift.eq(Mux(r.bias_exp >= 0, r.bias_exp[:4], (r.bias_exp + 16)[:4]))
         scaled = Signal(signed(33))
-        m.d.comb += scaled.eq(bias_mant * (C(1, 16) << shift)[:16])
+        m.d.comb += scaled.eq(r.bias_mant * (C(1, 16) << shift)[:16])
         bias = Signal(signed(32))     # |bias_mant << 15| < 2**31
-        m.d.comb += bias.eq(Mux(bias_exp >= 0, scaled[:32].as_signed(), scaled[16:].as_signed()))
+        m.d.comb += bias.eq(Mux(r.bias_exp >= 0, scaled[:32].as_signed(),
+                                scaled[16:].as_signed()))
         vsum = Signal(signed(35))     # decayed v + int32 u + bias
-        m.d.comb += vsum.eq(dec + u_new + bias)
-        with m.If(phase == 2):
-            m.d.sync += v_upd.eq(Mux(vsum > STATE_MAX, STATE_MAX,
-                                     Mux(vsum < -STATE_MAX, -STATE_MAX, vsum)))
+        m.d.comb += vsum.eq(dec + r.u_new + bias)
+        with m.If(r.phase == 2):
+            m.d.sync += r.v_upd.eq(Mux(vsum > STATE_MAX, STATE_MAX,
+                                       Mux(vsum < -STATE_MAX, -STATE_MAX, vsum)))
 
-        # phase 3: threshold, spike, reset, refractory, adaptation (dec = decayed theta)
+    def _threshold(self, m: Module, r: "_Registers", dec) -> None:
+        """Phase 3: threshold, spike, reset, refractory, adaptation (``dec`` = decayed theta)."""
         refr_now = Signal()
         v_cur = Signal(signed(32))
         vth_eff = Signal(signed(35))
@@ -168,20 +191,44 @@ class LifUnit(wiring.Component):
         # without the extensions the threshold's decayed theta and the refractory count are 0
         th = dec if self.has_adaptive else C(0, signed(32))
         m.d.comb += [
-            refr_now.eq((ref != 0) if self.has_refractory else 0),
-            v_cur.eq(Mux(refr_now, v, v_upd)),
-            vth_eff.eq(Cat(C(0, 6), vth).as_unsigned() + th),
+            refr_now.eq((r.ref != 0) if self.has_refractory else 0),
+            v_cur.eq(Mux(refr_now, r.v, r.v_upd)),
+            vth_eff.eq(Cat(C(0, 6), r.vth).as_unsigned() + th),
             spike.eq(~refr_now & (v_cur > vth_eff)),
-            v_after.eq(Mux(spike, Mux(reset_mode, v_cur - vth_eff, 0), v_cur)),
-            theta_sum.eq(th + theta_inc),
-            self.done.eq(busy & (phase == 3)),
-            self.u_new.eq(u_new),
+            v_after.eq(Mux(spike, Mux(r.reset_mode, v_cur - vth_eff, 0), v_cur)),
+            theta_sum.eq(th + r.theta_inc),
+            self.done.eq(r.busy & (r.phase == 3)),
+            self.u_new.eq(r.u_new),
             self.v_new.eq(v_after[:32].as_signed()),
             self.spike.eq(spike),
         ]
         if self.has_refractory:
-            m.d.comb += self.ref_new.eq(Mux(refr_now, ref - 1, Mux(spike, refractory, 0)))
+            m.d.comb += self.ref_new.eq(Mux(refr_now, r.ref - 1, Mux(spike, r.refractory, 0)))
         if self.has_adaptive:
             m.d.comb += self.theta_new.eq(
                 Mux(spike, Mux(theta_sum > STATE_MAX, STATE_MAX, theta_sum), dec)[:32].as_signed())
-        return m
+
+
+@dataclass
+class _Registers:
+    """The registers the phases of :meth:`LifUnit.elaborate` share: sequencing (``phase``,
+    ``busy``), the latched operands (named as the ports) and the pipeline registers (``prod``
+    of the multiplier, ``u_new`` after phase 1, ``v_upd`` after phase 2)."""
+
+    phase: Signal
+    busy: Signal
+    v: Signal
+    theta: Signal
+    ref: Signal
+    a: Signal
+    bias_mant: Signal
+    bias_exp: Signal
+    dv: Signal
+    vth: Signal
+    reset_mode: Signal
+    refractory: Signal
+    theta_decay: Signal
+    theta_inc: Signal
+    prod: Signal
+    u_new: Signal
+    v_upd: Signal

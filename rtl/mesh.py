@@ -13,6 +13,8 @@ start every engine is done, every FIFO is empty and the host queue is drained, t
 by its W port) are appended to ``out_log`` with the step number.
 """
 
+from dataclasses import dataclass
+
 from amaranth.hdl import Cat, Module, Mux, Signal, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
@@ -51,11 +53,20 @@ class Mesh(wiring.Component):
         self.params = target if isinstance(target, MeshParams) else mesh_params(target, **fabric)
         super().__init__()
 
-    def elaborate(self, platform):  # noqa: C901 - the wiring of one fabric, kept in one place
+    def elaborate(self, platform):
         m = Module()
+        routers, cores = self._units(m)
+        hop_strobes = self._links(m, routers, cores)
+        f = self._fabric_tables(m)
+        self._step_control(m, f, routers, cores)
+        self._host_receiver(m, f, routers[0, 0])
+        self._counters(m, f, cores, hop_strobes)
+        self._memory_port(m, f, cores)
+        return m
+
+    def _units(self, m: Module):
+        """The routers by ``(x, y)`` and the cores as ``(x, y, k, core)``."""
         p = self.params
-        B = p.barrier_cycles
-        serial = p.core_kind == "serial"
         routers = {}
         for y in range(p.mesh_y):
             for x in range(p.mesh_x):
@@ -64,11 +75,14 @@ class Mesh(wiring.Component):
         for y in range(p.mesh_y):
             for x in range(p.mesh_x):
                 for k in range(p.cores_per_router):
-                    core = SerialCore(p) if serial else NeuronCore(p)
+                    core = SerialCore(p) if p.core_kind == "serial" else NeuronCore(p)
                     m.submodules[f"core_{x}_{y}_{k}"] = core
                     cores.append((x, y, k, core))
+        return routers, cores
 
-        # ------------------------------------------------------------ links
+    def _links(self, m: Module, routers, cores) -> list:
+        """Router-to-router streams, cores on the local ports; the hop strobes (one per link
+        direction) for the counter."""
         def link(src, so, dst, di):
             wiring.connect(m, src.o[so], dst.i[di])
 
@@ -90,10 +104,12 @@ class Mesh(wiring.Component):
                          core.ej_valid.eq(r.o[4 + k].valid),
                          core.ej_data.eq(r.o[4 + k].payload),
                          r.o[4 + k].ready.eq(core.ej_ready)]
-        host_router = routers[0, 0]
-        m.d.comb += host_router.o[PORT_W].ready.eq(1)   # the host accepts everything
+        m.d.comb += routers[0, 0].o[PORT_W].ready.eq(1)   # the host accepts everything
+        return hop_strobes
 
-        # ------------------------------------------------------------ fabric tables
+    def _fabric_tables(self, m: Module) -> "_Fabric":
+        """The fabric tables (host queue, out log, cycle log, counters) and the step state."""
+        p = self.params
         fab = self.mem_core == FABRIC_CORE
         fwr = {name: fab & self.mem_we & (self.mem_table == tid)
                for name, tid in FABRIC_TABLE_IDS.items()}
@@ -111,13 +127,19 @@ class Mesh(wiring.Component):
                                                  init=[])
         cl_rp, cl_wp = cl_mem.read_port(), cl_mem.write_port()
         counters = [Signal(32, name=f"cnt_{name}") for name in COUNTERS]
-        overflow = counters[COUNTERS.index("overflow")]
-
-        # ------------------------------------------------------------ step control
-        IDLE, RUN, BARRIER = range(3)
         fsm = Signal(range(3))
         t = Signal(16)                       # steps since clear
         slot = Signal(range(p.ring_slots))
+        quiescent = Signal()
+        send = Signal()
+        return _Fabric(fwr, hq_spec, hq_rp, hq_len, ol_rp, ol_wp, ol_len, cl_rp, cl_wp,
+                       counters, fsm, t, slot, quiescent, send)
+
+    def _step_control(self, m: Module, f: "_Fabric", routers, cores) -> None:
+        """Start, run until quiescent, barrier, next step (section 9); the host sender."""
+        p = self.params
+        B = p.barrier_cycles
+        fsm, t, slot, quiescent, send = f.fsm, f.t, f.slot, f.quiescent, f.send
         steps_left = Signal(16)
         cyc = Signal(32)                     # cycles of this step so far + barrier_cycles
         bcnt = Signal(range(max(B, 1) + 1))
@@ -125,7 +147,7 @@ class Mesh(wiring.Component):
         go = Signal()
         clearing = Signal()
         m.d.comb += clearing.eq(_any([c.clearing for *_, c in cores]))
-        m.d.comb += self.busy.eq((fsm != IDLE) | clearing)
+        m.d.comb += self.busy.eq((fsm != _IDLE) | clearing)
 
         for x, y, k, core in cores:
             m.d.comb += [core.go.eq(go), core.slot.eq(slot), core.clear.eq(self.clear),
@@ -134,97 +156,104 @@ class Mesh(wiring.Component):
             m.d.comb += r.clear.eq(self.clear)
 
         # host sender: one queue entry per cycle from cycle 0, with credit
-        send = Signal()
-        m.d.comb += [send.eq((fsm == RUN) & (h < hq_len) & host_router.i[PORT_W].ready),
+        host_router = routers[0, 0]
+        m.d.comb += [send.eq((fsm == _RUN) & (h < f.hq_len) & host_router.i[PORT_W].ready),
                      host_router.i[PORT_W].valid.eq(send),
-                     host_router.i[PORT_W].payload.eq(hq_rp.data[:p.packet_width])]
+                     host_router.i[PORT_W].payload.eq(f.hq_rp.data[:p.packet_width])]
         h_next = Signal.like(h)
         m.d.comb += h_next.eq(Mux(go, 0, Mux(send, h + 1, h)))
         m.d.sync += h.eq(h_next)
-        m.d.comb += hq_rp.addr.eq(Mux(self.busy, h_next, self.mem_index))
+        m.d.comb += f.hq_rp.addr.eq(Mux(self.busy, h_next, self.mem_index))
 
-        quiescent = Signal()
+        overflow = f.counters[COUNTERS.index("overflow")]
         # for the host's INFO: a pulse at the end of every step, and the out_log overflow flag
-        m.d.comb += [self.step_done.eq((fsm == RUN) & quiescent), self.overflow.eq(overflow[0])]
+        m.d.comb += [self.step_done.eq((fsm == _RUN) & quiescent), self.overflow.eq(overflow[0])]
         m.d.comb += quiescent.eq(_all([c.done for *_, c in cores] + [r.empty for r in routers.values()])
-                                 & (h >= hq_len))
+                                 & (h >= f.hq_len))
 
         with m.Switch(fsm):
-            with m.Case(IDLE):
+            with m.Case(_IDLE):
                 with m.If(self.start & (self.run_steps != 0) & ~clearing):
                     m.d.comb += go.eq(1)
-                    m.d.sync += [fsm.eq(RUN), steps_left.eq(self.run_steps), cyc.eq(B)]
-            with m.Case(RUN):
+                    m.d.sync += [fsm.eq(_RUN), steps_left.eq(self.run_steps), cyc.eq(B)]
+            with m.Case(_RUN):
                 m.d.sync += cyc.eq(cyc + 1)
                 with m.If(quiescent):
                     last = steps_left == 1
                     # cycle_log is a ring of cycle_log_depth (a power of two) entries
-                    m.d.comb += [cl_wp.addr.eq(t), cl_wp.data.eq(cyc), cl_wp.en.eq(1)]
-                    m.d.sync += [t.eq(t + 1), steps_left.eq(steps_left - 1), hq_len.eq(0),
+                    m.d.comb += [f.cl_wp.addr.eq(t), f.cl_wp.data.eq(cyc), f.cl_wp.en.eq(1)]
+                    m.d.sync += [t.eq(t + 1), steps_left.eq(steps_left - 1), f.hq_len.eq(0),
                                  slot.eq(Mux(slot == p.ring_slots - 1, 0, slot + 1))]
                     if B <= 1:
                         with m.If(last):
-                            m.d.sync += fsm.eq(IDLE)
+                            m.d.sync += fsm.eq(_IDLE)
                         with m.Else():
                             m.d.comb += go.eq(1)
                             m.d.sync += cyc.eq(B)
                     else:
-                        m.d.sync += [fsm.eq(BARRIER), bcnt.eq(B - 2)]
-            with m.Case(BARRIER):
+                        m.d.sync += [fsm.eq(_BARRIER), bcnt.eq(B - 2)]
+            with m.Case(_BARRIER):
                 with m.If(bcnt == 0):
                     with m.If(steps_left == 0):
-                        m.d.sync += fsm.eq(IDLE)
+                        m.d.sync += fsm.eq(_IDLE)
                     with m.Else():
                         m.d.comb += go.eq(1)
-                        m.d.sync += [fsm.eq(RUN), cyc.eq(B)]
+                        m.d.sync += [fsm.eq(_RUN), cyc.eq(B)]
                 with m.Else():
                     m.d.sync += bcnt.eq(bcnt - 1)
 
-        # host receiver: packets leaving router (0, 0) by W are output spikes of step t
+    def _host_receiver(self, m: Module, f: "_Fabric", host_router) -> None:
+        """Packets leaving router (0, 0) by W are output spikes of step ``t``: the out log."""
+        p = self.params
+        overflow = f.counters[COUNTERS.index("overflow")]
         axon = packet_fields(p, host_router.o[PORT_W].payload)[0]
         arrive = host_router.o[PORT_W].valid
-        m.d.comb += [ol_wp.addr.eq(ol_len), ol_wp.data.eq(Cat(axon[:16], t)),
-                     ol_wp.en.eq(arrive & (ol_len < p.out_log_depth))]
+        m.d.comb += [f.ol_wp.addr.eq(f.ol_len), f.ol_wp.data.eq(Cat(axon[:16], f.t)),
+                     f.ol_wp.en.eq(arrive & (f.ol_len < p.out_log_depth))]
         with m.If(arrive):
-            with m.If(ol_len < p.out_log_depth):
-                m.d.sync += ol_len.eq(ol_len + 1)
+            with m.If(f.ol_len < p.out_log_depth):
+                m.d.sync += f.ol_len.eq(f.ol_len + 1)
             with m.Else():
                 m.d.sync += overflow[0].eq(1)
 
-        # counters
+    def _counters(self, m: Module, f: "_Fabric", cores, hop_strobes) -> None:
+        """Event counters; host writes of the fabric registers; ``clear``."""
+        counters, fwr = f.counters, f.fwr
         events = {
             "spikes": [c.ev_spike for *_, c in cores],
             "synops": [c.ev_synop for *_, c in cores],
-            "packets": [c.inj_valid for *_, c in cores] + [send],
+            "packets": [c.inj_valid for *_, c in cores] + [f.send],
             "hops": hop_strobes,
         }
         for name, strobes in events.items():
             cnt = counters[COUNTERS.index(name)]
             if strobes:
                 m.d.sync += cnt.eq(cnt + sum(s.as_unsigned() for s in strobes))
-        with m.If((fsm == RUN) & quiescent):
+        with m.If((f.fsm == _RUN) & f.quiescent):
             m.d.sync += counters[0].eq(counters[0] + 1)
 
-        # host writes of fabric registers; clear
         with m.If(fwr["host_queue_len"]):
-            m.d.sync += hq_len.eq(self.mem_wdata[:16])
+            m.d.sync += f.hq_len.eq(self.mem_wdata[:16])
         with m.If(fwr["out_log_len"]):
-            m.d.sync += ol_len.eq(self.mem_wdata[:len(ol_len)])
+            m.d.sync += f.ol_len.eq(self.mem_wdata[:len(f.ol_len)])
         with m.If(fwr["counters"] & (self.mem_index == 0)):
             m.d.sync += [c.eq(0) for c in counters]
         with m.If(self.clear):
-            m.d.sync += [t.eq(0), slot.eq(0), ol_len.eq(0), hq_len.eq(0)]
+            m.d.sync += [f.t.eq(0), f.slot.eq(0), f.ol_len.eq(0), f.hq_len.eq(0)]
             m.d.sync += [c.eq(0) for c in counters]
 
-        # ------------------------------------------------------------ memory port
+    def _memory_port(self, m: Module, f: "_Fabric", cores) -> None:
+        """The host's memory port: writes to every core, reads from the addressed core or
+        fabric table (one cycle later; serial cores answer when they gathered the entry)."""
+        p = self.params
         for idx, (x, y, k, core) in enumerate(cores):
             m.d.comb += [core.mem_sel.eq(self.mem_core == p.core_index(x, y, k)),
                          core.mem_table.eq(self.mem_table), core.mem_index.eq(self.mem_index),
                          core.mem_wdata.eq(self.mem_wdata), core.mem_we.eq(self.mem_we),
                          core.mem_re.eq(self.mem_re)]
-        m.d.comb += [ol_rp.addr.eq(self.mem_index), cl_rp.addr.eq(self.mem_index)]
+        m.d.comb += [f.ol_rp.addr.eq(self.mem_index), f.cl_rp.addr.eq(self.mem_index)]
         fabric_rvalid = Signal()
-        if serial:
+        if p.core_kind == "serial":
             # serial cores answer after they gathered the entry's RAM words and take several
             # cycles per write
             m.d.sync += fabric_rvalid.eq(self.mem_re & (self.mem_core == FABRIC_CORE))
@@ -235,23 +264,11 @@ class Mesh(wiring.Component):
             m.d.comb += self.mem_ready.eq(1)
         rcore = Signal(8)
         rtable = Signal(4)
-        reg_rdata = Signal(32)
+        reg_rdata = self._register_read(m, f)
         with m.If(self.mem_re):
             m.d.sync += [rcore.eq(self.mem_core), rtable.eq(self.mem_table)]
-            with m.Switch(self.mem_table):
-                with m.Case(FABRIC_TABLE_IDS["host_queue_len"]):
-                    m.d.sync += reg_rdata.eq(hq_len)
-                with m.Case(FABRIC_TABLE_IDS["out_log_len"]):
-                    m.d.sync += reg_rdata.eq(ol_len)
-                with m.Case(FABRIC_TABLE_IDS["counters"]):
-                    with m.Switch(self.mem_index):
-                        for j, c in enumerate(counters):
-                            with m.Case(j):
-                                m.d.sync += reg_rdata.eq(c)
-                        with m.Default():
-                            m.d.sync += reg_rdata.eq(0)
         hq_bytes = Signal(MEM_DATA_BITS)
-        from_stored(m, hq_spec, hq_rp.data, hq_bytes)
+        from_stored(m, f.hq_spec, f.hq_rp.data, hq_bytes)
         with m.Switch(rcore):
             for x, y, k, core in cores:
                 with m.Case(p.core_index(x, y, k)):
@@ -261,12 +278,54 @@ class Mesh(wiring.Component):
                     with m.Case(FABRIC_TABLE_IDS["host_queue"]):
                         m.d.comb += self.mem_rdata.eq(hq_bytes)
                     with m.Case(FABRIC_TABLE_IDS["out_log"]):
-                        m.d.comb += self.mem_rdata.eq(ol_rp.data)
+                        m.d.comb += self.mem_rdata.eq(f.ol_rp.data)
                     with m.Case(FABRIC_TABLE_IDS["cycle_log"]):
-                        m.d.comb += self.mem_rdata.eq(cl_rp.data)
+                        m.d.comb += self.mem_rdata.eq(f.cl_rp.data)
                     with m.Default():
                         m.d.comb += self.mem_rdata.eq(reg_rdata)
-        return m
+
+    def _register_read(self, m: Module, f: "_Fabric") -> Signal:
+        """The fabric registers (queue and log lengths, counters) a read addresses, registered."""
+        reg_rdata = Signal(32)
+        with m.If(self.mem_re):
+            with m.Switch(self.mem_table):
+                with m.Case(FABRIC_TABLE_IDS["host_queue_len"]):
+                    m.d.sync += reg_rdata.eq(f.hq_len)
+                with m.Case(FABRIC_TABLE_IDS["out_log_len"]):
+                    m.d.sync += reg_rdata.eq(f.ol_len)
+                with m.Case(FABRIC_TABLE_IDS["counters"]):
+                    with m.Switch(self.mem_index):
+                        for j, c in enumerate(f.counters):
+                            with m.Case(j):
+                                m.d.sync += reg_rdata.eq(c)
+                        with m.Default():
+                            m.d.sync += reg_rdata.eq(0)
+        return reg_rdata
+
+
+#: States of the step control.
+_IDLE, _RUN, _BARRIER = range(3)
+
+
+@dataclass
+class _Fabric:
+    """The fabric's tables and step state that the parts of :meth:`Mesh.elaborate` share."""
+
+    fwr: dict                 #: host write strobe per fabric table
+    hq_spec: object           #: host queue entry layout
+    hq_rp: object
+    hq_len: Signal
+    ol_rp: object
+    ol_wp: object
+    ol_len: Signal
+    cl_rp: object
+    cl_wp: object
+    counters: list            #: one 32-bit counter per ``COUNTERS`` entry
+    fsm: Signal               #: _IDLE, _RUN or _BARRIER
+    t: Signal                 #: steps since clear
+    slot: Signal              #: delay ring slot of this step
+    quiescent: Signal         #: every engine done, every FIFO empty, the host queue drained
+    send: Signal              #: the host port injects a packet this cycle
 
 
 def _any(values):

@@ -48,11 +48,15 @@ def _routes(part: Partition, placement: Placement, routing: Routing, sites: Site
     """
     syn = part.syn
     out_g = np.flatnonzero(part.is_output)
-    r = np.zeros(len(part.pair_src) + len(out_g), ROUTE_DTYPE)
-    counts = fill_routes(part.pair_src, part.pair_core, routing.axon, syn.n_channels + out_g,
-                         part.output_channel[out_g], placement.site, sites.chiplet, sites.x,
-                         sites.y, sites.slot, syn.n_sources, r["host"], r["slot"], r["chiplet"],
-                         r["x"], r["y"], r["axon"])
+    pairs = np.stack([part.pair_src, part.pair_core, routing.axon]).astype(np.int64)
+    outs = np.stack([syn.n_channels + out_g, part.output_channel[out_g]]).astype(np.int64)
+    site_fields = np.stack([sites.chiplet, sites.x, sites.y, sites.slot]).astype(np.int64)
+    fields = np.zeros((6, len(part.pair_src) + len(out_g)), np.int64)
+    counts = fill_routes(pairs, outs, np.asarray(placement.site, np.int64), site_fields,
+                         syn.n_sources, fields)
+    r = np.zeros(fields.shape[1], ROUTE_DTYPE)
+    for row, key in enumerate(("host", "slot", "chiplet", "x", "y", "axon")):   # R_* order
+        r[key] = fields[row]
     return counts, r
 
 
@@ -65,40 +69,8 @@ def emit(net: HwNetwork, part: Partition, placement: Placement, routing: Routing
     nc = part.n_cores
     n = syn.n_neurons
 
-    # neurons: profile index per core (profiles in population order), bias
-    bias_m = np.zeros(n, np.int64)
-    bias_e = np.zeros(n, np.int64)
-    for i, name in enumerate(syn.pop_names):
-        bm, be = net.populations[name].bias()
-        bias_m[syn.pop_offset[i]:syn.pop_offset[i + 1]] = bm
-        bias_e[syn.pop_offset[i]:syn.pop_offset[i + 1]] = be
-    neuron_core = np.repeat(np.arange(nc, dtype=np.int64), np.diff(b))
-    nprof = len(syn.profiles) + 1
-    pkey = neuron_core * nprof + syn.neuron_profile
-    ukey = np.unique(pkey)                       # (core, profile) pairs, sorted
-    pfirst = np.searchsorted(ukey // nprof, np.arange(nc + 1))
-    neurons = np.zeros(n, NEURON_DTYPE)
-    neurons["profile"] = np.searchsorted(ukey, pkey) - pfirst[neuron_core]
-    neurons["bias_mant"] = bias_m
-    neurons["bias_exp"] = bias_e
-    prof_table = np.zeros(len(ukey), PROFILE_DTYPE)
-    for j, k in enumerate(ukey.tolist()):
-        du, dv, vth, reset, refr, tdec, tinc = syn.profiles[k % nprof]
-        prof_table[j] = (du, dv, vth, reset, refr, tdec, tinc)
-
-    # synapses in (core, source) order with their accumulator class rank inside the core
-    order = part.order
-    seg = syn.indptr[b]
-    present = segment_classes(syn.cls, seg, len(syn.class_exp))
-    class_rank = np.cumsum(present, axis=1) - 1          # class id -> accumulator index
-    cfirst = np.zeros(nc + 1, np.int64)
-    np.cumsum(present.sum(axis=1), out=cfirst[1:])
-    acc_exps = np.broadcast_to(syn.class_exp, present.shape)[present]
-    synapses = np.zeros(len(order), SYNAPSE_DTYPE)
-    fill_synapses(order, syn.post, syn.weight, syn.delay, syn.cls, seg, b, class_rank,
-                  synapses["neuron"], synapses["weight"], synapses["delay"],
-                  synapses["acc_class"])
-
+    neuron_core, neurons, prof_table, pfirst = _neuron_tables(net, part)
+    synapses, seg, acc_exps, cfirst = _synapse_tables(part)
     axons = np.zeros(len(part.pair_core), AXON_DTYPE)
     axons["start"] = part.pair_start - seg[part.pair_core]
     axons["count"] = part.pair_count
@@ -132,6 +104,60 @@ def emit(net: HwNetwork, part: Partition, placement: Placement, routing: Routing
             route_ptr=route_ptr[s:e],
             routes=routes[nstart[s]:nstart[e]], **learn[k]))
 
+    manifest = _manifest(net, part, placement, options, learn_manifest)
+    return Image(target=target.name, cores=cores, host_route_ptr=host_ptr, host_routes=routes[:0]
+                 if syn.n_channels == 0 else routes[:int(starts[syn.n_channels])],
+                 manifest=manifest)
+
+
+def _neuron_tables(net: HwNetwork, part: Partition):
+    """Neurons (profile index per core, profiles in population order, bias), the profile table
+    and where each core's profiles start; also each neuron's core."""
+    syn, b, nc, n = part.syn, part.bounds, part.n_cores, part.syn.n_neurons
+    bias_m = np.zeros(n, np.int64)
+    bias_e = np.zeros(n, np.int64)
+    for i, name in enumerate(syn.pop_names):
+        bm, be = net.populations[name].bias()
+        bias_m[syn.pop_offset[i]:syn.pop_offset[i + 1]] = bm
+        bias_e[syn.pop_offset[i]:syn.pop_offset[i + 1]] = be
+    neuron_core = np.repeat(np.arange(nc, dtype=np.int64), np.diff(b))
+    nprof = len(syn.profiles) + 1
+    pkey = neuron_core * nprof + syn.neuron_profile
+    ukey = np.unique(pkey)                       # (core, profile) pairs, sorted
+    pfirst = np.searchsorted(ukey // nprof, np.arange(nc + 1))
+    neurons = np.zeros(n, NEURON_DTYPE)
+    neurons["profile"] = np.searchsorted(ukey, pkey) - pfirst[neuron_core]
+    neurons["bias_mant"] = bias_m
+    neurons["bias_exp"] = bias_e
+    prof_table = np.zeros(len(ukey), PROFILE_DTYPE)
+    for j, k in enumerate(ukey.tolist()):
+        du, dv, vth, reset, refr, tdec, tinc = syn.profiles[k % nprof]
+        prof_table[j] = (du, dv, vth, reset, refr, tdec, tinc)
+    return neuron_core, neurons, prof_table, pfirst
+
+
+def _synapse_tables(part: Partition):
+    """Synapses in (core, source) order with their accumulator class rank inside the core;
+    each core's first synapse, its accumulator exponents and where they start."""
+    syn, b, nc = part.syn, part.bounds, part.n_cores
+    order = part.order
+    seg = syn.indptr[b]
+    present = segment_classes(syn.cls, seg, len(syn.class_exp))
+    class_rank = np.cumsum(present, axis=1) - 1          # class id -> accumulator index
+    cfirst = np.zeros(nc + 1, np.int64)
+    np.cumsum(present.sum(axis=1), out=cfirst[1:])
+    acc_exps = np.broadcast_to(syn.class_exp, present.shape)[present]
+    synapses = np.zeros(len(order), SYNAPSE_DTYPE)
+    fill_synapses(order, syn.post, syn.weight, syn.delay, syn.cls, seg, b, class_rank,
+                  synapses["neuron"], synapses["weight"], synapses["delay"],
+                  synapses["acc_class"])
+    return synapses, seg, acc_exps, cfirst
+
+
+def _manifest(net: HwNetwork, part: Partition, placement: Placement,
+              options: dict[str, Any] | None, learning: dict[str, Any]) -> dict[str, Any]:
+    """Names, sizes and channel bases of inputs, outputs and population slices; the options."""
+    syn, b = part.syn, part.bounds
     manifest: dict[str, Any] = {
         "inputs": {name: {"size": int(net.inputs[name]), "channel_base": int(base)}
                    for name, base in syn.input_base.items()},
@@ -150,16 +176,14 @@ def emit(net: HwNetwork, part: Partition, placement: Placement, routing: Routing
             slices.append({"core": k, "offset": lo - int(b[k]), "count": hi - lo, "start": lo - a})
         manifest["populations"][name] = {"size": z - a, "slices": slices}
     _voltage_readouts(net, manifest["outputs"])
-    if learn_manifest:
-        manifest["learning"] = learn_manifest
+    if learning:
+        manifest["learning"] = learning
     if "quantization" in net.meta:
         manifest["quantization"] = jsonable(net.meta["quantization"])
     for key in ("source", "dt"):
         if key in net.meta:
             manifest.setdefault("options", {}).setdefault(key, jsonable(net.meta[key]))
-    return Image(target=target.name, cores=cores, host_route_ptr=host_ptr, host_routes=routes[:0]
-                 if syn.n_channels == 0 else routes[:int(starts[syn.n_channels])],
-                 manifest=manifest)
+    return manifest
 
 
 def _voltage_readouts(net: HwNetwork, outputs: dict[str, dict[str, Any]]) -> None:

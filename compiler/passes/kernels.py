@@ -124,16 +124,52 @@ def _node_delta(a, skip, ngx, ngy, indptr, nbr, w, gx, gy, mesh_x, mesh_y, extra
     return d
 
 
+#: Rows of ``anneal``'s ``geometry`` array (int64): the mesh the sites lie on.
+GEO_GLOBAL_X, GEO_GLOBAL_Y, GEO_CORES_PER_ROUTER, GEO_MESH_X, GEO_MESH_Y = range(5)
+
+
 @njit(cache=True)
-def anneal(indptr, nbr, w, node_site, n_movable, site_gx, site_gy, global_x, global_y, cpr,
-           mesh_x, mesh_y, extra, n_iter, seed):
+def _router_sites(site_gx, site_gy, global_x, global_y):
+    """Router lookup: global ``(gx, gy)`` -> first site of that router (-1: none)."""
+    router_site = -np.ones(global_x * global_y, np.int64)
+    for s in range(len(site_gx)):
+        r = site_gy[s] * global_x + site_gx[s]
+        if router_site[r] < 0 or s < router_site[r]:
+            router_site[r] = s
+    return router_site
+
+
+@njit(cache=True)
+def _initial_temperature(state, n_movable, indptr, nbr, w, gx, gy, global_x, mesh_x, mesh_y,
+                         extra):
+    """The mean ``|delta|`` of 200 sampled unit moves (draws from the RNG ``state``)."""
+    t0 = 0.0
+    samples = 0
+    for _ in range(200):
+        a = np.int64(_xorshift(state) % np.uint64(n_movable))
+        nx = gx[a] + (1 if _uniform(state) < 0.5 else -1)
+        if nx < 0 or nx >= global_x:
+            continue
+        t0 += abs(_node_delta(a, -1, nx, gy[a], indptr, nbr, w, gx, gy, mesh_x, mesh_y, extra))
+        samples += 1
+    return t0 / max(samples, 1) + 1e-9
+
+
+@njit(cache=True)
+def anneal(indptr, nbr, w, node_site, n_movable, site_gxy, geometry, extra, n_iter, seed):
     """Simulated annealing of node positions by swap moves; returns the improved ``node_site``.
 
-    Nodes ``0 .. n_movable-1`` move; later nodes (the host) are fixed.  A move picks a node and a
-    site in a window around it (the window shrinks as the temperature falls); the site's occupant,
-    if any, takes the node's old site.  Metropolis acceptance with geometric cooling; the RNG is a
-    xorshift seeded by ``seed`` so the result is a pure function of the inputs.
+    ``indptr``/``nbr``/``w`` is the node graph (CSR); ``site_gxy[0]``/``[1]`` the global x/y of
+    every site; ``geometry`` the mesh, indexed by the ``GEO_*`` constants; ``extra`` the added
+    cost of a chiplet crossing.  Nodes ``0 .. n_movable-1`` move; later nodes (the host) are
+    fixed.  A move picks a node and a site in a window around it (the window shrinks as the
+    temperature falls); the site's occupant, if any, takes the node's old site.  Metropolis
+    acceptance with geometric cooling; the RNG is a xorshift seeded by ``seed`` so the result
+    is a pure function of the inputs.
     """
+    global_x, global_y = geometry[GEO_GLOBAL_X], geometry[GEO_GLOBAL_Y]
+    cpr, mesh_x, mesh_y = geometry[GEO_CORES_PER_ROUTER], geometry[GEO_MESH_X], geometry[GEO_MESH_Y]
+    site_gx, site_gy = site_gxy[0], site_gxy[1]
     n_nodes = len(node_site)
     n_sites = len(site_gx)
     node_site = node_site.copy()
@@ -149,23 +185,9 @@ def anneal(indptr, nbr, w, node_site, n_movable, site_gx, site_gy, global_x, glo
     state[0] = np.uint64(seed) * np.uint64(2654435761) + np.uint64(88172645463325252)
     if n_movable < 2 or n_iter <= 0:
         return node_site
-    # router lookup: global (gx, gy) -> first site of that router
-    router_site = -np.ones(global_x * global_y, np.int64)
-    for s in range(n_sites):
-        r = site_gy[s] * global_x + site_gx[s]
-        if router_site[r] < 0 or s < router_site[r]:
-            router_site[r] = s
-    # initial temperature from the mean |delta| of sampled unit moves
-    t0 = 0.0
-    samples = 0
-    for _ in range(200):
-        a = np.int64(_xorshift(state) % np.uint64(n_movable))
-        nx = gx[a] + (1 if _uniform(state) < 0.5 else -1)
-        if nx < 0 or nx >= global_x:
-            continue
-        t0 += abs(_node_delta(a, -1, nx, gy[a], indptr, nbr, w, gx, gy, mesh_x, mesh_y, extra))
-        samples += 1
-    t0 = t0 / max(samples, 1) + 1e-9
+    router_site = _router_sites(site_gx, site_gy, global_x, global_y)
+    t0 = _initial_temperature(state, n_movable, indptr, nbr, w, gx, gy, global_x, mesh_x, mesh_y,
+                              extra)
     t_end = t0 * 1e-3
     alpha = (t_end / t0) ** (1.0 / n_iter)
     radius0 = max(2.0, np.sqrt(n_movable / cpr) + 2.0)
@@ -336,14 +358,23 @@ def core_traffic(pair_core, pair_src, rate, n_channels, neuron_core, out_src, ou
     return np.array(src_l, dtype=np.int64), np.array(dst_l, dtype=np.int64), np.array(w_l)
 
 
+#: Rows of ``fill_routes``' arrays: ``pairs`` (source key, core, axon), ``outs`` (source key,
+#: host channel), ``site_fields`` (chiplet, x, y, slot) and the ``routes`` it fills (host,
+#: slot, chiplet, x, y, axon: the ROUTE_DTYPE fields).
+PAIR_SRC, PAIR_CORE, PAIR_AXON = range(3)
+OUT_SRC, OUT_CHANNEL = range(2)
+SITE_CHIPLET, SITE_X, SITE_Y, SITE_SLOT = range(4)
+R_HOST, R_SLOT, R_CHIPLET, R_X, R_Y, R_AXON = range(6)
+
+
 @njit(cache=True)
-def fill_routes(pair_src, pair_core, axon, out_src, out_channel, core_site, site_chiplet,
-                site_x, site_y, site_slot, n_sources, r_host, r_slot, r_chiplet, r_x, r_y,
-                r_axon):
+def fill_routes(pairs, outs, core_site, site_fields, n_sources, routes):
     """Route entries grouped by source key (pairs in order, then the source's host entry).
 
-    Returns the number of entries per source key; fills the ``r_*`` fields in place.
+    Returns the number of entries per source key; fills ``routes`` (one row per ``R_*`` field,
+    one column per entry) in place.
     """
+    pair_src, out_src = pairs[PAIR_SRC], outs[OUT_SRC]
     counts = np.zeros(n_sources, np.int64)
     for s in pair_src:
         counts[s] += 1
@@ -357,22 +388,22 @@ def fill_routes(pair_src, pair_core, axon, out_src, out_channel, core_site, site
     for j in range(len(pair_src)):
         p = nxt[pair_src[j]]
         nxt[pair_src[j]] += 1
-        site = core_site[pair_core[j]]
-        r_host[p] = 0
-        r_slot[p] = site_slot[site]
-        r_chiplet[p] = site_chiplet[site]
-        r_x[p] = site_x[site]
-        r_y[p] = site_y[site]
-        r_axon[p] = axon[j]
+        site = core_site[pairs[PAIR_CORE, j]]
+        routes[R_HOST, p] = 0
+        routes[R_SLOT, p] = site_fields[SITE_SLOT, site]
+        routes[R_CHIPLET, p] = site_fields[SITE_CHIPLET, site]
+        routes[R_X, p] = site_fields[SITE_X, site]
+        routes[R_Y, p] = site_fields[SITE_Y, site]
+        routes[R_AXON, p] = pairs[PAIR_AXON, j]
     for k in range(len(out_src)):
         p = nxt[out_src[k]]
         nxt[out_src[k]] += 1
-        r_host[p] = 1
-        r_slot[p] = 0
-        r_chiplet[p] = 0
-        r_x[p] = 0
-        r_y[p] = 0
-        r_axon[p] = out_channel[k]
+        routes[R_HOST, p] = 1
+        routes[R_SLOT, p] = 0
+        routes[R_CHIPLET, p] = 0
+        routes[R_X, p] = 0
+        routes[R_Y, p] = 0
+        routes[R_AXON, p] = outs[OUT_CHANNEL, k]
     return counts
 
 

@@ -345,13 +345,24 @@ def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) ->
                                 f"{target.core.max_delay}, the largest delay target "
                                 f"{target.name} allows")
     syn = syn if syn is not None else gather_synapses(net)
-    lim = target.core
     _check_neurons(syn, target)
     if syn.learning and target.learning.profiles == 0:
         name, rule = syn.learning[0]
         raise ResourceError(f"projection {name!r} is plastic (rule {rule.name!r}): it needs a "
                             f"learning engine, target {target.name} has none (learning.profiles "
                             f"= 0; targets with one: loihi1)")
+    outputs = _output_channels(net, syn)
+    part = _cut_for_routes(syn, target, outputs)
+    if part.n_cores > target.topology.cores:
+        _too_many_cores(part)
+    if syn.learning:
+        _check_learning(part)
+    return part
+
+
+def _output_channels(net: HwNetwork, syn: Synapses):
+    """``(is_output, output_channel, output_base)``: which neurons report to the host, on
+    which channel, and each output's first channel."""
     is_output = np.zeros(syn.n_neurons, bool)
     output_channel = -np.ones(syn.n_neurons, np.int64)
     output_base, base = {}, 0
@@ -365,6 +376,12 @@ def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) ->
         output_channel[a:b] = np.arange(base, base + b - a)
         output_base[out] = base
         base += b - a
+    return is_output, output_channel, output_base
+
+
+def _cut_for_routes(syn: Synapses, target: Target, outputs) -> Partition:
+    """Greedy cuts, then cut again until every core's route table fits."""
+    lim = target.core
     cutter = _Cutter(syn, target)
 
     def greedy(routes: tuple[np.ndarray, int] | None) -> np.ndarray:
@@ -375,8 +392,7 @@ def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) ->
         return np.array(cuts, np.int64)
 
     bounds = greedy(None)
-    part = Partition(target, syn, bounds, *_axon_pairs(syn, bounds), is_output, output_channel,
-                     output_base)
+    part = Partition(target, syn, bounds, *_axon_pairs(syn, bounds), *outputs)
     per_neuron = part.route_counts()[syn.n_channels:]
     csum = np.concatenate([[0], np.cumsum(per_neuron)])
     if len(bounds) > 1 and np.diff(csum[bounds]).max() > lim.route_entries:
@@ -386,8 +402,7 @@ def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) ->
         part = None
     for _ in range(64):
         if part is None or len(part.bounds) != len(bounds):
-            part = Partition(target, syn, bounds, *_axon_pairs(syn, bounds, part), is_output,
-                             output_channel, output_base)
+            part = Partition(target, syn, bounds, *_axon_pairs(syn, bounds, part), *outputs)
         per_neuron = part.route_counts()[syn.n_channels:]
         if len(per_neuron) and per_neuron.max() > lim.route_entries:
             g = int(np.argmax(per_neuron))
@@ -398,39 +413,48 @@ def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) ->
         csum = np.concatenate([[0], np.cumsum(per_neuron)])
         over = np.flatnonzero(np.diff(csum[bounds]) > lim.route_entries)
         if not len(over):
-            break
-        # split with some headroom: splitting these cores also splits their destinations'
-        # sources' runs, which adds route entries elsewhere; headroom makes one round usually do
-        room = max(1, int(lim.route_entries * 0.9))
-        extra = []
-        for k in over:      # cut into equal shares of the route entries
-            s, e = int(bounds[k]), int(bounds[k + 1])
-            m = -(-int(csum[e] - csum[s]) // room)
-            goals = csum[s] + (csum[e] - csum[s]) * np.arange(1, m, dtype=np.int64) // m
-            cuts_k = np.searchsorted(csum, goals, "right") - 1
-            extra.extend(int(c) for c in cuts_k if s < c < e)
-        bounds = np.unique(np.concatenate([bounds, np.array(extra, np.int64)]))
-    else:  # pragma: no cover - each round only splits, so this needs > 64 rounds of growth
-        raise ResourceError(f"route tables do not converge on target {target.name}")
-    if part.n_cores > target.topology.cores:
-        # name the table that forced the core count (cores at their limit), not only totals
-        use = part.core_usage()
-        units = {"neurons": "neuron slots", "synapses": "synapse entries",
-                 "input_axons": "input axons", "route_entries": "route entries",
-                 "profiles": "neuron profiles", "acc_classes": "accumulator classes"}
-        full = {k: int(np.count_nonzero(use[k] >= getattr(lim, k))) for k in units}
-        key = max(units, key=lambda k: (full[k], int(use[k].sum()) / getattr(lim, k)))
-        raise ResourceError(
-            f"network needs {part.n_cores} cores for {syn.n_neurons} neurons and "
-            f"{len(syn.src)} synapse entries, target {target.name} has {target.topology.cores} "
-            f"cores: {units[key]} limit the cores ({full[key]} cores use all "
-            f"{getattr(lim, key)} {units[key]} a core holds; {int(use[key].sum())} in all)"
-            + (f"; layers with per-neuron time constants or thresholds bring one profile per "
-               f"distinct quantized set: share time constants between neurons to need fewer"
-               if len(syn.profiles) > lim.profiles else ""))
-    if syn.learning:
-        _check_learning(part)
-    return part
+            return part
+        bounds = _split_over(bounds, csum, over, lim.route_entries)
+    # pragma: no cover - each round only splits, so this needs > 64 rounds of growth
+    raise ResourceError(f"route tables do not converge on target {target.name}")
+
+
+def _split_over(bounds: np.ndarray, csum: np.ndarray, over: np.ndarray,
+                route_entries: int) -> np.ndarray:
+    """``bounds`` with the cores in ``over`` cut into equal shares of their route entries.
+
+    Split with some headroom: splitting these cores also splits their destinations' sources'
+    runs, which adds route entries elsewhere; headroom makes one round usually do.
+    """
+    room = max(1, int(route_entries * 0.9))
+    extra = []
+    for k in over:
+        s, e = int(bounds[k]), int(bounds[k + 1])
+        m = -(-int(csum[e] - csum[s]) // room)
+        goals = csum[s] + (csum[e] - csum[s]) * np.arange(1, m, dtype=np.int64) // m
+        cuts_k = np.searchsorted(csum, goals, "right") - 1
+        extra.extend(int(c) for c in cuts_k if s < c < e)
+    return np.unique(np.concatenate([bounds, np.array(extra, np.int64)]))
+
+
+def _too_many_cores(part: Partition) -> None:
+    """Raise the error naming the table that forced the core count (cores at their limit),
+    not only totals."""
+    syn, target, lim = part.syn, part.target, part.target.core
+    use = part.core_usage()
+    units = {"neurons": "neuron slots", "synapses": "synapse entries",
+             "input_axons": "input axons", "route_entries": "route entries",
+             "profiles": "neuron profiles", "acc_classes": "accumulator classes"}
+    full = {k: int(np.count_nonzero(use[k] >= getattr(lim, k))) for k in units}
+    key = max(units, key=lambda k: (full[k], int(use[k].sum()) / getattr(lim, k)))
+    raise ResourceError(
+        f"network needs {part.n_cores} cores for {syn.n_neurons} neurons and "
+        f"{len(syn.src)} synapse entries, target {target.name} has {target.topology.cores} "
+        f"cores: {units[key]} limit the cores ({full[key]} cores use all "
+        f"{getattr(lim, key)} {units[key]} a core holds; {int(use[key].sum())} in all)"
+        + (f"; layers with per-neuron time constants or thresholds bring one profile per "
+           f"distinct quantized set: share time constants between neurons to need fewer"
+           if len(syn.profiles) > lim.profiles else ""))
 
 
 def learning_usage(part: Partition) -> dict[str, np.ndarray]:

@@ -208,8 +208,10 @@ def place(part: Partition, placer: str = "anneal", *, seed: int = 0,
         avg_deg = max(1.0, len(nbr) / (nc + 1))
         n_iter = int(min(max(20_000, 300 * nc), 2_000_000, 4e7 / avg_deg))
         t = target.topology
-        site = anneal(indptr, nbr, w, node_site, nc, sites.gx, sites.gy, t.global_x,
-                      t.global_y, t.cores_per_router, t.mesh_x, t.mesh_y,
+        geometry = np.array([t.global_x, t.global_y, t.cores_per_router, t.mesh_x, t.mesh_y],
+                            np.int64)                     # kernels.GEO_* order
+        site_gxy = np.stack([sites.gx, sites.gy]).astype(np.int64)
+        site = anneal(indptr, nbr, w, node_site, nc, site_gxy, geometry,
                       crossing_weight(target) - 1.0, n_iter, int(seed))[:nc]
         for cand in (start, site):
             ev = _evaluate(target, sites, tr, cand)

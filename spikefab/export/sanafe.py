@@ -169,6 +169,14 @@ def sanafe_network(image: Image, target: Target | None = None) -> SanafeNetwork:
 
 def write_arch_yaml(target: Target, path: str | Path) -> Path:
     """The target as a SANA-FE architecture (tiles = routers; energies and latencies cited)."""
+    lines = _tile_lines(target) + _core_lines(target)
+    path = Path(path)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _tile_lines(target: Target) -> list[str]:
+    """The architecture header and one tile (router) with its hop energies and latencies."""
     topo, tm, en = target.topology, target.timing, target.energy
     width, height = topo.mesh_x * topo.chiplets_x, topo.mesh_y * topo.chiplets_y
     cyc = 1e-6 / tm.clock_mhz                         # seconds per cycle
@@ -195,7 +203,15 @@ def write_arch_yaml(target: Target, path: str | Path) -> Path:
                     ("west", en.hop_ew_pj)):
         lines += [f"        energy_{side}_hop: {e * pj:.6e}",
                   f"        latency_{side}_hop: {tm.link_latency * cyc:.6e}"]
-    lines += [
+    return lines
+
+
+def _core_lines(target: Target) -> list[str]:
+    """The tile's cores: axon in, LIF and input somas, accumulator, synapse, axon out."""
+    topo, tm, en = target.topology, target.timing, target.energy
+    cyc = 1e-6 / tm.clock_mhz                         # seconds per cycle
+    pj = 1e-12
+    return [
         "      core:",
         f"        - name: core[0..{topo.cores_per_router - 1}]",
         "          attributes:",
@@ -245,9 +261,6 @@ def write_arch_yaml(target: Target, path: str | Path) -> Path:
         "                energy_message_out: 0.0",
         "                latency_message_out: 0.0",
     ]
-    path = Path(path)
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def _num(x: float) -> str:

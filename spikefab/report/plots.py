@@ -175,6 +175,70 @@ def _view(traffic: LinkTraffic, target: Target, cores_xy: np.ndarray) -> tuple[i
     return max(0, x0 - 2), min(gx - 1, x1 + 2), max(0, y0 - 2), min(gy - 1, y1 + 2)
 
 
+def _link_segments(traffic: LinkTraffic, window: tuple[int, int, int, int],
+                   per: int) -> tuple[np.ndarray, np.ndarray]:
+    """Line segments ``(n, 2, 2)`` of the links inside ``window`` and their packets per step."""
+    x0, x1, y0, y1 = window
+    h = traffic.horizontal[y0:y1 + 1, x0:x1] / per          # links (x, y) - (x + 1, y)
+    v = traffic.vertical[y0:y1, x0:x1 + 1] / per            # links (x, y) - (x, y + 1)
+    hy, hx = np.indices(h.shape)
+    vy, vx = np.indices(v.shape)
+    segs = np.concatenate([
+        np.stack([np.stack([hx + x0, hy + y0], -1), np.stack([hx + x0 + 1, hy + y0], -1)],
+                 -2).reshape(-1, 2, 2),
+        np.stack([np.stack([vx + x0, vy + y0], -1), np.stack([vx + x0, vy + y0 + 1], -1)],
+                 -2).reshape(-1, 2, 2)])
+    return segs, np.concatenate([h.ravel(), v.ravel()]).astype(float)
+
+
+def _mesh_axes(ax, topo, window: tuple[int, int, int, int]) -> None:
+    """Chiplet edges, the host port, ticks, limits and labels of the drawn ``window``."""
+    from matplotlib.ticker import MaxNLocator
+
+    x0, x1, y0, y1 = window
+    nx, ny = x1 - x0 + 1, y1 - y0 + 1
+    for k in range(1, topo.chiplets_x):
+        if x0 < k * topo.mesh_x <= x1:
+            ax.axvline(k * topo.mesh_x - 0.5, color="tab:blue", linestyle="--", linewidth=0.8)
+    for k in range(1, topo.chiplets_y):
+        if y0 < k * topo.mesh_y <= y1:
+            ax.axhline(k * topo.mesh_y - 0.5, color="tab:blue", linestyle="--", linewidth=0.8)
+    if x0 == 0 and y0 == 0:
+        ax.annotate("host", (-0.15, 0), xytext=(-1.0, 0), ha="right", va="center", fontsize=8,
+                    color="tab:green", arrowprops={"arrowstyle": "<->", "color": "tab:green"})
+    for axis, lo, n in ((ax.xaxis, x0, nx), (ax.yaxis, y0, ny)):
+        if n <= 24:
+            axis.set_ticks(range(lo, lo + n))
+        else:
+            axis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(x0 - 1.9 if x0 == 0 else x0 - 0.6, x1 + 0.6)
+    ax.set_ylim(y0 - 0.6, y1 + 0.6)
+    ax.set_aspect("equal")
+    ax.set_xlabel("global router x")
+    ax.set_ylabel("global router y")
+
+
+def _traffic_title(traffic: LinkTraffic, target: Target, window: tuple[int, int, int, int],
+                   steps: int) -> str:
+    """Title: target, steps, the window drawn if not the whole mesh, packets and hops."""
+    topo, per = target.topology, max(steps, 1)
+    x0, x1, y0, y1 = window
+    nx, ny = x1 - x0 + 1, y1 - y0 + 1
+    busiest = traffic.busiest()
+    extra = (f"; chiplet edges dashed, {traffic.chiplet_hops:,} inter-chiplet hops"
+             if topo.chiplets > 1 else "")
+    shown = "" if (nx, ny) == (topo.global_x, topo.global_y) else \
+        f" — routers x {x0}..{x1}, y {y0}..{y1} of {topo.global_x}x{topo.global_y}"
+    if traffic.hops:
+        detail = (f"{traffic.packets:,} packets, {traffic.hops:,} hops, busiest link "
+                  f"{busiest['packets'] / per:.1f} packets/step{extra}")
+    else:
+        detail = (f"{traffic.packets:,} packets, none between routers: every packet stays at "
+                  f"its router (core to core, or host port at (0, 0))")
+    return (f"NoC link traffic on {target.name} over {steps} steps (grey links idle){shown}"
+            f"\n{detail}")
+
+
 def plot_link_traffic(traffic: LinkTraffic, target: Target, path: Path, *,
                       steps: int, cores_xy: np.ndarray | None = None) -> Path:
     """Heatmap of packets per time step on every router-to-router link (both directions).
@@ -185,23 +249,12 @@ def plot_link_traffic(traffic: LinkTraffic, target: Target, path: Path, *,
     plt = _pyplot()
     from matplotlib.collections import LineCollection
     from matplotlib.colors import Normalize
-    from matplotlib.ticker import MaxNLocator
 
-    topo = target.topology
     cores_xy = np.zeros((0, 2), np.int64) if cores_xy is None else np.asarray(cores_xy)
     x0, x1, y0, y1 = _view(traffic, target, cores_xy)
     nx, ny = x1 - x0 + 1, y1 - y0 + 1
     per = max(steps, 1)
-    h = traffic.horizontal[y0:y1 + 1, x0:x1] / per          # links (x, y) - (x + 1, y)
-    v = traffic.vertical[y0:y1, x0:x1 + 1] / per            # links (x, y) - (x, y + 1)
-    hy, hx = np.indices(h.shape)
-    vy, vx = np.indices(v.shape)
-    segs = np.concatenate([
-        np.stack([np.stack([hx + x0, hy + y0], -1), np.stack([hx + x0 + 1, hy + y0], -1)],
-                 -2).reshape(-1, 2, 2),
-        np.stack([np.stack([vx + x0, vy + y0], -1), np.stack([vx + x0, vy + y0 + 1], -1)],
-                 -2).reshape(-1, 2, 2)])
-    vals = np.concatenate([h.ravel(), v.ravel()]).astype(float)
+    segs, vals = _link_segments(traffic, (x0, x1, y0, y1), per)
 
     width = float(np.clip(2.5 + 0.35 * nx, 6.0, 11.0))
     height = float(np.clip(width * ny / nx + 1.2, 3.2, 10.0))
@@ -224,38 +277,8 @@ def plot_link_traffic(traffic: LinkTraffic, target: Target, path: Path, *,
         ax.scatter(cores_xy[:, 0], cores_xy[:, 1], s=max(2, 60 - max(nx, ny)), color="#333333",
                    zorder=4, label="router with a used core")
         ax.legend(loc="upper right", fontsize=8)
-    for k in range(1, topo.chiplets_x):
-        if x0 < k * topo.mesh_x <= x1:
-            ax.axvline(k * topo.mesh_x - 0.5, color="tab:blue", linestyle="--", linewidth=0.8)
-    for k in range(1, topo.chiplets_y):
-        if y0 < k * topo.mesh_y <= y1:
-            ax.axhline(k * topo.mesh_y - 0.5, color="tab:blue", linestyle="--", linewidth=0.8)
-    if x0 == 0 and y0 == 0:
-        ax.annotate("host", (-0.15, 0), xytext=(-1.0, 0), ha="right", va="center", fontsize=8,
-                    color="tab:green", arrowprops={"arrowstyle": "<->", "color": "tab:green"})
-    for axis, lo, n in ((ax.xaxis, x0, nx), (ax.yaxis, y0, ny)):
-        if n <= 24:
-            axis.set_ticks(range(lo, lo + n))
-        else:
-            axis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlim(x0 - 1.9 if x0 == 0 else x0 - 0.6, x1 + 0.6)
-    ax.set_ylim(y0 - 0.6, y1 + 0.6)
-    ax.set_aspect("equal")
-    ax.set_xlabel("global router x")
-    ax.set_ylabel("global router y")
-    busiest = traffic.busiest()
-    extra = (f"; chiplet edges dashed, {traffic.chiplet_hops:,} inter-chiplet hops"
-             if topo.chiplets > 1 else "")
-    window = "" if (nx, ny) == (topo.global_x, topo.global_y) else \
-        f" — routers x {x0}..{x1}, y {y0}..{y1} of {topo.global_x}x{topo.global_y}"
-    if traffic.hops:
-        detail = (f"{traffic.packets:,} packets, {traffic.hops:,} hops, busiest link "
-                  f"{busiest['packets'] / per:.1f} packets/step{extra}")
-    else:
-        detail = (f"{traffic.packets:,} packets, none between routers: every packet stays at "
-                  f"its router (core to core, or host port at (0, 0))")
-    ax.set_title(f"NoC link traffic on {target.name} over {steps} steps (grey links idle){window}"
-                 f"\n{detail}", fontsize=10)
+    _mesh_axes(ax, target.topology, (x0, x1, y0, y1))
+    ax.set_title(_traffic_title(traffic, target, (x0, x1, y0, y1), steps), fontsize=10)
     return _save(fig, path)
 
 

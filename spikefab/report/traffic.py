@@ -20,6 +20,7 @@ from typing import Mapping
 import numpy as np
 
 from spikefab.arch import mesh
+from spikefab.arch.host import input_channels
 from spikefab.arch.image import Image
 from spikefab.arch.target import Target
 from spikefab.compiler.passes.kernels import link_loads
@@ -126,6 +127,15 @@ def _route_weights(route_ptr: np.ndarray, routes: np.ndarray,
     return w
 
 
+def _channel_counts(image: Image, input_spikes: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Spikes sent per host channel, through the host program's channel mapping (an input
+    left out of ``input_spikes`` sent none)."""
+    steps = max((len(a) for a in input_spikes.values()), default=0)
+    spikes = {name: np.asarray(input_spikes[name]) != 0 if name in input_spikes else 0
+              for name in image.inputs}
+    return input_channels(image, spikes, steps).sum(axis=0, dtype=np.int64)
+
+
 def link_traffic(image: Image, target: Target, input_spikes: Mapping[str, np.ndarray],
                  traces: Mapping[str, np.ndarray]) -> LinkTraffic:
     """Packets on every mesh link during a run.
@@ -158,11 +168,7 @@ def link_traffic(image: Image, target: Target, input_spikes: Mapping[str, np.nda
         src_x.append(np.full(len(routes), sx)), src_y.append(np.full(len(routes), sy))
         dst_x.append(dx), dst_y.append(dy), weight.append(w)
 
-    sent_host = np.zeros(len(image.host_route_ptr), np.int64)
-    for name, spec in image.inputs.items():
-        if name in input_spikes:
-            base, n = int(spec["channel_base"]), int(spec["size"])
-            sent_host[base:base + n] = np.asarray(input_spikes[name]).astype(bool).sum(axis=0)
+    sent_host = _channel_counts(image, input_spikes)
     w_host = _route_weights(image.host_route_ptr, image.host_routes, sent_host)
     host_in = int(w_host.sum())
     add(image.host_routes, w_host, 0, 0)

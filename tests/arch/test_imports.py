@@ -1,7 +1,8 @@
 """The house rules of imports, read from the source (no module is imported to check them).
 
-* ``spikefab.arch`` is the hardware contract: it imports numpy and the standard library, and of
-  our own code only ``spikefab.arch`` itself (DESIGN.md section 3).
+* ``spikefab.arch`` is the hardware contract: it imports numpy, lark (the learning-rule grammar)
+  and the standard library, and of our own code only ``spikefab.arch`` itself (DESIGN.md
+  section 3).
 * No import cycles among our modules.  An edge is any import a module can execute, at top level
   or inside a function; imports under ``if TYPE_CHECKING:`` are for the type checker only and are
   not edges.
@@ -96,6 +97,23 @@ def test_arch_imports_only_arch() -> None:
                      else [])
             bad += [f"{mod} imports {n}" for n in names
                     if n.split(".")[0] == "spikefab" and not n.startswith("spikefab.arch")]
+    assert not bad, bad
+
+
+def test_arch_third_party_is_numpy_and_lark() -> None:
+    """Outside the standard library, the contract needs NumPy and Lark (the learning-rule
+    grammar) only: a backend or tool can use it without the compiler's or RTL's dependencies."""
+    import sys
+    allowed = set(sys.stdlib_module_names) | {"numpy", "lark", "spikefab", "__future__"}
+    bad = []
+    for mod, path in _modules().items():
+        if not mod.startswith("spikefab.arch"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
+                     else [])
+            bad += [f"{mod} imports {n}" for n in names if n.split(".")[0] not in allowed]
     assert not bad, bad
 
 
