@@ -115,7 +115,7 @@ class Lower:
     """Cut the graph at neurons and fold linear chains into sparse float projections."""
 
     name: str = "lower"
-    produces: str = "fnet"
+    produces: str = "lowered"
 
     def run(self, state: CompileState) -> Any:
         from spikefab.compiler.passes.lower import lower_shaped
@@ -124,8 +124,8 @@ class Lower:
                             reset=g.metadata["reset"])
 
     def verify(self, value: Any, state: CompileState) -> None:
-        from spikefab.compiler.passes.lower import verify_float_network
-        verify_float_network(value)
+        from spikefab.compiler.passes.lower import verify_lowered
+        verify_lowered(value)
 
 
 @dataclass
@@ -138,7 +138,7 @@ class Quantize:
 
     def run(self, state: CompileState) -> HwNetwork:
         from spikefab.compiler.passes.quantize import quantize_unchecked
-        hw = quantize_unchecked(state.fnet, weight_bits=self.weight_bits)
+        hw = quantize_unchecked(state.lowered, weight_bits=self.weight_bits)
         if state.graph is not None and "source" in state.graph.metadata:
             hw.meta["source"] = str(state.graph.metadata["source"])
         return hw
@@ -205,7 +205,7 @@ def lower_to_hardware(graph: Any, *, dt: float | None = None, integrator: str = 
     state = CompileState(model=graph)
     hw = front_end(pm, state, dt=dt, integrator=integrator, reset=reset,
                    weight_bits=weight_bits)
-    if report is not None and state.fnet is not None:
+    if report is not None and state.lowered is not None:
         secs = {t["pass"]: t["seconds"] for t in pm.timings}
         report.update({"lower_s": secs["lower"], "quantize_s": secs["quantize"],
                        "quantization": hw.meta["quantization"]})

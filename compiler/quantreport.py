@@ -17,12 +17,13 @@ import numpy as np
 
 from spikefab.compiler.hwnet import HwNetwork
 from spikefab.compiler.hwsim import simulate as hw_simulate
-from spikefab.compiler.passes.lower import FloatNetwork
+from spikefab.compiler.ir.graph import Graph
+from spikefab.compiler.passes.lower import LoweredView
 
 __all__ = ["layer_report", "format_layer_report", "sample_inputs", "graph_layer_report"]
 
 
-def sample_inputs(net: FloatNetwork, steps: int, rate: float, seed: int) -> dict[str, np.ndarray]:
+def sample_inputs(net: LoweredView, steps: int, rate: float, seed: int) -> dict[str, np.ndarray]:
     """Seeded Bernoulli input spikes, ``(steps, n)`` per input."""
     rng = np.random.default_rng(seed)
     return {n: (rng.random((steps, size)) < rate).astype(np.uint8)
@@ -34,9 +35,11 @@ def _span(a) -> tuple[float, float]:
     return (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
 
 
-def layer_report(fnet: FloatNetwork, hw: HwNetwork, *, steps: int = 100, rate: float = 0.2,
+def layer_report(lowered: Graph, hw: HwNetwork, *, steps: int = 100, rate: float = 0.2,
                  seed: int = 0) -> list[dict[str, Any]]:
-    """One row per population: float vs fixed parameters, errors and spike agreement."""
+    """One row per population of the lowered graph: float vs fixed parameters, errors and
+    spike agreement."""
+    fnet = LoweredView.of(lowered)
     q = hw.meta.get("quantization", {})
     pop_rows = {r["population"]: r for r in q.get("populations", [])}
     proj_rows: dict[str, list[dict]] = {}

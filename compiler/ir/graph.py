@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import networkx as nx
 import numpy as np
 
+from spikefab.compiler.ir.lowered import FloatNeurons
 from spikefab.compiler.ir.nodes import (NEURON_TYPES, Input, Node, Output, SPIKING_TYPES)
 from spikefab.errors import ModelError
 
@@ -146,7 +147,7 @@ class Graph:
                 continue
             preds = [p for p in self._g.predecessors(name) if (p, name) not in back]
             if not preds:
-                if isinstance(node, NEURON_TYPES) and getattr(node, "shape", ()):
+                if isinstance(node, (*NEURON_TYPES, FloatNeurons)) and getattr(node, "shape", ()):
                     out[name] = node.shape      # fed only by recurrence
                     pending_back += [(p, name) for p in self._g.predecessors(name)]
                     continue

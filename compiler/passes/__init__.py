@@ -10,7 +10,7 @@ imports the front end.
 from typing import Any
 
 from spikefab.compiler.passes.emit import emit
-from spikefab.compiler.passes.lower import FloatNetwork, lower
+from spikefab.compiler.passes.lower import LoweredView, lower
 from spikefab.compiler.passes.manager import CompileState, PassManager
 from spikefab.compiler.passes.partition import Partition, partition
 from spikefab.compiler.passes.place import PLACERS, Placement, place
@@ -18,7 +18,7 @@ from spikefab.compiler.passes.quantize import quantize
 from spikefab.compiler.passes.route import Routing, route
 
 __all__ = [
-    "lower", "FloatNetwork", "quantize", "lower_to_hardware",
+    "lower", "LoweredView", "quantize", "lower_to_hardware",
     "partition", "Partition", "place", "Placement", "PLACERS", "route", "Routing", "emit",
     "PassManager", "CompileState",
 ]

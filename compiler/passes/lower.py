@@ -1,8 +1,9 @@
 """Pass 1, Lower: cut the graph at neurons; fold linear chains into sparse float projections.
 
-The result, a :class:`FloatNetwork`, is the hardware *structure* with float numbers: populations
-(one per neuron node) and sparse projections (one per source, target and delay), in the discrete
-form the chip computes::
+The result is a :class:`~spikefab.compiler.ir.Graph` of the hardware *structure* with float
+numbers (:mod:`spikefab.compiler.ir.lowered`): populations (:class:`FloatNeurons`, one per neuron
+node) and sparse projections (:class:`FloatSynapses`, one per source, target and delay), in the
+discrete form the chip computes::
 
     u <- alpha * u + sum_proj W s(t - 1 - delay) + bias_u
     v <- beta * v + u + bias_v
@@ -16,6 +17,11 @@ Delay) between two neurons are composed into one sparse matrix per delay value; 
 expanded to their exact connectivity with vectorized index arithmetic.  So the lowered network
 equals the float simulator (``latency="hardware"``) up to floating-point reassociation; the
 test suite checks it on random inputs.
+
+:class:`LoweredView` reads a lowered graph as populations and projections by name (what
+Quantize, the quantization report and the float run of such a graph need); it is computed from
+the graph (:meth:`LoweredView.of`), and Lower and the PyNN front end build their records in one
+before writing the graph (:meth:`LoweredView.to_graph`).
 """
 
 from __future__ import annotations
@@ -27,10 +33,11 @@ import scipy.sparse as sp
 
 from spikefab.compiler.ir import nodes as ir
 from spikefab.compiler.ir.graph import Graph
+from spikefab.compiler.ir.lowered import FloatNeurons, FloatSynapses
 from spikefab.errors import InputError, ModelError
 
-__all__ = ["FloatPopulation", "FloatProjection", "FloatNetwork", "lower", "lower_shaped",
-           "verify_float_network", "linear_operator"]
+__all__ = ["FloatPopulation", "FloatProjection", "LoweredView", "lower", "lower_shaped",
+           "verify_lowered", "simulate_lowered", "linear_operator"]
 
 
 @dataclass
@@ -71,14 +78,69 @@ class FloatProjection:
 
 
 @dataclass
-class FloatNetwork:
-    """Inputs, float populations, float projections and outputs; see the module docstring."""
+class LoweredView:
+    """A lowered graph as inputs, float populations, float projections and outputs by name.
+
+    Not a level of its own: :meth:`of` computes it from the graph, :meth:`to_graph` writes the
+    graph it describes.  ``meta`` is the graph's metadata plus ``voltage_outputs`` (the outputs
+    that read a graded population) when there are any.
+    """
 
     inputs: dict[str, int] = field(default_factory=dict)
     populations: dict[str, FloatPopulation] = field(default_factory=dict)
     projections: list[FloatProjection] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, graph: Graph) -> "LoweredView":
+        """The view of a lowered graph (one holding Input, FloatNeurons, FloatSynapses and
+        Output nodes only); :class:`ModelError` for any other graph."""
+        view = cls(meta=dict(graph.metadata))
+        for name, node in graph.nodes.items():
+            if isinstance(node, ir.Input):
+                view.inputs[name] = int(np.prod(node.shape))
+            elif isinstance(node, FloatNeurons):
+                vth = node.vth if node.spiking else np.full(node.size, np.inf)
+                view.populations[name] = FloatPopulation(
+                    name, node.size, node.kind, node.alpha, node.beta, vth, node.bias_u,
+                    node.bias_v, node.v_reset, node.reset)
+            elif isinstance(node, FloatSynapses):
+                (src,), (dst,) = graph.predecessors(name), graph.successors(name)
+                view.projections.append(FloatProjection(name, src, dst, node.pre, node.post,
+                                                        node.weight, node.delay))
+            elif isinstance(node, ir.Output):
+                view.outputs[name] = graph.predecessors(name)[0]
+            else:
+                raise ModelError(f"node {name!r} ({node.type_name}) is not lowered: a lowered "
+                                 f"graph holds Input, FloatNeurons, FloatSynapses and Output "
+                                 f"nodes only")
+        graded = [o for o, p in view.outputs.items() if not view.populations[p].spiking]
+        if graded:
+            view.meta["voltage_outputs"] = graded
+        return view
+
+    def to_graph(self) -> Graph:
+        """The lowered graph these records describe (graded populations: ``vth`` 0 and
+        ``reports="voltage"``)."""
+        g = Graph({k: v for k, v in self.meta.items() if k != "voltage_outputs"})
+        for name, size in self.inputs.items():
+            g.add_node(name, ir.Input(shape=(size,)))
+        for name, p in self.populations.items():
+            g.add_node(name, FloatNeurons(
+                size=p.size, kind=p.kind, alpha=p.alpha, beta=p.beta,
+                vth=p.vth if p.spiking else np.zeros(p.size), bias_u=p.bias_u, bias_v=p.bias_v,
+                v_reset=p.v_reset, reset=p.reset, reports="spikes" if p.spiking else "voltage"))
+        for fp in self.projections:
+            g.add_node(fp.name, FloatSynapses(n_pre=self.size_of(fp.source),
+                                              n_post=self.size_of(fp.target), pre=fp.pre,
+                                              post=fp.post, weight=fp.weight, delay=fp.delay))
+            g.add_edge(fp.source, fp.name)
+            g.add_edge(fp.name, fp.target)
+        for out, pop in self.outputs.items():
+            g.add_node(out, ir.Output(shape=(self.populations[pop].size,)))
+            g.add_edge(pop, out)
+        return g
 
     def size_of(self, name: str) -> int:
         return self.inputs[name] if name in self.inputs else self.populations[name].size
@@ -233,8 +295,8 @@ def _population(name: str, node: ir.Node, size: int, dt: float, integrator: str,
     return pop, f(d.gain)
 
 
-def lower(graph: Graph, dt: float, *, integrator: str = "euler", reset: str = "zero") -> FloatNetwork:
-    """Lower a float graph to a :class:`FloatNetwork` (exact, still float); verifies it first.
+def lower(graph: Graph, dt: float, *, integrator: str = "euler", reset: str = "zero") -> Graph:
+    """Lower a float graph to a lowered graph (exact, still float); verifies it first.
 
     Raises :class:`ModelError` for graphs without a hardware form: a graded (non-spiking) neuron
     feeding anything but an Output, an Output that reads a linear chain instead of a neuron,
@@ -246,7 +308,7 @@ def lower(graph: Graph, dt: float, *, integrator: str = "euler", reset: str = "z
 
 
 def lower_shaped(graph: Graph, shapes: dict[str, tuple[int, ...]], dt: float, *,
-                 integrator: str = "euler", reset: str = "zero") -> FloatNetwork:
+                 integrator: str = "euler", reset: str = "zero") -> Graph:
     """:func:`lower` for a graph already verified, whose node ``shapes`` are known (the pass)."""
     nodes = graph.nodes
     for name, node in nodes.items():
@@ -254,7 +316,7 @@ def lower_shaped(graph: Graph, shapes: dict[str, tuple[int, ...]], dt: float, *,
             raise ModelError(f"node {name!r} ({node.type_name}) is already fixed point; lower "
                              f"takes float graphs (lower_to_hardware passes hardware graphs "
                              f"through)")
-    net = FloatNetwork(meta={"dt": dt, "integrator": integrator, "reset": reset})
+    net = LoweredView(meta={"dt": dt, "integrator": integrator, "reset": reset})
     gains: dict[str, np.ndarray] = {}
     for name, node in nodes.items():
         size = int(np.prod(shapes[name]))
@@ -274,9 +336,7 @@ def lower_shaped(graph: Graph, shapes: dict[str, tuple[int, ...]], dt: float, *,
             pop.bias_v = pop.bias_v + extra
         else:
             pop.bias_u = pop.bias_u + extra
-    if walk.voltage_outputs:
-        net.meta["voltage_outputs"] = walk.voltage_outputs
-    return net
+    return net.to_graph()
 
 
 class _Walk:
@@ -286,7 +346,7 @@ class _Walk:
     ``terms[(source, target)] = {delay: matrix}``; ``const[target]`` the constant input.
     """
 
-    def __init__(self, graph: Graph, shapes, dt: float, net: FloatNetwork) -> None:
+    def __init__(self, graph: Graph, shapes, dt: float, net: LoweredView) -> None:
         self.graph, self.shapes, self.dt, self.net = graph, shapes, dt, net
         self.nodes = graph.nodes
         self.ops: dict[str, tuple[sp.csr_matrix, np.ndarray]] = {}
@@ -347,7 +407,7 @@ class _Walk:
         return new, c
 
 
-def _add_projections(net: FloatNetwork, terms, gains: dict[str, np.ndarray]) -> None:
+def _add_projections(net: LoweredView, terms, gains: dict[str, np.ndarray]) -> None:
     for (src, tgt), mats in terms.items():
         g = gains[tgt]
         for d in sorted(mats):
@@ -361,9 +421,16 @@ def _add_projections(net: FloatNetwork, terms, gains: dict[str, np.ndarray]) -> 
                                                    int(d)))
 
 
-def verify_float_network(net: FloatNetwork) -> None:
-    """Lower's invariants: every projection joins known nodes with in-range, finite synapses,
-    every output reads a population."""
+def verify_lowered(graph: Graph) -> None:
+    """Lower's invariants: the graph verifies, every projection joins one source to one
+    population with in-range, finite synapses, every output reads a population."""
+    graph.verify()
+    for name, node in graph.nodes.items():
+        if isinstance(node, FloatSynapses) and (len(graph.predecessors(name)) != 1
+                                                or len(graph.successors(name)) != 1):
+            raise AssertionError(f"lower: projection {name!r} must have one source and one "
+                                 f"target")
+    net = LoweredView.of(graph)
     for fp in net.projections:
         if fp.source not in net.inputs and fp.source not in net.populations or \
                 fp.target not in net.populations:
@@ -377,7 +444,13 @@ def verify_float_network(net: FloatNetwork) -> None:
             raise AssertionError(f"lower: output {out!r} reads no population")
 
 
-def _connect_output(net: FloatNetwork, graph: Graph, src: str, out: str, path: tuple,
+def simulate_lowered(graph: Graph, inputs: dict[str, np.ndarray], record: bool = False,
+                     spikes: dict[str, np.ndarray] | None = None):
+    """Run a lowered graph in float with the chip's timing (:meth:`LoweredView.simulate`)."""
+    return LoweredView.of(graph).simulate(inputs, record=record, spikes=spikes)
+
+
+def _connect_output(net: LoweredView, graph: Graph, src: str, out: str, path: tuple,
                     voltage_outputs: list) -> None:
     between = [p for p in path[1:] if not isinstance(graph[p], ir.Flatten)]
     if src in net.inputs or between:

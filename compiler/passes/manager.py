@@ -37,7 +37,7 @@ class CompileState:
 
     model: Any = None
     graph: Any = None          #: graph IR (:class:`~spikefab.compiler.ir.Graph`)
-    fnet: Any = None           #: lowered float network (Lower's output, Quantize's input)
+    lowered: Any = None        #: lowered float graph (Lower's output, Quantize's input)
     net: Any = None            #: hardware IR (:class:`~spikefab.compiler.hwnet.HwNetwork`)
     partition: Any = None
     traffic: Any = None

@@ -1,9 +1,9 @@
 """IR printing for ``--print-after``: each level of the compiler as text a person can read.
 
-The graph IR and the hardware IR print as the text IR (``.sfir``; a hardware network as
-HwNeurons/HwSynapses nodes), so a printout can be saved and compiled again.  The lowered float
-network, the partition, the placement, the routing and the image print as short summaries, one
-line per population, projection or core.
+The graph IR and the hardware IR print as the text IR (``.sfir``; a lowered graph as
+FloatNeurons/FloatSynapses nodes, a hardware network as HwNeurons/HwSynapses nodes), so a printout
+can be saved and read again.  The partition, the placement, the routing and the image print as
+short summaries, one line per core.
 """
 
 from __future__ import annotations
@@ -14,18 +14,6 @@ from typing import Any
 import numpy as np
 
 __all__ = ["format_ir"]
-
-
-def _float_network(fnet: Any) -> str:
-    lines = [f"inputs {', '.join(f'{k}[{v}]' for k, v in fnet.inputs.items())}"]
-    for p in fnet.populations.values():
-        lines.append(f"population {p.name}[{p.size}] {p.kind} reset={p.reset} "
-                     f"alpha={_span(p.alpha)} beta={_span(p.beta)} vth={_span(p.vth)}")
-    for fp in fnet.projections:
-        lines.append(f"projection {fp.name}: {fp.source} -> {fp.target} delay={fp.delay} "
-                     f"synapses={fp.weight.size} weight={_span(fp.weight)}")
-    lines.append(f"outputs {', '.join(f'{k}={v}' for k, v in fnet.outputs.items())}")
-    return "\n".join(lines) + "\n"
 
 
 def _span(a: np.ndarray) -> str:
@@ -53,7 +41,6 @@ def format_ir(value: Any) -> str:
     from spikefab.compiler.ir.hardware import graph_from_hwnet
     from spikefab.compiler.ir.text import print_graph
     from spikefab.compiler.passes.emit import jsonable
-    from spikefab.compiler.passes.lower import FloatNetwork
     from spikefab.compiler.passes.partition import Partition
     from spikefab.compiler.passes.place import Placement
     from spikefab.compiler.passes.route import Routing
@@ -62,8 +49,6 @@ def format_ir(value: Any) -> str:
         return print_graph(value)
     if isinstance(value, HwNetwork):
         return print_graph(graph_from_hwnet(value))
-    if isinstance(value, FloatNetwork):
-        return _float_network(value)
     if isinstance(value, Partition):
         return _partition(value)
     if isinstance(value, Placement):

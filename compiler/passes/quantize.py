@@ -1,4 +1,4 @@
-"""Pass 2, Quantize: a float :class:`FloatNetwork` becomes a fixed-point :class:`HwNetwork`.
+"""Pass 2, Quantize: a lowered float graph becomes a fixed-point :class:`HwNetwork`.
 
 Loihi's neuron (``spikefab.arch.neuron``) computes, in integers::
 
@@ -34,7 +34,8 @@ import numpy as np
 from spikefab.arch.neuron import effective_weights
 from spikefab.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
 from spikefab.compiler.passes.decays import check_quantized
-from spikefab.compiler.passes.lower import FloatNetwork, FloatPopulation, FloatProjection
+from spikefab.compiler.ir.graph import Graph
+from spikefab.compiler.passes.lower import FloatPopulation, FloatProjection, LoweredView
 from spikefab.errors import ModelError
 
 __all__ = ["quantize", "quantize_unchecked", "VTH_MAX", "WEIGHT_EXP_RANGE",
@@ -186,8 +187,8 @@ def _scale_bounds(pop: FloatPopulation, incoming: list[FloatProjection], alpha: 
     return bound
 
 
-def quantize(net: FloatNetwork, *, weight_bits: int = 8) -> HwNetwork:
-    """Quantize ``net`` to Loihi fixed point; the report is in ``meta["quantization"]``.
+def quantize(net: Graph, *, weight_bits: int = 8) -> HwNetwork:
+    """Quantize the lowered graph ``net`` to Loihi fixed point; the report is in ``meta["quantization"]``.
 
     Raises :class:`ModelError` when a population's decays differ between neurons, a reset value
     is not 0, a threshold is not positive, or a layer goes silent (all weights round to 0, or no
@@ -198,8 +199,9 @@ def quantize(net: FloatNetwork, *, weight_bits: int = 8) -> HwNetwork:
     return hw
 
 
-def quantize_unchecked(net: FloatNetwork, *, weight_bits: int = 8) -> HwNetwork:
+def quantize_unchecked(net: Graph, *, weight_bits: int = 8) -> HwNetwork:
     """:func:`quantize` without validating the result (the pass manager runs the verifier)."""
+    net = LoweredView.of(net)
     if not 1 <= weight_bits <= 8:
         raise ModelError(f"weight_bits must be in [1, 8], not {weight_bits}")
     hw = HwNetwork(inputs=dict(net.inputs), outputs=dict(net.outputs), meta=dict(net.meta))

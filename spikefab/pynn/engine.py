@@ -1,8 +1,9 @@
 """Running a lowered PyNN network: in float, or compiled and run on an emulator or a device.
 
-``mode="float"`` steps the :class:`~spikefab.compiler.passes.lower.FloatNetwork` in double
-precision with the chip's discrete dynamics and timing (including refractory periods and initial
-voltages, which the compiler's float simulator has no notion of): the software-only reference of
+``mode="float"`` steps the lowered network
+(:class:`~spikefab.compiler.passes.lower.LoweredView`) in double precision with the chip's
+discrete dynamics and timing (including refractory periods and initial voltages, which the
+compiler's float simulator has no notion of): the software-only reference of
 a PyCARL-style comparison.  The other modes quantize the same network
 (:func:`~spikefab.compiler.passes.quantize`), compile it with the public API, write the initial
 voltages into the image's state memory, and call :func:`spikefab.run` (``functional``/``cycle``
@@ -20,7 +21,7 @@ import scipy.sparse as sp
 
 from spikefab.arch.neuron import STATE_MAX
 from spikefab.errors import InputError
-from spikefab.pynn.lowering import Lowered, input_spikes, lower_network, pop_name
+from spikefab.pynn.lowering import Lowered, input_spikes, lower_network, lowered_graph, pop_name
 
 __all__ = ["Outcome", "simulate", "compile_lowered", "run_float"]
 
@@ -105,7 +106,8 @@ def compile_lowered(state, low: Lowered) -> Compiled:
     from spikefab.compiler.hwnet import Population
     from spikefab.compiler.passes import quantize
 
-    hw = quantize(low.net)
+    hw = quantize(lowered_graph(low))
+    hw.outputs = {pop: pop for pop in hw.outputs.values()}       # the image reports populations
     for name, pop in hw.populations.items():
         hw.populations[name] = Population(name, pop.size,
                                           replace(pop.neuron, refractory=low.refractory[name]))

@@ -1,7 +1,8 @@
 """Lowering: a PyNN network (PyNN units) becomes the chip's discrete float network.
 
-The compiler's :class:`~spikefab.compiler.passes.lower.FloatNetwork` is the hardware structure
-with float numbers; quantizing it (:func:`~spikefab.compiler.passes.quantize`) gives the
+The compiler's lowered graph (:mod:`spikefab.compiler.ir.lowered`, read through
+:class:`~spikefab.compiler.passes.lower.LoweredView`) is the hardware structure with float
+numbers; quantizing it (:func:`~spikefab.compiler.passes.quantize`) gives the
 fixed-point network every target runs.  So a PyNN network only has to be written in that form::
 
     u <- alpha u + sum_proj W s(t - 1 - delay)          (synaptic current, in mV per step)
@@ -29,17 +30,17 @@ to the Vogels-Abbott benchmark's statistics.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from pyNN import common
 
 from spikefab.arch.fields import field as image_field
-from spikefab.compiler.passes.lower import FloatNetwork, FloatPopulation, FloatProjection
+from spikefab.compiler.passes.lower import FloatPopulation, FloatProjection, LoweredView
 from spikefab.errors import ModelError
 
-__all__ = ["Lowered", "lower_network", "input_spikes", "pop_name"]
+__all__ = ["Lowered", "lower_network", "lowered_graph", "input_spikes", "pop_name"]
 
 _CELLS = ("IF_curr_exp", "IF_curr_delta")
 _SOURCES = ("SpikeSourceArray", "SpikeSourcePoisson")
@@ -58,12 +59,21 @@ def pop_name(index: int) -> str:
 class Lowered:
     """The float network plus what turning results back into PyNN's terms needs."""
 
-    net: FloatNetwork
+    net: LoweredView
     refractory: dict[str, int] = field(default_factory=dict)
     v0: dict[str, np.ndarray] = field(default_factory=dict)        # mV above v_reset
     v_reset: dict[str, np.ndarray] = field(default_factory=dict)   # mV, per neuron
     sources: dict[str, Any] = field(default_factory=dict)          # input name -> population
     notes: list[str] = field(default_factory=list)
+
+
+def lowered_graph(low: Lowered):
+    """The lowered graph to quantize: every population reported by an Output named
+    ``<population>.out`` (a graph names each node once;
+    :func:`~spikefab.pynn.engine.compile_lowered` names the image's outputs after the
+    populations again)."""
+    outputs = {f"{pop}.out": pop for pop in low.net.outputs.values()}
+    return replace(low.net, outputs=outputs).to_graph()
 
 
 def _kind(population) -> str:
@@ -107,7 +117,7 @@ def _receptors(state) -> dict[int, set[str]]:
 def lower_network(state) -> Lowered:
     """Lower the network held by the simulator ``state`` (see the module docstring)."""
     dt = state.dt
-    low = Lowered(FloatNetwork())
+    low = Lowered(LoweredView())
     net = low.net
     receptors = _receptors(state)
     tau_used: dict[int, float] = {}

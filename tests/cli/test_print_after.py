@@ -54,7 +54,10 @@ def test_print_after_all_shows_every_pass_of_a_float_model_in_order(tmp_path, ca
     # discretize fixes the step and the rules in the graph's metadata; load shows none of them
     assert 'meta integrator = "euler"' in sec["discretize"]
     assert "integrator" not in sec["load"]
-    assert "population h[4] LIF" in sec["lower"]
+    # lower prints the lowered graph: float populations and projections, as re-parseable text
+    assert 'node h = FloatNeurons(size=4, kind="LIF"' in sec["lower"]
+    assert 'edge "x->h" -> h' in sec["lower"]
+    assert print_graph(parse_graph(sec["lower"])) == sec["lower"]
     assert "HwNeurons" in sec["quantize"] and "LIF(" not in sec["quantize"]
     assert sec["partition"].startswith("target loihi1: 1 core(s)")
 
@@ -107,7 +110,10 @@ def test_an_unchanged_graph_is_verified_once(tmp_path, monkeypatch):
 
     monkeypatch.setattr(GraphClass, "verify", counting)
     res = compile_result(str(model), "loihi1", placer="sequential", progress=False)
-    assert len(calls) == 1                 # load verifies; discretize's copy is not re-verified
+    # load verifies the model and lower verifies its new graph; discretize's copy of the model
+    # is not re-verified: each graph once
+    assert len(calls) == len({id(g) for g in calls}) == 2
+    assert "FloatNeurons" in {n.type_name for n in calls[1].nodes.values()}
     assert [t["pass"] for t in res.timings] == ["load", "discretize", "lower", "quantize",
                                                 "partition", "place", "route", "emit"]
     # a hardware graph: load verifies it, unpack does not verify it again

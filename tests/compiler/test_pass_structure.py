@@ -11,7 +11,7 @@ import pytest
 from spikefab.compiler.floatsim import simulate
 from spikefab.compiler.ir import CubaLIF, Graph, Input, LIF, Linear, Output
 from spikefab.compiler.ir import nodes as ir
-from spikefab.compiler.passes.lower import lower
+from spikefab.compiler.passes.lower import LoweredView, lower
 from spikefab.compiler.pipeline import BACK_PASSES, FRONT_PASSES
 from spikefab.errors import ModelError
 
@@ -65,7 +65,7 @@ def test_lower_and_the_float_simulator_read_the_same_rule():
     g.add_node("y", Output(shape=(2,)))
     for a, b in [("x", "w"), ("w", "n"), ("n", "y")]:
         g.add_edge(a, b)
-    pop = lower(g, 1e-3, integrator="exact").populations["n"]
+    pop = LoweredView.of(lower(g, 1e-3, integrator="exact")).populations["n"]
     assert np.array_equal(pop.alpha, d.alpha) and np.array_equal(pop.beta, d.beta)
     assert np.array_equal(pop.bias_v, d.bias_v)
     # and both refuse a time constant shorter than the step, naming the node

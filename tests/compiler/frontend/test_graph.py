@@ -93,6 +93,7 @@ def test_neuron_parameters_must_share_a_shape():
 def test_affine_reads_a_multidimensional_input_flattened():
     from spikefab.compiler.floatsim import simulate
     from spikefab.compiler.passes import lower
+    from spikefab.compiler.passes.lower import simulate_lowered
     g = Graph()
     g.add_node("x", Input(shape=(2, 3, 2)))
     g.add_node("f", Flatten(start_dim=1))                  # batch-counting exporter: (2, 6)
@@ -106,7 +107,7 @@ def test_affine_reads_a_multidimensional_input_flattened():
     r = simulate(g, {"x": x}, dt=1e-3, latency="hardware", record=True)
     # step 1 integrates all 12 inputs of each row: 66/50 and 210/50, both above threshold 1
     assert r["y"][1].tolist() == [1.0, 1.0] and r["y"][0].tolist() == [0.0, 0.0]
-    out, _ = lower(g, 1e-3).simulate({"x": x})
+    out, _ = simulate_lowered(lower(g, 1e-3), {"x": x})
     assert np.array_equal(out["y"], r["y"])
     with pytest.raises(ModelError, match=r"Affine input shape must be \(12,\), not \(2, 5\)"):
         Affine(weight=np.ones((2, 12))).output_shape((2, 5))

@@ -9,7 +9,9 @@ from spikefab.compiler import load_model
 from spikefab.compiler.floatsim import simulate
 from spikefab.compiler.ir import (IF, LI, LIF, AvgPool2d, Conv1d, Conv2d, CubaLIF, Delay, Flatten,
                                     Graph, Input, Linear, Output, Scale, Threshold, Affine)
-from spikefab.compiler.passes import lower
+from spikefab.compiler.ir.lowered import FloatNeurons, FloatSynapses
+from spikefab.compiler.ir.text import parse_graph, print_graph
+from spikefab.compiler.passes import LoweredView, lower
 from spikefab.errors import ModelError
 
 from .conftest import reset_of
@@ -17,7 +19,7 @@ from .conftest import reset_of
 
 def compare(graph: Graph, dt: float, steps: int, seed: int, reset="zero", integrator="euler",
             rate=0.3):
-    net = lower(graph, dt, reset=reset, integrator=integrator)
+    net = LoweredView.of(lower(graph, dt, reset=reset, integrator=integrator))
     rng = np.random.default_rng(seed)
     ins = {n: (rng.random((steps, 2, s)) < rate).astype(float) for n, s in net.inputs.items()}
     ref = simulate(graph, ins, dt, reset=reset, integrator=integrator, latency="hardware",
@@ -45,7 +47,7 @@ def test_fixture_lowered_equals_float_simulator(nir_file):
 def test_cnn_lowering_is_exact_sparse_connectivity():
     from .conftest import PAPER
     g = load_model(PAPER / "cnn_sinabs.nir")
-    net = lower(g, 1e-3)
+    net = LoweredView.of(lower(g, 1e-3))
     assert list(net.populations) == ["1", "3", "6", "10", "12"]
     first = next(p for p in net.projections if p.source == "input")
     # 16 output channels, 16x16 positions, 2x5x5 kernel minus the taps in the padding
@@ -127,3 +129,31 @@ def test_output_must_read_a_neuron():
     g.add_edge("w", "y")
     with pytest.raises(ModelError, match="output 'y' reads x -> w, which ends in no neuron"):
         lower(g, 1e-3)
+
+
+def test_lowered_network_is_a_graph_that_round_trips_as_text():
+    lowered = lower(synthetic_graph(), 1e-3)
+    kinds = {type(n).__name__ for n in lowered.nodes.values()}
+    assert kinds == {"Input", "FloatNeurons", "FloatSynapses", "Output"}
+    assert lowered.verify()
+    text = print_graph(lowered)
+    again = parse_graph(text)
+    assert print_graph(again) == text
+    for name, node in lowered.nodes.items():
+        assert node.same_params(again[name]), name
+    # the graded population reports its voltage and prints no infinite threshold
+    graded = [n for n in lowered.nodes.values() if isinstance(n, FloatNeurons) and not n.spiking]
+    assert graded and all(np.all(n.vth == 0) for n in graded)
+    view = LoweredView.of(again)
+    assert view.meta["voltage_outputs"] == ["volts"]
+    assert LoweredView.of(view.to_graph()).outputs == view.outputs
+    assert sum(isinstance(n, FloatSynapses) for n in lowered.nodes.values()) == \
+        len(view.projections)
+
+
+def test_lowered_view_refuses_a_graph_that_is_not_lowered():
+    with pytest.raises(ModelError, match="node 'w' \\(Linear\\) is not lowered"):
+        g = Graph()
+        g.add_node("x", Input(shape=(2,)))
+        g.add_node("w", Linear(weight=np.eye(2)))
+        LoweredView.of(g)

@@ -12,7 +12,7 @@ from spikefab.arch.neuron import effective_weights
 from spikefab.compiler import load_model
 from spikefab.compiler.hwsim import simulate as hwsim
 from spikefab.compiler.ir import LIF, Graph, Input, Linear, Output
-from spikefab.compiler.passes import lower, lower_to_hardware
+from spikefab.compiler.passes import LoweredView, lower, lower_to_hardware
 from spikefab.errors import ModelError
 
 from .conftest import PAPER, reset_of
@@ -59,7 +59,7 @@ def test_cubalif_decays_follow_lava_offset():
 
 def test_quantized_network_tracks_float_network():
     g = load_model(PAPER / "cnn_sinabs.nir")
-    fnet = lower(g, 1e-3)
+    fnet = LoweredView.of(lower(g, 1e-3))
     hw = lower_to_hardware(g, dt=1e-3)
     fnet.outputs = {p: p for p in fnet.populations}      # watch every layer
     hw.outputs = {p: p for p in hw.populations}
@@ -140,7 +140,7 @@ def test_integer_voltage_over_scale_tracks_float_voltage():
     from spikefab.arch.neuron import lif_step
     g = load_model(PAPER / "lif_norse.nir")
     hw = lower_to_hardware(g, dt=1e-4)
-    fnet = lower(g, 1e-4)
+    fnet = LoweredView.of(lower(g, 1e-4))
     d = np.loadtxt(PAPER / "lif_norse.csv", delimiter=",")
     x = d[:, :1]
     _, v_float = fnet.simulate({"input": x}, record=True)

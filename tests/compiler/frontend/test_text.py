@@ -7,6 +7,7 @@ import pytest
 
 from spikefab.compiler import load_model
 from spikefab.compiler.ir import NODE_TYPES
+from spikefab.compiler.ir.lowered import FloatNeurons, FloatSynapses
 from spikefab.compiler.ir.text import parse_graph, print_graph, read_sfir, write_sfir
 from spikefab.errors import ModelError
 
@@ -61,6 +62,9 @@ def test_every_node_type_round_trips():
                              trace_tau=[8, 0, 4, 0, 0], t_epoch=2, rng_seed=3),
         ir.HwRewardSynapses(n_pre=1, n_post=2, pre=[0, 0], post=[0, 1], weight=[0, 0],
                             delay=[0, 0], reward_for="x->p"),
+        FloatNeurons(size=3, kind="CubaLIF", alpha=f(3), beta=0.5, vth=f(3), bias_u=0,
+                     bias_v=f(3), v_reset=0, reset="subtract", reports="voltage"),
+        FloatSynapses(n_pre=2, n_post=3, pre=[0, 1], post=[2, 0], weight=f(2), delay=2),
     ]
     assert {type(e).__name__ for e in examples} == set(NODE_TYPES)
     from spikefab.compiler.ir import Graph
