@@ -312,6 +312,10 @@ def lower_shaped(graph: Graph, shapes: dict[str, tuple[int, ...]], dt: float, *,
     """:func:`lower` for a graph already verified, whose node ``shapes`` are known (the pass)."""
     nodes = graph.nodes
     for name, node in nodes.items():
+        if isinstance(node, (FloatNeurons, FloatSynapses)):
+            raise ModelError(f"node {name!r} ({node.type_name}) is already lowered; lower takes "
+                             f"float graphs of NIR nodes: compile the model this lowered graph "
+                             f"was printed from")
         if not isinstance(node, (*ir.NEURON_TYPES, *ir.LINEAR_TYPES, ir.Input, ir.Output)):
             raise ModelError(f"node {name!r} ({node.type_name}) is already fixed point; lower "
                              f"takes float graphs (lower_to_hardware passes hardware graphs "

@@ -157,3 +157,8 @@ def test_lowered_view_refuses_a_graph_that_is_not_lowered():
         g.add_node("x", Input(shape=(2,)))
         g.add_node("w", Linear(weight=np.eye(2)))
         LoweredView.of(g)
+
+
+def test_lowering_a_lowered_graph_is_an_error_that_says_so():
+    with pytest.raises(ModelError, match=r"node '\w+' \(FloatNeurons\) is already lowered"):
+        lower(lower(synthetic_graph(), 1e-3), 1e-3)
