@@ -27,7 +27,9 @@ import numpy as np
 
 from spikefab.arch import mesh
 from spikefab.arch.target import Target
-from spikefab.compiler.passes.kernels import anneal, core_traffic, placement_cost
+from spikefab.compiler.passes.kernels import (GEO_CORES_PER_ROUTER, GEO_GLOBAL_X, GEO_GLOBAL_Y,
+                                              GEO_MESH_X, GEO_MESH_Y, anneal, core_traffic,
+                                              placement_cost)
 from spikefab.compiler.passes.partition import Partition
 from spikefab.errors import ModelError, ResourceError
 
@@ -208,8 +210,9 @@ def place(part: Partition, placer: str = "anneal", *, seed: int = 0,
         avg_deg = max(1.0, len(nbr) / (nc + 1))
         n_iter = int(min(max(20_000, 300 * nc), 2_000_000, 4e7 / avg_deg))
         t = target.topology
-        geometry = np.array([t.global_x, t.global_y, t.cores_per_router, t.mesh_x, t.mesh_y],
-                            np.int64)                     # kernels.GEO_* order
+        geometry = np.zeros(5, np.int64)
+        geometry[[GEO_GLOBAL_X, GEO_GLOBAL_Y, GEO_CORES_PER_ROUTER, GEO_MESH_X, GEO_MESH_Y]] = (
+            t.global_x, t.global_y, t.cores_per_router, t.mesh_x, t.mesh_y)
         site_gxy = np.stack([sites.gx, sites.gy]).astype(np.int64)
         site = anneal(indptr, nbr, w, node_site, nc, site_gxy, geometry,
                       crossing_weight(target) - 1.0, n_iter, int(seed))[:nc]
