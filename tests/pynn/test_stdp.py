@@ -71,8 +71,8 @@ def test_stdp_weight_changes_match_brian2_within_the_stated_bound(pairs) -> None
 
 
 def _plastic(weight_dependence=None, *, timing=None, delay=0.1, fraction=0.0, mode="functional",
-             receptor="excitatory", weight=0.05, amp=0.01):
-    sim.setup(timestep=0.1, mode=mode)
+             receptor="excitatory", weight=0.05, amp=0.01, **setup):
+    sim.setup(timestep=0.1, mode=mode, **setup)
     pre = sim.Population(2, sim.SpikeSourceArray(spike_times=[[5.0, 25.0], [15.0]]), label="pre")
     post = sim.Population(2, sim.IF_curr_exp(**CELL), label="post")
     stdp = sim.STDPMechanism(
@@ -160,3 +160,16 @@ def test_stdp_parameters_must_be_uniform_over_a_projection() -> None:
     _plastic(timing=sim.SpikePairRule(tau_plus=20.0, tau_minus=20.0, A_plus=rnd, A_minus=0.01))
     with pytest.raises(ModelError, match="A_plus must be the same"):
         sim.run(10.0)
+
+
+def test_a_device_returns_the_same_learned_weights() -> None:
+    out = []
+    for device in (None, "emu://"):
+        proj = _plastic(amp=0.05, device=device)
+        teacher = sim.Population(2, sim.SpikeSourceArray(spike_times=[[8.0, 28.0], [18.0]]))
+        sim.Projection(teacher, simulator.state.populations[1], sim.OneToOneConnector(),
+                       sim.StaticSynapse(weight=60.0, delay=0.1))
+        sim.run(40.0)
+        out.append(proj.get("weight", format="array"))
+    assert not np.allclose(out[0], 0.05)
+    np.testing.assert_array_equal(out[0], out[1])
