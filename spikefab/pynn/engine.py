@@ -188,6 +188,10 @@ def quantize_plastic(state, low: Lowered):
                              f"{s:.4g}); raise w_max or lower v_thresh - v_reset", where=where)
         unit = 64.0 * 2.0 ** e / (s * part.gain)
         params = uniform_parameters(proj.stdp_columns(), where)
+        if np.any(part.weight > params["w_max"]) or np.any(part.weight < params["w_min"]):
+            raise ModelError(f"{where}: initial weights must lie in [w_min, w_max] = "
+                             f"[{params['w_min']:g}, {params['w_max']:g}] nA, not "
+                             f"{part.weight.min():g}..{part.weight.max():g}", where=where)
         rule, rep = stdp_rule(spec_of(proj.synapse_type, params, where), state.dt,
                               part.delay_ms, float(unit[0]), w_units, state.seed, where,
                               label=proj.label)

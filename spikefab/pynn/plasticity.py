@@ -44,7 +44,8 @@ import numpy as np
 from spikefab.arch.learning import LearningRule, TraceConfig
 from spikefab.errors import ModelError
 
-__all__ = ["STDP_PARAMETERS", "StdpSpec", "StdpReport", "stdp_rule", "spec_of", "W_TOP"]
+__all__ = ["STDP_PARAMETERS", "StdpSpec", "StdpReport", "stdp_rule", "spec_of", "W_TOP",
+           "uniform_parameters"]
 
 #: Parameters an ``STDPMechanism`` with a ``SpikePairRule`` passes per connection.
 STDP_PARAMETERS = ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max",

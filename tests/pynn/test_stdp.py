@@ -126,6 +126,7 @@ def test_learned_weights_are_read_back_and_reset_restores_the_initial_ones() -> 
     (dict(timing=("tau", 30.0)), "tau_plus must be 1..255 time steps"),
     (dict(weight_dependence=("add", 0.01)), "w_min = 0"),
     (dict(receptor="inhibitory"), "excitatory"),
+    (dict(weight=0.3), r"initial weights must lie in \[w_min, w_max\]"),
 ])
 def test_what_the_engine_cannot_express_is_refused(case, match) -> None:
     kw = dict(case)
