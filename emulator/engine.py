@@ -160,7 +160,7 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         est = np.zeros(steps, np.int64)
         ftiming = np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles], np.int64)
         if plastic is not None:        # learning engine: weights change, no fan-out cache
-            run_functional_plastic(*common, ftiming, est, *plastic.args)
+            run_functional_plastic(common, ftiming, est, plastic.args)
         else:
             _run_functional(flat, params, ref, in_spikes, out, probe_idx, probe_var, traces,
                             counters, ftiming, est, steps)

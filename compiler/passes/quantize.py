@@ -211,7 +211,7 @@ def quantize_unchecked(net: Graph, *, weight_bits: int = 8) -> HwNetwork:
     pop_rows, proj_rows = [], []
     for name, pop in net.populations.items():
         population, projections, rows, pop_row = _quantize_population(
-            pop, by_target.get(name, []), weight_bits)
+            pop, by_target.get(name, []), weight_bits, net.meta.get("scale_cap", {}).get(name))
         hw.populations[name] = population
         hw.projections.extend(projections)
         proj_rows.extend(rows)
@@ -285,13 +285,17 @@ def _check_reachable(pop: FloatPopulation, incoming: list[FloatProjection], b_fl
 
 
 def _quantize_population(pop: FloatPopulation, incoming: list[FloatProjection],
-                         weight_bits: int):
+                         weight_bits: int, scale_cap: float | None = None):
     """One population and its incoming projections: ``(Population, projections, projection
-    report rows, population report row)``."""
+    report rows, population report row)``.  ``scale_cap`` (``meta["scale_cap"][name]``) caps
+    the voltage scale: a front end that needs one weight to land on a given mantissa (PyNN's
+    STDP ``w_max`` on the learning engine's top weight) sets it."""
     name = pop.name
     du, dv, alpha_q, beta_q = _decays(pop)
     alpha, beta = pop.alpha, pop.beta
     bound = _scale_bounds(pop, incoming, alpha, weight_bits)
+    if scale_cap is not None:
+        bound = np.minimum(bound, float(scale_cap))
     vth, s = _threshold_and_scale(pop, bound)
     bmant, bexp, b_float, bias_err = _bias(pop, s)
     neuron = LoihiLIF(du=du, dv=dv, vth=vth, bias_mant=bmant if np.any(bmant) else 0,

@@ -20,7 +20,7 @@ from numba import njit
 from spikefab.emulator.kernels import (C_HOST_IN, C_HOST_OUT, C_PACKETS, C_SYNOPS,
                                          commit_stage, deliver_axon, lif_update, record_probes,
                                          staging)
-from spikefab.emulator.learning.kernels import learning_step
+from spikefab.emulator.learning.kernels import learning_step, snapshot
 from spikefab.emulator.noc.kernels import (G_DEPTH, G_P, G_R, NEVER, S_HCH, S_HEW, S_HNS,
                                              S_NACT, S_NHOST, S_Q0H, S_Q0T, S_Q1H, S_Q1T,
                                              apply_events, eject_pop, inject, next_event_time,
@@ -37,13 +37,11 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
 
     ``timing`` = (neuron_cycles, packet_cycles, synapse_cycles, barrier cycles incl. wafer).
     ``hops`` (3,) receives the router-to-router hops (on-chip E/W, N/S, inter-chiplet) measured.
-    ``learning``: the learning engine's arguments (``emulator.learning.engine``; no groups for
-    a static image); its epoch phase runs after the step's deliveries, before the barrier
+    ``learning``: the learning engine's :class:`~spikefab.emulator.learning.kernels.LearnRun`
+    (``emulator.learning.engine``; no groups for a static image); its epoch phase runs after
+    the step's deliveries, before the barrier
     (section 14).
     """
-    (gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_post, tags, prod, pvar, pconst, psgn,
-     r_mid, r_end, learn_cycles, learn_counts, snap_every, snaps, snap_idx, r_pre,
-     r_post) = learning
     hit = np.zeros(ax_start.shape[0], np.uint8)
     snap_row = 0
     n = ref.shape[0]
@@ -196,15 +194,10 @@ def run_cycle(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_st
         counters[C_HOST_OUT] += st[S_NHOST]
         if staged:
             commit_stage(t, slots, cn, nexp, stage, acc)
-        lc = learning_step(t, hit, spikes, n_cores, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre,
-                           s_post, tags, prod, pvar, pconst, psgn, syn_w, r_mid, r_end,
-                           learn_cycles, learn_counts, r_pre, r_post)
+        lc = learning_step(t, hit, spikes, n_cores, syn_w, learning)
         hit[:] = 0
         cycles[t] = q + lc + timing[3]
-        if snap_every > 0 and (t + 1) % snap_every == 0:
-            for j in range(snap_idx.shape[0]):
-                snaps[snap_row, j] = syn_w[snap_idx[j]]
-            snap_row += 1
+        snap_row = snapshot(t, syn_w, learning, snap_row)
         # section 9: every credit is back and every FIFO empty at the next step's cycle 0
         credit[:] = depth
         busy[:] = 0

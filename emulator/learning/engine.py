@@ -2,8 +2,9 @@
 
 :func:`prepare` returns ``None`` for images without plastic synapses, so static images keep the
 functional engine's fast path (precomputed fan-out runs); otherwise a :class:`PlasticRun` whose
-``args`` the kernels take (the functional engine's ``run_functional_plastic``, the cycle
-engine's ``run_cycle``, which gets :func:`no_learning` for static images) and whose
+``args`` (a :class:`LearnRun`) the kernels take (the functional engine's
+``run_functional_plastic``, the cycle engine's ``run_cycle``, which gets :func:`no_learning`
+for static images) and whose
 :meth:`PlasticRun.learned` reads weights and snapshots back after the run.
 """
 
@@ -19,26 +20,29 @@ from spikefab.arch.learning.readout import plastic_projections
 from spikefab.arch.target import Target
 from spikefab.emulator.flat import FlatImage
 from spikefab.emulator.learning.flat import flatten_learning
-from spikefab.emulator.learning.kernels import N_G
+from spikefab.emulator.learning.kernels import (N_G, LearnGroups, LearnRules, LearnRun,
+                                                LearnState, LearnSynapses)
 
 __all__ = ["PlasticRun", "prepare", "no_learning"]
 
 
-def no_learning() -> tuple:
+def no_learning() -> LearnRun:
     """The learning arguments of a static image (no groups: the kernels skip learning)."""
-    return (np.zeros((0, N_G), np.int64), np.zeros((0, 10), np.int64), np.zeros((0, 5), np.int64),
-            np.zeros((0, 5), np.float64), np.zeros((0, 3), np.int64), np.zeros((0, 4), np.int64),
-            np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
-            np.zeros((0, 2), np.int64), np.zeros((0, 5), np.int64), np.zeros((0, 4), np.int64),
-            np.zeros((0, 4), np.int64), np.zeros((0, 4), np.int64), np.zeros((1, 0), np.float64),
-            np.zeros((1, 0, 5), np.float64), np.ones(2, np.int64), np.zeros(1, np.int64), 0,
-            np.zeros((0, 0), np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64),
-            np.zeros(0, np.int64))
+    z = np.zeros
+    return LearnRun(
+        groups=LearnGroups(z((0, N_G), np.int64), z((0, 10), np.int64), z((0, 5), np.int64),
+                           z((0, 5), np.float64)),
+        state=LearnState(z((0, 3), np.int64), z((0, 4), np.int64), z((0, 2), np.int64)),
+        syn=LearnSynapses(*(z(0, np.int64) for _ in range(5))),
+        rules=LearnRules(z((0, 5), np.int64), *(z((0, 4), np.int64) for _ in range(3))),
+        r_mid=z((1, 0), np.float64), r_end=z((1, 0, 5), np.float64),
+        learn_cycles=np.ones(2, np.int64), learn_counts=z(1, np.int64), snap_every=0,
+        snaps=z((0, 0), np.int32), snap_idx=z(0, np.int64))
 
 
 @dataclass
 class PlasticRun:
-    args: tuple                           #: learning arguments of the kernels
+    args: LearnRun                        #: learning arguments of the kernels
     entries: dict[str, np.ndarray]        #: projection -> [core, entry, pre, post] rows
     shapes: dict[str, tuple[int, int]]
     sbase: np.ndarray
@@ -46,11 +50,11 @@ class PlasticRun:
 
     @property
     def counts(self) -> np.ndarray:
-        return self.args[17]
+        return self.args.learn_counts
 
     def learned(self, syn_w: np.ndarray) -> dict[str, Any]:
         """Synapse updates, final weights and snapshots per plastic projection."""
-        snaps = self.args[19]
+        snaps = self.args.snaps
         weights, snapshots, col = {}, {}, 0
         for name, e in self.entries.items():
             m = np.zeros(self.shapes[name], np.int64)
@@ -79,10 +83,13 @@ def prepare(image: Image, flat: FlatImage, target: Target, steps: int,
                               + [np.zeros(0, np.int64)])
     n_snap = steps // weight_every if weight_every > 0 else 0
     lt = target.learning
-    args = (fl.gp, fl.gimp, fl.gtau, fl.gdec, fl.xs, fl.ys, fl.s_glob, fl.s_pre, fl.s_post,
-            fl.tags, fl.prod, fl.pvar, fl.pconst, fl.psgn, r_mid, r_end,
-            np.array([lt.update_cycles, lt.trace_cycles], np.int64), np.zeros(1, np.int64),
-            int(weight_every), np.zeros((n_snap, len(snap_idx)), np.int32), snap_idx,
-            fl.r_pre, fl.r_post)
+    args = LearnRun(
+        groups=LearnGroups(fl.gp, fl.gimp, fl.gtau, fl.gdec),
+        state=LearnState(fl.xs, fl.ys, fl.tags),
+        syn=LearnSynapses(fl.s_glob, fl.s_pre, fl.s_post, fl.r_pre, fl.r_post),
+        rules=LearnRules(fl.prod, fl.pvar, fl.pconst, fl.psgn), r_mid=r_mid, r_end=r_end,
+        learn_cycles=np.array([lt.update_cycles, lt.trace_cycles], np.int64),
+        learn_counts=np.zeros(1, np.int64), snap_every=int(weight_every),
+        snaps=np.zeros((n_snap, len(snap_idx)), np.int32), snap_idx=snap_idx)
     return PlasticRun(args, entries, {n: tuple(s["shape"]) for n, s in projs.items()}, sbase,
                       int(weight_every))

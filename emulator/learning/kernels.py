@@ -9,6 +9,8 @@ so learned weights take effect in the next step.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -16,13 +18,84 @@ from spikefab.emulator.kernels import (C_HOST_IN, _send_routes, commit_stage, de
                                        lif_update, staging,
                                        record_probes)
 
-# per-group integer parameters (gp columns)
+# per-group integer parameters (columns of LearnGroups.gp)
 G_CORE, G_TEPOCH, G_DEC, G_SIGN, G_XO, G_NAX, G_AB, G_YO, G_NN, G_NB, G_SO, G_SE, G_PO, G_PE, \
     G_RO, G_RE, G_REWARD = range(17)
 N_G = 17
+# columns of LearnRules.prod
+P_TARGET, P_DEP, P_MANT, P_SEXP, P_NF = range(5)
+# columns of LearnState.xs (x1, x2, spike time) and LearnState.ys (y1, y2, y3, spike time)
+X_TX, Y_TY = 2, 3
+# positions of LearnRandom.r_end[t, g]: x decay, x impulse, y decay, y impulse, rounding
+R_XDEC, R_XIMP, R_YDEC, R_YIMP, R_ROUND = range(5)
+# the per-synapse context of a rule evaluation (one int64 array): its variables w, d, t,
+# dependencies x0, y0, u, epoch length, spike times, local axon and neuron, sign mode
+C_W, C_D, C_T, C_X0, C_Y0, C_U, C_TE, C_TX, C_TY, C_A, C_J, C_SIGN = range(12)
+N_C = 12
 _ACC_MAX = (1 << 15) - 1
 _ACC_MIN = -(1 << 15) - 1
 _WIDTH = np.array([1, 1, 7, 7, 7, 7, 7, 9, 9, 9], np.int64)   # x0 y0 x1 x2 y1 y2 y3 w d t
+
+
+class LearnGroups(NamedTuple):
+    """One row per group (core, learning profile): ``gp`` integer parameters (``G_*``
+    columns), ``gimp`` impulse integer parts (5) then fractions (5), ``gtau`` time constants,
+    ``gdec`` decay factors (x1, x2, y1, y2, y3)."""
+
+    gp: np.ndarray
+    gimp: np.ndarray
+    gtau: np.ndarray
+    gdec: np.ndarray
+
+
+class LearnState(NamedTuple):
+    """Mutable learning state: ``xs`` (rows, 3) pre traces, ``ys`` (rows, 4) post traces,
+    ``tags`` (n, 2) delay and tag of each plastic synapse."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    tags: np.ndarray
+
+
+class LearnSynapses(NamedTuple):
+    """Plastic synapse ``s``: global synapse ``s_glob[s]`` from group-local axon ``s_pre[s]``
+    to group-local neuron ``s_post[s]``; reward synapses ``r_pre``/``r_post`` likewise."""
+
+    s_glob: np.ndarray
+    s_pre: np.ndarray
+    s_post: np.ndarray
+    r_pre: np.ndarray
+    r_post: np.ndarray
+
+
+class LearnRules(NamedTuple):
+    """Products of every group: ``prod`` (P, 5) ``P_*`` columns, then per factor its variable,
+    constant and sgn flag (P, 4)."""
+
+    prod: np.ndarray
+    pvar: np.ndarray
+    pconst: np.ndarray
+    psgn: np.ndarray
+
+
+class LearnRun(NamedTuple):
+    """Everything the learning engine needs for one run (``PlasticRun.args``).
+
+    ``r_mid[t, g]`` / ``r_end[t, g]`` are the drawn random values (``R_*``); ``learn_cycles`` =
+    (update_cycles, trace_cycles); ``learn_counts[0]`` receives the synapse updates; every
+    ``snap_every`` steps (0: never) ``syn_w[snap_idx]`` goes into the next row of ``snaps``."""
+
+    groups: LearnGroups
+    state: LearnState
+    syn: LearnSynapses
+    rules: LearnRules
+    r_mid: np.ndarray
+    r_end: np.ndarray
+    learn_cycles: np.ndarray
+    learn_counts: np.ndarray
+    snap_every: int
+    snaps: np.ndarray
+    snap_idx: np.ndarray
 
 
 @njit(cache=True, inline="always")
@@ -42,177 +115,207 @@ def _impulse(tr, ii, fr, r):
 
 
 @njit(cache=True)
-def record_spikes(g, t_in_epoch, gp, gimp, xs, ys, hit, spikes, r_mid, r_pre, r_post):
+def record_spikes(g, t_in_epoch, groups, state, syn, hit, spikes, r_mid):
     """Phases 1, 2 and 2b of a step for group ``g``: spike times, second-spike impulses and
     (reward profiles) the reward synapses' y2 impulses."""
+    gp, gimp = groups.gp, groups.gimp
+    xs, ys = state.xs, state.ys
     reward = gp[g, G_REWARD]
     for a in range(gp[g, G_NAX]):
         if hit[gp[g, G_AB] + a]:
             row = gp[g, G_XO] + a
-            if xs[row, 2] > 0:
+            if xs[row, X_TX] > 0:
                 for i in range(2):
                     xs[row, i] = _impulse(xs[row, i], gimp[g, i], gimp[g, 5 + i], 0.0)
-            xs[row, 2] = t_in_epoch
+            xs[row, X_TX] = t_in_epoch
     for j in range(gp[g, G_NN]):
         if spikes[gp[g, G_NB] + j]:
             row = gp[g, G_YO] + j
-            if ys[row, 3] > 0:
+            if ys[row, Y_TY] > 0:
                 for i in range(3):
                     if i == 1 and reward:
                         continue
                     ys[row, i] = _impulse(ys[row, i], gimp[g, 2 + i], gimp[g, 7 + i], r_mid)
-            ys[row, 3] = t_in_epoch
+            ys[row, Y_TY] = t_in_epoch
     if reward:
         for q in range(gp[g, G_RO], gp[g, G_RE]):
-            if hit[gp[g, G_AB] + r_pre[q]]:
-                row = gp[g, G_YO] + r_post[q]
+            if hit[gp[g, G_AB] + syn.r_pre[q]]:
+                row = gp[g, G_YO] + syn.r_post[q]
                 ys[row, 1] = _impulse(ys[row, 1], gimp[g, 3], gimp[g, 8], 0.0)
 
 
 @njit(cache=True)
-def _history(te, n_slots, n_tr, base, tr, tcol, rows0, gimp, gtau, gdec, g, r_dec, r_imp,
-             skip):
+def _history(groups, g, tr, rows0, n_slots, base, r_dec, r_imp, skip):
+    """(t_epoch + 1, n_traces, n_slots) trace values over the epoch; ``tr`` is ``xs`` (base 0)
+    or ``ys`` (base 2), its last column the spike time; ``skip`` a trace that takes no impulse."""
+    te = groups.gp[g, G_TEPOCH]
+    n_tr = tr.shape[1] - 1
     h = np.zeros((te + 1, n_tr, n_slots), np.int64)
     for s in range(n_slots):
         for i in range(n_tr):
             h[0, i, s] = tr[rows0 + s, i]
     for k in range(1, te + 1):
         for i in range(n_tr):
-            tau = gtau[g, base + i]
-            f = gdec[g, base + i]
+            tau = groups.gtau[g, base + i]
+            f = groups.gdec[g, base + i]
             for s in range(n_slots):
                 v = 0
                 if tau != 0:
                     p = float(h[k - 1, i, s]) * f
                     fl = np.floor(p)
                     v = np.int64(fl) + (1 if r_dec < p - fl else 0)
-                if tr[rows0 + s, tcol] == k and i != skip:
-                    v = _impulse(v, gimp[g, base + i], gimp[g, 5 + base + i], r_imp)
+                if tr[rows0 + s, n_tr] == k and i != skip:
+                    v = _impulse(v, groups.gimp[g, base + i], groups.gimp[g, 5 + base + i],
+                                 r_imp)
                 h[k, i, s] = v
     return h
 
 
 @njit(cache=True)
-def learn_epoch(g, time_step, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_post, tags,
-                prod, pvar, pconst, psgn, syn_w, rend):
-    """Phase 3 for group ``g`` at an epoch end: traces, rule evaluation, rounding, clipping."""
+def _rule_info(gp, g, prod, time_step):
+    """(u, which targets have products, whether any product depends on u) of group ``g``."""
     te = gp[g, G_TEPOCH]
-    nax, nn = gp[g, G_NAX], gp[g, G_NN]
-    xo, yo = gp[g, G_XO], gp[g, G_YO]
-    hx = _history(te, nax, 2, 0, xs, 2, xo, gimp, gtau, gdec, g, rend[0], rend[1], -1)
-    hy = _history(te, nn, 3, 2, ys, 3, yo, gimp, gtau, gdec, g, rend[2], rend[3],
-                  1 if gp[g, G_REWARD] else -1)
-    r_round = rend[4]
     u = 0
     if gp[g, G_DEC] >= 0:
         u = 1 if (time_step // te) % (1 << gp[g, G_DEC]) == 0 else 0
-    sign = gp[g, G_SIGN]
     present = np.zeros(3, np.bool_)
     has_u = False
     for p in range(gp[g, G_PO], gp[g, G_PE]):
-        present[prod[p, 0]] = True
-        if prod[p, 1] == 2:
+        present[prod[p, P_TARGET]] = True
+        if prod[p, P_DEP] == 2:
             has_u = True
+    return u, present, has_u
+
+
+@njit(cache=True)
+def _product(rules, p, ctx, hx, hy):
+    """Product ``p`` for one synapse (context ``ctx``, ``C_*``), shifted and saturated to the
+    accumulator's range."""
+    dep = rules.prod[p, P_DEP]
+    m = ctx[C_X0] if dep == 0 else (ctx[C_Y0] if dep == 1 else ctx[C_U])
+    at = ctx[C_TX] if dep == 0 else (ctx[C_TY] if dep == 1 else ctx[C_TE])
+    width = 0
+    for k in range(rules.prod[p, P_NF]):
+        v = rules.pvar[p, k]
+        if v <= 1:
+            val = ctx[C_X0 + v]
+        elif v <= 3:
+            val = hx[at, v - 2, ctx[C_A]]
+        elif v <= 6:
+            val = hy[at, v - 4, ctx[C_J]]
+        else:
+            val = ctx[C_W + v - 7]
+        val += rules.pconst[p, k]
+        if rules.psgn[p, k]:
+            val = 1 if val > 0 else (-1 if val < 0 else 0)
+        b = _WIDTH[v]
+        width += b
+        val = _clip(val, -(1 << b), (1 << b) - 1)
+        m = _w32(m * val)
+    m = _w32(m * rules.prod[p, P_MANT])
+    sh = width + 4 - 15
+    if sh > 0:
+        m = m >> sh
+    m = _w32(m << rules.prod[p, P_SEXP])
+    return _clip(m, _ACC_MIN, _ACC_MAX)
+
+
+@njit(cache=True)
+def _evaluate(rules, po, pe, target, ctx, hx, hy, r_round):
+    """New value of ``target`` (0 w, 1 d, 2 t) of one synapse, or its current value if the
+    rule has no products for it: accumulate, sign floor, stochastic rounding, range clip."""
+    acc = ctx[C_W + target] << 7
+    seen = False
+    for p in range(po, pe):
+        if rules.prod[p, P_TARGET] == target:
+            seen = True
+            acc = _clip(acc + _product(rules, p, ctx, hx, hy), _ACC_MIN, _ACC_MAX)
+    if not seen:
+        return ctx[C_W + target]
+    sign = ctx[C_SIGN]
+    if target == 0:
+        if sign == 2:
+            acc = max(acc, 0)
+        elif sign == 3:
+            acc = min(acc, 0)
+        lo, hi = (0, 255) if sign == 2 else ((-255, 0) if sign == 3 else (-256, 255))
+    elif target == 1:
+        acc = max(acc, 0)
+        lo, hi = 0, 255
+    else:
+        lo, hi = -257, 255
+    frac = (acc & 127) / 128.0
+    return _clip((acc >> 7) + (1 if r_round < frac else 0), lo, hi)
+
+
+@njit(cache=True)
+def _commit_traces(gp, g, state, hx, hy):
+    """Traces take their end-of-epoch values; spike times are cleared."""
+    te = gp[g, G_TEPOCH]
+    xo, yo = gp[g, G_XO], gp[g, G_YO]
+    for a in range(gp[g, G_NAX]):
+        state.xs[xo + a, 0] = hx[te, 0, a]
+        state.xs[xo + a, 1] = hx[te, 1, a]
+        state.xs[xo + a, X_TX] = 0
+    for j in range(gp[g, G_NN]):
+        for i in range(3):
+            state.ys[yo + j, i] = hy[te, i, j]
+        state.ys[yo + j, Y_TY] = 0
+
+
+@njit(cache=True)
+def learn_epoch(g, time_step, groups, state, syn, rules, syn_w, rend):
+    """Phase 3 for group ``g`` at an epoch end: traces, rule evaluation, rounding, clipping."""
+    gp = groups.gp
+    xs, ys, tags = state.xs, state.ys, state.tags
+    te = gp[g, G_TEPOCH]
+    xo, yo = gp[g, G_XO], gp[g, G_YO]
+    hx = _history(groups, g, xs, xo, gp[g, G_NAX], 0, rend[R_XDEC], rend[R_XIMP], -1)
+    hy = _history(groups, g, ys, yo, gp[g, G_NN], 2, rend[R_YDEC], rend[R_YIMP],
+                  1 if gp[g, G_REWARD] else -1)
+    u, present, has_u = _rule_info(gp, g, rules.prod, time_step)
+    sign = gp[g, G_SIGN]
     wlo, whi = (0, 255) if sign == 2 else ((-255, 0) if sign == 3 else (-256, 255))
+    ctx = np.zeros(N_C, np.int64)
+    ctx[C_U], ctx[C_TE], ctx[C_SIGN] = u, te, sign
+    po, pe, r = gp[g, G_PO], gp[g, G_PE], rend[R_ROUND]
     for s in range(gp[g, G_SO], gp[g, G_SE]):
-        a, j = s_pre[s], s_post[s]
-        tx, ty = xs[xo + a, 2], ys[yo + j, 3]
+        a, j = syn.s_pre[s], syn.s_post[s]
+        tx, ty = xs[xo + a, X_TX], ys[yo + j, Y_TY]
         x0 = 1 if tx > 0 else 0
         y0 = 1 if ty > 0 else 0
-        w = np.int64(syn_w[s_glob[s]])
+        w = np.int64(syn_w[syn.s_glob[s]])
         if x0 == 0 and y0 == 0 and (u == 0 or not has_u):
             # every product is 0: the accumulator holds var << 7 exactly, so rounding keeps var
             # and only the range clip (and sign floor) can change it
             if present[0]:
-                syn_w[s_glob[s]] = _clip(w, wlo, whi)
+                syn_w[syn.s_glob[s]] = _clip(w, wlo, whi)
             if present[1]:
                 tags[s, 0] = _clip(tags[s, 0], 0, 255)
             if present[2]:
                 tags[s, 1] = _clip(tags[s, 1], -257, 255)
             continue
-        var3 = (w, tags[s, 0], tags[s, 1])
-        new0, new1, new2 = w, tags[s, 0], tags[s, 1]
-        for target in range(3):
-            acc = var3[target] << 7
-            seen = False
-            for p in range(gp[g, G_PO], gp[g, G_PE]):
-                if prod[p, 0] != target:
-                    continue
-                seen = True
-                dep = prod[p, 1]
-                m = x0 if dep == 0 else (y0 if dep == 1 else u)
-                at = tx if dep == 0 else (ty if dep == 1 else te)
-                width = 0
-                for k in range(prod[p, 4]):
-                    v = pvar[p, k]
-                    if v == 0:
-                        val = x0
-                    elif v == 1:
-                        val = y0
-                    elif v <= 3:
-                        val = hx[at, v - 2, a]
-                    elif v <= 6:
-                        val = hy[at, v - 4, j]
-                    else:
-                        val = var3[v - 7]
-                    val += pconst[p, k]
-                    if psgn[p, k]:
-                        val = 1 if val > 0 else (-1 if val < 0 else 0)
-                    b = _WIDTH[v]
-                    width += b
-                    val = _clip(val, -(1 << b), (1 << b) - 1)
-                    m = _w32(m * val)
-                m = _w32(m * prod[p, 2])
-                sh = width + 4 - 15
-                if sh > 0:
-                    m = m >> sh
-                m = _w32(m << prod[p, 3])
-                m = _clip(m, _ACC_MIN, _ACC_MAX)
-                acc = _clip(acc + m, _ACC_MIN, _ACC_MAX)
-            if not seen:
-                continue
-            if target == 0:
-                if sign == 2:
-                    acc = max(acc, 0)
-                elif sign == 3:
-                    acc = min(acc, 0)
-                lo, hi = wlo, whi
-            elif target == 1:
-                acc = max(acc, 0)
-                lo, hi = 0, 255
-            else:
-                lo, hi = -257, 255
-            frac = (acc & 127) / 128.0
-            val = _clip((acc >> 7) + (1 if r_round < frac else 0), lo, hi)
-            if target == 0:
-                new0 = val
-            elif target == 1:
-                new1 = val
-            else:
-                new2 = val
-        syn_w[s_glob[s]] = new0
-        tags[s, 0] = new1
-        tags[s, 1] = new2
-    for a in range(nax):
-        xs[xo + a, 0] = hx[te, 0, a]
-        xs[xo + a, 1] = hx[te, 1, a]
-        xs[xo + a, 2] = 0
-    for j in range(nn):
-        for i in range(3):
-            ys[yo + j, i] = hy[te, i, j]
-        ys[yo + j, 3] = 0
+        ctx[C_W], ctx[C_D], ctx[C_T], ctx[C_X0], ctx[C_Y0] = w, tags[s, 0], tags[s, 1], x0, y0
+        ctx[C_TX], ctx[C_TY], ctx[C_A], ctx[C_J] = tx, ty, a, j
+        nw = _evaluate(rules, po, pe, 0, ctx, hx, hy, r)
+        nd = _evaluate(rules, po, pe, 1, ctx, hx, hy, r)
+        nt = _evaluate(rules, po, pe, 2, ctx, hx, hy, r)
+        syn_w[syn.s_glob[s]] = nw
+        tags[s, 0] = nd
+        tags[s, 1] = nt
+    _commit_traces(gp, g, state, hx, hy)
     return gp[g, G_SE] - gp[g, G_SO]
 
 
 @njit(cache=True)
-def learning_step(t, hit, spikes, n_cores, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_post,
-                  tags, prod, pvar, pconst, psgn, syn_w, r_mid, r_end, learn_cycles,
-                  learn_counts, r_pre, r_post):
+def learning_step(t, hit, spikes, n_cores, syn_w, lr):
     """The learning engine after step ``t``'s deliveries; returns its cycles (max over cores).
 
     ``hit[a]`` marks global input axons that received a packet in step ``t``; ``spikes`` the
-    neurons that spiked.  No groups: returns 0 (static images pass empty arrays).
+    neurons that spiked; ``lr`` the :class:`LearnRun`.  No groups: returns 0 (static images
+    pass empty arrays).
     """
+    gp = lr.groups.gp
     n_groups = gp.shape[0]
     if n_groups == 0:
         return 0
@@ -221,30 +324,48 @@ def learning_step(t, hit, spikes, n_cores, gp, gimp, gtau, gdec, xs, ys, s_glob,
     for g in range(n_groups):
         te = gp[g, G_TEPOCH]
         k = T % te
-        record_spikes(g, te if k == 0 else k, gp, gimp, xs, ys, hit, spikes, r_mid[t, g], r_pre,
-                      r_post)
+        record_spikes(g, te if k == 0 else k, lr.groups, lr.state, lr.syn, hit, spikes,
+                      lr.r_mid[t, g])
         if k == 0:
-            done = learn_epoch(g, T, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_post,
-                               tags, prod, pvar, pconst, psgn, syn_w, r_end[t, g])
-            learn_counts[0] += done
-            lcyc[gp[g, G_CORE]] += done * learn_cycles[0] + \
-                (gp[g, G_NAX] + gp[g, G_NN]) * te * learn_cycles[1]
+            done = learn_epoch(g, T, lr.groups, lr.state, lr.syn, lr.rules, syn_w,
+                               lr.r_end[t, g])
+            lr.learn_counts[0] += done
+            lcyc[gp[g, G_CORE]] += done * lr.learn_cycles[0] + \
+                (gp[g, G_NAX] + gp[g, G_NN]) * te * lr.learn_cycles[1]
     return lcyc.max()
 
 
 @njit(cache=True)
-def run_functional_plastic(steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_start,
-                           ax_count, syn_off, syn_w, nr_start, nr_count, hr_start, hr_count,
-                           routes, out, probe_idx, probe_var, traces, counters, timing,
-                           est_cycles, gp, gimp, gtau, gdec, xs, ys, s_glob, s_pre, s_post, tags,
-                           prod, pvar, pconst, psgn, r_mid, r_end, learn_cycles, learn_counts,
-                           snap_every, snaps, snap_idx, r_pre, r_post):
+def snapshot(t, syn_w, lr, row):
+    """After step ``t``: copy the snapshot weights into row ``row`` when one is due; returns
+    the next row."""
+    if lr.snap_every > 0 and (t + 1) % lr.snap_every == 0:
+        for q in range(lr.snap_idx.shape[0]):
+            lr.snaps[row, q] = syn_w[lr.snap_idx[q]]
+        return row + 1
+    return row
+
+
+@njit(cache=True)
+def _mark_hits(start, count, routes, hit):
+    """Local axons reached by routes ``start .. start + count`` (the learning engine's pre
+    spikes)."""
+    for r in range(start, start + count):
+        if routes[r, 0] == 0:
+            hit[routes[r, 1]] = 1
+
+
+@njit(cache=True)
+def run_functional_plastic(common, timing, est_cycles, lr):
     """The functional engine's step loop with the learning engine after each step's delivery.
 
-    ``learn_cycles`` = (update_cycles, trace_cycles); ``learn_counts[0]`` receives the synapse
-    updates made.  Every ``snap_every`` steps (0: never) the weights ``syn_w[snap_idx]`` are
-    copied into the next row of ``snaps``.
+    ``common``: the functional engine's image, state and output arrays (the tuple
+    ``emulator.engine`` builds); ``timing`` = (neuron, packet, synapse cycles); ``lr``: the
+    :class:`LearnRun`.
     """
+    (steps, in_spikes, n_classes, slots, noff, params, ref, nexp, ax_start, ax_count, syn_off,
+     syn_w, nr_start, nr_count, hr_start, hr_count, routes, out, probe_idx, probe_var, traces,
+     counters) = common
     n = ref.shape[0]
     n_cores = noff.shape[0] - 1
     cn = n_classes * n
@@ -254,7 +375,6 @@ def run_functional_plastic(steps, in_spikes, n_classes, slots, noff, params, ref
     dest_pk = np.zeros(n_cores, np.int64)
     dest_syn = np.zeros(n_cores, np.int64)
     emit = np.zeros(n_cores, np.int64)
-    n_in = hr_start.shape[0]
     row = 0
     stage, uexp, staged = staging(slots, nexp, acc)     # Lava's per-(step, delay) flooring
     for t in range(steps):
@@ -269,22 +389,16 @@ def run_functional_plastic(steps, in_spikes, n_classes, slots, noff, params, ref
                     emit[ci] += nr_count[i]
                     _send_routes(nr_start[i], nr_count[i], t, slots, cn, routes, ax_start,
                                  ax_count, syn_off, syn_w, stage, out, counters, dest_pk, dest_syn)
-                    for r in range(nr_start[i], nr_start[i] + nr_count[i]):
-                        if routes[r, 0] == 0:
-                            hit[routes[r, 1]] = 1
-        for ch in range(n_in):
+                    _mark_hits(nr_start[i], nr_count[i], routes, hit)
+        for ch in range(hr_start.shape[0]):
             if in_spikes[t, ch] and hr_count[ch] > 0:
                 counters[C_HOST_IN] += hr_count[ch]
                 _send_routes(hr_start[ch], hr_count[ch], t, slots, cn, routes, ax_start,
                              ax_count, syn_off, syn_w, stage, out, counters, dest_pk, dest_syn)
-                for r in range(hr_start[ch], hr_start[ch] + hr_count[ch]):
-                    if routes[r, 0] == 0:
-                        hit[routes[r, 1]] = 1
+                _mark_hits(hr_start[ch], hr_count[ch], routes, hit)
         if staged:
             commit_stage(t, slots, cn, nexp, stage, acc)
-        lmax = learning_step(t, hit, spikes, n_cores, gp, gimp, gtau, gdec, xs, ys, s_glob,
-                             s_pre, s_post, tags, prod, pvar, pconst, psgn, syn_w, r_mid, r_end,
-                             learn_cycles, learn_counts, r_pre, r_post)
+        lmax = learning_step(t, hit, spikes, n_cores, syn_w, lr)
         best = 0
         for ci in range(n_cores):
             upd = (noff[ci + 1] - noff[ci]) * timing[0] + emit[ci]
@@ -292,7 +406,4 @@ def run_functional_plastic(steps, in_spikes, n_classes, slots, noff, params, ref
             best = max(best, max(upd, syn))
         est_cycles[t] = best + lmax
         record_probes(t, params, ref, spikes, probe_idx, probe_var, traces)
-        if snap_every > 0 and (t + 1) % snap_every == 0:
-            for q in range(snap_idx.shape[0]):
-                snaps[row, q] = syn_w[snap_idx[q]]
-            row += 1
+        row = snapshot(t, syn_w, lr, row)

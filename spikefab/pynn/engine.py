@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from spikefab.arch.neuron import STATE_MAX
-from spikefab.errors import InputError
+from spikefab.errors import InputError, ModelError
 from spikefab.pynn.lowering import Lowered, input_spikes, lower_network, lowered_graph, pop_name
 
 __all__ = ["Outcome", "simulate", "compile_lowered", "run_float"]
@@ -47,6 +47,8 @@ class Compiled:
     hw: Any
     image: Any
     v_scale: dict[str, np.ndarray]
+    #: plastic float projection -> nA per weight mantissa step, per synapse
+    units: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _v_recorded(state) -> set[int]:
@@ -72,6 +74,9 @@ def simulate(state, steps: int) -> Outcome:
     inputs = input_spikes(low, steps, state.dt, state.seed)
     want_v = _v_recorded(state)
     if state.mode == "float" and state.device is None:
+        if low.plastic:
+            raise InputError("setup(mode='float') runs no learning engine: STDP projections "
+                             "need mode 'functional' or 'cycle' (or a device)")
         spikes, v = run_float(low, inputs, steps, {pop_name(i) for i in want_v})
         traces = {(i, "v"): v[pop_name(i)] + low.v_reset[pop_name(i)] for i in want_v}
         return Outcome(state.version, steps, _by_index(state, spikes), traces, None, low.notes)
@@ -85,6 +90,7 @@ def simulate(state, steps: int) -> Outcome:
     result = spikefab.run(comp.image, inputs, steps, mode=mode, probes=probes,
                           device=state.device)
     spikes = {name: result.spikes[name] for name in low.net.outputs}
+    _learned_weights(low, comp, result.weights)
     traces = {}
     for i in want_v:
         name = pop_name(i)
@@ -106,7 +112,7 @@ def compile_lowered(state, low: Lowered) -> Compiled:
     from spikefab.compiler.hwnet import Population
     from spikefab.compiler.passes import quantize
 
-    hw = quantize(lowered_graph(low))
+    hw, units, reports = quantize_plastic(state, low)
     hw.outputs = {pop: pop for pop in hw.outputs.values()}       # the image reports populations
     for name, pop in hw.populations.items():
         hw.populations[name] = Population(name, pop.size,
@@ -122,8 +128,96 @@ def compile_lowered(state, low: Lowered) -> Compiled:
             core = image.cores[int(s["core"])]
             lo, n, start = int(s["offset"]), int(s["count"]), int(s["start"])
             core.state["v"][lo:lo + n] = v0[start:start + n]
-    state.compiled = Compiled(state.version, low, hw, image, v_scale)
+    state.compiled = Compiled(state.version, low, hw, image, v_scale, units)
+    for proj in {id(p.projection): p.projection for p in low.plastic.values()}.values():
+        proj.stdp_reports = [r for n, r in reports.items() if low.plastic[n].projection is proj]
     return state.compiled
+
+
+def _learned_weights(low: Lowered, comp: Compiled, weights: dict[str, np.ndarray]) -> None:
+    """Hand the learned weights (nA) to each STDP projection, one per PyNN connection."""
+    for proj in {id(p.projection): p.projection for p in low.plastic.values()}.values():
+        proj.learned = np.asarray(proj._weight, float).copy()
+    for name, part in low.plastic.items():
+        fp = next(p for p in low.net.projections if p.name == name)
+        mant = np.asarray(weights[name])[fp.post, fp.pre]
+        part.projection.learned[part.index] = mant * comp.units[name]
+
+
+def quantize_plastic(state, low: Lowered):
+    """``quantize`` the network with STDP ``w_max`` landing on the top weight mantissa.
+
+    A first pass finds each plastic target's voltage scale and the weight exponent of ``w_max``;
+    the scale is then capped so that ``w_max`` is mantissa 255 (one exponent lower, so the scale
+    shrinks by at most 2) and the network is quantized again.  The plastic projections are then
+    replaced by learning projections holding every connection (a zero weight may grow) with
+    their initial weights as mantissas.  Returns ``(hw, units, reports)``."""
+    from spikefab.compiler.hwnet import Projection
+    from spikefab.compiler.passes import quantize
+    from spikefab.pynn.plasticity import W_TOP, spec_of, stdp_rule, uniform_parameters
+
+    hw = quantize(lowered_graph(low))
+    if not low.plastic:
+        return hw, {}, {}
+    fps = {p.name: p for p in low.net.projections}
+    caps: dict[str, float] = {}
+    for name, part in low.plastic.items():
+        fp, where = fps[name], f"projection {part.projection.label!r}"
+        s = _uniform_scale(hw, fp.target, where)
+        if np.ptp(part.gain) > 1e-12 * np.max(part.gain):
+            raise ModelError(f"{where}: the target's tau_syn_E and cm must be the same for "
+                             f"all its neurons (one weight unit per plastic projection)",
+                             where=where)
+        e = _weight_exp(hw, name)
+        q = fp.weight[0] * s / 64.0 / 2.0 ** e
+        cap = s if abs(q - W_TOP) < 1e-9 else 64.0 * W_TOP * 2.0 ** (e - 1) / fp.weight[0]
+        if fp.target in caps and abs(caps[fp.target] - cap) > 1e-9 * cap:
+            raise ModelError(f"{where}: every STDP projection into population "
+                             f"{fp.target!r} must have the same w_max (one voltage scale puts "
+                             f"w_max on the top weight mantissa)", where=where)
+        caps[fp.target] = cap
+    net = replace(low.net, meta={**low.net.meta, "scale_cap": caps})
+    hw = quantize(lowered_graph(replace(low, net=net)))
+    units, reports = {}, {}
+    for name, part in low.plastic.items():
+        fp, proj = fps[name], part.projection
+        where = f"projection {proj.label!r}"
+        s, e = _uniform_scale(hw, fp.target, where), _weight_exp(hw, name)
+        w_units = fp.weight[0] * s / 64.0 / 2.0 ** e
+        if int(round(w_units)) != W_TOP:
+            raise ModelError(f"{where}: w_max lands on weight mantissa {w_units:.1f}, needed "
+                             f"{W_TOP}: the target's threshold is too coarse for it (scale "
+                             f"{s:.4g}); raise w_max or lower v_thresh - v_reset", where=where)
+        unit = 64.0 * 2.0 ** e / (s * part.gain)
+        params = uniform_parameters(proj.stdp_columns(), where)
+        if np.any(part.weight > params["w_max"]) or np.any(part.weight < params["w_min"]):
+            raise ModelError(f"{where}: initial weights must lie in [w_min, w_max] = "
+                             f"[{params['w_min']:g}, {params['w_max']:g}] nA, not "
+                             f"{part.weight.min():g}..{part.weight.max():g}", where=where)
+        rule, rep = stdp_rule(spec_of(proj.synapse_type, params, where), state.dt,
+                              part.delay_ms, float(unit[0]), w_units, state.seed, where,
+                              label=proj.label)
+        mant = np.clip(np.rint(part.weight / unit), 0, W_TOP).astype(np.int64)
+        hw.projections = [Projection(name, fp.source, fp.target, pre=fp.pre, post=fp.post,
+                                     weight=mant, delay=fp.delay, weight_exp=e, learning=rule)
+                          if p.name == name else p for p in hw.projections]
+        units[name], reports[name] = unit, rep
+        low.notes.append(rep.note())
+    return hw, units, reports
+
+
+def _uniform_scale(hw, target: str, where: str) -> float:
+    row = next(r for r in hw.meta["quantization"]["populations"] if r["population"] == target)
+    if isinstance(row["v_scale"], list):
+        raise ModelError(f"{where}: the target population's v_thresh - v_reset must be the "
+                         f"same for all its neurons (one weight unit per plastic projection)",
+                         where=where)
+    return float(row["v_scale"])
+
+
+def _weight_exp(hw, name: str) -> int:
+    return int(next(r for r in hw.meta["quantization"]["projections"]
+                    if r["projection"] == name)["weight_exp"])
 
 
 def run_float(low: Lowered, inputs: dict[str, np.ndarray], steps: int,

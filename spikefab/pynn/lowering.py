@@ -40,7 +40,7 @@ from spikefab.arch.fields import field as image_field
 from spikefab.compiler.passes.lower import FloatPopulation, FloatProjection, LoweredView
 from spikefab.errors import ModelError
 
-__all__ = ["Lowered", "lower_network", "lowered_graph", "input_spikes", "pop_name"]
+__all__ = ["Lowered", "PlasticPart", "lower_network", "lowered_graph", "input_spikes", "pop_name"]
 
 _CELLS = ("IF_curr_exp", "IF_curr_delta")
 _SOURCES = ("SpikeSourceArray", "SpikeSourcePoisson")
@@ -65,6 +65,19 @@ class Lowered:
     v_reset: dict[str, np.ndarray] = field(default_factory=dict)   # mV, per neuron
     sources: dict[str, Any] = field(default_factory=dict)          # input name -> population
     notes: list[str] = field(default_factory=list)
+    #: plastic float projections (by name): what the STDP lowering needs after quantization
+    plastic: dict[str, "PlasticPart"] = field(default_factory=dict)
+
+
+@dataclass
+class PlasticPart:
+    """The synapses of one PyNN STDP projection that went into one float projection."""
+
+    projection: Any              #: the PyNN Projection
+    index: np.ndarray            #: its connections, in the float projection's synapse order
+    weight: np.ndarray           #: initial weights (nA)
+    gain: np.ndarray             #: mV per step per nA, per synapse (the target's)
+    delay_ms: float
 
 
 def lowered_graph(low: Lowered):
@@ -196,6 +209,15 @@ def _lower_projection(state, low: Lowered, proj, tau_used, alpha_of) -> None:
                          f"the synapse memory's delay field), not up to "
                          f"{proj._delay.max():g} ms")
     weight = np.asarray(proj._weight, float)
+    w_max = None
+    if getattr(proj, "plastic", False):
+        from spikefab.pynn.plasticity import uniform_parameters
+        w_max = uniform_parameters(proj.stdp_columns(), f"projection {proj.label!r}")["w_max"]
+        if np.any(weight < 0) or proj.receptor_type != "excitatory":
+            raise ModelError(f"projection {proj.label!r}: STDP synapses must be excitatory "
+                             f"with weights >= 0 (the learning engine's excitatory sign mode), "
+                             f"not receptor {proj.receptor_type!r} with weights down to "
+                             f"{weight.min():g}")
     tau_field = "tau_syn_E" if proj.receptor_type == "excitatory" else "tau_syn_I"
     for target in np.unique(dst_pop):
         target_pop = state.populations[int(target)]
@@ -211,11 +233,15 @@ def _lower_projection(state, low: Lowered, proj, tau_used, alpha_of) -> None:
             sel = sel_t & (src_pop == source)
             for d in np.unique(steps[sel]):
                 m = sel & (steps == d)
+                name = f"{pop_name(int(source))}->{pop_name(int(target))}" \
+                       f"#{len(low.net.projections)}"
+                w = weight[m] if w_max is None else np.full(int(m.sum()), w_max)
                 low.net.projections.append(FloatProjection(
-                    name=f"{pop_name(int(source))}->{pop_name(int(target))}"
-                         f"#{len(low.net.projections)}",
-                    source=pop_name(int(source)), target=pop_name(int(target)),
-                    pre=src[m], post=dst[m], weight=weight[m] * gain[dst[m]], delay=int(d)))
+                    name=name, source=pop_name(int(source)), target=pop_name(int(target)),
+                    pre=src[m], post=dst[m], weight=w * gain[dst[m]], delay=int(d)))
+                if w_max is not None:       # quantized for w_max; see spikefab.pynn.plasticity
+                    low.plastic[name] = PlasticPart(proj, np.flatnonzero(m), weight[m],
+                                                    gain[dst[m]], float(d) * dt)
 
 
 def input_spikes(low: Lowered, steps: int, dt: float, seed: int) -> dict[str, np.ndarray]:

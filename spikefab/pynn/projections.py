@@ -19,7 +19,8 @@ from pyNN.space import Space
 
 from spikefab.errors import ModelError
 from spikefab.pynn import simulator
-from spikefab.pynn.standardmodels import StaticSynapse
+from spikefab.pynn.plasticity import STDP_PARAMETERS
+from spikefab.pynn.standardmodels import STDPMechanism, StaticSynapse
 
 __all__ = ["Projection", "Connection"]
 
@@ -46,10 +47,17 @@ class Projection(common.Projection):
                  synapse_type=None, source=None, receptor_type=None, space=Space(), label=None):
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
                                    connector, synapse_type, source, receptor_type, space, label)
-        if not isinstance(self.synapse_type, StaticSynapse):
+        if not isinstance(self.synapse_type, (StaticSynapse, STDPMechanism)):
             raise ModelError(f"projection {self.label!r}: synapse type must be StaticSynapse "
-                             f"(the chip's weights are fixed while it runs), not "
+                             f"or STDPMechanism (the chip's learning engine), not "
                              f"{type(self.synapse_type).__name__}")
+        self.plastic = isinstance(self.synapse_type, STDPMechanism)
+        #: STDP parameter -> one value per connection (plastic projections)
+        self._stdp: dict[str, list[np.ndarray]] = {k: [] for k in STDP_PARAMETERS}
+        #: weights learned in the last run (PyNN units, one per connection), or None
+        self.learned: np.ndarray | None = None
+        #: how the STDP rule was quantized (:class:`spikefab.pynn.plasticity.StdpReport`)
+        self.stdp_reports: list[Any] = []
         self._chunks: list[tuple[np.ndarray, ...]] = []
         self._arrays: tuple[np.ndarray, ...] | None = None
         connector.connect(self)
@@ -67,7 +75,10 @@ class Projection(common.Projection):
         for name in ("weight", "delay"):
             value = connection_parameters.pop(name)
             cols.append(np.broadcast_to(np.asarray(value, float), pre.shape).copy())
-        connection_parameters.pop("dendritic_delay_fraction", None)
+        if self.plastic:
+            for name in STDP_PARAMETERS:
+                value = connection_parameters.pop(name)
+                self._stdp[name].append(np.broadcast_to(np.asarray(value, float), pre.shape))
         if connection_parameters:
             raise ModelError(f"projection {self.label!r}: synapse parameters "
                              f"{sorted(connection_parameters)} are not supported")
@@ -83,6 +94,10 @@ class Projection(common.Projection):
                                 np.zeros(0))
             self._chunks = [self._arrays]
         return self._arrays
+
+    def stdp_columns(self) -> dict[str, np.ndarray]:
+        """STDP parameter -> its value per connection (plastic projections)."""
+        return {k: np.concatenate(v) if v else np.zeros(0) for k, v in self._stdp.items()}
 
     @property
     def _pre(self) -> np.ndarray:
@@ -119,15 +134,23 @@ class Projection(common.Projection):
         for name, value in parameter_space.items():
             if name not in ("weight", "delay"):
                 raise ModelError(f"projection {self.label!r}: only weight and delay can be "
-                                 f"set, not {name!r}")
+                                 f"set, not {name!r} (STDP parameters are fixed when the "
+                                 f"projection is made)")
             full = np.broadcast_to(np.asarray(value, float), (self.pre.size, self.post.size))
             column = {"weight": 2, "delay": 3}[name]
             self._columns()[column][:] = full[pre, post]
         simulator.state.changed()
 
+    def _current_weight(self) -> np.ndarray:
+        """Initial weights, or the weights learned in the last run of a plastic projection."""
+        out = simulator.state.outcome
+        if self.plastic and out is not None and self.learned is not None:
+            return self.learned
+        return self._weight
+
     def _get_attributes_as_list(self, names):
         cols = {"presynaptic_index": self._pre, "postsynaptic_index": self._post,
-                "weight": self._weight, "delay": self._delay}
+                "weight": self._current_weight(), "delay": self._delay}
         for name in names:
             if name not in cols:
                 raise ModelError(f"projection {self.label!r} has no attribute {name!r}; it has "
@@ -140,7 +163,10 @@ class Projection(common.Projection):
         out = []
         for name in names:
             name = name[:-1] if name.endswith("s") else name
-            col = {"weight": self._weight, "delay": self._delay}[name]
+            if name not in ("weight", "delay"):
+                raise ModelError(f"projection {self.label!r} has no attribute {name!r}; it "
+                                 f"has weight and delay")
+            col = {"weight": self._current_weight(), "delay": self._delay}[name]
             values = np.full((self.pre.size, self.post.size), np.nan)
             for p, q, v in zip(self._pre, self._post, col):
                 values[p, q] = v if np.isnan(values[p, q]) else op(values[p, q], v)

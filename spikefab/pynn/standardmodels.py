@@ -3,14 +3,15 @@
 Supported: ``IF_curr_exp`` and ``IF_curr_delta`` (Loihi's CUBA LIF is exactly a leaky
 integrate-and-fire neuron with one exponentially decaying input current, or none), the spike
 sources ``SpikeSourceArray`` and ``SpikeSourcePoisson`` (host input channels) and
-``StaticSynapse``.  Parameters keep their PyNN names and units (identity translations): they are
-turned into chip numbers only when the network is compiled (:mod:`spikefab.pynn.lowering`).
+``StaticSynapse`` and ``STDPMechanism`` (see :mod:`spikefab.pynn.plasticity`).  Parameters
+keep their PyNN names and units (identity translations): they are turned into chip numbers only when the network is compiled (:mod:`spikefab.pynn.lowering`).
 
 Every other standard type exists under its PyNN name so that a script fails with a
 :class:`~spikefab.errors.ModelError` saying *why* the chip cannot run it, instead of an
 ``AttributeError``: conductance-based synapses (the chip's synaptic input is a current, not a
 conductance times a driving force), alpha-shaped currents (one first-order current per neuron),
-adaptation and exponential terms, plasticity and current injection.
+adaptation and exponential terms, STDP rules other than the pair rule with additive or
+multiplicative weight dependence, and current injection.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pyNN.standardmodels import build_translations, cells, synapses
 from spikefab.errors import ModelError
 
 __all__ = ["IF_curr_exp", "IF_curr_delta", "SpikeSourceArray", "SpikeSourcePoisson",
-           "StaticSynapse", "SUPPORTED_CELLS"]
+           "StaticSynapse", "STDPMechanism", "SpikePairRule", "AdditiveWeightDependence",
+           "MultiplicativeWeightDependence", "SUPPORTED_CELLS"]
 
 
 def _identity(*names: str):
@@ -57,6 +59,36 @@ class StaticSynapse(synapses.StaticSynapse):
         return state.dt if d == "auto" else d
 
 
+class STDPMechanism(synapses.STDPMechanism):
+    """PyNN's STDP synapse, run by the chip's learning engine (:mod:`spikefab.pynn.plasticity`).
+
+    Accepts ``SpikePairRule`` with ``AdditiveWeightDependence`` or
+    ``MultiplicativeWeightDependence``; what the engine cannot express is refused when the
+    network is compiled."""
+
+    base_translations = _identity("weight", "delay", "dendritic_delay_fraction")
+
+    def _get_minimum_delay(self) -> float:
+        from spikefab.pynn.simulator import state
+        d = state.min_delay
+        return state.dt if d == "auto" else d
+
+
+class SpikePairRule(synapses.SpikePairRule):
+    __doc__ = synapses.SpikePairRule.__doc__
+    translations = _identity(*synapses.SpikePairRule.default_parameters)
+
+
+class AdditiveWeightDependence(synapses.AdditiveWeightDependence):
+    __doc__ = synapses.AdditiveWeightDependence.__doc__
+    translations = _identity("w_min", "w_max")
+
+
+class MultiplicativeWeightDependence(synapses.MultiplicativeWeightDependence):
+    __doc__ = synapses.MultiplicativeWeightDependence.__doc__
+    translations = _identity("w_min", "w_max")
+
+
 SUPPORTED_CELLS = ("IF_curr_exp", "IF_curr_delta", "SpikeSourceArray", "SpikeSourcePoisson")
 
 #: Unsupported standard types and the reason the chip cannot run them.
@@ -82,14 +114,12 @@ _UNSUPPORTED = {
     "StochasticTsodyksMarkramSynapse": "stochastic short-term plasticity",
     "MultiQuantalSynapse": "multi-quantal synapses",
     "ElectricalSynapse": "gap junctions",
-    "STDPMechanism": "synaptic plasticity (STDP) through PyNN; on-chip learning is configured "
-                     "in the compiler",
-    "AdditiveWeightDependence": "synaptic plasticity (STDP)",
-    "MultiplicativeWeightDependence": "synaptic plasticity (STDP)",
-    "AdditivePotentiationMultiplicativeDepression": "synaptic plasticity (STDP)",
-    "GutigWeightDependence": "synaptic plasticity (STDP)",
-    "SpikePairRule": "synaptic plasticity (STDP)",
-    "Vogels2011Rule": "synaptic plasticity (STDP)",
+    "AdditivePotentiationMultiplicativeDepression": "this weight dependence (STDP runs as "
+                                                    "SpikePairRule with Additive or "
+                                                    "MultiplicativeWeightDependence)",
+    "GutigWeightDependence": "this weight dependence (its power law has no sum-of-products "
+                             "form; use Additive or MultiplicativeWeightDependence)",
+    "Vogels2011Rule": "this timing dependence (STDP runs as SpikePairRule)",
     "DCSource": "current injection (use the cell's i_offset for a constant current)",
     "ACSource": "current injection",
     "StepCurrentSource": "current injection",

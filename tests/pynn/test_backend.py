@@ -195,8 +195,8 @@ def test_unsupported_cell_types_are_typed_errors_naming_the_feature(celltype, fe
 
 def test_unsupported_synapses_and_sources_are_typed_errors() -> None:
     sim.setup()
-    with pytest.raises(ModelError, match="STDPMechanism is not supported.*plasticity"):
-        sim.STDPMechanism()
+    with pytest.raises(ModelError, match="GutigWeightDependence is not supported.*power law"):
+        sim.GutigWeightDependence()
     with pytest.raises(ModelError, match="DCSource is not supported.*i_offset"):
         sim.DCSource(amplitude=0.5)
 
