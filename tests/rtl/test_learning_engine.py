@@ -1,0 +1,124 @@
+"""The RTL learning engine (Amaranth simulator) against the reference CoreLearner, step by step.
+
+Random plastic networks (random rules from the grammar with dw/dd/dt, random trace impulses and
+taus, epochs 1-5, all sign modes, half with a plastic recurrent projection) are compiled with the
+hardware generator; each plastic core's engine is driven with random axon hits (some twice in a
+step) and neuron spikes, and after every step its synapses, traces and generator states must
+equal the reference's, and the end-of-step phase must take :func:`epoch_cycles` cycles.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from amaranth.sim import Simulator
+
+import spikefab as sf
+from spikefab.arch.learning.tables import CoreLearner
+from spikefab.rtl.learning.engine import LearningEngine
+from spikefab.rtl.learning.layout import engine_layout
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "arch" / "learning"))
+from plastic_nets import build, random_net  # noqa: E402
+
+pytestmark = pytest.mark.rtl
+
+
+def _plastic_cores(seed: int):
+    net = random_net(seed)
+    image = sf.compile(build(net, "hardware"), "loihi1")
+    return [c for c in image.cores if c.plastic], net["steps"]
+
+
+def _end_cycles(lay, kk: list[int]) -> int:
+    ending = [p for p in range(lay.n_profiles) if kk[p] == lay.t_epoch[p]]
+    if not ending:
+        return 1
+    return 1 + sum(lay.epoch_cycles(p) if p in ending else 1 for p in range(lay.n_profiles))
+
+
+def _check_core(core, steps: int, seed: int) -> int:
+    """Run and compare; returns how many weights learning changed."""
+    rng = np.random.default_rng(seed)
+    lay = engine_layout(core)
+    dut = LearningEngine(lay)
+    weights = core.synapses["weight"].astype(np.int64).copy()
+    ref = CoreLearner(core, weights, "hardware")
+    n_ax, n_n = lay.n_axons, lay.n_neurons
+    failures = []
+
+    async def strobe(ctx, name, **kw):
+        while not ctx.get(dut.ready):
+            await ctx.tick()
+        for k, v in kw.items():
+            ctx.set(getattr(dut, k), v)
+        ctx.set(getattr(dut, name), 1)
+        await ctx.tick()
+        ctx.set(getattr(dut, name), 0)
+
+    async def bench(ctx):
+        kk = [0] * lay.n_profiles
+        for step in range(1, steps + 1):
+            ax = rng.random(n_ax) < rng.uniform(0.1, 0.7)
+            ne = rng.random(n_n) < rng.uniform(0.1, 0.7)
+            await strobe(ctx, "begin")
+            kk = [1 if k == lay.t_epoch[p] else k + 1 for p, k in enumerate(kk)]
+            hits = list(np.flatnonzero(ax))
+            hits += [a for a in hits if rng.random() < 0.3]        # some axons hit twice
+            for a in rng.permutation(hits):
+                await strobe(ctx, "pre", index=int(a))
+            for n in np.flatnonzero(ne):
+                await strobe(ctx, "post", index=int(n))
+            while not ctx.get(dut.ready):
+                await ctx.tick()
+            ctx.set(dut.end, 1)
+            await ctx.tick()
+            ctx.set(dut.end, 0)
+            cycles = 1
+            while not ctx.get(dut.ready):
+                await ctx.tick()
+                cycles += 1
+            ref.step(ax, ne, step)
+            want = ref.tables()
+            syn = [dut.unpack_synapse(ctx.get(dut.smem.data[k])) for k in range(len(lay.pre))]
+            xs = [dut.unpack_x(ctx.get(dut.xmem.data[k])) for k in range(len(lay.x))]
+            ys = [dut.unpack_y(ctx.get(dut.ymem.data[k])) for k in range(len(lay.y))]
+            states = [[ctx.get(s) for s in row] for row in dut.rng]
+            got = lay.to_tables(core, [s[0] for s in syn], [s[1] for s in syn],
+                                [s[2] for s in syn], xs, ys, states)
+            checks = {"weights": np.array_equal(got["weights"], weights),
+                      "learn_synapses": np.array_equal(got["learn_synapses"], want["learn_synapses"]),
+                      "learn_x": np.array_equal(got["learn_x"], want["learn_x"]),
+                      "learn_y": np.array_equal(got["learn_y"], want["learn_y"]),
+                      "learn_rng": np.array_equal(got["learn_rng"], want["learn_rng"]),
+                      "cycles": cycles == _end_cycles(lay, kk)}
+            bad = [k for k, ok in checks.items() if not ok]
+            if bad:
+                failures.append((step, bad, cycles, _end_cycles(lay, kk)))
+                return
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert not failures, failures
+    return int(np.count_nonzero(weights != core.synapses["weight"]))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_engine_equals_core_learner(seed: int) -> None:
+    cores, steps = _plastic_cores(seed)
+    assert cores
+    changed = sum(_check_core(c, min(steps, 16), seed) for c in cores)
+    assert changed > 0                       # the rules did learn something
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(6, 36))
+def test_engine_equals_core_learner_many(seed: int) -> None:
+    cores, steps = _plastic_cores(seed)
+    for c in cores:
+        _check_core(c, steps, seed)
