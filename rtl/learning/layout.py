@@ -22,7 +22,7 @@ from spikefab.arch.image import (LEARN_REWARD, LEARN_STATIC, LEARN_X_DTYPE, LEAR
 from spikefab.arch.learning.tables import synapse_axons
 from spikefab.rtl.learning.datapath import PRODUCT_CYCLES, decay_operands
 
-__all__ = ["EngineLayout", "engine_layout", "epoch_cycles", "SYNAPSE_FIXED_CYCLES",
+__all__ = ["EngineLayout", "engine_layout", "epoch_cycles", "reward_profile", "SYNAPSE_FIXED_CYCLES",
            "SLOT_FIXED_CYCLES", "REPLAY_CYCLES_PER_TRACE"]
 
 #: Engine FSM cycles (see :mod:`.engine`): read the synapse, read its slots, latch, write back

@@ -19,10 +19,12 @@ from amaranth.sim import Simulator
 import spikefab as sf
 from spikefab.arch.learning.tables import CoreLearner
 from spikefab.rtl.learning.engine import LearningEngine
-from spikefab.rtl.learning.layout import engine_layout
+from spikefab.arch.learning.tables import synapse_axons
+from spikefab.rtl.learning.layout import engine_layout, reward_profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "arch" / "learning"))
 from plastic_nets import build, random_net  # noqa: E402
+from test_learning_reward import rstdp_net  # noqa: E402
 
 pytestmark = pytest.mark.rtl
 
@@ -41,7 +43,7 @@ def _end_cycles(lay, kk: list[int]) -> int:
 
 
 def _check_core(core, steps: int, seed: int) -> int:
-    """Run and compare; returns how many weights learning changed."""
+    """Run and compare; returns how many weights and tag entries learning changed."""
     rng = np.random.default_rng(seed)
     lay = engine_layout(core)
     dut = LearningEngine(lay)
@@ -49,6 +51,8 @@ def _check_core(core, steps: int, seed: int) -> int:
     ref = CoreLearner(core, weights, "hardware")
     n_ax, n_n = lay.n_axons, lay.n_neurons
     failures = []
+    axon = synapse_axons(core)
+    rewards = [k for k in range(len(core.synapses)) if reward_profile(core, k) is not None]
 
     async def strobe(ctx, name, **kw):
         while not ctx.get(dut.ready):
@@ -72,6 +76,10 @@ def _check_core(core, steps: int, seed: int) -> int:
                 await strobe(ctx, "pre", index=int(a))
             for n in np.flatnonzero(ne):
                 await strobe(ctx, "post", index=int(n))
+            for sidx in rewards:                               # reward synapses of hit axons
+                if ax[axon[sidx]]:
+                    await strobe(ctx, "reward", index=int(core.synapses["neuron"][sidx]),
+                                 profile=reward_profile(core, sidx))
             while not ctx.get(dut.ready):
                 await ctx.tick()
             ctx.set(dut.end, 1)
@@ -105,7 +113,9 @@ def _check_core(core, steps: int, seed: int) -> int:
     sim.add_testbench(bench)
     sim.run()
     assert not failures, failures
-    return int(np.count_nonzero(weights != core.synapses["weight"]))
+    tags = ref.tables()["learn_synapses"]
+    return int(np.count_nonzero(weights != core.synapses["weight"])
+               + np.count_nonzero(tags != core.learn_synapses))
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -114,6 +124,16 @@ def test_engine_equals_core_learner(seed: int) -> None:
     assert cores
     changed = sum(_check_core(c, min(steps, 16), seed) for c in cores)
     assert changed > 0                       # the rules did learn something
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_engine_reward_stdp(seed: int) -> None:
+    """Reward-modulated STDP: reward synapses feed y2 through the reward strobe."""
+    image = sf.compile(rstdp_net(seed, reward_channels=1 + (seed % 2) * 3), "loihi1")
+    cores = [c for c in image.cores if c.plastic]
+    assert any(reward_profile(c, k) is not None for c in cores for k in range(len(c.synapses)))
+    changed = sum(_check_core(c, 40, seed) for c in cores)
+    assert changed > 0
 
 
 @pytest.mark.slow
