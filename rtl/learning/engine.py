@@ -4,13 +4,13 @@ Bit-exact with the contract (:mod:`spikefab.arch.learning.engine`, driven as
 :class:`~spikefab.arch.learning.tables.CoreLearner` drives it).  The core drives four strobes
 (one per cycle while ``ready``):
 
-``begin``         a step starts: every profile's within-epoch time ``k`` advances and its four
+``step_begin``    a step starts: every profile's within-epoch time ``k`` advances and its four
                   trace streams advance once (1 cycle);
 ``pre``/``post``  input axon ``index`` was hit / neuron ``index`` spiked in this step: for each
                   profile, read its slot, add the second-spike impulse, write ``tx``/``ty``
                   (2 cycles per profile);
 ``reward``        a reward synapse of profile ``profile`` to neuron ``index`` was hit (2 cycles);
-``end``           the step's records are done: the trace streams advance again (1 cycle); when
+``step_end``      the step's records are done: the trace streams advance again (1 cycle); when
                   some profile's epoch ends, every profile gets one cycle (its synapse stream
                   advances if its epoch ends) and each ending profile runs its epoch phase.
 
@@ -80,32 +80,33 @@ class LearningEngine(wiring.Component):
     generator states ``rng[p][s]`` are attributes, so a simulation can read them back.
     """
 
-    begin: In(1)
+    step_begin: In(1)
     pre: In(1)
     post: In(1)
     reward: In(1)
-    end: In(1)
+    step_end: In(1)
     index: In(16)
     profile: In(8)
     ready: Out(1)
+    # read port (while ``ready``): table 0 synapses, 1 pre traces, 2 post traces, 3 generator
+    # states (index ``profile * 5 + stream``); the engine-native word arrives a cycle later
+    mem_re: In(1)
+    mem_table: In(2)
+    mem_index: In(16)
+    mem_rvalid: Out(1)
+    mem_rdata: Out(64)
 
     def __init__(self, lay: EngineLayout) -> None:
         self.lay = lay
         n_p = lay.n_profiles
         self.ab, self.nb = _bits(lay.n_axons), _bits(lay.n_neurons)
         self.syn_bits = self.ab + self.nb + 30
-        syn_init = [int(a) | (int(n) << self.ab)
-                    | ((int(w) & 1023) << (self.ab + self.nb))
-                    | ((int(d) & 1023) << (self.ab + self.nb + 10))
-                    | ((int(t) & 1023) << (self.ab + self.nb + 20))
-                    for a, n, w, d, t in zip(lay.pre, lay.post, lay.w, lay.d, lay.t)]
+        syn_init = [self.pack_synapse(*v) for v in zip(lay.pre, lay.post, lay.w, lay.d, lay.t)]
         self.smem = Memory(shape=self.syn_bits, depth=max(1, len(syn_init)), init=syn_init)
         self.xmem = Memory(shape=20, depth=max(1, len(lay.x)),
-                           init=[int(r["x1"]) | (int(r["x2"]) << 7) | (int(r["tx"]) << 14)
-                                 for r in lay.x])
+                           init=[self.pack_x(r) for r in lay.x])
         self.ymem = Memory(shape=27, depth=max(1, len(lay.y)),
-                           init=[int(r["y1"]) | (int(r["y2"]) << 7) | (int(r["y3"]) << 14)
-                                 | (int(r["ty"]) << 21) for r in lay.y])
+                           init=[self.pack_y(r) for r in lay.y])
         self.pmem = Memory(shape=PRODUCT_BITS, depth=max(1, len(lay.products)),
                            init=[_pack_product(r) for r in lay.products])
         self.rng = [[Signal(64, init=s, name=f"rng{p}_{i}") for i, s in enumerate(lay.rng[p])]
@@ -114,7 +115,21 @@ class LearningEngine(wiring.Component):
         self.epoch = [Signal(16, name=f"epoch{p}") for p in range(n_p)]
         super().__init__()
 
-    # read-back helpers for simulations ---------------------------------------------------------
+    # engine-native words (memory contents, read port data) -------------------------------------
+    def pack_synapse(self, pre, post, w, d, t) -> int:
+        o = self.ab + self.nb
+        return (int(pre) | (int(post) << self.ab) | ((int(w) & 1023) << o)
+                | ((int(d) & 1023) << (o + 10)) | ((int(t) & 1023) << (o + 20)))
+
+    @staticmethod
+    def pack_x(row) -> int:
+        return int(row["x1"]) | (int(row["x2"]) << 7) | (int(row["tx"]) << 14)
+
+    @staticmethod
+    def pack_y(row) -> int:
+        return (int(row["y1"]) | (int(row["y2"]) << 7) | (int(row["y3"]) << 14)
+                | (int(row["ty"]) << 21))
+
     def unpack_synapse(self, word: int) -> tuple[int, int, int]:
         o = self.ab + self.nb
 
@@ -235,16 +250,39 @@ class LearningEngine(wiring.Component):
         x_word = Cat(xrd.data[:7], xrd.data[7:14], xrd.data[14:20])
         y_r = state_p[3] >> 57
 
+        # read port: addresses in the idle cycle of the request, data one cycle later
+        r_table = Signal(2)
+        r_rng = Signal(64)
+        m.d.sync += [self.mem_rvalid.eq(0), r_table.eq(self.mem_table)]
+        rng_flat = [s for row in self.rng for s in row]
+        with m.Switch(self.mem_index):
+            for n, sig in enumerate(rng_flat):
+                with m.Case(n):
+                    m.d.sync += r_rng.eq(sig)
+        with m.Switch(r_table):
+            with m.Case(0):
+                m.d.comb += self.mem_rdata.eq(srd.data)
+            with m.Case(1):
+                m.d.comb += self.mem_rdata.eq(xrd.data)
+            with m.Case(2):
+                m.d.comb += self.mem_rdata.eq(yrd.data)
+            with m.Default():
+                m.d.comb += self.mem_rdata.eq(r_rng)
+
         with m.FSM():
             with m.State("IDLE"):
                 m.d.comb += self.ready.eq(1)
-                with m.If(self.begin):
+                with m.If(self.mem_re):
+                    m.d.comb += [srd.addr.eq(self.mem_index), xrd.addr.eq(self.mem_index),
+                                 yrd.addr.eq(self.mem_index)]
+                    m.d.sync += self.mem_rvalid.eq(1)
+                with m.If(self.step_begin):
                     for qq in range(n_p):
                         m.d.sync += self.kk[qq].eq(Mux(self.kk[qq] == lay.t_epoch[qq], 1,
                                                        self.kk[qq] + 1))
                         for s in range(4):
                             m.d.sync += self.rng[qq][s].eq(xorshift64_next(self.rng[qq][s]))
-                with m.Elif(self.end):
+                with m.Elif(self.step_end):
                     for qq in range(n_p):
                         for s in range(4):
                             m.d.sync += self.rng[qq][s].eq(xorshift64_next(self.rng[qq][s]))
