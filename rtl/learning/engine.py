@@ -35,49 +35,23 @@ from spikefab.arch.image import LEARN_STATIC
 from spikefab.rtl.learning.datapath import (FinalRound, ProductUnit, TraceStep,
                                             xorshift64_next)
 from spikefab.rtl.learning.layout import EngineLayout
+from spikefab.rtl.learning.words import (PRODUCT_BITS, PROFILE_WORDS, TABLES, VAR_NONE,
+                                         EngineCaps, load_writes)
 
 __all__ = ["LearningEngine"]
-
-_VAR_NONE = 15          # 4-bit code of an unused factor slot in the product memory
-
-
-def _bits(n: int) -> int:
-    return max(1, (max(n, 1) - 1).bit_length())
-
 
 def _impulse(tr, imp_int, imp_frac, r):
     s = tr + imp_int + (r < imp_frac)
     return Mux(s > 127, 127, s)[:7]
 
 
-def _pack_product(row) -> int:
-    word, pos = 0, 0
-
-    def put(v: int, bits: int) -> None:
-        nonlocal word, pos
-        word |= (int(v) & ((1 << bits) - 1)) << pos
-        pos += bits
-    put(row["target"], 2)
-    put(row["dependency"], 2)
-    put(row["s_mantissa"], 4)
-    put(row["s_exp"], 4)
-    for k in range(4):
-        put(_VAR_NONE if row["var"][k] == LEARN_STATIC else row["var"][k], 4)
-    for k in range(4):
-        put(row["const"][k], 16)
-    for k in range(4):
-        put(row["sgn"][k], 1)
-    return word
-
-
-PRODUCT_BITS = 2 + 2 + 4 + 4 + 16 + 64 + 4
-
-
 class LearningEngine(wiring.Component):
-    """One core's learning engine over its own memories, initialised from an :class:`EngineLayout`.
+    """One core's learning engine, built for :class:`EngineCaps`, loaded through ``mem_*``.
 
-    The memories (``smem`` plastic synapses, ``xmem``/``ymem`` traces, ``pmem`` products) and the
-    generator states ``rng[p][s]`` are attributes, so a simulation can read them back.
+    ``init`` (optional) preloads a layout as the memories' and registers' initial values (what
+    :func:`~.words.load_writes` would write), which is how the Amaranth-simulator tests start.
+    The memories (``smem``, ``xmem``, ``ymem``, ``pmem``) and the generator states ``rng[p][s]``
+    are attributes, so a simulation can read them back.
     """
 
     step_begin: In(1)
@@ -88,67 +62,53 @@ class LearningEngine(wiring.Component):
     index: In(16)
     profile: In(8)
     ready: Out(1)
-    # read port (while ``ready``): table 0 synapses, 1 pre traces, 2 post traces, 3 generator
-    # states (index ``profile * 5 + stream``); the engine-native word arrives a cycle later
+    # memory port (while ``ready``), tables and words of :mod:`.words`: a write is applied at
+    # once; a read's word arrives a cycle later with ``mem_rvalid``
+    mem_we: In(1)
     mem_re: In(1)
-    mem_table: In(2)
+    mem_table: In(3)
     mem_index: In(16)
+    mem_wdata: In(128)
     mem_rvalid: Out(1)
     mem_rdata: Out(64)
 
-    def __init__(self, lay: EngineLayout) -> None:
-        self.lay = lay
-        n_p = lay.n_profiles
-        self.ab, self.nb = _bits(lay.n_axons), _bits(lay.n_neurons)
+    def __init__(self, caps: EngineCaps, init: EngineLayout | None = None) -> None:
+        self.caps = caps
+        n_p = caps.profiles
+        self.ab, self.nb = caps.ab, caps.nb
         self.syn_bits = self.ab + self.nb + 30
-        syn_init = [self.pack_synapse(*v) for v in zip(lay.pre, lay.post, lay.w, lay.d, lay.t)]
-        self.smem = Memory(shape=self.syn_bits, depth=max(1, len(syn_init)), init=syn_init)
-        self.xmem = Memory(shape=20, depth=max(1, len(lay.x)),
-                           init=[self.pack_x(r) for r in lay.x])
-        self.ymem = Memory(shape=27, depth=max(1, len(lay.y)),
-                           init=[self.pack_y(r) for r in lay.y])
-        self.pmem = Memory(shape=PRODUCT_BITS, depth=max(1, len(lay.products)),
-                           init=[_pack_product(r) for r in lay.products])
-        self.rng = [[Signal(64, init=s, name=f"rng{p}_{i}") for i, s in enumerate(lay.rng[p])]
-                    for p in range(n_p)]
+        mems = {t: {} for t in TABLES.values()}
+        for table, index, word in (load_writes(init, caps) if init is not None else []):
+            mems[table][index] = word
+
+        def image(table: int, depth: int) -> list[int]:
+            return [mems[table].get(k, 0) for k in range(depth)]
+        self.smem = Memory(shape=self.syn_bits, depth=caps.synapses,
+                           init=image(TABLES["synapses"], caps.synapses))
+        self.xmem = Memory(shape=20, depth=n_p * caps.axons,
+                           init=image(TABLES["x"], n_p * caps.axons))
+        self.ymem = Memory(shape=27, depth=n_p * caps.neurons,
+                           init=image(TABLES["y"], n_p * caps.neurons))
+        self.pmem = Memory(shape=PRODUCT_BITS, depth=caps.products,
+                           init=image(TABLES["products"], caps.products))
+        rng = mems[TABLES["rng"]]
+        self.rng = [[Signal(64, init=rng.get(p * 5 + i, 0), name=f"rng{p}_{i}")
+                     for i in range(5)] for p in range(n_p)]
+        cfg = mems[TABLES["config"]].get(0, 0)
+        self.n_ax = Signal(16, init=cfg & 0xFFFF)
+        self.n_n = Signal(16, init=(cfg >> 16) & 0xFFFF)
+        self.n_prof = Signal(8, init=(cfg >> 32) & 0xFF)
+        prof = mems[TABLES["profiles"]]
+        self.pw = [[Signal(128, init=prof.get(p * PROFILE_WORDS + k, 0), name=f"prof{p}_{k}")
+                    for k in range(PROFILE_WORDS)] for p in range(n_p)]
         self.kk = [Signal(6, name=f"k{p}") for p in range(n_p)]
         self.epoch = [Signal(16, name=f"epoch{p}") for p in range(n_p)]
         super().__init__()
 
-    # engine-native words (memory contents, read port data) -------------------------------------
-    def pack_synapse(self, pre, post, w, d, t) -> int:
-        o = self.ab + self.nb
-        return (int(pre) | (int(post) << self.ab) | ((int(w) & 1023) << o)
-                | ((int(d) & 1023) << (o + 10)) | ((int(t) & 1023) << (o + 20)))
-
-    @staticmethod
-    def pack_x(row) -> int:
-        return int(row["x1"]) | (int(row["x2"]) << 7) | (int(row["tx"]) << 14)
-
-    @staticmethod
-    def pack_y(row) -> int:
-        return (int(row["y1"]) | (int(row["y2"]) << 7) | (int(row["y3"]) << 14)
-                | (int(row["ty"]) << 21))
-
-    def unpack_synapse(self, word: int) -> tuple[int, int, int]:
-        o = self.ab + self.nb
-
-        def s10(v: int) -> int:
-            return v - 1024 if v & 512 else v
-        return s10((word >> o) & 1023), s10((word >> (o + 10)) & 1023), s10((word >> (o + 20)) & 1023)
-
-    @staticmethod
-    def unpack_x(word: int) -> tuple[int, int, int]:
-        return word & 127, (word >> 7) & 127, (word >> 14) & 63
-
-    @staticmethod
-    def unpack_y(word: int) -> tuple[int, int, int, int]:
-        return word & 127, (word >> 7) & 127, (word >> 14) & 127, (word >> 21) & 63
-
     def elaborate(self, platform):
         m = Module()
-        lay = self.lay
-        n_p = lay.n_profiles
+        caps = self.caps
+        n_p = caps.profiles
         m.submodules.smem = self.smem
         m.submodules.xmem = self.xmem
         m.submodules.ymem = self.ymem
@@ -156,41 +116,47 @@ class LearningEngine(wiring.Component):
         srd, swr = self.smem.read_port(), self.smem.write_port()
         xrd, xwr = self.xmem.read_port(), self.xmem.write_port()
         yrd, ywr = self.ymem.read_port(), self.ymem.write_port()
-        prd = self.pmem.read_port()
+        prd, pwr = self.pmem.read_port(), self.pmem.write_port()
         m.submodules.trace = tu = TraceStep()
         m.submodules.prod = pu = ProductUnit()
         rnd = [FinalRound() for _ in range(3)]
         for v, r in enumerate(rnd):
             m.submodules[f"round{v}"] = r
 
-        # per-profile constants and registers, selected by the current profile p
+        # the profile registers (words of .words), selected by the current profile p
         p = Signal(range(max(2, n_p + 1)))
-
-        def const_arr(vals, shape):
-            return Array([Const(int(v), shape) for v in vals])
-        te = const_arr(lay.t_epoch, 6)[p]
-        sign_mode = const_arr(lay.sign_mode, 2)[p]
-        reward = const_arr(lay.reward, 1)[p]
-        targets = const_arr(lay.targets, 3)[p]
-        dec_on = const_arr([d >= 0 for d in lay.decimate], 1)[p]
-        dec_mask = const_arr([(1 << max(d, 0)) - 1 for d in lay.decimate], 16)[p]
-        xbase = const_arr([q * lay.n_axons for q in range(n_p)], 16)[p]
-        ybase = const_arr([q * lay.n_neurons for q in range(n_p)], 16)[p]
-        syn_start = const_arr([s for s, _ in lay.syn_range], 16)[p]
-        syn_end = const_arr([s + c for s, c in lay.syn_range], 16)[p]
-        syn_none = const_arr([c == 0 for _, c in lay.syn_range], 1)[p]
-        prod_start = const_arr([s for s, _ in lay.prod_range], 16)[p]
-        prod_end = const_arr([s + c for s, c in lay.prod_range], 16)[p]
+        f0 = [w[0] for w in self.pw]
+        f0p = Array(f0)[p]
+        te_of = [w[0:6] for w in f0]
+        te = f0p[0:6]
+        sign_mode = f0p[6:8]
+        reward = f0p[8]
+        targets = f0p[9:12]
+        dec_on = f0p[12]
+        dec_mask = f0p[13:29]
+        syn_start = f0p[29:45]
+        syn_end = (f0p[29:45] + f0p[45:61])[:16]
+        syn_none = f0p[45:61] == 0
+        prod_start = f0p[61:77]
+        prod_end = (f0p[61:77] + f0p[77:93])[:16]
+        xbase = Array([C(q * caps.axons, 16) for q in range(n_p)])[p]
+        ybase = Array([C(q * caps.neurons, 16) for q in range(n_p)])[p]
         kk_p = Array(self.kk)[p]
         epoch_p = Array(self.epoch)[p]
         state_p = [Array([self.rng[q][s] for q in range(n_p)])[p] for s in range(5)]
 
+        def tw(k):          # trace k's word of profile p
+            return Array([w[1 + k] for w in self.pw])[p]
+
+        def imp_int(k):
+            return tw(k)[55:62]
+
+        def imp_frac(k):
+            return tw(k)[62:71]
+
         # trace parameters of (p, i)
         i = Signal(3)
-
-        def trace_arr(attr, shape):
-            return Array([Array([Const(int(v), shape) for v in getattr(lay, attr)[q]])
-                          for q in range(n_p)])[p][i]
+        twi = Array([Array(w[1:]) for w in self.pw])[p][i]
 
         # registers of the synapse / slot being worked on
         j = Signal(16)
@@ -213,9 +179,8 @@ class LearningEngine(wiring.Component):
         # the trace step unit: trace i of the current slot at step kk
         own_t = Mux(i < 2, tx, ty)
         m.d.comb += [
-            tu.tr.eq(h[i]), tu.active.eq(trace_arr("active", 1)), tu.sig.eq(trace_arr("sig", 53)),
-            tu.sh54.eq(trace_arr("sh54", 1)), tu.imp_int.eq(trace_arr("imp_int", 7)),
-            tu.imp_frac.eq(trace_arr("imp_frac", 9)),
+            tu.tr.eq(h[i]), tu.active.eq(twi[0]), tu.sig.eq(twi[1:54]), tu.sh54.eq(twi[54]),
+            tu.imp_int.eq(twi[55:62]), tu.imp_frac.eq(twi[62:71]),
             tu.r_decay.eq(Mux(i < 2, state_p[0], state_p[2]) >> 11),
             tu.r_imp.eq(Mux(i < 2, state_p[1], state_p[3]) >> 57),
             tu.add.eq((own_t == kk) & ~((i == 3) & reward)),
@@ -232,7 +197,7 @@ class LearningEngine(wiring.Component):
         ]
         for k in range(4):
             code = pw[12 + 4 * k:16 + 4 * k]
-            m.d.comb += [pu.var[k].eq(Mux(code == _VAR_NONE, LEARN_STATIC, code)),
+            m.d.comb += [pu.var[k].eq(Mux(code == VAR_NONE, LEARN_STATIC, code)),
                          pu.const[k].eq(pw[28 + 16 * k:44 + 16 * k].as_signed()),
                          pu.sgn[k].eq(pw[92 + k])]
         for k in range(5):
@@ -246,7 +211,7 @@ class LearningEngine(wiring.Component):
         sdat = srd.data
         any_end = 0
         for qq in range(n_p):
-            any_end = any_end | (self.kk[qq] == lay.t_epoch[qq])
+            any_end = any_end | ((qq < self.n_prof) & (self.kk[qq] == te_of[qq]))
         x_word = Cat(xrd.data[:7], xrd.data[7:14], xrd.data[14:20])
         y_r = state_p[3] >> 57
 
@@ -276,9 +241,10 @@ class LearningEngine(wiring.Component):
                     m.d.comb += [srd.addr.eq(self.mem_index), xrd.addr.eq(self.mem_index),
                                  yrd.addr.eq(self.mem_index)]
                     m.d.sync += self.mem_rvalid.eq(1)
+                self._host_write(m, swr, xwr, ywr, pwr)
                 with m.If(self.step_begin):
                     for qq in range(n_p):
-                        m.d.sync += self.kk[qq].eq(Mux(self.kk[qq] == lay.t_epoch[qq], 1,
+                        m.d.sync += self.kk[qq].eq(Mux(self.kk[qq] == te_of[qq], 1,
                                                        self.kk[qq] + 1))
                         for s in range(4):
                             m.d.sync += self.rng[qq][s].eq(xorshift64_next(self.rng[qq][s]))
@@ -307,10 +273,8 @@ class LearningEngine(wiring.Component):
                 x1, x2, txo = xrd.data[:7], xrd.data[7:14], xrd.data[14:20]
                 multi = (txo != 0) & (txo != kk_p)
                 m.d.comb += [xwr.addr.eq(xbase + idx), xwr.en.eq(1), xwr.data.eq(Cat(
-                    Mux(multi, _impulse(x1, Array([Const(v[0], 7) for v in lay.imp_int])[p],
-                                        Array([Const(v[0], 9) for v in lay.imp_frac])[p], 0), x1),
-                    Mux(multi, _impulse(x2, Array([Const(v[1], 7) for v in lay.imp_int])[p],
-                                        Array([Const(v[1], 9) for v in lay.imp_frac])[p], 0), x2),
+                    Mux(multi, _impulse(x1, imp_int(0), imp_frac(0), 0), x1),
+                    Mux(multi, _impulse(x2, imp_int(1), imp_frac(1), 0), x2),
                     kk_p))]
                 self._next_profile(m, p, n_p, "PRE_RD")
             with m.State("POST_RD"):
@@ -322,8 +286,7 @@ class LearningEngine(wiring.Component):
                 ys = []
                 for k in range(3):
                     yk = yrd.data[7 * k:7 * k + 7]
-                    imp = _impulse(yk, Array([Const(v[2 + k], 7) for v in lay.imp_int])[p],
-                                   Array([Const(v[2 + k], 9) for v in lay.imp_frac])[p], y_r)
+                    imp = _impulse(yk, imp_int(2 + k), imp_frac(2 + k), y_r)
                     skip = reward if k == 1 else 0
                     ys.append(Mux(multi & ~skip, imp, yk))
                 m.d.comb += [ywr.addr.eq(ybase + idx), ywr.en.eq(1),
@@ -334,8 +297,7 @@ class LearningEngine(wiring.Component):
                 m.next = "REW_WR"
             with m.State("REW_WR"):
                 y2 = yrd.data[7:14]
-                imp = _impulse(y2, Array([Const(v[3], 7) for v in lay.imp_int])[p],
-                               Array([Const(v[3], 9) for v in lay.imp_frac])[p], 0)
+                imp = _impulse(y2, imp_int(3), imp_frac(3), 0)
                 m.d.comb += [ywr.addr.eq(ybase + idx), ywr.en.eq(1),
                              ywr.data.eq(Cat(yrd.data[:7], imp, yrd.data[14:27]))]
                 m.next = "IDLE"
@@ -427,7 +389,7 @@ class LearningEngine(wiring.Component):
             with m.State("X_WR"):
                 m.d.comb += [xwr.addr.eq(xbase + slot), xwr.en.eq(1),
                              xwr.data.eq(Cat(h[0], h[1], C(0, 6)))]
-                with m.If(slot + 1 == lay.n_axons):
+                with m.If(slot + 1 == self.n_ax):
                     m.d.sync += slot.eq(0)
                     m.next = "Y_RD"
                 with m.Else():
@@ -444,16 +406,35 @@ class LearningEngine(wiring.Component):
             with m.State("Y_WR"):
                 m.d.comb += [ywr.addr.eq(ybase + slot), ywr.en.eq(1),
                              ywr.data.eq(Cat(h[2], h[3], h[4], C(0, 6)))]
-                with m.If(slot + 1 == lay.n_neurons):
+                with m.If(slot + 1 == self.n_n):
                     self._next_profile(m, p, n_p, "E0")
                 with m.Else():
                     m.d.sync += slot.eq(slot + 1)
                     m.next = "Y_RD"
         return m
 
-    @staticmethod
-    def _next_profile(m, p, n_p: int, again: str) -> None:
-        with m.If(p + 1 == n_p):
+    def _host_write(self, m, swr, xwr, ywr, pwr) -> None:
+        """A ``mem_we`` write of the idle cycle into the table ``mem_table`` names."""
+        idx, wd = self.mem_index, self.mem_wdata
+        we = self.mem_we
+        for port, name in ((swr, "synapses"), (xwr, "x"), (ywr, "y"), (pwr, "products")):
+            with m.If(we & (self.mem_table == TABLES[name])):
+                m.d.comb += [port.addr.eq(idx), port.en.eq(1), port.data.eq(wd)]
+        with m.If(we & (self.mem_table == TABLES["rng"])):
+            with m.Switch(idx):
+                for n, sig in enumerate(s for row in self.rng for s in row):
+                    with m.Case(n):
+                        m.d.sync += sig.eq(wd[:64])
+        with m.If(we & (self.mem_table == TABLES["profiles"])):
+            with m.Switch(idx):
+                for n, sig in enumerate(s for row in self.pw for s in row):
+                    with m.Case(n):
+                        m.d.sync += sig.eq(wd)
+        with m.If(we & (self.mem_table == TABLES["config"])):
+            m.d.sync += [self.n_ax.eq(wd[:16]), self.n_n.eq(wd[16:32]), self.n_prof.eq(wd[32:40])]
+
+    def _next_profile(self, m, p, n_p: int, again: str) -> None:
+        with m.If(p + 1 >= self.n_prof):
             m.next = "IDLE"
         with m.Else():
             m.d.sync += p.eq(p + 1)

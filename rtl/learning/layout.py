@@ -21,6 +21,7 @@ from spikefab.arch.image import (LEARN_REWARD, LEARN_STATIC, LEARN_X_DTYPE, LEAR
                                  CoreImage)
 from spikefab.arch.learning.tables import synapse_axons
 from spikefab.rtl.learning.datapath import PRODUCT_CYCLES, decay_operands
+from spikefab.rtl.learning.words import EngineCaps
 
 __all__ = ["EngineLayout", "engine_layout", "epoch_cycles", "reward_profile", "SYNAPSE_FIXED_CYCLES",
            "SLOT_FIXED_CYCLES", "REPLAY_CYCLES_PER_TRACE"]
@@ -82,6 +83,12 @@ class EngineLayout:
     rng: list[list[int]]                 #: per profile: five xorshift64 states
     x: np.ndarray                        #: learn_x (profile * n_axons + axon)
     y: np.ndarray                        #: learn_y (profile * n_neurons + neuron)
+
+    def caps(self) -> "EngineCaps":
+        """The smallest engine that holds this layout."""
+        return EngineCaps(axons=max(1, self.n_axons), neurons=max(1, self.n_neurons),
+                          profiles=max(1, self.n_profiles), synapses=max(1, len(self.pre)),
+                          products=max(1, len(self.products)))
 
     def epoch_cycles(self, p: int) -> int:
         return epoch_cycles(self.syn_range[p][1], self.prod_range[p][1], self.n_axons,

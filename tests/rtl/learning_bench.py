@@ -13,6 +13,7 @@ import numpy as np
 from spikefab.arch.learning.tables import CoreLearner, synapse_axons
 from spikefab.rtl.learning.engine import LearningEngine
 from spikefab.rtl.learning.layout import engine_layout, reward_profile
+from spikefab.rtl.learning.words import load_writes, pack_synapse, pack_x, pack_y
 
 
 def end_cycles(lay, kk: list[int]) -> int:
@@ -26,7 +27,8 @@ def end_cycles(lay, kk: list[int]) -> int:
 def bench_config(core, steps: int, seed: int) -> tuple[LearningEngine, dict]:
     rng = np.random.default_rng(seed)
     lay = engine_layout(core)
-    eng = LearningEngine(lay)
+    caps = lay.caps()
+    eng = LearningEngine(caps)                  # empty: the bench loads it through the port
     weights = core.synapses["weight"].astype(np.int64).copy()
     ref = CoreLearner(core, weights, "hardware")
     axon = synapse_axons(core)
@@ -49,11 +51,11 @@ def bench_config(core, steps: int, seed: int) -> tuple[LearningEngine, dict]:
         syn = tab["learn_synapses"][lay.syn_index]
         expected.append({
             "cycles": end_cycles(lay, kk),
-            "syn": [eng.pack_synapse(a, n, w, d, t) for a, n, w, d, t in
+            "syn": [pack_synapse(caps, a, n, w, d, t) for a, n, w, d, t in
                     zip(lay.pre, lay.post, weights[lay.syn_index], syn["tag_d"], syn["tag_t"])],
-            "x": [eng.pack_x(r) for r in tab["learn_x"]],
-            "y": [eng.pack_y(r) for r in tab["learn_y"]],
+            "x": [pack_x(r) for r in tab["learn_x"]],
+            "y": [pack_y(r) for r in tab["learn_y"]],
             "rng": [int(s) for r in tab["learn_rng"] for s in r["state"]],
         })
         ops_all.append(ops)
-    return eng, {"steps": ops_all, "expected": expected}
+    return eng, {"writes": load_writes(lay, caps), "steps": ops_all, "expected": expected}

@@ -21,6 +21,8 @@ from spikefab.arch.learning.tables import CoreLearner
 from spikefab.rtl.learning.engine import LearningEngine
 from spikefab.arch.learning.tables import synapse_axons
 from spikefab.rtl.learning.layout import engine_layout, reward_profile
+from spikefab.rtl.learning.words import (EngineCaps, load_writes, unpack_synapse, unpack_x,
+                                         unpack_y)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "arch" / "learning"))
 from plastic_nets import build, random_net  # noqa: E402
@@ -42,11 +44,20 @@ def _end_cycles(lay, kk: list[int]) -> int:
     return 1 + sum(lay.epoch_cycles(p) if p in ending else 1 for p in range(lay.n_profiles))
 
 
-def _check_core(core, steps: int, seed: int) -> int:
-    """Run and compare; returns how many weights and tag entries learning changed."""
+def _check_core(core, steps: int, seed: int, spare: int = 0) -> int:
+    """Run and compare; returns how many weights and tag entries learning changed.
+
+    ``spare`` > 0: the engine is built with that much room beyond the layout in every capacity
+    and loaded through its memory port instead of by initial values.
+    """
     rng = np.random.default_rng(seed)
     lay = engine_layout(core)
-    dut = LearningEngine(lay)
+    c0 = lay.caps()
+    caps = EngineCaps(c0.axons + spare, c0.neurons + spare, c0.profiles + (spare > 0),
+                      c0.synapses + spare, c0.products + spare)
+    dut = LearningEngine(caps, None if spare else lay)
+    xi = [p * caps.axons + a for p in range(lay.n_profiles) for a in range(lay.n_axons)]
+    yi = [p * caps.neurons + n for p in range(lay.n_profiles) for n in range(lay.n_neurons)]
     weights = core.synapses["weight"].astype(np.int64).copy()
     ref = CoreLearner(core, weights, "hardware")
     n_ax, n_n = lay.n_axons, lay.n_neurons
@@ -64,6 +75,14 @@ def _check_core(core, steps: int, seed: int) -> int:
         ctx.set(getattr(dut, name), 0)
 
     async def bench(ctx):
+        if spare:
+            for table, index, word in load_writes(lay, caps):
+                ctx.set(dut.mem_table, table)
+                ctx.set(dut.mem_index, index)
+                ctx.set(dut.mem_wdata, word)
+                ctx.set(dut.mem_we, 1)
+                await ctx.tick()
+            ctx.set(dut.mem_we, 0)
         kk = [0] * lay.n_profiles
         for step in range(1, steps + 1):
             ax = rng.random(n_ax) < rng.uniform(0.1, 0.7)
@@ -91,10 +110,10 @@ def _check_core(core, steps: int, seed: int) -> int:
                 cycles += 1
             ref.step(ax, ne, step)
             want = ref.tables()
-            syn = [dut.unpack_synapse(ctx.get(dut.smem.data[k])) for k in range(len(lay.pre))]
-            xs = [dut.unpack_x(ctx.get(dut.xmem.data[k])) for k in range(len(lay.x))]
-            ys = [dut.unpack_y(ctx.get(dut.ymem.data[k])) for k in range(len(lay.y))]
-            states = [[ctx.get(s) for s in row] for row in dut.rng]
+            syn = [unpack_synapse(caps, ctx.get(dut.smem.data[k])) for k in range(len(lay.pre))]
+            xs = [unpack_x(ctx.get(dut.xmem.data[k])) for k in xi]
+            ys = [unpack_y(ctx.get(dut.ymem.data[k])) for k in yi]
+            states = [[ctx.get(s) for s in row] for row in dut.rng[:lay.n_profiles]]
             got = lay.to_tables(core, [s[0] for s in syn], [s[1] for s in syn],
                                 [s[2] for s in syn], xs, ys, states)
             checks = {"weights": np.array_equal(got["weights"], weights),
@@ -124,6 +143,13 @@ def test_engine_equals_core_learner(seed: int) -> None:
     assert cores
     changed = sum(_check_core(c, min(steps, 16), seed) for c in cores)
     assert changed > 0                       # the rules did learn something
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_engine_loaded_through_memory_port(seed: int) -> None:
+    """An engine with spare capacity, loaded by load_writes, learns exactly like the reference."""
+    cores, steps = _plastic_cores(seed)
+    assert sum(_check_core(c, min(steps, 12), seed, spare=3) for c in cores) > 0
 
 
 @pytest.mark.parametrize("seed", range(3))
