@@ -244,7 +244,8 @@ class FinalRound(wiring.Component):
         with m.Else():
             m.d.comb += a.eq(self.acc)
         frac = a[:7]
-        up = self.r_round < Cat(C(0, 46), frac)
+        # r < frac * 2^46 exactly when r's top 7 bits are < frac (its low 46 bits cannot tip it)
+        up = self.r_round[46:53] < frac
         v = Signal(signed(12))
         m.d.comb += v.eq((a >> 7) + up)
         lo = Signal(signed(10))

@@ -185,6 +185,9 @@ def test_final_round_equals_reference() -> None:
     var = rng.integers(0, 3, n)
     mode = rng.choice([SIGN_MIXED, SIGN_EXCITATORY, SIGN_INHIBITORY], n)
     rk = rng.integers(0, 1 << 53, n, dtype=np.uint64)
+    for i in range(30, 120):                 # uniforms at and beside the fraction's value
+        edge = (int(acc[i]) & 127) << 46
+        rk[i] = max(0, edge + (i % 3) - 1)
     got = np.zeros(n, np.int64)
 
     async def bench(ctx):
