@@ -26,7 +26,7 @@ Replaying per synapse instead of storing each slot's history trades cycles for m
 history would need ``t_epoch`` words per trace and slot, which no iCE40 block RAM budget holds.
 """
 
-from amaranth.hdl import Array, C, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Array, C, Cat, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
