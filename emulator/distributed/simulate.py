@@ -99,7 +99,10 @@ def simulate_mpi(image: Image | str | Path, inputs: Mapping[str, Any] | None, st
     last_timing.update(timing, setup_s=t_setup, run_s=t_run, run_cpu_s=cpu_run, wait_s=rc.t_wait,
                        exchange_s=rc.t_exchange, bytes_sent=rc.bytes_sent, rank=rc.rank,
                        ranks=rc.size, cores=len(loc.cores), neurons=loc.flat.n)
-    return _gather(rc, loc, part, steps, mode, list(probes), probe_cols, widths, tgt)
+    t_gather = time.perf_counter()
+    result = _gather(rc, loc, part, steps, mode, list(probes), probe_cols, widths, tgt)
+    last_timing["gather_s"] = time.perf_counter() - t_gather
+    return result
 
 
 def _gather(rc: RankComm, loc: Local, part: dict, steps: int, mode: str, probes, probe_cols,
