@@ -338,6 +338,13 @@ def test_hostile_images_get_the_single_process_error_under_mpirun(tmp_path):
         paths.append(path)
         want.append(_single_verdict(path))
         assert (want[-1] if want[-1] == "ok" else want[-1][0]) == verdict, name
+    # on-chip learning runs in one process: the distributed engines refuse it, typed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "arch" / "learning"))
+    from plastic_nets import small_stdp_net
+    import spikefab as sf
+    path = sf.compile(small_stdp_net(), "loihi1").save(tmp_path / "plastic.sfi")
+    paths.append(path)
+    want.append(["InputError"])
     cases = tmp_path / "cases.pkl"
     cases.write_bytes(pickle.dumps([dict(image=str(p), target="darwinwafer", inputs={},
                                          steps=3, mode="functional") for p in paths]))
