@@ -173,10 +173,12 @@ def run_ranks(n: int, img: Path, inp: Path, steps: int, d: Path, mode: str) -> d
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     load0 = os.getloadavg()[0]
     t_launch = time.time()
-    subprocess.run([str(BIN / "mpirun"), "--oversubscribe", "-n", str(n), sys.executable,
-                    __file__, "_rank", str(img), str(inp), str(steps), str(out), mode], check=True,
-                   env=env)
+    proc = subprocess.run([str(BIN / "mpirun"), "--oversubscribe", "-n", str(n), sys.executable,
+                           __file__, "_rank", str(img), str(inp), str(steps), str(out), mode],
+                          env=env, capture_output=True, text=True)   # mpirun's colour codes
     t_end = time.time()
+    if proc.returncode:
+        sys.exit(f"mpirun -n {n} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     ranks = [json.loads((out / f"rank{r}.json").read_text()) for r in range(n)]
     return {"ranks": n, "wall_s": t_end - t_launch, "per_rank": ranks,
             "digest": ranks[0]["digest"], "split": split(ranks, t_launch, t_end),
