@@ -15,7 +15,8 @@ Reported per rank count: the wall time of the whole ``mpirun`` command split int
 the slowest rank's — startup (mpirun, Python imports, MPI initialisation, loading the cached
 kernels), load (index, read, check and flatten the rank's cores), compute, exchange (payload
 ``alltoallv``), barrier (the count ``alltoall`` and waiting for the slowest rank), gather (outputs
-to rank 0) and exit (MPI finalisation, mpirun ending) — beside the busiest rank's CPU seconds, the
+to rank 0) and exit (MPI finalisation, mpirun ending; a rank leaves as ``mpirun spikefab run``
+does, without the interpreter's teardown) — beside the busiest rank's CPU seconds, the
 bytes sent per step, each rank's peak resident memory and the load average (the wall ratios are
 only meaningful on a quiet machine; the CPU ratios are what dedicated cores give).  Every
 distributed result is checked equal to the single-process one (spikes, final state, counters,
@@ -165,6 +166,8 @@ def child_rank(img: str, inp: str, steps: int, outdir: str, mode: str) -> None:
     if res is not None:
         row["digest"] = digest(res)
     Path(outdir, f"rank{last_timing['rank']}.json").write_text(json.dumps(row))
+    from spikefab.commands.run_mpi import _finish
+    _finish(0)                                    # as `mpirun spikefab run` ends a rank
 
 
 def run_ranks(n: int, img: Path, inp: Path, steps: int, d: Path, mode: str) -> dict:
