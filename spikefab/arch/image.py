@@ -470,10 +470,13 @@ def index_image(path: str | Path) -> ImageIndex:
                 raise ImageError(f"{path}: truncated in section {k}: needs {nbytes} bytes at "
                                  f"offset {off}, {size - off} available", where=f"section {k}")
             try:
-                sections[name.decode("utf-8")] = (off, nbytes, crc)
+                text = name.decode("utf-8")
             except UnicodeDecodeError:
                 raise ImageError(f"{path}: section {k} name is not UTF-8",
                                  where=f"section {k}") from None
+            if text in sections:                  # as load_image: one payload per name
+                raise ImageError(f"{path}: duplicate section {text!r}", where=text)
+            sections[text] = (off, nbytes, crc)
             fh.seek(off + nbytes)
     index = ImageIndex(path=path, target="", manifest={}, addresses=[], sections=sections)
     with open(path, "rb") as fh:
