@@ -478,6 +478,9 @@ def index_image(path: str | Path) -> ImageIndex:
                 raise ImageError(f"{path}: duplicate section {text!r}", where=text)
             sections[text] = (off, nbytes, crc)
             fh.seek(off + nbytes)
+        if fh.tell() != size:
+            raise ImageError(f"{path}: {size - fh.tell()} trailing bytes after the last section",
+                             where="trailer")
     index = ImageIndex(path=path, target="", manifest={}, addresses=[], sections=sections)
     with open(path, "rb") as fh:
         raw = index._read(fh, "manifest")

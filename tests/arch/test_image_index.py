@@ -69,3 +69,11 @@ def test_duplicate_section_is_refused_as_by_load_image(saved, tmp_path):
     path.write_bytes(encode(sections + [sections[-1]]))
     with pytest.raises(ImageError, match="duplicate section"):
         index_image(path)
+
+
+def test_trailing_bytes_are_refused_as_by_load_image(saved, tmp_path):
+    _, path = saved
+    longer = tmp_path / "long.sfi"
+    longer.write_bytes(path.read_bytes() + b"\0\0\0")
+    with pytest.raises(ImageError, match="3 trailing bytes"):
+        index_image(longer)
