@@ -272,7 +272,8 @@ def main() -> None:
             k, pr, ph = row["ranks"], row["per_rank"], row["split"]
             print(f"  {k} rank(s): wall {row['wall_s']:.1f} s = "
                   + " + ".join(f"{p} {ph[p]:.2f}" for p in PHASES) + f" (+ other {ph['other']:.2f})"
-                  + f"; CPU s busiest rank: run {ph['run_cpu']:.2f}, compute {ph['compute_cpu']:.2f}"
+                  + f"; CPU s busiest rank: run {ph['run_cpu']:.2f}, compute "
+                  f"{ph['compute_cpu']:.2f}"
                   f", load+run+gather {ph['total_cpu']:.2f}; bytes/step "
                   f"{sum(r['bytes_sent'] for r in pr) / a.steps:,.0f}; windows "
                   f"{pr[0]['windows']}; peak/rank {max(r['peak_mib'] for r in pr):.0f} MiB "

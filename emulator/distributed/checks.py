@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikefab.arch.image import CORE_TABLES, HOST_TABLES, LEARN_TABLES, Image
+from spikefab.arch.image import CORE_TABLES, HOST_TABLES, LEARN_TABLES
 from spikefab.arch.target import Target
-from spikefab.arch.validate import (_ADDRESS_MAX, _channels, _manifest_int, _ranges, check_fits)
+from spikefab.arch.validate import _ADDRESS_MAX, _channels, _manifest_int, _ranges, check_fits
 from spikefab.emulator.distributed.comm import RankComm
 from spikefab.errors import ImageError, InputError
 

@@ -208,8 +208,10 @@ def _check_part(sub: Image, src: ImageSource, mine: np.ndarray, target: Target) 
     channels its host-type routes use, one output per run of consecutive channels: real outputs
     (``localize`` has checked them against the image's outputs) and export channels.  So its
     routes, pointers and tables are checked as usual, and the manifest checks meant for a whole
-    image (outputs fed by enough table entries) do not refuse a small part.  Population slices are checked for the cores this
-    rank owns (each core is checked by its owner).
+    image (outputs fed by enough table entries) do not refuse a small part; those, and the
+    fan-out bound, are checked for the whole image from its index and over all ranks
+    (:mod:`.checks`).  Population slices are checked for the cores this rank owns (each core is
+    checked by its owner).
     """
     where = str(src.index.path) if src.index is not None else "<image>"
     used = np.unique(np.concatenate([r["axon"][r["host"] != 0].astype(np.int64) for r in

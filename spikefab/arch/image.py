@@ -495,7 +495,7 @@ def index_image(path: str | Path) -> ImageIndex:
     return index
 
 
-# ---------------------------------------------------------------------- streamed writing (scale-out)
+# ------------------------------------------------------------------ streamed writing (scale-out)
 # A wafer image is larger than the tables the compiler holds once more: ``to_bytes`` makes a copy
 # of every table and then a second one when it joins them.  :class:`ImageWriter` writes the same
 # bytes section by section, straight from the arrays (zero-copy byte views), one core at a time,
