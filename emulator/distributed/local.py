@@ -205,22 +205,28 @@ def _check_part(sub: Image, src: ImageSource, mine: np.ndarray, target: Target) 
     """The checks ``load_image`` and every backend make, on this rank's part of the image.
 
     The sub-image is checked (and fitted to ``target``) as a whole image whose outputs are the
-    channels its host-type routes use, one output each: real outputs (``localize`` has checked
-    them against the image's outputs) and export channels.  So its routes, pointers and tables
-    are checked as usual, and the manifest checks meant for a whole image (outputs fed by enough
-    table entries) do not refuse a small part.  Population slices are checked for the cores this
-    rank owns (each core is checked by its owner).
+    channels its host-type routes use, one output per run of consecutive channels: real outputs
+    (``localize`` has checked them against the image's outputs) and export channels.  So its
+    routes, pointers and tables are checked as usual, and the manifest checks meant for a whole
+    image (outputs fed by enough table entries) do not refuse a small part; those, and the
+    fan-out bound, are checked for the whole image from its index and over all ranks
+    (:mod:`.checks`).  Population slices are checked for the cores this rank owns (each core is
+    checked by its owner).
     """
     where = str(src.index.path) if src.index is not None else "<image>"
     used = np.unique(np.concatenate([r["axon"][r["host"] != 0].astype(np.int64) for r in
                                      [sub.host_routes] + [c.routes for c in sub.cores]]))
+    # one output per run of consecutive channels (the exports are one run): as many channels as
+    # routes use, and a manifest of a few entries instead of one per export
+    cut = np.flatnonzero(np.diff(used) != 1) + 1
+    runs = [(int(r[0]), len(r)) for r in np.split(used, cut) if len(r)]
     probe = Image(target=sub.target, cores=sub.cores, host_route_ptr=sub.host_route_ptr,
                   host_routes=sub.host_routes,
                   manifest={"inputs": sub.manifest.get("inputs", {}),
-                            "outputs": {f"ch{int(c)}": {"size": 1, "channel_base": int(c)}
-                                        for c in used}})
+                            "outputs": {f"ch{b}": {"size": n, "channel_base": b}
+                                        for b, n in runs}})
     check_image(probe, where=where)
-    check_fits(probe, target)
+    check_fits(probe, target, fanout_budget=False)      # the budget is the whole image's
     local = {int(g): k for k, g in enumerate(mine)}
     pops = src.manifest.get("populations", {})
     if not isinstance(pops, dict):

@@ -22,6 +22,7 @@ from spikefab.arch.result import PROBE_VARIABLES, Result, normalize_inputs, pars
 from spikefab.arch.target import load_target
 from spikefab.emulator import costs
 from spikefab.emulator import kernels as FK
+from spikefab.emulator.distributed.checks import check_fanout, check_whole
 from spikefab.emulator.distributed.comm import DEFAULT_LINK_TIMEOUT_S, RankComm
 from spikefab.emulator.distributed.local import Local, build_local, source_of
 from spikefab.emulator.engine import MODES, counter_summary
@@ -76,6 +77,7 @@ def simulate_mpi(image: Image | str | Path, inputs: Mapping[str, Any] | None, st
             raise InputError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         src = source_of(image)
         tgt = load_target(target if target is not None else src.target)
+        check_whole(src, tgt)                     # the whole-image checks, on every rank
         loc = build_local(src, tgt, rc.rank, rc.size)
         loc.image.manifest["populations"] = src.manifest.get("populations", {})
         ins = normalize_inputs(loc.image, inputs, steps)
@@ -83,6 +85,7 @@ def simulate_mpi(image: Image | str | Path, inputs: Mapping[str, Any] | None, st
         return tgt, loc, ins, pr
 
     tgt, loc, ins, (probe_idx, probe_var, probe_cols, widths) = rc.agree(setup, "setup")
+    rc.agree(lambda: check_fanout(rc, loc, tgt), "the fan-out check")
     t_setup = time.perf_counter() - t_start
     in_spikes = (input_channels(loc.image, ins, steps) if rc.rank == 0
                  else np.zeros((steps, loc.n_in), np.uint8))
@@ -99,7 +102,10 @@ def simulate_mpi(image: Image | str | Path, inputs: Mapping[str, Any] | None, st
     last_timing.update(timing, setup_s=t_setup, run_s=t_run, run_cpu_s=cpu_run, wait_s=rc.t_wait,
                        exchange_s=rc.t_exchange, bytes_sent=rc.bytes_sent, rank=rc.rank,
                        ranks=rc.size, cores=len(loc.cores), neurons=loc.flat.n)
-    return _gather(rc, loc, part, steps, mode, list(probes), probe_cols, widths, tgt)
+    t_gather = time.perf_counter()
+    result = _gather(rc, loc, part, steps, mode, list(probes), probe_cols, widths, tgt)
+    last_timing["gather_s"] = time.perf_counter() - t_gather
+    return result
 
 
 def _gather(rc: RankComm, loc: Local, part: dict, steps: int, mode: str, probes, probe_cols,

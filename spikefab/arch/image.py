@@ -61,6 +61,8 @@ __all__ = [
     "CoreImage",
     "Image",
     "load_image",
+    "ImageWriter",
+    "write_image",
 ]
 
 FORMAT_VERSION = 1
@@ -251,13 +253,7 @@ class Image:
 
     def save(self, path: str | Path) -> Path:
         """Write the ``.sfi`` file; an image that would be refused on load is refused here."""
-        path = Path(path)
-        if image_check is None:
-            raise ImageError(f"{path}: no image checker installed (import spikefab.arch)",
-                             where=str(path))
-        image_check(self, where=str(path))
-        path.write_bytes(self.to_bytes())
-        return path
+        return write_image(path, self)            # streamed, section by section
 
     @classmethod
     def from_bytes(cls, data: bytes, *, where: str = "<bytes>",
@@ -474,11 +470,17 @@ def index_image(path: str | Path) -> ImageIndex:
                 raise ImageError(f"{path}: truncated in section {k}: needs {nbytes} bytes at "
                                  f"offset {off}, {size - off} available", where=f"section {k}")
             try:
-                sections[name.decode("utf-8")] = (off, nbytes, crc)
+                text = name.decode("utf-8")
             except UnicodeDecodeError:
                 raise ImageError(f"{path}: section {k} name is not UTF-8",
                                  where=f"section {k}") from None
+            if text in sections:                  # as load_image: one payload per name
+                raise ImageError(f"{path}: duplicate section {text!r}", where=text)
+            sections[text] = (off, nbytes, crc)
             fh.seek(off + nbytes)
+        if fh.tell() != size:
+            raise ImageError(f"{path}: {size - fh.tell()} trailing bytes after the last section",
+                             where="trailer")
     index = ImageIndex(path=path, target="", manifest={}, addresses=[], sections=sections)
     with open(path, "rb") as fh:
         raw = index._read(fh, "manifest")
@@ -491,3 +493,100 @@ def index_image(path: str | Path) -> ImageIndex:
                          f"'cores' ({exc})", where="manifest") from None
     index.target, index.manifest, index.addresses = target, manifest, addresses
     return index
+
+
+# ------------------------------------------------------------------ streamed writing (scale-out)
+# A wafer image is larger than the tables the compiler holds once more: ``to_bytes`` makes a copy
+# of every table and then a second one when it joins them.  :class:`ImageWriter` writes the same
+# bytes section by section, straight from the arrays (zero-copy byte views), one core at a time,
+# and patches the header's section count at the end, so writing costs no memory beyond the tables
+# themselves, and a producer may hand over cores chiplet by chiplet and drop each after it.
+
+
+def _payload(arr: np.ndarray) -> memoryview:
+    """The raw bytes of a table without copying it (the same bytes ``arr.tobytes()`` gives)."""
+    arr = np.ascontiguousarray(arr)
+    return memoryview(arr.reshape(-1).view(np.uint8))
+
+
+class ImageWriter:
+    """Write an ``.sfi`` file one core at a time; the file equals :meth:`Image.to_bytes`.
+
+    ``addresses`` (every core's (chiplet, x, y, slot), in core order) and the manifest go first,
+    as in the format; then :meth:`add_core` takes the cores in that order; :meth:`close` (or the
+    end of a ``with`` block without an exception) writes the header's section count and CRC.
+    The writer checks only the order and addresses of the cores it is given; callers check the
+    image (:func:`write_image` does, as :meth:`Image.save` always did).
+    """
+
+    def __init__(self, path: str | Path, target: str, manifest: dict[str, Any],
+                 addresses, host_route_ptr: np.ndarray, host_routes: np.ndarray) -> None:
+        self.path = Path(path)
+        self.addresses = [tuple(int(v) for v in a) for a in addresses]
+        self.n_sections, self.next_core = 0, 0
+        m = dict(manifest)
+        m["target"] = target
+        m["cores"] = [list(a) for a in self.addresses]
+        try:
+            self._fh = open(self.path, "wb")
+        except OSError as exc:
+            raise ImageError(f"image file {str(self.path)!r} cannot be written: {exc.strerror}",
+                             where=str(self.path)) from None
+        self._fh.write(bytes(20))                  # header, written by close()
+        self._section("manifest", json.dumps(m, sort_keys=True, separators=(",", ":")).encode())
+        self._section("host/route_ptr",
+                      _payload(np.asarray(host_route_ptr, dtype=ROUTE_PTR_DTYPE)))
+        self._section("host/routes", _payload(np.asarray(host_routes, dtype=ROUTE_DTYPE)))
+
+    def _section(self, name: str, payload) -> None:
+        nb = name.encode()
+        self._fh.write(struct.pack("<H", len(nb)) + nb)
+        self._fh.write(struct.pack("<QI", len(payload), zlib.crc32(payload)))
+        self._fh.write(payload)
+        self.n_sections += 1
+
+    def add_core(self, core: CoreImage) -> None:
+        """Write the next core's tables (core ``next_core`` of ``addresses``)."""
+        i = self.next_core
+        if i >= len(self.addresses) or core.address != self.addresses[i]:
+            want = self.addresses[i] if i < len(self.addresses) else "no more cores"
+            raise ImageError(f"{self.path}: core {i} given at {core.address}, the manifest "
+                             f"expects {want}", where=f"core/{i}")
+        for name, arr in core.tables().items():
+            self._section(f"core/{i}/{name}", _payload(arr))
+        self.next_core += 1
+
+    def close(self) -> Path:
+        """Finish the file: every core must have been written."""
+        if self.next_core != len(self.addresses):
+            self._fh.close()
+            raise ImageError(f"{self.path}: {self.next_core} of {len(self.addresses)} cores "
+                             f"written", where=f"core/{self.next_core}")
+        head = MAGIC + struct.pack("<HHI", FORMAT_VERSION, 0, self.n_sections)
+        self._fh.seek(0)
+        self._fh.write(head + struct.pack("<I", zlib.crc32(head)))
+        self._fh.close()
+        return self.path
+
+    def __enter__(self) -> "ImageWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._fh.close()
+
+
+def write_image(path: str | Path, image: Image) -> Path:
+    """Check ``image`` and stream it to ``path`` (same bytes as ``to_bytes``, no whole copy)."""
+    path = Path(path)
+    if image_check is None:
+        raise ImageError(f"{path}: no image checker installed (import spikefab.arch)",
+                         where=str(path))
+    image_check(image, where=str(path))
+    with ImageWriter(path, image.target, image.manifest, [c.address for c in image.cores],
+                     image.host_route_ptr, image.host_routes) as w:
+        for core in image.cores:
+            w.add_core(core)
+    return path

@@ -171,8 +171,13 @@ def check_image(image: "Image", *, where: str = "<image>") -> None:
     check_semantics(image, where=where)
 
 
-def check_fits(image: "Image", target: "Target") -> None:
-    """Raise :class:`ImageError` if the image was made for another target or exceeds its memories."""
+def check_fits(image: "Image", target: "Target", *, fanout_budget: bool = True) -> None:
+    """Raise :class:`ImageError` if the image was made for another target or exceeds its memories.
+
+    ``fanout_budget=False`` leaves out the whole-image bound on a step's synaptic operations: an
+    MPI rank checks its part of an image with this, and the bound over all parts together
+    (:mod:`spikefab.emulator.distributed.checks`).
+    """
     if image.target != target.name:
         raise ImageError(f"image is for target {image.target!r}, not {target.name!r}",
                          where="manifest")
@@ -197,6 +202,8 @@ def check_fits(image: "Image", target: "Target") -> None:
                              f"target {target.name} allows {lim.max_delay}",
                              where=f"core/{i}/synapses")
     check_image(image)      # pointers and semantics (also for images that never were a file)
+    if not fanout_budget:
+        return
     budget = len(image.cores) * lim.synapses
     work = fanout(image)
     if work > budget:

@@ -59,3 +59,21 @@ def test_truncated_file_is_an_image_error(saved, tmp_path):
     cut.write_bytes(path.read_bytes()[:-7])
     with pytest.raises(ImageError, match="truncated in section"):
         index_image(cut)
+
+
+def test_duplicate_section_is_refused_as_by_load_image(saved, tmp_path):
+    from spikefab.fuzz import encode
+    image, _ = saved
+    sections = image.sections()
+    path = tmp_path / "dup.sfi"
+    path.write_bytes(encode(sections + [sections[-1]]))
+    with pytest.raises(ImageError, match="duplicate section"):
+        index_image(path)
+
+
+def test_trailing_bytes_are_refused_as_by_load_image(saved, tmp_path):
+    _, path = saved
+    longer = tmp_path / "long.sfi"
+    longer.write_bytes(path.read_bytes() + b"\0\0\0")
+    with pytest.raises(ImageError, match="3 trailing bytes"):
+        index_image(longer)

@@ -34,3 +34,7 @@ def test_quick_scale_out_benchmark(tmp_path):
     assert sum(r["neurons"] for r in two) == report["neurons"]
     assert sum(r["bytes_sent"] for r in two) > 0
     assert all(r["peak_mib"] > 0 and r["compute_s"] >= 0 for r in two)
+    split = report["mpi"][1]["split"]
+    for phase in ("startup", "load", "compute", "exchange", "barrier", "gather", "exit"):
+        assert split[phase] >= 0, phase
+    assert set(report["mpi"][1]["speedup"]) >= {"wall", "run_wall", "run_cpu"}

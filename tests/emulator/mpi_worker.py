@@ -1,7 +1,8 @@
 """Run under ``mpirun`` by test_emu_mpi.py: simulate cases on the ranks, pickle rank 0's Results.
 
 ``python mpi_worker.py CASES.pkl OUTDIR [--kill-rank R | --hang-rank R] [--link-timeout S]
-[--api 1]`` (``--api 1``: call ``spikefab.run`` instead of ``simulate_mpi``).
+[--api 1] [--errors 1]`` (``--api 1``: call ``spikefab.run`` instead of ``simulate_mpi``;
+``--errors 1``: run every case and write each one's typed error, or "ok", to verdicts.json).
 CASES.pkl holds a list of dicts (image path, target, inputs, steps, mode, probes).  The fault
 options replace the distributed functional kernel on rank R by one that kills the process
 (SIGKILL) or hangs on its third window: test-only fault injection, so the production code has
@@ -51,6 +52,8 @@ def main(argv: list[str]) -> int:
     if "--hang-rank" in opts and int(opts["--hang-rank"]) == rank:
         _inject_fault("hang")
     cases = pickle.loads(cases_path.read_bytes())
+    if opts.get("--errors") == "1":
+        return _verdicts(cases, out, rank)
     sent = 0
     windows = []                      # steps per exchange window of each case (functional)
     try:
@@ -78,6 +81,20 @@ def main(argv: list[str]) -> int:
     (out / f"none_{rank}.json").write_text(json.dumps([r is None for r in results]))
     if rank == 0:
         (out / "results.pkl").write_bytes(pickle.dumps(results))
+    return 0
+
+
+def _verdicts(cases: list[dict], out: Path, rank: int) -> int:
+    """Run every case; rank 0 writes each one's typed error (class, where) or "ok"."""
+    verdicts = []
+    for case in cases:
+        try:
+            simulate_mpi(case["image"], case["inputs"], case["steps"], mode=case["mode"])
+            verdicts.append("ok")
+        except SpikefabError as exc:
+            verdicts.append([type(exc).__name__, exc.where, str(exc)])
+    if rank == 0:
+        (out / "verdicts.json").write_text(json.dumps(verdicts))
     return 0
 
 

@@ -257,3 +257,99 @@ def test_corrupted_section_read_by_one_rank_is_reported_once(tmp_path):
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
     assert len(errors) == 1, proc.stderr[-3000:]
     assert f"CRC mismatch in section 'core/{last}/state'" in errors[0]
+
+
+# ---------------------------------------------------------------- whole-image checks under mpirun
+def _single_verdict(path: Path):
+    """What one process says about an image file: "ok" or (error class, where)."""
+    from spikefab.arch.image import load_image
+    from spikefab.errors import SpikefabError
+    try:
+        simulate(load_image(path), {}, 3, "functional")
+    except SpikefabError as exc:
+        return [type(exc).__name__, exc.where]
+    return "ok"
+
+
+def test_hostile_images_get_the_single_process_error_under_mpirun(tmp_path):
+    """Fuzz mutations (spikefab.fuzz) refused by one process are refused alike on 2 ranks.
+
+    Each rank reads only its cores, so the whole-image checks (manifest, section list, fan-out
+    bound) run from the index on every rank; a manifest that drops a core, whose sections one
+    process refuses as unexpected, must not run as a smaller image.
+    """
+    import json as _json
+    from spikefab.fuzz import mutate, seed_image
+    target = load_target("darwinwafer")
+    rng = np.random.default_rng(2024)
+    picked: dict[str, list] = {"manifest": [], "table": []}
+    paths, want = [], []
+    while len(picked["manifest"]) < 3 or len(picked["table"]) < 2:
+        image = seed_image(rng, target)
+        kind, data = mutate(image, rng)
+        group = "manifest" if kind == "manifest" else "table"
+        if len(picked[group]) >= (3 if group == "manifest" else 2):
+            continue
+        path = tmp_path / f"m{len(paths)}.sfi"
+        path.write_bytes(data)
+        verdict = _single_verdict(path)
+        if verdict == "ok":
+            continue
+        picked[group].append(path)
+        paths.append(path)
+        want.append(verdict)
+    # a manifest whose core list drops the last core (its sections are left over)
+    image = seed_image(np.random.default_rng(7), target)
+    while len(image.cores) < 2:
+        image = seed_image(rng, target)
+    sections = image.sections()
+    m = _json.loads(sections[0][1])
+    m["cores"] = m["cores"][:-1]
+    from spikefab.fuzz import encode
+    path = tmp_path / "dropped_core.sfi"
+    path.write_bytes(encode([("manifest", _json.dumps(m).encode())] + sections[1:]))
+    paths.append(path)
+    want.append(_single_verdict(path))
+    assert want[-1][0] == "ImageError"
+    # manifest errors no rank's part shows: overlapping outputs, a population its slices miss
+    for name, edit in (("overlap", lambda m: m["outputs"].update(
+            twin=dict(next(iter(m["outputs"].values()))))),
+                       ("population", lambda m: next(iter(m["populations"].values())).update(
+                           size=next(iter(m["populations"].values()))["size"] + 1))):
+        m = _json.loads(sections[0][1])
+        edit(m)
+        path = tmp_path / f"{name}.sfi"
+        path.write_bytes(encode([("manifest", _json.dumps(m).encode())] + sections[1:]))
+        paths.append(path)
+        want.append(_single_verdict(path))
+        assert want[-1][0] == "ImageError", name
+    # the fan-out bound is the whole image's: routes exported by rank 1 count on rank 0's axon
+    # (over the bound), and a part may use more than its own cores' share (within the bound)
+    from emu_images import build_image
+    big = {"address": (0, 0, 0, 0), "n": 1, "axons": [target.core.synapses]}
+    for name, a_routes, b_routes, verdict in (("over", {}, {i: [(0, 0)] for i in range(3)},
+                                               "ImageError"),
+                                              ("share", {0: [(0, 0), (0, 0)]}, {}, "ok")):
+        image = build_image("darwinwafer", [dict(big, routes=a_routes),
+                                            {"address": (1, 0, 0, 0), "n": 3,
+                                             "routes": b_routes}], [])
+        path = tmp_path / f"fanout_{name}.sfi"
+        path.write_bytes(image.to_bytes())
+        paths.append(path)
+        want.append(_single_verdict(path))
+        assert (want[-1] if want[-1] == "ok" else want[-1][0]) == verdict, name
+    # on-chip learning runs in one process: the distributed engines refuse it, typed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "arch" / "learning"))
+    from plastic_nets import small_stdp_net
+    import spikefab as sf
+    path = sf.compile(small_stdp_net(), "loihi1").save(tmp_path / "plastic.sfi")
+    paths.append(path)
+    want.append(["InputError"])
+    cases = tmp_path / "cases.pkl"
+    cases.write_bytes(pickle.dumps([dict(image=str(p), target="darwinwafer", inputs={},
+                                         steps=3, mode="functional") for p in paths]))
+    proc = mpirun(2, sys.executable, WORKER, cases, tmp_path, "--errors", 1)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = _json.loads((tmp_path / "verdicts.json").read_text())
+    assert [g if g == "ok" else g[0] for g in got] == [w if w == "ok" else w[0] for w in want], \
+        (got, want)
