@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from spikefab.emulator.kernels import (C_HOST_IN, C_HOST_OUT, C_PACKETS, C_SYNOPS,
-                                         commit_stage, deliver_axon, lif_update, record_probes,
+                                         commit_stage, lif_update, record_probes,
                                          staging)
 from spikefab.emulator.learning.kernels import learning_step
 from spikefab.emulator.noc.kernels import (G_DEPTH, G_P, G_R, K_SYNAPSE, K_UPDATE, NEVER, S_HCH, S_HEW,
@@ -65,7 +65,7 @@ def new_engines(n_cores: int) -> Engines:
     return Engines(*z, new_timers(2 * n_cores))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def count_packets(t, tab, params, ref, uexp, acc, spikes, counters, in_spikes):
     """Neuron update of step ``t``; return the packets the cores and the host send."""
     lif_update(t, tab.slots, tab.n_classes, params, ref, uexp, acc, spikes, counters)
@@ -91,7 +91,7 @@ def _put_packet(pk, k, routes, r, hit):
     pk[k, 5] = -1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def fill_packets(t, tab, nc, spikes, in_spikes, pk, pn, eng, hit, sc, counters):
     """Build step ``t``'s packet table (cores' in emission order, then the host's) and put
     every update engine with packets on the wheel at its first emission; ``hit`` marks the
@@ -150,13 +150,29 @@ def _emit(c, ci, tab, nc, eng, fab, pn):
 
 
 @njit(cache=True, inline="always")
+def _deliver(ax, t, tab, stage):
+    """:func:`~spikefab.emulator.kernels.deliver_axon`, inlined here: a call per packet from
+    this kernel (compiled without reference counting) would count references per array."""
+    cn = tab.nexp.shape[0]
+    dcn = tab.slots * cn
+    base = ((t + 1) % tab.slots) * cn
+    s0 = tab.ax_start[ax]
+    cnt = tab.ax_count[ax]
+    for k in range(s0, s0 + cnt):
+        idx = base + tab.syn_off[k]
+        if idx >= dcn:
+            idx -= dcn
+        stage[idx] += tab.syn_w[k]
+    return cnt
+
+
+@njit(cache=True, inline="always")
 def _absorb(c, ci, t, tab, timing, eng, fab, pk, stage, counters):
     """Synapse engine of core ``ci`` pops its ejection FIFO at ``c`` and accumulates the
     packet's synapses; due again when free if more packets wait."""
     n_cores = eng.ue_pos.shape[0]
     p = eject_pop(c, fab, ci)
-    s = deliver_axon(pk[p, 3], t, tab.slots, tab.nexp.shape[0], tab.ax_start, tab.ax_count,
-                     tab.syn_off, tab.syn_w, stage)
+    s = _deliver(pk[p, 3], t, tab, stage)
     counters[C_SYNOPS] += s
     eng.sbusy[ci] = c + timing[T_PC] + s * timing[T_SC]
     if fab.fcnt[fab.geo[G_R] * fab.geo[G_P] + ci] > 0:
@@ -181,7 +197,7 @@ def _engines_phase(c, t, tab, timing, eng, fab, pk, pn, stage, counters):
     return moved
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def next_activity(c, sc, eng, fab):
     """Earliest cycle >= ``c`` at which something can happen (NEVER if nothing)."""
     if fab.st[S_NACT] > 0 or sc[SC_HPOS] < sc[SC_HEND]:
@@ -228,7 +244,7 @@ def cycle_window(c_end, t, tab, timing, eng, fab, pk, pn, harr, stage, sc, count
     sc[SC_HPOS] = h_pos
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def finish_step(t, eng, fab, pk, harr, out, counters):
     """Output spikes that reached the host; return the step's last busy cycle."""
     q = 0
@@ -243,7 +259,7 @@ def finish_step(t, eng, fab, pk, harr, out, counters):
     return q
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def reset_step(fab, depth):
     """Section 9: every credit is back and every FIFO empty at the next step's cycle 0."""
     fab.credit[:] = depth
