@@ -32,8 +32,9 @@ from spikefab.emulator.kernels import (C_HOST_IN, C_HOST_OUT, C_PACKETS, C_SYNOP
                                          commit_stage, lif_update, record_probes,
                                          staging)
 from spikefab.emulator.learning.kernels import learning_step
-from spikefab.emulator.noc.kernels import (G_DEPTH, G_P, G_R, K_SYNAPSE, K_UPDATE, NEVER, S_HCH, S_HEW,
-                                             S_HNS, S_NACT, S_NHOST, S_Q0H, S_Q0T, S_Q1H, S_Q1T,
+from spikefab.emulator.noc.kernels import (G_DEPTH, G_P, G_R, K_SYNAPSE, K_UPDATE, NEVER,
+                                             S_HCH, S_HEW, S_HNS, S_NACT, S_NHOST, S_Q0H, S_Q0T,
+                                             S_Q1H, S_Q1T,
                                              apply_events, eject_pop, inject, new_timers,
                                              next_event_time, router_phase, timer_migrate,
                                              timer_next, timer_set, timer_take)

@@ -382,6 +382,102 @@ def router_phase(c, fab, popped):
     return grants, blocked_until
 
 
+#: Traffic sources: next generation cycle per router, per-router FIFO of created packets
+#: (``qhead``/``qtail``/``qnext``) and ``cnt`` = (packets created, queued, created in the window).
+Sources = namedtuple("Sources", "next_gen qnext qhead qtail cnt")
+
+
+@njit(cache=True, _nrt=False)
+def _generate(c, fab, src, pk, pattern, rate, hot_frac, warmup, cycles):
+    """Every source whose next packet is due by ``c`` creates it (Bernoulli arrivals)."""
+    gxn = fab.geo[G_GX]
+    gyn = fab.geo[G_GY]
+    R = fab.geo[G_R]
+    hot = (gyn // 2) * gxn + gxn // 2
+    cnt = src.cnt
+    for r in range(R):
+        while src.next_gen[r] <= c:
+            src.next_gen[r] += np.random.geometric(rate)
+            npk = cnt[0]
+            if npk >= pk.shape[0]:
+                continue
+            if pattern == 1:
+                d = (r % gxn) * gxn + r // gxn
+            elif pattern == 2 and np.random.random() < hot_frac:
+                d = hot
+            else:
+                d = np.random.randint(0, R)
+            pk[npk, 0] = d % gxn
+            pk[npk, 1] = d // gxn
+            pk[npk, 2] = 0
+            pk[npk, 3] = r
+            pk[npk, 4] = c
+            pk[npk, 5] = -1
+            if warmup <= c < cycles:
+                cnt[2] += 1
+            if src.qtail[r] >= 0:
+                src.qnext[src.qtail[r]] = npk
+            else:
+                src.qhead[r] = npk
+            src.qtail[r] = npk
+            cnt[1] += 1
+            cnt[0] += 1
+
+
+@njit(cache=True, _nrt=False)
+def _inject_sources(c, fab, src):
+    """Every source with a queued packet tries to inject its oldest one."""
+    P = fab.geo[G_P]
+    for r in range(fab.geo[G_R]):
+        p = src.qhead[r]
+        if p >= 0 and inject(c, fab, r * P + 4, p):
+            src.cnt[1] -= 1
+            src.qhead[r] = src.qnext[p]
+            if src.qhead[r] < 0:
+                src.qtail[r] = -1
+
+
+@njit(cache=True, _nrt=False)
+def _traffic_loop(fab, src, pk, scratch, spec):
+    """The cycles of :func:`run_traffic` (compiled without reference counting, like the cycle
+    engine's window: the fabric's arrays are read in every cycle); returns the cycles run."""
+    sbusy, harr, popped, tm = scratch
+    pattern, rate, hot_frac, cycles, drain, warmup = spec
+    R = fab.geo[G_R]
+    P = fab.geo[G_P]
+    arrived_measured = 0
+    c = 0
+    end = cycles + drain
+    while c < end:
+        if c >= cycles and arrived_measured >= src.cnt[2]:
+            break
+        apply_events(c, fab, pk, harr, tm, sbusy, False)
+        _generate(c, fab, src, pk, pattern, rate, hot_frac, warmup, cycles)
+        if src.cnt[1] > 0:
+            _inject_sources(c, fab, src)
+        # sinks
+        for r in range(R):
+            f = R * P + r
+            if fab.fcnt[f] > 0 and sbusy[r] <= c:
+                p = eject_pop(c, fab, r)
+                sbusy[r] = c + 1
+                if warmup <= pk[p, 4] < cycles:
+                    arrived_measured += 1
+        router_phase(c, fab, popped)
+        c += 1
+        # skip idle cycles: nothing queued, nothing in routers, nothing to eject
+        if src.cnt[1] == 0 and fab.st[S_NACT] == 0 and fab.st[S_INFLIGHT] == 0:
+            nxt = NEVER
+            for r in range(R):
+                nxt = min(nxt, src.next_gen[r])
+                if fab.fcnt[R * P + r] > 0:
+                    nxt = c
+            nxt = min(nxt, next_event_time(fab))
+            if nxt > c and nxt < NEVER:
+                c = min(nxt, end)
+    return c
+
+
 @njit(cache=True)
 def run_traffic(fab, pattern, rate, hot_frac, cycles, drain, warmup, seed, pool):
     """Synthetic traffic: every router's one end point is a Bernoulli source and a sink.
@@ -394,88 +490,18 @@ def run_traffic(fab, pattern, rate, hot_frac, cycles, drain, warmup, seed, pool)
     (packets array (6, n), cycles simulated).
     """
     np.random.seed(seed)
-    geo = fab.geo
-    gxn = geo[G_GX]
-    gyn = geo[G_GY]
-    R = geo[G_R]
-    P = geo[G_P]
+    R = fab.geo[G_R]
+    P = fab.geo[G_P]
     pk = np.full((pool, 6), -1, np.int64)
-    qnext = np.full(pool, -1, np.int64)
-    qhead = np.full(R, -1, np.int64)
-    qtail = np.full(R, -1, np.int64)
-    next_gen = np.empty(R, np.int64)
+    src = Sources(np.empty(R, np.int64), np.full(pool, -1, np.int64), np.full(R, -1, np.int64),
+                  np.full(R, -1, np.int64), np.zeros(3, np.int64))
     for r in range(R):
-        next_gen[r] = np.random.geometric(rate) - 1
+        src.next_gen[r] = np.random.geometric(rate) - 1
     sbusy = np.zeros(R, np.int64)
     harr = np.empty(1, np.int64)
     popped = np.empty(P, np.int64)
     tm = Timers(np.zeros(1, np.int64), np.zeros(1, np.int64), np.full(64, -1, np.int64),
                 np.zeros(1, np.int64), np.zeros(1, np.int64), np.array([0, NEVER], np.int64))
-    npk = 0
-    queued = 0
-    measured = 0
-    arrived_measured = 0
-    hot = (gyn // 2) * gxn + gxn // 2
-    c = 0
-    end = cycles + drain
-    while c < end:
-        if c >= cycles and arrived_measured >= measured:
-            break
-        apply_events(c, fab, pk, harr, tm, sbusy, False)
-        # generation
-        for r in range(R):
-            while next_gen[r] <= c:
-                next_gen[r] += np.random.geometric(rate)
-                if npk >= pool:
-                    continue
-                if pattern == 1:
-                    d = (r % gxn) * gxn + r // gxn
-                elif pattern == 2 and np.random.random() < hot_frac:
-                    d = hot
-                else:
-                    d = np.random.randint(0, R)
-                pk[npk, 0] = d % gxn
-                pk[npk, 1] = d // gxn
-                pk[npk, 2] = 0
-                pk[npk, 3] = r
-                pk[npk, 4] = c
-                pk[npk, 5] = -1
-                if warmup <= c < cycles:
-                    measured += 1
-                if qtail[r] >= 0:
-                    qnext[qtail[r]] = npk
-                else:
-                    qhead[r] = npk
-                qtail[r] = npk
-                queued += 1
-                npk += 1
-        # injection
-        if queued > 0:
-            for r in range(R):
-                p = qhead[r]
-                if p >= 0 and inject(c, fab, r * P + 4, p):
-                    queued -= 1
-                    qhead[r] = qnext[p]
-                    if qhead[r] < 0:
-                        qtail[r] = -1
-        # sinks
-        for r in range(R):
-            f = R * P + r
-            if fab.fcnt[f] > 0 and sbusy[r] <= c:
-                p = eject_pop(c, fab, r)
-                sbusy[r] = c + 1
-                if warmup <= pk[p, 4] < cycles:
-                    arrived_measured += 1
-        router_phase(c, fab, popped)
-        c += 1
-        # skip idle cycles: nothing queued, nothing in routers, nothing to eject
-        if queued == 0 and fab.st[S_NACT] == 0 and fab.st[S_INFLIGHT] == 0:
-            nxt = NEVER
-            for r in range(R):
-                nxt = min(nxt, next_gen[r])
-                if fab.fcnt[R * P + r] > 0:
-                    nxt = c
-            nxt = min(nxt, next_event_time(fab))
-            if nxt > c and nxt < NEVER:
-                c = min(nxt, end)
-    return pk[:npk].T.copy(), c
+    c = _traffic_loop(fab, src, pk, (sbusy, harr, popped, tm),
+                      (pattern, rate, hot_frac, cycles, drain, warmup))
+    return pk[:src.cnt[0]].T.copy(), c
