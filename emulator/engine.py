@@ -168,7 +168,7 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         cycles = None
         hops = counters[[FK.C_HOPS_EW, FK.C_HOPS_NS, FK.C_HOPS_CHIP]]
     else:
-        from spikefab.emulator.cycle.kernels import run_cycle
+        from spikefab.emulator.cycle import kernels as CK
         _check_cycle_target(target)
         topo = target.topology
         fab = new_fabric(topo.global_x, topo.global_y, topo.mesh_x, topo.mesh_y,
@@ -177,10 +177,11 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
                          np.stack([flat.core_router, flat.core_slot], 1), routing=topo.routing)
         cycles = np.zeros(steps, np.int64)
         hops = np.zeros(3, np.int64)
-        run_cycle(*common, np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles,
-                                     barrier], np.int64), cycles, flat.core_router,
-                  flat.core_slot, hops, *fab.args(),
-                  plastic.args if plastic is not None else no_learning())
+        CK.run_cycle(steps, in_spikes, CK.tables(flat), params, ref,
+                     CK.Outputs(out, probe_idx, probe_var, traces, counters, cycles, hops),
+                     np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles, barrier],
+                              np.int64), fab.args(), CK.new_engines(len(flat.noff) - 1),
+                     plastic.args if plastic is not None else no_learning())
         per_step = cycles
         links = sorted(fab.link_table(), key=lambda r: (-r[3], r[0], r[1], r[2]))
         extra = {"max_fifo": int(fab.st[S_MAXF]), "links": links}

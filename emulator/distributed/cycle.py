@@ -26,7 +26,7 @@ import numpy as np
 from spikefab.arch.target import Target
 from spikefab.emulator import costs
 from spikefab.emulator import kernels as FK
-from spikefab.emulator.distributed import kernels as DK
+from spikefab.emulator.cycle import kernels as CK
 from spikefab.emulator.distributed.comm import RankComm
 from spikefab.emulator.distributed.local import Local
 from spikefab.emulator.engine import _check_cycle_target
@@ -80,27 +80,26 @@ def run_cycle_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
     traces = np.zeros((steps, len(probe_idx)), np.int64)
     counters = np.zeros(FK.N_COUNTERS, np.int64)
     cycles = np.zeros(steps, np.int64)
-    ue = [np.zeros(ncl, np.int64) for _ in range(5)]
-    stalled = np.zeros(ncl, np.uint8)
+    eng = CK.new_engines(ncl)
+    tab = CK.tables(flat)
+    fa = fab.args()
+    tim = np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles, 0], np.int64)
+    hit = np.zeros(len(flat.ax_start), np.uint8)       # no learning in the MPI engine
     sc = np.zeros(4, np.int64)
-    req = np.empty(P, np.int64)
+    popped = np.empty(P, np.int64)
     barrier = costs.barrier_cycles(target, loc.chiplets_used)
     W = int(min(part.lookahead_cycles, 1 << 40))
-    core_router = flat.core_router
-    core_slot = flat.core_slot
     t_compute = 0.0
     windows = 0
     for t in range(steps):
         tc = time.perf_counter()
-        npk = DK.cycle_count_packets(t, flat.slots, flat.n_classes, params, ref, uexp, acc,
-                                     spikes, counters, flat.nr_count, in_spikes, flat.hr_count)
+        npk = CK.count_packets(t, tab, params, ref, uexp, acc, spikes, counters, in_spikes)
         cap = max(npk, 1) + 64
         pk = np.empty((cap, 6), np.int64)
         pn = np.empty(cap, np.int64)
         harr = np.empty(cap, np.int64)
-        DK.cycle_fill_packets(t, flat.noff, tm.neuron_cycles, spikes, flat.nr_start,
-                              flat.nr_count, in_spikes, flat.hr_start, flat.hr_count,
-                              flat.routes, pk, pn, *ue[:4], ue[4], stalled, sc, counters)
+        CK.fill_packets(t, tab, tm.neuron_cycles, spikes, in_spikes, pk, pn, eng, hit, sc,
+                        counters)
         fab.st[NK.S_NHOST] = 0
         t_compute += time.perf_counter() - tc
         seen = [int(fab.st[NK.S_Q0T]), int(fab.st[NK.S_Q1T])]
@@ -108,11 +107,8 @@ def run_cycle_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
         while True:
             c_end = c + W
             tc = time.perf_counter()
-            DK.cycle_window(c_end, t, sc, flat.slots, flat.n_classes, n, tm.neuron_cycles,
-                            tm.packet_cycles, tm.synapse_cycles, flat.noff, flat.ax_start,
-                            flat.ax_count, flat.syn_off, flat.syn_w, stage, counters, core_router,
-                            core_slot, pk, pn, harr, ue[0], ue[1], ue[2], ue[3], ue[4], stalled,
-                            req, *fab.args())
+            CK.cycle_window(c_end, t, tab, tim, eng, fa, pk, pn, harr, stage, sc, counters,
+                            popped)
             t_compute += time.perf_counter() - tc
             windows += 1
             c = int(sc[0])
@@ -125,8 +121,7 @@ def run_cycle_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
                 dest = np.concatenate([s[1] for s in sent])
                 # the earliest cycle this rank has work, counting the events it ships (they are
                 # work for their receivers): the minimum over ranks is the next window's start
-                mine = DK.cycle_next_activity(c, sc, fab.st, fab.q0, fab.q1, ue[2], fab.fcnt,
-                                              ue[4], fab.geo)
+                mine = CK.next_activity(c, sc, eng, fa)
                 if len(rows):
                     mine = min(int(mine), int(rows[:, 1].min()))
                 got, nxt = rc.alltoallv(rows, dest, "the event exchange", value=int(mine))
@@ -134,22 +129,18 @@ def run_cycle_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
                     pk, harr = _insert_remote(fab, got, pk, harr, sc)
                 seen = [int(fab.st[NK.S_Q0T]), int(fab.st[NK.S_Q1T])]
             else:
-                nxt = int(DK.cycle_next_activity(c, sc, fab.st, fab.q0, fab.q1, ue[2], fab.fcnt,
-                                                 ue[4], fab.geo))
+                nxt = int(CK.next_activity(c, sc, eng, fa))
             if nxt >= NK.NEVER:
                 break
             c = max(c, nxt)
             sc[0] = c
-        q = DK.cycle_finish_step(t, sc, fab.st, pk, harr, ue[3], ue[4], out, counters)
+        q = CK.finish_step(t, eng, fa, pk, harr, out, counters)
         if staged:
             FK.commit_stage(t, flat.slots, cn, flat.nexp, stage, acc)
         q = int(rc.allreduce(np.array([q], np.int64), "max", "the step barrier")[0]) \
             if rc.size > 1 else int(q)
         cycles[t] = q + barrier
-        fab.credit[:] = tm.fifo_depth
-        fab.busy[:] = 0
-        fab.st[NK.S_Q0H] = fab.st[NK.S_Q0T]
-        fab.st[NK.S_Q1H] = fab.st[NK.S_Q1T]
+        CK.reset_step(fa, tm.fifo_depth)
         FK.record_probes(t, params, ref, spikes, probe_idx, probe_var, traces)
     timing.update(compute_s=t_compute, windows=windows, window_cycles=W)
     st = fab.st

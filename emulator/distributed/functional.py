@@ -19,6 +19,7 @@ import numpy as np
 
 from spikefab.arch.target import Target
 from spikefab.emulator import kernels as FK
+from spikefab.emulator.cycle import kernels as CK
 from spikefab.emulator.distributed import kernels as DK
 from spikefab.emulator.distributed.comm import RankComm
 from spikefab.emulator.distributed.local import Local
@@ -63,6 +64,11 @@ def run_functional_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: 
     exp_buf = np.zeros(max(window * n_exp, 1), np.int64)
     emit = np.zeros((window, max(n_cores, 1)), np.int64)
     dest_pk, dest_syn = np.zeros_like(emit), np.zeros_like(emit)
+    tab = CK.tables(flat)
+    fan = DK.FanTables(flat.route_dst, flat.route_sums, fo_start, fo_off, fo_w)
+    state = DK.NeuronState(params, ref, uexp, acc, stage)
+    win = DK.WindowIO(out, exp_buf, emit, dest_pk, dest_syn, probe_idx, probe_var, traces,
+                      counters)
     t_compute = 0.0
     cpu_compute = 0.0
     for t0 in range(0, steps, window):
@@ -71,13 +77,8 @@ def run_functional_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: 
         dest_pk[:] = 0
         dest_syn[:] = 0
         tc, cc = time.perf_counter(), time.process_time()
-        k = DK.functional_window(t0, t1, in_spikes, flat.n_classes, flat.slots, flat.noff,
-                                 params, ref, uexp, acc, stage, flat.ax_start, flat.ax_count,
-                                 flat.syn_off, flat.syn_w, flat.nr_start, flat.nr_count,
-                                 flat.hr_start, flat.hr_count, flat.routes, flat.route_dst,
-                                 flat.route_sums, fo_start, fo_off, fo_w,
-                                 loc.n_out, max(n_exp, 1), out, exp_buf, emit, dest_pk,
-                                 dest_syn, probe_idx, probe_var, traces, counters)
+        k = DK.functional_window(t0, t1, in_spikes, tab, fan, state, win, loc.n_out,
+                                 max(n_exp, 1))
         t_compute += time.perf_counter() - tc
         cpu_compute += time.process_time() - cc
         if rc.size > 1:
@@ -88,9 +89,8 @@ def run_functional_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: 
             got, _ = rc.alltoallv(packed, loc.exp_rank[j], "the spike exchange")
             imports = np.stack([got >> 40, got & ((1 << 40) - 1)], 1)
             tc, cc = time.perf_counter(), time.process_time()
-            DK.deliver_imports(t0, imports, flat.slots, flat.n_classes, flat.n, flat.ax_start,
-                               flat.ax_count, flat.syn_off, flat.syn_w, stage, loc.axon_core,
-                               dest_pk, dest_syn, counters)
+            DK.deliver_imports(t0, imports, tab, stage, loc.axon_core, dest_pk, dest_syn,
+                               counters)
             t_compute += time.perf_counter() - tc
             cpu_compute += time.process_time() - cc
         if staged:

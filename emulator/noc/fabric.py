@@ -7,6 +7,7 @@ point (image core or traffic sink).  Every FIFO starts empty with its sender hol
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,9 +15,13 @@ import numpy as np
 from spikefab.arch import mesh
 from spikefab.emulator.noc import kernels as K
 
-__all__ = ["Fabric", "new_fabric", "zero_load_latency", "PORT_NAMES"]
+__all__ = ["Fabric", "FabricArrays", "new_fabric", "zero_load_latency", "PORT_NAMES"]
 
 PORT_NAMES = mesh.PORT_NAMES
+
+#: The fabric's arrays as the kernels take them (one argument; fields in :mod:`.kernels`).
+FabricArrays = namedtuple("FabricArrays", "geo fbuf fhead fcnt credit rr busy lhops rcnt alist "
+                                          "aflag core_of chipmask q0 q1 st reqm want wait")
 
 
 @dataclass
@@ -39,11 +44,15 @@ class Fabric:
     q0: np.ndarray
     q1: np.ndarray
     st: np.ndarray
+    reqm: np.ndarray
+    want: np.ndarray
+    wait: np.ndarray
 
-    def args(self) -> tuple:
-        return (self.geo, self.fbuf, self.fhead, self.fcnt, self.credit, self.rr, self.busy,
-                self.lhops, self.rcnt, self.alist, self.aflag, self.core_of, self.chipmask, self.q0, self.q1,
-                self.st)
+    def args(self) -> FabricArrays:
+        return FabricArrays(self.geo, self.fbuf, self.fhead, self.fcnt, self.credit, self.rr,
+                            self.busy, self.lhops, self.rcnt, self.alist, self.aflag, self.core_of,
+                            self.chipmask, self.q0, self.q1, self.st, self.reqm, self.want,
+                            self.wait)
 
     @property
     def ports(self) -> int:
@@ -99,7 +108,8 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
         alist=np.zeros(R, np.int64), aflag=np.zeros(R, np.uint8), core_of=core_of,
         chipmask=chipmask,
         q0=np.zeros((4, cap0), np.int64), q1=np.zeros((4, cap1), np.int64),
-        st=np.zeros(K.N_ST, np.int64))
+        st=np.zeros(K.N_ST, np.int64), reqm=np.zeros(R * P, np.int64),
+        want=np.zeros(R, np.int64), wait=np.full(nf, -1, np.int64))
 
 
 def zero_load_latency(hops: int, chiplet_hops: int, link_latency: int,

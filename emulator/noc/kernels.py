@@ -15,15 +15,26 @@ State (all flat arrays, created by :func:`spikefab.emulator.noc.fabric.new_fabri
 * Per output port ``o = r * P + port``: ``rr`` round-robin pointer, ``busy`` first cycle a new
   grant is allowed (inter-chiplet serialisation), ``lhops`` packets granted.
 * ``rcnt[r]`` packets in router ``r``'s input FIFOs; ``alist``/``aflag`` the routers with packets.
+* Arbitration without scanning ports: ``reqm[r * P + o]`` is the bit mask of router ``r``'s input
+  ports whose head packet requests output ``o``, ``want[r]`` the mask of outputs with a request;
+  a round-robin pick is the lowest set bit of the mask rotated by the output's pointer.
+* ``wait[f]``: the end point whose update engine waits for a credit of FIFO ``f`` (-1: none).
 * Two monotone event queues (``q0``: on-chip latency L, ``q1``: inter-chiplet latency Lc), rows
   (time, kind 0 arrival / 1 credit, fifo, packet): every event of one queue has the same latency,
   so each queue is ordered by time by construction.
 * ``pk`` int64 (6, packets): dest gx, dest gy, slot (-1: host), axon, creation cycle, arrival
   cycle (visible in the final FIFO, or at the host).
 * ``st`` int64 scalars: see the ``S_*`` slots.
+
+The kernels take these arrays as one :class:`~spikefab.emulator.noc.fabric.FabricArrays`
+namedtuple ``fab``.  End points with work at a known cycle (an update engine's next emission, a
+synapse engine's next pop) sit in a timing wheel (:data:`Timers`): a cycle visits only the
+routers with packets and the end points due, so its cost follows the packets, not the mesh size.
 """
 
 from __future__ import annotations
+
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
@@ -37,6 +48,98 @@ NEVER = np.int64(1) << 62
 _MESH = mesh.compile_with(njit, cache=True, inline="always")
 _next_port = _MESH.next_port
 
+#: Timing wheel of end-point work items (item ``k * n_ends + e``: kind ``k`` of end point ``e``;
+#: kind 0 the update engine's next emission, 1 the synapse engine's next pop).  ``wheel[b]``
+#: heads a list (``link``) of the items due at the one cycle ``c`` in ``[now, now + W)`` with
+#: ``c mod W == b``; ``occ`` marks non-empty buckets; items further away wait in ``far``.
+#: ``s``: (items in far, earliest far time).
+Timers = namedtuple("Timers", "time link wheel occ far s")
+T_FARN, T_FARMIN = range(2)
+WHEEL = 1024
+K_UPDATE, K_SYNAPSE = range(2)
+
+# index of the lowest set bit: de Bruijn multiplication (the product wraps modulo 2**64)
+_DB = np.int64(0x022FDD63CC95386D)
+_DB_TABLE = np.zeros(64, np.int64)
+for _i in range(64):
+    _DB_TABLE[(((1 << _i) * 0x022FDD63CC95386D) & ((1 << 64) - 1)) >> 58] = _i
+
+
+def new_timers(n_items: int) -> Timers:
+    """Empty timers for ``n_items`` items."""
+    return Timers(np.zeros(max(n_items, 1), np.int64), np.full(max(n_items, 1), -1, np.int64),
+                  np.full(WHEEL, -1, np.int64), np.zeros(WHEEL // 64, np.int64),
+                  np.zeros(max(n_items, 1), np.int64), np.array([0, NEVER], np.int64))
+
+
+@njit(cache=True, inline="always")
+def lowbit(m):
+    """Index of the lowest set bit of ``m`` (> 0)."""
+    return _DB_TABLE[((m & -m) * _DB >> 58) & 63]
+
+
+@njit(cache=True, inline="always")
+def timer_set(tm, item, time, now):
+    """Make ``item`` due at cycle ``time`` (>= ``now``, the current cycle)."""
+    W = tm.wheel.shape[0]
+    tm.time[item] = time
+    if time - now >= W:
+        tm.far[tm.s[T_FARN]] = item
+        tm.s[T_FARN] += 1
+        if time < tm.s[T_FARMIN]:
+            tm.s[T_FARMIN] = time
+        return
+    b = time & (W - 1)
+    tm.link[item] = tm.wheel[b]
+    tm.wheel[b] = item
+    tm.occ[b >> 6] |= np.int64(1) << (b & 63)
+
+
+@njit(cache=True, inline="always")
+def timer_migrate(tm, now):
+    """Move the far items due before ``now + W`` into the wheel."""
+    W = tm.wheel.shape[0]
+    if tm.s[T_FARN] == 0 or tm.s[T_FARMIN] >= now + W:
+        return
+    n = tm.s[T_FARN]
+    tm.s[T_FARN] = 0
+    tm.s[T_FARMIN] = NEVER
+    for j in range(n):
+        item = tm.far[j]
+        timer_set(tm, item, tm.time[item], now)
+
+
+@njit(cache=True, inline="always")
+def timer_take(tm, now):
+    """Detach the list of items due at ``now``; returns its head (-1: none)."""
+    W = tm.wheel.shape[0]
+    b = now & (W - 1)
+    item = tm.wheel[b]
+    if item >= 0:
+        tm.wheel[b] = -1
+        tm.occ[b >> 6] &= ~(np.int64(1) << (b & 63))
+    return item
+
+
+@njit(cache=True, inline="always")
+def timer_next(tm, now):
+    """Earliest cycle >= ``now`` at which an item is due, or NEVER."""
+    W = tm.wheel.shape[0]
+    best = tm.s[T_FARMIN] if tm.s[T_FARN] > 0 else NEVER
+    words = W >> 6
+    b = now & (W - 1)
+    wi = b >> 6
+    x = tm.occ[wi] & (np.int64(-1) << (b & 63))
+    for _ in range(words + 1):
+        if x != 0:
+            d = (wi * 64 + lowbit(x) - b) & (W - 1)
+            return min(best, now + d)
+        wi += 1
+        if wi == words:
+            wi = 0
+        x = tm.occ[wi]
+    return best
+
 
 @njit(cache=True, inline="always")
 def _push(q, st, head_slot, time, kind, f, p):
@@ -49,46 +152,61 @@ def _push(q, st, head_slot, time, kind, f, p):
 
 
 @njit(cache=True, inline="always")
-def fifo_push(geo, fbuf, fhead, fcnt, rcnt, alist, aflag, st, f, p, pk):
+def fifo_push(fab, f, p, pk):
     """Make packet ``p`` visible at the tail of FIFO ``f`` (activating its router).
 
     A router FIFO also stores the output the packet requests at that router (its route is
-    fixed on arrival), so arbitration never touches the packet table.
+    fixed on arrival), so arbitration never touches the packet table; a packet that becomes the
+    head of its FIFO adds its input to the request mask of that output.
     """
+    geo = fab.geo
     depth = geo[G_DEPTH]
-    k = fhead[f] + fcnt[f]
+    k = fab.fhead[f] + fab.fcnt[f]
     if k >= depth:
         k -= depth
-    fbuf[f * depth + k, 0] = p
-    fcnt[f] += 1
-    if fcnt[f] > st[S_MAXF]:
-        st[S_MAXF] = fcnt[f]
-    if f < geo[G_R] * geo[G_P]:
-        r = f // geo[G_P]
-        fbuf[f * depth + k, 1] = _route(pk, p, r % geo[G_GX], r // geo[G_GX], geo[G_ROUTING])
-        rcnt[r] += 1
-        if aflag[r] == 0:
-            aflag[r] = 1
-            alist[st[S_NACT]] = r
+    fab.fbuf[f * depth + k, 0] = p
+    fab.fcnt[f] += 1
+    st = fab.st
+    if fab.fcnt[f] > st[S_MAXF]:
+        st[S_MAXF] = fab.fcnt[f]
+    P = geo[G_P]
+    if f < geo[G_R] * P:
+        r = f // P
+        o = _route(pk, p, r % geo[G_GX], r // geo[G_GX], geo[G_ROUTING])
+        fab.fbuf[f * depth + k, 1] = o
+        if fab.fcnt[f] == 1:
+            fab.reqm[r * P + o] |= np.int64(1) << (f - r * P)
+            fab.want[r] |= np.int64(1) << o
+        fab.rcnt[r] += 1
+        if fab.aflag[r] == 0:
+            fab.aflag[r] = 1
+            fab.alist[st[S_NACT]] = r
             st[S_NACT] += 1
 
 
 @njit(cache=True, inline="always")
-def fifo_pop(geo, fbuf, fhead, fcnt, f):
-    depth = geo[G_DEPTH]
-    p = fbuf[f * depth + fhead[f], 0]
-    fhead[f] += 1
-    if fhead[f] == depth:
-        fhead[f] = 0
-    fcnt[f] -= 1
+def fifo_pop(fab, f):
+    depth = fab.geo[G_DEPTH]
+    p = fab.fbuf[f * depth + fab.fhead[f], 0]
+    fab.fhead[f] += 1
+    if fab.fhead[f] == depth:
+        fab.fhead[f] = 0
+    fab.fcnt[f] -= 1
     return p
 
 
-@njit(cache=True)
-def apply_events(c, geo, fbuf, fhead, fcnt, credit, rcnt, alist, aflag, q0, q1, st, pk, harr):
-    """Apply every arrival and credit return due at the start of cycle ``c``."""
+@njit(cache=True, inline="always")
+def apply_events(c, fab, pk, harr, tm, sbusy, ends):
+    """Apply every arrival and credit return due at the start of cycle ``c``.
+
+    With ``ends`` (the cycle engine's cores as end points) a credit for a FIFO whose sender
+    waits (``wait``) makes that update engine due now, and a packet reaching an empty ejection
+    FIFO makes its synapse engine due when it is free (``sbusy``).
+    """
+    st = fab.st
+    RP = fab.geo[G_R] * fab.geo[G_P]
     for which in range(2):
-        q = q0 if which == 0 else q1
+        q = fab.q0 if which == 0 else fab.q1
         hs = S_Q0H if which == 0 else S_Q1H
         mask = q.shape[1] - 1
         while st[hs] < st[hs + 1]:
@@ -98,7 +216,10 @@ def apply_events(c, geo, fbuf, fhead, fcnt, credit, rcnt, alist, aflag, q0, q1, 
             st[hs] += 1
             f = q[2, k]
             if q[1, k] == 1:
-                credit[f] += 1
+                fab.credit[f] += 1
+                if ends and fab.wait[f] >= 0:
+                    timer_set(tm, K_UPDATE * sbusy.shape[0] + fab.wait[f], c, c)
+                    fab.wait[f] = -1
                 continue
             p = q[3, k]
             st[S_INFLIGHT] -= 1
@@ -107,39 +228,43 @@ def apply_events(c, geo, fbuf, fhead, fcnt, credit, rcnt, alist, aflag, q0, q1, 
                 harr[st[S_NHOST]] = p
                 st[S_NHOST] += 1
             else:
-                if f >= geo[G_R] * geo[G_P]:
+                fifo_push(fab, f, p, pk)
+                if f >= RP:
                     pk[p, 5] = c
-                fifo_push(geo, fbuf, fhead, fcnt, rcnt, alist, aflag, st, f, p, pk)
+                    if ends and fab.fcnt[f] == 1:
+                        e = f - RP
+                        timer_set(tm, K_SYNAPSE * sbusy.shape[0] + e, max(sbusy[e], c), c)
 
 
-@njit(cache=True)
-def next_event_time(q0, q1, st):
+@njit(cache=True, inline="always")
+def next_event_time(fab):
     """Earliest time of a queued event, or NEVER."""
+    st = fab.st
     best = NEVER
     if st[S_Q0H] < st[S_Q0T]:
-        best = min(best, q0[0, st[S_Q0H] & (q0.shape[1] - 1)])
+        best = min(best, fab.q0[0, st[S_Q0H] & (fab.q0.shape[1] - 1)])
     if st[S_Q1H] < st[S_Q1T]:
-        best = min(best, q1[0, st[S_Q1H] & (q1.shape[1] - 1)])
+        best = min(best, fab.q1[0, st[S_Q1H] & (fab.q1.shape[1] - 1)])
     return best
 
 
 @njit(cache=True, inline="always")
-def inject(c, geo, credit, q0, st, f, p):
+def inject(c, fab, f, p):
     """Try to send packet ``p`` from an end point into FIFO ``f`` (on-chip link); True if granted."""
-    if credit[f] <= 0:
+    if fab.credit[f] <= 0:
         return False
-    credit[f] -= 1
-    _push(q0, st, S_Q0H, c + geo[G_L], 0, f, p)
-    st[S_INFLIGHT] += 1
+    fab.credit[f] -= 1
+    _push(fab.q0, fab.st, S_Q0H, c + fab.geo[G_L], 0, f, p)
+    fab.st[S_INFLIGHT] += 1
     return True
 
 
 @njit(cache=True, inline="always")
-def eject_pop(c, geo, fbuf, fhead, fcnt, q0, st, e):
+def eject_pop(c, fab, e):
     """End point ``e`` pops its ejection FIFO head in cycle ``c`` (credit back after L)."""
-    f = geo[G_R] * geo[G_P] + e
-    p = fifo_pop(geo, fbuf, fhead, fcnt, f)
-    _push(q0, st, S_Q0H, c + geo[G_L], 1, f, -1)
+    f = fab.geo[G_R] * fab.geo[G_P] + e
+    p = fifo_pop(fab, f)
+    _push(fab.q0, fab.st, S_Q0H, c + fab.geo[G_L], 1, f, -1)
     return p
 
 
@@ -151,103 +276,210 @@ def _route(pk, p, gx, gy, routing):
                            mesh.PORT_W if slot < 0 else mesh.PORT_LOCAL + slot)
 
 
-@njit(cache=True)
-def router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, aflag, core_of,
-                 chipmask, q0, q1, st, pk, req):
+@njit(cache=True, inline="always")
+def _downstream(fab, r, o):
+    """FIFO fed by output ``o`` of router ``r`` (-1: the host, which never runs out of credit)."""
+    gxn = fab.geo[G_GX]
+    P = fab.geo[G_P]
+    if o == 0:
+        return (r + gxn) * P + 2
+    if o == 1:
+        return (r + 1) * P + 3
+    if o == 2:
+        return (r - gxn) * P + 0
+    if o == 3:
+        return -1 if r % gxn == 0 else (r - 1) * P + 1
+    return fab.geo[G_R] * P + fab.core_of[r * fab.geo[G_CPR] + o - 4]
+
+
+@njit(cache=True, inline="always")
+def _grant(c, fab, r, o, pin, df):
+    """Move the head of input ``pin`` of router ``r`` out through output ``o`` into ``df``."""
+    geo = fab.geo
+    P = geo[G_P]
+    st = fab.st
+    fin = r * P + pin
+    pkt = fifo_pop(fab, fin)
+    fab.rcnt[r] -= 1
+    chipmask = fab.chipmask[r]
+    # credit back to the sender feeding input pin, over that link
+    if (chipmask >> (8 + pin)) & 1 == 1:
+        _push(fab.q1, st, S_Q1H, c + geo[G_LC], 1, fin, -1)
+    else:
+        _push(fab.q0, st, S_Q0H, c + geo[G_L], 1, fin, -1)
+    if df >= 0:
+        fab.credit[df] -= 1
+    st[S_INFLIGHT] += 1
+    ob = r * P + o
+    if (chipmask >> o) & 1 == 1:
+        _push(fab.q1, st, S_Q1H, c + geo[G_LC], 0, df, pkt)
+        fab.busy[ob] = c + geo[G_LCYC]
+        st[S_HCH] += 1
+    else:
+        _push(fab.q0, st, S_Q0H, c + geo[G_L], 0, df, pkt)
+        if o == 1 or (o == 3 and df >= 0):
+            st[S_HEW] += 1
+        elif o == 0 or o == 2:
+            st[S_HNS] += 1
+    fab.lhops[ob] += 1
+    fab.rr[ob] = pin + 1 if pin + 1 < P else 0
+
+
+@njit(cache=True, inline="always")
+def router_phase(c, fab, popped):
     """One cycle of every router holding packets (section 5), from start-of-cycle state.
 
+    Each requested output grants the first requesting input at or after its round-robin
+    pointer, if the link is free and the FIFO it feeds has a credit.  A granted input's next
+    packet requests its output only from the next cycle on (``popped`` collects those inputs).
     Returns ``(grants, first cycle a busy inter-chiplet link that blocked a request is free)``
     so that a caller can skip cycles in which nothing can move.
     """
-    gxn = geo[G_GX]
-    P = geo[G_P]
-    cpr = geo[G_CPR]
-    depth = geo[G_DEPTH]
-    L = geo[G_L]
-    Lc = geo[G_LC]
-    R = geo[G_R]
+    P = fab.geo[G_P]
+    depth = fab.geo[G_DEPTH]
+    st = fab.st
     n_act = st[S_NACT]
     kept = 0
     grants = 0
     blocked_until = NEVER
     for i in range(n_act):
-        r = alist[i]
-        gx = r % gxn
-        gy = r // gxn
-        wanted = 0
-        for p in range(P):
-            f = r * P + p
-            if fcnt[f] > 0:
-                req[p] = fbuf[f * depth + fhead[f], 1]
-                wanted |= 1 << req[p]
-            else:
-                req[p] = -1
-        for o in range(P):
-            if (wanted >> o) & 1 == 0:
-                continue
+        r = fab.alist[i]
+        w = fab.want[r]
+        npop = 0
+        while w != 0:
+            o = lowbit(w)
+            w &= w - 1
             ob = r * P + o
-            if c < busy[ob]:
-                blocked_until = min(blocked_until, busy[ob])
+            if c < fab.busy[ob]:
+                blocked_until = min(blocked_until, fab.busy[ob])
                 continue
-            chip = (chipmask[r] >> o) & 1 == 1
-            if o == 0:
-                df = (r + gxn) * P + 2
-            elif o == 1:
-                df = (r + 1) * P + 3
-            elif o == 2:
-                df = (r - gxn) * P + 0
-            elif o == 3:
-                df = -1 if gx == 0 else (r - 1) * P + 1
-            else:
-                e = core_of[r * cpr + o - 4]
-                df = R * P + e
-            pin = rr[ob] - 1
-            for j in range(P):
-                pin += 1
-                if pin == P:
-                    pin = 0
-                if req[pin] != o:
-                    continue
-                if df >= 0 and credit[df] <= 0:
-                    break
-                fin = r * P + pin
-                pkt = fifo_pop(geo, fbuf, fhead, fcnt, fin)
-                rcnt[r] -= 1
-                req[pin] = -2
-                # credit back to the sender feeding input pin, over that link
-                if (chipmask[r] >> (8 + pin)) & 1 == 1:
-                    _push(q1, st, S_Q1H, c + Lc, 1, fin, -1)
-                else:
-                    _push(q0, st, S_Q0H, c + L, 1, fin, -1)
-                if df >= 0:
-                    credit[df] -= 1
-                st[S_INFLIGHT] += 1
-                if chip:
-                    _push(q1, st, S_Q1H, c + Lc, 0, df, pkt)
-                    busy[ob] = c + geo[G_LCYC]
-                    st[S_HCH] += 1
-                else:
-                    _push(q0, st, S_Q0H, c + L, 0, df, pkt)
-                    if o == 1 or (o == 3 and df >= 0):
-                        st[S_HEW] += 1
-                    elif o == 0 or o == 2:
-                        st[S_HNS] += 1
-                lhops[ob] += 1
-                grants += 1
-                rr[ob] = pin + 1 if pin + 1 < P else 0
-                break
-        if rcnt[r] > 0:
-            alist[kept] = r
+            df = _downstream(fab, r, o)
+            if df >= 0 and fab.credit[df] <= 0:
+                continue
+            m = fab.reqm[ob]
+            hi = m & (np.int64(-1) << fab.rr[ob])
+            pin = lowbit(hi if hi != 0 else m)
+            m &= ~(np.int64(1) << pin)
+            fab.reqm[ob] = m
+            if m == 0:
+                fab.want[r] &= ~(np.int64(1) << o)
+            _grant(c, fab, r, o, pin, df)
+            grants += 1
+            popped[npop] = pin
+            npop += 1
+        for j in range(npop):
+            fin = r * P + popped[j]
+            if fab.fcnt[fin] > 0:
+                o2 = fab.fbuf[fin * depth + fab.fhead[fin], 1]
+                fab.reqm[r * P + o2] |= np.int64(1) << popped[j]
+                fab.want[r] |= np.int64(1) << o2
+        if fab.rcnt[r] > 0:
+            fab.alist[kept] = r
             kept += 1
         else:
-            aflag[r] = 0
+            fab.aflag[r] = 0
     st[S_NACT] = kept
     return grants, blocked_until
 
 
+#: Traffic sources: next generation cycle per router, per-router FIFO of created packets
+#: (``qhead``/``qtail``/``qnext``) and ``cnt`` = (packets created, queued, created in the window).
+Sources = namedtuple("Sources", "next_gen qnext qhead qtail cnt")
+
+
+@njit(cache=True, _nrt=False)
+def _generate(c, fab, src, pk, pattern, rate, hot_frac, warmup, cycles):
+    """Every source whose next packet is due by ``c`` creates it (Bernoulli arrivals)."""
+    gxn = fab.geo[G_GX]
+    gyn = fab.geo[G_GY]
+    R = fab.geo[G_R]
+    hot = (gyn // 2) * gxn + gxn // 2
+    cnt = src.cnt
+    for r in range(R):
+        while src.next_gen[r] <= c:
+            src.next_gen[r] += np.random.geometric(rate)
+            npk = cnt[0]
+            if npk >= pk.shape[0]:
+                continue
+            if pattern == 1:
+                d = (r % gxn) * gxn + r // gxn
+            elif pattern == 2 and np.random.random() < hot_frac:
+                d = hot
+            else:
+                d = np.random.randint(0, R)
+            pk[npk, 0] = d % gxn
+            pk[npk, 1] = d // gxn
+            pk[npk, 2] = 0
+            pk[npk, 3] = r
+            pk[npk, 4] = c
+            pk[npk, 5] = -1
+            if warmup <= c < cycles:
+                cnt[2] += 1
+            if src.qtail[r] >= 0:
+                src.qnext[src.qtail[r]] = npk
+            else:
+                src.qhead[r] = npk
+            src.qtail[r] = npk
+            cnt[1] += 1
+            cnt[0] += 1
+
+
+@njit(cache=True, _nrt=False)
+def _inject_sources(c, fab, src):
+    """Every source with a queued packet tries to inject its oldest one."""
+    P = fab.geo[G_P]
+    for r in range(fab.geo[G_R]):
+        p = src.qhead[r]
+        if p >= 0 and inject(c, fab, r * P + 4, p):
+            src.cnt[1] -= 1
+            src.qhead[r] = src.qnext[p]
+            if src.qhead[r] < 0:
+                src.qtail[r] = -1
+
+
+@njit(cache=True, _nrt=False)
+def _traffic_loop(fab, src, pk, scratch, spec):
+    """The cycles of :func:`run_traffic` (compiled without reference counting, like the cycle
+    engine's window: the fabric's arrays are read in every cycle); returns the cycles run."""
+    sbusy, harr, popped, tm = scratch
+    pattern, rate, hot_frac, cycles, drain, warmup = spec
+    R = fab.geo[G_R]
+    P = fab.geo[G_P]
+    arrived_measured = 0
+    c = 0
+    end = cycles + drain
+    while c < end:
+        if c >= cycles and arrived_measured >= src.cnt[2]:
+            break
+        apply_events(c, fab, pk, harr, tm, sbusy, False)
+        _generate(c, fab, src, pk, pattern, rate, hot_frac, warmup, cycles)
+        if src.cnt[1] > 0:
+            _inject_sources(c, fab, src)
+        # sinks
+        for r in range(R):
+            f = R * P + r
+            if fab.fcnt[f] > 0 and sbusy[r] <= c:
+                p = eject_pop(c, fab, r)
+                sbusy[r] = c + 1
+                if warmup <= pk[p, 4] < cycles:
+                    arrived_measured += 1
+        router_phase(c, fab, popped)
+        c += 1
+        # skip idle cycles: nothing queued, nothing in routers, nothing to eject
+        if src.cnt[1] == 0 and fab.st[S_NACT] == 0 and fab.st[S_INFLIGHT] == 0:
+            nxt = NEVER
+            for r in range(R):
+                nxt = min(nxt, src.next_gen[r])
+                if fab.fcnt[R * P + r] > 0:
+                    nxt = c
+            nxt = min(nxt, next_event_time(fab))
+            if nxt > c and nxt < NEVER:
+                c = min(nxt, end)
+    return c
+
+
 @njit(cache=True)
-def run_traffic(geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, aflag, core_of,
-                chipmask, q0, q1, st, pattern, rate, hot_frac, cycles, drain, warmup, seed, pool):
+def run_traffic(fab, pattern, rate, hot_frac, cycles, drain, warmup, seed, pool):
     """Synthetic traffic: every router's one end point is a Bernoulli source and a sink.
 
     ``pattern`` 0 uniform (self included, as BookSim), 1 transpose, 2 hotspot (``hot_frac`` of the
@@ -258,86 +490,18 @@ def run_traffic(geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, af
     (packets array (6, n), cycles simulated).
     """
     np.random.seed(seed)
-    gxn = geo[G_GX]
-    gyn = geo[G_GY]
-    R = geo[G_R]
-    P = geo[G_P]
+    R = fab.geo[G_R]
+    P = fab.geo[G_P]
     pk = np.full((pool, 6), -1, np.int64)
-    qnext = np.full(pool, -1, np.int64)
-    qhead = np.full(R, -1, np.int64)
-    qtail = np.full(R, -1, np.int64)
-    next_gen = np.empty(R, np.int64)
+    src = Sources(np.empty(R, np.int64), np.full(pool, -1, np.int64), np.full(R, -1, np.int64),
+                  np.full(R, -1, np.int64), np.zeros(3, np.int64))
     for r in range(R):
-        next_gen[r] = np.random.geometric(rate) - 1
+        src.next_gen[r] = np.random.geometric(rate) - 1
     sbusy = np.zeros(R, np.int64)
     harr = np.empty(1, np.int64)
-    req = np.empty(P, np.int64)
-    npk = 0
-    queued = 0
-    measured = 0
-    arrived_measured = 0
-    hot = (gyn // 2) * gxn + gxn // 2
-    c = 0
-    end = cycles + drain
-    while c < end:
-        if c >= cycles and arrived_measured >= measured:
-            break
-        apply_events(c, geo, fbuf, fhead, fcnt, credit, rcnt, alist, aflag, q0, q1, st, pk, harr)
-        # generation
-        for r in range(R):
-            while next_gen[r] <= c:
-                next_gen[r] += np.random.geometric(rate)
-                if npk >= pool:
-                    continue
-                if pattern == 1:
-                    d = (r % gxn) * gxn + r // gxn
-                elif pattern == 2 and np.random.random() < hot_frac:
-                    d = hot
-                else:
-                    d = np.random.randint(0, R)
-                pk[npk, 0] = d % gxn
-                pk[npk, 1] = d // gxn
-                pk[npk, 2] = 0
-                pk[npk, 3] = r
-                pk[npk, 4] = c
-                pk[npk, 5] = -1
-                if warmup <= c < cycles:
-                    measured += 1
-                if qtail[r] >= 0:
-                    qnext[qtail[r]] = npk
-                else:
-                    qhead[r] = npk
-                qtail[r] = npk
-                queued += 1
-                npk += 1
-        # injection
-        if queued > 0:
-            for r in range(R):
-                p = qhead[r]
-                if p >= 0 and inject(c, geo, credit, q0, st, r * P + 4, p):
-                    queued -= 1
-                    qhead[r] = qnext[p]
-                    if qhead[r] < 0:
-                        qtail[r] = -1
-        # sinks
-        for r in range(R):
-            f = R * P + r
-            if fcnt[f] > 0 and sbusy[r] <= c:
-                p = eject_pop(c, geo, fbuf, fhead, fcnt, q0, st, r)
-                sbusy[r] = c + 1
-                if warmup <= pk[p, 4] < cycles:
-                    arrived_measured += 1
-        router_phase(c, geo, fbuf, fhead, fcnt, credit, rr, busy, lhops, rcnt, alist, aflag,
-                     core_of, chipmask, q0, q1, st, pk, req)
-        c += 1
-        # skip idle cycles: nothing queued, nothing in routers, nothing to eject
-        if queued == 0 and st[S_NACT] == 0 and st[S_INFLIGHT] == 0:
-            nxt = NEVER
-            for r in range(R):
-                nxt = min(nxt, next_gen[r])
-                if fcnt[R * P + r] > 0:
-                    nxt = c
-            nxt = min(nxt, next_event_time(q0, q1, st))
-            if nxt > c and nxt < NEVER:
-                c = min(nxt, end)
-    return pk[:npk].T.copy(), c
+    popped = np.empty(P, np.int64)
+    tm = Timers(np.zeros(1, np.int64), np.zeros(1, np.int64), np.full(64, -1, np.int64),
+                np.zeros(1, np.int64), np.zeros(1, np.int64), np.array([0, NEVER], np.int64))
+    c = _traffic_loop(fab, src, pk, (sbusy, harr, popped, tm),
+                      (pattern, rate, hot_frac, cycles, drain, warmup))
+    return pk[:src.cnt[0]].T.copy(), c

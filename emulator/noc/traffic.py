@@ -80,7 +80,7 @@ def noc_traffic(mesh: tuple[int, int] = (8, 8), pattern: str = "uniform", rate: 
     total = rate * R * (cycles + drain)
     pool = int(total + 10 * np.sqrt(total) + 64)
     t0 = time.perf_counter()
-    pk, ran = K.run_traffic(*fab.args(), PATTERNS.index(pattern), float(rate), float(hot_fraction),
+    pk, ran = K.run_traffic(fab.args(), PATTERNS.index(pattern), float(rate), float(hot_fraction),
                             int(cycles), int(drain), int(warmup), int(seed), pool)
     wall = time.perf_counter() - t0
     win = (pk[4] >= warmup) & (pk[4] < cycles)
