@@ -17,12 +17,18 @@
 
 The fabric port is the one of ``docs/microarchitecture.md`` section 11 (``mem_*``, ``run_steps``,
 ``start``, ``clear``, ``busy``) plus ``fabric_reset`` for RESET and two optional status inputs
-(``overflow``, ``step_done``).  While a frame is executed or answered no byte is accepted (the
-protocol is stop-and-wait, so none arrives).
+(``overflow``, ``step_done``).
+
+The link is full duplex: bytes that arrive while a frame is executed or answered wait in an RX
+FIFO of :data:`RX_FIFO_DEPTH` bytes in front of the decoder, which empties it at one byte per clock
+once the engine is idle again.  So a host may send its next frames without waiting for answers
+(a window, ``docs/host-protocol.md`` section 3); only when the FIFO is full does the UART drop a
+byte, which the frame's CRC then catches.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import crc, stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -34,9 +40,13 @@ from spikefab.rtl.host.receiver import BUF_ADDR_BITS, FrameReceiver
 from spikefab.rtl.host.transmitter import FrameTransmitter
 from spikefab.rtl.params import MeshParams
 
-__all__ = ["HostInterface", "table_depths"]
+__all__ = ["HostInterface", "table_depths", "RX_FIFO_DEPTH"]
 
 ENTRY_BITS = 128
+#: Bytes the receiver holds while the engine executes and answers a frame.  The longest busy
+#: spell is a full READ_MEM answer (~265 bytes on the wire) plus the write of 249 payload bytes to
+#: a slow fabric, so 512 bytes -- one iCE40 block RAM -- never overflows at any baud rate.
+RX_FIFO_DEPTH = 512
 _INJECT_HDR = 3
 
 
@@ -144,7 +154,16 @@ class HostInterface(wiring.Component):
         bw = buf.write_port()
         br = buf.read_port(domain="sync")
 
-        wiring.connect(m, wiring.flipped(self.rx_data), rcv.i)
+        # full duplex: the UART's bytes queue here while the engine is busy (module docstring)
+        m.submodules.rx_fifo = rx_fifo = SyncFIFOBuffered(width=8, depth=RX_FIFO_DEPTH)
+        m.d.comb += [
+            rx_fifo.w_data.eq(self.rx_data.payload),
+            rx_fifo.w_en.eq(self.rx_data.valid),
+            self.rx_data.ready.eq(rx_fifo.w_rdy),
+            rcv.i.payload.eq(rx_fifo.r_data),
+            rcv.i.valid.eq(rx_fifo.r_rdy),
+            rx_fifo.r_en.eq(rcv.i.ready),
+        ]
         wiring.connect(m, xmt.o, wiring.flipped(self.tx_data))
 
         # ---------------------------------------------------------- request fields
