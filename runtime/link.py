@@ -97,6 +97,8 @@ class Link:
         #: still gets through, instead of resending 260-byte frames that rarely arrive intact.
         self.budget = MAX_PAYLOAD
         self._splitter = FrameSplitter()
+        self._service = 0.0       #: seconds per answered frame in a window (moving average)
+        self._last_answer = 0.0
         self.port.timeout = 0.002
 
     def wire_seconds(self, nbytes: int) -> float:
@@ -180,6 +182,8 @@ class Link:
             raise LinkError(f"link window must be in [1, {MAX_WINDOW}], not {window}",
                             where=self.context)
         flight: OrderedDict[int, _InFlight] = OrderedDict()    # send order, oldest first
+        self._service = 0.0
+        self._last_answer = 0.0
         done = 0
         exhausted = False
         self._drain()
@@ -211,9 +215,13 @@ class Link:
         entry.attempts += 1
         flight.move_to_end(entry.seq)
         self._write(entry.frame)
+        # Its answer is due after the frames ahead of it have crossed the line -- or, for a
+        # device slower than its line (a simulated board), after twice the time the device has
+        # been taking per frame.
         ahead = sum(len(e.frame) for e in flight.values())
-        entry.due = time.monotonic() + self.resend_after + self.wire_seconds(
-            ahead + len(flight) * 12 + _MAX_WIRE)
+        wire = self.wire_seconds(ahead + len(flight) * 12 + _MAX_WIRE)
+        entry.due = time.monotonic() + self.resend_after + max(wire,
+                                                               2 * self._service * len(flight))
 
     def _window_timeouts(self, flight: "OrderedDict[int, _InFlight]") -> None:
         now = time.monotonic()
@@ -266,6 +274,10 @@ class Link:
         else:
             del flight[resp.seq]
             self.stats.commands += 1
+            now = time.monotonic()
+            if self._last_answer:                 # the device's time per frame (moving average)
+                self._service += (now - self._last_answer - self._service) / 4
+            self._last_answer = now if flight else 0.0
             if entry.attempts == 1:
                 self.budget = min(MAX_PAYLOAD, self.budget + 16)
         for other in earlier:
