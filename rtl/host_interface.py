@@ -43,9 +43,11 @@ from spikefab.rtl.params import MeshParams
 __all__ = ["HostInterface", "table_depths", "RX_FIFO_DEPTH"]
 
 ENTRY_BITS = 128
-#: Bytes the receiver holds while the engine executes and answers a frame.  The longest busy
-#: spell is a full READ_MEM answer (~265 bytes on the wire) plus the write of 249 payload bytes to
-#: a slow fabric, so 512 bytes -- one iCE40 block RAM -- never overflows at any baud rate.
+#: Bytes the receiver holds while the engine executes and answers a frame.  The host's window
+#: (``docs/host-protocol.md`` section 3) keeps the line busy with WRITE_MEMs; one of 124 two-byte
+#: entries keeps the engine busy ~35 cycles per entry plus the fabric's write time plus the
+#: 8-byte answer: ~130 byte times at the smallest divisor (4).  A full READ_MEM answer is ~265
+#: bytes.  512 bytes is one iCE40 block RAM -- the smallest RAM there is -- and covers both.
 RX_FIFO_DEPTH = 512
 _INJECT_HDR = 3
 

@@ -322,9 +322,9 @@ class Link:
         """The matching answer, a NAK, or None at ``until``.
 
         After a NAK or a damaged frame the device may still be answering other fragments of
-        the damaged request, and a device drops bytes while it answers (it is a stop-and-wait
-        FSM).  So a resend waits until the line has been quiet for :attr:`idle_gap` -- and if
-        the real answer turns up meanwhile (the NAK was for a fragment), it is taken.
+        the damaged request (and a device without an RX FIFO drops bytes while it answers).  So
+        a resend waits until the line has been quiet for :attr:`idle_gap` -- and if the real
+        answer turns up meanwhile (the NAK was for a fragment), it is taken.
         """
         damaged = False
         last_byte = time.monotonic()
