@@ -84,3 +84,14 @@ def test_window_refusal_is_a_link_error(board: BoardModel) -> None:
             dev.link.execute_window(lambda: None, window=0)
     with pytest.raises(LinkError, match=r"window must be in \[1, 64\], not 65"):
         _open(board, window=65)
+
+
+def test_large_frames_are_split_when_the_line_turns_out_noisy(board: BoardModel) -> None:
+    """The window's first frames are sized for a clean line; at 2 % flipped bytes a 260-byte
+    frame almost never crosses intact, so a resend splits it into budget-sized writes."""
+    image = random_image(90, neurons=(40, 60))
+    with _open(board, "flip=0.02&seed=5", window=8, timeout=10.0) as dev:
+        dev.load(image)
+        assert dev.link.stats.splits > 0
+        assert dev.link.budget < 255
+        _read_back(dev, image)
