@@ -206,6 +206,8 @@ class Link:
                         exhausted = True
                         break
                     context = self.context
+                while self.seq in flight:   # a frame resent for long keeps its seq
+                    self.seq = (self.seq + 1) & 0xFF
                 request = command.request(self.seq)
                 self.seq = (self.seq + 1) & 0xFF
                 entry = _InFlight(request.op, request.seq, request.encode(),
