@@ -218,10 +218,10 @@ def sec_runtime(quick: bool, peers: bool) -> dict:
     board = "model" if quick else "virtual"
     try:
         out["upload"] = _json_lines([sys.executable, str(HERE / "runtime_upload.py"), "--board",
-                                     board, "--repeat", "1"], 200)
+                                     board, "--repeat", "1"], 400)   # windows 1 and 8
         if not quick:   # the line-bound estimate: same host code, a device that answers at once
             out["upload"] += _json_lines([sys.executable, str(HERE / "runtime_upload.py"),
-                                          "--board", "model", "--repeat", "1"], 120)
+                                          "--board", "model", "--repeat", "1"], 200)
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         out["upload_error"] = str(exc)[-400:]
     code = r'''

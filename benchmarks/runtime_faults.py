@@ -31,6 +31,7 @@ def main() -> None:
     ap.add_argument("--flip", type=float, default=0.01)
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--window", type=int, default=8, help="WRITE_MEM frames in flight")
     ap.add_argument("--resend-after", type=float, default=0.2,
                     help="seconds before a frame is sent again (the virtual board is slow)")
     args = ap.parse_args()
@@ -40,14 +41,14 @@ def main() -> None:
 
     image = network_image(seed=args.seed, hidden=60, n_in=24, n_out=12, density=0.3)
     rng = np.random.default_rng(args.seed)
-    out = {"board": args.board, "flip": args.flip, "rounds": 0, "corrupt_payloads": 0,
+    out = {"board": args.board, "flip": args.flip, "window": args.window, "rounds": 0, "corrupt_payloads": 0,
            "spike_mismatch_rounds": 0, "lost_spikes": 0, "extra_spikes": 0, "spikes_checked": 0,
            "bytes_checked": 0, "wrong_step_counts": 0}
     with board(args.board) as pty:
         uri = f"faulty://{pty}?flip={args.flip}&seed={args.seed}"
         t0 = time.perf_counter()
         with open_device(uri, baud=1_000_000, progress=False, timeout=10.0,
-                         resend_after=args.resend_after) as dev:
+                         resend_after=args.resend_after, window=args.window) as dev:
             while dev.link.stats.commands < args.commands:
                 inputs = {"x": (rng.random((args.steps, 24)) < 0.3).astype(np.uint8)}
                 ref = simulate(image, inputs, args.steps)
@@ -93,6 +94,15 @@ def main() -> None:
                     last = time.perf_counter()
                     return r
                 dev.link.execute = timed
+                orig_answer = dev.link._window_answer
+
+                def timed_answer(*a):          # windowed writes (state restores) answer here
+                    nonlocal last
+                    n = orig_answer(*a)
+                    if n:
+                        last = time.perf_counter()
+                    return n
+                dev.link._window_answer = timed_answer
                 dev.run(inputs, 400)
                 out["cut_error"] = None
             except LinkError as exc:

@@ -17,12 +17,18 @@
 
 The fabric port is the one of ``docs/microarchitecture.md`` section 11 (``mem_*``, ``run_steps``,
 ``start``, ``clear``, ``busy``) plus ``fabric_reset`` for RESET and two optional status inputs
-(``overflow``, ``step_done``).  While a frame is executed or answered no byte is accepted (the
-protocol is stop-and-wait, so none arrives).
+(``overflow``, ``step_done``).
+
+The link is full duplex: bytes that arrive while a frame is executed or answered wait in an RX
+FIFO of :data:`RX_FIFO_DEPTH` bytes in front of the decoder, which empties it at one byte per clock
+once the engine is idle again.  So a host may send its next frames without waiting for answers
+(a window, ``docs/host-protocol.md`` section 3); only when the FIFO is full does the UART drop a
+byte, which the frame's CRC then catches.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import crc, stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -34,9 +40,15 @@ from spikefab.rtl.host.receiver import BUF_ADDR_BITS, FrameReceiver
 from spikefab.rtl.host.transmitter import FrameTransmitter
 from spikefab.rtl.params import MeshParams
 
-__all__ = ["HostInterface", "table_depths"]
+__all__ = ["HostInterface", "table_depths", "RX_FIFO_DEPTH"]
 
 ENTRY_BITS = 128
+#: Bytes the receiver holds while the engine executes and answers a frame.  The host's window
+#: (``docs/host-protocol.md`` section 3) keeps the line busy with WRITE_MEMs; one of 124 two-byte
+#: entries keeps the engine busy ~35 cycles per entry plus the fabric's write time plus the
+#: 8-byte answer: ~130 byte times at the smallest divisor (4).  A full READ_MEM answer is ~265
+#: bytes.  512 bytes is one iCE40 block RAM -- the smallest RAM there is -- and covers both.
+RX_FIFO_DEPTH = 512
 _INJECT_HDR = 3
 
 
@@ -136,275 +148,310 @@ class HostInterface(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        p = self.params
         m.submodules.rcv = rcv = FrameReceiver()
         m.submodules.xmt = xmt = FrameTransmitter()
         m.submodules.crc = crc16 = crc.catalog.CRC16_CCITT_FALSE(data_width=8).create()
-        m.submodules.buf = buf = Memory(shape=8, depth=1 << BUF_ADDR_BITS, init=[])
-        bw = buf.write_port()
-        br = buf.read_port(domain="sync")
-
-        wiring.connect(m, wiring.flipped(self.rx_data), rcv.i)
+        # full duplex: the UART's bytes queue here while the engine is busy (module docstring)
+        m.submodules.rx_fifo = rx_fifo = SyncFIFOBuffered(width=8, depth=RX_FIFO_DEPTH)
+        wiring.connect(m, wiring.flipped(self.rx_data), rx_fifo.w_stream)
+        wiring.connect(m, rx_fifo.r_stream, rcv.i)
         wiring.connect(m, xmt.o, wiring.flipped(self.tx_data))
 
-        # ---------------------------------------------------------- request fields
-        args = [rcv.args[8 * k:8 * k + 8] for k in range(MEM_ARGS.size)]
-        mem_core_arg, mem_table_arg = args[0], args[1]
-        mem_index_arg, mem_count_arg, mem_esize_arg = Cat(args[2], args[3]), args[4], args[5]
-        inj_index, inj_count = Cat(args[0], args[1]), args[2]
-        steps_arg = Cat(args[0], args[1])
-        crc_arg = Cat(args[0], args[1], args[2], args[3])
-        length = rcv.length
+        e = _Engine(rcv, xmt, crc16)
+        self._request_fields(m, e)
+        self._outputs(m, e)
+        self._frame_buffer(m, e)
+        with m.FSM():
+            self._receive_and_check(m, e)
+            self._header(m, e)
+            self._read_payload(m, e)
+            self._write_entries(m, e)
+            self._crc_and_send(m, e)
+        return m
+
+    # ------------------------------------------------------------------ datapath
+    def _request_fields(self, m: Module, e: "_Engine") -> None:
+        """Name the latched request arguments; the memory and INJECT range checks (comb)."""
+        args = [e.rcv.args[8 * k:8 * k + 8] for k in range(MEM_ARGS.size)]
+        e.mem_core_arg, e.mem_table_arg = args[0], args[1]
+        e.mem_index_arg, e.mem_count_arg, e.mem_esize_arg = Cat(args[2], args[3]), args[4], args[5]
+        e.inj_index, e.inj_count = Cat(args[0], args[1]), args[2]
+        e.steps_arg = Cat(args[0], args[1])
+        e.crc_arg = Cat(args[0], args[1], args[2], args[3])
         # count * esize for the length checks; an esize >= 32 is refused anyway (BAD_ARG), so an
         # 8 x 5-bit product is enough and much smaller than 8 x 8 in LUTs.
-        mem_bytes = Signal(13)
-        m.d.comb += mem_bytes.eq(Mux(mem_esize_arg[5:] == 0, mem_count_arg * mem_esize_arg[:5],
-                                     0x1FFF))
-        mem_ok = self._mem_checks(m, mem_core_arg, mem_table_arg, mem_index_arg, mem_count_arg,
-                                  mem_esize_arg)
-        route_size = ROUTE_DTYPE.itemsize
-        inj_ok = Signal()
-        m.d.comb += inj_ok.eq(inj_index + inj_count <= self.fabric_depths[FabricTable.HOST_QUEUE])
+        e.mem_bytes = Signal(13)
+        m.d.comb += e.mem_bytes.eq(Mux(e.mem_esize_arg[5:] == 0,
+                                       e.mem_count_arg * e.mem_esize_arg[:5], 0x1FFF))
+        e.mem_ok = self._mem_checks(m, e.mem_core_arg, e.mem_table_arg, e.mem_index_arg,
+                                    e.mem_count_arg, e.mem_esize_arg)
+        e.inj_ok = Signal()
+        m.d.comb += e.inj_ok.eq(e.inj_index + e.inj_count
+                                <= self.fabric_depths[FabricTable.HOST_QUEUE])
 
-        # ---------------------------------------------------------- engine state
-        status = Signal(8)
-        resp_type = Signal(8)
-        resp_seq = Signal(8)
-        resp_len = Signal(8)
-        image_crc = Signal(32)
-        last_seq = Signal(8)
-        last_op = Signal(8)
-        last_valid = Signal()
-        steps_left = Signal(16)
-        entry = Signal(ENTRY_BITS)
-        j = Signal(5)                    # byte within an entry / header
-        k = Signal(8)                    # entry within a command
-        count = Signal(8)
-        esize = Signal(5)
-        base = Signal(16)
-        rp = Signal(BUF_ADDR_BITS)       # buffer read pointer (request entries)
-        wp = Signal(BUF_ADDR_BITS)       # buffer write pointer (response)
-        cur_core = Signal(8)
-        cur_table = Signal(4)
-        is_inject = Signal()
-        qlen = Signal()
-
-        # Outputs
+    def _outputs(self, m: Module, e: "_Engine") -> None:
+        """The fabric port from the engine registers; INFO's payload; step bookkeeping."""
+        p = self.params
         flags = Signal(8)
         m.d.comb += [
             flags.eq(Mux(self.busy, InfoFlag.BUSY, 0) | Mux(self.overflow, InfoFlag.OVERFLOW, 0)),
-            self.mem_core.eq(cur_core),
-            self.mem_table.eq(Mux(qlen, FabricTable.HOST_QUEUE_LEN, cur_table)),
-            self.mem_index.eq(Mux(qlen, 0, base + k)),
-            self.mem_wdata.eq(entry),
+            self.mem_core.eq(e.cur_core),
+            self.mem_table.eq(Mux(e.qlen, FabricTable.HOST_QUEUE_LEN, e.cur_table)),
+            self.mem_index.eq(Mux(e.qlen, 0, e.base + e.k)),
+            self.mem_wdata.eq(e.entry),
         ]
-        info = Cat(Const(PROTOCOL_VERSION, 8), flags, Const(p.n_cores, 8), Const(0, 8), image_crc,
-                   Const(p.host_queue_depth, 16), Const(p.out_log_depth, 16),
-                   Const(p.cycle_log_depth, 16), steps_left)
-
-        with m.If(self.step_done & (steps_left != 0)):
-            m.d.sync += steps_left.eq(steps_left - 1)
+        e.info = Cat(Const(PROTOCOL_VERSION, 8), flags, Const(p.n_cores, 8), Const(0, 8),
+                     e.image_crc, Const(p.host_queue_depth, 16), Const(p.out_log_depth, 16),
+                     Const(p.cycle_log_depth, 16), e.steps_left)
+        with m.If(self.step_done & (e.steps_left != 0)):
+            m.d.sync += e.steps_left.eq(e.steps_left - 1)
         with m.If(~self.busy & ~self.start):
-            m.d.sync += steps_left.eq(0)
+            m.d.sync += e.steps_left.eq(0)
         m.d.sync += [self.start.eq(0), self.clear.eq(0), self.fabric_reset.eq(0)]
 
-        # Frame buffer ports: the receiver owns the write port while idle, the engine otherwise;
-        # the engine reads request entries, the transmitter reads the response.
-        put = Signal()
-        put_data = Signal(8)
-        reading = Signal()
+    def _frame_buffer(self, m: Module, e: "_Engine") -> None:
+        """The 512-byte frame buffer: the receiver owns the write port while idle, the engine
+        otherwise (``put``); the engine reads request entries (``reading``), the transmitter
+        reads the response.  Every byte the engine puts also feeds the CRC unit."""
+        m.submodules.buf = buf = Memory(shape=8, depth=1 << BUF_ADDR_BITS, init=[])
+        bw = buf.write_port()
+        e.br = br = buf.read_port(domain="sync")
         m.d.comb += [
-            br.addr.eq(Mux(reading, rp, xmt.buf_addr)),
-            xmt.buf_data.eq(br.data),
-            crc16.data.eq(put_data),
-            crc16.valid.eq(put),
+            br.addr.eq(Mux(e.reading, e.rp, e.xmt.buf_addr)),
+            e.xmt.buf_data.eq(br.data),
+            e.crc16.data.eq(e.put_data),
+            e.crc16.valid.eq(e.put),
         ]
-        with m.If(put):
-            m.d.comb += [bw.en.eq(1), bw.addr.eq(wp), bw.data.eq(put_data)]
-            m.d.sync += wp.eq(wp + 1)
+        with m.If(e.put):
+            m.d.comb += [bw.en.eq(1), bw.addr.eq(e.wp), bw.data.eq(e.put_data)]
+            m.d.sync += e.wp.eq(e.wp + 1)
         with m.Else():
-            m.d.comb += [bw.en.eq(rcv.buf_we), bw.addr.eq(rcv.buf_addr), bw.data.eq(rcv.buf_data)]
+            m.d.comb += [bw.en.eq(e.rcv.buf_we), bw.addr.eq(e.rcv.buf_addr),
+                         bw.data.eq(e.rcv.buf_data)]
 
-        with m.FSM():
-            with m.State("IDLE"):
-                m.d.comb += rcv.enable.eq(1)
-                with m.If(rcv.done):
-                    m.d.sync += [wp.eq(0), j.eq(0), k.eq(0), qlen.eq(0),
-                                 self.link_error.eq(~rcv.ok)]
-                    with m.If(rcv.ok):
-                        m.next = "CHECK"
-                    with m.Else():
-                        m.d.sync += [resp_type.eq(NAK_TYPE), resp_seq.eq(0),
-                                     status.eq(Status.BAD_CRC), resp_len.eq(0)]
-                        m.next = "HEADER"
+    # ------------------------------------------------------------------ FSM states
+    def _receive_and_check(self, m: Module, e: "_Engine") -> None:
+        """IDLE: take the next frame; CHECK: its status and one-cycle effects."""
+        rcv = e.rcv
+        with m.State("IDLE"):
+            m.d.comb += rcv.enable.eq(1)
+            with m.If(rcv.done):
+                m.d.sync += [e.wp.eq(0), e.j.eq(0), e.k.eq(0), e.qlen.eq(0),
+                             self.link_error.eq(~rcv.ok)]
+                with m.If(rcv.ok):
+                    m.next = "CHECK"
+                with m.Else():
+                    m.d.sync += [e.resp_type.eq(NAK_TYPE), e.resp_seq.eq(0),
+                                 e.status.eq(Status.BAD_CRC), e.resp_len.eq(0)]
+                    m.next = "HEADER"
 
-            with m.State("CHECK"):
-                st = Signal(8)
-                op = rcv.op
-                with m.Switch(op):
-                    with m.Case(Op.INFO, Op.CLEAR, Op.RESET):
-                        m.d.comb += st.eq(Mux(length != 0, Status.BAD_LEN, Status.OK))
-                    with m.Case(Op.WRITE_MEM):
-                        with m.If((length < MEM_ARGS.size) | (length != MEM_ARGS.size + mem_bytes)):
-                            m.d.comb += st.eq(Status.BAD_LEN)
-                        with m.Elif(~mem_ok):
-                            m.d.comb += st.eq(Status.BAD_ARG)
-                    with m.Case(Op.READ_MEM):
-                        with m.If(length != MEM_ARGS.size):
-                            m.d.comb += st.eq(Status.BAD_LEN)
-                        with m.Elif(~mem_ok | (mem_bytes > 255)):
-                            m.d.comb += st.eq(Status.BAD_ARG)
-                    with m.Case(Op.INJECT):
-                        with m.If((length < _INJECT_HDR)
-                                  | (length != _INJECT_HDR + inj_count * route_size)):
-                            m.d.comb += st.eq(Status.BAD_LEN)
-                        with m.Elif(~inj_ok):
-                            m.d.comb += st.eq(Status.BAD_ARG)
-                    with m.Case(Op.RUN):
-                        with m.If(length != 2):
-                            m.d.comb += st.eq(Status.BAD_LEN)
-                        with m.Elif(steps_arg == 0):
-                            m.d.comb += st.eq(Status.BAD_ARG)
-                    with m.Case(Op.SET_CRC):
-                        m.d.comb += st.eq(Mux(length != 4, Status.BAD_LEN, Status.OK))
-                    with m.Default():
-                        m.d.comb += st.eq(Status.BAD_OP)
-                # A repeated RUN (the request just executed, re-sent after a lost answer) is
-                # acknowledged even while its steps run; anything else but INFO / RESET waits.
-                repeat = Signal()
-                m.d.comb += repeat.eq(last_valid & (last_seq == rcv.seq) & (last_op == Op.RUN))
-                final = Signal(8)
-                m.d.comb += final.eq(Mux(self.busy & (st != Status.BAD_OP) & (op != Op.INFO)
-                                         & (op != Op.RESET) & ~((op == Op.RUN) & repeat),
-                                         Status.BUSY, st))
-                m.d.sync += [status.eq(final), resp_type.eq(op | RESPONSE_BIT),
-                             resp_seq.eq(rcv.seq), resp_len.eq(0)]
-                with m.If(final == Status.OK):
-                    m.d.sync += [last_seq.eq(rcv.seq), last_op.eq(op), last_valid.eq(1)]
-                    with m.Switch(op):
-                        with m.Case(Op.INFO):
-                            m.d.sync += [resp_len.eq(16), entry.eq(info), esize.eq(16), count.eq(1)]
-                        with m.Case(Op.WRITE_MEM):
-                            m.d.sync += [cur_core.eq(mem_core_arg), cur_table.eq(mem_table_arg),
-                                         base.eq(mem_index_arg), count.eq(mem_count_arg),
-                                         esize.eq(mem_esize_arg), is_inject.eq(0),
-                                         rp.eq(HEADER_SIZE + MEM_ARGS.size)]
-                        with m.Case(Op.READ_MEM):
-                            m.d.sync += [cur_core.eq(mem_core_arg), cur_table.eq(mem_table_arg),
-                                         base.eq(mem_index_arg), count.eq(mem_count_arg),
-                                         esize.eq(mem_esize_arg), resp_len.eq(mem_bytes)]
-                        with m.Case(Op.INJECT):
-                            m.d.sync += [cur_core.eq(FABRIC_CORE),
-                                         cur_table.eq(FabricTable.HOST_QUEUE),
-                                         base.eq(inj_index), count.eq(inj_count),
-                                         esize.eq(route_size), is_inject.eq(1),
-                                         rp.eq(HEADER_SIZE + _INJECT_HDR)]
-                        with m.Case(Op.RUN):
-                            with m.If(~repeat):
-                                m.d.sync += [self.run_steps.eq(steps_arg), self.start.eq(1),
-                                             steps_left.eq(steps_arg)]
-                        with m.Case(Op.CLEAR):
-                            m.d.sync += self.clear.eq(1)
-                        with m.Case(Op.RESET):
-                            m.d.sync += [self.fabric_reset.eq(1), self.clear.eq(1),
-                                         image_crc.eq(0), last_valid.eq(0)]
-                        with m.Case(Op.SET_CRC):
-                            m.d.sync += image_crc.eq(crc_arg)
-                m.next = "HEADER"
+        with m.State("CHECK"):
+            op = rcv.op
+            st = self._status(m, e)
+            # A repeated RUN (the request just executed, re-sent after a lost answer) is
+            # acknowledged even while its steps run; anything else but INFO / RESET waits.
+            repeat = Signal()
+            m.d.comb += repeat.eq(e.last_valid & (e.last_seq == rcv.seq) & (e.last_op == Op.RUN))
+            final = Signal(8)
+            m.d.comb += final.eq(Mux(self.busy & (st != Status.BAD_OP) & (op != Op.INFO)
+                                     & (op != Op.RESET) & ~((op == Op.RUN) & repeat),
+                                     Status.BUSY, st))
+            m.d.sync += [e.status.eq(final), e.resp_type.eq(op | RESPONSE_BIT),
+                         e.resp_seq.eq(rcv.seq), e.resp_len.eq(0)]
+            with m.If(final == Status.OK):
+                m.d.sync += [e.last_seq.eq(rcv.seq), e.last_op.eq(op), e.last_valid.eq(1)]
+                self._execute(m, e, repeat)
+            m.next = "HEADER"
 
-            with m.State("HEADER"):
-                m.d.comb += [put.eq(1), crc16.start.eq(j == 0)]
-                with m.Switch(j):
-                    with m.Case(0):
-                        m.d.comb += put_data.eq(resp_type)
-                    with m.Case(1):
-                        m.d.comb += put_data.eq(resp_seq)
-                    with m.Case(2):
-                        m.d.comb += put_data.eq(status)
-                    with m.Case(3):
-                        m.d.comb += put_data.eq(resp_len)
-                m.d.sync += j.eq(j + 1)
-                with m.If(j == 3):
-                    m.d.sync += j.eq(0)
-                    with m.If((status != Status.OK) | (resp_type == NAK_TYPE)):
-                        m.next = "CRC_LO"
-                    with m.Elif(resp_type == (Op.INFO | RESPONSE_BIT)):
-                        m.next = "EMIT"
-                    with m.Elif(resp_type == (Op.READ_MEM | RESPONSE_BIT)):
-                        m.next = "READ_REQ"
-                    with m.Elif((resp_type == (Op.WRITE_MEM | RESPONSE_BIT))
-                                | (resp_type == (Op.INJECT | RESPONSE_BIT))):
-                        m.next = "LOAD"
-                    with m.Else():
-                        m.next = "CRC_LO"
+    def _status(self, m: Module, e: "_Engine") -> Signal:
+        """The status of the latched request from its header and arguments alone (comb)."""
+        st = Signal(8)
+        length = e.rcv.length
+        with m.Switch(e.rcv.op):
+            with m.Case(Op.INFO, Op.CLEAR, Op.RESET):
+                m.d.comb += st.eq(Mux(length != 0, Status.BAD_LEN, Status.OK))
+            with m.Case(Op.WRITE_MEM):
+                with m.If((length < MEM_ARGS.size) | (length != MEM_ARGS.size + e.mem_bytes)):
+                    m.d.comb += st.eq(Status.BAD_LEN)
+                with m.Elif(~e.mem_ok):
+                    m.d.comb += st.eq(Status.BAD_ARG)
+            with m.Case(Op.READ_MEM):
+                with m.If(length != MEM_ARGS.size):
+                    m.d.comb += st.eq(Status.BAD_LEN)
+                with m.Elif(~e.mem_ok | (e.mem_bytes > 255)):
+                    m.d.comb += st.eq(Status.BAD_ARG)
+            with m.Case(Op.INJECT):
+                with m.If((length < _INJECT_HDR)
+                          | (length != _INJECT_HDR + e.inj_count * ROUTE_DTYPE.itemsize)):
+                    m.d.comb += st.eq(Status.BAD_LEN)
+                with m.Elif(~e.inj_ok):
+                    m.d.comb += st.eq(Status.BAD_ARG)
+            with m.Case(Op.RUN):
+                with m.If(length != 2):
+                    m.d.comb += st.eq(Status.BAD_LEN)
+                with m.Elif(e.steps_arg == 0):
+                    m.d.comb += st.eq(Status.BAD_ARG)
+            with m.Case(Op.SET_CRC):
+                m.d.comb += st.eq(Mux(length != 4, Status.BAD_LEN, Status.OK))
+            with m.Default():
+                m.d.comb += st.eq(Status.BAD_OP)
+        return st
 
-            # ---- payload out: `esize` bytes of `entry`, LSB first
-            with m.State("EMIT"):
-                m.d.comb += [put.eq(1), put_data.eq(entry[:8])]
-                m.d.sync += [entry.eq(Cat(entry[8:], Const(0, 8))), j.eq(j + 1)]
-                with m.If(j + 1 == esize):
-                    m.d.sync += [j.eq(0), k.eq(k + 1)]
-                    m.next = "READ_REQ"
+    def _execute(self, m: Module, e: "_Engine", repeat: Signal) -> None:
+        """Load the engine registers for an accepted command; RUN/CLEAR/RESET/SET_CRC act now."""
+        with m.Switch(e.rcv.op):
+            with m.Case(Op.INFO):
+                m.d.sync += [e.resp_len.eq(16), e.entry.eq(e.info), e.esize.eq(16), e.count.eq(1)]
+            with m.Case(Op.WRITE_MEM):
+                m.d.sync += [e.cur_core.eq(e.mem_core_arg), e.cur_table.eq(e.mem_table_arg),
+                             e.base.eq(e.mem_index_arg), e.count.eq(e.mem_count_arg),
+                             e.esize.eq(e.mem_esize_arg), e.is_inject.eq(0),
+                             e.rp.eq(HEADER_SIZE + MEM_ARGS.size)]
+            with m.Case(Op.READ_MEM):
+                m.d.sync += [e.cur_core.eq(e.mem_core_arg), e.cur_table.eq(e.mem_table_arg),
+                             e.base.eq(e.mem_index_arg), e.count.eq(e.mem_count_arg),
+                             e.esize.eq(e.mem_esize_arg), e.resp_len.eq(e.mem_bytes)]
+            with m.Case(Op.INJECT):
+                m.d.sync += [e.cur_core.eq(FABRIC_CORE), e.cur_table.eq(FabricTable.HOST_QUEUE),
+                             e.base.eq(e.inj_index), e.count.eq(e.inj_count),
+                             e.esize.eq(ROUTE_DTYPE.itemsize), e.is_inject.eq(1),
+                             e.rp.eq(HEADER_SIZE + _INJECT_HDR)]
+            with m.Case(Op.RUN):
+                with m.If(~repeat):
+                    m.d.sync += [self.run_steps.eq(e.steps_arg), self.start.eq(1),
+                                 e.steps_left.eq(e.steps_arg)]
+            with m.Case(Op.CLEAR):
+                m.d.sync += self.clear.eq(1)
+            with m.Case(Op.RESET):
+                m.d.sync += [self.fabric_reset.eq(1), self.clear.eq(1), e.image_crc.eq(0),
+                             e.last_valid.eq(0)]
+            with m.Case(Op.SET_CRC):
+                m.d.sync += e.image_crc.eq(e.crc_arg)
 
-            # ---- READ_MEM: one entry per memory-port read
-            with m.State("READ_REQ"):
-                with m.If(k == count):
+    def _header(self, m: Module, e: "_Engine") -> None:
+        """HEADER: put ``type, seq, status, len`` into the buffer, then go to the payload."""
+        with m.State("HEADER"):
+            m.d.comb += [e.put.eq(1), e.crc16.start.eq(e.j == 0)]
+            with m.Switch(e.j):
+                for n, field in enumerate([e.resp_type, e.resp_seq, e.status, e.resp_len]):
+                    with m.Case(n):
+                        m.d.comb += e.put_data.eq(field)
+            m.d.sync += e.j.eq(e.j + 1)
+            with m.If(e.j == 3):
+                m.d.sync += e.j.eq(0)
+                with m.If((e.status != Status.OK) | (e.resp_type == NAK_TYPE)):
                     m.next = "CRC_LO"
-                with m.Else():
-                    m.d.comb += self.mem_re.eq(1)
-                    m.next = "READ_WAIT"
-            with m.State("READ_WAIT"):
-                with m.If(self.mem_rvalid):
-                    m.d.sync += entry.eq(self.mem_rdata)
+                with m.Elif(e.resp_type == (Op.INFO | RESPONSE_BIT)):
                     m.next = "EMIT"
-
-            # ---- WRITE_MEM / INJECT: 16 buffer bytes per entry (missing ones are 0), one write
-            with m.State("LOAD"):
-                m.d.comb += reading.eq(1)
-                with m.If(k == count):
-                    with m.If(is_inject):
-                        m.d.sync += [qlen.eq(1), entry.eq(base + count)]
-                        m.next = "QLEN"
-                    with m.Else():
-                        m.next = "CRC_LO"
-                with m.Else():
-                    m.next = "SHIFT"
-            with m.State("SHIFT"):
-                m.d.comb += reading.eq(1)
-                m.d.sync += [entry.eq(Cat(entry[8:], Mux(j < esize, br.data, 0))), j.eq(j + 1)]
-                with m.If(j < esize):
-                    m.d.sync += rp.eq(rp + 1)
-                with m.If(j == 15):
-                    m.next = "STORE"
-                with m.Else():
-                    m.next = "LOAD_BYTE"
-            with m.State("LOAD_BYTE"):
-                m.d.comb += reading.eq(1)
-                m.next = "SHIFT"
-            with m.State("STORE"):
-                m.d.comb += self.mem_we.eq(1)
-                m.d.sync += j.eq(0)
-                m.next = "STORE_WAIT"
-            with m.State("STORE_WAIT"):      # mem_* stay put until the fabric took the entry
-                with m.If(self.mem_ready):
-                    m.d.sync += k.eq(k + 1)
+                with m.Elif(e.resp_type == (Op.READ_MEM | RESPONSE_BIT)):
+                    m.next = "READ_REQ"
+                with m.Elif((e.resp_type == (Op.WRITE_MEM | RESPONSE_BIT))
+                            | (e.resp_type == (Op.INJECT | RESPONSE_BIT))):
                     m.next = "LOAD"
-            with m.State("QLEN"):
-                m.d.comb += self.mem_we.eq(1)
-                m.d.sync += qlen.eq(0)
-                m.next = "CRC_LO"
+                with m.Else():
+                    m.next = "CRC_LO"
 
-            # ---- CRC (little-endian) and transmission
-            with m.State("CRC_LO"):
-                m.d.comb += [put.eq(1), put_data.eq(crc16.crc[:8]), crc16.valid.eq(0)]
-                m.next = "CRC_HI"
-            with m.State("CRC_HI"):
-                m.d.comb += [put.eq(1), put_data.eq(crc16.crc[8:]), crc16.valid.eq(0)]
-                m.next = "SEND"
-            with m.State("SEND"):
-                m.d.comb += [xmt.start.eq(1), xmt.length.eq(wp)]
-                m.next = "WAIT_TX"
-            with m.State("WAIT_TX"):
-                with m.If(~xmt.busy):
-                    m.next = "IDLE"
-        return m
+    def _read_payload(self, m: Module, e: "_Engine") -> None:
+        """EMIT ``esize`` bytes of ``entry`` LSB first; READ_MEM: one memory read per entry."""
+        with m.State("EMIT"):
+            m.d.comb += [e.put.eq(1), e.put_data.eq(e.entry[:8])]
+            m.d.sync += [e.entry.eq(Cat(e.entry[8:], Const(0, 8))), e.j.eq(e.j + 1)]
+            with m.If(e.j + 1 == e.esize):
+                m.d.sync += [e.j.eq(0), e.k.eq(e.k + 1)]
+                m.next = "READ_REQ"
+        with m.State("READ_REQ"):
+            with m.If(e.k == e.count):
+                m.next = "CRC_LO"
+            with m.Else():
+                m.d.comb += self.mem_re.eq(1)
+                m.next = "READ_WAIT"
+        with m.State("READ_WAIT"):
+            with m.If(self.mem_rvalid):
+                m.d.sync += e.entry.eq(self.mem_rdata)
+                m.next = "EMIT"
+
+    def _write_entries(self, m: Module, e: "_Engine") -> None:
+        """WRITE_MEM / INJECT: 16 buffer bytes per entry (missing ones are 0), one write each;
+        INJECT then writes the queue length."""
+        with m.State("LOAD"):
+            m.d.comb += e.reading.eq(1)
+            with m.If(e.k == e.count):
+                with m.If(e.is_inject):
+                    m.d.sync += [e.qlen.eq(1), e.entry.eq(e.base + e.count)]
+                    m.next = "QLEN"
+                with m.Else():
+                    m.next = "CRC_LO"
+            with m.Else():
+                m.next = "SHIFT"
+        with m.State("SHIFT"):
+            m.d.comb += e.reading.eq(1)
+            m.d.sync += [e.entry.eq(Cat(e.entry[8:], Mux(e.j < e.esize, e.br.data, 0))),
+                         e.j.eq(e.j + 1)]
+            with m.If(e.j < e.esize):
+                m.d.sync += e.rp.eq(e.rp + 1)
+            with m.If(e.j == 15):
+                m.next = "STORE"
+            with m.Else():
+                m.next = "LOAD_BYTE"
+        with m.State("LOAD_BYTE"):
+            m.d.comb += e.reading.eq(1)
+            m.next = "SHIFT"
+        with m.State("STORE"):
+            m.d.comb += self.mem_we.eq(1)
+            m.d.sync += e.j.eq(0)
+            m.next = "STORE_WAIT"
+        with m.State("STORE_WAIT"):      # mem_* stay put until the fabric took the entry
+            with m.If(self.mem_ready):
+                m.d.sync += e.k.eq(e.k + 1)
+                m.next = "LOAD"
+        with m.State("QLEN"):
+            m.d.comb += self.mem_we.eq(1)
+            m.d.sync += e.qlen.eq(0)
+            m.next = "CRC_LO"
+
+    def _crc_and_send(self, m: Module, e: "_Engine") -> None:
+        """Append the CRC (little-endian), hand the buffer to the transmitter, wait for it."""
+        with m.State("CRC_LO"):
+            m.d.comb += [e.put.eq(1), e.put_data.eq(e.crc16.crc[:8]), e.crc16.valid.eq(0)]
+            m.next = "CRC_HI"
+        with m.State("CRC_HI"):
+            m.d.comb += [e.put.eq(1), e.put_data.eq(e.crc16.crc[8:]), e.crc16.valid.eq(0)]
+            m.next = "SEND"
+        with m.State("SEND"):
+            m.d.comb += [e.xmt.start.eq(1), e.xmt.length.eq(e.wp)]
+            m.next = "WAIT_TX"
+        with m.State("WAIT_TX"):
+            with m.If(~e.xmt.busy):
+                m.next = "IDLE"
+
+
+class _Engine:
+    """The command engine's registers and shared wires, handed between the elaborate helpers
+    of :class:`HostInterface` (plus the request fields they name)."""
+
+    def __init__(self, rcv: FrameReceiver, xmt: FrameTransmitter, crc16) -> None:
+        self.rcv, self.xmt, self.crc16 = rcv, xmt, crc16
+        self.status = Signal(8)
+        self.resp_type = Signal(8)
+        self.resp_seq = Signal(8)
+        self.resp_len = Signal(8)
+        self.image_crc = Signal(32)
+        self.last_seq = Signal(8)
+        self.last_op = Signal(8)
+        self.last_valid = Signal()
+        self.steps_left = Signal(16)
+        self.entry = Signal(ENTRY_BITS)
+        self.j = Signal(5)                    # byte within an entry / header
+        self.k = Signal(8)                    # entry within a command
+        self.count = Signal(8)
+        self.esize = Signal(5)
+        self.base = Signal(16)
+        self.rp = Signal(BUF_ADDR_BITS)       # buffer read pointer (request entries)
+        self.wp = Signal(BUF_ADDR_BITS)       # buffer write pointer (response)
+        self.cur_core = Signal(8)
+        self.cur_table = Signal(4)
+        self.is_inject = Signal()
+        self.qlen = Signal()
+        self.put = Signal()                   # the engine writes put_data at wp (and the CRC)
+        self.put_data = Signal(8)
+        self.reading = Signal()               # the engine owns the buffer read port

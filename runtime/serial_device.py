@@ -29,7 +29,7 @@ from spikefab.errors import LinkError
 from spikefab.runtime.device import Device
 from spikefab.runtime.hostplan import (INJECT_MAX, TableUpload, core_map, state_tables,
                                          upload_tables)
-from spikefab.runtime.link import PORT_ERRORS, Link
+from spikefab.runtime.link import DEFAULT_WINDOW, MAX_WINDOW, PORT_ERRORS, Link
 
 __all__ = ["SerialDevice", "UploadStats", "DEFAULT_BAUD"]
 
@@ -72,17 +72,22 @@ class SerialDevice(Device):
 
     Opening synchronises with the board and resets it (recovering from any earlier, interrupted
     session); :meth:`load` uploads; :meth:`run` clears, restores the initial state, runs and
-    reads everything back.
+    reads everything back.  Table writes go ``window`` frames at a time
+    (:meth:`~spikefab.runtime.link.Link.execute_window`); ``window=1`` is stop-and-wait.
     """
 
     def __init__(self, port: Any, *, uri: str, baud: int = DEFAULT_BAUD, timeout: float = 2.0,
                  resend_after: float = 0.1, progress: bool | None = None,
-                 reset: bool = True) -> None:
+                 reset: bool = True, window: int = DEFAULT_WINDOW) -> None:
         super().__init__()
         self.uri = uri
         self.port = port
         self.baud = int(baud)
         self.progress = progress
+        if not 1 <= int(window) <= MAX_WINDOW:
+            raise LinkError(f"serial link option window must be in [1, {MAX_WINDOW}], not "
+                            f"{window!r}")
+        self.window = int(window)
         self.link = Link(port, baud=self.baud, timeout=timeout, resend_after=resend_after)
         self.stall_timeout = max(30.0, 10 * timeout)
         self.upload: UploadStats | None = None
@@ -101,10 +106,10 @@ class SerialDevice(Device):
     def from_uri(cls, uri: str, scheme: str, path: str, opts: dict[str, str],
                  options: dict[str, Any]) -> "SerialDevice":
         merged: dict[str, Any] = {**opts, **options} if scheme == "serial" else dict(options)
-        unknown = set(merged) - {"baud", "timeout", "resend_after", "progress", "reset"}
+        unknown = set(merged) - {"baud", "timeout", "resend_after", "progress", "reset", "window"}
         if unknown:
-            raise LinkError(f"serial link option must be baud, timeout, resend_after, progress "
-                            f"or reset, not {sorted(unknown)[0]!r}")
+            raise LinkError(f"serial link option must be baud, timeout, resend_after, progress, "
+                            f"reset or window, not {sorted(unknown)[0]!r}")
         if scheme == "serial" and not path:
             raise LinkError(f"serial URI must name a port, e.g. serial:///dev/ttyUSB1, not "
                             f"{uri!r}")
@@ -113,6 +118,7 @@ class SerialDevice(Device):
         resend = _positive(merged.get("resend_after", 0.1), "resend_after", float)
         progress = _flag(merged.get("progress"), "progress")
         reset = bool(_flag(merged.get("reset", True), "reset"))
+        window = _positive(merged.get("window", DEFAULT_WINDOW), "window", int)
         try:
             if scheme == "serial":
                 port = serial.Serial(path, baudrate=baud, timeout=0.002)
@@ -121,7 +127,7 @@ class SerialDevice(Device):
         except PORT_ERRORS as exc:      # SerialException is an OSError
             raise LinkError(f"cannot open port {uri!r}: {exc}") from None
         return cls(port, uri=uri, baud=baud, timeout=timeout, resend_after=resend,
-                   progress=progress, reset=reset)
+                   progress=progress, reset=reset, window=window)
 
     def _open(self, reset: bool) -> None:
         """Synchronise; RESET unless asked not to -- but always when a run is still going."""
@@ -211,9 +217,7 @@ class SerialDevice(Device):
         disable = None if self.progress is None else not self.progress
         with tqdm(total=total, unit="B", unit_scale=True, desc="upload", disable=disable,
                   leave=False) as bar:
-            done = 0
-            for table in tables:
-                done = self._write_table(table, "upload", done, total, bar)
+            self._write_tables(tables, "upload", total, bar)
         self.link.context = f"upload: image CRC ({total:,} of {total:,} bytes sent)"
         self.link.execute(SetCrc(image.crc32()))
         seconds = time.perf_counter() - start
@@ -243,21 +247,36 @@ class SerialDevice(Device):
                       latency_us=float(rec.cycles.sum()) / clock_mhz if has_cycles else None,
                       backend="serial")
 
-    def _write_table(self, table: TableUpload, doing: str, done: int = 0, total: int = 0,
-                     bar: Any = None) -> int:
-        """Write one table in frames sized by the link's current budget; return bytes done."""
+    def _write_tables(self, tables: list[TableUpload], doing: str, total: int = 0,
+                      bar: Any = None, index: int | None = None) -> int:
+        """Write tables in frames sized by the link's current budget, ``window`` frames in
+        flight across table boundaries; return bytes sent.  ``index`` overrides the first entry
+        index (one table only)."""
+        queue = iter(tables)
+        table = next(queue, None)
         k = 0
-        while k < len(table.array):
+        sent = 0
+
+        def next_command() -> WriteMem | None:
+            nonlocal table, k, sent
+            while table is not None and k >= len(table.array):
+                table, k = next(queue, None), 0
+            if table is None:
+                return None
             cmd = table.command(k, self.link.budget)
+            if index is not None:
+                cmd = WriteMem(cmd.core, cmd.table, index + k, cmd.esize, cmd.data)
             stop = k + cmd.count
-            of = f" ({done:,} of {total:,} bytes sent)" if total else ""
+            of = f" ({sent:,} of {total:,} bytes sent)" if total else ""
             self.link.context = f"{doing}: {table.what}[{k}..{stop}){of}"
-            self.link.execute(cmd)
-            done += len(cmd.data)
+            sent += len(cmd.data)
             if bar is not None:
                 bar.update(len(cmd.data))
             k = stop
-        return done
+            return cmd
+
+        self.link.execute_window(next_command, window=self.window)
+        return sent
 
     def _wait_idle(self, what: str) -> None:
         last, since = -1, time.monotonic()
@@ -288,13 +307,7 @@ class _LinkPort:
 
     def write(self, core: int, table: int, index: int, entries: np.ndarray, *, what: str) -> None:
         upload = TableUpload(core, table, np.asarray(entries), what)
-        k = 0
-        while k < len(upload.array):
-            cmd = upload.command(k, self.link.budget)
-            cmd = WriteMem(cmd.core, cmd.table, index + k, cmd.esize, cmd.data)
-            self.link.context = f"{what}[{k}..{k + cmd.count})"
-            self.link.execute(cmd)
-            k += cmd.count
+        self.dev._write_tables([upload], what, index=index)
 
     def read(self, core: int, table: int, index: int, count: int, dtype: Any, *,
              what: str) -> np.ndarray:

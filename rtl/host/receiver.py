@@ -35,7 +35,8 @@ class FrameReceiver(wiring.Component):
     i : In(stream.Signature(8))
         Bytes from the UART; ``ready`` follows ``enable``.
     enable : In(1)
-        Accept bytes (low while the engine executes and answers: bytes are then dropped).
+        Accept bytes (low while the engine executes and answers: bytes then wait in the
+        interface's RX FIFO).
     buf_addr, buf_data, buf_we : Out
         Frame-buffer write port.
     done : Out(1)

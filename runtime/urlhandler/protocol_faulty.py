@@ -19,7 +19,10 @@ or any pyserial URL) and damages the bytes crossing it, in both directions, at s
 ``pace``
     a line rate in baud: bytes cross no faster than an 8N1 UART at that rate would carry them
     (10 bits per byte, each direction separately).  A pseudo-terminal has no baud rate, so this
-    is how a benchmark on the virtual board measures throughput against a real line;
+    is how a benchmark on the virtual board measures throughput against a real line.  As with a
+    UART driver's transmit buffer (:data:`TX_BUFFER` bytes), ``write`` returns once its bytes
+    fit in the buffer; they reach the other end when their last stop bit would (delivered by the
+    next call on the port);
 ``seed``
     seed of the random generator: the same seed damages the same bytes.
 
@@ -41,6 +44,8 @@ from serial.serialutil import PortNotOpenError, SerialBase, SerialException
 __all__ = ["Serial", "FaultModel"]
 
 _RATES = ("flip", "drop", "dup", "delay")
+#: Bytes a paced ``write`` may queue ahead of the line (a Linux tty's transmit buffer is 4 KiB).
+TX_BUFFER = 4096
 
 
 @dataclass
@@ -63,7 +68,7 @@ class FaultModel:
         self._rng = np.random.default_rng(self.seed)
 
     def apply(self, data: bytes) -> bytes:
-        if not data:
+        if not data or not (self.flip or self.drop or self.dup or self.delay):
             return data
         n = len(data)
         rng = self._rng
@@ -95,6 +100,7 @@ class Serial(SerialBase):
         self._crossed = 0
         self._pending = bytearray()
         self._arriving: list[tuple[float, bytes]] = []     # (release time, bytes) when paced
+        self._leaving: list[tuple[float, bytes]] = []      # the same, host -> board
         self._tx_free = self._rx_free = 0.0
         try:
             self._inner = serial.serial_for_url(inner, baudrate=self._baudrate, timeout=0)
@@ -174,7 +180,16 @@ class Serial(SerialBase):
         self._pull()
         return len(self._pending)
 
+    def _push(self) -> None:
+        """Hand the board the paced bytes whose wire time is over."""
+        now = time.monotonic()
+        while self._leaving and self._leaving[0][0] <= now:
+            data = self._leaving.pop(0)[1]
+            if data:
+                self._inner.write(data)
+
     def _pull(self) -> None:
+        self._push()
         n = self._inner.in_waiting
         if n:
             data = self._cross(self._inner.read(n))
@@ -211,6 +226,8 @@ class Serial(SerialBase):
         now = time.monotonic()
         if self._arriving:
             until = min(until, self._arriving[0][0])
+        if self._leaving:
+            until = min(until, self._leaving[0][0])
         if until <= now:
             return
         try:
@@ -227,21 +244,26 @@ class Serial(SerialBase):
         sent = self._cross(data)
         sent = self._tx.apply(sent) if self._tx else sent
         if self._pace:
-            # the UART shifts the bytes out first; the board sees them when the last stop bit ends
+            # wait until these bytes fit in the transmit buffer; the board sees them when their
+            # last stop bit ends
             now = time.monotonic()
             self._tx_free = max(now, self._tx_free) + 10.0 * len(data) / self._pace
-            time.sleep(max(0.0, self._tx_free - now))
-        if sent:
+            self._leaving.append((self._tx_free, sent))
+            time.sleep(max(0.0, self._tx_free - now - 10.0 * TX_BUFFER / self._pace))
+            self._push()
+        elif sent:
             self._inner.write(sent)
         return len(data)
 
     def flush(self) -> None:
         if self.is_open:
+            self._push()
             self._inner.flush()
 
     def reset_input_buffer(self) -> None:
         if not self.is_open:
             raise PortNotOpenError()
+        self._push()
         self._pending.clear()
         self._arriving.clear()
         self._inner.reset_input_buffer()

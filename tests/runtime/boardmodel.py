@@ -4,7 +4,9 @@ Not shipped.  It lets the runtime's host side be tested through pyserial on a re
 (``os.openpty``) without the RTL: it keeps every table of docs/microarchitecture.md section 11 in
 byte arrays, answers the commands of docs/host-protocol.md (NAK, BUSY, the RUN repeat rule) and
 computes steps with :class:`spikefab.arch.reference.ReferenceChip`.  The real device is the RTL
-``HostInterface`` on the virtual board (``spikefab board --pty``).
+``HostInterface`` on the virtual board (``spikefab board --pty``).  Like it (its RX FIFO), the
+model keeps receiving while it answers and answers frames in the order they arrived, so a host
+window of frames in flight meets the same device behaviour here as on the RTL.
 
 Cycle-log entries are ``1000 + step`` (there is no cycle model here): distinctive values that
 prove the host reads the ring buffer back into the right steps.

@@ -20,7 +20,7 @@ def test_parse_uri() -> None:
 @pytest.mark.parametrize("uri, msg", [
     ("ttyUSB1", "device URI must look like"),
     ("serial://", "must name a port"),
-    ("serial:///dev/x?speed=3", "option must be baud, timeout, resend_after, progress or reset, not 'speed'"),
+    ("serial:///dev/x?speed=3", "option must be baud, timeout, resend_after, progress, reset or window, not 'speed'"),
     ("serial:///dev/x?reset=maybe", "option reset must be 0 or 1, not 'maybe'"),
     ("serial:///dev/x?baud=-3", "baud must be a positive number, not '-3'"),
     ("serial:///nonexistent/tty", "cannot open port 'serial:///nonexistent/tty'"),
@@ -74,10 +74,10 @@ def test_faulty_pace_limits_the_rate_to_the_line() -> None:
     port = serial.serial_for_url("faulty://loop://?pace=9600", timeout=0.0)
     start = time.monotonic()
     port.write(bytes(96))                  # 96 bytes at 960 B/s: 0.1 s on the wire
-    sent = time.monotonic() - start
     got = b""
     while len(got) < 96:
         got += port.read(96)
+    arrived = time.monotonic() - start
     port.close()
     assert got == bytes(96)
-    assert sent >= 0.1                     # a lower bound: the line can never be faster
+    assert arrived >= 0.1                  # a lower bound: the line can never be faster

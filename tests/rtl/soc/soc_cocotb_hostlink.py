@@ -197,6 +197,20 @@ async def protocol_session(dut):
         await drv.send(cmd.request(seq).encode())
         board.check(await mon.frames.get(), board.expect(cmd, seq))
     assert board.checked == 16
+
+    # full duplex: a window of requests sent back to back while the device answers; every one
+    # is answered, in order (the receiver queues bytes in its FIFO instead of dropping them)
+    window = [(seq, random_command(rng, written)) for seq in range(18, 30)]
+
+    async def send_window() -> None:
+        for seq, cmd in window:
+            await drv.send(cmd.request(seq).encode())
+
+    sender = cocotb.start_soon(send_window())
+    for seq, cmd in window:
+        board.check(await mon.frames.get(), board.expect(cmd, seq))
+    await sender
+    assert board.checked == 28
     # the memory port saw every written entry in the image byte layout (LSB first)
     for (core, table), entries in board.tables.items():
         for index, raw in entries.items():

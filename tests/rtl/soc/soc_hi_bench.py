@@ -16,11 +16,16 @@ from soc_fabric_model import FabricModel
 
 @dataclass
 class Step:
-    """One bench action: send ``frame`` bytes, or wait ``idle`` cycles, then (maybe) expect a reply."""
+    """One bench action: send ``frame`` bytes, or wait ``idle`` cycles, then (maybe) expect a reply.
+
+    With ``line`` > 0 the bytes come as from a UART receiver: one every ``line`` cycles whether
+    or not the interface is ready (a byte offered while it is not ready is counted as dropped).
+    """
 
     frame: bytes = b""
     idle: int = 0
     reply: bool = True
+    line: int = 0
 
 
 @dataclass
@@ -28,6 +33,7 @@ class BenchResult:
     frames: list[bytes] = field(default_factory=list)     # raw COBS frames (no delimiter)
     wire: bytes = b""                                      # every byte the device sent
     info_busy: list[int] = field(default_factory=list)
+    dropped: int = 0                                       # bytes offered while not ready
 
 
 def run_bench(steps: list[Step], fabric: FabricModel | None = None, *, target: str = "ecp5-85k",
@@ -57,7 +63,14 @@ def run_bench(steps: list[Step], fabric: FabricModel | None = None, *, target: s
             if step.idle:
                 await ctx.tick().repeat(step.idle)
             want = len(result.frames) + (1 if step.reply else 0)
-            for byte in step.frame:
+            for byte in step.frame if step.line else b"":
+                ctx.set(dut.rx_data.payload, byte)
+                ctx.set(dut.rx_data.valid, 1)
+                _, _, ready = await ctx.tick().sample(dut.rx_data.ready)
+                result.dropped += not ready
+                ctx.set(dut.rx_data.valid, 0)
+                await ctx.tick().repeat(step.line - 1)
+            for byte in b"" if step.line else step.frame:
                 ctx.set(dut.rx_data.payload, byte)
                 ctx.set(dut.rx_data.valid, 1)
                 await ctx.tick().until(dut.rx_data.ready)
