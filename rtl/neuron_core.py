@@ -119,11 +119,14 @@ class CoreRegisters:
                 m.d.sync += out.eq(self.n_neurons)
 
 
-def accumulator_ring(m: Module, core, params: MeshParams) -> AccumulatorRing:
-    """The core's :class:`AccumulatorRing`, wired to its step slot and clear ports."""
+def accumulator_ring(m: Module, core, params: MeshParams,
+                     regs: CoreRegisters) -> AccumulatorRing:
+    """The core's :class:`AccumulatorRing`, wired to its step slot, clear ports and weight
+    exponents (it floors each delay bucket by them)."""
     ring = m.submodules.acc = AccumulatorRing(params)
     m.d.comb += [ring.slot.eq(core.slot), ring.clear.eq(core.clear),
                  core.clearing.eq(ring.clearing)]
+    m.d.comb += [ring.acc_exps[c].eq(exp) for c, exp in enumerate(regs.acc_exps)]
     return ring
 
 
@@ -176,7 +179,7 @@ class NeuronCore(wiring.Component):
         regs = CoreRegisters.create(p)
         regs.write(m, self.mem_table, self.mem_index, self.mem_wdata, self.mem_sel & self.mem_we)
         self._host_reads(m, tables, regs)
-        ring = accumulator_ring(m, self, p)
+        ring = accumulator_ring(m, self, p, regs)
         us = self._update_engine(m, tables, regs, ring)
         ss, ej = self._synapse_engine(m, tables, ring)
         m.d.comb += self.done.eq((us == self.UIDLE) & (ss == self.SIDLE) & ~ej.r_rdy)
@@ -313,6 +316,7 @@ class NeuronCore(wiring.Component):
         sp = Signal(range(p.synapses + 1))
         scount = Signal(range(p.synapses + 1))
         bank_r = Signal(range(D))
+        delay_r = Signal(range(p.max_delay + 1))
         neuron_r = Signal(range(p.neurons))
         weight_r = Signal(signed(9))
         class_r = Signal(range(max(CL, 2)))
@@ -332,7 +336,8 @@ class NeuronCore(wiring.Component):
             with m.Case(SYN_A):
                 bsum = self.slot + 1 + sy["delay"]
                 m.d.sync += [bank_r.eq(Mux(bsum >= D, bsum - D, bsum)), neuron_r.eq(sy["neuron"]),
-                             weight_r.eq(sy["weight"]), class_r.eq(sy["acc_class"]), ss.eq(SYN_B)]
+                             weight_r.eq(sy["weight"]), class_r.eq(sy["acc_class"]),
+                             delay_r.eq(sy["delay"]), ss.eq(SYN_B)]
             with m.Case(SYN_B):
                 m.d.comb += syn_addr.eq(sp + 1)
                 m.d.sync += [sp.eq(sp + 1), scount.eq(scount - 1),
@@ -340,6 +345,7 @@ class NeuronCore(wiring.Component):
         m.d.comb += [t.rps["synapses"].addr.eq(Mux(host, self.mem_index, syn_addr)),
                      self.ev_synop.eq(ss == SYN_B),
                      ring.syn_neuron.eq(sy["neuron"]), ring.add.eq(ss == SYN_B),
-                     ring.add_bank.eq(bank_r), ring.add_neuron.eq(neuron_r),
-                     ring.add_class.eq(class_r), ring.weight.eq(weight_r)]
+                     ring.add_bank.eq(bank_r), ring.add_delay.eq(delay_r),
+                     ring.add_neuron.eq(neuron_r), ring.add_class.eq(class_r),
+                     ring.weight.eq(weight_r)]
         return ss, ej

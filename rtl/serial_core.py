@@ -164,8 +164,8 @@ class SerialCore(wiring.Component):
         m = Module()
         p = self.params
         rams = self._memories(m)
-        ring = accumulator_ring(m, self, p)
         regs = CoreRegisters.create(p)
+        ring = accumulator_ring(m, self, p, regs)
         ops = _Operands(Signal(104, name="state"), Signal(32, name="neuron"),
                         Signal(MEM_DATA_BITS, name="prof"))
         hp = self._host_chunks(m)
@@ -433,6 +433,7 @@ class SerialCore(wiring.Component):
         scount = Signal(range(p.synapses + 1))
         axon_r = Signal(p.axon_bits)
         bank_r = Signal(range(D))
+        delay_r = Signal(range(p.max_delay + 1))
         neuron_r = Signal(range(p.neurons))
         class_r = Signal(range(max(CL, 2)))
         ax, sy = lay["axons"], lay["synapses"]
@@ -460,15 +461,16 @@ class SerialCore(wiring.Component):
                 m.d.comb += s_addr.eq(sy.base + sp * sy.stride + sy.chunks[1].offset)
                 m.d.sync += [bank_r.eq(Mux(bsum >= D, bsum - D, bsum)),
                              neuron_r.eq(syn["neuron"]), class_r.eq(syn["acc_class"]),
-                             ss.eq(SB)]
+                             delay_r.eq(syn["delay"]), ss.eq(SB)]
             with m.Case(SB):
                 m.d.comb += s_addr.eq(sy.base + (sp + 1) * sy.stride)
                 m.d.sync += [sp.eq(sp + 1), scount.eq(scount - 1),
                              ss.eq(Mux(scount == 1, SIDLE, SA))]
         m.d.comb += [self.ev_synop.eq(ss == SB),
                      ring.syn_neuron.eq(syn["neuron"]), ring.add.eq(ss == SB),
-                     ring.add_bank.eq(bank_r), ring.add_neuron.eq(neuron_r),
-                     ring.add_class.eq(class_r), ring.weight.eq(rams.sram.rdata[:9].as_signed())]
+                     ring.add_bank.eq(bank_r), ring.add_delay.eq(delay_r),
+                     ring.add_neuron.eq(neuron_r), ring.add_class.eq(class_r),
+                     ring.weight.eq(rams.sram.rdata[:9].as_signed())]
         return ss, s_addr, ej
 
     def _ram_ports(self, m: Module, rams: _Rams, hp: _HostPort, e_addr, e_we, e_wdata, e_paddr,
