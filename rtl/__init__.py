@@ -9,7 +9,10 @@ Compute fabric (``docs/microarchitecture.md``):
   update and synapse engines);
 * :mod:`spikefab.rtl.serial_core` — ``SerialCore``, the ``serial`` core for small FPGAs
   (16-bit single-port RAMs: :mod:`spikefab.rtl.spram`, the iCE40 UP5K's SPRAMs);
-* :mod:`spikefab.rtl.accumulators` — ``AccumulatorRing``, the dendritic ring both cores share;
+* :mod:`spikefab.rtl.accumulators` — ``AccumulatorRing``, the dendritic ring both cores share
+  (Lava's per-(source step, delay) floor through a bucket tag per word);
+* :mod:`spikefab.rtl.route_emitter` — ``RouteEmitter``, a spiking neuron's route entries, one
+  packet per cycle with credit (both cores);
 * :mod:`spikefab.rtl.router` — ``Router`` (routing from :mod:`spikefab.arch.mesh`, round robin,
   credits);
 * :mod:`spikefab.rtl.mesh` — ``Mesh`` (cores + routers + host port + barrier, section-11

@@ -21,7 +21,9 @@ the memory port converts to and from the image's byte layout.  ``acc_exps`` and 
 (``config``) are registers.
 """
 
-from amaranth.hdl import C, Cat, Module, Mux, Signal, signed, unsigned
+from dataclasses import dataclass
+
+from amaranth.hdl import C, Cat, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
@@ -30,10 +32,11 @@ from amaranth.lib.wiring import In, Out
 from spikefab.rtl.accumulators import AccumulatorRing
 from spikefab.rtl.lif import LifUnit
 from spikefab.rtl.params import CORE_TABLE_IDS, MeshParams, TableSpec
+from spikefab.rtl.route_emitter import RouteEmitter
 from spikefab.rtl.router import packet_fields
 
 __all__ = ["NeuronCore", "MEM_DATA_BITS", "core_members", "to_stored", "from_stored",
-           "fields_of"]
+           "fields_of", "CoreRegisters", "accumulator_ring", "ejection_fifo"]
 
 MEM_DATA_BITS = 128
 
@@ -79,6 +82,72 @@ def core_members(params: MeshParams) -> dict:
     }
 
 
+@dataclass
+class CoreRegisters:
+    """The registers every core kind keeps outside its memories: ``acc_exps`` and the neuron
+    count (the ``config`` table)."""
+
+    acc_exps: list
+    n_neurons: Signal
+
+    @classmethod
+    def create(cls, params: MeshParams) -> "CoreRegisters":
+        return cls([Signal(signed(5), name=f"acc_exp{c}") for c in range(params.acc_classes)],
+                   Signal(range(params.neurons + 1), name="n_neurons"))
+
+    def write(self, m: Module, table, index, wdata, strobe) -> None:
+        """Host writes: ``strobe`` while the port writes ``table``/``index``."""
+        with m.If(strobe & (table == CORE_TABLE_IDS["config"])):
+            m.d.sync += self.n_neurons.eq(wdata[:16])
+        with m.If(strobe & (table == CORE_TABLE_IDS["acc_exps"])):
+            with m.Switch(index):
+                for c, exp in enumerate(self.acc_exps):
+                    with m.Case(c):
+                        m.d.sync += exp.eq(wdata[:5])
+
+    def read(self, m: Module, table, index, out) -> None:
+        """Host reads into ``out`` (sync): a register in the image's byte layout, else 0."""
+        with m.Switch(table):
+            with m.Case(CORE_TABLE_IDS["acc_exps"]):
+                with m.Switch(index):
+                    for c, exp in enumerate(self.acc_exps):
+                        with m.Case(c):
+                            m.d.sync += out.eq(Cat(exp, exp[4].replicate(3)))
+                    with m.Default():
+                        m.d.sync += out.eq(0)
+            with m.Case(CORE_TABLE_IDS["config"]):
+                m.d.sync += out.eq(self.n_neurons)
+
+
+def accumulator_ring(m: Module, core, params: MeshParams,
+                     regs: CoreRegisters) -> AccumulatorRing:
+    """The core's :class:`AccumulatorRing`, wired to its step slot, clear ports and weight
+    exponents (it floors each delay bucket by them)."""
+    ring = m.submodules.acc = AccumulatorRing(params)
+    m.d.comb += [ring.slot.eq(core.slot), ring.clear.eq(core.clear),
+                 core.clearing.eq(ring.clearing)]
+    m.d.comb += [ring.acc_exps[c].eq(exp) for c, exp in enumerate(regs.acc_exps)]
+    return ring
+
+
+def ejection_fifo(m: Module, core, params: MeshParams) -> SyncFIFO:
+    """The core's ejection FIFO (packets from the router), wired to its ``ej_*`` ports."""
+    ej = m.submodules.ejection = SyncFIFO(width=params.packet_width, depth=params.fifo_depth)
+    m.d.comb += [ej.w_en.eq(core.ej_valid), ej.w_data.eq(core.ej_data),
+                 core.ej_ready.eq(ej.w_rdy)]
+    return ej
+
+
+@dataclass
+class _Tables:
+    """The parallel core's table memories: specs, read / write ports and read-data fields."""
+
+    specs: dict
+    rps: dict
+    wps: dict
+    rd: dict
+
+
 class NeuronCore(wiring.Component):
     """A core of the mesh.
 
@@ -88,193 +157,195 @@ class NeuronCore(wiring.Component):
     decoded for this core (``mem_sel``), ``host_access`` (memories belong to the port while the
     fabric is idle), ``clear`` (zero the accumulators; ``clearing`` while it sweeps) and one-cycle
     event strobes for the fabric counters.
+
+    ``elaborate`` builds the parts in order: tables, registers, host reads, update engine
+    (:meth:`_update_engine`, with its synaptic input :meth:`_synaptic_input` and LIF wiring
+    :meth:`_lif`), synapse engine (:meth:`_synapse_engine`).
     """
+
+    #: update-engine states (C0-C5: cycles of one neuron, EMIT: sending its route entries)
+    UIDLE, C0, C1, C2, C3, C4, C5, EMIT = range(8)
+    #: synapse-engine states
+    SIDLE, PKT, SYN_A, SYN_B = range(4)
 
     def __init__(self, params: MeshParams) -> None:
         self.params = params
         super().__init__(core_members(params))
 
-    def elaborate(self, platform):  # noqa: C901 - one FSM per engine, kept together on purpose
+    def elaborate(self, platform):
         m = Module()
         p = self.params
-        specs = p.core_tables()
-        D, CL, AB = p.ring_slots, p.acc_classes, p.acc_bits
-        host = self.host_access
-        wr = {name: self.mem_sel & self.mem_we & (self.mem_table == tid)
-              for name, tid in CORE_TABLE_IDS.items()}
+        tables = self._tables(m)
+        regs = CoreRegisters.create(p)
+        regs.write(m, self.mem_table, self.mem_index, self.mem_wdata, self.mem_sel & self.mem_we)
+        self._host_reads(m, tables, regs)
+        ring = accumulator_ring(m, self, p, regs)
+        us = self._update_engine(m, tables, regs, ring)
+        ss, ej = self._synapse_engine(m, tables, ring)
+        m.d.comb += self.done.eq((us == self.UIDLE) & (ss == self.SIDLE) & ~ej.r_rdy)
+        return m
 
-        # ------------------------------------------------------------ table memories
-        mems, rps, wps, rd = {}, {}, {}, {}
+    def _tables(self, m: Module) -> _Tables:
+        """One memory per table; the memory port writes every table in the image layout."""
+        specs = self.params.core_tables()
+        t = _Tables(specs, {}, {}, {})
         for name in ("profiles", "neurons", "state", "axons", "synapses", "route_ptr", "routes"):
             spec = specs[name]
-            mem = mems[name] = Memory(shape=unsigned(spec.width), depth=spec.depth, init=[])
-            m.submodules[f"mem_{name}"] = mem
-            rps[name] = mem.read_port()
-            wps[name] = mem.write_port()
-            rd[name] = fields_of(spec, rps[name].data)
-        # host writes (engine writes are added below for state)
-        for name, wp in wps.items():
-            m.d.comb += [wp.addr.eq(self.mem_index), wp.data.eq(to_stored(specs[name], self.mem_wdata)),
-                         wp.en.eq(wr[name])]
+            mem = m.submodules[f"mem_{name}"] = Memory(shape=unsigned(spec.width),
+                                                       depth=spec.depth, init=[])
+            t.rps[name] = mem.read_port()
+            t.wps[name] = mem.write_port()
+            t.rd[name] = fields_of(spec, t.rps[name].data)
+        # host writes (the update engine adds its state write in _lif)
+        for name, wp in t.wps.items():
+            m.d.comb += [wp.addr.eq(self.mem_index),
+                         wp.data.eq(to_stored(specs[name], self.mem_wdata)),
+                         wp.en.eq(self.mem_sel & self.mem_we
+                                  & (self.mem_table == CORE_TABLE_IDS[name]))]
+        return t
 
-        acc_exps = [Signal(signed(5), name=f"acc_exp{c}") for c in range(CL)]
-        n_neurons = Signal(range(p.neurons + 1))
-        with m.If(wr["acc_exps"]):
-            with m.Switch(self.mem_index):
-                for c in range(CL):
-                    with m.Case(c):
-                        m.d.sync += acc_exps[c].eq(self.mem_wdata[:5])
-        with m.If(wr["config"]):
-            m.d.sync += n_neurons.eq(self.mem_wdata[:16])
-
-        ring = m.submodules.acc = AccumulatorRing(p)
-        m.d.comb += [ring.slot.eq(self.slot), ring.clear.eq(self.clear),
-                     self.clearing.eq(ring.clearing)]
-
-        # ------------------------------------------------------------ host reads
+    def _host_reads(self, m: Module, t: _Tables, regs: CoreRegisters) -> None:
+        """``mem_rdata``: the table read last cycle in the image layout, or a register."""
         rsel = Signal(4)
         reg_rdata = Signal(MEM_DATA_BITS)
         with m.If(self.mem_re & self.mem_sel):
             m.d.sync += rsel.eq(self.mem_table)
-            with m.Switch(self.mem_table):
-                with m.Case(CORE_TABLE_IDS["acc_exps"]):
-                    with m.Switch(self.mem_index):
-                        for c in range(CL):
-                            with m.Case(c):
-                                m.d.sync += reg_rdata.eq(Cat(acc_exps[c], acc_exps[c][4].replicate(3)))
-                        with m.Default():
-                            m.d.sync += reg_rdata.eq(0)
-                with m.Case(CORE_TABLE_IDS["config"]):
-                    m.d.sync += reg_rdata.eq(n_neurons)
+            regs.read(m, self.mem_table, self.mem_index, reg_rdata)
         with m.Switch(rsel):
-            for name in rps:
+            for name in t.rps:
                 with m.Case(CORE_TABLE_IDS[name]):
                     tmp = Signal(MEM_DATA_BITS, name=f"rdata_{name}")
-                    from_stored(m, specs[name], rps[name].data, tmp)
+                    from_stored(m, t.specs[name], t.rps[name].data, tmp)
                     m.d.comb += self.mem_rdata.eq(tmp)
             with m.Default():
                 m.d.comb += self.mem_rdata.eq(reg_rdata)
 
-        # ------------------------------------------------------------ update engine
-        UIDLE, C0, C1, C2, C3, C4, C5, EMIT = range(8)
+    def _update_engine(self, m: Module, t: _Tables, regs: CoreRegisters,
+                       ring: AccumulatorRing) -> Signal:
+        """C0-C5 per neuron, then EMIT while it sends its route entries; returns the state."""
+        p, host = self.params, self.host_access
+        UIDLE, C0, C1, C2, C3, C4, C5, EMIT = (self.UIDLE, self.C0, self.C1, self.C2, self.C3,
+                                               self.C4, self.C5, self.EMIT)
         us = Signal(range(8))
         i = Signal(range(p.neurons + 1))
-        a_r = Signal(signed(32))
-        ra = Signal(range(p.routes + 1))      # route address presented
-        remaining = Signal(range(p.routes + 1))
-        rcount = Signal(range(p.routes + 1))
-        lif = m.submodules.lif = LifUnit(refractory=p.refractory, adaptive=p.adaptive)
-
-        last_neuron = (i + 1) >= n_neurons
+        emitter = m.submodules.emitter = RouteEmitter(p.routes)
+        ptr = t.rd["route_ptr"]
+        # C1 loads the neuron's routes; the route memory then holds their first entry until EMIT
+        m.d.comb += [emitter.start.eq(us == C1), emitter.first.eq(ptr["start"]),
+                     emitter.count.eq(ptr["count"]), emitter.enable.eq(us == EMIT),
+                     emitter.inj_ready.eq(self.inj_ready)]
+        spike = self._lif(m, t, us == C2, us == C5, i, self._synaptic_input(m, regs, ring, i,
+                                                                             us == C1))
+        last_neuron = (i + 1) >= regs.n_neurons
         with m.If(self.go):
-            m.d.sync += [i.eq(0), us.eq(Mux(n_neurons == 0, UIDLE, C0))]
+            m.d.sync += [i.eq(0), us.eq(Mux(regs.n_neurons == 0, UIDLE, C0))]
         with m.Switch(us):
             with m.Case(C0, C1, C2, C3, C4):
                 m.d.sync += us.eq(us + 1)
             with m.Case(C5):
-                with m.If(lif.spike & (rcount != 0)):
-                    m.d.sync += [us.eq(EMIT), remaining.eq(rcount)]
+                with m.If(spike & emitter.pending):
+                    m.d.sync += us.eq(EMIT)
                 with m.Elif(last_neuron):
                     m.d.sync += us.eq(UIDLE)
                 with m.Else():
                     m.d.sync += [us.eq(C0), i.eq(i + 1)]
             with m.Case(EMIT):
-                with m.If(self.inj_ready):
-                    m.d.sync += [remaining.eq(remaining - 1), ra.eq(ra + 1)]
-                    with m.If(remaining == 1):
-                        with m.If(last_neuron):
-                            m.d.sync += us.eq(UIDLE)
-                        with m.Else():
-                            m.d.sync += [us.eq(C0), i.eq(i + 1)]
-        m.d.comb += [self.inj_valid.eq((us == EMIT) & self.inj_ready),
-                     self.inj_data.eq(rps["routes"].data[:p.packet_width]),
-                     self.ev_spike.eq((us == C5) & lif.spike)]
-
+                with m.If(emitter.last):
+                    m.d.sync += [us.eq(Mux(last_neuron, UIDLE, C0)),
+                                 i.eq(Mux(last_neuron, i, i + 1))]
+        m.d.comb += [self.inj_valid.eq(emitter.inj_valid),
+                     self.inj_data.eq(t.rps["routes"].data[:p.packet_width]),
+                     self.ev_spike.eq((us == C5) & spike)]
         # addresses of the engine's reads (the port owns them while the fabric is idle)
-        route_addr = Signal(range(p.routes + 1))
-        with m.If(us == C1):
-            m.d.comb += route_addr.eq(rd["route_ptr"]["start"])
-            m.d.sync += [ra.eq(rd["route_ptr"]["start"]), rcount.eq(rd["route_ptr"]["count"])]
-        with m.Elif((us == EMIT) & self.inj_ready):
-            m.d.comb += route_addr.eq(ra + 1)
-        with m.Else():
-            m.d.comb += route_addr.eq(ra)
         for name in ("neurons", "state", "route_ptr"):
-            m.d.comb += rps[name].addr.eq(Mux(host, self.mem_index, i))
-        m.d.comb += [rps["routes"].addr.eq(Mux(host, self.mem_index, route_addr)),
-                     rps["profiles"].addr.eq(Mux(host, self.mem_index, rd["neurons"]["profile"]))]
+            m.d.comb += t.rps[name].addr.eq(Mux(host, self.mem_index, i))
+        route_addr = Mux(us == C1, ptr["start"], emitter.addr)
+        m.d.comb += [t.rps["routes"].addr.eq(Mux(host, self.mem_index, route_addr)),
+                     t.rps["profiles"].addr.eq(Mux(host, self.mem_index,
+                                                   t.rd["neurons"]["profile"]))]
+        return us
 
-        # C1: synaptic input a = sum_c shift(acc[slot][c][i], acc_exps[c]) (int32 wrap), clear
+    def _synaptic_input(self, m: Module, regs: CoreRegisters, ring: AccumulatorRing, i,
+                        read) -> Signal:
+        """C1 (``read``): a = sum_c shift(acc[slot][c][i], acc_exps[c]) (int32 wrap), clear."""
+        p = self.params
+        CL, AB = p.acc_classes, p.acc_bits
+        a_r = Signal(signed(32))
         cur_word = ring.current
-        m.d.comb += [ring.neuron.eq(i), ring.clear_current.eq(us == C1)]
+        m.d.comb += [ring.neuron.eq(i), ring.clear_current.eq(read)]
         a_sum = C(0, signed(32))
         for c in range(CL):
             acc = cur_word[c * AB:(c + 1) * AB].as_signed()
-            e = acc_exps[c]
+            e = regs.acc_exps[c]
             term = Signal(signed(32), name=f"a_term{c}")
             with m.If(e >= 0):
                 m.d.comb += term.eq((acc << e[:4])[:32].as_signed())
             with m.Else():
                 m.d.comb += term.eq(acc >> (-e)[:5])
             a_sum = (a_sum + term)[:32].as_signed()
-        with m.If(us == C1):
+        with m.If(read):
             m.d.sync += a_r.eq(a_sum)
+        return a_r
 
-        # C2: start the LIF unit; C5: write the state back
-        st, nr, pf = rd["state"], rd["neurons"], rd["profiles"]
+    def _lif(self, m: Module, t: _Tables, start, write, i, a) -> Value:
+        """``start`` (C2): the LIF unit on the neuron's state; ``write`` (C5): state back."""
+        p = self.params
+        lif = m.submodules.lif = LifUnit(refractory=p.refractory, adaptive=p.adaptive)
+        st, nr, pf = t.rd["state"], t.rd["neurons"], t.rd["profiles"]
         m.d.comb += [
-            lif.start.eq(us == C2),
+            lif.start.eq(start),
             lif.u.eq(st["u"]), lif.v.eq(st["v"]), lif.theta.eq(st["theta"]), lif.ref.eq(st["ref"]),
-            lif.a.eq(a_r), lif.bias_mant.eq(nr["bias_mant"]), lif.bias_exp.eq(nr["bias_exp"]),
+            lif.a.eq(a), lif.bias_mant.eq(nr["bias_mant"]), lif.bias_exp.eq(nr["bias_exp"]),
             lif.du.eq(pf["du"]), lif.dv.eq(pf["dv"]), lif.vth.eq(pf["vth"]),
             lif.reset_mode.eq(pf["reset_mode"]), lif.refractory.eq(pf["refractory"]),
             lif.theta_decay.eq(pf["theta_decay"]), lif.theta_inc.eq(pf["theta_inc"]),
         ]
-        with m.If(us == C5):
-            m.d.comb += [wps["state"].addr.eq(i), wps["state"].en.eq(1),
-                         wps["state"].data.eq(Cat(lif.u_new, lif.v_new, lif.theta_new,
-                                                  lif.ref_new))]
+        wp = t.wps["state"]
+        with m.If(write):
+            m.d.comb += [wp.addr.eq(i), wp.en.eq(1),
+                         wp.data.eq(Cat(lif.u_new, lif.v_new, lif.theta_new, lif.ref_new))]
+        return lif.spike
 
-        # ------------------------------------------------------------ synapse engine
-        ej = m.submodules.ejection = SyncFIFO(width=p.packet_width, depth=p.fifo_depth)
-        m.d.comb += [ej.w_en.eq(self.ej_valid), ej.w_data.eq(self.ej_data),
-                     self.ej_ready.eq(ej.w_rdy)]
-        SIDLE, PKT, SYN_A, SYN_B = range(4)
+    def _synapse_engine(self, m: Module, t: _Tables, ring: AccumulatorRing):
+        """Pop a packet, read its axon (PKT), then two cycles per synapse (SYN_A, SYN_B)."""
+        p, host = self.params, self.host_access
+        D, CL = p.ring_slots, p.acc_classes
+        ej = ejection_fifo(m, self, p)
+        SIDLE, PKT, SYN_A, SYN_B = self.SIDLE, self.PKT, self.SYN_A, self.SYN_B
         ss = Signal(range(4))
         sp = Signal(range(p.synapses + 1))
         scount = Signal(range(p.synapses + 1))
         bank_r = Signal(range(D))
+        delay_r = Signal(range(p.max_delay + 1))
         neuron_r = Signal(range(p.neurons))
         weight_r = Signal(signed(9))
         class_r = Signal(range(max(CL, 2)))
         syn_addr = Signal(range(p.synapses + 1))
         axon = packet_fields(p, ej.r_data)[0]
-        m.d.comb += rps["axons"].addr.eq(Mux(host, self.mem_index, axon))
-        m.d.comb += syn_addr.eq(sp)
-        sy = rd["synapses"]
+        ax, sy = t.rd["axons"], t.rd["synapses"]
+        m.d.comb += [t.rps["axons"].addr.eq(Mux(host, self.mem_index, axon)), syn_addr.eq(sp)]
         with m.Switch(ss):
             with m.Case(SIDLE):
                 with m.If(ej.r_rdy):
                     m.d.comb += ej.r_en.eq(1)
                     m.d.sync += ss.eq(PKT)
             with m.Case(PKT):
-                m.d.comb += syn_addr.eq(rd["axons"]["start"])
-                m.d.sync += [sp.eq(rd["axons"]["start"]), scount.eq(rd["axons"]["count"]),
-                             ss.eq(Mux(rd["axons"]["count"] == 0, SIDLE, SYN_A))]
+                m.d.comb += syn_addr.eq(ax["start"])
+                m.d.sync += [sp.eq(ax["start"]), scount.eq(ax["count"]),
+                             ss.eq(Mux(ax["count"] == 0, SIDLE, SYN_A))]
             with m.Case(SYN_A):
                 bsum = self.slot + 1 + sy["delay"]
                 m.d.sync += [bank_r.eq(Mux(bsum >= D, bsum - D, bsum)), neuron_r.eq(sy["neuron"]),
-                             weight_r.eq(sy["weight"]), class_r.eq(sy["acc_class"]), ss.eq(SYN_B)]
+                             weight_r.eq(sy["weight"]), class_r.eq(sy["acc_class"]),
+                             delay_r.eq(sy["delay"]), ss.eq(SYN_B)]
             with m.Case(SYN_B):
                 m.d.comb += syn_addr.eq(sp + 1)
                 m.d.sync += [sp.eq(sp + 1), scount.eq(scount - 1),
                              ss.eq(Mux(scount == 1, SIDLE, SYN_A))]
-        m.d.comb += [rps["synapses"].addr.eq(Mux(host, self.mem_index, syn_addr)),
-                     self.ev_synop.eq(ss == SYN_B)]
-
-        m.d.comb += [ring.syn_neuron.eq(sy["neuron"]), ring.add.eq(ss == SYN_B),
-                     ring.add_bank.eq(bank_r), ring.add_neuron.eq(neuron_r),
-                     ring.add_class.eq(class_r), ring.weight.eq(weight_r)]
-
-        m.d.comb += self.done.eq((us == UIDLE) & (ss == SIDLE) & ~ej.r_rdy)
-        return m
+        m.d.comb += [t.rps["synapses"].addr.eq(Mux(host, self.mem_index, syn_addr)),
+                     self.ev_synop.eq(ss == SYN_B),
+                     ring.syn_neuron.eq(sy["neuron"]), ring.add.eq(ss == SYN_B),
+                     ring.add_bank.eq(bank_r), ring.add_delay.eq(delay_r),
+                     ring.add_neuron.eq(neuron_r), ring.add_class.eq(class_r),
+                     ring.weight.eq(weight_r)]
+        return ss, ej

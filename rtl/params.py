@@ -193,6 +193,18 @@ class MeshParams:
         return self.max_delay + 2
 
     @property
+    def acc_tag_bits(self) -> int:
+        """Bits of an accumulator word's bucket tag (the delay of its last add; none without
+        delays): the ring floors each (source step, delay) bucket as Lava does
+        (:mod:`spikefab.rtl.accumulators`)."""
+        return _bits(self.max_delay) if self.max_delay else 0
+
+    @property
+    def acc_word_bits(self) -> int:
+        """Bits of one accumulator word: every class's field, then the bucket tag."""
+        return self.acc_classes * self.acc_bits + self.acc_tag_bits
+
+    @property
     def ports(self) -> int:
         """Router ports: N, E, S, W, then one local port per core slot."""
         return 4 + self.cores_per_router
@@ -395,27 +407,6 @@ def check_rtl_image(image: Image, target: Target | str, params: MeshParams | Non
         _check_range(routes["chiplet"], 0, 0, f"{name} chiplet")
     for i, c in enumerate(image.cores):
         _check_accumulators(c, p.acc_bits, f"core/{i}")
-        _check_delay_floors(c, f"core/{i}")
-
-
-def _check_delay_floors(core, sec: str) -> None:
-    """Refuse a class with a negative exponent whose synapses have more than one delay.
-
-    The RTL floors each ring slot's sum when the neuron reads it; Lava's ``DelayDense`` (and the
-    reference) floors each (source step, delay) sum separately.  The two agree when a slot can
-    only hold one such sum: the class has one delay, or shifts left.  The RTL has no staging
-    buffer for the other case, so such an image is refused rather than run differently.
-    """
-    syn = core.synapses
-    for cls, exp in enumerate(core.acc_exps.tolist()):
-        if exp >= 0:
-            continue
-        delays = np.unique(syn["delay"][syn["acc_class"] == cls])
-        if len(delays) > 1:
-            raise ImageError(f"{sec}: accumulator class {cls} (weight exponent {exp}) mixes "
-                             f"delays {delays.tolist()}; the RTL floors a ring slot's sum, which "
-                             f"is Lava-exact only for one delay per class with a negative "
-                             f"exponent, not {len(delays)}", where=f"{sec}/synapses")
 
 
 def _check_accumulators(core, acc_bits: int, sec: str) -> None:
@@ -424,17 +415,34 @@ def _check_accumulators(core, acc_bits: int, sec: str) -> None:
     An axon receives at most one packet per step, and each of its synapses adds to one ring
     slot, so a neuron's accumulator (per class) never exceeds the sum of its synapses' ``|weight|``
     over all delays; the compiler proves the same bound (partition pass), images from elsewhere
-    are checked here.
+    are checked here.  A class with weight exponent ``e < 0`` whose synapses have ``n`` delays
+    also has its field rounded down to a multiple of ``2**-e`` before each new (source step,
+    delay) bucket (Lava's per-bucket floor, :mod:`spikefab.rtl.accumulators`): up to
+    ``(n - 1) * (2**-e - 1)`` more below the sum of its weights, added to the bound.
     """
     syn = core.synapses
     if not len(syn):
         return
-    key = syn["neuron"].astype(np.int64) * 256 + syn["acc_class"]
+    neuron = syn["neuron"].astype(np.int64)
+    cls = syn["acc_class"].astype(np.int64)
+    key = neuron * 256 + cls
     total = np.zeros(int(key.max()) + 1, np.int64)
     np.add.at(total, key, np.abs(syn["weight"].astype(np.int64)))
+    # buckets: distinct delays per (neuron, class); rounding slack 2**k - 1 per extra bucket
+    triples = np.unique(key * 256 + syn["delay"].astype(np.int64))
+    buckets = np.bincount(triples // 256, minlength=len(total))
+    exps = np.asarray(core.acc_exps, np.int64)
+    cls_of = np.arange(len(total)) % 256
+    k = np.zeros(len(total), np.int64)
+    known = cls_of < len(exps)
+    k[known] = np.maximum(-exps[cls_of[known]], 0)
+    slack = np.maximum(buckets - 1, 0) * ((1 << k) - 1)
+    need = total + slack
     limit = (1 << (acc_bits - 1)) - 1
-    worst = int(total.argmax())
-    if total[worst] > limit:
+    worst = int(need.argmax())
+    if need[worst] > limit:
+        why = (f" (with {int(slack[worst])} of rounding for {int(buckets[worst])} delays of "
+               f"class {worst % 256}, weight exponent {-int(k[worst])})" if slack[worst] else "")
         raise ImageError(f"{sec}: neuron {worst // 256} must receive at most {limit} in "
-                         f"summed |weight| per step to fit the RTL's {acc_bits}-bit "
-                         f"accumulators, not {int(total[worst])}", where=f"{sec}/synapses")
+                         f"summed |weight| per step{why} to fit the RTL's {acc_bits}-bit "
+                         f"accumulators, not {int(need[worst])}", where=f"{sec}/synapses")

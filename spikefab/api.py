@@ -47,6 +47,11 @@ def run(image_or_path: Image | str | Path, inputs: Mapping[str, Any] | None, ste
             from spikefab.emulator.distributed import simulate_mpi
             return simulate_mpi(image_or_path, inputs, steps, mode=mode, probes=probes)
     image = image_or_path if isinstance(image_or_path, Image) else load_image(image_or_path)
+    if not image.outputs and not probes:
+        raise InputError("a run must have something to read back: the image has no output "
+                         f"(populations: {sorted(image.populations) or 'none'}) and no probes "
+                         "were given; add net.output(name, population) before compiling, or "
+                         "probes=['population.v']", where="outputs")
     if device is None:
         from spikefab.emulator import simulate
         return simulate(image, inputs, steps, mode=mode, probes=probes,

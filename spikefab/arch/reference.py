@@ -40,6 +40,7 @@ from spikefab.arch.learning.readout import WeightRecorder, projection_weights
 from spikefab.arch.learning.tables import CoreLearner
 from spikefab.arch.neuron import lif_step, shift_input
 from spikefab.arch.result import Result, normalize_inputs, parse_probe
+from spikefab.arch.validate import check_run_memory
 
 __all__ = ["ReferenceChip", "run_reference", "ring_slots"]
 
@@ -153,9 +154,10 @@ def run_reference(image: Image, inputs: Mapping[str, Any] | None, steps: int,
 
     ``weight_every = N`` records the plastic projections' weights after every N steps.
     """
+    parsed = [parse_probe(image, p) for p in probes]
+    check_run_memory(image, steps, sum(int(image.populations[pop]["size"]) for pop, _ in parsed))
     rec = WeightRecorder(image, weight_every)
     ins = normalize_inputs(image, inputs, steps)
-    parsed = [parse_probe(image, p) for p in probes]
     chip = ReferenceChip(image)
     channels = input_channels(image, ins, steps)
     traces = {p: np.zeros((steps, int(image.populations[pp]["size"])), np.int64)

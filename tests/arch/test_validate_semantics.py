@@ -103,6 +103,17 @@ def test_memory_a_run_needs_is_refused_before_allocating():
     assert check_run_memory(image, 10, available=1 << 30) == run_bytes(image, 10)
 
 
+def test_reference_refuses_a_run_beyond_the_memory_budget(monkeypatch):
+    """The golden model checks the memory a run needs as the emulator does (typed, up front)."""
+    image = dense_image([[100, 50], [20, 60]])
+    inputs = {"in": np.ones((10, 2), np.uint8)}
+    monkeypatch.setenv("SPIKEFAB_MAX_RUN_BYTES", str(run_bytes(image, 10) - 1))
+    with pytest.raises(ResourceError, match=r"a run of 10 steps needs .* MiB are available"):
+        run_reference(image, inputs, 10)
+    monkeypatch.setenv("SPIKEFAB_MAX_RUN_BYTES", str(run_bytes(image, 10)))
+    assert run_reference(image, inputs, 10).counters["synops"] == 10 * 4
+
+
 def test_fanout_counts_synaptic_operations_of_a_full_step():
     image = dense_image([[100, 50], [20, 0]])
     assert fanout(image) == 3                                # host channel 0: 2, channel 1: 1

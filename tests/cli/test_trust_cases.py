@@ -154,6 +154,21 @@ def test_builder_network_without_output_is_refused(tmp_path, capsys):
     assert "has no output" in msg and str(script) in msg
 
 
+def test_api_run_of_a_network_without_output_is_refused():
+    """Compiling an output-less network stays allowed (probes can read it); running it with
+    nothing to read back is refused at run time, as the CLI refuses it at compile time."""
+    net = sf.Network()
+    net.input("x", 2)
+    net.population("lif", 3, sf.LoihiLIF(du=2048, dv=256, vth=10))
+    net.connect("x", "lif", weights=np.array([[120, 0], [0, 120], [80, 80]]))
+    image = sf.compile(net, "loihi1", progress=False)
+    inputs = {"x": np.ones((5, 2), np.uint8)}
+    with pytest.raises(InputError, match=r"no output \(populations: \['lif'\]\) and no probes"):
+        sf.run(image, inputs, 5)
+    probed = sf.run(image, inputs, 5, probes=["lif.u"])
+    assert probed.traces["lif.u"].shape == (5, 3) and probed.traces["lif.u"].any()
+
+
 def test_delay_beyond_the_target_names_the_targets_limit():
     net = sf.Network()
     net.input("x", 1)

@@ -19,8 +19,13 @@ def _route(host: int, x: int, y: int, slot: int, axon: int) -> tuple:
 
 
 def random_image(seed: int, target: str | Target = "ice40-up5k", max_neurons: int = 10,
-                 steps: int = 12) -> tuple[Image, dict[str, np.ndarray]]:
+                 steps: int = 12, exps: tuple[int, int] = (-2, 2),
+                 ) -> tuple[Image, dict[str, np.ndarray]]:
     """A random image for ``target`` and random input spikes for ``steps`` steps.
+
+    Each class's weight exponent is drawn from ``exps`` (inclusive); synapse delays are drawn
+    independently of it, so right-shifting classes mix delays (Lava floors each (source step,
+    delay) bucket apart: docs/microarchitecture.md section 7).
 
     About 30 % of the seeds draw a *congested* network (most neurons biased to fire, up to 6
     route entries per neuron, up to 8 synapses per axon) so that injection stalls and full
@@ -73,10 +78,7 @@ def random_image(seed: int, target: str | Target = "ice40-up5k", max_neurons: in
         syn["weight"] = rng.integers(-256, 256, ns)
         syn["delay"] = rng.integers(0, lim.max_delay + 1, ns)
         syn["acc_class"] = rng.integers(0, lim.acc_classes, ns)
-        acc_exps = rng.integers(-2, 3, lim.acc_classes).astype(np.int8)
-        for cls in np.flatnonzero(acc_exps < 0):      # one delay per right-shifting class: the
-            sel = syn["acc_class"] == cls              # RTL's slot floor is Lava-exact only then
-            syn["delay"][sel] = int(rng.integers(0, lim.max_delay + 1))
+        acc_exps = rng.integers(exps[0], exps[1] + 1, lim.acc_classes).astype(np.int8)
         outs = rng.random(n) < 0.5
         outputs_of.append(outs)
         routes, ptr = [], np.zeros(n, ROUTE_PTR_DTYPE)

@@ -18,6 +18,7 @@ from spikefab.errors import ImageError
 from spikefab.rtl.sim.program import jobs_from
 
 from .netgen import random_image
+from .slot_floor import run_slot_floor
 
 pytestmark = pytest.mark.rtl
 STEPS = 12
@@ -52,18 +53,22 @@ def first_difference(image, rtl: Result, ref: Result, emu: Result | None) -> str
     return None
 
 
-def _differential(sim, seeds, target: str = "ice40-up5k") -> None:
+def _differential(sim, seeds, target: str = "ice40-up5k", exps=(-2, 2)) -> int:
+    """Run random networks on ``sim``; returns how many of them a slot-sum floor would get
+    wrong (right-shifting classes that mix delays: :mod:`tests.rtl.slot_floor`)."""
     try:
         from spikefab.emulator import simulate
     except ImportError:       # the emulator wing is optional for the RTL's own checks
         simulate = None
     jobs, cases = [], []
+    floor_sensitive = 0
     for seed in seeds:
-        image, inputs = random_image(seed, target=target, steps=STEPS)
+        image, inputs = random_image(seed, target=target, steps=STEPS, exps=exps)
         jobs.append(jobs_from(image, inputs, STEPS))
         ref = run_reference(image, inputs, STEPS)
         emu = simulate(image, inputs, STEPS, mode="cycle") if simulate else None
         cases.append((seed, image, ref, emu))
+        floor_sensitive += not run_slot_floor(image, inputs, STEPS).same_behaviour(ref)
     results = sim.run(jobs)
     assert len(results) == len(jobs)
     spikes = 0
@@ -74,22 +79,32 @@ def _differential(sim, seeds, target: str = "ice40-up5k") -> None:
         assert len(rtl.cycles_per_step) == STEPS and (rtl.cycles_per_step > 0).all()
         spikes += ref.counters["spikes"]
     assert spikes > len(seeds)        # the networks are not silent
+    return floor_sensitive
 
 
 @pytest.mark.slow
 def test_icarus_differential_50_random_networks(icarus_sim) -> None:
-    _differential(icarus_sim, range(1000, 1050))
+    assert _differential(icarus_sim, range(1000, 1050)) > 0
+
+
+def test_icarus_delays_with_negative_exponents_are_lava_exact(icarus_sim) -> None:
+    """20 networks whose right-shifting classes (exponents -5..-1) mix delays: u, v and spikes
+    equal the reference (Lava's DelayDense: a floor per (source step, delay) bucket, #15);
+    several of them differ under a floor of the slot's sum, so the test can tell."""
+    assert _differential(icarus_sim, range(4000, 4020), exps=(-5, -1)) >= 4
 
 
 @pytest.mark.slow
 def test_icarus_differential_parallel_core_four_cores(icarus_sim_parallel) -> None:
-    """The parallel core (ecp5-85k: 2 x 2 mesh, refractory and adaptive threshold) too."""
-    _differential(icarus_sim_parallel, range(3000, 3020), target="ecp5-85k")
+    """The parallel core (ecp5-85k: 2 x 2 mesh, refractory and adaptive threshold) too,
+    right-shifting classes with delays 0-3 included."""
+    assert _differential(icarus_sim_parallel, range(3000, 3020), target="ecp5-85k") > 0
 
 
 @pytest.mark.slow
 def test_verilator_differential_random_networks(verilator_sim) -> None:
-    _differential(verilator_sim, range(2000, 2012))
+    """Exponents -2..2 with mixed delays: some networks need the per-bucket floor."""
+    assert _differential(verilator_sim, range(2000, 2012)) > 0
 
 
 def _compiled_network(seed: int):

@@ -17,6 +17,7 @@ from spikefab.rtl.sim.program import entry_int, image_writes, jobs_from
 from spikefab.rtl.sim.pysim import AmaranthPort, run_pysim
 
 from .netgen import random_image
+from .slot_floor import run_slot_floor
 
 pytestmark = pytest.mark.rtl
 TARGET = "ice40-up5k"
@@ -52,11 +53,13 @@ def test_memory_port_reads_back_the_image_bytes() -> None:
 def test_random_networks_match_reference_and_cycle_engine() -> None:
     emulator = pytest.importorskip("spikefab.emulator")
     jobs, refs, emus = [], [], []
-    for seed in (100, 101, 102):
-        image, inputs = random_image(seed, steps=10)
+    # seed 4001: a right-shifting class mixing delays whose result a slot-sum floor changes
+    for seed, exps in ((100, (-2, 2)), (101, (-2, 2)), (102, (-2, 2)), (4001, (-5, -1))):
+        image, inputs = random_image(seed, steps=10, exps=exps)
         jobs.append(jobs_from(image, inputs, 10))
         refs.append(run_reference(image, inputs, 10))
         emus.append(emulator.simulate(image, inputs, 10, mode="cycle"))
+    assert not run_slot_floor(image, inputs, 10).same_behaviour(refs[-1])
     for res, ref, emu in zip(run_pysim(jobs, TARGET), refs, emus):
         assert res.same_behaviour(ref)
         assert np.array_equal(res.cycles_per_step, emu.cycles_per_step)
@@ -96,18 +99,25 @@ def test_refuses_values_the_datapath_cannot_hold() -> None:
         check_rtl_image(image, TARGET)
 
 
-def test_refuses_delays_it_cannot_floor_like_lava() -> None:
-    """A right-shifting class with two delays: Lava floors per (source step, delay), the RTL's
-    slot read floors the slot's sum, so the image is refused (#15); one delay per class runs."""
-    image, _ = random_image(4)
-    core = next(c for c in image.cores if len(c.synapses) >= 2)
-    core.acc_exps[:] = -1
-    core.synapses["acc_class"] = 0
-    core.synapses["delay"] = 1
+def test_delay_buckets_are_floored_like_lava() -> None:
+    """A right-shifting class whose synapses mix delays 0 and 1 (#15): Lava floors each
+    (source step, delay) bucket, so two odd weights arriving in one slot from two steps give
+    floor(1/2) + floor(1/2) = 0, not floor(2/2) = 1; the RTL's ring rounds a word down before
+    each new bucket and matches the reference, which a slot-sum floor would not."""
+    emulator = pytest.importorskip("spikefab.emulator")
+    image, inputs = random_image(4, steps=10)
+    for core in image.cores:
+        core.acc_exps[:] = -1
+        core.synapses["acc_class"] = 0
+        core.synapses["weight"] = 1 + 2 * (np.arange(len(core.synapses)) % 3)
+        core.synapses["delay"] = np.arange(len(core.synapses)) % 2
     check_rtl_image(image, TARGET)
-    core.synapses["delay"][0] = 0
-    with pytest.raises(ImageError, match=r"class 0 \(weight exponent -1\) mixes delays \[0, 1\]"):
-        check_rtl_image(image, TARGET)
+    ref = run_reference(image, inputs, 10)
+    assert not run_slot_floor(image, inputs, 10).same_behaviour(ref)
+    emu = emulator.simulate(image, inputs, 10, mode="cycle")
+    (res,) = run_pysim([jobs_from(image, inputs, 10)], TARGET)
+    assert res.same_behaviour(ref)
+    assert np.array_equal(res.cycles_per_step, emu.cycles_per_step)
 
 
 def test_refuses_target_with_other_timing(tmp_path) -> None:

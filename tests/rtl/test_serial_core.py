@@ -17,7 +17,7 @@ from amaranth.back import verilog
 from spikefab.arch.reference import run_reference
 from spikefab.arch.target import load_target
 from spikefab.errors import ImageError, TargetError
-from spikefab.rtl.params import CORE_KINDS, mesh_params
+from spikefab.rtl.params import CORE_KINDS, check_rtl_image, mesh_params
 from spikefab.rtl.serial_core import SerialCore
 from spikefab.rtl.sim.program import jobs_from
 from spikefab.rtl.sim.pysim import run_pysim
@@ -96,7 +96,6 @@ def test_accumulator_overflow_is_refused() -> None:
     (On the shipped ice40-up5k, 15,360 synapses of |weight| <= 256 cannot overflow 24 bits, so
     the check is exercised on an 18-bit variant.)
     """
-    from spikefab.rtl.params import check_rtl_image
 
     t = load_target("ice40-up5k")
     narrow = dataclasses.replace(t, core=dataclasses.replace(t.core, accumulator_bits=18))
@@ -110,6 +109,29 @@ def test_accumulator_overflow_is_refused() -> None:
     with pytest.raises(ImageError, match=r"neuron 0 must receive at most 131071 in summed "
                                          r"\|weight\| per step .* not 153300"):
         check_rtl_image(image, narrow)
+
+
+def test_delay_bucket_rounding_counts_in_the_accumulator_bound() -> None:
+    """Rounding a right-shifting class down before each new delay bucket can take a field
+    2**k - 1 further below the sum of its weights per extra delay: the bound includes it."""
+    t = load_target("ice40-up5k")
+    narrow = dataclasses.replace(t, core=dataclasses.replace(t.core, accumulator_bits=17))
+    image, _ = random_image(7)
+    core = image.cores[0]
+    core.synapses = np.zeros(4, core.synapses.dtype)
+    core.synapses["weight"] = -255
+    core.axons[:] = (0, 0)
+    core.axons[0] = (0, 4)
+    core.acc_exps[:] = -16
+    check_rtl_image(image, narrow)                     # one delay: no rounding between buckets
+    core.synapses["delay"] = [0, 1, 0, 1]
+    check_rtl_image(image, t)                          # 1,020 + 65,535 fits 24 bits
+    with pytest.raises(ImageError, match=r"neuron 0 must receive at most 65535 in summed "
+                                         r"\|weight\| per step \(with 65535 of rounding for 2 "
+                                         r"delays of class 0, weight exponent -16\) .* not 66555"):
+        check_rtl_image(image, narrow)
+    core.acc_exps[:] = 0                               # no right shift: no rounding
+    check_rtl_image(image, narrow)
 
 
 def test_four_serial_cores_match_reference_and_cycle_engine() -> None:
