@@ -628,3 +628,85 @@ def record_probes(t, params, ref, spikes, probe_idx, probe_var, traces):
             traces[t, j] = ref[i]
         else:
             traces[t, j] = spikes[i]
+
+
+# ---- flatten helpers: one pass over the synapses, no per-synapse temporaries -------------------
+
+@njit(cache=True)
+def axons_with_runs(ax_start, ax_count, syn_off, n, min_run, max_gap):
+    """Per axon, whether its synapses hold a dense run (fanout.py): at least ``min_run``
+    offsets, sorted, with steps of 1..``max_gap`` inside one (ring slot, class) region, covering
+    at least half of their span.
+
+    Sorting every axon costs ~100 ns per synapse, so a necessary condition screens first: such a
+    run touches at most ``2 * cnt / 16 + 2`` aligned 16-offset buckets, so one bucket holds at
+    least ``16 cnt / (2 cnt + 31)`` > 4 of its offsets (for ``min_run`` >= 16).  Axons whose
+    buckets all hold 4 or fewer are skipped after one pass (sparse, random fan-outs)."""
+    na = ax_start.shape[0]
+    out = np.zeros(na, np.bool_)
+    if n == 0 or na == 0 or syn_off.shape[0] == 0:
+        return out
+    hist = np.zeros(np.int64(syn_off.max()) // 16 + 1, np.uint8)
+    buf = np.zeros(max(ax_count.max(), 1), np.int64)
+    for a in range(na):
+        c = ax_count[a]
+        if c < min_run:
+            continue
+        s0 = ax_start[a]
+        crowded = False
+        for k in range(s0, s0 + c):
+            b = syn_off[k] // 16
+            if hist[b] < 255:
+                hist[b] += 1
+            if hist[b] > 4:
+                crowded = True
+        for k in range(s0, s0 + c):
+            hist[syn_off[k] // 16] = 0
+        if not crowded:
+            continue
+        for k in range(c):
+            buf[k] = syn_off[s0 + k]
+        srt = np.sort(buf[:c])
+        lo = 0
+        for k in range(1, c + 1):
+            if k == c or srt[k] - srt[k - 1] <= 0 or srt[k] - srt[k - 1] > max_gap \
+                    or srt[k] // n != srt[k - 1] // n:
+                cnt = k - lo
+                if cnt >= min_run and 2 * cnt >= srt[k - 1] - srt[lo] + 1:
+                    out[a] = True
+                    break
+                lo = k
+    return out
+
+
+@njit(cache=True)
+def gather_fan_out(nr_start, nr_count, routes, ax_start, syn_off, syn_w, fo_start, fo_off,
+                   fo_w, entry_dense, ax_dense):
+    """Fill the neuron-major fan-out (``flat._fan_out``): neuron ``i``'s synapses through all its
+    routes, in route order, from ``fo_start[i]``; ``entry_dense`` marks the entries whose axon
+    is in ``ax_dense`` (only those are looked at for dense blocks)."""
+    for i in range(nr_start.shape[0]):
+        k = fo_start[i]
+        for r in range(nr_start[i], nr_start[i] + nr_count[i]):
+            cnt = routes[r, 9]
+            if cnt == 0:
+                continue
+            ax = routes[r, 1]
+            s0 = ax_start[ax]
+            dense = ax_dense[ax]
+            for j in range(cnt):
+                fo_off[k] = syn_off[s0 + j]
+                fo_w[k] = syn_w[s0 + j]
+                entry_dense[k] = dense
+                k += 1
+
+
+@njit(cache=True)
+def acc_bound(syn_off, syn_w, cn):
+    """Largest sum of |weight| over the synapses of one (class, neuron) accumulator."""
+    if syn_w.shape[0] == 0 or cn == 0:
+        return 0
+    s = np.zeros(cn, np.int64)
+    for k in range(syn_w.shape[0]):
+        s[np.int64(syn_off[k]) % cn] += abs(np.int64(syn_w[k]))
+    return s.max()
