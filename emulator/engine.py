@@ -90,7 +90,7 @@ def functional_parts(n_neurons: int) -> int:
 def _run_functional(flat: FlatImage, params, ref, in_spikes, out, probe_idx, probe_var, traces,
                     counters, timing, est, steps: int) -> None:
     """The functional kernel over ``flat``: int32 accumulators when the image's bound allows,
-    the threaded driver when ``flat`` was cut into several parts."""
+    the threaded driver when ``flat`` was cut into several parts and threads can run them."""
     na = neuron_arrays(flat, params, ref)
     fo = flat.fo
     size = flat.slots * flat.n_classes * flat.n
@@ -98,28 +98,43 @@ def _run_functional(flat: FlatImage, params, ref, in_spikes, out, probe_idx, pro
     # shifts (per bucket, floored) into the ring; the update then shifts nothing
     staged = flat.slots > 2 and flat.nexp.size > 0 and int(flat.nexp.min()) < 0
     bound = flat.acc_bound
+    nrn = na.as_tuple()
     if staged:
         stage = np.zeros(size, np.int32 if bound < 2**31 - 1 else np.int64)
         bound = bound << int(na.lsh.max(initial=0))     # the ring holds the shifted sums
-        ulsh, ursh = np.zeros_like(na.lsh), np.zeros_like(na.rsh)
+        nrn = nrn[:FK.N_LSH] + (np.zeros_like(na.lsh), np.zeros_like(na.rsh))
     acc = np.zeros(size, np.int32 if bound < 2**31 - 1 else np.int64)
     if not staged:
-        stage, ulsh, ursh = acc, na.lsh, na.rsh
-    kernel = FK.run_functional
-    if fo.pn.shape[0] > 2:
-        kernel = FK.run_functional_threads
-        if "NUMBA_THREADING_LAYER" not in os.environ:
-            import numba
-            # one parallel region per step: Numba's workqueue pool wakes its threads in
-            # microseconds, GNU OpenMP's took ~10x the whole step on the shared 2-core VM
-            numba.config.THREADING_LAYER = "workqueue"
-    kernel(steps, in_spikes, flat.n_classes, flat.slots, flat.noff, params, ref, flat.ax_start,
-           flat.ax_count, flat.syn_off, flat.syn_w, flat.hr_start, flat.hr_count, flat.routes, out,
-           probe_idx, probe_var, traces, counters, timing, est, flat.nr_start, flat.nr_count,
-           flat.route_dst, flat.route_sums, acc, na.du1, na.dv1, na.vth6, na.bias, na.rsub,
-           na.refr, na.thd1, na.thinc, na.special, na.sp_start, ulsh, ursh, fo.pn, fo.sc_ps,
-           fo.sc_off, fo.sc_w, fo.mb_ps, fo.mb_blk, fo.bp, fo.bk_off, fo.bk_len, fo.bk_mstart,
-           fo.bk_src, fo.bk_wpos, fo.bk_cpos, fo.bk_colsum, fo.dw, stage, staged, na.lsh, na.rsh)
+        stage = acc
+    dim = np.array([steps, flat.n_classes, flat.slots, int(staged)], np.int64)
+    net = (flat.noff, flat.ax_start, flat.ax_count, flat.syn_off, flat.syn_w, flat.hr_start,
+           flat.hr_count, flat.routes, flat.nr_start, flat.nr_count, flat.route_dst,
+           flat.route_sums)
+    io = (in_spikes, out, probe_idx, probe_var, traces, counters, timing, est)
+    ops = (dim, net, io, nrn, fo.as_tuple(), (acc, stage, na.lsh, na.rsh), params, ref)
+    workers = _workers(fo.pn.shape[0] - 1)
+    if workers > 1:
+        FK.run_functional_threads(workers, *ops)
+    else:
+        FK.run_functional(*ops)
+
+
+def _workers(parts: int) -> int:
+    """Threads for the functional engine's ``parts``: one region for the whole run whose
+    workers meet at spin barriers, so they must all run at once: at most Numba's thread count,
+    on a threading layer that gives each chunk of a ``prange`` its own thread (workqueue, the
+    default here, or OpenMP); 1 (the single-thread driver) otherwise."""
+    if parts < 2:
+        return 1
+    import numba
+    layer = os.environ.get("NUMBA_THREADING_LAYER", "").strip().lower()
+    if not layer:
+        # Numba's workqueue pool wakes its threads in microseconds, GNU OpenMP's took ~10x the
+        # whole step on the shared 2-core VM; set before anything starts a pool
+        numba.config.THREADING_LAYER = "workqueue"
+    elif layer not in ("workqueue", "omp"):
+        return 1
+    return max(1, min(parts, numba.get_num_threads()))
 
 
 def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,

@@ -19,7 +19,7 @@ become blocks) and by activity.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -58,6 +58,10 @@ class FanOut:
     bk_colsum: np.ndarray  #: (.,) int64 sum of the block's rows, per target
     dw: np.ndarray         #: (.,) weights of every block row, row after row, in the narrowest
                            #: integer type that holds them (a dense step streams all of them)
+
+    def as_tuple(self) -> tuple:
+        """The fields in order: the kernels' FO tuple (``kernels.F_*`` name the positions)."""
+        return tuple(getattr(self, f.name) for f in fields(self))
 
     @property
     def dense_synapses(self) -> int:

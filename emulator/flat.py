@@ -22,7 +22,7 @@ tables into global, flat arrays once per run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -111,6 +111,10 @@ class NeuronArrays:
     sp_start: np.ndarray      #: (parts + 1,) int64 first special neuron of each part
     lsh: np.ndarray           #: (C * n,) int64 left shift of class c for neuron i (exp > 0)
     rsh: np.ndarray           #: (C * n,) int64 right shift (exp < 0)
+
+    def as_tuple(self) -> tuple:
+        """The fields in order: the kernels' NRN tuple (``kernels.N_*`` name the positions)."""
+        return tuple(getattr(self, f.name) for f in fields(self))
 
 
 def neuron_arrays(flat: FlatImage, params: np.ndarray, ref: np.ndarray) -> NeuronArrays:
