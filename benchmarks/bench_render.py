@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from string import Template
 from typing import Any
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def fill(name: str, **values: str) -> str:
+    """``templates/<name>`` with its ``$placeholders`` replaced (every one must be given)."""
+    return Template((TEMPLATES / name).read_text()).substitute(values).strip()
 
 MET, NOT_MET, UNMEASURED = "met", "not met", "not measured"
 
@@ -845,10 +853,74 @@ def _targets(res: dict, facts: dict, total_s: float, quick: bool) -> tuple[str, 
     x = cu.get("burst_2threads_x")
     add("19", "burst network ≥ 1.7× on 2 threads (identical results)",
         f"{f(x)}×" if x else "n/a", x >= 1.7 if x else None)
+    sc = facts.get("scale", {})
+    x = sc.get("wafer_2threads_x")
+    add("19", "wafer image ≥ 1.7× on 2 threads (identical results)",
+        f"{f(x)}× ({f(sc['wafer_neurons'])} neurons)" if x else "n/a",
+        (x >= 1.7 and sc["wafer_identical"]) if x else None)
     text = ("## Targets\n\nEvery target from the issues next to the value measured in this run.  "
             "\"not measured\" = the section failed or was skipped (reason in its section).\n\n"
             + table(["issue", "target", "measured", "status"], rows))
     return text, missed
+
+
+# --------------------------------------------------------------------------- scale
+def _learning(d: dict) -> str:
+    e = _err(d)
+    if e:
+        return e
+    rows = [[r["case"], r["steps"], r["seconds"], r["steps_per_s"], r["spikes"],
+             r["learning_updates"], r.get("slowdown_vs_static")] for r in d.get("rows", [])]
+    if not rows:
+        return "not measured: learning_speed.py printed no result"
+    static = rows[0][3]
+    for r in rows:                     # learning_speed.py prints the ratio; recomputed if absent
+        r[6] = r[6] if r[6] is not None else static / r[3]
+    return table(["case", "steps", "s", "steps/s", "spikes", "synapse updates",
+                  "time ÷ static"], rows)
+
+
+def _wafer(d: dict) -> tuple[str, str, dict]:
+    facts: dict = {}
+    e = _err(d)
+    if e:
+        return "", e, facts
+    runs = d["runs"]
+    intro = (f"`benchmarks/wafer_functional.py`: {d['chiplets']} chiplets × "
+             f"{d['cores_per_chiplet']} cores = {f(d['neurons'])} neurons, "
+             f"{f(d['synapses'])} synapses (4,096 axons of 15 synapses per core, one route per "
+             "neuron, 80 % to its own chiplet), bias-driven, 20 % host input; built from the "
+             "tables (no compiler), saved, then each thread count in its own `nice`-d process: "
+             "load, flatten (timed apart), run.  Peak memory is that process's resident peak "
+             "(load + flatten + run).")
+    if d.get("scaled_down"):
+        intro += (f"  **Scaled down** from {d['asked']['chiplets']} × {d['asked']['cores']} "
+                  f"cores: {f(d['mem_available_gib'])} GiB were available, the full wafer "
+                  "needs more.")
+    elif d.get("size") == "quick":
+        intro += "  Tiny size (`--quick`), one thread."
+    elif d.get("size") != "full":
+        intro += ("  This is the `make bench` size (a quarter of the wafer's cores); "
+                  "`SPIKEFAB_BENCH_WAFER=full` runs the 10 M-neuron, 150 M-synapse image.")
+    rows = [[r["threads"], d["steps"], r["flatten_s"], r["run_s"], r["steps_per_s"],
+             r["events_per_s"], r["peak_mib"] / 1024, r["load_avg"]] for r in runs]
+    text = table(["threads", "steps", "flatten s", "run s", "steps/s", "syn. events/s",
+                  "peak GiB", "load avg"], rows)
+    same = "identical" if d.get("identical") else "DIFFERENT"
+    text += f"\n\nResults of all thread counts: {same} (digest of spikes, final state, counters)."
+    if d.get("speedup_2_vs_1"):
+        facts["wafer_2threads_x"] = d["speedup_2_vs_1"]
+        facts["wafer_identical"] = bool(d.get("identical"))
+        facts["wafer_neurons"] = d["neurons"]
+        text += (f"  2 threads ÷ 1 thread: {f(d['speedup_2_vs_1'])}× (run time; on a machine "
+                 "whose load average exceeds its cores the second thread mostly waits for a "
+                 "core, see the load column).")
+    return intro, text, facts
+
+
+def _scale(learning: dict, wafer: dict) -> tuple[str, dict]:
+    intro, wtext, facts = _wafer(wafer)
+    return fill("scale.md", learning=_learning(learning), wafer_intro=intro, wafer=wtext), facts
 
 
 # --------------------------------------------------------------------------- document
@@ -859,7 +931,9 @@ def render(res: dict, *, quick: bool, total_s: float, img_dir: Path, doc_dir: Pa
             "emulator": lambda: _emulator(res["emulator"]), "dense": lambda: _dense(res["dense"]),
             "noc": lambda: _noc(res["noc"], img_dir, doc_dir),
             "compiler": lambda: _compiler(res["compiler"], res["placement"]),
-            "rtl": lambda: _rtl(res["rtl"]), "runtime": lambda: _runtime(res["runtime"])}
+            "rtl": lambda: _rtl(res["rtl"]), "runtime": lambda: _runtime(res["runtime"]),
+            "scale": lambda: _scale(res.get("learning", {"error": "not run"}),
+                                    res.get("wafer", {"error": "not run"}))}
     for name, job in jobs.items():
         try:
             parts[name], facts[name] = job()
@@ -880,25 +954,12 @@ def render(res: dict, *, quick: bool, total_s: float, img_dir: Path, doc_dir: Pa
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         profile += f"\n\nEngine bounds not rendered: {type(exc).__name__}: {exc}\n"
     walls = ", ".join(f"{k} {f(v.get('section_wall_s', 0))} s" for k, v in res.items())
-    head = ("# Benchmarks\n\n"
-            "*Generated by `make bench` (`benchmarks/run_all.py`); do not edit by hand.  Every "
-            "number below comes from one run of the harness on the machine described; the raw "
-            "results are in `benchmarks/results/*.json`.  Figures quoted from the reference notes "
-            "(Lava, BookSim2) are marked as quoted.*"
-            + ("\n\n**Quick run (tiny sizes): numbers are not representative.**" if quick else "")
-            + "\n")
-    repro = ("## How to reproduce\n\n"
-             "`make bench` creates or updates the benchmark venv `.venv-bench` from "
-             "`benchmarks/requirements-peers.txt` (SANA-FE, Brian2 2.9, numpy < 2.3), installs "
-             "`.venv`, then runs `benchmarks/run_all.py`: each section in its own process, raw "
-             "JSON in `benchmarks/results/`, this file regenerated.  One section: "
-             "`.venv/bin/python benchmarks/run_all.py --only cuba` (the others are re-read from "
-             "their JSON).  Smoke test: `tests/benchmarks/test_bench_smoke.py` "
-             "(`--quick --no-peers`).  The end-to-end examples (`make demo`, "
-             "`examples/wafer_scale.py`) print their own numbers and are not part of this run."
-             f"\n\nSection wall times in this run: {walls}.\n")
-    return "\n\n".join([head, _machine(res["machine"], quick, total_s), targets,
-                        parts["sanafe"], parts["cuba"] + "\n" + parts["emulator"],
-                        parts["dense"], parts["noc"],
-                        parts["compiler"], parts["rtl"], parts["runtime"],
-                        profile, repro]).rstrip() + "\n"
+    return fill("benchmarks.md",
+                quick_note=("\n\n**Quick run (tiny sizes): numbers are not representative.**"
+                            if quick else ""),
+                machine=_machine(res["machine"], quick, total_s), targets=targets,
+                sanafe=parts["sanafe"], cuba=parts["cuba"], emulator=parts["emulator"],
+                dense=parts["dense"], noc=parts["noc"], compiler=parts["compiler"],
+                rtl=parts["rtl"], runtime=parts["runtime"], scale=parts["scale"],
+                profile=profile, walls=walls) + "\n"
+
