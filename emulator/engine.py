@@ -183,22 +183,8 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         cycles = None
         hops = counters[[FK.C_HOPS_EW, FK.C_HOPS_NS, FK.C_HOPS_CHIP]]
     else:
-        from spikefab.emulator.cycle.kernels import run_cycle
-        _check_cycle_target(target)
-        topo = target.topology
-        fab = new_fabric(topo.global_x, topo.global_y, topo.mesh_x, topo.mesh_y,
-                         topo.cores_per_router, tm.fifo_depth, tm.link_latency,
-                         tm.chiplet_link_latency, tm.chiplet_link_cycles,
-                         np.stack([flat.core_router, flat.core_slot], 1), routing=topo.routing)
-        cycles = np.zeros(steps, np.int64)
-        hops = np.zeros(3, np.int64)
-        run_cycle(*common, np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles,
-                                     barrier], np.int64), cycles, flat.core_router,
-                  flat.core_slot, hops, *fab.args(),
-                  plastic.args if plastic is not None else no_learning())
+        cycles, hops, extra = _run_cycle(flat, target, common, plastic, barrier)
         per_step = cycles
-        links = sorted(fab.link_table(), key=lambda r: (-r[3], r[0], r[1], r[2]))
-        extra = {"max_fifo": int(fab.st[S_MAXF]), "links": links}
     counts = counter_summary(counters, hops, extra)
     if mode == "functional":
         counts["estimated_cycles_per_step"] = per_step
@@ -214,19 +200,46 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         col += w
     values = readout_values(image, tr)
     tr = {p: tr[p] for p in user_probes}
-    final = []
-    for ci in range(len(image.cores)):
-        lo, hi = int(flat.noff[ci]), int(flat.noff[ci + 1])
-        s = np.zeros(hi - lo, STATE_DTYPE)
-        s["u"], s["v"], s["theta"], s["ref"] = params[8, lo:hi], params[9, lo:hi], \
-            params[10, lo:hi], ref[lo:hi]
-        final.append(s)
+    final = _final_state(flat, params, ref)
     res = Result(spikes=spikes, traces=tr, values=values, final_state=final, counters=counts,
                  cycles_per_step=cycles, latency_us=lat, energy_pj=float(sum(breakdown.values())),
                  energy_breakdown=breakdown, backend=f"emulator-{mode}")
     if plastic is not None:
         res.weights, res.weight_snapshots = learned["weights"], learned["snapshots"]
     return res
+
+
+def _run_cycle(flat: FlatImage, target: Target, common: tuple, plastic, barrier: int):
+    """The cycle engine over ``flat``: (cycles per step, hops E/W N/S chiplet, extra counters)."""
+    from spikefab.emulator.cycle.kernels import run_cycle
+    _check_cycle_target(target)
+    topo = target.topology
+    tm = target.timing
+    fab = new_fabric(topo.global_x, topo.global_y, topo.mesh_x, topo.mesh_y,
+                     topo.cores_per_router, tm.fifo_depth, tm.link_latency,
+                     tm.chiplet_link_latency, tm.chiplet_link_cycles,
+                     np.stack([flat.core_router, flat.core_slot], 1), routing=topo.routing)
+    steps = common[0]
+    cycles = np.zeros(steps, np.int64)
+    hops = np.zeros(3, np.int64)
+    run_cycle(*common, np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles,
+                                 barrier], np.int64), cycles, flat.core_router,
+              flat.core_slot, hops, *fab.args(),
+              plastic.args if plastic is not None else no_learning())
+    links = sorted(fab.link_table(), key=lambda r: (-r[3], r[0], r[1], r[2]))
+    return cycles, hops, {"max_fifo": int(fab.st[S_MAXF]), "links": links}
+
+
+def _final_state(flat: FlatImage, params: np.ndarray, ref: np.ndarray) -> list[np.ndarray]:
+    """Each core's end-of-run state table from the global arrays."""
+    final = []
+    for ci in range(flat.noff.shape[0] - 1):
+        lo, hi = int(flat.noff[ci]), int(flat.noff[ci + 1])
+        s = np.zeros(hi - lo, STATE_DTYPE)
+        s["u"], s["v"], s["theta"], s["ref"] = params[8, lo:hi], params[9, lo:hi], \
+            params[10, lo:hi], ref[lo:hi]
+        final.append(s)
+    return final
 
 
 def counter_summary(counters: np.ndarray, hops: np.ndarray, extra: Mapping[str, Any]) -> dict:

@@ -274,15 +274,17 @@ def count_active(ain, spikes):
 
 
 @njit(cache=True)
-def special_neurons(special, vold, u, v, theta, ref, dv1, vth6, bias, rsub, refr, thd1,
-                    thinc, spikes):
+def special_neurons(special, vold, nrn, st, spikes):
     """The rare paths (refractory, adaptive threshold) of the listed neurons, redone from their
-    voltage before the vectorized loops (``vold``); returns the correction of the spike count."""
+    voltage before the vectorized loops (``vold``); returns the correction of the spike count.
+    ``nrn``/``st``: the driver's NRN and ST tuples (indices below)."""
+    u, v, theta, ref = st[S_U], st[S_V], st[S_THETA], st[S_REF]
+    dv1, vth6, bias, rsub = nrn[N_DV1], nrn[N_VTH6], nrn[N_BIAS], nrn[N_RSUB]
     d_spk = 0
     for j in range(special.shape[0]):
         i = special[j]
         hs = np.int64(spikes[i])
-        th = _trunc12(theta[i] * thd1[i])
+        th = _trunc12(theta[i] * nrn[N_THD1][i])
         vth_eff = np.int64(vth6[i]) + th
         s = 0
         if ref[i] > 0:
@@ -294,8 +296,8 @@ def special_neurons(special, vold, u, v, theta, ref, dv1, vth6, bias, rsub, refr
             if vv > vth_eff:
                 s = 1
                 vv = vv - vth_eff if rsub[i] == 1 else 0
-                ref[i] = refr[i]
-                th = min(th + thinc[i], STATE_MAX)
+                ref[i] = nrn[N_REFR][i]
+                th = min(th + nrn[N_THINC][i], STATE_MAX)
             else:
                 ref[i] = 0
             v[i] = vv
@@ -360,9 +362,7 @@ def update_part(p, t, dim, nrn, pn, shifted, acc, st, spikes):
     update_voltage(u[lo:hi], v[lo:hi], nrn[N_DV1][lo:hi], nrn[N_BIAS][lo:hi])
     ns = fire(v[lo:hi], nrn[N_VTH6][lo:hi], nrn[N_RSUB][lo:hi], spikes[lo:hi])
     if s1 > s0:
-        ns += special_neurons(special[s0:s1], vold[s0:s1], u, v, st[S_THETA], st[S_REF],
-                              nrn[N_DV1], nrn[N_VTH6], nrn[N_BIAS], nrn[N_RSUB], nrn[N_REFR],
-                              nrn[N_THD1], nrn[N_THINC], spikes)
+        ns += special_neurons(special[s0:s1], vold[s0:s1], nrn, st, spikes)
     st[S_PSPK][p] = ns
     st[S_PACT][p] = count_active(ain[lo:hi], spikes[lo:hi])
 
