@@ -762,15 +762,8 @@ def _engine_bounds(res: dict) -> str:
 
 
 # --------------------------------------------------------------------------- targets
-def _targets(res: dict, facts: dict, total_s: float, quick: bool) -> tuple[str, list[str]]:
-    rows, missed = [], []
-
-    def add(issue, target, measured, ok):
-        st = _status(ok)
-        rows.append([issue, target, measured, st])
-        if ok is False:
-            missed.append(f"{target} ({measured})")
-
+def _targets_compiler(add, facts: dict, total_s: float, quick: bool) -> None:
+    """Issue 4: compile time, memory, wafer scale, placement."""
     cf = facts["compiler"]
     r1 = cf.get("compile_1M")
     add("4", "1 M synapses compile ≤ 5 s", f"{f(r1['compile_s'])} s" if r1 else "n/a",
@@ -790,6 +783,10 @@ def _targets(res: dict, facts: dict, total_s: float, quick: bool) -> tuple[str, 
         if r["network"].startswith("recurrent2000") or r["network"].startswith("cnn_sinabs"):
             add("4", f"anneal hops ≥ 30 % below sequential: {r['network']}",
                 f"{f(100 * r['hop_reduction'])} %", r["hop_reduction"] >= 0.30)
+
+
+def _targets_emulator(add, facts: dict, total_s: float, quick: bool) -> None:
+    """Issue 5: events/s, per-step overhead, cycle engine speed."""
     em = facts["emulator"]
     fe = em.get("events")
     add("5", "functional ≥ 2e8 synaptic events/s (4,000 neurons, 2 %, high activity; "
@@ -809,6 +806,10 @@ def _targets(res: dict, facts: dict, total_s: float, quick: bool) -> tuple[str, 
                          ("section 4", facts["noc"].get(f"noc_cps_{key[4:]}"))):
             add("5", f"cycle engine ≥ {lab} cycles/s, 8×8 at {rate} ({label})",
                 f"{f(v)} cycles/s" if v else "n/a", v >= need if v else None)
+
+
+def _targets_rtl_runtime(add, facts: dict, total_s: float, quick: bool) -> None:
+    """Issues 6 and 7: RTL simulation speed, upload, faults."""
     rt = facts["rtl"]
     add("6", "RTL sim speed Verilator vs Icarus recorded",
         f"Verilator {f(rt['verilator'])}, Icarus {f(rt['icarus'])} cycles/s"
@@ -830,6 +831,10 @@ def _targets(res: dict, facts: dict, total_s: float, quick: bool) -> tuple[str, 
     else:
         add("7", "1,000 commands at 1 % corrupted bytes: no silent corruption, no lost/dup spikes",
             "n/a", None)
+
+
+def _targets_perf(add, facts: dict, total_s: float, quick: bool) -> None:
+    """Issues 9 and 19: peers, `make bench` time, threads, wafer."""
     sf = facts["sanafe"]
     cx, fx = sf.get("cycle_x_detailed"), sf.get("functional_x_detailed")
     det = sf.get("detailed_steps_per_s")
@@ -858,6 +863,19 @@ def _targets(res: dict, facts: dict, total_s: float, quick: bool) -> tuple[str, 
     add("19", "wafer image ≥ 1.7× on 2 threads (identical results)",
         f"{f(x)}× ({f(sc['wafer_neurons'])} neurons)" if x else "n/a",
         (x >= 1.7 and sc["wafer_identical"]) if x else None)
+
+
+def _targets(res: dict, facts: dict, total_s: float, quick: bool) -> tuple[str, list[str]]:
+    rows, missed = [], []
+
+    def add(issue, target, measured, ok):
+        st = _status(ok)
+        rows.append([issue, target, measured, st])
+        if ok is False:
+            missed.append(f"{target} ({measured})")
+
+    for part in (_targets_compiler, _targets_emulator, _targets_rtl_runtime, _targets_perf):
+        part(add, facts, total_s, quick)
     text = ("## Targets\n\nEvery target from the issues next to the value measured in this run.  "
             "\"not measured\" = the section failed or was skipped (reason in its section).\n\n"
             + table(["issue", "target", "measured", "status"], rows))
