@@ -95,24 +95,34 @@ def _sanafe(d: dict) -> tuple[str, dict]:
         return head + e, facts
     ours, peer = d["ours"], d.get("sanafe", {})
     models = peer.get("models", {})
-    intro = (f"The reference network of `sanafe-peer.md` (section 6b): {d['neurons']:,} LIF "
-             "neurons, "
-             f"threshold 64, leak 0.95, bias U(2, 12), weights N(0, 4), 2 % random recurrent "
-             f"connectivity = {d['synapses']:,} synapses, {d['steps']:,} steps.  In Loihi fixed "
-             f"point (`du = 4095`: no current memory, `dv = 205`, `vth = 64`, weight = round(w) "
-             f"with `weight_exp = 0` so one weight LSB is one unit of SANA-FE potential, "
-             f"`bias_mant = round(64 b)`); SANA-FE gets the same rounded weights and biases.  "
-             f"Compiled for `loihi1` with at most {d['neurons_per_core_cap']} neurons per core "
-             f"(compile {f(d['compile_s'])} s, placer `{d['placement']['placer']}`): "
-             f"{d['cores_used']} cores, and SANA-FE's `loihi.yaml` gets exactly our placement "
-             f"(our core at (x, y, slot) = SANA-FE core (4x + y) * 4 + slot).")
     unc = d.get("uncapped_loihi1", {})
-    intro += (f"  Without the cap, `loihi1`'s own limits give "
-              + (f"{unc['cores']} cores." if "cores" in unc else
-                 f"no mapping: {unc.get('error', '?')[:300]}"
-                 + "  (The greedy partitioner packs cores by synapse count, then splits them for "
-                 "route-table room; each split adds destinations to every other core's table.)"))
+    intro = fill("sanafe_intro.md", neurons=f"{d['neurons']:,}", synapses=f"{d['synapses']:,}",
+                 steps=f"{d['steps']:,}", cap=d["neurons_per_core_cap"],
+                 compile_s=f(d["compile_s"]), placer=d["placement"]["placer"],
+                 cores=d["cores_used"],
+                 uncapped=(f"{unc['cores']} cores." if "cores" in unc else
+                           f"no mapping: {unc.get('error', '?')[:300]}  (The greedy partitioner "
+                           "packs cores by synapse count, then splits them for route-table room; "
+                           "each split adds destinations to every other core's table.)"))
+    text = head + intro + "\n\n" + _sanafe_table(ours, models) + "\n"
+    if not models:
+        text += "\nSANA-FE: " + (_err(peer) or "no result") + "\n"
+        return text, facts
+    det = models.get("detailed")
+    fun, cyc = ours["functional"], ours["cycle"]
+    if det:
+        facts["functional_x_detailed"] = fun["steps_per_s"] / det["steps_per_s"]
+        facts["cycle_x_detailed"] = cyc["steps_per_s"] / det["steps_per_s"]
+        facts["detailed_steps_per_s"] = det["steps_per_s"]
+    if peer.get("cycle_error"):
+        text += f"\nSANA-FE cycle model: not measured: {peer['cycle_error'][-300:]}\n"
+    text += "\n" + _sanafe_differs(fun, cyc, models) + "\n"
+    if det:
+        text += _sanafe_targets(fun, cyc, det) + "\n"
+    return text, facts
 
+
+def _sanafe_table(ours: dict, models: dict) -> str:
     rows = []
     for key, label in (("functional", "spikefab functional"), ("cycle", "spikefab cycle")):
         r = ours[key]
@@ -129,19 +139,13 @@ def _sanafe(d: dict) -> tuple[str, dict]:
         rows.append([label, r["steps"], f"{f(r['wall_s'])} ({len(r.get('walls', [1]))})",
                      r["steps_per_s"], ev, r["fired_fraction"], r["energy_per_step_pj"] / 1e6,
                      r["energy_per_step_pj"] / 1e6, r["latency_per_step_us"]])
-    tab = table(["engine", "steps", "wall s (runs)", "steps/s", "syn. events/s",
-                 "fired/neuron/step",
-                 "dynamic energy/step µJ", "total energy/step µJ", "latency/step µs"], rows)
-    text = head + intro + "\n\n" + tab + "\n"
-    if not models:
-        text += "\nSANA-FE: " + (_err(peer) or "no result") + "\n"
-        return text, facts
+    return table(["engine", "steps", "wall s (runs)", "steps/s", "syn. events/s",
+                  "fired/neuron/step",
+                  "dynamic energy/step µJ", "total energy/step µJ", "latency/step µs"], rows)
+
+
+def _sanafe_differs(fun: dict, cyc: dict, models: dict) -> str:
     det = models.get("detailed")
-    fun, cyc = ours["functional"], ours["cycle"]
-    if det:
-        facts["functional_x_detailed"] = fun["steps_per_s"] / det["steps_per_s"]
-        facts["cycle_x_detailed"] = cyc["steps_per_s"] / det["steps_per_s"]
-        facts["detailed_steps_per_s"] = det["steps_per_s"]
     ratio_rows = []
     for key in ("simple", "detailed", "cycle"):
         r = models.get(key)
@@ -149,73 +153,49 @@ def _sanafe(d: dict) -> tuple[str, dict]:
             ratio_rows.append([f"SANA-FE {key}", r["steps_per_s"],
                                fun["steps_per_s"] / r["steps_per_s"],
                                cyc["steps_per_s"] / r["steps_per_s"]])
-    if peer.get("cycle_error"):
-        text += f"\nSANA-FE cycle model: not measured: {peer['cycle_error'][-300:]}\n"
-    text += ("\nFor reference (quoted, sanafe-peer.md section 6b): SANA-FE measured 6.7 steps/s "
-             "(detailed) and 62 (simple) on this network mapped as 128 contiguous blocks; here it "
-             "gets our placement.\n")
-    text += "\nSpeed-up (steps/s ratio, same run):\n\n" + table(
-        ["against", "its steps/s", "our functional ×", "our cycle ×"], ratio_rows) + "\n"
-    same = (fun["synaptic_events"] == det["synaptic_events"] if det else None)
     split = det.get("energy_split_pj", {}) if det else {}
     osplit = fun.get("energy_split_pj", {})
-    text += (
-        "\nWhat differs, and why:\n\n"
-        f"- **Behaviour**: both fire {f(fun['fired_fraction'])} (ours) vs "
-        f"{f(det['fired_fraction']) if det else 'n/a'} (SANA-FE) of the neurons per step; the "
-        f"synaptic event counts are {'identical' if same else 'different'} "
-        f"({fun['synaptic_events']:,} vs {det['synaptic_events'] if det else 0:,}).  SANA-FE's "
-        "potential is a double quantised to 1/64, ours the 24-bit Loihi integer with the same "
-        "1/64 LSB, so on this network the two simulate the same spikes.\n"
-        f"- **Energy**: SANA-FE counts events × per-event constants and has **no static term**; "
-        f"its split per step is synapse {f(split.get('synapse', 0) / 1e6)} µJ, soma "
-        f"{f(split.get('soma', 0) / 1e6)} µJ, network {f(split.get('network', 0) / 1e6)} µJ.  "
-        "Ours "
-        f"uses `loihi1`'s Davies-2018 table: synaptic ops {f(osplit.get('synops', 0) / 1e6)} µJ, "
-        f"neuron updates {f(_sum(osplit, 'neurons_active', 'neurons_inactive') / 1e6)} µJ, "
-        f"spikes + hops {f(_sum(osplit, 'spikes', 'hops_ew', 'hops_ns') / 1e6)} µJ "
-        f"per step, plus static power × step latency ({f(osplit.get('static', 0) / 1e6)} µJ per "
-        "step in the functional estimate; in our total, absent from SANA-FE's).  Compare the "
-        "dynamic columns.  Per packet, SANA-FE's network energy is "
-        f"{f(split.get('network', 0) / max(fun['packets'] / fun['steps'], 1))} pJ (its Loihi "
-        "model charges message send/receive in the axon units besides the hops), ours "
-        f"{f(_sum(osplit, 'spikes', 'hops_ew', 'hops_ns') / max(fun['packets'] / fun['steps'], 1))}"
-        " pJ (Davies 2018: 1.7 pJ per spike, 3-4 pJ per tile hop).\n"
-        f"- **Latency**: SANA-FE `detailed` is a semi-analytical flow model (per-core sums of "
-        f"calibrated per-event latencies, per-link message density with a heuristic blocking "
-        f"delay, a barrier looked up by tile count; sanafe-peer.md section 2): "
-        f"{f(det['latency_per_step_us']) if det else 'n/a'} µs/step"
-        + (f" (its BookSim2 `cycle` model, on the first {models['cycle']['steps']} steps: "
-           f"{f(models['cycle']['latency_per_step_us'])} µs/step vs `detailed` "
-           f"{f(models['detailed_short']['latency_per_step_us'])} µs/step on the same window)"
-           if "cycle" in models and "detailed_short" in models else "") +
-        f".  Our cycle engine moves each of the {f(cyc['packets'] / max(cyc['steps'], 1))} "
-        f"packets per step through 4-deep FIFOs with credit back-pressure on the 8×4 mesh "
-        f"(4 cores per router) after the cores' neuron and synapse phases "
-        f"(docs/microarchitecture.md) and counts {f(cyc['cycles_per_step'])} cycles/step = "
-        f"{f(cyc['latency_per_step_us'])} µs at 285.7 MHz (ratio to SANA-FE detailed: "
-        f"{f(cyc['latency_per_step_us'] / det['latency_per_step_us']) if det else 'n/a'}).  "
-        "Our functional engine's latency is an analytic estimate (max over cores of neuron "
-        "and synapse work + the longest route + the barrier), "
-        f"{f(fun['latency_per_step_us'])} µs/step.\n"
-        f"- **Speed**: SANA-FE's cost grows with packets (its detailed scheduler walks a global "
-        f"message queue); our functional engine is one Numba call for the whole run.\n")
-    if det:
-        pk_f = fun["packets"] / fun["steps"]
-        hops_c = cyc.get("hops", 0) / max(cyc["steps"], 1)
-        text += (
-            f"- **What the ≥ 1000× / ≥ 100× targets would take** on this spread mapping "
-            f"({f(pk_f)} packets and {f(fun['synaptic_events'] / fun['steps'])} synaptic events "
-            f"per step): 1000× SANA-FE detailed = {f(1000 * det['steps_per_s'])} steps/s, i.e. "
-            f"{f(1e9 / (1000 * det['steps_per_s'] * pk_f))} ns per packet including its events; "
-            f"the functional engine spends {f(1e9 * fun['run_s'] / max(fun['packets'], 1))} ns. "
-            f" 100× = {f(100 * det['steps_per_s'])} steps/s = "
-            f"{f(1e9 / (100 * det['steps_per_s'] * max(hops_c, 1)))} ns per packet hop "
-            f"({f(hops_c)} router hops per step); the cycle engine spends "
-            f"{f(1e9 * cyc['run_s'] / max(cyc.get('hops', 1), 1))} ns per hop "
-            f"({f(cyc['cycles_per_step'] * cyc['steps_per_s'])} simulated cycles/s).  See "
-            "\"Profiles of missed targets\" for where the functional engine's time goes.\n")
-    return text, facts
+    pk = max(fun["packets"] / fun["steps"], 1)
+    booksim = ""
+    if "cycle" in models and "detailed_short" in models:
+        booksim = (f" (its BookSim2 `cycle` model, on the first {models['cycle']['steps']} "
+                   f"steps: {f(models['cycle']['latency_per_step_us'])} µs/step vs `detailed` "
+                   f"{f(models['detailed_short']['latency_per_step_us'])} µs/step on the same "
+                   "window)")
+    hops = _sum(osplit, "spikes", "hops_ew", "hops_ns")
+    return fill(
+        "sanafe_differs.md",
+        ratios=table(["against", "its steps/s", "our functional ×", "our cycle ×"], ratio_rows),
+        fired_ours=f(fun["fired_fraction"]),
+        fired_peer=f(det["fired_fraction"]) if det else "n/a",
+        same="identical" if det and fun["synaptic_events"] == det["synaptic_events"]
+        else "different",
+        events_ours=f"{fun['synaptic_events']:,}",
+        events_peer=f"{det['synaptic_events'] if det else 0:,}",
+        e_synapse=f(split.get("synapse", 0) / 1e6), e_soma=f(split.get("soma", 0) / 1e6),
+        e_network=f(split.get("network", 0) / 1e6), o_synops=f(osplit.get("synops", 0) / 1e6),
+        o_neurons=f(_sum(osplit, "neurons_active", "neurons_inactive") / 1e6),
+        o_hops=f(hops / 1e6), o_static=f(osplit.get("static", 0) / 1e6),
+        peer_pj_packet=f(split.get("network", 0) / pk), our_pj_packet=f(hops / pk),
+        lat_detailed=f(det["latency_per_step_us"]) if det else "n/a", lat_booksim=booksim,
+        cyc_packets=f(cyc["packets"] / max(cyc["steps"], 1)),
+        cyc_cycles=f(cyc["cycles_per_step"]), cyc_lat=f(cyc["latency_per_step_us"]),
+        cyc_lat_ratio=(f(cyc["latency_per_step_us"] / det["latency_per_step_us"]) if det
+                       else "n/a"),
+        fun_lat=f(fun["latency_per_step_us"]))
+
+
+def _sanafe_targets(fun: dict, cyc: dict, det: dict) -> str:
+    pk_f = fun["packets"] / fun["steps"]
+    hops_c = cyc.get("hops", 0) / max(cyc["steps"], 1)
+    return fill("sanafe_targets.md", pk_f=f(pk_f), ev_f=f(fun["synaptic_events"] / fun["steps"]),
+                need_fun=f(1000 * det["steps_per_s"]),
+                ns_need_packet=f(1e9 / (1000 * det["steps_per_s"] * pk_f)),
+                ns_fun_packet=f(1e9 * fun["run_s"] / max(fun["packets"], 1)),
+                need_cyc=f(100 * det["steps_per_s"]),
+                ns_need_hop=f(1e9 / (100 * det["steps_per_s"] * max(hops_c, 1))),
+                hops_c=f(hops_c), ns_cyc_hop=f(1e9 * cyc["run_s"] / max(cyc.get("hops", 1), 1)),
+                cyc_cps=f(cyc["cycles_per_step"] * cyc["steps_per_s"]))
 
 
 def _cuba(d: dict) -> tuple[str, dict]:
