@@ -269,6 +269,7 @@ def _cuba(d: dict) -> tuple[str, dict]:
              "low and high CUBA rates only ~2-10 neurons spike per step, so every simulator is "
              "bound by its per-step cost (neuron updates and dispatch), not by synaptic events; "
              "events/s only becomes a throughput measure in the burst regime.\n")
+    text += _threads_note(d)
     low = d["regimes"].get("low", {})
     bs = low.get("brian2_cpp_standalone")
     if low and bs and not _err(bs):
@@ -281,6 +282,22 @@ def _cuba(d: dict) -> tuple[str, dict]:
                  "and the per-core cycle estimate of every step; Brian2's generated C++ loop "
                  "updates three doubles.\n")
     return text, facts
+
+
+def _threads_note(d: dict) -> str:
+    """The burst network on 1 vs 2 threads: wall ratio next to CPU per step and load."""
+    b = d["regimes"].get("burst", {})
+    one, two = b.get("functional"), b.get("functional_2threads")
+    if not one or not two or "cpu_us_per_step" not in two:
+        return ""
+    return (f"\nBurst on 2 threads: {f(two['steps_per_s'] / one['steps_per_s'])}× the steps/s "
+            f"of 1 thread; CPU per step {f(one['cpu_us_per_step'])} µs on 1 thread, "
+            f"{f(two['cpu_us_per_step'])} µs summed over 2 (the difference is the spin "
+            "barriers' polling: one parallel region for the whole run, 2 barriers per step); "
+            f"load average {f(one['load_avg'])} / {f(two['load_avg'])} (see Machine for the "
+            "cores).  Above one runnable job per core, a thread that reaches a "
+            "barrier waits for its partner to be scheduled, so the wall ratio measures the "
+            "machine's load as much as the engine.\n")
 
 
 def _dense(d: dict) -> tuple[str, dict]:
