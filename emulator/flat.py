@@ -151,9 +151,9 @@ def flatten(image: Image, target: Target, parts: int = 1) -> FlatImage:
                               + [np.zeros(0, np.int64)])
     route_sums = np.zeros((n, 5), np.int64)
     owner = np.repeat(np.arange(n), nr_count)
+    mine = routes[ranges(nr_start, nr_count)]
     for col, src in enumerate((6, 7, 8, 9, 0)):
-        route_sums[:, col] = np.bincount(owner, weights=routes[ranges(nr_start, nr_count), src],
-                                         minlength=n).astype(np.int64)
+        route_sums[:, col] = np.bincount(owner, weights=mine[:, src], minlength=n).astype(np.int64)
     return FlatImage(n=n, n_classes=n_classes, slots=slots, n_in=len(image.host_route_ptr),
                      n_out=output_width(image), noff=noff, core_router=core_router,
                      core_slot=np.array([c.slot for c in cores], np.int64), params=params,
