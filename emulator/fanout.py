@@ -23,6 +23,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from spikefab.emulator.kernels import scatter_by_part
+
 __all__ = ["FanOut", "fan_out_paths", "part_bounds", "ranges", "MIN_RUN", "MAX_GAP"]
 
 #: shortest run of consecutive accumulators that becomes a dense block row (a vector add of
@@ -133,17 +135,9 @@ def _target_part(off: np.ndarray, pn: np.ndarray) -> np.ndarray:
 
 def _scatter(fo_start, fo_off, fo_w, in_dense, pn):
     """The scatter tables: every fan-out entry outside a dense row, by (neuron, part)."""
-    parts = pn.shape[0] - 1
-    n = fo_start.shape[0] - 1
-    if parts == 1 and not in_dense.any():       # the fan-out itself, shared
+    if pn.shape[0] == 2 and not in_dense.any():      # one part, no blocks: the fan-out itself
         return fo_start, fo_off, np.asarray(fo_w, np.int32)
-    keep = np.flatnonzero(~in_dense)
-    owner = np.searchsorted(fo_start, keep, side="right") - 1
-    key = owner * parts + _target_part(np.asarray(fo_off[keep], np.int64), pn)
-    if parts > 1:
-        o = np.argsort(key, kind="stable")
-        keep, key = keep[o], key[o]
-    return _csr(key, n * parts), fo_off[keep], np.asarray(fo_w[keep], np.int32)
+    return scatter_by_part(fo_start, fo_off, np.asarray(fo_w, np.int32), in_dense, pn)
 
 
 @dataclass

@@ -709,3 +709,33 @@ def acc_bound(syn_off, syn_w, cn):
     for k in range(syn_w.shape[0]):
         s[np.int64(syn_off[k]) % cn] += abs(np.int64(syn_w[k]))
     return s.max()
+
+
+@njit(cache=True)
+def scatter_by_part(fo_start, fo_off, fo_w, in_dense, pn):
+    """The scatter tables of :class:`~spikefab.emulator.fanout.FanOut`: every fan-out entry
+    outside a dense row, grouped by (source neuron, part of its target) in fan-out order; a
+    counting sort (two passes, no per-entry temporaries).  Returns ``(sc_ps, sc_off, sc_w)``."""
+    parts = pn.shape[0] - 1
+    n_src = fo_start.shape[0] - 1
+    n = max(pn[parts], 1)
+    sc_ps = np.zeros(n_src * parts + 1, np.int64)
+    for i in range(n_src):
+        for k in range(fo_start[i], fo_start[i + 1]):
+            if not in_dense[k]:
+                p = np.searchsorted(pn, np.int64(fo_off[k]) % n, side="right") - 1
+                sc_ps[i * parts + p + 1] += 1
+    for q in range(n_src * parts):
+        sc_ps[q + 1] += sc_ps[q]
+    pos = sc_ps[:-1].copy()
+    sc_off = np.empty(sc_ps[-1], fo_off.dtype)
+    sc_w = np.empty(sc_ps[-1], np.int32)
+    for i in range(n_src):
+        for k in range(fo_start[i], fo_start[i + 1]):
+            if not in_dense[k]:
+                p = np.searchsorted(pn, np.int64(fo_off[k]) % n, side="right") - 1
+                j = pos[i * parts + p]
+                sc_off[j] = fo_off[k]
+                sc_w[j] = fo_w[k]
+                pos[i * parts + p] = j + 1
+    return sc_ps, sc_off, sc_w
