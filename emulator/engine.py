@@ -20,6 +20,7 @@ from spikefab.arch.result import (PROBE_VARIABLES, Result, normalize_inputs, par
 from spikefab.arch.target import Target, load_target
 from spikefab.arch.validate import check_fits, check_run_memory
 from spikefab.emulator import costs
+from spikefab.emulator.barrier import FUTEX_OK
 from spikefab.emulator import kernels as FK
 from spikefab.emulator.flat import FlatImage, flatten, neuron_arrays
 from spikefab.emulator.learning.engine import no_learning
@@ -123,8 +124,9 @@ def _workers(parts: int) -> int:
     """Threads for the functional engine's ``parts``: one region for the whole run whose
     workers meet at spin barriers, so they must all run at once: at most Numba's thread count,
     on a threading layer that gives each chunk of a ``prange`` its own thread (workqueue, the
-    default here, or OpenMP); 1 (the single-thread driver) otherwise."""
-    if parts < 2:
+    default here, or OpenMP), on x86-64 Linux (the barrier's futex); 1 (the single-thread
+    driver) otherwise."""
+    if parts < 2 or not FUTEX_OK:
         return 1
     import numba
     layer = os.environ.get("NUMBA_THREADING_LAYER", "").strip().lower()
