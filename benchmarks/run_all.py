@@ -282,7 +282,8 @@ images = {"spread_loihi1": compile_result(net, spread, progress=False).image,
 rows = []
 for name, img in images.items():
     simulate(img, None, 2)
-    tf = time.perf_counter(); flatten(img, load_target(img.target)).fo; tf = time.perf_counter() - tf
+    tf = time.perf_counter(); flatten(img, load_target(img.target)).fo
+    tf = time.perf_counter() - tf
     walls = []
     for _ in range(1 if quick else 3):
         t0 = time.perf_counter(); r = simulate(img, None, steps)

@@ -126,7 +126,8 @@ def neuron_arrays(flat: FlatImage, params: np.ndarray, ref: np.ndarray) -> Neuro
                         bias=np.ascontiguousarray(bias, np.int64), rsub=i32(reset == 1),
                         refr=i32(refr), thd1=i32(4096 - th_dec), thinc=i32(th_inc),
                         special=special.astype(np.int64),
-                        sp_start=np.searchsorted(special, part_bounds(flat.n, flat.parts)).astype(np.int64),
+                        sp_start=np.searchsorted(special, part_bounds(flat.n, flat.parts)
+                                                 ).astype(np.int64),
                         lsh=np.maximum(flat.nexp, 0).astype(np.int64),
                         rsh=np.maximum(-flat.nexp, 0).astype(np.int64))
 
