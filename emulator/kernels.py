@@ -198,16 +198,19 @@ def synaptic_input(t, slots, n_classes, n, lo, hi, shifted, lsh, rsh, acc, ain):
     (floor on the sum), summed over classes; those accumulators are cleared.
 
     Vectorized: ``(x << lsh) >> rsh`` is the signed shift without a branch, and one class with
-    exponent 0 (``shifted`` False) is a plain copy.
+    exponent 0 (``shifted`` False) is a plain copy.  Returns how many ``ain`` are non-zero
+    (counted in the copy itself when not ``shifted``).
     """
     base = (t % slots) * n_classes * n
     a = acc[base + lo:base + hi]
     x = ain[lo:hi]
+    nz = 0
     if not shifted:
         for i in range(hi - lo):
             x[i] = a[i]
+            nz += a[i] != 0
             a[i] = 0
-        return
+        return nz
     ls = lsh[lo:hi]
     rs = rsh[lo:hi]
     for i in range(hi - lo):
@@ -220,6 +223,9 @@ def synaptic_input(t, slots, n_classes, n, lo, hi, shifted, lsh, rsh, acc, ain):
         for i in range(hi - lo):
             x[i] += (np.int64(a[i]) << ls[i]) >> rs[i]
             a[i] = 0
+    for i in range(hi - lo):
+        nz += x[i] != 0
+    return nz
 
 
 @njit(cache=True, inline="always")
@@ -261,15 +267,6 @@ def fire(v, vth6, rsub, spikes):
         v[i] = ((vv - th) * rsub[i]) if s else vv
         spikes[i] = s
         c += s
-    return c
-
-
-@njit(cache=True)
-def count_active(ain, spikes):
-    """Neuron updates with synaptic input or a spike (the energy model's active updates)."""
-    c = 0
-    for i in range(ain.shape[0]):
-        c += (spikes[i] != 0) | (ain[i] != 0)
     return c
 
 
@@ -351,8 +348,8 @@ def update_part(p, t, dim, nrn, pn, shifted, acc, st, spikes):
     u, v, ain = st[S_U], st[S_V], st[S_AIN]
     lo = pn[p]
     hi = pn[p + 1]
-    synaptic_input(t, dim[D_SLOTS], dim[D_CLASSES], u.shape[0], lo, hi, shifted, nrn[N_LSH],
-                   nrn[N_RSH], acc, ain)
+    nz = synaptic_input(t, dim[D_SLOTS], dim[D_CLASSES], u.shape[0], lo, hi, shifted,
+                        nrn[N_LSH], nrn[N_RSH], acc, ain)
     special, vold = nrn[N_SPECIAL], st[S_VOLD]
     s0 = nrn[N_SP_START][p]
     s1 = nrn[N_SP_START][p + 1]
@@ -364,7 +361,7 @@ def update_part(p, t, dim, nrn, pn, shifted, acc, st, spikes):
     if s1 > s0:
         ns += special_neurons(special[s0:s1], vold[s0:s1], nrn, st, spikes)
     st[S_PSPK][p] = ns
-    st[S_PACT][p] = count_active(ain[lo:hi], spikes[lo:hi])
+    st[S_PACT][p] = nz          # + the spikes without input: send_spikes counts those
 
 
 @njit(cache=True)
@@ -435,7 +432,9 @@ def send_spikes(t, spikes, net, io, st):
     nr_start, nr_count, route_dst, route_sums = net[T_NR_START], net[T_NR_COUNT], \
         net[T_ROUTE_DST], net[T_ROUTE_SUMS]
     emit, dest_pk, dest_syn, core_of = st[S_EMIT], st[S_DPK], st[S_DSYN], st[S_CORE_OF]
+    ain = st[S_AIN]
     n_f = 0
+    quiet = 0                                       # spikes without synaptic input
     words = spikes.view(np.uint64)                  # few neurons spike: skip 8 at a time
     for w in range(words.shape[0]):
         if words[w] != 0:
@@ -443,6 +442,9 @@ def send_spikes(t, spikes, net, io, st):
                 if spikes[i]:
                     fired[n_f] = i
                     n_f += 1
+                    quiet += ain[i] == 0
+    counters[C_ACTIVE] += quiet                     # active = with input or spiking
+    counters[C_INACTIVE] -= quiet
     for j in range(n_f):
         i = fired[j]
         rc = nr_count[i]
@@ -471,8 +473,8 @@ def end_of_step(t, dim, net, io, stage, st, spikes):
     estimate and probes."""
     counters, timing = io[I_COUNTERS], io[I_TIMING]
     n = st[S_REF].shape[0]
-    n_act = st[S_PACT].sum()
-    counters[C_SPIKES] += st[S_PSPK].sum()
+    n_act = st[S_PACT].sum()          # neurons with input; send_spikes moved the spikes
+    counters[C_SPIKES] += st[S_PSPK].sum()  # without input from inactive to active
     counters[C_ACTIVE] += n_act
     counters[C_INACTIVE] += n - n_act
     slots = dim[D_SLOTS]
