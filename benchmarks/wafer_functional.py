@@ -101,6 +101,9 @@ def run(chiplets: int, cores: int, syn: int, steps: int, threads=(1, 2)) -> dict
         rows = []
         for k in threads:
             env = dict(os.environ, SPIKEFAB_THREADS=str(k), NUMBA_NUM_THREADS=str(max(k, 1)))
+            if avail and "SPIKEFAB_MAX_RUN_BYTES" not in os.environ:
+                # simulate's budget defaults to 8 GiB; this run was sized to the free memory
+                env["SPIKEFAB_MAX_RUN_BYTES"] = str(int(0.9 * avail))
             out = d / f"t{k}.json"
             subprocess.run(["nice", "-n", "10", sys.executable, __file__, "_child", str(img),
                             str(d / "in.npz"), str(steps), str(k), str(out)], check=True, env=env)
