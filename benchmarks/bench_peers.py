@@ -119,13 +119,23 @@ def _sim_stats(image, steps: int, mode: str, reps: int, out: str) -> dict:
     from spikefab.emulator import flatten, simulate
     simulate(image, None, 2, mode=mode)                       # JIT warm-up (cached kernels)
     tgt = load_target(image.target)
-    t_flat, _, _ = _median_time(lambda: flatten(image, tgt), 1)
+    from spikefab.emulator.engine import functional_parts
+    parts = functional_parts(sum(c.n_neurons for c in image.cores)) if mode == "functional" else 1
+    # the fan-out tables are built on first use (flat.fo): timed with the flattening
+    def prepare():
+        flat = flatten(image, tgt, parts)
+        return flat.fo if mode == "functional" else flat
+    t_flat, _, _ = _median_time(prepare, 1)
+    c0 = time.process_time()
     wall, walls, res = _median_time(lambda: simulate(image, None, steps, mode=mode), reps)
+    cpu = (time.process_time() - c0) / max(reps, 1)        # all threads of this process
     run = max(wall - t_flat, 1e-9)
     c = res.counters
     dyn = {k: float(v) for k, v in res.energy_breakdown.items() if k != "static"}
     lat = np.asarray(res.latency_us, float)
     return {"mode": mode, "steps": steps, "reps": len(walls), "walls": walls, "wall_s": wall,
+            "cpu_s": cpu, "cpu_us_per_step": 1e6 * max(cpu - t_flat, 0) / steps,
+            "load_avg": os.getloadavg()[0],
             "flatten_s": t_flat, "run_s": run, "steps_per_s": steps / run,
             "steps_per_s_incl_load": steps / wall,
             "synaptic_events": int(c["synops"]), "events_per_s": c["synops"] / run,

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from string import Template
 from typing import Any
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def fill(name: str, **values: str) -> str:
+    """``templates/<name>`` with its ``$placeholders`` replaced (every one must be given)."""
+    return Template((TEMPLATES / name).read_text()).substitute(values).strip()
 
 MET, NOT_MET, UNMEASURED = "met", "not met", "not measured"
 
@@ -87,24 +95,34 @@ def _sanafe(d: dict) -> tuple[str, dict]:
         return head + e, facts
     ours, peer = d["ours"], d.get("sanafe", {})
     models = peer.get("models", {})
-    intro = (f"The reference network of `sanafe-peer.md` (section 6b): {d['neurons']:,} LIF "
-             "neurons, "
-             f"threshold 64, leak 0.95, bias U(2, 12), weights N(0, 4), 2 % random recurrent "
-             f"connectivity = {d['synapses']:,} synapses, {d['steps']:,} steps.  In Loihi fixed "
-             f"point (`du = 4095`: no current memory, `dv = 205`, `vth = 64`, weight = round(w) "
-             f"with `weight_exp = 0` so one weight LSB is one unit of SANA-FE potential, "
-             f"`bias_mant = round(64 b)`); SANA-FE gets the same rounded weights and biases.  "
-             f"Compiled for `loihi1` with at most {d['neurons_per_core_cap']} neurons per core "
-             f"(compile {f(d['compile_s'])} s, placer `{d['placement']['placer']}`): "
-             f"{d['cores_used']} cores, and SANA-FE's `loihi.yaml` gets exactly our placement "
-             f"(our core at (x, y, slot) = SANA-FE core (4x + y) * 4 + slot).")
     unc = d.get("uncapped_loihi1", {})
-    intro += (f"  Without the cap, `loihi1`'s own limits give "
-              + (f"{unc['cores']} cores." if "cores" in unc else
-                 f"no mapping: {unc.get('error', '?')[:300]}"
-                 + "  (The greedy partitioner packs cores by synapse count, then splits them for "
-                 "route-table room; each split adds destinations to every other core's table.)"))
+    intro = fill("sanafe_intro.md", neurons=f"{d['neurons']:,}", synapses=f"{d['synapses']:,}",
+                 steps=f"{d['steps']:,}", cap=d["neurons_per_core_cap"],
+                 compile_s=f(d["compile_s"]), placer=d["placement"]["placer"],
+                 cores=d["cores_used"],
+                 uncapped=(f"{unc['cores']} cores." if "cores" in unc else
+                           f"no mapping: {unc.get('error', '?')[:300]}  (The greedy partitioner "
+                           "packs cores by synapse count, then splits them for route-table room; "
+                           "each split adds destinations to every other core's table.)"))
+    text = head + intro + "\n\n" + _sanafe_table(ours, models) + "\n"
+    if not models:
+        text += "\nSANA-FE: " + (_err(peer) or "no result") + "\n"
+        return text, facts
+    det = models.get("detailed")
+    fun, cyc = ours["functional"], ours["cycle"]
+    if det:
+        facts["functional_x_detailed"] = fun["steps_per_s"] / det["steps_per_s"]
+        facts["cycle_x_detailed"] = cyc["steps_per_s"] / det["steps_per_s"]
+        facts["detailed_steps_per_s"] = det["steps_per_s"]
+    if peer.get("cycle_error"):
+        text += f"\nSANA-FE cycle model: not measured: {peer['cycle_error'][-300:]}\n"
+    text += "\n" + _sanafe_differs(fun, cyc, models) + "\n"
+    if det:
+        text += _sanafe_targets(fun, cyc, det) + "\n"
+    return text, facts
 
+
+def _sanafe_table(ours: dict, models: dict) -> str:
     rows = []
     for key, label in (("functional", "spikefab functional"), ("cycle", "spikefab cycle")):
         r = ours[key]
@@ -121,19 +139,13 @@ def _sanafe(d: dict) -> tuple[str, dict]:
         rows.append([label, r["steps"], f"{f(r['wall_s'])} ({len(r.get('walls', [1]))})",
                      r["steps_per_s"], ev, r["fired_fraction"], r["energy_per_step_pj"] / 1e6,
                      r["energy_per_step_pj"] / 1e6, r["latency_per_step_us"]])
-    tab = table(["engine", "steps", "wall s (runs)", "steps/s", "syn. events/s",
-                 "fired/neuron/step",
-                 "dynamic energy/step µJ", "total energy/step µJ", "latency/step µs"], rows)
-    text = head + intro + "\n\n" + tab + "\n"
-    if not models:
-        text += "\nSANA-FE: " + (_err(peer) or "no result") + "\n"
-        return text, facts
+    return table(["engine", "steps", "wall s (runs)", "steps/s", "syn. events/s",
+                  "fired/neuron/step",
+                  "dynamic energy/step µJ", "total energy/step µJ", "latency/step µs"], rows)
+
+
+def _sanafe_differs(fun: dict, cyc: dict, models: dict) -> str:
     det = models.get("detailed")
-    fun, cyc = ours["functional"], ours["cycle"]
-    if det:
-        facts["functional_x_detailed"] = fun["steps_per_s"] / det["steps_per_s"]
-        facts["cycle_x_detailed"] = cyc["steps_per_s"] / det["steps_per_s"]
-        facts["detailed_steps_per_s"] = det["steps_per_s"]
     ratio_rows = []
     for key in ("simple", "detailed", "cycle"):
         r = models.get(key)
@@ -141,73 +153,49 @@ def _sanafe(d: dict) -> tuple[str, dict]:
             ratio_rows.append([f"SANA-FE {key}", r["steps_per_s"],
                                fun["steps_per_s"] / r["steps_per_s"],
                                cyc["steps_per_s"] / r["steps_per_s"]])
-    if peer.get("cycle_error"):
-        text += f"\nSANA-FE cycle model: not measured: {peer['cycle_error'][-300:]}\n"
-    text += ("\nFor reference (quoted, sanafe-peer.md section 6b): SANA-FE measured 6.7 steps/s "
-             "(detailed) and 62 (simple) on this network mapped as 128 contiguous blocks; here it "
-             "gets our placement.\n")
-    text += "\nSpeed-up (steps/s ratio, same run):\n\n" + table(
-        ["against", "its steps/s", "our functional ×", "our cycle ×"], ratio_rows) + "\n"
-    same = (fun["synaptic_events"] == det["synaptic_events"] if det else None)
     split = det.get("energy_split_pj", {}) if det else {}
     osplit = fun.get("energy_split_pj", {})
-    text += (
-        "\nWhat differs, and why:\n\n"
-        f"- **Behaviour**: both fire {f(fun['fired_fraction'])} (ours) vs "
-        f"{f(det['fired_fraction']) if det else 'n/a'} (SANA-FE) of the neurons per step; the "
-        f"synaptic event counts are {'identical' if same else 'different'} "
-        f"({fun['synaptic_events']:,} vs {det['synaptic_events'] if det else 0:,}).  SANA-FE's "
-        "potential is a double quantised to 1/64, ours the 24-bit Loihi integer with the same "
-        "1/64 LSB, so on this network the two simulate the same spikes.\n"
-        f"- **Energy**: SANA-FE counts events × per-event constants and has **no static term**; "
-        f"its split per step is synapse {f(split.get('synapse', 0) / 1e6)} µJ, soma "
-        f"{f(split.get('soma', 0) / 1e6)} µJ, network {f(split.get('network', 0) / 1e6)} µJ.  "
-        "Ours "
-        f"uses `loihi1`'s Davies-2018 table: synaptic ops {f(osplit.get('synops', 0) / 1e6)} µJ, "
-        f"neuron updates {f(_sum(osplit, 'neurons_active', 'neurons_inactive') / 1e6)} µJ, "
-        f"spikes + hops {f(_sum(osplit, 'spikes', 'hops_ew', 'hops_ns') / 1e6)} µJ "
-        f"per step, plus static power × step latency ({f(osplit.get('static', 0) / 1e6)} µJ per "
-        "step in the functional estimate; in our total, absent from SANA-FE's).  Compare the "
-        "dynamic columns.  Per packet, SANA-FE's network energy is "
-        f"{f(split.get('network', 0) / max(fun['packets'] / fun['steps'], 1))} pJ (its Loihi "
-        "model charges message send/receive in the axon units besides the hops), ours "
-        f"{f(_sum(osplit, 'spikes', 'hops_ew', 'hops_ns') / max(fun['packets'] / fun['steps'], 1))}"
-        " pJ (Davies 2018: 1.7 pJ per spike, 3-4 pJ per tile hop).\n"
-        f"- **Latency**: SANA-FE `detailed` is a semi-analytical flow model (per-core sums of "
-        f"calibrated per-event latencies, per-link message density with a heuristic blocking "
-        f"delay, a barrier looked up by tile count; sanafe-peer.md section 2): "
-        f"{f(det['latency_per_step_us']) if det else 'n/a'} µs/step"
-        + (f" (its BookSim2 `cycle` model, on the first {models['cycle']['steps']} steps: "
-           f"{f(models['cycle']['latency_per_step_us'])} µs/step vs `detailed` "
-           f"{f(models['detailed_short']['latency_per_step_us'])} µs/step on the same window)"
-           if "cycle" in models and "detailed_short" in models else "") +
-        f".  Our cycle engine moves each of the {f(cyc['packets'] / max(cyc['steps'], 1))} "
-        f"packets per step through 4-deep FIFOs with credit back-pressure on the 8×4 mesh "
-        f"(4 cores per router) after the cores' neuron and synapse phases "
-        f"(docs/microarchitecture.md) and counts {f(cyc['cycles_per_step'])} cycles/step = "
-        f"{f(cyc['latency_per_step_us'])} µs at 285.7 MHz (ratio to SANA-FE detailed: "
-        f"{f(cyc['latency_per_step_us'] / det['latency_per_step_us']) if det else 'n/a'}).  "
-        "Our functional engine's latency is an analytic estimate (max over cores of neuron "
-        "and synapse work + the longest route + the barrier), "
-        f"{f(fun['latency_per_step_us'])} µs/step.\n"
-        f"- **Speed**: SANA-FE's cost grows with packets (its detailed scheduler walks a global "
-        f"message queue); our functional engine is one Numba call for the whole run.\n")
-    if det:
-        pk_f = fun["packets"] / fun["steps"]
-        hops_c = cyc.get("hops", 0) / max(cyc["steps"], 1)
-        text += (
-            f"- **What the ≥ 1000× / ≥ 100× targets would take** on this spread mapping "
-            f"({f(pk_f)} packets and {f(fun['synaptic_events'] / fun['steps'])} synaptic events "
-            f"per step): 1000× SANA-FE detailed = {f(1000 * det['steps_per_s'])} steps/s, i.e. "
-            f"{f(1e9 / (1000 * det['steps_per_s'] * pk_f))} ns per packet including its events; "
-            f"the functional engine spends {f(1e9 * fun['run_s'] / max(fun['packets'], 1))} ns. "
-            f" 100× = {f(100 * det['steps_per_s'])} steps/s = "
-            f"{f(1e9 / (100 * det['steps_per_s'] * max(hops_c, 1)))} ns per packet hop "
-            f"({f(hops_c)} router hops per step); the cycle engine spends "
-            f"{f(1e9 * cyc['run_s'] / max(cyc.get('hops', 1), 1))} ns per hop "
-            f"({f(cyc['cycles_per_step'] * cyc['steps_per_s'])} simulated cycles/s).  See "
-            "\"Profiles of missed targets\" for where the functional engine's time goes.\n")
-    return text, facts
+    pk = max(fun["packets"] / fun["steps"], 1)
+    booksim = ""
+    if "cycle" in models and "detailed_short" in models:
+        booksim = (f" (its BookSim2 `cycle` model, on the first {models['cycle']['steps']} "
+                   f"steps: {f(models['cycle']['latency_per_step_us'])} µs/step vs `detailed` "
+                   f"{f(models['detailed_short']['latency_per_step_us'])} µs/step on the same "
+                   "window)")
+    hops = _sum(osplit, "spikes", "hops_ew", "hops_ns")
+    return fill(
+        "sanafe_differs.md",
+        ratios=table(["against", "its steps/s", "our functional ×", "our cycle ×"], ratio_rows),
+        fired_ours=f(fun["fired_fraction"]),
+        fired_peer=f(det["fired_fraction"]) if det else "n/a",
+        same="identical" if det and fun["synaptic_events"] == det["synaptic_events"]
+        else "different",
+        events_ours=f"{fun['synaptic_events']:,}",
+        events_peer=f"{det['synaptic_events'] if det else 0:,}",
+        e_synapse=f(split.get("synapse", 0) / 1e6), e_soma=f(split.get("soma", 0) / 1e6),
+        e_network=f(split.get("network", 0) / 1e6), o_synops=f(osplit.get("synops", 0) / 1e6),
+        o_neurons=f(_sum(osplit, "neurons_active", "neurons_inactive") / 1e6),
+        o_hops=f(hops / 1e6), o_static=f(osplit.get("static", 0) / 1e6),
+        peer_pj_packet=f(split.get("network", 0) / pk), our_pj_packet=f(hops / pk),
+        lat_detailed=f(det["latency_per_step_us"]) if det else "n/a", lat_booksim=booksim,
+        cyc_packets=f(cyc["packets"] / max(cyc["steps"], 1)),
+        cyc_cycles=f(cyc["cycles_per_step"]), cyc_lat=f(cyc["latency_per_step_us"]),
+        cyc_lat_ratio=(f(cyc["latency_per_step_us"] / det["latency_per_step_us"]) if det
+                       else "n/a"),
+        fun_lat=f(fun["latency_per_step_us"]))
+
+
+def _sanafe_targets(fun: dict, cyc: dict, det: dict) -> str:
+    pk_f = fun["packets"] / fun["steps"]
+    hops_c = cyc.get("hops", 0) / max(cyc["steps"], 1)
+    return fill("sanafe_targets.md", pk_f=f(pk_f), ev_f=f(fun["synaptic_events"] / fun["steps"]),
+                need_fun=f(1000 * det["steps_per_s"]),
+                ns_need_packet=f(1e9 / (1000 * det["steps_per_s"] * pk_f)),
+                ns_fun_packet=f(1e9 * fun["run_s"] / max(fun["packets"], 1)),
+                need_cyc=f(100 * det["steps_per_s"]),
+                ns_need_hop=f(1e9 / (100 * det["steps_per_s"] * max(hops_c, 1))),
+                hops_c=f(hops_c), ns_cyc_hop=f(1e9 * cyc["run_s"] / max(cyc.get("hops", 1), 1)),
+                cyc_cps=f(cyc["cycles_per_step"] * cyc["steps_per_s"]))
 
 
 def _cuba(d: dict) -> tuple[str, dict]:
@@ -281,6 +269,7 @@ def _cuba(d: dict) -> tuple[str, dict]:
              "low and high CUBA rates only ~2-10 neurons spike per step, so every simulator is "
              "bound by its per-step cost (neuron updates and dispatch), not by synaptic events; "
              "events/s only becomes a throughput measure in the burst regime.\n")
+    text += _threads_note(d)
     low = d["regimes"].get("low", {})
     bs = low.get("brian2_cpp_standalone")
     if low and bs and not _err(bs):
@@ -293,6 +282,22 @@ def _cuba(d: dict) -> tuple[str, dict]:
                  "and the per-core cycle estimate of every step; Brian2's generated C++ loop "
                  "updates three doubles.\n")
     return text, facts
+
+
+def _threads_note(d: dict) -> str:
+    """The burst network on 1 vs 2 threads: wall ratio next to CPU per step and load."""
+    b = d["regimes"].get("burst", {})
+    one, two = b.get("functional"), b.get("functional_2threads")
+    if not one or not two or "cpu_us_per_step" not in two:
+        return ""
+    return (f"\nBurst on 2 threads: {f(two['steps_per_s'] / one['steps_per_s'])}× the steps/s "
+            f"of 1 thread; CPU per step {f(one['cpu_us_per_step'])} µs on 1 thread, "
+            f"{f(two['cpu_us_per_step'])} µs summed over 2 (the difference is the spin "
+            "barriers' polling: one parallel region for the whole run, 2 barriers per step); "
+            f"load average {f(one['load_avg'])} / {f(two['load_avg'])} (see Machine for the "
+            "cores).  Above one runnable job per core, a thread that reaches a "
+            "barrier waits for its partner to be scheduled, so the wall ratio measures the "
+            "machine's load as much as the engine.\n")
 
 
 def _dense(d: dict) -> tuple[str, dict]:
@@ -757,15 +762,8 @@ def _engine_bounds(res: dict) -> str:
 
 
 # --------------------------------------------------------------------------- targets
-def _targets(res: dict, facts: dict, total_s: float, quick: bool) -> tuple[str, list[str]]:
-    rows, missed = [], []
-
-    def add(issue, target, measured, ok):
-        st = _status(ok)
-        rows.append([issue, target, measured, st])
-        if ok is False:
-            missed.append(f"{target} ({measured})")
-
+def _targets_compiler(add, facts: dict, total_s: float, quick: bool) -> None:
+    """Issue 4: compile time, memory, wafer scale, placement."""
     cf = facts["compiler"]
     r1 = cf.get("compile_1M")
     add("4", "1 M synapses compile ≤ 5 s", f"{f(r1['compile_s'])} s" if r1 else "n/a",
@@ -785,6 +783,10 @@ def _targets(res: dict, facts: dict, total_s: float, quick: bool) -> tuple[str, 
         if r["network"].startswith("recurrent2000") or r["network"].startswith("cnn_sinabs"):
             add("4", f"anneal hops ≥ 30 % below sequential: {r['network']}",
                 f"{f(100 * r['hop_reduction'])} %", r["hop_reduction"] >= 0.30)
+
+
+def _targets_emulator(add, facts: dict, total_s: float, quick: bool) -> None:
+    """Issue 5: events/s, per-step overhead, cycle engine speed."""
     em = facts["emulator"]
     fe = em.get("events")
     add("5", "functional ≥ 2e8 synaptic events/s (4,000 neurons, 2 %, high activity; "
@@ -804,6 +806,10 @@ def _targets(res: dict, facts: dict, total_s: float, quick: bool) -> tuple[str, 
                          ("section 4", facts["noc"].get(f"noc_cps_{key[4:]}"))):
             add("5", f"cycle engine ≥ {lab} cycles/s, 8×8 at {rate} ({label})",
                 f"{f(v)} cycles/s" if v else "n/a", v >= need if v else None)
+
+
+def _targets_rtl_runtime(add, facts: dict, total_s: float, quick: bool) -> None:
+    """Issues 6 and 7: RTL simulation speed, upload, faults."""
     rt = facts["rtl"]
     add("6", "RTL sim speed Verilator vs Icarus recorded",
         f"Verilator {f(rt['verilator'])}, Icarus {f(rt['icarus'])} cycles/s"
@@ -825,6 +831,10 @@ def _targets(res: dict, facts: dict, total_s: float, quick: bool) -> tuple[str, 
     else:
         add("7", "1,000 commands at 1 % corrupted bytes: no silent corruption, no lost/dup spikes",
             "n/a", None)
+
+
+def _targets_perf(add, facts: dict, total_s: float, quick: bool) -> None:
+    """Issues 9 and 19: peers, `make bench` time, threads, wafer."""
     sf = facts["sanafe"]
     cx, fx = sf.get("cycle_x_detailed"), sf.get("functional_x_detailed")
     det = sf.get("detailed_steps_per_s")
@@ -848,10 +858,87 @@ def _targets(res: dict, facts: dict, total_s: float, quick: bool) -> tuple[str, 
     x = cu.get("burst_2threads_x")
     add("19", "burst network ≥ 1.7× on 2 threads (identical results)",
         f"{f(x)}×" if x else "n/a", x >= 1.7 if x else None)
+    sc = facts.get("scale", {})
+    x = sc.get("wafer_2threads_x")
+    add("19", "wafer image ≥ 1.7× on 2 threads (identical results)",
+        f"{f(x)}× ({f(sc['wafer_neurons'])} neurons)" if x else "n/a",
+        (x >= 1.7 and sc["wafer_identical"]) if x else None)
+
+
+def _targets(res: dict, facts: dict, total_s: float, quick: bool) -> tuple[str, list[str]]:
+    rows, missed = [], []
+
+    def add(issue, target, measured, ok):
+        st = _status(ok)
+        rows.append([issue, target, measured, st])
+        if ok is False:
+            missed.append(f"{target} ({measured})")
+
+    for part in (_targets_compiler, _targets_emulator, _targets_rtl_runtime, _targets_perf):
+        part(add, facts, total_s, quick)
     text = ("## Targets\n\nEvery target from the issues next to the value measured in this run.  "
             "\"not measured\" = the section failed or was skipped (reason in its section).\n\n"
             + table(["issue", "target", "measured", "status"], rows))
     return text, missed
+
+
+# --------------------------------------------------------------------------- scale
+def _learning(d: dict) -> str:
+    e = _err(d)
+    if e:
+        return e
+    rows = [[r["case"], r["steps"], r["seconds"], r["steps_per_s"], r["spikes"],
+             r["learning_updates"], r.get("slowdown_vs_static")] for r in d.get("rows", [])]
+    if not rows:
+        return "not measured: learning_speed.py printed no result"
+    static = rows[0][3]
+    for r in rows:                     # learning_speed.py prints the ratio; recomputed if absent
+        r[6] = r[6] if r[6] is not None else static / r[3]
+    return table(["case", "steps", "s", "steps/s", "spikes", "synapse updates",
+                  "time ÷ static"], rows)
+
+
+def _wafer(d: dict) -> tuple[str, str, dict]:
+    facts: dict = {}
+    e = _err(d)
+    if e:
+        return "", e, facts
+    runs = d["runs"]
+    intro = (f"`benchmarks/wafer_functional.py`: {d['chiplets']} chiplets × "
+             f"{d['cores_per_chiplet']} cores = {f(d['neurons'])} neurons, "
+             f"{f(d['synapses'])} synapses (4,096 axons of 15 synapses per core, one route per "
+             "neuron, 80 % to its own chiplet), bias-driven, 20 % host input; built from the "
+             "tables (no compiler), saved, then each thread count in its own `nice`-d process: "
+             "load, flatten (timed apart), run.  Peak memory is that process's resident peak "
+             "(load + flatten + run).")
+    if d.get("scaled_down"):
+        intro += (f"  **Scaled down** from {d['asked']['chiplets']} × {d['asked']['cores']} "
+                  f"cores: {f(d['mem_available_gib'])} GiB were available, the full wafer "
+                  "needs more.")
+    elif d.get("size") == "quick":
+        intro += "  Tiny size (`--quick`), one thread."
+    elif d.get("size") != "full":
+        intro += ("  This is the `make bench` size (a quarter of the wafer's cores); "
+                  "`SPIKEFAB_BENCH_WAFER=full` runs the 10 M-neuron, 150 M-synapse image.")
+    rows = [[r["threads"], d["steps"], r["flatten_s"], r["run_s"], r["steps_per_s"],
+             r["events_per_s"], r["peak_mib"] / 1024, r["load_avg"]] for r in runs]
+    text = table(["threads", "steps", "flatten s", "run s", "steps/s", "syn. events/s",
+                  "peak GiB", "load avg"], rows)
+    same = "identical" if d.get("identical") else "DIFFERENT"
+    text += f"\n\nResults of all thread counts: {same} (digest of spikes, final state, counters)."
+    if d.get("speedup_2_vs_1"):
+        facts["wafer_2threads_x"] = d["speedup_2_vs_1"]
+        facts["wafer_identical"] = bool(d.get("identical"))
+        facts["wafer_neurons"] = d["neurons"]
+        text += (f"  2 threads ÷ 1 thread: {f(d['speedup_2_vs_1'])}× (run time; on a machine "
+                 "whose load average exceeds its cores the second thread mostly waits for a "
+                 "core, see the load column).")
+    return intro, text, facts
+
+
+def _scale(learning: dict, wafer: dict) -> tuple[str, dict]:
+    intro, wtext, facts = _wafer(wafer)
+    return fill("scale.md", learning=_learning(learning), wafer_intro=intro, wafer=wtext), facts
 
 
 # --------------------------------------------------------------------------- document
@@ -862,7 +949,9 @@ def render(res: dict, *, quick: bool, total_s: float, img_dir: Path, doc_dir: Pa
             "emulator": lambda: _emulator(res["emulator"]), "dense": lambda: _dense(res["dense"]),
             "noc": lambda: _noc(res["noc"], img_dir, doc_dir),
             "compiler": lambda: _compiler(res["compiler"], res["placement"]),
-            "rtl": lambda: _rtl(res["rtl"]), "runtime": lambda: _runtime(res["runtime"])}
+            "rtl": lambda: _rtl(res["rtl"]), "runtime": lambda: _runtime(res["runtime"]),
+            "scale": lambda: _scale(res.get("learning", {"error": "not run"}),
+                                    res.get("wafer", {"error": "not run"}))}
     for name, job in jobs.items():
         try:
             parts[name], facts[name] = job()
@@ -883,25 +972,12 @@ def render(res: dict, *, quick: bool, total_s: float, img_dir: Path, doc_dir: Pa
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         profile += f"\n\nEngine bounds not rendered: {type(exc).__name__}: {exc}\n"
     walls = ", ".join(f"{k} {f(v.get('section_wall_s', 0))} s" for k, v in res.items())
-    head = ("# Benchmarks\n\n"
-            "*Generated by `make bench` (`benchmarks/run_all.py`); do not edit by hand.  Every "
-            "number below comes from one run of the harness on the machine described; the raw "
-            "results are in `benchmarks/results/*.json`.  Figures quoted from the reference notes "
-            "(Lava, BookSim2) are marked as quoted.*"
-            + ("\n\n**Quick run (tiny sizes): numbers are not representative.**" if quick else "")
-            + "\n")
-    repro = ("## How to reproduce\n\n"
-             "`make bench` creates or updates the benchmark venv `.venv-bench` from "
-             "`benchmarks/requirements-peers.txt` (SANA-FE, Brian2 2.9, numpy < 2.3), installs "
-             "`.venv`, then runs `benchmarks/run_all.py`: each section in its own process, raw "
-             "JSON in `benchmarks/results/`, this file regenerated.  One section: "
-             "`.venv/bin/python benchmarks/run_all.py --only cuba` (the others are re-read from "
-             "their JSON).  Smoke test: `tests/benchmarks/test_bench_smoke.py` "
-             "(`--quick --no-peers`).  The end-to-end examples (`make demo`, "
-             "`examples/wafer_scale.py`) print their own numbers and are not part of this run."
-             f"\n\nSection wall times in this run: {walls}.\n")
-    return "\n\n".join([head, _machine(res["machine"], quick, total_s), targets,
-                        parts["sanafe"], parts["cuba"] + "\n" + parts["emulator"],
-                        parts["dense"], parts["noc"],
-                        parts["compiler"], parts["rtl"], parts["runtime"],
-                        profile, repro]).rstrip() + "\n"
+    return fill("benchmarks.md",
+                quick_note=("\n\n**Quick run (tiny sizes): numbers are not representative.**"
+                            if quick else ""),
+                machine=_machine(res["machine"], quick, total_s), targets=targets,
+                sanafe=parts["sanafe"], cuba=parts["cuba"], emulator=parts["emulator"],
+                dense=parts["dense"], noc=parts["noc"], compiler=parts["compiler"],
+                rtl=parts["rtl"], runtime=parts["runtime"], scale=parts["scale"],
+                profile=profile, walls=walls) + "\n"
+

@@ -20,6 +20,7 @@ from spikefab.arch.result import (PROBE_VARIABLES, Result, normalize_inputs, par
 from spikefab.arch.target import Target, load_target
 from spikefab.arch.validate import check_fits, check_run_memory
 from spikefab.emulator import costs
+from spikefab.emulator.barrier import FUTEX_OK
 from spikefab.emulator import kernels as FK
 from spikefab.emulator.flat import FlatImage, flatten, neuron_arrays
 from spikefab.emulator.learning.engine import no_learning
@@ -90,7 +91,7 @@ def functional_parts(n_neurons: int) -> int:
 def _run_functional(flat: FlatImage, params, ref, in_spikes, out, probe_idx, probe_var, traces,
                     counters, timing, est, steps: int) -> None:
     """The functional kernel over ``flat``: int32 accumulators when the image's bound allows,
-    the threaded driver when ``flat`` was cut into several parts."""
+    the threaded driver when ``flat`` was cut into several parts and threads can run them."""
     na = neuron_arrays(flat, params, ref)
     fo = flat.fo
     size = flat.slots * flat.n_classes * flat.n
@@ -98,28 +99,44 @@ def _run_functional(flat: FlatImage, params, ref, in_spikes, out, probe_idx, pro
     # shifts (per bucket, floored) into the ring; the update then shifts nothing
     staged = flat.slots > 2 and flat.nexp.size > 0 and int(flat.nexp.min()) < 0
     bound = flat.acc_bound
+    nrn = na.as_tuple()
     if staged:
         stage = np.zeros(size, np.int32 if bound < 2**31 - 1 else np.int64)
         bound = bound << int(na.lsh.max(initial=0))     # the ring holds the shifted sums
-        ulsh, ursh = np.zeros_like(na.lsh), np.zeros_like(na.rsh)
+        nrn = nrn[:FK.N_LSH] + (np.zeros_like(na.lsh), np.zeros_like(na.rsh))
     acc = np.zeros(size, np.int32 if bound < 2**31 - 1 else np.int64)
     if not staged:
-        stage, ulsh, ursh = acc, na.lsh, na.rsh
-    kernel = FK.run_functional
-    if fo.pn.shape[0] > 2:
-        kernel = FK.run_functional_threads
-        if "NUMBA_THREADING_LAYER" not in os.environ:
-            import numba
-            # one parallel region per step: Numba's workqueue pool wakes its threads in
-            # microseconds, GNU OpenMP's took ~10x the whole step on the shared 2-core VM
-            numba.config.THREADING_LAYER = "workqueue"
-    kernel(steps, in_spikes, flat.n_classes, flat.slots, flat.noff, params, ref, flat.ax_start,
-           flat.ax_count, flat.syn_off, flat.syn_w, flat.hr_start, flat.hr_count, flat.routes, out,
-           probe_idx, probe_var, traces, counters, timing, est, flat.nr_start, flat.nr_count,
-           flat.route_dst, flat.route_sums, acc, na.du1, na.dv1, na.vth6, na.bias, na.rsub,
-           na.refr, na.thd1, na.thinc, na.special, na.sp_start, ulsh, ursh, fo.pn, fo.sc_ps,
-           fo.sc_off, fo.sc_w, fo.mb_ps, fo.mb_blk, fo.bp, fo.bk_off, fo.bk_len, fo.bk_mstart,
-           fo.bk_src, fo.bk_wpos, fo.bk_cpos, fo.bk_colsum, fo.dw, stage, staged, na.lsh, na.rsh)
+        stage = acc
+    dim = np.array([steps, flat.n_classes, flat.slots, int(staged)], np.int64)
+    net = (flat.noff, flat.ax_start, flat.ax_count, flat.syn_off, flat.syn_w, flat.hr_start,
+           flat.hr_count, flat.routes, flat.nr_start, flat.nr_count, flat.route_dst,
+           flat.route_sums)
+    io = (in_spikes, out, probe_idx, probe_var, traces, counters, timing, est)
+    ops = (dim, net, io, nrn, fo.as_tuple(), (acc, stage, na.lsh, na.rsh), params, ref)
+    workers = _workers(fo.pn.shape[0] - 1)
+    if workers > 1:
+        FK.run_functional_threads(workers, *ops)
+    else:
+        FK.run_functional(*ops)
+
+
+def _workers(parts: int) -> int:
+    """Threads for the functional engine's ``parts``: one region for the whole run whose
+    workers meet at spin barriers, so they must all run at once: at most Numba's thread count,
+    on a threading layer that gives each chunk of a ``prange`` its own thread (workqueue, the
+    default here, or OpenMP), on x86-64 Linux (the barrier's futex); 1 (the single-thread
+    driver) otherwise."""
+    if parts < 2 or not FUTEX_OK:
+        return 1
+    import numba
+    layer = os.environ.get("NUMBA_THREADING_LAYER", "").strip().lower()
+    if not layer:
+        # Numba's workqueue pool wakes its threads in microseconds, GNU OpenMP's took ~10x the
+        # whole step on the shared 2-core VM; set before anything starts a pool
+        numba.config.THREADING_LAYER = "workqueue"
+    elif layer not in ("workqueue", "omp"):
+        return 1
+    return max(1, min(parts, numba.get_num_threads()))
 
 
 def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
@@ -168,23 +185,8 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         cycles = None
         hops = counters[[FK.C_HOPS_EW, FK.C_HOPS_NS, FK.C_HOPS_CHIP]]
     else:
-        from spikefab.emulator.cycle import kernels as CK
-        _check_cycle_target(target)
-        topo = target.topology
-        fab = new_fabric(topo.global_x, topo.global_y, topo.mesh_x, topo.mesh_y,
-                         topo.cores_per_router, tm.fifo_depth, tm.link_latency,
-                         tm.chiplet_link_latency, tm.chiplet_link_cycles,
-                         np.stack([flat.core_router, flat.core_slot], 1), routing=topo.routing)
-        cycles = np.zeros(steps, np.int64)
-        hops = np.zeros(3, np.int64)
-        CK.run_cycle(steps, in_spikes, CK.tables(flat), params, ref,
-                     CK.Outputs(out, probe_idx, probe_var, traces, counters, cycles, hops),
-                     np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles, barrier],
-                              np.int64), fab.args(), CK.new_engines(len(flat.noff) - 1),
-                     plastic.args if plastic is not None else no_learning())
+        cycles, hops, extra = _run_cycle(flat, target, common, plastic, barrier)
         per_step = cycles
-        links = sorted(fab.link_table(), key=lambda r: (-r[3], r[0], r[1], r[2]))
-        extra = {"max_fifo": int(fab.st[S_MAXF]), "links": links}
     counts = counter_summary(counters, hops, extra)
     if mode == "functional":
         counts["estimated_cycles_per_step"] = per_step
@@ -200,19 +202,48 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         col += w
     values = readout_values(image, tr)
     tr = {p: tr[p] for p in user_probes}
-    final = []
-    for ci in range(len(image.cores)):
-        lo, hi = int(flat.noff[ci]), int(flat.noff[ci + 1])
-        s = np.zeros(hi - lo, STATE_DTYPE)
-        s["u"], s["v"], s["theta"], s["ref"] = params[8, lo:hi], params[9, lo:hi], \
-            params[10, lo:hi], ref[lo:hi]
-        final.append(s)
+    final = _final_state(flat, params, ref)
     res = Result(spikes=spikes, traces=tr, values=values, final_state=final, counters=counts,
                  cycles_per_step=cycles, latency_us=lat, energy_pj=float(sum(breakdown.values())),
                  energy_breakdown=breakdown, backend=f"emulator-{mode}")
     if plastic is not None:
         res.weights, res.weight_snapshots = learned["weights"], learned["snapshots"]
     return res
+
+
+def _run_cycle(flat: FlatImage, target: Target, common: tuple, plastic, barrier: int):
+    """The cycle engine over ``flat``: (cycles per step, hops E/W N/S chiplet, extra counters)."""
+    from spikefab.emulator.cycle import kernels as CK
+    _check_cycle_target(target)
+    topo = target.topology
+    tm = target.timing
+    fab = new_fabric(topo.global_x, topo.global_y, topo.mesh_x, topo.mesh_y,
+                     topo.cores_per_router, tm.fifo_depth, tm.link_latency,
+                     tm.chiplet_link_latency, tm.chiplet_link_cycles,
+                     np.stack([flat.core_router, flat.core_slot], 1), routing=topo.routing)
+    steps, in_spikes, params, ref = common[0], common[1], common[5], common[6]
+    out, probe_idx, probe_var, traces, counters = common[17:22]
+    cycles = np.zeros(steps, np.int64)
+    hops = np.zeros(3, np.int64)
+    CK.run_cycle(steps, in_spikes, CK.tables(flat), params, ref,
+                 CK.Outputs(out, probe_idx, probe_var, traces, counters, cycles, hops),
+                 np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles, barrier],
+                          np.int64), fab.args(), CK.new_engines(len(flat.noff) - 1),
+                 plastic.args if plastic is not None else no_learning())
+    links = sorted(fab.link_table(), key=lambda r: (-r[3], r[0], r[1], r[2]))
+    return cycles, hops, {"max_fifo": int(fab.st[S_MAXF]), "links": links}
+
+
+def _final_state(flat: FlatImage, params: np.ndarray, ref: np.ndarray) -> list[np.ndarray]:
+    """Each core's end-of-run state table from the global arrays."""
+    final = []
+    for ci in range(flat.noff.shape[0] - 1):
+        lo, hi = int(flat.noff[ci]), int(flat.noff[ci + 1])
+        s = np.zeros(hi - lo, STATE_DTYPE)
+        s["u"], s["v"], s["theta"], s["ref"] = params[8, lo:hi], params[9, lo:hi], \
+            params[10, lo:hi], ref[lo:hi]
+        final.append(s)
+    return final
 
 
 def counter_summary(counters: np.ndarray, hops: np.ndarray, extra: Mapping[str, Any]) -> dict:

@@ -19,11 +19,13 @@ become blocks) and by activity.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
-__all__ = ["FanOut", "fan_out_paths", "part_bounds", "MIN_RUN"]
+from spikefab.emulator.kernels import scatter_by_part
+
+__all__ = ["FanOut", "fan_out_paths", "part_bounds", "ranges", "MIN_RUN", "MAX_GAP"]
 
 #: shortest run of consecutive accumulators that becomes a dense block row (a vector add of
 #: fewer lanes costs more than the scattered adds it replaces)
@@ -59,6 +61,10 @@ class FanOut:
     dw: np.ndarray         #: (.,) weights of every block row, row after row, in the narrowest
                            #: integer type that holds them (a dense step streams all of them)
 
+    def as_tuple(self) -> tuple:
+        """The fields in order: the kernels' FO tuple (``kernels.F_*`` name the positions)."""
+        return tuple(getattr(self, f.name) for f in fields(self))
+
     @property
     def dense_synapses(self) -> int:
         """Synapses (and zero-filled gaps) delivered through blocks."""
@@ -70,6 +76,15 @@ def part_bounds(n: int, parts: int) -> np.ndarray:
     return (np.arange(parts + 1, dtype=np.int64) * n) // max(parts, 1)
 
 
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + c)`` for every (s, c), without a Python loop."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    ends = np.cumsum(counts)
+    return np.repeat(starts - (ends - counts), counts) + np.arange(total, dtype=np.int64)
+
+
 def _csr(keys: np.ndarray, size: int) -> np.ndarray:
     """Start of each key ``0..size-1`` in a key-sorted array (``size + 1`` entries)."""
     out = np.zeros(size + 1, np.int64)
@@ -79,121 +94,146 @@ def _csr(keys: np.ndarray, size: int) -> np.ndarray:
 
 
 def fan_out_paths(fo_start: np.ndarray, fo_off: np.ndarray, fo_w: np.ndarray, cn: int,
-                  noff: np.ndarray, parts: int = 1) -> FanOut:
+                  noff: np.ndarray, parts: int = 1, eligible: np.ndarray | None = None) -> FanOut:
     """Split the neuron-major fan-out (``fo_*``, see ``flat._fan_out``) into scatter + blocks.
 
-    A candidate row is a run of one source neuron's fan-out (sorted by offset) with increasing
-    offsets, gaps of at most ``MAX_GAP``, in one
-    (ring slot, class) region and one part: at least ``MIN_RUN`` synapses covering at least half
-    of their span.  The candidate rows starting in one (region, core, part) form a block spanning
-    all of them; a row stays dense only if it still covers half of the block's span (zero weights
-    fill its gaps), otherwise its synapses are scattered like the rest.  Which synapses become
-    dense only changes speed, never the sums.
+    Only the ``eligible`` entries (default: all) are looked at for dense runs: ``flat`` passes
+    the synapses of axons that hold a run at all (:func:`~.kernels.axons_with_runs`), so sparse
+    projections cost nothing here and a fully sparse image keeps its fan-out as the scatter part
+    (no copy on one part).  A candidate row is a run of one source neuron's eligible fan-out
+    (sorted by offset) with increasing offsets, gaps of at most ``MAX_GAP``, in one (ring slot,
+    class) region and one part: at least ``MIN_RUN`` synapses covering at least half of their
+    span.  The candidate rows starting in one (region, core, part) form a block spanning all of
+    them; a row stays dense only if it still covers half of the block's span (zero weights fill
+    its gaps), otherwise its synapses are scattered like the rest.  Which synapses become dense
+    only changes speed, never the sums.
     """
     n = int(noff[-1])
     pn = part_bounds(n, parts)
     m = fo_off.shape[0]
-    owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(fo_start))
-    off = np.asarray(fo_off, np.int64)
-    if m:       # each neuron's fan-out by offset (regions, then targets): runs become visible
+    sub = np.arange(m, dtype=np.int64) if eligible is None else np.flatnonzero(eligible)
+    owner = np.searchsorted(fo_start, sub, side="right") - 1
+    off = np.asarray(fo_off[sub], np.int64)
+    if sub.size:        # each neuron's fan-out by offset (regions, then targets): runs visible
         srt = np.argsort(owner * (int(off.max()) + 1) + off, kind="stable")
-        off = off[srt]
-        fo_off = fo_off[srt]
-        fo_w = fo_w[srt]
-    tpart = (np.searchsorted(pn, off % max(n, 1), side="right") - 1 if parts > 1
-             else np.zeros(m, np.int64))
-    big = np.iinfo(np.int64).max
-    if m:
-        # runs: stretches of one neuron's sorted fan-out with gaps of at most MAX_GAP, in one
-        # (ring slot, class) region and one part
-        region = off // n
-        brk = np.ones(m, bool)
-        d = off[1:] - off[:-1]
-        brk[1:] = ((owner[1:] != owner[:-1]) | (d <= 0) | (d > MAX_GAP)
-                   | (region[1:] != region[:-1]) | (tpart[1:] != tpart[:-1]))
-        starts = np.flatnonzero(brk)
-        gid = np.cumsum(brk) - 1
-        g_cnt = np.diff(np.append(starts, m))
-        g_lo = off[starts]
-        g_hi = off[np.append(starts[1:], m) - 1]
-        g_src = owner[starts]
-        g_part = tpart[starts]
-        g_core = np.searchsorted(noff, g_lo % n, side="right") - 1
-        cand = (g_cnt >= MIN_RUN) & (2 * g_cnt >= g_hi - g_lo + 1)
-        bkey = (region[starts] * len(noff) + g_core) * parts + g_part
-        ub, g_blk = np.unique(np.where(cand, bkey, -1), return_inverse=True)
-        g_blk = g_blk.reshape(-1)
-        b_lo = np.full(len(ub), big)
-        b_hi = np.full(len(ub), -1)
-        if cand.any():
-            cb = g_blk[cand]
-            o2 = np.argsort(cb, kind="stable")
-            cbs = cb[o2]
-            st2 = np.flatnonzero(np.r_[True, cbs[1:] != cbs[:-1]])
-            b_lo[cbs[st2]] = np.minimum.reduceat(g_lo[cand][o2], st2)
-            b_hi[cbs[st2]] = np.maximum.reduceat(g_hi[cand][o2], st2)
-        dense_g = cand & (2 * g_cnt >= b_hi[g_blk] - b_lo[g_blk] + 1)
-    else:
-        gid = np.zeros(0, np.int64)
-        dense_g = np.zeros(0, bool)
-        g_blk = g_src = g_part = b_lo = b_hi = np.zeros(0, np.int64)
-    in_dense = dense_g[gid] if m else np.zeros(0, bool)
-    # scatter part: every synapse outside a dense row, ordered by (neuron, part)
-    keep = np.flatnonzero(~in_dense)
-    if parts > 1:
-        keep = keep[np.argsort(owner[keep] * parts + tpart[keep], kind="stable")]
-    sc_ps = _csr(owner[keep] * parts + tpart[keep], n * parts)
-    sc_off = fo_off[keep]
-    sc_w = np.asarray(fo_w[keep], np.int32)
-    # blocks: the (region, core, part) blocks that kept a dense row, numbered part by part
-    rows = np.flatnonzero(dense_g)
-    used, r_blk = np.unique(g_blk[rows], return_inverse=True)
+        sub, owner, off = sub[srt], owner[srt], off[srt]
+    runs = _runs(owner, off, _target_part(off, pn), n, noff, parts)
+    in_dense = np.zeros(m, bool)
+    in_dense[sub] = runs.dense_g[runs.gid]
+    sc_ps, sc_off, sc_w = _scatter(fo_start, fo_off, fo_w, in_dense, pn)
+    bk = _blocks(runs, n, parts, off, np.asarray(fo_w[sub], np.float64))
+    return FanOut(pn=pn, sc_ps=sc_ps, sc_off=sc_off, sc_w=sc_w, **bk)
+
+
+def _target_part(off: np.ndarray, pn: np.ndarray) -> np.ndarray:
+    """The part owning the target neuron of each accumulator offset."""
+    n = int(pn[-1])
+    if pn.shape[0] <= 2:
+        return np.zeros(off.shape[0], np.int64)
+    return np.searchsorted(pn, off % max(n, 1), side="right") - 1
+
+
+def _scatter(fo_start, fo_off, fo_w, in_dense, pn):
+    """The scatter tables: every fan-out entry outside a dense row, by (neuron, part)."""
+    if pn.shape[0] == 2 and not in_dense.any():      # one part, no blocks: the fan-out itself
+        return fo_start, fo_off, np.asarray(fo_w, np.int32)
+    return scatter_by_part(fo_start, fo_off, np.asarray(fo_w, np.int32), in_dense, pn)
+
+
+@dataclass
+class _Runs:
+    """Runs of the sorted eligible fan-out (:func:`_runs`), one entry per run ``g``."""
+
+    gid: np.ndarray       #: run of each sorted entry
+    dense_g: np.ndarray   #: the run is a dense row
+    g_blk: np.ndarray     #: its candidate block
+    g_src: np.ndarray     #: its source neuron
+    g_part: np.ndarray    #: the part of its targets
+    b_lo: np.ndarray      #: (candidate blocks,) lowest offset
+    b_hi: np.ndarray      #: highest offset
+
+
+def _runs(owner, off, tpart, n, noff, parts) -> _Runs:
+    """Cut the (neuron, offset)-sorted entries into runs; keep the dense rows (see
+    :func:`fan_out_paths`)."""
+    m = off.shape[0]
+    if m == 0:
+        z = np.zeros(0, np.int64)
+        return _Runs(gid=z, dense_g=np.zeros(0, bool), g_blk=z, g_src=z, g_part=z, b_lo=z, b_hi=z)
+    region = off // n
+    brk = np.ones(m, bool)
+    d = off[1:] - off[:-1]
+    brk[1:] = ((owner[1:] != owner[:-1]) | (d <= 0) | (d > MAX_GAP)
+               | (region[1:] != region[:-1]) | (tpart[1:] != tpart[:-1]))
+    starts = np.flatnonzero(brk)
+    gid = np.cumsum(brk) - 1
+    g_cnt = np.diff(np.append(starts, m))
+    g_lo = off[starts]
+    g_hi = off[np.append(starts[1:], m) - 1]
+    g_core = np.searchsorted(noff, g_lo % n, side="right") - 1
+    cand = (g_cnt >= MIN_RUN) & (2 * g_cnt >= g_hi - g_lo + 1)
+    bkey = (region[starts] * len(noff) + g_core) * parts + tpart[starts]
+    ub, g_blk = np.unique(np.where(cand, bkey, -1), return_inverse=True)
+    g_blk = g_blk.reshape(-1)
+    b_lo = np.full(len(ub), np.iinfo(np.int64).max)
+    b_hi = np.full(len(ub), -1)
+    if cand.any():
+        cb = g_blk[cand]
+        o2 = np.argsort(cb, kind="stable")
+        cbs = cb[o2]
+        st2 = np.flatnonzero(np.r_[True, cbs[1:] != cbs[:-1]])
+        b_lo[cbs[st2]] = np.minimum.reduceat(g_lo[cand][o2], st2)
+        b_hi[cbs[st2]] = np.maximum.reduceat(g_hi[cand][o2], st2)
+    dense_g = cand & (2 * g_cnt >= b_hi[g_blk] - b_lo[g_blk] + 1)
+    return _Runs(gid=gid, dense_g=dense_g, g_blk=g_blk, g_src=owner[starts],
+                 g_part=tpart[starts], b_lo=b_lo, b_hi=b_hi)
+
+
+def _blocks(runs: _Runs, n: int, parts: int, off: np.ndarray, wt: np.ndarray) -> dict:
+    """The block tables of :class:`FanOut` from the dense rows of ``runs`` (``off``/``wt``: the
+    sorted eligible entries' offsets and weights)."""
+    rows = np.flatnonzero(runs.dense_g)
+    used, r_blk = np.unique(runs.g_blk[rows], return_inverse=True)
     r_blk = r_blk.reshape(-1).astype(np.int64)
     nb = len(used)
     blk_part = np.zeros(nb, np.int64)
-    blk_part[r_blk] = g_part[rows]
+    blk_part[r_blk] = runs.g_part[rows]
     renum = np.argsort(blk_part, kind="stable")          # new block k = old block renum[k]
     inv = np.empty(nb, np.int64)
     inv[renum] = np.arange(nb)
     r_blk = inv[r_blk]
-    bp = _csr(blk_part[renum], parts)
-    bk_off = b_lo[used][renum].astype(np.int64) if nb else np.zeros(0, np.int64)
-    bk_len = (b_hi[used] - b_lo[used] + 1)[renum].astype(np.int64) if nb else \
-        np.zeros(0, np.int64)
-    r_src = g_src[rows].astype(np.int64)
+    bk_off = runs.b_lo[used][renum].astype(np.int64)
+    bk_len = (runs.b_hi[used] - runs.b_lo[used] + 1)[renum].astype(np.int64)
+    r_src = runs.g_src[rows].astype(np.int64)
     order = np.lexsort((r_src, r_blk))                   # rows block by block, sources ascending
     rows, r_blk, r_src = rows[order], r_blk[order], r_src[order]
-    bk_mstart = _csr(r_blk, nb)
     r_len = bk_len[r_blk]
     bk_wpos = np.zeros(len(rows), np.int64)
-    if len(rows):
-        bk_wpos[1:] = np.cumsum(r_len)[:-1]
+    bk_wpos[1:] = np.cumsum(r_len)[:-1] if len(rows) else 0
     bk_cpos = np.zeros(nb, np.int64)
-    if nb:
-        bk_cpos[1:] = np.cumsum(bk_len)[:-1]
+    bk_cpos[1:] = np.cumsum(bk_len)[:-1] if nb else 0
     # dense weights: every synapse of a dense row at (row start + offset - block start); float64
     # bincounts of int32 weights are exact (no sum reaches 2**53), duplicates add up
     dw_len = int(r_len.sum())
-    row_of_group = np.full(len(dense_g), -1, np.int64)
+    row_of_group = np.full(len(runs.dense_g), -1, np.int64)
     row_of_group[rows] = np.arange(len(rows))
-    sel = np.flatnonzero(in_dense)
+    sel = np.flatnonzero(runs.dense_g[runs.gid])
     dw = np.zeros(dw_len, np.int32)
     bk_colsum = np.zeros(int(bk_len.sum()), np.int64)
     if len(sel):
-        rr = row_of_group[gid[sel]]
+        rr = row_of_group[runs.gid[sel]]
         rel = off[sel] - bk_off[r_blk[rr]]
-        wt = np.asarray(fo_w[sel], np.float64)
-        dw = np.rint(np.bincount(bk_wpos[rr] + rel, weights=wt, minlength=dw_len)).astype(np.int32)
-        bk_colsum = np.rint(np.bincount(bk_cpos[r_blk[rr]] + rel, weights=wt,
+        dw = np.rint(np.bincount(bk_wpos[rr] + rel, weights=wt[sel],
+                                 minlength=dw_len)).astype(np.int32)
+        bk_colsum = np.rint(np.bincount(bk_cpos[r_blk[rr]] + rel, weights=wt[sel],
                                         minlength=len(bk_colsum))).astype(np.int64)
-    dw = dw.astype(_narrow(dw))
     # memberships of each (neuron, part): blocks are numbered part by part
     mb_order = np.lexsort((r_blk, r_src))
     mb_blk = r_blk[mb_order].astype(np.int64)
-    mb_ps = _csr(r_src[mb_order] * parts + blk_part[renum][mb_blk], n * parts)
-    return FanOut(pn=pn, sc_ps=sc_ps, sc_off=sc_off, sc_w=sc_w, mb_ps=mb_ps, mb_blk=mb_blk,
-                  bp=bp, bk_off=bk_off, bk_len=bk_len, bk_mstart=bk_mstart, bk_src=r_src,
-                  bk_wpos=bk_wpos, bk_cpos=bk_cpos, bk_colsum=bk_colsum, dw=dw)
+    return dict(mb_ps=_csr(r_src[mb_order] * parts + blk_part[renum][mb_blk], n * parts),
+                mb_blk=mb_blk, bp=_csr(blk_part[renum], parts), bk_off=bk_off, bk_len=bk_len,
+                bk_mstart=_csr(r_blk, nb), bk_src=r_src, bk_wpos=bk_wpos, bk_cpos=bk_cpos,
+                bk_colsum=bk_colsum, dw=dw.astype(_narrow(dw)))
 
 
 def _narrow(w: np.ndarray) -> type:

@@ -22,7 +22,7 @@ tables into global, flat arrays once per run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -31,7 +31,8 @@ from spikefab.arch.host import output_width
 from spikefab.arch.image import Image
 from spikefab.arch.reference import ring_slots
 from spikefab.arch.target import Target
-from spikefab.emulator.fanout import FanOut, fan_out_paths
+from spikefab.emulator import kernels as FK
+from spikefab.emulator.fanout import MAX_GAP, MIN_RUN, FanOut, fan_out_paths, part_bounds, ranges
 
 __all__ = ["FlatImage", "NeuronArrays", "flatten", "neuron_arrays"]
 
@@ -61,20 +62,31 @@ class FlatImage:
     hr_count: np.ndarray      #: (n_in,) int64
     routes: np.ndarray        #: (routes, 10) int64: host axon core dx dy slot hops_ew hops_ns
                               #: hops_chip synapses (of the destination axon; 0 for the host)
-    fo: "FanOut"              #: what each neuron's spike adds: scatter runs + dense blocks
     route_dst: np.ndarray     #: (routes, 3) int64: destination core (-1 host), synapses, axon
     route_sums: np.ndarray    #: (n, 5) int64 per neuron over its routes: hops_ew hops_ns
                               #: hops_chip synapses host_packets
     chiplets_used: int        #: distinct chiplets holding a core
     acc_bound: int            #: largest sum of |weight| into one (class, neuron): no accumulator
                               #: of a step can exceed it, so int32 accumulators suffice below 2**31
+    parts: int = 1            #: neuron parts of the functional engine's threads (:mod:`.fanout`)
+    _fo: FanOut | None = field(default=None, repr=False)
+
+    @property
+    def fo(self) -> FanOut:
+        """What each neuron's spike adds (scatter runs + dense blocks), built on first use:
+        only the single-process functional engine reads it, and only the axons that hold a
+        dense run are searched for blocks (a sparse image keeps its fan-out as the scatter)."""
+        if self._fo is None:
+            fo_start, fo_off, fo_w, elig = _fan_out(self, dense=True)
+            self._fo = fan_out_paths(fo_start, fo_off, fo_w, self.n_classes * self.n, self.noff,
+                                     self.parts, elig)
+        return self._fo
 
     def fan_out(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The neuron-major fan-out ``(fo_start, fo_off, fo_w)``: neuron ``i``'s synapses are
         ``fo_start[i]..fo_start[i+1]`` (offsets as ``syn_off``).  Rebuilt on demand: only the
         distributed engine and the SANA-FE export read it; :attr:`fo` is its fast split."""
-        return _fan_out(self.nr_start, self.nr_count, self.routes, self.ax_start, self.syn_off,
-                        self.syn_w)
+        return _fan_out(self, dense=False)[:3]
 
 
 @dataclass
@@ -100,6 +112,10 @@ class NeuronArrays:
     lsh: np.ndarray           #: (C * n,) int64 left shift of class c for neuron i (exp > 0)
     rsh: np.ndarray           #: (C * n,) int64 right shift (exp < 0)
 
+    def as_tuple(self) -> tuple:
+        """The fields in order: the kernels' NRN tuple (``kernels.N_*`` name the positions)."""
+        return tuple(getattr(self, f.name) for f in fields(self))
+
 
 def neuron_arrays(flat: FlatImage, params: np.ndarray, ref: np.ndarray) -> NeuronArrays:
     """Derive :class:`NeuronArrays` from the parameter rows of ``flat`` and the start state."""
@@ -110,7 +126,8 @@ def neuron_arrays(flat: FlatImage, params: np.ndarray, ref: np.ndarray) -> Neuro
                         bias=np.ascontiguousarray(bias, np.int64), rsub=i32(reset == 1),
                         refr=i32(refr), thd1=i32(4096 - th_dec), thinc=i32(th_inc),
                         special=special.astype(np.int64),
-                        sp_start=np.searchsorted(special, flat.fo.pn).astype(np.int64),
+                        sp_start=np.searchsorted(special, part_bounds(flat.n, flat.parts)
+                                                 ).astype(np.int64),
                         lsh=np.maximum(flat.nexp, 0).astype(np.int64),
                         rsh=np.maximum(-flat.nexp, 0).astype(np.int64))
 
@@ -118,16 +135,41 @@ def neuron_arrays(flat: FlatImage, params: np.ndarray, ref: np.ndarray) -> Neuro
 def flatten(image: Image, target: Target, parts: int = 1) -> FlatImage:
     """Build the :class:`FlatImage` of ``image`` placed on ``target`` (already checked to fit);
     ``parts`` neuron ranges for the functional engine's threads (:mod:`.fanout`)."""
-    topo = target.topology
     cores = image.cores
-    sizes = np.array([c.n_neurons for c in cores], np.int64)
     noff = np.zeros(len(cores) + 1, np.int64)
-    noff[1:] = np.cumsum(sizes)
+    noff[1:] = np.cumsum([c.n_neurons for c in cores])
     n = int(noff[-1])
     n_classes = max([len(c.acc_exps) for c in cores] + [1])
     slots = ring_slots(image)
     cn = n_classes * n
+    params, ref0, nexp = _neurons(cores, noff, n_classes)
+    ax_start, ax_count, syn_off, syn_w = _synapses(cores, noff, n, cn, slots)
+    gx, gy, core_router = _core_xy(cores, target)
+    routes, rbase = _routes(image, gx, gy, ax_count, target)
+    nr_start = np.concatenate([c.route_ptr["start"].astype(np.int64) + rbase[i]
+                               for i, c in enumerate(cores)] + [np.zeros(0, np.int64)])
+    nr_count = np.concatenate([c.route_ptr["count"].astype(np.int64) for c in cores]
+                              + [np.zeros(0, np.int64)])
+    route_sums = np.zeros((n, 5), np.int64)
+    owner = np.repeat(np.arange(n), nr_count)
+    mine = routes[ranges(nr_start, nr_count)]
+    for col, src in enumerate((6, 7, 8, 9, 0)):
+        route_sums[:, col] = np.bincount(owner, weights=mine[:, src], minlength=n).astype(np.int64)
+    return FlatImage(n=n, n_classes=n_classes, slots=slots, n_in=len(image.host_route_ptr),
+                     n_out=output_width(image), noff=noff, core_router=core_router,
+                     core_slot=np.array([c.slot for c in cores], np.int64), params=params,
+                     ref0=ref0, nexp=nexp, ax_start=ax_start, ax_count=ax_count, syn_off=syn_off,
+                     syn_w=syn_w, nr_start=nr_start, nr_count=nr_count,
+                     hr_start=image.host_route_ptr["start"].astype(np.int64) + rbase[-1],
+                     hr_count=image.host_route_ptr["count"].astype(np.int64), routes=routes,
+                     route_dst=np.ascontiguousarray(routes[:, [2, 9, 1]]), route_sums=route_sums,
+                     chiplets_used=len({c.chiplet for c in cores}),
+                     acc_bound=int(FK.acc_bound(syn_off, syn_w, cn)), parts=parts)
 
+
+def _neurons(cores, noff: np.ndarray, n_classes: int):
+    """``params`` (11, n), ``ref0`` and ``nexp`` over the global neuron index."""
+    n = int(noff[-1])
     params = np.zeros((11, n), np.int64)
     ref0 = np.zeros(n, np.int64)
     nexp = np.zeros(n_classes * n, np.int64)
@@ -146,7 +188,11 @@ def flatten(image: Image, target: Target, parts: int = 1) -> FlatImage:
         ref0[lo:hi] = c.state["ref"]
         for k, ex in enumerate(c.acc_exps):
             nexp[k * n + lo:k * n + hi] = int(ex)
+    return params, ref0, nexp
 
+
+def _synapses(cores, noff: np.ndarray, n: int, cn: int, slots: int):
+    """Global axon table and synapse stream (offsets int32 when the ring fits 2**31)."""
     abase = np.zeros(len(cores) + 1, np.int64)
     abase[1:] = np.cumsum([len(c.axons) for c in cores])
     sbase = np.zeros(len(cores) + 1, np.int64)
@@ -155,22 +201,32 @@ def flatten(image: Image, target: Target, parts: int = 1) -> FlatImage:
                                for i, c in enumerate(cores)] + [np.zeros(0, np.int64)])
     ax_count = np.concatenate([c.axons["count"].astype(np.int64) for c in cores]
                               + [np.zeros(0, np.int64)])
+    dt = np.int32 if slots * cn < 2**31 else np.int64   # halve the hot loop's synapse stream
     syn_off = np.concatenate([
-        c.synapses["delay"].astype(np.int64) * cn + c.synapses["acc_class"].astype(np.int64) * n
-        + c.synapses["neuron"].astype(np.int64) + noff[i] for i, c in enumerate(cores)]
-        + [np.zeros(0, np.int64)])
+        (c.synapses["delay"].astype(np.int64) * cn + c.synapses["acc_class"].astype(np.int64) * n
+         + c.synapses["neuron"].astype(np.int64) + noff[i]).astype(dt)
+        for i, c in enumerate(cores)] + [np.zeros(0, dt)])
     syn_w = np.concatenate([c.synapses["weight"].astype(np.int32) for c in cores]
                            + [np.zeros(0, np.int32)])
-    if slots * cn < 2**31:          # halve the synapse stream of the hot loop when it fits
-        syn_off = syn_off.astype(np.int32)
+    return ax_start, ax_count, syn_off, syn_w
 
+
+def _core_xy(cores, target: Target):
+    """Global router coordinates and router id of every core."""
+    topo = target.topology
     gx, gy = mesh.global_xy(*(np.array([getattr(c, k) for c in cores], np.int64)
                               for k in ("chiplet", "x", "y")),
                             topo.chiplets_x, topo.mesh_x, topo.mesh_y)
-    core_router = mesh.router_id(gx, gy, topo.global_x).astype(np.int64)
-    core_slot = np.array([c.slot for c in cores], np.int64)
+    return gx, gy, mesh.router_id(gx, gy, topo.global_x).astype(np.int64)
 
-    # routes: neuron routes core by core, then host routes
+
+def _routes(image: Image, gx, gy, ax_count: np.ndarray, target: Target):
+    """The (routes, 10) table (neuron routes core by core, then host routes) and each core's
+    first route."""
+    topo = target.topology
+    cores = image.cores
+    abase = np.zeros(len(cores) + 1, np.int64)
+    abase[1:] = np.cumsum([len(c.axons) for c in cores])
     rbase = np.zeros(len(cores) + 1, np.int64)
     rbase[1:] = np.cumsum([len(c.routes) for c in cores])
     tables = [c.routes for c in cores] + [image.host_routes]
@@ -192,51 +248,7 @@ def flatten(image: Image, target: Target, parts: int = 1) -> FlatImage:
     n_syn[~host] = ax_count[axon[~host]]
     routes = np.stack([host.astype(np.int64), axon, dcore, dx, dy, slot, hew, hns, hch, n_syn],
                       axis=1).astype(np.int64).reshape(-1, 10)
-    routes = np.ascontiguousarray(routes)
-
-    nr_start = np.concatenate([c.route_ptr["start"].astype(np.int64) + rbase[i]
-                               for i, c in enumerate(cores)] + [np.zeros(0, np.int64)])
-    nr_count = np.concatenate([c.route_ptr["count"].astype(np.int64) for c in cores]
-                              + [np.zeros(0, np.int64)])
-    fo = fan_out_paths(*_fan_out(nr_start, nr_count, routes, ax_start, syn_off, syn_w), cn, noff,
-                       parts)
-    route_dst = np.ascontiguousarray(routes[:, [2, 9, 1]])
-    route_sums = np.zeros((n, 5), np.int64)
-    neuron_routes = _ranges(nr_start, nr_count)
-    owner = np.repeat(np.arange(n), nr_count)
-    for col, src in enumerate((routes[neuron_routes, 6], routes[neuron_routes, 7],
-                               routes[neuron_routes, 8], routes[neuron_routes, 9],
-                               routes[neuron_routes, 0])):
-        np.add.at(route_sums[:, col], owner, src)
-    n_in = len(image.host_route_ptr)
-    hr_start = image.host_route_ptr["start"].astype(np.int64) + rbase[-1]
-    hr_count = image.host_route_ptr["count"].astype(np.int64)
-    n_out = output_width(image)
-    return FlatImage(n=n, n_classes=n_classes, slots=slots, n_in=n_in, n_out=n_out, noff=noff,
-                     core_router=core_router, core_slot=core_slot, params=params, ref0=ref0,
-                     nexp=nexp, ax_start=ax_start, ax_count=ax_count, syn_off=syn_off, syn_w=syn_w,
-                     nr_start=nr_start, nr_count=nr_count, hr_start=hr_start, hr_count=hr_count,
-                     routes=routes, fo=fo,
-                     route_dst=route_dst, route_sums=route_sums,
-                     chiplets_used=len({c.chiplet for c in cores}),
-                     acc_bound=_acc_bound(syn_off, syn_w, cn))
-
-
-def _acc_bound(syn_off: np.ndarray, syn_w: np.ndarray, cn: int) -> int:
-    """Largest sum of |weight| over the synapses of one (class, neuron) accumulator."""
-    if syn_w.shape[0] == 0 or cn == 0:
-        return 0
-    s = np.bincount(np.asarray(syn_off, np.int64) % cn, weights=np.abs(syn_w.astype(np.float64)))
-    return int(s.max())
-
-
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenation of ``arange(s, s + c)`` for every (s, c), without a Python loop."""
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, np.int64)
-    ends = np.cumsum(counts)
-    return np.repeat(starts - (ends - counts), counts) + np.arange(total, dtype=np.int64)
+    return np.ascontiguousarray(routes), rbase
 
 
 def _destination_cores(allr: np.ndarray, host: np.ndarray, cores) -> np.ndarray:
@@ -255,21 +267,25 @@ def _destination_cores(allr: np.ndarray, host: np.ndarray, cores) -> np.ndarray:
     return np.where(host, -1, order[pos]).astype(np.int64)
 
 
-def _fan_out(nr_start, nr_count, routes, ax_start, syn_off, syn_w):
-    """Per neuron, the synapses its spike reaches through all its routes, stored contiguously.
+def _fan_out(flat: FlatImage, dense: bool):
+    """Per neuron, the synapses its spike reaches through all its routes, stored contiguously,
+    and (``dense``) which of them come from an axon holding a dense run.
 
     Route -> axon -> synapse run costs several cache misses per packet; the functional engine
     only needs the synapses, so it reads this neuron-major copy sequentially instead (the
     routes are still walked, in order, for the packet and hop counters).
     """
-    route_idx = _ranges(nr_start, nr_count)                 # every neuron route, neuron by neuron
-    per_route = routes[route_idx, 9] if len(route_idx) else np.zeros(0, np.int64)
-    fo_start = np.zeros(len(nr_start) + 1, np.int64)
-    owner = np.repeat(np.arange(len(nr_start)), nr_count)
-    np.add.at(fo_start, owner + 1, per_route)
-    fo_start = np.cumsum(fo_start)
-    starts = np.zeros(len(route_idx), np.int64)
-    has = per_route > 0                                     # host routes reach no synapse
-    starts[has] = ax_start[routes[route_idx[has], 1]]
-    syn_idx = _ranges(starts, per_route)
-    return fo_start, syn_off[syn_idx], syn_w[syn_idx]
+    per = np.bincount(np.repeat(np.arange(flat.n), flat.nr_count),
+                      weights=flat.routes[ranges(flat.nr_start, flat.nr_count), 9],
+                      minlength=flat.n).astype(np.int64)
+    fo_start = np.zeros(flat.n + 1, np.int64)
+    fo_start[1:] = np.cumsum(per)
+    m = int(fo_start[-1])
+    ax_dense = (FK.axons_with_runs(flat.ax_start, flat.ax_count, flat.syn_off, flat.n, MIN_RUN,
+                                   MAX_GAP) if dense else np.zeros(flat.ax_start.shape[0], bool))
+    fo_off = np.empty(m, flat.syn_off.dtype)
+    fo_w = np.empty(m, np.int32)
+    elig = np.empty(m, np.bool_)
+    FK.gather_fan_out(flat.nr_start, flat.nr_count, flat.routes, flat.ax_start, flat.syn_off,
+                      flat.syn_w, fo_start, fo_off, fo_w, elig, ax_dense)
+    return fo_start, fo_off, fo_w, elig

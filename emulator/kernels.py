@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from spikefab.emulator.barrier import new_barrier, wait
+
 # counter slots
 C_SYNOPS, C_SPIKES, C_ACTIVE, C_INACTIVE, C_PACKETS, C_HOPS_EW, C_HOPS_NS, C_HOPS_CHIP, \
     C_HOST_IN, C_HOST_OUT = range(10)
@@ -196,16 +198,19 @@ def synaptic_input(t, slots, n_classes, n, lo, hi, shifted, lsh, rsh, acc, ain):
     (floor on the sum), summed over classes; those accumulators are cleared.
 
     Vectorized: ``(x << lsh) >> rsh`` is the signed shift without a branch, and one class with
-    exponent 0 (``shifted`` False) is a plain copy.
+    exponent 0 (``shifted`` False) is a plain copy.  Returns how many ``ain`` are non-zero
+    (counted in the copy itself when not ``shifted``).
     """
     base = (t % slots) * n_classes * n
     a = acc[base + lo:base + hi]
     x = ain[lo:hi]
+    nz = 0
     if not shifted:
         for i in range(hi - lo):
             x[i] = a[i]
+            nz += a[i] != 0
             a[i] = 0
-        return
+        return nz
     ls = lsh[lo:hi]
     rs = rsh[lo:hi]
     for i in range(hi - lo):
@@ -218,6 +223,9 @@ def synaptic_input(t, slots, n_classes, n, lo, hi, shifted, lsh, rsh, acc, ain):
         for i in range(hi - lo):
             x[i] += (np.int64(a[i]) << ls[i]) >> rs[i]
             a[i] = 0
+    for i in range(hi - lo):
+        nz += x[i] != 0
+    return nz
 
 
 @njit(cache=True, inline="always")
@@ -263,24 +271,17 @@ def fire(v, vth6, rsub, spikes):
 
 
 @njit(cache=True)
-def count_active(ain, spikes):
-    """Neuron updates with synaptic input or a spike (the energy model's active updates)."""
-    c = 0
-    for i in range(ain.shape[0]):
-        c += (spikes[i] != 0) | (ain[i] != 0)
-    return c
-
-
-@njit(cache=True)
-def special_neurons(special, vold, u, v, theta, ref, dv1, vth6, bias, rsub, refr, thd1,
-                    thinc, spikes):
+def special_neurons(special, vold, nrn, st, spikes):
     """The rare paths (refractory, adaptive threshold) of the listed neurons, redone from their
-    voltage before the vectorized loops (``vold``); returns the correction of the spike count."""
+    voltage before the vectorized loops (``vold``); returns the correction of the spike count.
+    ``nrn``/``st``: the driver's NRN and ST tuples (indices below)."""
+    u, v, theta, ref = st[S_U], st[S_V], st[S_THETA], st[S_REF]
+    dv1, vth6, bias, rsub = nrn[N_DV1], nrn[N_VTH6], nrn[N_BIAS], nrn[N_RSUB]
     d_spk = 0
     for j in range(special.shape[0]):
         i = special[j]
         hs = np.int64(spikes[i])
-        th = _trunc12(theta[i] * thd1[i])
+        th = _trunc12(theta[i] * nrn[N_THD1][i])
         vth_eff = np.int64(vth6[i]) + th
         s = 0
         if ref[i] > 0:
@@ -292,8 +293,8 @@ def special_neurons(special, vold, u, v, theta, ref, dv1, vth6, bias, rsub, refr
             if vv > vth_eff:
                 s = 1
                 vv = vv - vth_eff if rsub[i] == 1 else 0
-                ref[i] = refr[i]
-                th = min(th + thinc[i], STATE_MAX)
+                ref[i] = nrn[N_REFR][i]
+                th = min(th + nrn[N_THINC][i], STATE_MAX)
             else:
                 ref[i] = 0
             v[i] = vv
@@ -303,46 +304,83 @@ def special_neurons(special, vold, u, v, theta, ref, dv1, vth6, bias, rsub, refr
     return d_spk
 
 
+# ---- the functional driver -------------------------------------------------------------------
+# Its operands travel as a few tuples with named field indices (a Numba kernel of fifty bare
+# parameters is unreadable); the Python side builds them in ``engine._run_functional``.
+#: NRN: :class:`~spikefab.emulator.flat.NeuronArrays`, in field order
+N_DU1, N_DV1, N_VTH6, N_BIAS, N_RSUB, N_REFR, N_THD1, N_THINC, N_SPECIAL, N_SP_START, N_LSH, \
+    N_RSH = range(12)
+#: FO: :class:`~spikefab.emulator.fanout.FanOut`, in field order
+F_PN, F_SC_PS, F_SC_OFF, F_SC_W, F_MB_PS, F_MB_BLK, F_BP, F_BK_OFF, F_BK_LEN, F_BK_MSTART, \
+    F_BK_SRC, F_BK_WPOS, F_BK_CPOS, F_BK_COLSUM, F_DW = range(15)
+#: NET: the image's tables (:class:`~spikefab.emulator.flat.FlatImage`)
+T_NOFF, T_AX_START, T_AX_COUNT, T_SYN_OFF, T_SYN_W, T_HR_START, T_HR_COUNT, T_ROUTES, \
+    T_NR_START, T_NR_COUNT, T_ROUTE_DST, T_ROUTE_SUMS = range(12)
+#: IO: what the run reads and writes besides the state
+I_IN, I_OUT, I_PROBE_IDX, I_PROBE_VAR, I_TRACES, I_COUNTERS, I_TIMING, I_EST = range(8)
+#: RING: accumulators ``acc``, the staging ring and the class shifts its commit applies
+R_ACC, R_STAGE, R_CLSH, R_CRSH = range(4)
+#: DIM: int64 array of sizes and flags
+D_STEPS, D_CLASSES, D_SLOTS, D_STAGED = range(4)
+#: ST: the run's state and scratch (:func:`new_state`)
+S_U, S_V, S_THETA, S_REF, S_AIN, S_SPK, S_VOLD, S_EMIT, S_DPK, S_DSYN, S_CORE_OF, S_UPD, \
+    S_BCNT, S_TOUCHED, S_FIRED, S_PSPK, S_PACT, S_NF = range(18)
+
+
 @njit(cache=True)
-def update_part(p, t, slots, n_classes, pn, sp_start, shifted, lsh, rsh, acc, ain, u, v, theta,
-                ref, du1, dv1, vth6, bias, rsub, refr, thd1, thinc, special, vold, spikes,
-                part_spk, part_act):
+def new_state(params, ref, n_special, n_cores, n_blocks, parts, noff, nc):
+    """The ST tuple: 32-bit u/v, theta, ``ref`` (updated in place), two spike buffers (step
+    parity; padded to 8 for :func:`send_spikes`), per-core loads, block scratch, fired list."""
+    n = ref.shape[0]
+    core_of, upd = _core_loads(noff, n, nc)
+    return (params[8].astype(np.int32), params[9].astype(np.int32), params[10].copy(), ref,
+            np.zeros(n, np.int64), np.zeros((2, (n + 7) // 8 * 8), np.uint8),
+            np.zeros(n_special, np.int64), np.zeros(n_cores, np.int64),
+            np.zeros(n_cores, np.int64), np.zeros(n_cores, np.int64), core_of, upd,
+            np.zeros(n_blocks, np.int64), np.zeros(n_blocks, np.int64), np.zeros(n, np.int64),
+            np.zeros(parts, np.int64), np.zeros(parts, np.int64), np.zeros(1, np.int64))
+
+
+@njit(cache=True)
+def update_part(p, t, dim, nrn, pn, shifted, acc, st, spikes):
     """Step ``t`` of the neurons of part ``p`` (``pn[p]..pn[p+1]``): input, vectorized update,
-    then the part's special neurons; the part's spike and active counts go to ``part_*[p]``."""
-    n = u.shape[0]
+    then the part's special neurons; the part's spike and active counts go to ``ST[S_P*][p]``."""
+    u, v, ain = st[S_U], st[S_V], st[S_AIN]
     lo = pn[p]
     hi = pn[p + 1]
-    synaptic_input(t, slots, n_classes, n, lo, hi, shifted, lsh, rsh, acc, ain)
-    s0 = sp_start[p]
-    s1 = sp_start[p + 1]
+    nz = synaptic_input(t, dim[D_SLOTS], dim[D_CLASSES], u.shape[0], lo, hi, shifted,
+                        nrn[N_LSH], nrn[N_RSH], acc, ain)
+    special, vold = nrn[N_SPECIAL], st[S_VOLD]
+    s0 = nrn[N_SP_START][p]
+    s1 = nrn[N_SP_START][p + 1]
     for j in range(s0, s1):
         vold[j] = v[special[j]]
-    update_current(ain[lo:hi], u[lo:hi], du1[lo:hi])
-    update_voltage(u[lo:hi], v[lo:hi], dv1[lo:hi], bias[lo:hi])
-    ns = fire(v[lo:hi], vth6[lo:hi], rsub[lo:hi], spikes[lo:hi])
+    update_current(ain[lo:hi], u[lo:hi], nrn[N_DU1][lo:hi])
+    update_voltage(u[lo:hi], v[lo:hi], nrn[N_DV1][lo:hi], nrn[N_BIAS][lo:hi])
+    ns = fire(v[lo:hi], nrn[N_VTH6][lo:hi], nrn[N_RSUB][lo:hi], spikes[lo:hi])
     if s1 > s0:
-        ns += special_neurons(special[s0:s1], vold[s0:s1], u, v, theta, ref, dv1, vth6, bias,
-                              rsub, refr, thd1, thinc, spikes)
-    part_spk[p] = ns
-    part_act[p] = count_active(ain[lo:hi], spikes[lo:hi])
+        ns += special_neurons(special[s0:s1], vold[s0:s1], nrn, st, spikes)
+    st[S_PSPK][p] = ns
+    st[S_PACT][p] = nz          # + the spikes without input: send_spikes counts those
 
 
 @njit(cache=True)
-def deliver_blocks(base, dcn, spikes, touched, bcnt, bk_off, bk_len, bk_mstart, bk_src,
-                   bk_wpos, bk_cpos, bk_colsum, dw, acc):
+def deliver_blocks(base, dcn, spikes, touched, bcnt, fo, acc):
     """Deliver every block in ``touched`` (fanout.py): the spiking rows, or the column sum minus
     the silent rows when most rows spike.  Resets ``bcnt`` of those blocks."""
+    bk_mstart, bk_src, bk_wpos, dw = fo[F_BK_MSTART], fo[F_BK_SRC], fo[F_BK_WPOS], fo[F_DW]
     for j in range(touched.shape[0]):
         b = touched[j]
         m0 = bk_mstart[b]
         m1 = bk_mstart[b + 1]
-        ln = bk_len[b]
-        o = base + bk_off[b]
+        ln = fo[F_BK_LEN][b]
+        o = base + fo[F_BK_OFF][b]
         if o >= dcn:
             o -= dcn
         a = acc[o:o + ln]                  # slices: the row loops vectorize (indexing does not)
         if 2 * bcnt[b] > m1 - m0:
-            cs = bk_colsum[bk_cpos[b]:bk_cpos[b] + ln]
+            c0 = fo[F_BK_CPOS][b]
+            cs = fo[F_BK_COLSUM][c0:c0 + ln]
             for k in range(ln):
                 a[k] += cs[k]
             for m in range(m0, m1):
@@ -360,16 +398,17 @@ def deliver_blocks(base, dcn, spikes, touched, bcnt, bk_off, bk_len, bk_mstart, 
 
 
 @njit(cache=True)
-def deliver_part(p, parts, base, dcn, fired, n_f, spikes, sc_ps, sc_off, sc_w, mb_ps, mb_blk,
-                 bp, touched, bcnt, bk_off, bk_len, bk_mstart, bk_src, bk_wpos, bk_cpos,
-                 bk_colsum, dw, acc):
-    """Add the spikes of ``fired[:n_f]`` into the accumulators of part ``p`` only: its share of
-    each neuron's scattered synapses (``sc_ps[i * parts + p]``..), then its blocks."""
+def deliver_part(p, base, dcn, n_f, spikes, fo, st, acc):
+    """Add the spikes of ``ST[S_FIRED][:n_f]`` into the accumulators of part ``p`` only: its
+    share of each neuron's scattered synapses (``sc_ps[i * parts + p]``..), then its blocks."""
+    parts = fo[F_PN].shape[0] - 1
+    sc_ps, sc_off, sc_w, mb_ps, mb_blk = fo[F_SC_PS], fo[F_SC_OFF], fo[F_SC_W], fo[F_MB_PS], \
+        fo[F_MB_BLK]
+    fired, bcnt, touched = st[S_FIRED], st[S_BCNT], st[S_TOUCHED]
     nt = 0
-    t0 = bp[p]
+    t0 = fo[F_BP][p]
     for j in range(n_f):
-        i = fired[j]
-        q = i * parts + p
+        q = fired[j] * parts + p
         for k in range(sc_ps[q], sc_ps[q + 1]):
             idx = base + sc_off[k]
             if idx >= dcn:
@@ -382,16 +421,20 @@ def deliver_part(p, parts, base, dcn, fired, n_f, spikes, sc_ps, sc_off, sc_w, m
                 nt += 1
             bcnt[b] += 1
     if nt > 0:
-        deliver_blocks(base, dcn, spikes, touched[t0:t0 + nt], bcnt, bk_off, bk_len, bk_mstart,
-                       bk_src, bk_wpos, bk_cpos, bk_colsum, dw, acc)
+        deliver_blocks(base, dcn, spikes, touched[t0:t0 + nt], bcnt, fo, acc)
 
 
 @njit(cache=True)
-def send_spikes(t, n, spikes, fired, nr_start, nr_count, core_of, route_dst, route_sums, out,
-                counters, emit, dest_pk, dest_syn):
-    """List the spiking neurons in ``fired``; count their packets, hops and synaptic events,
-    mark host outputs and the per-core loads of the estimate; returns how many spiked."""
+def send_spikes(t, spikes, net, io, st):
+    """List the spiking neurons in ``ST[S_FIRED]``; count their packets, hops and synaptic
+    events, mark host outputs and the per-core loads of the estimate; returns how many spiked."""
+    fired, counters, out = st[S_FIRED], io[I_COUNTERS], io[I_OUT]
+    nr_start, nr_count, route_dst, route_sums = net[T_NR_START], net[T_NR_COUNT], \
+        net[T_ROUTE_DST], net[T_ROUTE_SUMS]
+    emit, dest_pk, dest_syn, core_of = st[S_EMIT], st[S_DPK], st[S_DSYN], st[S_CORE_OF]
+    ain = st[S_AIN]
     n_f = 0
+    quiet = 0                                       # spikes without synaptic input
     words = spikes.view(np.uint64)                  # few neurons spike: skip 8 at a time
     for w in range(words.shape[0]):
         if words[w] != 0:
@@ -399,6 +442,9 @@ def send_spikes(t, n, spikes, fired, nr_start, nr_count, core_of, route_dst, rou
                 if spikes[i]:
                     fired[n_f] = i
                     n_f += 1
+                    quiet += ain[i] == 0
+    counters[C_ACTIVE] += quiet                     # active = with input or spiking
+    counters[C_INACTIVE] -= quiet
     for j in range(n_f):
         i = fired[j]
         rc = nr_count[i]
@@ -422,15 +468,25 @@ def send_spikes(t, n, spikes, fired, nr_start, nr_count, core_of, route_dst, rou
 
 
 @njit(cache=True)
-def end_of_step(t, in_spikes, slots, cn, hr_start, hr_count, routes, ax_start, ax_count, syn_off,
-                syn_w, acc, out, counters, timing, upd, emit, dest_pk, dest_syn, est_cycles,
-                probe_idx, probe_var, traces, u, v, theta, ref, spikes):
-    """Host input of step ``t``, the step's core-time estimate, the probes."""
+def end_of_step(t, dim, net, io, stage, st, spikes):
+    """After the spikes of step ``t`` are listed: the step's counters, host input, core-time
+    estimate and probes."""
+    counters, timing = io[I_COUNTERS], io[I_TIMING]
+    n = st[S_REF].shape[0]
+    n_act = st[S_PACT].sum()          # neurons with input; send_spikes moved the spikes
+    counters[C_SPIKES] += st[S_PSPK].sum()  # without input from inactive to active
+    counters[C_ACTIVE] += n_act
+    counters[C_INACTIVE] += n - n_act
+    slots = dim[D_SLOTS]
+    cn = dim[D_CLASSES] * n
+    hr_start, hr_count, in_spikes = net[T_HR_START], net[T_HR_COUNT], io[I_IN]
+    emit, dest_pk, dest_syn, upd = st[S_EMIT], st[S_DPK], st[S_DSYN], st[S_UPD]
     for ch in range(hr_start.shape[0]):
         if in_spikes[t, ch] and hr_count[ch] > 0:
             counters[C_HOST_IN] += hr_count[ch]
-            _send_routes(hr_start[ch], hr_count[ch], t, slots, cn, routes, ax_start,
-                         ax_count, syn_off, syn_w, acc, out, counters, dest_pk, dest_syn)
+            _send_routes(hr_start[ch], hr_count[ch], t, slots, cn, net[T_ROUTES],
+                         net[T_AX_START], net[T_AX_COUNT], net[T_SYN_OFF], net[T_SYN_W], stage,
+                         io[I_OUT], counters, dest_pk, dest_syn)
     best = 0
     for ci in range(upd.shape[0]):
         best = max(best, max(upd[ci] + emit[ci],
@@ -438,18 +494,24 @@ def end_of_step(t, in_spikes, slots, cn, hr_start, hr_count, routes, ax_start, a
         emit[ci] = 0
         dest_pk[ci] = 0
         dest_syn[ci] = 0
-    est_cycles[t] = best
+    io[I_EST][t] = best
+    _probe(t, io, st, spikes)
+
+
+@njit(cache=True)
+def _probe(t, io, st, spikes):
+    probe_idx, probe_var, traces = io[I_PROBE_IDX], io[I_PROBE_VAR], io[I_TRACES]
     for j in range(probe_idx.shape[0]):
         i = probe_idx[j]
         k = probe_var[j]
         if k == 0:
-            traces[t, j] = u[i]
+            traces[t, j] = st[S_U][i]
         elif k == 1:
-            traces[t, j] = v[i]
+            traces[t, j] = st[S_V][i]
         elif k == 2:
-            traces[t, j] = theta[i]
+            traces[t, j] = st[S_THETA][i]
         elif k == 3:
-            traces[t, j] = ref[i]
+            traces[t, j] = st[S_REF][i]
         else:
             traces[t, j] = spikes[i]
 
@@ -474,142 +536,81 @@ def _core_loads(noff, n, nc):
     return core_of, upd
 
 
-# The two drivers below are the same step loop; the second runs the parts on threads (prange).
-# Parts own disjoint neurons and accumulators, and integer sums do not depend on order, so both
-# give the same bytes for any number of parts and threads.
+@njit(cache=True)
+def step_loop(w, workers, bar, dim, net, io, nrn, fo, ring, st):
+    """The whole run as seen by worker ``w`` of ``workers`` (one for the single-thread driver).
+
+    Step ``t``: every worker first adds step ``t - 1``'s spikes into the accumulators of its
+    parts (``w, w + workers, ...``; no other part writes them) and commits their staged sums,
+    then updates their neurons; at the barrier worker 0 alone lists the spikes and does the
+    step's counters, host input, estimate and probes; a second barrier publishes them.  Parts
+    own disjoint neurons and accumulators and integer sums do not depend on order, so any
+    number of parts and workers gives the same bytes.  The last step's spikes are never
+    delivered, which changes nothing (only the accumulators would see them).
+
+    Lava DelayDense staging (:func:`staging`): when ``DIM[D_STAGED]``, deliveries go to
+    ``RING[R_STAGE]`` and :func:`commit_part` shifts each step's sums by the class exponents
+    into ``RING[R_ACC]``; the update's exponents (``NRN[N_LSH]``/``[N_RSH]``) are then zero.
+    """
+    n = st[S_REF].shape[0]
+    pn = fo[F_PN]
+    parts = pn.shape[0] - 1
+    slots = dim[D_SLOTS]
+    cn = dim[D_CLASSES] * n
+    acc, stage = ring[R_ACC], ring[R_STAGE]
+    shifted = _shifted(dim[D_CLASSES], nrn[N_LSH], nrn[N_RSH])
+    gen = 0
+    for t in range(dim[D_STEPS]):
+        spikes = st[S_SPK][t & 1]
+        n_f = st[S_NF][0]
+        for p in range(w, parts, workers):
+            if n_f > 0:
+                deliver_part(p, (t % slots) * cn, slots * cn, n_f, st[S_SPK][(t + 1) & 1], fo,
+                             st, stage)
+            if dim[D_STAGED] and t > 0:   # step t-1's staged sums (spikes, host input)
+                commit_part(t - 1, slots, dim[D_CLASSES], n, pn[p], pn[p + 1], ring[R_CLSH],
+                            ring[R_CRSH], stage, acc)
+            update_part(p, t, dim, nrn, pn, shifted, acc, st, spikes)
+        gen = wait(bar, workers, gen)
+        if w == 0:
+            st[S_NF][0] = send_spikes(t, spikes, net, io, st)
+            end_of_step(t, dim, net, io, stage, st, spikes)
+        gen = wait(bar, workers, gen)
+
 
 @njit(cache=True)
-def run_functional(steps, in_spikes, n_classes, slots, noff, params, ref, ax_start, ax_count,
-                   syn_off, syn_w, hr_start, hr_count, routes, out, probe_idx, probe_var, traces,
-                   counters, timing, est_cycles, nr_start, nr_count, route_dst, route_sums, acc,
-                   du1, dv1, vth6, bias, rsub, refr, thd1, thinc, special, sp_start, lsh, rsh,
-                   pn, sc_ps, sc_off, sc_w, mb_ps, mb_blk, bp, bk_off, bk_len, bk_mstart, bk_src,
-                   bk_wpos, bk_cpos, bk_colsum, dw, stage, staged, clsh, crsh):
-    """Run ``steps`` time steps of the whole image (reference semantics, module docstring).
+def run_functional(dim, net, io, nrn, fo, ring, params, ref):
+    """Run ``DIM[D_STEPS]`` time steps of the whole image on one thread (:func:`step_loop`).
 
-    ``acc`` is the zeroed ring (int32 when the image's accumulator bound allows, else int64);
-    the neuron operands come from :class:`~spikefab.emulator.flat.NeuronArrays`, the delivery
-    tables from :class:`~spikefab.emulator.fanout.FanOut` (``pn``: neuron bounds of its parts).
-    ``timing`` = (neuron_cycles, packet_cycles, synapse_cycles); ``est_cycles[t]`` receives the
-    analytic per-step core-time estimate ``max_core max(n*nc + emitted, packets*pc + synops*sc)``.
-
-    Lava DelayDense staging (:func:`staging`): when ``staged``, every delivery of step ``t``
-    goes to ``stage`` (same layout as ``acc``) and :func:`commit_part` shifts its sums by the
-    class exponents ``clsh``/``crsh`` into ``acc`` at the end of the step, and ``lsh``/``rsh``
-    (what the update applies) are all zero; otherwise ``stage`` is ``acc`` itself.
+    ``ring[R_ACC]`` is the zeroed ring (int32 when the image's accumulator bound allows, else
+    int64).  ``IO[I_TIMING]`` = (neuron_cycles, packet_cycles, synapse_cycles);
+    ``IO[I_EST][t]`` receives the analytic per-step core-time estimate
+    ``max_core max(n*nc + emitted, packets*pc + synops*sc)``.
     """
-    n = ref.shape[0]
-    parts = pn.shape[0] - 1
-    cn = n_classes * n
-    dcn = slots * cn
-    u = params[8].astype(np.int32)
-    v = params[9].astype(np.int32)
-    theta = params[10].copy()
-    ain = np.zeros(n, np.int64)
-    spikes = np.zeros((n + 7) // 8 * 8, np.uint8)   # padded: send_spikes scans 8 at a time
-    vold = np.zeros(special.shape[0], np.int64)
-    emit = np.zeros(noff.shape[0] - 1, np.int64)
-    dest_pk = np.zeros_like(emit)
-    dest_syn = np.zeros_like(emit)
-    core_of, upd = _core_loads(noff, n, timing[0])
-    bcnt = np.zeros(bk_off.shape[0], np.int64)
-    touched = np.zeros(bk_off.shape[0], np.int64)
-    fired = np.zeros(n, np.int64)
-    part_spk = np.zeros(parts, np.int64)
-    part_act = np.zeros(parts, np.int64)
-    shifted = _shifted(n_classes, lsh, rsh)
-    for t in range(steps):
-        for p in range(parts):
-            update_part(p, t, slots, n_classes, pn, sp_start, shifted, lsh, rsh, acc, ain, u, v,
-                        theta, ref, du1, dv1, vth6, bias, rsub, refr, thd1, thinc, special, vold,
-                        spikes, part_spk, part_act)
-        n_act = part_act.sum()
-        counters[C_SPIKES] += part_spk.sum()
-        counters[C_ACTIVE] += n_act
-        counters[C_INACTIVE] += n - n_act
-        n_f = send_spikes(t, n, spikes, fired, nr_start, nr_count, core_of, route_dst,
-                          route_sums, out, counters, emit, dest_pk, dest_syn)
-        base = ((t + 1) % slots) * cn
-        if n_f > 0:
-            for p in range(parts):
-                deliver_part(p, parts, base, dcn, fired, n_f, spikes, sc_ps, sc_off, sc_w, mb_ps,
-                             mb_blk, bp, touched, bcnt, bk_off, bk_len, bk_mstart, bk_src,
-                             bk_wpos, bk_cpos, bk_colsum, dw, stage)
-        end_of_step(t, in_spikes, slots, cn, hr_start, hr_count, routes, ax_start, ax_count,
-                    syn_off, syn_w, stage, out, counters, timing, upd, emit, dest_pk, dest_syn,
-                    est_cycles, probe_idx, probe_var, traces, u, v, theta, ref, spikes)
-        if staged:
-            for p in range(parts):
-                commit_part(t, slots, n_classes, n, pn[p], pn[p + 1], clsh, crsh, stage, acc)
-    params[8, :] = u
-    params[9, :] = v
-    params[10, :] = theta
+    st = new_state(params, ref, nrn[N_SPECIAL].shape[0], net[T_NOFF].shape[0] - 1,
+                   fo[F_BK_OFF].shape[0], fo[F_PN].shape[0] - 1, net[T_NOFF], io[I_TIMING][0])
+    step_loop(0, 1, new_barrier(), dim, net, io, nrn, fo, ring, st)
+    _store_state(params, st)
 
 
 @njit(cache=True, parallel=True)
-def run_functional_threads(steps, in_spikes, n_classes, slots, noff, params, ref, ax_start,
-                           ax_count, syn_off, syn_w, hr_start, hr_count, routes, out, probe_idx,
-                           probe_var, traces, counters, timing, est_cycles, nr_start, nr_count,
-                           route_dst, route_sums, acc, du1, dv1, vth6, bias, rsub, refr, thd1,
-                           thinc, special, sp_start, lsh, rsh, pn, sc_ps, sc_off, sc_w, mb_ps,
-                           mb_blk, bp, bk_off, bk_len, bk_mstart, bk_src, bk_wpos, bk_cpos,
-                           bk_colsum, dw, stage, staged, clsh, crsh):
-    """:func:`run_functional` with the parts on Numba's threads, one barrier per step.
+def run_functional_threads(workers, dim, net, io, nrn, fo, ring, params, ref):
+    """:func:`run_functional` on ``workers`` threads: ONE parallel region for the whole run
+    (one iteration per worker, :func:`step_loop`), two spin barriers per step instead of a
+    fork and join.  ``workers`` must not exceed the threads that run at once (engine.py)."""
+    st = new_state(params, ref, nrn[N_SPECIAL].shape[0], net[T_NOFF].shape[0] - 1,
+                   fo[F_BK_OFF].shape[0], fo[F_PN].shape[0] - 1, net[T_NOFF], io[I_TIMING][0])
+    bar = new_barrier()
+    for w in prange(workers):
+        step_loop(w, workers, bar, dim, net, io, nrn, fo, ring, st)
+    _store_state(params, st)
 
-    The spikes of step ``t`` are delivered at the start of step ``t + 1``'s region (each part
-    into its own accumulators), before that part reads them; the last step's spikes are never
-    delivered, which changes nothing (only the accumulators would see them).
-    """
-    n = ref.shape[0]
-    parts = pn.shape[0] - 1
-    cn = n_classes * n
-    dcn = slots * cn
-    u = params[8].astype(np.int32)
-    v = params[9].astype(np.int32)
-    theta = params[10].copy()
-    ain = np.zeros(n, np.int64)
-    spikes = np.zeros((n + 7) // 8 * 8, np.uint8)   # padded: send_spikes scans 8 at a time
-    vold = np.zeros(special.shape[0], np.int64)
-    emit = np.zeros(noff.shape[0] - 1, np.int64)
-    dest_pk = np.zeros_like(emit)
-    dest_syn = np.zeros_like(emit)
-    core_of, upd = _core_loads(noff, n, timing[0])
-    bcnt = np.zeros(bk_off.shape[0], np.int64)
-    touched = np.zeros(bk_off.shape[0], np.int64)
-    fired = np.zeros(n, np.int64)
-    part_spk = np.zeros(parts, np.int64)
-    part_act = np.zeros(parts, np.int64)
-    shifted = _shifted(n_classes, lsh, rsh)
-    sp_prev = np.zeros_like(spikes)
-    n_f = 0
-    for t in range(steps):
-        # one parallel region per step: each part first adds the previous step's spikes into
-        # its own accumulators (no other part writes them), then updates its neurons
-        base = (t % slots) * cn
-        for p in prange(parts):
-            if n_f > 0:
-                deliver_part(p, parts, base, dcn, fired, n_f, sp_prev, sc_ps, sc_off, sc_w,
-                             mb_ps, mb_blk, bp, touched, bcnt, bk_off, bk_len, bk_mstart, bk_src,
-                             bk_wpos, bk_cpos, bk_colsum, dw, stage)
-            if staged:          # step t-1's staged sums (its spikes and host input) into the ring
-                commit_part(t - 1, slots, n_classes, n, pn[p], pn[p + 1], clsh, crsh, stage,
-                            acc)
-            update_part(p, t, slots, n_classes, pn, sp_start, shifted, lsh, rsh, acc, ain, u, v,
-                        theta, ref, du1, dv1, vth6, bias, rsub, refr, thd1, thinc, special, vold,
-                        spikes, part_spk, part_act)
-        n_act = part_act.sum()
-        counters[C_SPIKES] += part_spk.sum()
-        counters[C_ACTIVE] += n_act
-        counters[C_INACTIVE] += n - n_act
-        n_f = send_spikes(t, n, spikes, fired, nr_start, nr_count, core_of, route_dst,
-                          route_sums, out, counters, emit, dest_pk, dest_syn)
-        end_of_step(t, in_spikes, slots, cn, hr_start, hr_count, routes, ax_start, ax_count,
-                    syn_off, syn_w, stage, out, counters, timing, upd, emit, dest_pk, dest_syn,
-                    est_cycles, probe_idx, probe_var, traces, u, v, theta, ref, spikes)
-        sp_prev, spikes = spikes, sp_prev          # the next region reads this step's spikes
-    params[8, :] = u
-    params[9, :] = v
-    params[10, :] = theta
+
+@njit(cache=True)
+def _store_state(params, st):
+    params[8, :] = st[S_U]
+    params[9, :] = st[S_V]
+    params[10, :] = st[S_THETA]
 
 
 @njit(cache=True)
@@ -628,3 +629,115 @@ def record_probes(t, params, ref, spikes, probe_idx, probe_var, traces):
             traces[t, j] = ref[i]
         else:
             traces[t, j] = spikes[i]
+
+
+# ---- flatten helpers: one pass over the synapses, no per-synapse temporaries -------------------
+
+@njit(cache=True)
+def axons_with_runs(ax_start, ax_count, syn_off, n, min_run, max_gap):
+    """Per axon, whether its synapses hold a dense run (fanout.py): at least ``min_run``
+    offsets, sorted, with steps of 1..``max_gap`` inside one (ring slot, class) region, covering
+    at least half of their span.
+
+    Sorting every axon costs ~100 ns per synapse, so a necessary condition screens first: such a
+    run touches at most ``2 * cnt / 16 + 2`` aligned 16-offset buckets, so one bucket holds at
+    least ``16 cnt / (2 cnt + 31)`` > 4 of its offsets (for ``min_run`` >= 16).  Axons whose
+    buckets all hold 4 or fewer are skipped after one pass (sparse, random fan-outs)."""
+    na = ax_start.shape[0]
+    out = np.zeros(na, np.bool_)
+    if n == 0 or na == 0 or syn_off.shape[0] == 0:
+        return out
+    hist = np.zeros(np.int64(syn_off.max()) // 16 + 1, np.uint8)
+    buf = np.zeros(max(ax_count.max(), 1), np.int64)
+    for a in range(na):
+        c = ax_count[a]
+        if c < min_run:
+            continue
+        s0 = ax_start[a]
+        crowded = False
+        for k in range(s0, s0 + c):
+            b = syn_off[k] // 16
+            if hist[b] < 255:
+                hist[b] += 1
+            if hist[b] > 4:
+                crowded = True
+        for k in range(s0, s0 + c):
+            hist[syn_off[k] // 16] = 0
+        if not crowded:
+            continue
+        for k in range(c):
+            buf[k] = syn_off[s0 + k]
+        srt = np.sort(buf[:c])
+        lo = 0
+        for k in range(1, c + 1):
+            if k == c or srt[k] - srt[k - 1] <= 0 or srt[k] - srt[k - 1] > max_gap \
+                    or srt[k] // n != srt[k - 1] // n:
+                cnt = k - lo
+                if cnt >= min_run and 2 * cnt >= srt[k - 1] - srt[lo] + 1:
+                    out[a] = True
+                    break
+                lo = k
+    return out
+
+
+@njit(cache=True)
+def gather_fan_out(nr_start, nr_count, routes, ax_start, syn_off, syn_w, fo_start, fo_off,
+                   fo_w, entry_dense, ax_dense):
+    """Fill the neuron-major fan-out (``flat._fan_out``): neuron ``i``'s synapses through all its
+    routes, in route order, from ``fo_start[i]``; ``entry_dense`` marks the entries whose axon
+    is in ``ax_dense`` (only those are looked at for dense blocks)."""
+    for i in range(nr_start.shape[0]):
+        k = fo_start[i]
+        for r in range(nr_start[i], nr_start[i] + nr_count[i]):
+            cnt = routes[r, 9]
+            if cnt == 0:
+                continue
+            ax = routes[r, 1]
+            s0 = ax_start[ax]
+            dense = ax_dense[ax]
+            for j in range(cnt):
+                fo_off[k] = syn_off[s0 + j]
+                fo_w[k] = syn_w[s0 + j]
+                entry_dense[k] = dense
+                k += 1
+
+
+@njit(cache=True)
+def acc_bound(syn_off, syn_w, cn):
+    """Largest sum of |weight| over the synapses of one (class, neuron) accumulator."""
+    if syn_w.shape[0] == 0 or cn == 0:
+        return 0
+    s = np.zeros(cn, np.int64)
+    for k in range(syn_w.shape[0]):
+        s[np.int64(syn_off[k]) % cn] += abs(np.int64(syn_w[k]))
+    return s.max()
+
+
+@njit(cache=True)
+def scatter_by_part(fo_start, fo_off, fo_w, in_dense, pn):
+    """The scatter tables of :class:`~spikefab.emulator.fanout.FanOut`: every fan-out entry
+    outside a dense row, grouped by (source neuron, part of its target) in fan-out order; a
+    counting sort (two passes, no per-entry temporaries).  Returns ``(sc_ps, sc_off, sc_w)``."""
+    parts = pn.shape[0] - 1
+    n_src = fo_start.shape[0] - 1
+    n = max(pn[parts], 1)
+    sc_ps = np.zeros(n_src * parts + 1, np.int64)
+    for i in range(n_src):
+        for k in range(fo_start[i], fo_start[i + 1]):
+            if not in_dense[k]:
+                p = np.searchsorted(pn, np.int64(fo_off[k]) % n, side="right") - 1
+                sc_ps[i * parts + p + 1] += 1
+    for q in range(n_src * parts):
+        sc_ps[q + 1] += sc_ps[q]
+    pos = sc_ps[:-1].copy()
+    sc_off = np.empty(sc_ps[-1], fo_off.dtype)
+    sc_w = np.empty(sc_ps[-1], np.int32)
+    for i in range(n_src):
+        for k in range(fo_start[i], fo_start[i + 1]):
+            if not in_dense[k]:
+                p = np.searchsorted(pn, np.int64(fo_off[k]) % n, side="right") - 1
+                j = pos[i * parts + p]
+                sc_off[j] = fo_off[k]
+                sc_w[j] = fo_w[k]
+                pos[i * parts + p] = j + 1
+    return sc_ps, sc_off, sc_w

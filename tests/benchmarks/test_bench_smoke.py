@@ -20,10 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 HARNESS = ROOT / "benchmarks" / "run_all.py"
 
 SECTIONS = ["machine", "sanafe", "cuba", "dense", "noc", "emulator", "compiler", "placement",
-            "rtl", "runtime", "profile"]
+            "rtl", "runtime", "profile", "learning", "wafer"]
 HEADINGS = ["## Machine", "## Targets", "## 1. Against SANA-FE", "## 2. Emulator throughput",
             "## 3. Bit-accurate Dense", "## 4. NoC speed and accuracy", "## 5. Compiler scaling",
             "## 6. RTL simulation speed", "## 7. Serial deployment",
+            "## 8. Emulator at wafer scale and with learning",
             "## Profiles of missed targets", "## How to reproduce"]
 NUMBER = re.compile(r"^-?\d+(\.\d+)?(e-?\d+)?$")
 
@@ -56,7 +57,8 @@ def test_every_section_ran_and_left_json(quick_run: Path) -> None:
         assert data["section"] == name
         assert "section_wall_s" in data
         # our own sections must not fail (skipped peers and skipped RTL are fine)
-        if name in ("machine", "sanafe", "cuba", "dense", "noc", "emulator", "profile"):
+        if name in ("machine", "sanafe", "cuba", "dense", "noc", "emulator", "profile",
+                    "learning", "wafer"):
             assert "error" not in data, data.get("error")
 
 
