@@ -699,20 +699,23 @@ def _profile(d: dict, targets_missed: list[str], sanafe: dict | None = None) -> 
                  "SANA-FE's `chip.load` is).")
     cyc = (sanafe or {}).get("ours", {}).get("cycle")
     if cyc and sanafe.get("cores_used"):
-        units = sanafe["cores_used"] + 32
         cps = cyc["cycles_per_step"] * cyc["steps_per_s"]
         text += (f"\n\n**Cycle engine on the SANA-FE network.**  It simulates {f(cps)} cycles/s "
                  f"there: {f(cyc['packets'] / cyc['steps'])} packets cross the 8×4 mesh in "
                  f"{f(cyc['cycles_per_step'])} cycles per step, so nearly every cycle has "
-                 "packets in flight and skipping idle cycles cannot help; with "
-                 f"{sanafe['cores_used']} cores and 32 routers that is "
-                 f"{f(cps * units)} unit-cycles/s, {f(1e9 / (cps * units))} ns per core or "
-                 "router per cycle.")
+                 "packets in flight and skipping idle cycles cannot help.  The engine visits "
+                 "only the routers that hold packets and the core engines that are due (a "
+                 "timing wheel), so its work is per grant, not per unit-cycle: ~86k grants, "
+                 "18k injections and 18k synapse pops per step, ~240k queue events; "
+                 f"{f(1e9 / cyc['steps_per_s'] / 240e3)} ns per event here.")
         det = sanafe.get("sanafe", {}).get("models", {}).get("detailed")
         if det:
             need = 100 * det["steps_per_s"] / cyc["steps_per_s"]
-            text += (f"  100× SANA-FE detailed needs {f(need)}× less per unit-cycle, or "
-                     "visiting only the units that have work in a cycle.")
+            text += (f"  100× SANA-FE detailed needs {f(need)}× less per event (~9 ns, "
+                     "including the synapse engine's cache misses on 1.3 MB of tables): out of "
+                     "reach of an exact per-packet model on one thread; the measured profile "
+                     "and what is left (constant factors, ~1.5-2×) are in "
+                     "[benchmarks-cycle-notes.md](benchmarks-cycle-notes.md).")
     text += "\n\ncProfile of one spread functional run (cumulative time):\n\n```\n"
     text += "\n".join(d.get("cprofile_top", [])) + "\n```\n"
     return text
@@ -750,14 +753,14 @@ def _engine_bounds(res: dict) -> str:
         one, two = burst["functional"], burst["functional_2threads"]
         la = m.get("load_avg", [0])[0]
         text += (f"  Threads: the burst network ran at {f(one['steps_per_s'])} steps/s on one "
-                 f"thread and {f(two['steps_per_s'])} on two (same bytes).  Each step is one "
-                 "parallel region (delivery of the previous step's spikes fused with the update, "
-                 f"each part into its own neurons) on Numba's workqueue pool; with a load "
-                 f"average of {f(la)} on {m.get('cores', '?')} cores the second thread shares its "
-                 "core with other jobs, and a step of this network (~100 µs) is short against the "
-                 "wake-up and barrier of each region.  GNU OpenMP's pool was 10-50x slower than "
-                 "one thread here, so the engine picks workqueue unless NUMBA_THREADING_LAYER "
-                 "says otherwise.")
+                 f"thread and {f(two['steps_per_s'])} on two (same bytes).  The whole run is one "
+                 "parallel region (`emulator/barrier.py`: two barriers per step that spin, then "
+                 "sleep on a futex), each thread updating and delivering into its own neurons; "
+                 f"with a load average of {f(la)} on {m.get('cores', '?')} cores a thread that "
+                 "reaches a barrier waits whenever its partner's core is taken by another job, "
+                 "and a burst step (~100 µs) has only ~50 µs of work per thread to hide it.  "
+                 "GNU OpenMP's pool was 10-50x slower than one thread here, so the engine picks "
+                 "workqueue unless NUMBA_THREADING_LAYER says otherwise.")
     return text + "\n"
 
 
