@@ -198,26 +198,8 @@ def _sanafe_targets(fun: dict, cyc: dict, det: dict) -> str:
                 cyc_cps=f(cyc["cycles_per_step"] * cyc["steps_per_s"]))
 
 
-def _cuba(d: dict) -> tuple[str, dict]:
-    facts: dict = {}
-    head = "## 2. Emulator throughput: CUBA-sized network vs Brian2 and plain NumPy\n\n"
-    e = _err(d)
-    if e:
-        return head + e, facts
-    intro = (f"Brian2 runs its documentation's CUBA example ({f(d['neurons'])} neurons, 2 %, "
-             "1 s at "
-             f"dt = 0.1 ms = {d['steps']:,} steps; `El` = -49 mV for the low regime, -30 mV for "
-             "the high one).  Our side is a CUBA-sized fixed-point network with the same size, "
-             "connectivity and E/I split (80 % excitatory +40, 20 % inhibitory -160, balanced; "
-             "`du = 1024`, `dv = 0`, `vth << 6 = 2^22`, bias drawn so the rate matches; "
-             "`bench_peers.cuba_network`), compiled "
-             "for `darwin3`.  *NumPy* is a plain vectorised event-driven implementation of the "
-             "same "
-             "fixed-point arithmetic (CSR by source, `np.bincount` scatter; "
-             "`bench_peers.numpy_lif`): its spike count must equal ours.  \"burst\" is the issue's "
-             "high-activity case (~8 % of neurons per step), which CUBA does not reach.  Synaptic "
-             "events/s = delivered synaptic events / wall time (Brian2: spikes × mean "
-             "out-degree).")
+def _cuba_rows(d: dict) -> list[list]:
+    """One table row per regime and simulator (an ``absent`` or error row where one is missing)."""
     rows = []
     for name, r in d["regimes"].items():
         def add(label, x, steps=None):
@@ -238,8 +220,11 @@ def _cuba(d: dict) -> tuple[str, dict]:
         if name != "burst":
             add("Brian2 numpy runtime", r.get("brian2_numpy"))
             add("Brian2 cpp_standalone", r.get("brian2_cpp_standalone"))
-    tab = table(["regime", "simulator", "steps", "wall s", "steps/s", "syn. events/s",
-                 "fired/neuron/step"], rows)
+    return rows
+
+
+def _cuba_ratios(d: dict) -> list[list]:
+    """Ours (functional) ÷ each other simulator, per regime, in events/s and steps/s."""
     ratio_rows = []
     for name, r in d["regimes"].items():
         fun = r["functional"]
@@ -249,7 +234,12 @@ def _cuba(d: dict) -> tuple[str, dict]:
             if x and not _err(x) and x.get("events_per_s"):
                 ratio_rows.append([name, label, fun["events_per_s"] / x["events_per_s"],
                                    fun["steps_per_s"] / x["steps_per_s"]])
-    exact = all(r["numpy"].get("bit_exact_spike_count") for r in d["regimes"].values())
+    return ratio_rows
+
+
+def _cuba_facts(d: dict) -> dict:
+    """The numbers the summary quotes: burst events/s, the 2-thread gain, the low/high ratios."""
+    facts: dict = {}
     burst = d["regimes"].get("burst", {}).get("functional")
     if burst:
         facts["functional_events_per_s"] = burst["events_per_s"]
@@ -262,6 +252,51 @@ def _cuba(d: dict) -> tuple[str, dict]:
             x = r.get(key)
             if x and not _err(x) and x.get("steps_per_s"):
                 facts[f"{name}_x_{key}"] = r["functional"]["steps_per_s"] / x["steps_per_s"]
+    return facts
+
+
+def _low_rate_note(d: dict) -> str:
+    """Per-step cost at the low rate against Brian2 cpp_standalone, and why ours is higher."""
+    low = d["regimes"].get("low", {})
+    bs = low.get("brian2_cpp_standalone")
+    if low and bs and not _err(bs):
+        us = 1e6 / low["functional"]["steps_per_s"]
+        return (f"\nPer step at the low rate: ours {f(us)} µs = "
+                f"{f(1e3 * us / d['neurons'])} ns per neuron update, Brian2 cpp_standalone "
+                f"{f(1e6 / bs['steps_per_s'])} µs.  Our update carries Loihi's whole state "
+                "machine (24-bit current and voltage with Lava's wraps, refractory counter, "
+                "adaptive threshold, one accumulator per weight-exponent class in a delay ring) "
+                "and the per-core cycle estimate of every step; Brian2's generated C++ loop "
+                "updates three doubles.\n")
+    return ""
+
+
+def _cuba(d: dict) -> tuple[str, dict]:
+    facts: dict = {}
+    head = "## 2. Emulator throughput: CUBA-sized network vs Brian2 and plain NumPy\n\n"
+    e = _err(d)
+    if e:
+        return head + e, facts
+    intro = (f"Brian2 runs its documentation's CUBA example ({f(d['neurons'])} neurons, 2 %, "
+             "1 s at "
+             f"dt = 0.1 ms = {d['steps']:,} steps; `El` = -49 mV for the low regime, -30 mV for "
+             "the high one).  Our side is a CUBA-sized fixed-point network with the same size, "
+             "connectivity and E/I split (80 % excitatory +40, 20 % inhibitory -160, balanced; "
+             "`du = 1024`, `dv = 0`, `vth << 6 = 2^22`, bias drawn so the rate matches; "
+             "`bench_peers.cuba_network`), compiled "
+             "for `darwin3`.  *NumPy* is a plain vectorised event-driven implementation of the "
+             "same "
+             "fixed-point arithmetic (CSR by source, `np.bincount` scatter; "
+             "`bench_peers.numpy_lif`): its spike count must equal ours.  \"burst\" is the issue's "
+             "high-activity case (~8 % of neurons per step), which CUBA does not reach.  Synaptic "
+             "events/s = delivered synaptic events / wall time (Brian2: spikes × mean "
+             "out-degree).")
+    rows = _cuba_rows(d)
+    tab = table(["regime", "simulator", "steps", "wall s", "steps/s", "syn. events/s",
+                 "fired/neuron/step"], rows)
+    ratio_rows = _cuba_ratios(d)
+    exact = all(r["numpy"].get("bit_exact_spike_count") for r in d["regimes"].values())
+    facts.update(_cuba_facts(d))
     text = head + intro + "\n\n" + tab + "\n\nRatios (ours functional ÷ other):\n\n" + table(
         ["regime", "against", "syn. events/s ×", "steps/s ×"], ratio_rows)
     text += (f"\n\nThe NumPy model's spike counts {'equal' if exact else 'DIFFER FROM'} the "
@@ -270,17 +305,7 @@ def _cuba(d: dict) -> tuple[str, dict]:
              "bound by its per-step cost (neuron updates and dispatch), not by synaptic events; "
              "events/s only becomes a throughput measure in the burst regime.\n")
     text += _threads_note(d)
-    low = d["regimes"].get("low", {})
-    bs = low.get("brian2_cpp_standalone")
-    if low and bs and not _err(bs):
-        us = 1e6 / low["functional"]["steps_per_s"]
-        text += (f"\nPer step at the low rate: ours {f(us)} µs = "
-                 f"{f(1e3 * us / d['neurons'])} ns per neuron update, Brian2 cpp_standalone "
-                 f"{f(1e6 / bs['steps_per_s'])} µs.  Our update carries Loihi's whole state "
-                 "machine (24-bit current and voltage with Lava's wraps, refractory counter, "
-                 "adaptive threshold, one accumulator per weight-exponent class in a delay ring) "
-                 "and the per-core cycle estimate of every step; Brian2's generated C++ loop "
-                 "updates three doubles.\n")
+    text += _low_rate_note(d)
     return text, facts
 
 

@@ -213,7 +213,8 @@ def split(ranks: list[dict], t_launch: float, t_end: float) -> dict:
     return ph
 
 
-def main() -> None:
+def _args() -> argparse.Namespace:
+    """The command line."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
     ap.add_argument("--chiplets", type=int, default=4)
@@ -226,7 +227,94 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1,
                     help="run each rank count this many times (interleaved); keep the fastest")
     ap.add_argument("--json", type=Path)
-    a = ap.parse_args()
+    return ap.parse_args()
+
+
+def _reference(a, img: Path, d: Path, n: int) -> dict:
+    """The single-process run (``simulate`` in a child), which every rank count must equal."""
+    single = d / "single.json"
+    load0, t0 = os.getloadavg()[0], time.time()
+    subprocess.run([sys.executable, __file__, "_single", str(img), str(d / "in.npz"),
+                    str(a.steps), str(single), a.mode], check=True)
+    ref = dict(json.loads(single.read_text()), wall_s=time.time() - t0,
+               load_avg=[load0, os.getloadavg()[0]])
+    ref["startup_s"] = ref["t_warm"] - t0
+    print(f"single process (simulate): wall {ref['wall_s']:.1f} s = startup "
+          f"{ref['startup_s']:.1f} + load_image {ref['load_s']:.1f} + simulate "
+          f"{ref['simulate_s']:.1f} (flatten + run; CPU {ref['simulate_cpu_s']:.1f} s), peak "
+          f"{ref['peak_mib']:.0f} MiB, {ref['spikes'] / a.steps / n:.2%} of neurons spike per "
+          f"step, load avg {ref['load_avg'][0]:.1f}", flush=True)
+    return ref
+
+
+def _rank_runs(a, img: Path, d: Path, ref: dict) -> dict[int, dict]:
+    """The fastest of ``a.repeat`` runs per rank count, with all their walls and whether all
+    were identical to ``ref``."""
+    best: dict[int, dict] = {}
+    for rep in range(a.repeat):               # interleaved, so load drifts hit all alike
+        for k in a.ranks:
+            row = run_ranks(k, img, d / "in.npz", a.steps, d / f"rep{rep}", a.mode)
+            row["identical"] = row["digest"] == ref["digest"]
+            walls = best.get(k, {}).get("wall_s_all", []) + [row["wall_s"]]
+            same = best.get(k, {}).get("identical", True) and row["identical"]
+            if k not in best or row["wall_s"] < best[k]["wall_s"]:
+                best[k] = row
+            best[k]["wall_s_all"], best[k]["identical"] = walls, same
+    return best
+
+
+def _print_phases(rows: list[dict], ref: dict, steps: int) -> None:
+    """One line per rank count: wall per phase, CPU, traffic, memory."""
+    print("wall s per phase, slowest rank (startup: mpirun, imports, MPI, kernels; load: "
+          "read + check + flatten own cores; barrier: waiting for the slowest rank):",
+          flush=True)
+    for row in rows:
+        k, pr, ph = row["ranks"], row["per_rank"], row["split"]
+        print(f"  {k} rank(s): wall {row['wall_s']:.1f} s = "
+              + " + ".join(f"{p} {ph[p]:.2f}" for p in PHASES) + f" (+ other {ph['other']:.2f})"
+              + f"; CPU s busiest rank: run {ph['run_cpu']:.2f}, compute "
+              f"{ph['compute_cpu']:.2f}"
+              f", load+run+gather {ph['total_cpu']:.2f}; bytes/step "
+              f"{sum(r['bytes_sent'] for r in pr) / steps:,.0f}; windows "
+              f"{pr[0]['windows']}; peak/rank {max(r['peak_mib'] for r in pr):.0f} MiB "
+              f"({max(r['peak_mib'] for r in pr) / ref['peak_mib']:.0%} of 1 process); "
+              f"identical {row['identical']}; load avg {row['load_avg'][0]:.1f}"
+              f"; walls of all repeats {[round(x, 1) for x in row['wall_s_all']]}", flush=True)
+
+
+def _print_speedups(best: dict[int, dict], rows: list[dict], ref: dict) -> None:
+    """Speed-ups against 1 rank (stored in each row), and the issue #18 targets."""
+    if 1 in best:
+        b1 = best[1]["split"]
+        for row in rows:
+            if row["ranks"] == 1:
+                continue
+            ph = row["split"]
+            run = (lambda q: q["compute"] + q["exchange"] + q["barrier"])
+            row["speedup"] = {"wall": best[1]["wall_s"] / row["wall_s"],
+                              "load_run_gather_wall": (b1["load"] + run(b1) + b1["gather"]) /
+                              (ph["load"] + run(ph) + ph["gather"]),
+                              "run_wall": run(b1) / run(ph),
+                              "run_cpu": b1["run_cpu"] / ph["run_cpu"],
+                              "total_cpu": b1["total_cpu"] / ph["total_cpu"]}
+            sp = row["speedup"]
+            print(f"  speed-up {row['ranks']} ranks vs 1 rank: whole command wall "
+                  f"{sp['wall']:.2f}x, load+run+gather wall {sp['load_run_gather_wall']:.2f}x, "
+                  f"run wall {sp['run_wall']:.2f}x; busiest-rank CPU: run {sp['run_cpu']:.2f}x,"
+                  f" load+run+gather {sp['total_cpu']:.2f}x", flush=True)
+    if 1 in best and 2 in best:
+        sp, row2 = best[2]["speedup"], best[2]
+        mem = max(r["peak_mib"] for r in row2["per_rank"]) / ref["peak_mib"]
+        print(f"issue #18 target, 2 ranks vs 1 rank: whole command {sp['wall']:.2f}x, run "
+              f"{sp['run_wall']:.2f}x faster (goal >= 1.6x), identical "
+              f"{row2['identical'] and best[1]['identical']}, peak per rank {mem:.0%} of one "
+              f"process (goal <= 60 %); on {os.cpu_count()} CPUs at load average "
+              f"{os.getloadavg()[0]:.1f} (wall ratios need a quiet machine; CPU ratios do not)",
+              flush=True)
+
+
+def main() -> None:
+    a = _args()
     if a.quick:
         a.chiplets, a.cores, a.syn, a.steps, a.neurons = 4, 2, 2, 10, 256
     with tempfile.TemporaryDirectory(prefix="scaleout-") as tmp:
@@ -242,71 +330,11 @@ def main() -> None:
         build_s = time.perf_counter() - t0
         print(f"image: {a.chiplets} chiplets, {n:,} neurons, {s:,} synapses, "
               f"{img.stat().st_size / 2**20:.0f} MiB, built in {build_s:.1f} s", flush=True)
-        single = d / "single.json"
-        load0, t0 = os.getloadavg()[0], time.time()
-        subprocess.run([sys.executable, __file__, "_single", str(img), str(d / "in.npz"),
-                        str(a.steps), str(single), a.mode], check=True)
-        ref = dict(json.loads(single.read_text()), wall_s=time.time() - t0,
-                   load_avg=[load0, os.getloadavg()[0]])
-        ref["startup_s"] = ref["t_warm"] - t0
-        print(f"single process (simulate): wall {ref['wall_s']:.1f} s = startup "
-              f"{ref['startup_s']:.1f} + load_image {ref['load_s']:.1f} + simulate "
-              f"{ref['simulate_s']:.1f} (flatten + run; CPU {ref['simulate_cpu_s']:.1f} s), peak "
-              f"{ref['peak_mib']:.0f} MiB, {ref['spikes'] / a.steps / n:.2%} of neurons spike per "
-              f"step, load avg {ref['load_avg'][0]:.1f}", flush=True)
-        best: dict[int, dict] = {}
-        for rep in range(a.repeat):               # interleaved, so load drifts hit all alike
-            for k in a.ranks:
-                row = run_ranks(k, img, d / "in.npz", a.steps, d / f"rep{rep}", a.mode)
-                row["identical"] = row["digest"] == ref["digest"]
-                walls = best.get(k, {}).get("wall_s_all", []) + [row["wall_s"]]
-                same = best.get(k, {}).get("identical", True) and row["identical"]
-                if k not in best or row["wall_s"] < best[k]["wall_s"]:
-                    best[k] = row
-                best[k]["wall_s_all"], best[k]["identical"] = walls, same
+        ref = _reference(a, img, d, n)
+        best = _rank_runs(a, img, d, ref)
         rows = [best[k] for k in a.ranks]
-        print("wall s per phase, slowest rank (startup: mpirun, imports, MPI, kernels; load: "
-              "read + check + flatten own cores; barrier: waiting for the slowest rank):",
-              flush=True)
-        for row in rows:
-            k, pr, ph = row["ranks"], row["per_rank"], row["split"]
-            print(f"  {k} rank(s): wall {row['wall_s']:.1f} s = "
-                  + " + ".join(f"{p} {ph[p]:.2f}" for p in PHASES) + f" (+ other {ph['other']:.2f})"
-                  + f"; CPU s busiest rank: run {ph['run_cpu']:.2f}, compute "
-                  f"{ph['compute_cpu']:.2f}"
-                  f", load+run+gather {ph['total_cpu']:.2f}; bytes/step "
-                  f"{sum(r['bytes_sent'] for r in pr) / a.steps:,.0f}; windows "
-                  f"{pr[0]['windows']}; peak/rank {max(r['peak_mib'] for r in pr):.0f} MiB "
-                  f"({max(r['peak_mib'] for r in pr) / ref['peak_mib']:.0%} of 1 process); "
-                  f"identical {row['identical']}; load avg {row['load_avg'][0]:.1f}"
-                  f"; walls of all repeats {[round(x, 1) for x in row['wall_s_all']]}", flush=True)
-        if 1 in best:
-            b1 = best[1]["split"]
-            for row in rows:
-                if row["ranks"] == 1:
-                    continue
-                ph = row["split"]
-                run = (lambda q: q["compute"] + q["exchange"] + q["barrier"])
-                row["speedup"] = {"wall": best[1]["wall_s"] / row["wall_s"],
-                                  "load_run_gather_wall": (b1["load"] + run(b1) + b1["gather"]) /
-                                  (ph["load"] + run(ph) + ph["gather"]),
-                                  "run_wall": run(b1) / run(ph),
-                                  "run_cpu": b1["run_cpu"] / ph["run_cpu"],
-                                  "total_cpu": b1["total_cpu"] / ph["total_cpu"]}
-                sp = row["speedup"]
-                print(f"  speed-up {row['ranks']} ranks vs 1 rank: whole command wall "
-                      f"{sp['wall']:.2f}x, load+run+gather wall {sp['load_run_gather_wall']:.2f}x, "
-                      f"run wall {sp['run_wall']:.2f}x; busiest-rank CPU: run {sp['run_cpu']:.2f}x,"
-                      f" load+run+gather {sp['total_cpu']:.2f}x", flush=True)
-        if 1 in best and 2 in best:
-            sp, row2 = best[2]["speedup"], best[2]
-            mem = max(r["peak_mib"] for r in row2["per_rank"]) / ref["peak_mib"]
-            print(f"issue #18 target, 2 ranks vs 1 rank: whole command {sp['wall']:.2f}x, run "
-                  f"{sp['run_wall']:.2f}x faster (goal >= 1.6x), identical "
-                  f"{row2['identical'] and best[1]['identical']}, peak per rank {mem:.0%} of one "
-                  f"process (goal <= 60 %); on {os.cpu_count()} CPUs at load average "
-                  f"{os.getloadavg()[0]:.1f} (wall ratios need a quiet machine; CPU ratios do not)",
-                  flush=True)
+        _print_phases(rows, ref, a.steps)
+        _print_speedups(best, rows, ref)
         report = {"mode": a.mode, "neurons": n, "synapses": s, "chiplets": a.chiplets,
                   "steps": a.steps, "image_mib": img.stat().st_size / 2**20, "single": ref,
                   "mpi": rows, "load_avg": os.getloadavg(), "cpus": os.cpu_count()}

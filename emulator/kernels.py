@@ -174,8 +174,14 @@ def commit_part(t, slots, n_classes, n, lo, hi, lsh, rsh, stage, acc):
 
 
 @njit(cache=True)
-def _send_routes(r0, rc, t, slots, cn, routes, ax_start, ax_count, syn_off, syn_w, acc, out,
-                 counters, dest_pk, dest_syn):
+def _send_routes(r0, rc, t, slots, cn, routes, tabs, acc, out, counters, dest_pk, dest_syn):
+    """Send the routes ``r0 .. r0 + rc`` of step ``t``: count their hops, set the host outputs,
+    deliver the core-bound ones into ``acc`` and add their packets and synapses to their cores.
+
+    ``tabs``: the synapse tables ``(ax_start, ax_count, syn_off, syn_w)`` (NET's ``T_AX_START``
+    .. ``T_SYN_W``, in that order) that :func:`deliver_axon` reads.
+    """
+    ax_start, ax_count, syn_off, syn_w = tabs
     for r in range(r0, r0 + rc):
         counters[C_PACKETS] += 1
         counters[C_HOPS_EW] += routes[r, 6]
@@ -484,8 +490,8 @@ def end_of_step(t, dim, net, io, stage, st, spikes):
     for ch in range(hr_start.shape[0]):
         if in_spikes[t, ch] and hr_count[ch] > 0:
             counters[C_HOST_IN] += hr_count[ch]
-            _send_routes(hr_start[ch], hr_count[ch], t, slots, cn, net[T_ROUTES],
-                         net[T_AX_START], net[T_AX_COUNT], net[T_SYN_OFF], net[T_SYN_W], stage,
+            tabs = (net[T_AX_START], net[T_AX_COUNT], net[T_SYN_OFF], net[T_SYN_W])
+            _send_routes(hr_start[ch], hr_count[ch], t, slots, cn, net[T_ROUTES], tabs, stage,
                          io[I_OUT], counters, dest_pk, dest_syn)
     best = 0
     for ci in range(upd.shape[0]):

@@ -113,21 +113,8 @@ def run_cycle_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
             windows += 1
             c = int(sc[0])
             if rc.size > 1:
-                sent = []
-                for qi, (q, hs) in enumerate(((fab.q0, NK.S_Q0H), (fab.q1, NK.S_Q1H))):
-                    sent.append(_extract_remote(q, fab.st, hs, seen[qi], qi, me, arr_own,
-                                                cred_own, pk))
-                rows = np.concatenate([s[0] for s in sent])
-                dest = np.concatenate([s[1] for s in sent])
-                # the earliest cycle this rank has work, counting the events it ships (they are
-                # work for their receivers): the minimum over ranks is the next window's start
-                mine = CK.next_activity(c, sc, eng, fa)
-                if len(rows):
-                    mine = min(int(mine), int(rows[:, 1].min()))
-                got, nxt = rc.alltoallv(rows, dest, "the event exchange", value=int(mine))
-                if len(got):
-                    pk, harr = _insert_remote(fab, got, pk, harr, sc)
-                seen = [int(fab.st[NK.S_Q0T]), int(fab.st[NK.S_Q1T])]
+                nxt, pk, harr, seen = _exchange(rc, fab, c, sc, eng, fa, pk, harr, seen,
+                                                (arr_own, cred_own))
             else:
                 nxt = int(CK.next_activity(c, sc, eng, fa))
             if nxt >= NK.NEVER:
@@ -143,12 +130,41 @@ def run_cycle_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
         CK.reset_step(fa, tm.fifo_depth)
         FK.record_probes(t, params, ref, spikes, probe_idx, probe_var, traces)
     timing.update(compute_s=t_compute, windows=windows, window_cycles=W)
+    return _rank_result(fab, {"out": out, "traces": traces, "counters": counters,
+                              "params": params, "ref": ref, "cycles": cycles})
+
+
+def _rank_result(fab: Fabric, res: dict) -> dict:
+    """``res`` plus what :func:`finish_cycle` reduces (hop counts) and gathers (link loads,
+    the deepest FIFO, the step cycles)."""
     st = fab.st
     red = np.array([st[NK.S_HEW], st[NK.S_HNS], st[NK.S_HCH]], np.int64)
     links = (np.flatnonzero(fab.lhops), fab.lhops[fab.lhops > 0])
-    return {"out": out, "traces": traces, "counters": counters, "params": params, "ref": ref,
-            "cycles": cycles, "reduce": red,
-            "gather": (links, int(st[NK.S_MAXF]), cycles)}
+    return {**res, "reduce": red, "gather": (links, int(st[NK.S_MAXF]), res["cycles"])}
+
+
+def _exchange(rc: RankComm, fab: Fabric, c: int, sc, eng, fa, pk, harr, seen, owners):
+    """Ship this window's events that belong to other ranks and merge in theirs.
+
+    Returns the next window's start (the minimum over ranks of the earliest cycle each has
+    work), the packet and host-arrival arrays (grown if needed) and the new queue tails.
+    """
+    me = rc.rank
+    arr_own, cred_own = owners
+    sent = []
+    for qi, (q, hs) in enumerate(((fab.q0, NK.S_Q0H), (fab.q1, NK.S_Q1H))):
+        sent.append(_extract_remote(q, fab.st, hs, seen[qi], qi, me, arr_own, cred_own, pk))
+    rows = np.concatenate([s[0] for s in sent])
+    dest = np.concatenate([s[1] for s in sent])
+    # the earliest cycle this rank has work, counting the events it ships (they are work for
+    # their receivers): the minimum over ranks is the next window's start
+    mine = CK.next_activity(c, sc, eng, fa)
+    if len(rows):
+        mine = min(int(mine), int(rows[:, 1].min()))
+    got, nxt = rc.alltoallv(rows, dest, "the event exchange", value=int(mine))
+    if len(got):
+        pk, harr = _insert_remote(fab, got, pk, harr, sc)
+    return nxt, pk, harr, [int(fab.st[NK.S_Q0T]), int(fab.st[NK.S_Q1T])]
 
 
 def _extract_remote(q, st, hs, seen, qi, me, arr_own, cred_own, pk):

@@ -383,6 +383,7 @@ def run_functional_plastic(common, timing, est_cycles, lr):
     emit = np.zeros(n_cores, np.int64)
     row = 0
     stage, uexp, staged = staging(slots, nexp, acc)     # Lava's per-(step, delay) flooring
+    tabs = (ax_start, ax_count, syn_off, syn_w)
     for t in range(steps):
         lif_update(t, slots, n_classes, params, ref, uexp, acc, spikes, counters)
         emit[:] = 0
@@ -393,14 +394,14 @@ def run_functional_plastic(common, timing, est_cycles, lr):
             for i in range(noff[ci], noff[ci + 1]):
                 if spikes[i] and nr_count[i] > 0:
                     emit[ci] += nr_count[i]
-                    _send_routes(nr_start[i], nr_count[i], t, slots, cn, routes, ax_start,
-                                 ax_count, syn_off, syn_w, stage, out, counters, dest_pk, dest_syn)
+                    _send_routes(nr_start[i], nr_count[i], t, slots, cn, routes, tabs, stage,
+                                 out, counters, dest_pk, dest_syn)
                     _mark_hits(nr_start[i], nr_count[i], routes, hit)
         for ch in range(hr_start.shape[0]):
             if in_spikes[t, ch] and hr_count[ch] > 0:
                 counters[C_HOST_IN] += hr_count[ch]
-                _send_routes(hr_start[ch], hr_count[ch], t, slots, cn, routes, ax_start,
-                             ax_count, syn_off, syn_w, stage, out, counters, dest_pk, dest_syn)
+                _send_routes(hr_start[ch], hr_count[ch], t, slots, cn, routes, tabs, stage, out,
+                             counters, dest_pk, dest_syn)
                 _mark_hits(hr_start[ch], hr_count[ch], routes, hit)
         if staged:
             commit_stage(t, slots, cn, nexp, stage, acc)

@@ -26,7 +26,9 @@ Replaying per synapse instead of storing each slot's history trades cycles for m
 history would need ``t_epoch`` words per trace and slot, which no iCE40 block RAM budget holds.
 """
 
-from amaranth.hdl import Array, C, Cat, Module, Mux, Signal, signed
+from dataclasses import dataclass
+
+from amaranth.hdl import Array, C, Cat, Module, Mux, Signal, Value, signed
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -43,6 +45,89 @@ __all__ = ["LearningEngine"]
 def _impulse(tr, imp_int, imp_frac, r):
     s = tr + imp_int + (r < imp_frac)
     return Mux(s > 127, 127, s)[:7]
+
+
+@dataclass
+class _Units:
+    """The memories' ports and the shared datapath units that every state drives."""
+
+    srd: object
+    swr: object
+    xrd: object
+    xwr: object
+    yrd: object
+    ywr: object
+    prd: object
+    pwr: object
+    tu: TraceStep
+    pu: ProductUnit
+    rnd: list
+
+
+@dataclass
+class _Profile:
+    """The current profile ``p``'s registers as slices (the fields of :mod:`.words`)."""
+
+    p: Signal
+    pw: list
+    te_of: list
+    te: Value
+    sign_mode: Value
+    reward: Value
+    targets: Value
+    dec_on: Value
+    dec_mask: Value
+    syn_start: Value
+    syn_end: Value
+    syn_none: Value
+    prod_start: Value
+    prod_end: Value
+    xbase: Value
+    ybase: Value
+    kk_p: Value
+    epoch_p: Value
+    state_p: list
+
+    def tw(self, k: int) -> Value:
+        """Trace ``k``'s word of profile ``p``."""
+        return Array([w[1 + k] for w in self.pw])[self.p]
+
+    def imp_int(self, k: int) -> Value:
+        return self.tw(k)[55:62]
+
+    def imp_frac(self, k: int) -> Value:
+        return self.tw(k)[62:71]
+
+
+@dataclass
+class _Work:
+    """The registers of the synapse / slot being worked on (one set, shared by all states)."""
+
+    i: Signal
+    twi: Value
+    j: Signal
+    q: Signal
+    slot: Signal
+    s_pre: Signal
+    s_post: Signal
+    w: Signal
+    d: Signal
+    t: Signal
+    h: Array
+    at_x: Array
+    at_y: Array
+    tx: Signal
+    ty: Signal
+    kk: Signal
+    lo: Signal
+    hi: Signal
+    u: Signal
+    acc: Array
+    first: Signal
+    idx: Signal
+    ret_x: Signal
+    ret_y: Signal
+    ret_p: Signal
 
 
 class LearningEngine(wiring.Component):
@@ -107,8 +192,20 @@ class LearningEngine(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        caps = self.caps
-        n_p = caps.profiles
+        io = self._units(m)
+        pf = self._profile_view()
+        wk = self._work_registers(pf)
+        self._datapath(m, io, pf, wk)
+        self._read_port(m, io)
+        with m.FSM():
+            self._idle_state(m, io, pf, wk)
+            self._record_states(m, io, pf, wk)
+            self._synapse_states(m, io, pf, wk)
+            self._slot_states(m, io, pf, wk)
+        return m
+
+    def _units(self, m: Module) -> _Units:
+        """The four memories with their ports, and the shared trace, product and round units."""
         m.submodules.smem = self.smem
         m.submodules.xmem = self.xmem
         m.submodules.ymem = self.ymem
@@ -122,43 +219,30 @@ class LearningEngine(wiring.Component):
         rnd = [FinalRound() for _ in range(3)]
         for v, r in enumerate(rnd):
             m.submodules[f"round{v}"] = r
+        return _Units(srd, swr, xrd, xwr, yrd, ywr, prd, pwr, tu, pu, rnd)
 
-        # the profile registers (words of .words), selected by the current profile p
+    def _profile_view(self) -> _Profile:
+        """The profile registers (words of .words), selected by the current profile ``p``."""
+        caps = self.caps
+        n_p = caps.profiles
         p = Signal(range(max(2, n_p + 1)))
         f0 = [w[0] for w in self.pw]
         f0p = Array(f0)[p]
-        te_of = [w[0:6] for w in f0]
-        te = f0p[0:6]
-        sign_mode = f0p[6:8]
-        reward = f0p[8]
-        targets = f0p[9:12]
-        dec_on = f0p[12]
-        dec_mask = f0p[13:29]
-        syn_start = f0p[29:45]
-        syn_end = (f0p[29:45] + f0p[45:61])[:16]
-        syn_none = f0p[45:61] == 0
-        prod_start = f0p[61:77]
-        prod_end = (f0p[61:77] + f0p[77:93])[:16]
-        xbase = Array([C(q * caps.axons, 16) for q in range(n_p)])[p]
-        ybase = Array([C(q * caps.neurons, 16) for q in range(n_p)])[p]
-        kk_p = Array(self.kk)[p]
-        epoch_p = Array(self.epoch)[p]
-        state_p = [Array([self.rng[q][s] for q in range(n_p)])[p] for s in range(5)]
+        return _Profile(
+            p=p, pw=self.pw, te_of=[w[0:6] for w in f0], te=f0p[0:6], sign_mode=f0p[6:8],
+            reward=f0p[8], targets=f0p[9:12], dec_on=f0p[12], dec_mask=f0p[13:29],
+            syn_start=f0p[29:45], syn_end=(f0p[29:45] + f0p[45:61])[:16],
+            syn_none=f0p[45:61] == 0, prod_start=f0p[61:77],
+            prod_end=(f0p[61:77] + f0p[77:93])[:16],
+            xbase=Array([C(q * caps.axons, 16) for q in range(n_p)])[p],
+            ybase=Array([C(q * caps.neurons, 16) for q in range(n_p)])[p],
+            kk_p=Array(self.kk)[p], epoch_p=Array(self.epoch)[p],
+            state_p=[Array([self.rng[q][s] for q in range(n_p)])[p] for s in range(5)])
 
-        def tw(k):          # trace k's word of profile p
-            return Array([w[1 + k] for w in self.pw])[p]
-
-        def imp_int(k):
-            return tw(k)[55:62]
-
-        def imp_frac(k):
-            return tw(k)[62:71]
-
-        # trace parameters of (p, i)
+    def _work_registers(self, pf: _Profile) -> _Work:
+        """The registers of the synapse / slot being worked on; ``twi``: trace ``i`` of ``p``."""
         i = Signal(3)
-        twi = Array([Array(w[1:]) for w in self.pw])[p][i]
-
-        # registers of the synapse / slot being worked on
+        twi = Array([Array(w[1:]) for w in self.pw])[pf.p][i]
         j = Signal(16)
         q = Signal(16)
         slot = Signal(16)
@@ -175,25 +259,30 @@ class LearningEngine(wiring.Component):
         first = Signal()
         idx = Signal(16)
         ret_x, ret_y, ret_p = Signal(), Signal(), Signal()
+        return _Work(i, twi, j, q, slot, s_pre, s_post, w, d, t, h, at_x, at_y, tx, ty, kk,
+                     lo, hi, u, acc, first, idx, ret_x, ret_y, ret_p)
 
-        # the trace step unit: trace i of the current slot at step kk
-        own_t = Mux(i < 2, tx, ty)
+    def _datapath(self, m: Module, io: _Units, pf: _Profile, wk: _Work) -> None:
+        """Feeds the trace step unit (trace ``i`` of the current slot at step ``kk``), the
+        product unit (from the product memory's read port, its address held in ``q``) and the
+        three final rounds."""
+        tu, pu, i, twi, state_p = io.tu, io.pu, wk.i, wk.twi, pf.state_p
+        own_t = Mux(i < 2, wk.tx, wk.ty)
         m.d.comb += [
-            tu.tr.eq(h[i]), tu.active.eq(twi[0]), tu.sig.eq(twi[1:54]), tu.sh54.eq(twi[54]),
+            tu.tr.eq(wk.h[i]), tu.active.eq(twi[0]), tu.sig.eq(twi[1:54]), tu.sh54.eq(twi[54]),
             tu.imp_int.eq(twi[55:62]), tu.imp_frac.eq(twi[62:71]),
             tu.r_decay.eq(Mux(i < 2, state_p[0], state_p[2]) >> 11),
             tu.r_imp.eq(Mux(i < 2, state_p[1], state_p[3]) >> 57),
-            tu.add.eq((own_t == kk) & ~((i == 3) & reward)),
+            tu.add.eq((own_t == wk.kk) & ~((i == 3) & pf.reward)),
         ]
-        # the product unit, fed from the product memory's read port (its address held in q)
-        pw = prd.data
-        m.d.comb += prd.addr.eq(q)
+        pw = io.prd.data
+        m.d.comb += io.prd.addr.eq(wk.q)
         dep = pw[2:4]
         m.d.comb += [
-            pu.dep.eq(Mux(dep == 0, tx != 0, Mux(dep == 1, ty != 0, u))),
+            pu.dep.eq(Mux(dep == 0, wk.tx != 0, Mux(dep == 1, wk.ty != 0, wk.u))),
             pu.s_mantissa.eq(pw[4:8].as_signed()), pu.s_exp.eq(pw[8:12]),
-            pu.x0.eq(tx != 0), pu.y0.eq(ty != 0), pu.w.eq(w), pu.d.eq(d), pu.t.eq(t),
-            pu.acc_in.eq(acc[pw[0:2]]), pu.start.eq(first),
+            pu.x0.eq(wk.tx != 0), pu.y0.eq(wk.ty != 0), pu.w.eq(wk.w), pu.d.eq(wk.d),
+            pu.t.eq(wk.t), pu.acc_in.eq(wk.acc[pw[0:2]]), pu.start.eq(wk.first),
         ]
         for k in range(4):
             code = pw[12 + 4 * k:16 + 4 * k]
@@ -201,21 +290,15 @@ class LearningEngine(wiring.Component):
                          pu.const[k].eq(pw[28 + 16 * k:44 + 16 * k].as_signed()),
                          pu.sgn[k].eq(pw[92 + k])]
         for k in range(5):
-            m.d.comb += pu.trace[k].eq(Mux(dep == 0, at_x[k], Mux(dep == 1, at_y[k], h[k])))
+            m.d.comb += pu.trace[k].eq(Mux(dep == 0, wk.at_x[k],
+                                           Mux(dep == 1, wk.at_y[k], wk.h[k])))
         r_round = state_p[4] >> 11
-        for v, r in enumerate(rnd):
-            m.d.comb += [r.acc.eq(acc[v]), r.var.eq(v), r.sign_mode.eq(sign_mode),
+        for v, r in enumerate(io.rnd):
+            m.d.comb += [r.acc.eq(wk.acc[v]), r.var.eq(v), r.sign_mode.eq(pf.sign_mode),
                          r.r_round.eq(r_round)]
 
-        ab, nb = self.ab, self.nb
-        sdat = srd.data
-        any_end = 0
-        for qq in range(n_p):
-            any_end = any_end | ((qq < self.n_prof) & (self.kk[qq] == te_of[qq]))
-        x_word = Cat(xrd.data[:7], xrd.data[7:14], xrd.data[14:20])
-        y_r = state_p[3] >> 57
-
-        # read port: addresses in the idle cycle of the request, data one cycle later
+    def _read_port(self, m: Module, io: _Units) -> None:
+        """The host read port: addresses in the idle cycle of the request, data a cycle later."""
         r_table = Signal(2)
         r_rng = Signal(64)
         m.d.sync += [self.mem_rvalid.eq(0), r_table.eq(self.mem_table)]
@@ -226,192 +309,223 @@ class LearningEngine(wiring.Component):
                     m.d.sync += r_rng.eq(sig)
         with m.Switch(r_table):
             with m.Case(0):
-                m.d.comb += self.mem_rdata.eq(srd.data)
+                m.d.comb += self.mem_rdata.eq(io.srd.data)
             with m.Case(1):
-                m.d.comb += self.mem_rdata.eq(xrd.data)
+                m.d.comb += self.mem_rdata.eq(io.xrd.data)
             with m.Case(2):
-                m.d.comb += self.mem_rdata.eq(yrd.data)
+                m.d.comb += self.mem_rdata.eq(io.yrd.data)
             with m.Default():
                 m.d.comb += self.mem_rdata.eq(r_rng)
 
-        with m.FSM():
-            with m.State("IDLE"):
-                m.d.comb += self.ready.eq(1)
-                with m.If(self.mem_re):
-                    m.d.comb += [srd.addr.eq(self.mem_index), xrd.addr.eq(self.mem_index),
-                                 yrd.addr.eq(self.mem_index)]
-                    m.d.sync += self.mem_rvalid.eq(1)
-                self._host_write(m, swr, xwr, ywr, pwr)
-                with m.If(self.step_begin):
-                    for qq in range(n_p):
-                        m.d.sync += self.kk[qq].eq(Mux(self.kk[qq] == te_of[qq], 1,
-                                                       self.kk[qq] + 1))
-                        for s in range(4):
-                            m.d.sync += self.rng[qq][s].eq(xorshift64_next(self.rng[qq][s]))
-                with m.Elif(self.step_end):
-                    for qq in range(n_p):
-                        for s in range(4):
-                            m.d.sync += self.rng[qq][s].eq(xorshift64_next(self.rng[qq][s]))
-                    with m.If(any_end):
-                        m.d.sync += p.eq(0)
-                        m.next = "E0"
-                with m.Elif(self.pre):
-                    m.d.sync += [p.eq(0), idx.eq(self.index)]
-                    m.next = "PRE_RD"
-                with m.Elif(self.post):
-                    m.d.sync += [p.eq(0), idx.eq(self.index)]
-                    m.next = "POST_RD"
-                with m.Elif(self.reward):
-                    m.d.sync += [p.eq(self.profile), idx.eq(self.index)]
-                    m.next = "REW_RD"
+    def _idle_state(self, m: Module, io: _Units, pf: _Profile, wk: _Work) -> None:
+        """IDLE: host reads and writes, the step strobes, and the start of a record or epoch."""
+        n_p, p = self.caps.profiles, pf.p
+        any_end = 0
+        for qq in range(n_p):
+            any_end = any_end | ((qq < self.n_prof) & (self.kk[qq] == pf.te_of[qq]))
+        with m.State("IDLE"):
+            m.d.comb += self.ready.eq(1)
+            with m.If(self.mem_re):
+                m.d.comb += [io.srd.addr.eq(self.mem_index), io.xrd.addr.eq(self.mem_index),
+                             io.yrd.addr.eq(self.mem_index)]
+                m.d.sync += self.mem_rvalid.eq(1)
+            self._host_write(m, io.swr, io.xwr, io.ywr, io.pwr)
+            with m.If(self.step_begin):
+                for qq in range(n_p):
+                    m.d.sync += self.kk[qq].eq(Mux(self.kk[qq] == pf.te_of[qq], 1,
+                                                   self.kk[qq] + 1))
+                    for s in range(4):
+                        m.d.sync += self.rng[qq][s].eq(xorshift64_next(self.rng[qq][s]))
+            with m.Elif(self.step_end):
+                for qq in range(n_p):
+                    for s in range(4):
+                        m.d.sync += self.rng[qq][s].eq(xorshift64_next(self.rng[qq][s]))
+                with m.If(any_end):
+                    m.d.sync += p.eq(0)
+                    m.next = "E0"
+            with m.Elif(self.pre):
+                m.d.sync += [p.eq(0), wk.idx.eq(self.index)]
+                m.next = "PRE_RD"
+            with m.Elif(self.post):
+                m.d.sync += [p.eq(0), wk.idx.eq(self.index)]
+                m.next = "POST_RD"
+            with m.Elif(self.reward):
+                m.d.sync += [p.eq(self.profile), wk.idx.eq(self.index)]
+                m.next = "REW_RD"
 
-            # ---- spike records -----------------------------------------------------------------
-            with m.State("PRE_RD"):
-                m.d.comb += xrd.addr.eq(xbase + idx)
-                m.next = "PRE_WR"
-            with m.State("PRE_WR"):
-                x1, x2, txo = xrd.data[:7], xrd.data[7:14], xrd.data[14:20]
-                multi = (txo != 0) & (txo != kk_p)
-                m.d.comb += [xwr.addr.eq(xbase + idx), xwr.en.eq(1), xwr.data.eq(Cat(
-                    Mux(multi, _impulse(x1, imp_int(0), imp_frac(0), 0), x1),
-                    Mux(multi, _impulse(x2, imp_int(1), imp_frac(1), 0), x2),
-                    kk_p))]
-                self._next_profile(m, p, n_p, "PRE_RD")
-            with m.State("POST_RD"):
-                m.d.comb += yrd.addr.eq(ybase + idx)
-                m.next = "POST_WR"
-            with m.State("POST_WR"):
-                tyo = yrd.data[21:27]
-                multi = (tyo != 0) & (tyo != kk_p)
-                ys = []
-                for k in range(3):
-                    yk = yrd.data[7 * k:7 * k + 7]
-                    imp = _impulse(yk, imp_int(2 + k), imp_frac(2 + k), y_r)
-                    skip = reward if k == 1 else 0
-                    ys.append(Mux(multi & ~skip, imp, yk))
-                m.d.comb += [ywr.addr.eq(ybase + idx), ywr.en.eq(1),
-                             ywr.data.eq(Cat(*ys, kk_p))]
-                self._next_profile(m, p, n_p, "POST_RD")
-            with m.State("REW_RD"):
-                m.d.comb += yrd.addr.eq(ybase + idx)
-                m.next = "REW_WR"
-            with m.State("REW_WR"):
-                y2 = yrd.data[7:14]
-                imp = _impulse(y2, imp_int(3), imp_frac(3), 0)
-                m.d.comb += [ywr.addr.eq(ybase + idx), ywr.en.eq(1),
-                             ywr.data.eq(Cat(yrd.data[:7], imp, yrd.data[14:27]))]
-                m.next = "IDLE"
+    def _record_states(self, m: Module, io: _Units, pf: _Profile, wk: _Work) -> None:
+        """Spike records: read a slot, add the second-spike impulse, write it back."""
+        n_p, p, idx, kk_p = self.caps.profiles, pf.p, wk.idx, pf.kk_p
+        xrd, xwr, yrd, ywr = io.xrd, io.xwr, io.yrd, io.ywr
+        xbase, ybase = pf.xbase, pf.ybase
+        y_r = pf.state_p[3] >> 57
+        with m.State("PRE_RD"):
+            m.d.comb += xrd.addr.eq(xbase + idx)
+            m.next = "PRE_WR"
+        with m.State("PRE_WR"):
+            x1, x2, txo = xrd.data[:7], xrd.data[7:14], xrd.data[14:20]
+            multi = (txo != 0) & (txo != kk_p)
+            m.d.comb += [xwr.addr.eq(xbase + idx), xwr.en.eq(1), xwr.data.eq(Cat(
+                Mux(multi, _impulse(x1, pf.imp_int(0), pf.imp_frac(0), 0), x1),
+                Mux(multi, _impulse(x2, pf.imp_int(1), pf.imp_frac(1), 0), x2),
+                kk_p))]
+            self._next_profile(m, p, n_p, "PRE_RD")
+        with m.State("POST_RD"):
+            m.d.comb += yrd.addr.eq(ybase + idx)
+            m.next = "POST_WR"
+        with m.State("POST_WR"):
+            tyo = yrd.data[21:27]
+            multi = (tyo != 0) & (tyo != kk_p)
+            ys = []
+            for k in range(3):
+                yk = yrd.data[7 * k:7 * k + 7]
+                imp = _impulse(yk, pf.imp_int(2 + k), pf.imp_frac(2 + k), y_r)
+                skip = pf.reward if k == 1 else 0
+                ys.append(Mux(multi & ~skip, imp, yk))
+            m.d.comb += [ywr.addr.eq(ybase + idx), ywr.en.eq(1),
+                         ywr.data.eq(Cat(*ys, kk_p))]
+            self._next_profile(m, p, n_p, "POST_RD")
+        with m.State("REW_RD"):
+            m.d.comb += yrd.addr.eq(ybase + idx)
+            m.next = "REW_WR"
+        with m.State("REW_WR"):
+            y2 = yrd.data[7:14]
+            imp = _impulse(y2, pf.imp_int(3), pf.imp_frac(3), 0)
+            m.d.comb += [ywr.addr.eq(ybase + idx), ywr.en.eq(1),
+                         ywr.data.eq(Cat(yrd.data[:7], imp, yrd.data[14:27]))]
+            m.next = "IDLE"
 
-            # ---- epoch phase ---------------------------------------------------------------------
-            with m.State("E0"):
-                with m.If(kk_p == te):
-                    for qq in range(n_p):
-                        with m.If(p == qq):
-                            m.d.sync += [self.rng[qq][4].eq(xorshift64_next(self.rng[qq][4])),
-                                         self.epoch[qq].eq(self.epoch[qq] + 1)]
-                    m.d.sync += [u.eq(dec_on & (((epoch_p + 1) & dec_mask) == 0)),
-                                 j.eq(syn_start), slot.eq(0)]
-                    with m.If(syn_none):
-                        m.next = "X_RD"
-                    with m.Else():
-                        m.next = "S_RD"
-                with m.Else():
-                    self._next_profile(m, p, n_p, "E0")
-            with m.State("S_RD"):
-                m.d.comb += srd.addr.eq(j)
-                m.next = "S_XY"
-            with m.State("S_XY"):
-                m.d.comb += [xrd.addr.eq(xbase + sdat[:ab]), yrd.addr.eq(ybase + sdat[ab:ab + nb])]
-                o = ab + nb
-                m.d.sync += [s_pre.eq(sdat[:ab]), s_post.eq(sdat[ab:o]),
-                             w.eq(sdat[o:o + 10].as_signed()), d.eq(sdat[o + 10:o + 20].as_signed()),
-                             t.eq(sdat[o + 20:o + 30].as_signed())]
-                m.next = "S_LAT"
-            with m.State("S_LAT"):
-                txn, tyn = xrd.data[14:20], yrd.data[21:27]
-                vals = [xrd.data[:7], xrd.data[7:14], yrd.data[:7], yrd.data[7:14], yrd.data[14:21]]
-                for k in range(5):
-                    m.d.sync += [h[k].eq(vals[k]), at_x[k].eq(vals[k]), at_y[k].eq(vals[k])]
-                m.d.sync += [tx.eq(txn), ty.eq(tyn), kk.eq(1), i.eq(0), lo.eq(0), hi.eq(4),
-                             acc[0].eq(w << 7), acc[1].eq(d << 7), acc[2].eq(t << 7),
-                             ret_x.eq(0), ret_y.eq(0), ret_p.eq(1)]
-                m.next = "REPLAY"
-            with m.State("REPLAY"):
-                m.d.sync += h[i].eq(tu.out)
-                with m.If(kk == tx):
-                    m.d.sync += at_x[i].eq(tu.out)
-                with m.If(kk == ty):
-                    m.d.sync += at_y[i].eq(tu.out)
-                with m.If(i == hi):
-                    m.d.sync += [i.eq(lo), kk.eq(kk + 1)]
-                    with m.If(kk == te):
-                        with m.If(ret_p):
-                            m.d.sync += [q.eq(prod_start)]
-                            m.next = "P_RD"
-                        with m.Elif(ret_x):
-                            m.next = "X_WR"
-                        with m.Else():
-                            m.next = "Y_WR"
-                with m.Else():
-                    m.d.sync += i.eq(i + 1)
-            with m.State("P_RD"):
-                m.d.sync += first.eq(1)
-                m.next = "P_EV"
-            with m.State("P_EV"):
-                m.d.sync += first.eq(0)
-                with m.If(pu.done):
-                    m.d.sync += [acc[pw[0:2]].eq(pu.acc_out), q.eq(q + 1)]
-                    with m.If(q + 1 == prod_end):
-                        m.next = "FIN"
-                    with m.Else():
-                        m.next = "P_RD"
-            with m.State("FIN"):
-                o = ab + nb
-                nw = Mux(targets[0], rnd[0].out, w)
-                nd = Mux(targets[1], rnd[1].out, d)
-                nt = Mux(targets[2], rnd[2].out, t)
-                m.d.comb += [swr.addr.eq(j), swr.en.eq(1),
-                             swr.data.eq(Cat(s_pre, s_post, nw[:10], nd[:10], nt[:10]))]
-                m.d.sync += j.eq(j + 1)
-                with m.If(j + 1 == syn_end):
-                    m.d.sync += slot.eq(0)
+    def _synapse_states(self, m: Module, io: _Units, pf: _Profile, wk: _Work) -> None:
+        """Epoch phase, per plastic synapse: read it and its slots, replay, evaluate, write."""
+        n_p, p, ab, nb = self.caps.profiles, pf.p, self.ab, self.nb
+        sdat, xrd, yrd, h, acc = io.srd.data, io.xrd, io.yrd, wk.h, wk.acc
+        with m.State("E0"):
+            with m.If(pf.kk_p == pf.te):
+                for qq in range(n_p):
+                    with m.If(p == qq):
+                        m.d.sync += [self.rng[qq][4].eq(xorshift64_next(self.rng[qq][4])),
+                                     self.epoch[qq].eq(self.epoch[qq] + 1)]
+                m.d.sync += [wk.u.eq(pf.dec_on & (((pf.epoch_p + 1) & pf.dec_mask) == 0)),
+                             wk.j.eq(pf.syn_start), wk.slot.eq(0)]
+                with m.If(pf.syn_none):
                     m.next = "X_RD"
                 with m.Else():
                     m.next = "S_RD"
-            with m.State("X_RD"):
-                m.d.comb += xrd.addr.eq(xbase + slot)
-                m.next = "X_LAT"
-            with m.State("X_LAT"):
-                m.d.sync += [h[0].eq(xrd.data[:7]), h[1].eq(xrd.data[7:14]),
-                             tx.eq(xrd.data[14:20]), ty.eq(0), kk.eq(1), i.eq(0), lo.eq(0),
-                             hi.eq(1), ret_x.eq(1), ret_p.eq(0)]
-                m.next = "REPLAY"
-            with m.State("X_WR"):
-                m.d.comb += [xwr.addr.eq(xbase + slot), xwr.en.eq(1),
-                             xwr.data.eq(Cat(h[0], h[1], C(0, 6)))]
-                with m.If(slot + 1 == self.n_ax):
-                    m.d.sync += slot.eq(0)
-                    m.next = "Y_RD"
+            with m.Else():
+                self._next_profile(m, p, n_p, "E0")
+        with m.State("S_RD"):
+            m.d.comb += io.srd.addr.eq(wk.j)
+            m.next = "S_XY"
+        with m.State("S_XY"):
+            m.d.comb += [xrd.addr.eq(pf.xbase + sdat[:ab]),
+                         yrd.addr.eq(pf.ybase + sdat[ab:ab + nb])]
+            o = ab + nb
+            m.d.sync += [wk.s_pre.eq(sdat[:ab]), wk.s_post.eq(sdat[ab:o]),
+                         wk.w.eq(sdat[o:o + 10].as_signed()),
+                         wk.d.eq(sdat[o + 10:o + 20].as_signed()),
+                         wk.t.eq(sdat[o + 20:o + 30].as_signed())]
+            m.next = "S_LAT"
+        with m.State("S_LAT"):
+            txn, tyn = xrd.data[14:20], yrd.data[21:27]
+            vals = [xrd.data[:7], xrd.data[7:14], yrd.data[:7], yrd.data[7:14], yrd.data[14:21]]
+            for k in range(5):
+                m.d.sync += [h[k].eq(vals[k]), wk.at_x[k].eq(vals[k]), wk.at_y[k].eq(vals[k])]
+            m.d.sync += [wk.tx.eq(txn), wk.ty.eq(tyn), wk.kk.eq(1), wk.i.eq(0), wk.lo.eq(0),
+                         wk.hi.eq(4), acc[0].eq(wk.w << 7), acc[1].eq(wk.d << 7),
+                         acc[2].eq(wk.t << 7), wk.ret_x.eq(0), wk.ret_y.eq(0), wk.ret_p.eq(1)]
+            m.next = "REPLAY"
+        self._replay_state(m, io, pf, wk)
+        self._product_states(m, io, pf, wk)
+
+    def _replay_state(self, m: Module, io: _Units, pf: _Profile, wk: _Work) -> None:
+        """REPLAY: one trace-step a cycle over traces ``lo..hi`` and steps ``1..te``, latching
+        the values at ``tx`` and ``ty``; then on to the products or the slot write-back."""
+        i, kk = wk.i, wk.kk
+        with m.State("REPLAY"):
+            m.d.sync += wk.h[i].eq(io.tu.out)
+            with m.If(kk == wk.tx):
+                m.d.sync += wk.at_x[i].eq(io.tu.out)
+            with m.If(kk == wk.ty):
+                m.d.sync += wk.at_y[i].eq(io.tu.out)
+            with m.If(i == wk.hi):
+                m.d.sync += [i.eq(wk.lo), kk.eq(kk + 1)]
+                with m.If(kk == pf.te):
+                    with m.If(wk.ret_p):
+                        m.d.sync += [wk.q.eq(pf.prod_start)]
+                        m.next = "P_RD"
+                    with m.Elif(wk.ret_x):
+                        m.next = "X_WR"
+                    with m.Else():
+                        m.next = "Y_WR"
+            with m.Else():
+                m.d.sync += i.eq(i + 1)
+
+    def _product_states(self, m: Module, io: _Units, pf: _Profile, wk: _Work) -> None:
+        """Every product of the rule through the product unit; then round and write back."""
+        pu, pw, q, j, rnd = io.pu, io.prd.data, wk.q, wk.j, io.rnd
+        with m.State("P_RD"):
+            m.d.sync += wk.first.eq(1)
+            m.next = "P_EV"
+        with m.State("P_EV"):
+            m.d.sync += wk.first.eq(0)
+            with m.If(pu.done):
+                m.d.sync += [wk.acc[pw[0:2]].eq(pu.acc_out), q.eq(q + 1)]
+                with m.If(q + 1 == pf.prod_end):
+                    m.next = "FIN"
                 with m.Else():
-                    m.d.sync += slot.eq(slot + 1)
-                    m.next = "X_RD"
-            with m.State("Y_RD"):
-                m.d.comb += yrd.addr.eq(ybase + slot)
-                m.next = "Y_LAT"
-            with m.State("Y_LAT"):
-                m.d.sync += [h[2].eq(yrd.data[:7]), h[3].eq(yrd.data[7:14]),
-                             h[4].eq(yrd.data[14:21]), ty.eq(yrd.data[21:27]), tx.eq(0),
-                             kk.eq(1), i.eq(2), lo.eq(2), hi.eq(4), ret_x.eq(0), ret_p.eq(0)]
-                m.next = "REPLAY"
-            with m.State("Y_WR"):
-                m.d.comb += [ywr.addr.eq(ybase + slot), ywr.en.eq(1),
-                             ywr.data.eq(Cat(h[2], h[3], h[4], C(0, 6)))]
-                with m.If(slot + 1 == self.n_n):
-                    self._next_profile(m, p, n_p, "E0")
-                with m.Else():
-                    m.d.sync += slot.eq(slot + 1)
-                    m.next = "Y_RD"
-        return m
+                    m.next = "P_RD"
+        with m.State("FIN"):
+            nw = Mux(pf.targets[0], rnd[0].out, wk.w)
+            nd = Mux(pf.targets[1], rnd[1].out, wk.d)
+            nt = Mux(pf.targets[2], rnd[2].out, wk.t)
+            m.d.comb += [io.swr.addr.eq(j), io.swr.en.eq(1),
+                         io.swr.data.eq(Cat(wk.s_pre, wk.s_post, nw[:10], nd[:10], nt[:10]))]
+            m.d.sync += j.eq(j + 1)
+            with m.If(j + 1 == pf.syn_end):
+                m.d.sync += wk.slot.eq(0)
+                m.next = "X_RD"
+            with m.Else():
+                m.next = "S_RD"
+
+    def _slot_states(self, m: Module, io: _Units, pf: _Profile, wk: _Work) -> None:
+        """Epoch phase, per pre and post slot: replay once more, write the end-of-epoch traces
+        with a cleared spike time."""
+        xrd, xwr, yrd, ywr, h, slot = io.xrd, io.xwr, io.yrd, io.ywr, wk.h, wk.slot
+        xbase, ybase = pf.xbase, pf.ybase
+        with m.State("X_RD"):
+            m.d.comb += xrd.addr.eq(xbase + slot)
+            m.next = "X_LAT"
+        with m.State("X_LAT"):
+            m.d.sync += [h[0].eq(xrd.data[:7]), h[1].eq(xrd.data[7:14]),
+                         wk.tx.eq(xrd.data[14:20]), wk.ty.eq(0), wk.kk.eq(1), wk.i.eq(0),
+                         wk.lo.eq(0), wk.hi.eq(1), wk.ret_x.eq(1), wk.ret_p.eq(0)]
+            m.next = "REPLAY"
+        with m.State("X_WR"):
+            m.d.comb += [xwr.addr.eq(xbase + slot), xwr.en.eq(1),
+                         xwr.data.eq(Cat(h[0], h[1], C(0, 6)))]
+            with m.If(slot + 1 == self.n_ax):
+                m.d.sync += slot.eq(0)
+                m.next = "Y_RD"
+            with m.Else():
+                m.d.sync += slot.eq(slot + 1)
+                m.next = "X_RD"
+        with m.State("Y_RD"):
+            m.d.comb += yrd.addr.eq(ybase + slot)
+            m.next = "Y_LAT"
+        with m.State("Y_LAT"):
+            m.d.sync += [h[2].eq(yrd.data[:7]), h[3].eq(yrd.data[7:14]),
+                         h[4].eq(yrd.data[14:21]), wk.ty.eq(yrd.data[21:27]), wk.tx.eq(0),
+                         wk.kk.eq(1), wk.i.eq(2), wk.lo.eq(2), wk.hi.eq(4), wk.ret_x.eq(0),
+                         wk.ret_p.eq(0)]
+            m.next = "REPLAY"
+        with m.State("Y_WR"):
+            m.d.comb += [ywr.addr.eq(ybase + slot), ywr.en.eq(1),
+                         ywr.data.eq(Cat(h[2], h[3], h[4], C(0, 6)))]
+            with m.If(slot + 1 == self.n_n):
+                self._next_profile(m, pf.p, self.caps.profiles, "E0")
+            with m.Else():
+                m.d.sync += slot.eq(slot + 1)
+                m.next = "Y_RD"
 
     def _host_write(self, m, swr, xwr, ywr, pwr) -> None:
         """A ``mem_we`` write of the idle cycle into the table ``mem_table`` names."""
