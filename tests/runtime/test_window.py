@@ -47,7 +47,7 @@ def test_clean_link_keeps_the_window_full(board: BoardModel) -> None:
     (1, "flip=0.01"),
     (2, "drop=0.005&dup=0.003&flip=0.005"),
     (3, "drop=0.01&dir=tx"),                      # requests lost: later answers overtake them
-    (4, "flip=0.04&dir=rx"),                      # answers lost: requests executed twice
+    (4, "flip=0.015&dir=rx"),                     # answers lost: requests executed twice
 ])
 def test_window_survives_damaged_bytes(board: BoardModel, seed: int, query: str) -> None:
     image = random_image(60 + seed, neurons=(20, 50))
