@@ -191,11 +191,12 @@ def _rule_info(gp, g, prod, time_step):
 def _product_value(rules, p, x0, y0, u, hx, hy, at, a, j, var3):
     """Product ``p`` for one synapse (its factors read from the epoch's trace history), shifted
     and saturated to the accumulator's range."""
-    dep = rules.prod[p, P_DEP]
+    prod, pvar, pconst, psgn = rules.prod, rules.pvar, rules.pconst, rules.psgn
+    dep = prod[p, P_DEP]
     m = x0 if dep == 0 else (y0 if dep == 1 else u)
     width = 0
-    for k in range(rules.prod[p, P_NF]):
-        v = rules.pvar[p, k]
+    for k in range(prod[p, P_NF]):
+        v = pvar[p, k]
         if v == 0:
             val = x0
         elif v == 1:
@@ -206,18 +207,18 @@ def _product_value(rules, p, x0, y0, u, hx, hy, at, a, j, var3):
             val = hy[at[dep], v - 4, j]
         else:
             val = var3[v - 7]
-        val += rules.pconst[p, k]
-        if rules.psgn[p, k]:
+        val += pconst[p, k]
+        if psgn[p, k]:
             val = 1 if val > 0 else (-1 if val < 0 else 0)
         b = _WIDTH[v]
         width += b
         val = _clip(val, -(1 << b), (1 << b) - 1)
         m = _w32(m * val)
-    m = _w32(m * rules.prod[p, P_MANT])
+    m = _w32(m * prod[p, P_MANT])
     sh = width + 4 - 15
     if sh > 0:
         m = m >> sh
-    m = _w32(m << rules.prod[p, P_SEXP])
+    m = _w32(m << prod[p, P_SEXP])
     return _clip(m, _ACC_MIN, _ACC_MAX)
 
 
@@ -272,17 +273,19 @@ def learn_epoch(g, time_step, groups, state, syn, rules, syn_w, rend):
     sign = gp[g, G_SIGN]
     wlo, whi = (0, 255) if sign == 2 else ((-255, 0) if sign == 3 else (-256, 255))
     po, pe, r = gp[g, G_PO], gp[g, G_PE], rend[R_ROUND]
+    s_pre, s_post, s_glob = syn.s_pre, syn.s_post, syn.s_glob    # locals: loads hoisted
+    prod = rules.prod
     for s in range(gp[g, G_SO], gp[g, G_SE]):
-        a, j = syn.s_pre[s], syn.s_post[s]
+        a, j = s_pre[s], s_post[s]
         tx, ty = xs[xo + a, X_TX], ys[yo + j, Y_TY]
         x0 = 1 if tx > 0 else 0
         y0 = 1 if ty > 0 else 0
-        w = np.int64(syn_w[syn.s_glob[s]])
+        w = np.int64(syn_w[s_glob[s]])
         if x0 == 0 and y0 == 0 and (u == 0 or not has_u):
             # every product is 0: the accumulator holds var << 7 exactly, so rounding keeps var
             # and only the range clip (and sign floor) can change it
             if present[0]:
-                syn_w[syn.s_glob[s]] = _clip(w, wlo, whi)
+                syn_w[s_glob[s]] = _clip(w, wlo, whi)
             if present[1]:
                 tags[s, 0] = _clip(tags[s, 0], 0, 255)
             if present[2]:
@@ -296,7 +299,7 @@ def learn_epoch(g, time_step, groups, state, syn, rules, syn_w, rend):
                 continue
             acc = var3[target] << 7
             for p in range(po, pe):
-                if rules.prod[p, P_TARGET] == target:
+                if prod[p, P_TARGET] == target:
                     acc = _clip(acc + _product_value(rules, p, x0, y0, u, hx, hy, at, a, j,
                                                      var3), _ACC_MIN, _ACC_MAX)
             val = _round_clip(acc, target, sign, r)
@@ -306,7 +309,7 @@ def learn_epoch(g, time_step, groups, state, syn, rules, syn_w, rend):
                 new1 = val
             else:
                 new2 = val
-        syn_w[syn.s_glob[s]] = new0
+        syn_w[s_glob[s]] = new0
         tags[s, 0] = new1
         tags[s, 1] = new2
     _commit_traces(gp, g, state, hx, hy)
