@@ -23,7 +23,8 @@ import numpy as np
 
 from spikefab.arch.image import CORE_TABLES, HOST_TABLES, LEARN_TABLES
 from spikefab.arch.target import Target
-from spikefab.arch.validate import _ADDRESS_MAX, _channels, _manifest_int, _ranges, check_fits
+from spikefab.arch.validate import (_ADDRESS_MAX, _channels, _manifest_int, check_fits,
+                                     check_manifest_sizes)
 from spikefab.emulator.distributed.comm import RankComm
 from spikefab.errors import ImageError, InputError
 
@@ -61,20 +62,9 @@ def check_whole(src, target: Target) -> None:
     n = len(idx.addresses)
     size = {t: np.array([idx.size(i, t) for i in range(n)], np.int64) for t in CORE_TABLES}
     _populations(m, size["neurons"], where)
-    _ranges(m, "inputs", where)
-    _ranges(m, "outputs", where)
     entries = host_ptr + idx.sections["host/routes"][1] // HOST_TABLES["routes"].itemsize + int(
         sum(int(size[t].sum()) for t in ("neurons", "routes", "axons", "synapses")))
-    out_size = sum(int(s["size"]) for s in m.get("outputs", {}).values())
-    if out_size > entries:
-        raise ImageError(f"{where}: manifest outputs span {out_size} channels, more than the "
-                         f"{entries} entries of all the image's tables could feed",
-                         where="manifest")
-    for name, pop in m.get("populations", {}).items():
-        covered = sum(int(s["count"]) for s in pop["slices"])
-        if covered != int(pop["size"]):
-            raise ImageError(f"{where}: manifest population {name!r} has size {int(pop['size'])}"
-                             f", its slices hold {covered} neurons", where="manifest")
+    check_manifest_sizes(m, entries, where)
     _fits(idx, target, size)
 
 

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from spikefab.arch.image import Image
     from spikefab.arch.target import Target
 
-__all__ = ["check_image", "check_fits", "check_semantics", "run_bytes", "check_run_memory"]
+__all__ = ["check_image", "check_fits", "check_semantics", "check_manifest_sizes", "run_bytes",
+           "check_run_memory"]
 
 
 def _runs_ok(ptr: np.ndarray, length: int) -> bool:
@@ -286,6 +287,26 @@ def _overlap(where: str, sec: str, ptr: np.ndarray, j: int) -> None:
                      f"runs must be disjoint", where=sec)
 
 
+def check_manifest_sizes(m: dict, entries: int, where: str) -> None:
+    """Manifest channel ranges, output span and population sizes backed by the tables.
+
+    ``entries`` is the number of table entries of the whole image; shared by the whole-image
+    check and the MPI ranks' section-index check (which count entries without loading tables).
+    """
+    _ranges(m, "inputs", where)
+    _ranges(m, "outputs", where)
+    out_size = sum(int(s["size"]) for s in m.get("outputs", {}).values())
+    if out_size > entries:
+        raise ImageError(f"{where}: manifest outputs span {out_size} channels, more than the "
+                         f"{entries} entries of all the image's tables could feed",
+                         where="manifest")
+    for name, pop in m.get("populations", {}).items():
+        covered = sum(int(s["count"]) for s in pop["slices"])
+        if covered != int(pop["size"]):
+            raise ImageError(f"{where}: manifest population {name!r} has size {int(pop['size'])}"
+                             f", its slices hold {covered} neurons", where="manifest")
+
+
 def _ranges(m: dict, key: str, where: str) -> None:
     """Channels of different inputs (outputs) must not overlap: one would overwrite the other."""
     spans = sorted((int(s["channel_base"]), int(s["channel_base"]) + int(s["size"]), name)
@@ -315,20 +336,9 @@ def check_semantics(image: "Image", *, where: str = "<image>") -> None:
     """
     _check_fields(image, where)
     m = image.manifest
-    _ranges(m, "inputs", where)
-    _ranges(m, "outputs", where)
     entries = len(image.host_route_ptr) + len(image.host_routes) + sum(
         c.n_neurons + len(c.routes) + len(c.axons) + len(c.synapses) for c in image.cores)
-    out_size = sum(int(s["size"]) for s in m.get("outputs", {}).values())
-    if out_size > entries:
-        raise ImageError(f"{where}: manifest outputs span {out_size} channels, more than the "
-                         f"{entries} entries of all the image's tables could feed",
-                         where="manifest")
-    for name, pop in m.get("populations", {}).items():
-        covered = sum(int(s["count"]) for s in pop["slices"])
-        if covered != int(pop["size"]):
-            raise ImageError(f"{where}: manifest population {name!r} has size {int(pop['size'])}"
-                             f", its slices hold {covered} neurons", where="manifest")
+    check_manifest_sizes(m, entries, where)
     j = _runs_disjoint(image.host_route_ptr)
     if j >= 0:
         _overlap(where, "host/route_ptr", image.host_route_ptr, j)
