@@ -21,7 +21,7 @@ from spikefab.arch.image import (LEARN_REWARD, LEARN_STATIC, LEARN_X_DTYPE, LEAR
                                  CoreImage)
 from spikefab.arch.learning.tables import synapse_axons
 from spikefab.rtl.learning.datapath import PRODUCT_CYCLES, decay_operands
-from spikefab.rtl.learning.words import EngineCaps
+from spikefab.arch.learning.words import EngineCaps
 
 __all__ = ["EngineLayout", "engine_layout", "epoch_cycles", "reward_profile", "SYNAPSE_FIXED_CYCLES",
            "SLOT_FIXED_CYCLES", "REPLAY_CYCLES_PER_TRACE"]

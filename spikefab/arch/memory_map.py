@@ -38,6 +38,16 @@ class CoreTable(IntEnum):
     ROUTE_PTR = 6
     ROUTES = 7
     CONFIG = 8     #: entry 0: number of neurons of the core, u16
+    #: The learning engine's tables (:data:`spikefab.arch.learning.words.TABLES` order, each
+    #: entry one engine-native word in 16 little-endian bytes); present only where the target
+    #: has a ``[learning]`` engine.
+    LEARN_SYNAPSES = 9
+    LEARN_X = 10
+    LEARN_Y = 11
+    LEARN_RNG = 12
+    LEARN_PRODUCTS = 13
+    LEARN_PROFILES = 14
+    LEARN_CONFIG = 15
 
 
 class FabricTable(IntEnum):
@@ -69,7 +79,8 @@ FABRIC_TABLE_IDS = {t.name.lower(): int(t) for t in FabricTable}
 #: counter names in id order
 COUNTERS = tuple(c.name.lower() for c in Counter)
 
-_CORE_SIZES = [CORE_TABLES[name].itemsize for name in CORE_TABLES] + [CONFIG_ENTRY_BYTES]
+_CORE_SIZES = ([CORE_TABLES[name].itemsize for name in CORE_TABLES] + [CONFIG_ENTRY_BYTES]
+               + [MAX_ENTRY_BYTES] * (CoreTable.LEARN_CONFIG - CoreTable.LEARN_SYNAPSES + 1))
 _FABRIC_SIZES = {FabricTable.HOST_QUEUE: ROUTE_DTYPE.itemsize, FabricTable.HOST_QUEUE_LEN: 2,
                  FabricTable.OUT_LOG: 4, FabricTable.OUT_LOG_LEN: 4, FabricTable.CYCLE_LOG: 4,
                  FabricTable.COUNTERS: 4}

@@ -13,7 +13,7 @@ import numpy as np
 
 from spikefab.arch.learning.tables import CoreLearner, synapse_axons
 from spikefab.rtl.learning.layout import EngineLayout, engine_layout, reward_profile
-from spikefab.rtl.learning.words import EngineCaps, load_writes, pack_synapse, pack_x, pack_y
+from spikefab.arch.learning.words import EngineCaps, load_writes, pack_synapse, pack_x, pack_y
 
 #: capacity of the bench's engine: every random plastic core of the tests fits
 BENCH_CAPS = EngineCaps(axons=16, neurons=16, profiles=2, synapses=64, products=16)

@@ -21,7 +21,7 @@ from spikefab.arch.learning.tables import CoreLearner
 from spikefab.rtl.learning.engine import LearningEngine
 from spikefab.arch.learning.tables import synapse_axons
 from spikefab.rtl.learning.layout import engine_layout, reward_profile
-from spikefab.rtl.learning.words import (EngineCaps, load_writes, unpack_synapse, unpack_x,
+from spikefab.arch.learning.words import (EngineCaps, load_writes, unpack_synapse, unpack_x,
                                          unpack_y)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "arch" / "learning"))

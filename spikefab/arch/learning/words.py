@@ -1,13 +1,17 @@
 """Engine-native words of the learning engine's memories and registers, and its load sequence.
 
-The engine (:mod:`.engine`) is built for capacities (:class:`EngineCaps`: slots, profiles,
+The RTL engine (:mod:`spikefab.rtl.learning.engine`) is built for capacities (:class:`EngineCaps`: slots, profiles,
 plastic synapses, products per core), not for one image; an image's learning state reaches it
 as writes ``(table, index, word)`` through its memory port, the same way the cores' other
-tables arrive.  :func:`load_writes` makes that sequence from an :class:`~.layout.EngineLayout`;
-the ``pack_*`` functions are the one definition of every word's bit layout, used by the engine
-for memory initialisation and by hosts and tests to pack and unpack.
+tables arrive.  :func:`load_writes` makes that sequence from an
+:class:`~spikefab.rtl.learning.layout.EngineLayout`; the ``pack_*`` functions are the one
+definition of every word's bit layout, used by the engine for memory initialisation and by
+hosts and tests to pack and unpack.  The contract owns them (not the RTL) because a host
+packs them without Amaranth; on the fabric's memory port table ``i`` below is core table
+:data:`spikefab.arch.memory_map.CoreTable.LEARN_SYNAPSES` ``+ i`` and every word travels as
+one 16-byte little-endian entry (each fits 128 bits).
 
-Tables (``mem_table``):
+Tables (engine ``mem_table``):
 
 =====  ===========  ==============================================================================
 id     name         word (LSB first)
@@ -31,10 +35,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from spikefab.arch.image import LEARN_STATIC
+from spikefab.arch.memory_map import CoreTable
 
 __all__ = ["EngineCaps", "TABLES", "VAR_NONE", "PRODUCT_BITS", "PROFILE_WORDS", "bits",
            "pack_synapse", "unpack_synapse", "pack_x", "unpack_x", "pack_y", "unpack_y",
-           "pack_product", "profile_words", "load_writes"]
+           "pack_product", "profile_words", "load_writes", "core_table"]
 
 TABLES = {"synapses": 0, "x": 1, "y": 2, "rng": 3, "products": 4, "profiles": 5, "config": 6}
 VAR_NONE = 15
@@ -156,3 +161,8 @@ def load_writes(lay, caps: EngineCaps) -> list[tuple[int, int, int]]:
                 for k, w in enumerate(profile_words(lay, p))]
     out += [(TABLES["products"], q, pack_product(r)) for q, r in enumerate(lay.products)]
     return out
+
+
+def core_table(name: str) -> int:
+    """The fabric memory-port table id of engine table ``name`` (a key of :data:`TABLES`)."""
+    return int(CoreTable.LEARN_SYNAPSES) + TABLES[name]
