@@ -6,7 +6,7 @@
   multiplies the 7-bit trace by its 53-bit significand exactly, rounds the 60-bit product to 53
   significant bits (round half to even, what the binary64 multiply in the reference does) and
   compares the fraction with the 53-bit uniform ``k * 2^-53`` as integers, so no comparison is
-  inexact.  :func:`decay_operands` splits a factor into the significand and shift the unit takes.
+  inexact.  :func:`spikefab.arch.learning.layout.decay_operands` splits a factor into the significand and shift the unit takes.
 * :class:`ProductUnit`: one product of a rule for one synapse in five cycles with one shared
   32 x 10-bit multiplier (four factor slots, then scale, shift and saturating accumulate).
 * :class:`FinalRound`: sign-mode floor, stochastic rounding of the accumulator and clipping of
@@ -14,19 +14,19 @@
 """
 
 
-import math
 
 from amaranth.hdl import Array, C, Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from spikefab.arch.image import LEARN_STATIC, LEARN_VARS
+from spikefab.arch.learning.layout import PRODUCT_CYCLES, decay_operands
 from spikefab.arch.learning.profile import W_ACC_U, W_S_MANT, W_TRACE
 from spikefab.arch.learning.rule import FACTOR_WIDTH
 from spikefab.arch.neuron import SIGN_EXCITATORY, SIGN_INHIBITORY
 
-__all__ = ["xorshift64_next", "decay_operands", "TraceStep", "ProductUnit", "FinalRound",
-           "PRODUCT_CYCLES", "ACC_MIN", "ACC_MAX", "VAR_CODES"]
+__all__ = ["xorshift64_next", "TraceStep", "ProductUnit", "FinalRound",
+           "ACC_MIN", "ACC_MAX", "VAR_CODES"]
 
 MASK64 = (1 << 64) - 1
 ACC_MAX = 2 ** W_ACC_U - 1
@@ -34,8 +34,6 @@ ACC_MIN = -(2 ** W_ACC_U) - 1
 TRACE_MAX = 2 ** W_TRACE - 1
 #: factor variable -> its code in the image's ``learn_products.var`` column
 VAR_CODES = {v: i for i, v in enumerate(LEARN_VARS)}
-#: cycles one product takes in :class:`ProductUnit` (four factor slots + the scale cycle)
-PRODUCT_CYCLES = 5
 N_FACTORS = 4
 
 
@@ -45,22 +43,6 @@ def xorshift64_next(s):
     s = s ^ (s >> 7)
     s = s ^ (s << 17)[:64]
     return s[:64]
-
-
-def decay_operands(factor: float) -> tuple[int, int]:
-    """``(significand, shift)`` with ``factor == significand * 2^-shift`` exactly.
-
-    The factor is ``exp(-1/tau)`` (in ``[e^-1, 1)``) or 0.0; the significand has 53 bits and the
-    shift is 53 or 54.  For 0.0 (tau = 0) the unit is not active and the operands are unused.
-    """
-    if factor == 0.0:
-        return 0, 53
-    m, e = math.frexp(factor)
-    sig = int(m * (1 << 53))
-    shift = 53 - e
-    if not (1 << 52) <= sig < (1 << 53) or shift not in (53, 54):
-        raise ValueError(f"decay factor {factor!r} outside [0.25, 1)")
-    return sig, shift
 
 
 class TraceStep(wiring.Component):

@@ -36,7 +36,7 @@ from amaranth.lib.wiring import In, Out
 from spikefab.arch.image import LEARN_STATIC
 from spikefab.rtl.learning.datapath import (FinalRound, ProductUnit, TraceStep,
                                             xorshift64_next)
-from spikefab.rtl.learning.layout import EngineLayout
+from spikefab.arch.learning.layout import EngineLayout
 from spikefab.arch.learning.words import (PRODUCT_BITS, PROFILE_WORDS, TABLES, VAR_NONE,
                                          EngineCaps, load_writes)
 

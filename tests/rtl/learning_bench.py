@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from spikefab.arch.learning.tables import CoreLearner, synapse_axons
-from spikefab.rtl.learning.layout import EngineLayout, engine_layout, reward_profile
+from spikefab.arch.learning.layout import EngineLayout, engine_layout, reward_profile
 from spikefab.arch.learning.words import EngineCaps, load_writes, pack_synapse, pack_x, pack_y
 
 #: capacity of the bench's engine: every random plastic core of the tests fits

@@ -13,8 +13,8 @@ from spikefab.arch.learning.profile import decay_factor
 from spikefab.arch.learning.rule import Factor, Product, ProductSeries
 from spikefab.arch.learning.random import xorshift64
 from spikefab.arch.neuron import SIGN_EXCITATORY, SIGN_INHIBITORY, SIGN_MIXED
-from spikefab.rtl.learning.datapath import (PRODUCT_CYCLES, FinalRound, ProductUnit, TraceStep, decay_operands,
-                                            xorshift64_next)
+from spikefab.arch.learning.layout import PRODUCT_CYCLES, decay_operands
+from spikefab.rtl.learning.datapath import FinalRound, ProductUnit, TraceStep, xorshift64_next
 
 pytestmark = pytest.mark.rtl
 

@@ -20,7 +20,7 @@ import spikefab as sf
 from spikefab.arch.learning.tables import CoreLearner
 from spikefab.rtl.learning.engine import LearningEngine
 from spikefab.arch.learning.tables import synapse_axons
-from spikefab.rtl.learning.layout import engine_layout, reward_profile
+from spikefab.arch.learning.layout import engine_layout, reward_profile
 from spikefab.arch.learning.words import (EngineCaps, load_writes, unpack_synapse, unpack_x,
                                          unpack_y)
 

@@ -4,7 +4,7 @@ The RTL engine (:mod:`spikefab.rtl.learning.engine`) is built for capacities (:c
 plastic synapses, products per core), not for one image; an image's learning state reaches it
 as writes ``(table, index, word)`` through its memory port, the same way the cores' other
 tables arrive.  :func:`load_writes` makes that sequence from an
-:class:`~spikefab.rtl.learning.layout.EngineLayout`; the ``pack_*`` functions are the one
+:class:`~spikefab.arch.learning.layout.EngineLayout`; the ``pack_*`` functions are the one
 definition of every word's bit layout, used by the engine for memory initialisation and by
 hosts and tests to pack and unpack.  The contract owns them (not the RTL) because a host
 packs them without Amaranth; on the fabric's memory port table ``i`` below is core table

@@ -1,5 +1,8 @@
 """What the RTL learning engine holds for one core, computed from the core's image tables.
 
+Part of the contract (no Amaranth): the hosts load an engine from it, the cycle engine charges
+its :func:`epoch_cycles`, and the RTL (:mod:`spikefab.rtl.learning.engine`) is measured against it.
+
 The image keeps the learning state in the contract's form (``learn_*`` tables, per synapse entry
 and per (profile, slot)); the engine wants the plastic synapses grouped by learning profile and
 each profile's products and synapses as (start, count) ranges, so that an epoch walks only its
@@ -7,12 +10,13 @@ own entries.  :func:`engine_layout` makes that regrouping (data, not logic), and
 :meth:`EngineLayout.to_tables` puts engine contents back into table form so a backend can read
 weights, tags and traces the way the reference writes them.
 
-Cycle cost of the epoch phase of profile ``p`` (measured from :mod:`.engine`):
+Cycle cost of the epoch phase of profile ``p`` (measured from :mod:`spikefab.rtl.learning.engine`):
 :func:`epoch_cycles`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,19 +24,20 @@ import numpy as np
 from spikefab.arch.image import (LEARN_REWARD, LEARN_STATIC, LEARN_X_DTYPE, LEARN_Y_DTYPE,
                                  CoreImage)
 from spikefab.arch.learning.tables import synapse_axons
-from spikefab.rtl.learning.datapath import PRODUCT_CYCLES, decay_operands
 from spikefab.arch.learning.words import EngineCaps
 
 __all__ = ["EngineLayout", "engine_layout", "epoch_cycles", "reward_profile", "SYNAPSE_FIXED_CYCLES",
-           "SLOT_FIXED_CYCLES", "REPLAY_CYCLES_PER_TRACE"]
+           "SLOT_FIXED_CYCLES", "REPLAY_CYCLES_PER_TRACE", "PRODUCT_CYCLES", "decay_operands"]
 
-#: Engine FSM cycles (see :mod:`.engine`): read the synapse, read its slots, latch, write back
+#: Engine FSM cycles (see :mod:`spikefab.rtl.learning.engine`): read the synapse, read its slots, latch, write back
 SYNAPSE_FIXED_CYCLES = 4
 #: per product: read the product row, then the product unit's cycles
+#: cycles one product takes in the RTL's ``ProductUnit`` (four factor slots + the scale cycle)
+PRODUCT_CYCLES = 5
 PRODUCT_ROW_CYCLES = 1 + PRODUCT_CYCLES
 #: per slot: read, latch, write back
 SLOT_FIXED_CYCLES = 3
-#: one trace step per cycle (one shared :class:`~.datapath.TraceStep`)
+#: one trace step per cycle (one shared :class:`~spikefab.rtl.learning.datapath.TraceStep`)
 REPLAY_CYCLES_PER_TRACE = 1
 #: the epoch phase's own start (advance the synapse stream, compute ``u``)
 EPOCH_START_CYCLES = 1
@@ -160,3 +165,19 @@ def reward_profile(core: CoreImage, synapse: int) -> int | None:
     """Learning profile whose reward trace synapse entry ``synapse`` feeds, or None."""
     p = int(core.learn_synapses["profile"][synapse])
     return p - LEARN_REWARD if LEARN_REWARD <= p < LEARN_STATIC else None
+
+
+def decay_operands(factor: float) -> tuple[int, int]:
+    """``(significand, shift)`` with ``factor == significand * 2^-shift`` exactly.
+
+    The factor is ``exp(-1/tau)`` (in ``[e^-1, 1)``) or 0.0; the significand has 53 bits and the
+    shift is 53 or 54.  For 0.0 (tau = 0) the unit is not active and the operands are unused.
+    """
+    if factor == 0.0:
+        return 0, 53
+    m, e = math.frexp(factor)
+    sig = int(m * (1 << 53))
+    shift = 53 - e
+    if not (1 << 52) <= sig < (1 << 53) or shift not in (53, 54):
+        raise ValueError(f"decay factor {factor!r} outside [0.25, 1)")
+    return sig, shift
