@@ -88,7 +88,7 @@ def _put_packet(pk, k, routes, r, hit):
     pk[k, 1] = routes[r, 4]
     pk[k, 2] = routes[r, 5]
     pk[k, 3] = routes[r, 1]
-    pk[k, 4] = 0
+    pk[k, 4] = -1
     pk[k, 5] = -1
 
 
@@ -167,13 +167,31 @@ def _deliver(ax, t, tab, stage):
     return cnt
 
 
+@njit(cache=True, _nrt=False)
+def predeliver(t, tab, pk, n, stage):
+    """Accumulate the synapses of packets ``0 .. n - 1`` of step ``t`` now, and store each
+    packet's synapse count in its column 4 for its synapse engine's timing.
+
+    The accumulation does not depend on when a packet is popped (integer sums into slot
+    ``t + 1``, read by no update of this step), so the single-process engine does it in one
+    pass, where the random reads of the axon and synapse tables overlap; the MPI engine leaves
+    column 4 at -1 (packets from other ranks use the receiver's tables) and the synapse engine
+    delivers at the pop.
+    """
+    for p in range(n):
+        if pk[p, 2] >= 0:
+            pk[p, 4] = _deliver(pk[p, 3], t, tab, stage)
+
+
 @njit(cache=True, inline="always")
 def _absorb(c, ci, t, tab, timing, eng, fab, pk, stage, counters):
     """Synapse engine of core ``ci`` pops its ejection FIFO at ``c`` and accumulates the
     packet's synapses; due again when free if more packets wait."""
     n_cores = eng.ue_pos.shape[0]
     p = eject_pop(c, fab, ci)
-    s = _deliver(pk[p, 3], t, tab, stage)
+    s = pk[p, 4]
+    if s < 0:
+        s = _deliver(pk[p, 3], t, tab, stage)
     counters[C_SYNOPS] += s
     eng.sbusy[ci] = c + timing[T_PC] + s * timing[T_SC]
     if fab.fcnt[fab.geo[G_R] * fab.geo[G_P] + ci] > 0:
@@ -297,6 +315,7 @@ def run_cycle(steps, in_spikes, tab, params, ref, io, timing, fab, eng, learning
         pn = np.empty(m, np.int64)
         harr = np.empty(m, np.int64)
         fill_packets(t, tab, timing[T_NC], spikes, in_spikes, pk, pn, eng, hit, sc, counters)
+        predeliver(t, tab, pk, sc[SC_USED], stage)
         fab.st[S_NHOST] = 0
         cycle_window(NEVER, t, tab, timing, eng, fab, pk, pn, harr, stage, sc, counters, popped)
         q = finish_step(t, eng, fab, pk, harr, io.out, counters)

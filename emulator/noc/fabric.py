@@ -21,7 +21,8 @@ PORT_NAMES = mesh.PORT_NAMES
 
 #: The fabric's arrays as the kernels take them (one argument; fields in :mod:`.kernels`).
 FabricArrays = namedtuple("FabricArrays", "geo fbuf fhead fcnt credit rr busy lhops rcnt alist "
-                                          "aflag core_of chipmask q0 q1 st reqm want wait")
+                                          "aflag core_of chipmask q0 q1 st reqm want wait "
+                                          "frouter rxy down okind port9")
 
 
 @dataclass
@@ -47,12 +48,18 @@ class Fabric:
     reqm: np.ndarray
     want: np.ndarray
     wait: np.ndarray
+    frouter: np.ndarray
+    rxy: np.ndarray
+    down: np.ndarray
+    okind: np.ndarray
+    port9: np.ndarray
 
     def args(self) -> FabricArrays:
         return FabricArrays(self.geo, self.fbuf, self.fhead, self.fcnt, self.credit, self.rr,
                             self.busy, self.lhops, self.rcnt, self.alist, self.aflag, self.core_of,
                             self.chipmask, self.q0, self.q1, self.st, self.reqm, self.want,
-                            self.wait)
+                            self.wait, self.frouter, self.rxy, self.down, self.okind,
+                            self.port9)
 
     @property
     def ports(self) -> int:
@@ -100,6 +107,8 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
     for bit, edge in ((0, edge_n), (1, edge_e), (2, edge_s), (3, edge_w)):
         chipmask |= edge.astype(np.int64) << bit
         chipmask |= edge.astype(np.int64) << (8 + bit)
+    frouter, rxy, down, okind, port9 = _tables(global_x, global_y, P, ends, core_of,
+                                              mesh.routing_code(routing))
     return Fabric(
         geo=geo, fbuf=np.zeros((nf * fifo_depth, 2), np.int64), fhead=np.zeros(nf, np.int64),
         fcnt=np.zeros(nf, np.int64), credit=np.full(nf, fifo_depth, np.int64),
@@ -109,7 +118,35 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
         chipmask=chipmask,
         q0=np.zeros((4, cap0), np.int64), q1=np.zeros((4, cap1), np.int64),
         st=np.zeros(K.N_ST, np.int64), reqm=np.zeros(R * P, np.int64),
-        want=np.zeros(R, np.int64), wait=np.full(nf, -1, np.int64))
+        want=np.zeros(R, np.int64), wait=np.full(nf, -1, np.int64), frouter=frouter, rxy=rxy,
+        down=down, okind=okind, port9=port9)
+
+
+def _tables(global_x: int, global_y: int, P: int, ends: np.ndarray, core_of: np.ndarray,
+            code: int):
+    """The geometry tables of the kernels (``frouter rxy down okind port9``, see
+    :mod:`.kernels`): what the hot path would otherwise compute per packet with divisions."""
+    R = global_x * global_y
+    cpr = P - 4
+    frouter = np.concatenate([np.repeat(np.arange(R, dtype=np.int64), P),
+                              np.full(len(ends), -1, np.int64)])
+    r = np.arange(R, dtype=np.int64)
+    gx, gy = r % global_x, r // global_x
+    rxy = np.ascontiguousarray(np.stack([gx, gy], 1))
+    down = np.full((R, P), -1, np.int64)
+    down[:, mesh.PORT_N] = (r + global_x) * P + mesh.PORT_S
+    down[:, mesh.PORT_E] = (r + 1) * P + mesh.PORT_W
+    down[:, mesh.PORT_S] = (r - global_x) * P + mesh.PORT_N
+    down[:, mesh.PORT_W] = np.where(gx == 0, -1, (r - 1) * P + mesh.PORT_E)
+    for slot in range(cpr):
+        down[:, mesh.PORT_LOCAL + slot] = R * P + core_of[r * cpr + slot]
+    okind = np.full((R, P), K.S_NOHOP, np.int64)
+    okind[:, [mesh.PORT_E, mesh.PORT_W]] = K.S_HEW
+    okind[gx == 0, mesh.PORT_W] = K.S_NOHOP         # the host port
+    okind[:, [mesh.PORT_N, mesh.PORT_S]] = K.S_HNS
+    port9 = np.array([mesh.next_port(code, 1, 1, tx, ty, -1) for tx in range(3)
+                      for ty in range(3)], np.int64)
+    return frouter, rxy, down.reshape(-1), okind.reshape(-1), port9
 
 
 def zero_load_latency(hops: int, chiplet_hops: int, link_latency: int,

@@ -1,7 +1,8 @@
 """Numba kernels of the 2D-mesh fabric: FIFOs, credits, routing, round-robin arbitration.
 
 One implementation of docs/microarchitecture.md sections 2-5 (the routing decision is
-:func:`spikefab.arch.mesh.next_port`, compiled here), used by the cycle engine
+:func:`spikefab.arch.mesh.next_port`, tabulated per sign of the offset to the destination by
+:func:`spikefab.emulator.noc.fabric.new_fabric`: ``next_port`` only compares coordinates), used by the cycle engine
 (cores + host as end points) and by the NoC traffic mode (synthetic sources and sinks).
 
 State (all flat arrays, created by :func:`spikefab.emulator.noc.fabric.new_fabric`):
@@ -25,6 +26,12 @@ State (all flat arrays, created by :func:`spikefab.emulator.noc.fabric.new_fabri
 * ``pk`` int64 (6, packets): dest gx, dest gy, slot (-1: host), axon, creation cycle, arrival
   cycle (visible in the final FIFO, or at the host).
 * ``st`` int64 scalars: see the ``S_*`` slots.
+* Tables fixed by the geometry (so that the hot path neither divides nor branches on ports):
+  ``frouter[f]`` the router of FIFO ``f`` (-1: an ejection FIFO), ``rxy[r]`` router ``r``'s
+  (gx, gy), ``down[o]`` the FIFO fed by output ``o`` (-1: the host), ``okind[o]`` the ``st`` slot
+  counting an on-chip hop out of ``o`` (``S_HEW``, ``S_HNS``, or ``S_NOHOP`` for local and host
+  ports), ``port9[3 * (sign(tx - gx) + 1) + sign(ty - gy) + 1]`` the routing algorithm's output
+  for a packet to ``(tx, ty)`` (-1: it has arrived), from :func:`spikefab.arch.mesh.next_port`.
 
 The kernels take these arrays as one :class:`~spikefab.emulator.noc.fabric.FabricArrays`
 namedtuple ``fab``.  End points with work at a known cycle (an update engine's next emission, a
@@ -42,11 +49,10 @@ from numba import njit
 from spikefab.arch import mesh
 
 G_GX, G_GY, G_MX, G_MY, G_P, G_CPR, G_DEPTH, G_L, G_LC, G_LCYC, G_R, G_NF, G_ROUTING = range(13)
-S_NACT, S_Q0H, S_Q0T, S_Q1H, S_Q1T, S_HEW, S_HNS, S_HCH, S_MAXF, S_NHOST, S_INFLIGHT = range(11)
-N_ST = 11
+S_NACT, S_Q0H, S_Q0T, S_Q1H, S_Q1T, S_HEW, S_HNS, S_HCH, S_MAXF, S_NHOST, S_INFLIGHT, S_NOHOP = \
+    range(12)
+N_ST = 12
 NEVER = np.int64(1) << 62
-_MESH = mesh.compile_with(njit, cache=True, inline="always")
-_next_port = _MESH.next_port
 
 #: Timing wheel of end-point work items (item ``k * n_ends + e``: kind ``k`` of end point ``e``;
 #: kind 0 the update engine's next emission, 1 the synapse engine's next pop).  ``wheel[b]``
@@ -169,10 +175,10 @@ def fifo_push(fab, f, p, pk):
     st = fab.st
     if fab.fcnt[f] > st[S_MAXF]:
         st[S_MAXF] = fab.fcnt[f]
-    P = geo[G_P]
-    if f < geo[G_R] * P:
-        r = f // P
-        o = _route(pk, p, r % geo[G_GX], r // geo[G_GX], geo[G_ROUTING])
+    r = fab.frouter[f]
+    if r >= 0:
+        P = geo[G_P]
+        o = _route(fab, pk, p, r)
         fab.fbuf[f * depth + k, 1] = o
         if fab.fcnt[f] == 1:
             fab.reqm[r * P + o] |= np.int64(1) << (f - r * P)
@@ -269,27 +275,19 @@ def eject_pop(c, fab, e):
 
 
 @njit(cache=True, inline="always")
-def _route(pk, p, gx, gy, routing):
-    """Output port at router ``(gx, gy)`` of packet ``p`` (host packets leave by W of (0, 0))."""
+def _route(fab, pk, p, r):
+    """Output port at router ``r`` of packet ``p`` (host packets leave by W of (0, 0)): the
+    routing algorithm's decision for the signs of (tx - gx, ty - gy) (``port9``), or the local
+    port when it has arrived."""
+    tx = pk[p, 0]
+    ty = pk[p, 1]
+    gx = fab.rxy[r, 0]
+    gy = fab.rxy[r, 1]
+    o = fab.port9[3 * ((tx > gx) - (tx < gx) + 1) + (ty > gy) - (ty < gy) + 1]
+    if o >= 0:
+        return o
     slot = pk[p, 2]
-    return _next_port(routing, gx, gy, pk[p, 0], pk[p, 1],
-                           mesh.PORT_W if slot < 0 else mesh.PORT_LOCAL + slot)
-
-
-@njit(cache=True, inline="always")
-def _downstream(fab, r, o):
-    """FIFO fed by output ``o`` of router ``r`` (-1: the host, which never runs out of credit)."""
-    gxn = fab.geo[G_GX]
-    P = fab.geo[G_P]
-    if o == 0:
-        return (r + gxn) * P + 2
-    if o == 1:
-        return (r + 1) * P + 3
-    if o == 2:
-        return (r - gxn) * P + 0
-    if o == 3:
-        return -1 if r % gxn == 0 else (r - 1) * P + 1
-    return fab.geo[G_R] * P + fab.core_of[r * fab.geo[G_CPR] + o - 4]
+    return mesh.PORT_W if slot < 0 else mesh.PORT_LOCAL + slot
 
 
 @njit(cache=True, inline="always")
@@ -317,10 +315,7 @@ def _grant(c, fab, r, o, pin, df):
         st[S_HCH] += 1
     else:
         _push(fab.q0, st, S_Q0H, c + geo[G_L], 0, df, pkt)
-        if o == 1 or (o == 3 and df >= 0):
-            st[S_HEW] += 1
-        elif o == 0 or o == 2:
-            st[S_HNS] += 1
+        st[fab.okind[ob]] += 1
     fab.lhops[ob] += 1
     fab.rr[ob] = pin + 1 if pin + 1 < P else 0
 
@@ -353,7 +348,7 @@ def router_phase(c, fab, popped):
             if c < fab.busy[ob]:
                 blocked_until = min(blocked_until, fab.busy[ob])
                 continue
-            df = _downstream(fab, r, o)
+            df = fab.down[ob]
             if df >= 0 and fab.credit[df] <= 0:
                 continue
             m = fab.reqm[ob]
