@@ -29,8 +29,8 @@ import numpy as np
 from numba import njit
 
 from spikefab.emulator.kernels import (C_HOST_IN, C_HOST_OUT, C_PACKETS, C_SYNOPS,
-                                         commit_stage, lif_update, record_probes,
-                                         staging)
+                                         commit_stage, gather_fan_out, lif_update,
+                                         record_probes, staging)
 from spikefab.emulator.learning.kernels import learning_step, snapshot
 from spikefab.emulator.noc.kernels import (G_DEPTH, G_P, G_R, K_SYNAPSE, K_UPDATE, NEVER,
                                              S_HCH, S_HEW, S_HNS, S_NACT, S_NHOST, S_Q0H, S_Q0T,
@@ -81,14 +81,14 @@ def count_packets(t, tab, params, ref, uexp, acc, spikes, counters, in_spikes):
 
 
 @njit(cache=True, inline="always")
-def _put_packet(pk, k, routes, r, hit):
+def _put_packet(pk, k, routes, r, hit, counted):
     if routes[r, 0] == 0:
         hit[routes[r, 1]] = 1
     pk[k, 0] = routes[r, 3]
     pk[k, 1] = routes[r, 4]
     pk[k, 2] = routes[r, 5]
     pk[k, 3] = routes[r, 1]
-    pk[k, 4] = -1
+    pk[k, 4] = routes[r, 9] if counted else -1
     pk[k, 5] = -1
 
 
@@ -96,7 +96,20 @@ def _put_packet(pk, k, routes, r, hit):
 def fill_packets(t, tab, nc, spikes, in_spikes, pk, pn, eng, hit, sc, counters):
     """Build step ``t``'s packet table (cores' in emission order, then the host's) and put
     every update engine with packets on the wheel at its first emission; ``hit`` marks the
-    input axons the packets address (learning)."""
+    input axons the packets address (learning).  Column 4 is -1: the synapse engine delivers
+    the packet when it pops it (the MPI engine)."""
+    _fill(t, tab, nc, spikes, in_spikes, pk, pn, eng, hit, sc, counters, False)
+
+
+@njit(cache=True, _nrt=False)
+def fill_counted(t, tab, nc, spikes, in_spikes, pk, pn, eng, hit, sc, counters):
+    """:func:`fill_packets` with each packet's synapse count in column 4, for packets whose
+    synapses :func:`predeliver` accumulates before the step's cycles."""
+    _fill(t, tab, nc, spikes, in_spikes, pk, pn, eng, hit, sc, counters, True)
+
+
+@njit(cache=True, inline="always")
+def _fill(t, tab, nc, spikes, in_spikes, pk, pn, eng, hit, sc, counters, counted):
     noff = tab.noff
     routes = tab.routes
     n_cores = noff.shape[0] - 1
@@ -106,7 +119,7 @@ def fill_packets(t, tab, nc, spikes, in_spikes, pk, pn, eng, hit, sc, counters):
         for i in range(noff[ci], noff[ci + 1]):
             if spikes[i]:
                 for r in range(tab.nr_start[i], tab.nr_start[i] + tab.nr_count[i]):
-                    _put_packet(pk, k, routes, r, hit)
+                    _put_packet(pk, k, routes, r, hit, counted)
                     pn[k] = i - noff[ci]
                     k += 1
         eng.ue_end[ci] = k
@@ -120,7 +133,7 @@ def fill_packets(t, tab, nc, spikes, in_spikes, pk, pn, eng, hit, sc, counters):
     for ch in range(tab.hr_start.shape[0]):
         if in_spikes[t, ch]:
             for r in range(tab.hr_start[ch], tab.hr_start[ch] + tab.hr_count[ch]):
-                _put_packet(pk, k, routes, r, hit)
+                _put_packet(pk, k, routes, r, hit, counted)
                 k += 1
     counters[C_PACKETS] += k
     counters[C_HOST_IN] += k - h_pos
@@ -168,19 +181,60 @@ def _deliver(ax, t, tab, stage):
 
 
 @njit(cache=True, _nrt=False)
-def predeliver(t, tab, pk, n, stage):
-    """Accumulate the synapses of packets ``0 .. n - 1`` of step ``t`` now, and store each
-    packet's synapse count in its column 4 for its synapse engine's timing.
+def predeliver(t, tab, fo, spikes, pk, h_pos, n, stage):
+    """Accumulate every synapse of step ``t``'s packets now (packets ``0 .. h_pos - 1`` are
+    the cores', ``h_pos .. n - 1`` the host's, filled by :func:`fill_counted`).
 
-    The accumulation does not depend on when a packet is popped (integer sums into slot
-    ``t + 1``, read by no update of this step), so the single-process engine does it in one
-    pass, where the random reads of the axon and synapse tables overlap; the MPI engine leaves
-    column 4 at -1 (packets from other ranks use the receiver's tables) and the synapse engine
-    delivers at the pop.
+    The sums do not depend on when a packet is popped (integer sums into slots the update of
+    this step does not read), so the single-process engine does them in one pass; a static
+    image (no learning: the weights are fixed) through its neuron-major fan-out ``fo`` =
+    ``(fo_start, fo_off, fo_w)`` (:func:`fan_out`; each spiking neuron's synapses are
+    contiguous) instead of route -> axon -> synapses, which costs several cache misses per
+    packet.  The synapse engines then only time the packets.
     """
-    for p in range(n):
+    fo_start, fo_off, fo_w = fo
+    if fo_start.shape[0] != spikes.shape[0] + 1:
+        for p in range(n):
+            if pk[p, 2] >= 0:
+                _deliver(pk[p, 3], t, tab, stage)
+        return
+    cn = tab.nexp.shape[0]
+    dcn = tab.slots * cn
+    base = ((t + 1) % tab.slots) * cn
+    for i in range(spikes.shape[0]):
+        if spikes[i]:
+            for k in range(fo_start[i], fo_start[i + 1]):
+                idx = base + fo_off[k]
+                if idx >= dcn:
+                    idx -= dcn
+                stage[idx] += fo_w[k]
+    for p in range(h_pos, n):
         if pk[p, 2] >= 0:
-            pk[p, 4] = _deliver(pk[p, 3], t, tab, stage)
+            _deliver(pk[p, 3], t, tab, stage)
+
+
+@njit(cache=True)
+def fan_out(tab, static):
+    """The neuron-major fan-out ``(fo_start, fo_off, fo_w)`` of a ``static`` image (as
+    :meth:`~spikefab.emulator.flat.FlatImage.fan_out`), or empty arrays (weights that learn
+    are read from ``tab.syn_w`` at delivery)."""
+    n = tab.nr_start.shape[0]
+    if not static:
+        return (np.zeros(0, np.int64), np.zeros(0, tab.syn_off.dtype),
+                np.zeros(0, tab.syn_w.dtype))
+    fo_start = np.zeros(n + 1, np.int64)
+    for i in range(n):
+        s = 0
+        for r in range(tab.nr_start[i], tab.nr_start[i] + tab.nr_count[i]):
+            s += tab.routes[r, 9]
+        fo_start[i + 1] = fo_start[i] + s
+    m = fo_start[n]
+    fo_off = np.empty(m, tab.syn_off.dtype)
+    fo_w = np.empty(m, tab.syn_w.dtype)
+    gather_fan_out(tab.nr_start, tab.nr_count, tab.routes, tab.ax_start, tab.syn_off, tab.syn_w,
+                   fo_start, fo_off, fo_w, np.empty(m, np.bool_),
+                   np.zeros(tab.ax_start.shape[0], np.bool_))
+    return fo_start, fo_off, fo_w
 
 
 @njit(cache=True, inline="always")
@@ -308,14 +362,15 @@ def run_cycle(steps, in_spikes, tab, params, ref, io, timing, fab, eng, learning
     popped = np.empty(fab.geo[G_P], np.int64)
     sc = np.zeros(4, np.int64)
     counters = io.counters
+    fo = fan_out(tab, learning.groups.gp.shape[0] == 0)
     for t in range(steps):
         npk = count_packets(t, tab, params, ref, uexp, acc, spikes, counters, in_spikes)
         m = max(npk, 1)
         pk = np.empty((m, 6), np.int64)
         pn = np.empty(m, np.int64)
         harr = np.empty(m, np.int64)
-        fill_packets(t, tab, timing[T_NC], spikes, in_spikes, pk, pn, eng, hit, sc, counters)
-        predeliver(t, tab, pk, sc[SC_USED], stage)
+        fill_counted(t, tab, timing[T_NC], spikes, in_spikes, pk, pn, eng, hit, sc, counters)
+        predeliver(t, tab, fo, spikes, pk, sc[SC_HPOS], sc[SC_USED], stage)
         fab.st[S_NHOST] = 0
         cycle_window(NEVER, t, tab, timing, eng, fab, pk, pn, harr, stage, sc, counters, popped)
         q = finish_step(t, eng, fab, pk, harr, io.out, counters)
