@@ -362,13 +362,20 @@ def run_cycle(steps, in_spikes, tab, params, ref, io, timing, fab, eng, learning
     popped = np.empty(fab.geo[G_P], np.int64)
     sc = np.zeros(4, np.int64)
     counters = io.counters
-    fo = fan_out(tab, learning.groups.gp.shape[0] == 0)
+    plastic = learning.groups.gp.shape[0] > 0
+    fo = fan_out(tab, not plastic)
+    # the packet tables are reused from step to step (grown when a step sends more): fresh
+    # pages every step cost page faults comparable to the accumulation itself
+    pk = np.empty((1, 6), np.int64)
+    pn = np.empty(1, np.int64)
+    harr = np.empty(1, np.int64)
     for t in range(steps):
         npk = count_packets(t, tab, params, ref, uexp, acc, spikes, counters, in_spikes)
-        m = max(npk, 1)
-        pk = np.empty((m, 6), np.int64)
-        pn = np.empty(m, np.int64)
-        harr = np.empty(m, np.int64)
+        if npk > pk.shape[0]:
+            m = max(npk, 2 * pk.shape[0])
+            pk = np.empty((m, 6), np.int64)
+            pn = np.empty(m, np.int64)
+            harr = np.empty(m, np.int64)
         fill_counted(t, tab, timing[T_NC], spikes, in_spikes, pk, pn, eng, hit, sc, counters)
         predeliver(t, tab, fo, spikes, pk, sc[SC_HPOS], sc[SC_USED], stage)
         fab.st[S_NHOST] = 0
@@ -377,7 +384,8 @@ def run_cycle(steps, in_spikes, tab, params, ref, io, timing, fab, eng, learning
         if staged:
             commit_stage(t, tab.slots, cn, tab.nexp, stage, acc)
         lc = learning_step(t, hit, spikes, n_cores, tab.syn_w, learning)
-        hit[:] = 0
+        if plastic:
+            hit[:] = 0
         io.cycles[t] = q + lc + timing[T_BARRIER]
         snap_row = snapshot(t, tab.syn_w, learning, snap_row)
         reset_step(fab, fab.geo[G_DEPTH])
