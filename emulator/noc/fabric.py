@@ -57,7 +57,8 @@ class Fabric:
     def args(self) -> FabricArrays:
         # the geometry as a tuple of ints: the kernels keep it in registers (an array would be
         # re-read after every store into another array, which Numba cannot prove distinct)
-        return FabricArrays(tuple(int(x) for x in self.geo), self.fbuf, self.fhead, self.fcnt, self.credit, self.rr,
+        return FabricArrays(tuple(int(x) for x in self.geo), self.fbuf, self.fhead, self.fcnt,
+                            self.credit, self.rr,
                             self.busy, self.lhops, self.rcnt, self.alist, self.aflag, self.core_of,
                             self.chipmask, self.q0, self.q1, self.st, self.reqm, self.want,
                             self.wait, self.frouter, self.rxy, self.down, self.okind,

@@ -2,13 +2,15 @@
 
 One implementation of docs/microarchitecture.md sections 2-5 (the routing decision is
 :func:`spikefab.arch.mesh.next_port`, tabulated per sign of the offset to the destination by
-:func:`spikefab.emulator.noc.fabric.new_fabric`: ``next_port`` only compares coordinates), used by the cycle engine
-(cores + host as end points) and by the NoC traffic mode (synthetic sources and sinks).
+:func:`spikefab.emulator.noc.fabric.new_fabric`: ``next_port`` only compares coordinates),
+used by the cycle engine (cores + host as end points) and by the NoC traffic mode (synthetic
+sources and sinks).
 
 State (all flat arrays, created by :func:`spikefab.emulator.noc.fabric.new_fabric`):
 
-* ``geo`` int64: GX, GY, mesh_x, mesh_y, P (ports), cores_per_router, depth, L, Lc, Lcyc, R, NF,
-  ROUTING (the :func:`spikefab.arch.mesh.routing_code` of the target's algorithm).
+* ``geo`` (ints; a tuple in :class:`~spikefab.emulator.noc.fabric.FabricArrays`): GX, GY,
+  mesh_x, mesh_y, P (ports), cores_per_router, depth, L, Lc, Lcyc, R, NF, ROUTING (the
+  :func:`spikefab.arch.mesh.routing_code` of the target's algorithm).
 * FIFOs ``f``: router input FIFO of router ``r`` port ``p`` is ``r * P + p``; the ejection FIFO of
   end point ``e`` (an image core, or a traffic sink) is ``R * P + e``.  ``fbuf[f * depth + i]``
   ring buffers of (packet id, requested output) with ``fhead``/``fcnt``; ``credit[f]`` is the credit counter of the

@@ -69,3 +69,31 @@ def test_the_algorithm_changes_the_cycle_engines_paths(wafers) -> None:
     assert not np.array_equal(runs["yx"].latencies, xy.latencies)
     assert not np.array_equal(runs["west-first"].latencies, xy.latencies)
     assert not np.array_equal(runs["west-first"].latencies, runs["yx"].latencies)
+
+
+@pytest.mark.parametrize("name", list(mesh.ROUTINGS))
+def test_the_fabric_tables_route_as_arch_mesh(name) -> None:
+    """The kernels look routing up in a table (per sign of the offset to the destination) and
+    the FIFO each output feeds in another: both must give what ``arch.mesh`` says for every
+    router and destination of a 5 x 4 mesh of 2-core routers."""
+    from spikefab.emulator.noc import kernels as NK
+    from spikefab.emulator.noc.fabric import new_fabric
+    gx, gy, cpr = 5, 4, 2
+    ends = np.array([(r, s) for r in range(gx * gy) for s in range(cpr)])
+    fab = new_fabric(gx, gy, gx, gy, cpr, 2, 1, 1, 1, ends, routing=name)
+    fa, P, code = fab.args(), 4 + cpr, mesh.routing_code(name)
+    dests = [(tx, ty, s) for tx in range(gx) for ty in range(gy) for s in (-1, 0, 1)]
+    pk = np.array([(tx, ty, s, 0, 0, -1) for tx, ty, s in dests], np.int64)
+    for r in range(gx * gy):
+        x, y = r % gx, r // gx
+        for p, (tx, ty, s) in enumerate(dests):
+            want = mesh.next_port(code, x, y, tx, ty, mesh.PORT_W if s < 0 else mesh.PORT_LOCAL + s)
+            assert NK._route(fa, pk, p, r) == want, (name, r, tx, ty, s)
+        for o in range(4):
+            nx, ny = mesh.step(x, y, o)
+            if 0 <= nx < gx and 0 <= ny < gy:
+                opposite = (o + 2) % 4
+                assert fab.down[r * P + o] == (ny * gx + nx) * P + opposite
+        for s in range(cpr):
+            assert fab.down[r * P + 4 + s] == gx * gy * P + r * cpr + s
+    assert fab.down[3] == -1                    # W of (0, 0): the host
