@@ -29,7 +29,8 @@ from spikefab.errors import LinkError
 from spikefab.runtime.device import Device
 from spikefab.runtime.hostplan import (INJECT_MAX, TableUpload, core_map, state_tables,
                                          upload_tables)
-from spikefab.runtime.link import DEFAULT_WINDOW, MAX_WINDOW, PORT_ERRORS, Link
+from spikefab.runtime.link import (DEFAULT_WINDOW, MAX_WINDOW, PORT_ERRORS, READ_WINDOW,
+                                    Link)
 
 __all__ = ["SerialDevice", "UploadStats", "DEFAULT_BAUD"]
 
@@ -73,7 +74,8 @@ class SerialDevice(Device):
     Opening synchronises with the board and resets it (recovering from any earlier, interrupted
     session); :meth:`load` uploads; :meth:`run` clears, restores the initial state, runs and
     reads everything back.  Table writes go ``window`` frames at a time
-    (:meth:`~spikefab.runtime.link.Link.execute_window`); ``window=1`` is stop-and-wait.
+    (:meth:`~spikefab.runtime.link.Link.execute_window`), reads ``READ_WINDOW`` at a time;
+    ``window=1`` is stop-and-wait for both.
     """
 
     def __init__(self, port: Any, *, uri: str, baud: int = DEFAULT_BAUD, timeout: float = 2.0,
@@ -153,20 +155,36 @@ class SerialDevice(Device):
         return self.info().image_crc
 
     def read_table(self, core: int, table: int, index: int, count: int, esize: int) -> bytes:
-        """Read ``count`` entries, in as many READ_MEMs as the protocol and the link need."""
-        out = bytearray()
-        start, stop = index, index + count
-        while start < stop:
-            # answers are sized by the link's budget too: on a noisy line long answers rarely
-            # arrive intact
-            n = min(max_entries(esize, write=False), max(1, self.link.budget // esize),
-                    stop - start)
-            payload = self.link.execute(ReadMem(core, table, start, n, esize)).payload
-            if len(payload) != n * esize:
-                raise LinkError(f"{self.link.context}: READ_MEM of {n} x {esize} bytes answered "
-                                f"{len(payload)} bytes")
-            out += payload
-            start += n
+        """Read ``count`` entries: READ_MEMs sized by the link's read budget, up to
+        :data:`~spikefab.runtime.link.READ_WINDOW` in flight (one with ``window=1``); a read whose answer is lost or
+        damaged is asked again in halves (see :meth:`Link.execute_window`).  Every entry is
+        filled by exactly one OK answer of the right length, or this raises ``LinkError``."""
+        out = bytearray(count * esize)
+        filled = np.zeros(count, bool)
+        k = 0
+
+        def next_command() -> ReadMem | None:
+            nonlocal k
+            if k >= count:
+                return None
+            n = min(max_entries(esize, write=False), self.link.read_entries(esize), count - k)
+            cmd = ReadMem(core, table, index + k, n, esize)
+            k += n
+            return cmd
+
+        def on_answer(cmd: Any, payload: bytes) -> None:
+            at = cmd.index - index
+            if filled[at:at + cmd.count].any():
+                raise LinkError(f"{self.link.context}: READ_MEM entries {cmd.index}.."
+                                f"{cmd.index + cmd.count} answered twice")
+            out[at * esize:(at + cmd.count) * esize] = payload
+            filled[at:at + cmd.count] = True
+
+        self.link.execute_window(next_command, window=READ_WINDOW if self.window > 1 else 1,
+                                 on_answer=on_answer)
+        if not filled.all():
+            raise LinkError(f"{self.link.context}: READ_MEM left {int((~filled).sum())} of "
+                            f"{count} entries unanswered")
         return bytes(out)
 
     def read_counters(self) -> dict[str, int]:
