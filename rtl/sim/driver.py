@@ -173,6 +173,7 @@ class RtlSimulator:
     simulator: str
     build_dir: Path
     last_stats: dict[str, float] = field(default_factory=dict)
+    last_raws: list = field(default_factory=list)
 
     def run(self, jobs: Sequence[Job]) -> list[Result]:
         """Run jobs back to back in one simulator process; one Result per job, in order."""
@@ -207,6 +208,7 @@ class RtlSimulator:
         self.last_stats = {"step_cycles": cycles, "run_cycles": out["run_cycles"],
                            "run_wall_s": out["run_wall_s"], "total_cycles": out["total_cycles"],
                            "wall_s": out["wall_s"]}
+        self.last_raws = list(out["raws"])     # RunRecords (learned tables: .learned)
         return [build_result(job.image, job.steps, raw, f"rtl-{self.simulator}",
                              self.target.timing.clock_mhz)
                 for job, raw in zip(jobs, out["raws"])]

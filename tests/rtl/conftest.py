@@ -40,3 +40,10 @@ def verilator_sim(tmp_path_factory):
 def icarus_sim_parallel(tmp_path_factory):
     """The ecp5-85k Mesh (parallel cores) built on Icarus (once per session)."""
     return _built("icarus", tmp_path_factory, PARALLEL_TARGET)
+
+
+@pytest.fixture(scope="session")
+def verilator_sim_parallel(tmp_path_factory):
+    """The ecp5-85k Mesh (parallel cores, learning engines) built on Verilator (once per
+    session; skipped if it cannot build)."""
+    return _built("verilator", tmp_path_factory, PARALLEL_TARGET)
