@@ -56,7 +56,7 @@ READ_WINDOW = 16
 READ_GROWTH = 16
 #: Silence (s) after which a window's frames whose answers are overdue count as lost (plus 16
 #: byte times, and at least 4 times the device's measured time per frame, for a slow device).
-QUIET_S = 0.002
+QUIET_S = 0.005
 #: Smallest read budget (answer bytes): at 4 % flipped bytes a 16-byte answer gets through 36 %
 #: of the time, near the best payload per wire byte; a lost read is still split to one entry.
 READ_FLOOR = 16
@@ -316,12 +316,18 @@ class Link:
     def _retry(self, win: "_Window", entry: "_InFlight", cause: str) -> None:
         """Send a frame again after a failed attempt.  ``cause`` is what the line showed for it:
         ``"nak"`` (the device got a damaged request: a READ_MEM's request does not shrink with
-        its answer, so the read is asked again as it was), ``"bad"`` (a damaged answer) or
-        ``"late"`` (nothing): then the frame is assumed too long for the line."""
-        if cause == "nak" and isinstance(entry.command, ReadMem):
-            self._send_in_flight(win, entry)
-            return
-        self._shrink(entry)
+        its answer, so the read is asked again as it was), ``"bad"`` (a damaged answer: the
+        read is split and the read budget halves) or ``"late"`` (nothing arrived: a read is
+        split but the budget kept, since a busy host or device is late without any noise).
+        Writes shrink the write budget whatever the cause."""
+        if isinstance(entry.command, ReadMem):
+            if cause == "nak":
+                self._send_in_flight(win, entry)
+                return
+            if cause == "bad":
+                self._shrink(entry)
+        else:
+            self._shrink(entry)
         self._resend(win, entry)
 
     def _resend(self, win: "_Window", entry: "_InFlight", *, busy: bool = False) -> None:
