@@ -302,11 +302,13 @@ class Link:
                 self.stats.timeouts += 1
                 self._retry(win, entry, "late")
                 return
-        # A quiet line: every frame whose answer should have crossed by now is lost (answers
-        # come in order, so none of them can still be on its way); resend them at once rather
-        # than after resend_after -- on a noisy line most of the time would go to waiting.
+        # Damage seen (a bad frame or a NAK), then a quiet line: every frame whose answer should
+        # have crossed by now is lost (answers come in order, so none can still be on its way);
+        # resend them at once rather than after resend_after -- on a noisy line most of the
+        # time would go to waiting.  Without damage a late answer is a slow device (a simulated
+        # board), and resending into it would only fill its RX FIFO.
         quiet = self.wire_seconds(16) + max(QUIET_S, 4 * self._service)
-        if now - win.last_byte >= quiet:
+        if win.causes and now - win.last_byte >= quiet:
             lost = [e for e in win.flight.values() if now >= e.expect + quiet]
             for entry in lost:
                 self._retry(win, entry, win.causes.popleft() if win.causes else "late")
