@@ -223,8 +223,7 @@ class Link:
             raise LinkError(f"link window must be in [1, {MAX_WINDOW}], not {window}",
                             where=self.context)
         win = _Window(OrderedDict(), on_answer)
-        self._service = 0.0
-        self._last_answer = 0.0
+        self._last_answer = 0.0     # the device's pace (_service) carries over from earlier calls
         done = 0
         exhausted = False
         self._drain()
@@ -287,7 +286,7 @@ class Link:
         ahead = sum(len(e.frame) + e.answer for e in flight.values())
         entry.expect = entry.sent_at + max(self.wire_seconds(ahead + _MAX_WIRE),
                                            2 * self._service * len(flight))
-        entry.due = entry.expect + self.resend_after
+        entry.due = entry.expect + self.resend_after * entry.backoff
 
     def _window_timeouts(self, win: "_Window") -> None:
         now = time.monotonic()
@@ -300,6 +299,7 @@ class Link:
                     f"frames so far)", where=entry.context)
             if now >= entry.due:
                 self.stats.timeouts += 1
+                entry.backoff = min(8, 2 * entry.backoff)   # a slow device: do not flood it
                 self._retry(win, entry, "late")
                 return
         # Damage seen (a bad frame or a NAK), then a quiet line: every frame whose answer should
@@ -520,6 +520,7 @@ class _InFlight:
     context: str
     command: Command
     answer: int = 12          #: bytes its answer takes on the wire
+    backoff: int = 1          #: resend_after multiplier, doubled at each timeout (at most 8)
     attempts: int = 0
     expect: float = 0.0       #: its answer has crossed the line by then, if it comes
     due: float = 0.0          #: resend when no answer by then
