@@ -5,8 +5,9 @@ carry the learning engine: spikes, final states, learned weights and the cycles 
 (the learning phase included) must equal the functional and cycle engines', and the tags,
 traces and generator states the host reads back (``spikefab.arch.learning.hostio
 .read_learned``) must equal the contract's ``CoreLearner`` driven with the same spikes.  One
-image runs in the Amaranth simulator (fast tier); 30 run on Icarus and 30 on Verilator, each
-simulator built once per session (slow tier).
+image runs in the Amaranth simulator (fast tier); 30 run on Icarus (the 2 x 2 mesh) and the same
+30 on Verilator (one ecp5-85k core on a 1 x 1 mesh, a quarter of the build), each simulator
+built once per session (slow tier).
 """
 
 from __future__ import annotations
@@ -101,8 +102,9 @@ def test_learning_mesh_icarus(icarus_sim_parallel):
 
 
 @pytest.mark.slow
-def test_learning_mesh_verilator(verilator_sim_parallel):
-    _differential(verilator_sim_parallel, 20)
+def test_learning_mesh_verilator(verilator_sim_parallel_core):
+    """The same images on one ecp5-85k core (1 x 1 mesh: they use core (0, 0) only)."""
+    _differential(verilator_sim_parallel_core, 20)
 
 
 def test_charge_columns_match_kernels():
