@@ -186,7 +186,8 @@ class RtlSimulator:
         with tempfile.TemporaryDirectory(prefix="sf-rtl-") as tmp:
             jobs_path, out_path = Path(tmp) / "jobs.pkl", Path(tmp) / "out.pkl"
             with open(jobs_path, "wb") as f:
-                pickle.dump({"target": self.target.name, "jobs": list(jobs)}, f)
+                pickle.dump({"target": self.target.name, "params": self.params,
+                             "jobs": list(jobs)}, f)
             env = _tool_env(self.build_dir, self.simulator)
             runner = get_runner(self.simulator)
             with _Env(env):
@@ -215,13 +216,17 @@ class RtlSimulator:
 
 
 def build_simulator(target: Target | str, simulator: str = "icarus",
-                    cache_dir: str | Path | None = None) -> RtlSimulator:
-    """Export the target's Mesh to Verilog and build it (cached by source hash)."""
+                    cache_dir: str | Path | None = None,
+                    params: MeshParams | None = None) -> RtlSimulator:
+    """Export the target's Mesh to Verilog and build it (cached by source hash).
+
+    ``params``: another fabric of the same target (e.g. a 1 x 1 mesh of its core for images
+    that use core (0, 0) only); default the target's own."""
     problem = simulator_problem(simulator)
     if problem:
         raise ToolError(problem)
     t = load_target(target)
-    params = mesh_params(t)
+    params = params or mesh_params(t)
     source = mesh_verilog(params)
     if simulator == "icarus":
         source = icarus_safe(source)

@@ -127,7 +127,7 @@ def image_loads(image: Image, params: MeshParams) -> list[tuple]:
                f"fabric core {core} config") for core in range(params.n_cores)]
     if params.learning is not None:
         cores = [params.core_index(c.x, c.y, c.slot) for c in image.cores]
-        loads += learning_loads(image, cores, params.learning)
+        loads += learning_loads(image, cores, params.learning, params.n_cores)
     return loads
 
 

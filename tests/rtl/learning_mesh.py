@@ -10,6 +10,7 @@ functional and cycle runs, and the reference learning tables: the contract's
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from plastic_nets import build, random_net  # noqa: E402
 TARGET = "ecp5-85k"
 
 
+@functools.lru_cache(maxsize=None)
 def plastic_case(seed: int):
     """(image, inputs, steps, functional Result, cycle Result) of random plastic net ``seed``."""
     net = random_net(seed)

@@ -43,11 +43,16 @@ def _ints(entries) -> list[int]:
     return [int.from_bytes(bytes(np.asarray(e).tobytes()), "little") for e in entries]
 
 
-def learning_loads(image: Image, cores: Sequence[int], caps: EngineCaps
+def learning_loads(image: Image, cores: Sequence[int], caps: EngineCaps, n_fabric_cores: int = 0
                    ) -> list[tuple[int, int, np.ndarray, str, int]]:
     """``(core, table, entries, what, index)`` writes loading every plastic core's engine
-    (runs of consecutive indices of :func:`~.words.load_writes`)."""
+    (runs of consecutive indices of :func:`~.words.load_writes`); every other core of the
+    image and of the fabric (``0 .. n_fabric_cores - 1``) gets an engine with no profiles, so
+    an engine loaded by an earlier image neither learns nor takes a learning phase."""
     out = []
+    off = words_to_entries([0])
+    for core in sorted(set(range(n_fabric_cores)) | set(cores)):
+        out.append((core, core_table("config"), off, f"fabric core {core} learning off", 0))
     for i, core in enumerate(image.cores):
         if not core.plastic:
             continue
