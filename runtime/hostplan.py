@@ -21,7 +21,7 @@ from spikefab.arch.target import Target
 from spikefab.errors import ResourceError
 
 __all__ = ["TableUpload", "physical_core", "core_map", "upload_tables", "state_tables",
-           "INJECT_MAX", "learning_engine", "learning_tables"]
+           "INJECT_MAX", "board_engine", "learning_engine", "learning_tables"]
 
 #: Routes one INJECT frame carries (3 argument bytes).
 INJECT_MAX = (MAX_PAYLOAD - 3) // ROUTE_DTYPE.itemsize
@@ -95,6 +95,20 @@ def state_tables(image: Image, phys: list[int]) -> list[TableUpload]:
             for i, core in enumerate(image.cores) if core.n_neurons]
 
 
+def board_engine(target: Target) -> EngineCaps | None:
+    """The learning engine every core of a ``target`` board carries (None: none).
+
+    A board is the spikefab RTL, so this is what ``spikefab.rtl.params`` builds for the target
+    (plain Python); a target no RTL core implements (a board model of loihi1) has none.
+    """
+    from spikefab.errors import TargetError
+    from spikefab.rtl.params import mesh_params
+    try:
+        return mesh_params(target).learning
+    except TargetError:
+        return None
+
+
 def learning_engine(image: Image, target: Target) -> EngineCaps | None:
     """The learning engine a plastic image needs on a board of ``target`` (None: static image).
 
@@ -111,13 +125,17 @@ def learning_engine(image: Image, target: Target) -> EngineCaps | None:
     return params.learning
 
 
-def learning_tables(image: Image, phys: list[int], caps: EngineCaps) -> list[TableUpload]:
-    """What a run of a plastic image starts from: every plastic core's synapse table (the
-    engine writes learned weights back into it) and its engine's tables as engine words
-    (:func:`spikefab.arch.learning.hostio.learning_loads`, core tables 9..15)."""
+def learning_tables(image: Image, phys: list[int], caps: EngineCaps,
+                    n_cores: int) -> list[TableUpload]:
+    """The engine tables of a board with learning engines (core tables 9..15, engine words of
+    :func:`spikefab.arch.learning.hostio.learning_loads`): every one of the ``n_cores`` fabric
+    cores' engine switched off, then each plastic core's engine loaded -- so an engine an
+    earlier image loaded neither learns nor takes a phase.  Preceded by every plastic core's
+    synapse table (the engine writes learned weights back into it): what a run of a plastic
+    image starts from again."""
     from spikefab.arch.learning.hostio import learning_loads
     out = [TableUpload(phys[i], CoreTable.SYNAPSES, core.synapses, f"core {i} synapses")
            for i, core in enumerate(image.cores) if core.plastic]
     out += [TableUpload(core, table, entries, what, first)
-            for core, table, entries, what, first in learning_loads(image, phys, caps)]
+            for core, table, entries, what, first in learning_loads(image, phys, caps, n_cores)]
     return out

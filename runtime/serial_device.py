@@ -29,8 +29,9 @@ from spikefab.arch.result import Result, normalize_inputs
 from spikefab.arch.target import Target, load_target
 from spikefab.errors import LinkError
 from spikefab.runtime.device import Device
-from spikefab.runtime.hostplan import (INJECT_MAX, TableUpload, core_map, learning_engine,
-                                         learning_tables, state_tables, upload_tables)
+from spikefab.runtime.hostplan import (INJECT_MAX, TableUpload, board_engine, core_map,
+                                         learning_engine, learning_tables, state_tables,
+                                         upload_tables)
 from spikefab.runtime.link import (DEFAULT_WINDOW, MAX_WINDOW, PORT_ERRORS, READ_WINDOW,
                                     Link)
 
@@ -248,8 +249,10 @@ class SerialDevice(Device):
         self.link.context = "upload: clearing the image CRC register"
         self.link.execute(SetCrc(0))
         tables = upload_tables(image, phys, self.board.n_cores)
-        if caps is not None:
-            tables += learning_tables(image, phys, caps)[sum(c.plastic for c in image.cores):]
+        engine = board_engine(target)
+        if engine is not None:      # synapse tables are already in; engines off, then loaded
+            tables += learning_tables(image, phys, engine, self.board.n_cores)[
+                sum(c.plastic for c in image.cores):]
         total = sum(t.nbytes for t in tables)
         wire0 = self.link.stats.bytes_out + self.link.stats.bytes_in
         self.image = None
@@ -274,7 +277,7 @@ class SerialDevice(Device):
         chunk = max_chunk(image, board.cycle_log_depth, board.out_log_depth)
         tables = state_tables(image, self._phys)
         if self._caps is not None:       # learning changed weights and engine state: restore
-            tables += learning_tables(image, self._phys, self._caps)
+            tables += learning_tables(image, self._phys, self._caps, self.board.n_cores)
         loads = [(t.core, t.table, t.array, f"run: restoring initial state: {t.what}", t.first)
                  for t in tables]
         start = time.perf_counter()

@@ -67,11 +67,23 @@ def test_serial_upload_carries_the_learning_engine_and_reads_weights_back():
             dev.load(image)
             caps = learning_engine(image, dev.target)
             phys = core_map(image, dev.target, dev.board.n_cores)
-            for core, table, entries, _, first in learning_loads(image, phys, caps):
+            loads = learning_loads(image, phys, caps, board.n_cores)
+            for core, table, entries, _, first in loads[board.n_cores:]:     # the plastic core
                 stored = board.tables[core][CORE_NAMES[table]]
                 assert stored[16 * first:16 * (first + len(entries))] == entries.tobytes()
+            for core in range(board.n_cores):
+                cfg = board.tables[core]["learn_config"]
+                assert (core in phys) == (cfg != bytes(16))      # every other engine is off
             res = dev.run(None, 5)
             got = dev.read_weights()
+            static = sf.Network()
+            static.input("x", 1)
+            static.population("p", 1)
+            static.connect("x", "p", [[100]])
+            static.output("y", "p")
+            dev.load(sf.compile(static, "ecp5-85k"))         # the next image is static:
+            assert all(board.tables[c]["learn_config"] == bytes(16)    # every engine off
+                       for c in range(board.n_cores))
         with open_device("emu://?weight_every=2") as emu:
             emu.load(image)
             ref = emu.run(None, 5)
