@@ -16,6 +16,14 @@ time and the response matrix::
 It runs on the emulator's functional engine (target ``loihi1``, the profile with a learning
 engine); the weights it learns are the ones Lava 0.10 would learn for the same rule and seeds
 (``tests/arch/learning/test_learning_lava.py``).
+
+``--board`` runs a smaller configuration (:data:`BOARD`: fewer presentations, target
+``ecp5-85k``, whose parallel cores carry the RTL learning engine -- the iCE40 UP5K has no room
+for one) on the virtual board: the Verilator-built SoC behind a pseudo-terminal, driven through
+``serial://`` exactly like an FPGA on a USB UART.  It runs the same image on ``emu://`` too and
+checks that the learned weights (and the weight snapshots) are identical::
+
+    python examples/stdp_patterns.py --board
 """
 
 from __future__ import annotations
@@ -28,6 +36,9 @@ import numpy as np
 
 SIDE = 4
 N_IN = SIDE * SIDE
+#: The virtual-board configuration: small enough for a simulated FPGA (540 steps, about a
+#: minute), long enough that each output neuron ends selective to its own pattern.
+BOARD = {"presentations": 18, "seed": 0, "target": "ecp5-85k", "snapshot_every": 90}
 
 
 def patterns(n: int = 3) -> np.ndarray:
@@ -87,24 +98,41 @@ def selectivity(spikes: np.ndarray, label: np.ndarray, n_pat: int) -> tuple[np.n
 
 
 def run(presentations: int = 60, n_out: int = 3, seed: int = 0, snapshot_every: int = 30,
-        device: str | None = None, learn: bool = True) -> dict:
-    """Compile for loihi1, train, and measure selectivity in the last third."""
+        device: str | None = None, learn: bool = True, target: str = "loihi1") -> dict:
+    """Compile for ``target``, train (on ``device``: a device URI, e.g. ``serial://PTY``, or
+    the functional engine), and measure selectivity in the last third."""
     import spikefab as sf
 
     pats = patterns(n_out)
     x, label = spike_train(pats, presentations, seed=seed)
-    image = sf.compile(build(n_out, seed, learn=learn), target="loihi1", progress=False)
+    image = sf.compile(build(n_out, seed, learn=learn), target=target, progress=False)
     steps = len(x)
     if device is None:
         res = sf.run(image, {"x": x}, steps, weight_every=snapshot_every)
     else:
-        with sf.open_device(device) as dev:
+        with sf.open_device(device, weight_every=snapshot_every) as dev:
             dev.load(image)
             res = dev.run({"x": x}, steps)
     tail = slice(2 * steps // 3, steps)
     resp, si = selectivity(res.spikes["spikes"][tail], label[tail], len(pats))
     return {"image": image, "result": res, "responses": resp, "si": si, "patterns": pats,
             "weights": res.weights.get("x->out"), "snapshots": res.weight_snapshots.get("x->out")}
+
+
+def run_on_virtual_board(presentations: int = BOARD["presentations"],
+                         seed: int = BOARD["seed"]) -> dict:
+    """:data:`BOARD` on the virtual board through ``serial://`` and on ``emu://``: both runs,
+    and whether the learned weights and their snapshots are identical."""
+    from spikefab.rtl.virtual_board import VirtualBoard
+
+    kw = {"presentations": presentations, "seed": seed, "target": BOARD["target"],
+          "snapshot_every": BOARD["snapshot_every"]}
+    emu = run(device="emu://", **kw)
+    with VirtualBoard(BOARD["target"]) as vb:
+        board = run(device=f"serial://{vb.pty}?baud=1000000&progress=0", **kw)
+    same = (np.array_equal(board["weights"], emu["weights"])
+            and np.array_equal(board["snapshots"], emu["snapshots"]))
+    return {"board": board, "emu": emu, "identical": same}
 
 
 def plot(out: dict, path: Path) -> Path:
@@ -140,14 +168,23 @@ def main(argv: Sequence[str] | None = None) -> dict:
     p.add_argument("--presentations", type=int, default=60)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("build/stdp"))
+    p.add_argument("--board", action="store_true",
+                   help="the small configuration on the virtual board (ecp5-85k) vs emu://")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    out = run(args.presentations, seed=args.seed)
+    if args.board:
+        both = run_on_virtual_board()
+        out = both["board"]
+        print(f"virtual board ({BOARD['target']}, {BOARD['presentations']} presentations): "
+              f"weights {'identical to' if both['identical'] else 'DIFFERENT from'} emu://")
+    else:
+        out = run(args.presentations, seed=args.seed)
     for i, s in enumerate(out["si"]):
         pref = int(np.argmax(out["responses"][i]))
         print(f"neuron {i}: prefers pattern {pref}, selectivity index {s:.2f}")
-    print(f"mean selectivity index {out['si'].mean():.2f}; "
-          f"{out['result'].counters['learning_updates']} synapse updates")
+    updates = out["result"].counters.get("learning_updates")     # a board does not count them
+    print(f"mean selectivity index {out['si'].mean():.2f}"
+          + (f"; {updates} synapse updates" if updates is not None else ""))
     print(f"plot: {plot(out, args.out / 'stdp_patterns.png')}")
     return out
 

@@ -53,8 +53,13 @@ _INJECT_HDR = 3
 
 
 def table_depths(params: MeshParams) -> tuple[list[int], list[int]]:
-    """Entries of every core table (ids 0..8) and fabric table (ids 0..5) of a fabric."""
+    """Entries of every core table (ids 0..8, then 9..15 where the cores have a learning
+    engine) and fabric table (ids 0..5) of a fabric."""
     core = [spec.depth for spec in params.core_tables().values()]
+    lc = params.learning
+    if lc is not None:     # LEARN_SYNAPSES .. LEARN_CONFIG (spikefab.arch.learning.words)
+        core += [lc.synapses, lc.profiles * lc.axons, lc.profiles * lc.neurons, lc.profiles * 5,
+                 lc.products, lc.profiles * 6, 1]
     fabric = [params.host_queue_depth, 1, params.out_log_depth, 1, params.cycle_log_depth,
               len(COUNTERS)]
     return core, fabric

@@ -127,7 +127,7 @@ class Mesh(wiring.Component):
                                                  init=[])
         cl_rp, cl_wp = cl_mem.read_port(), cl_mem.write_port()
         counters = [Signal(32, name=f"cnt_{name}") for name in COUNTERS]
-        fsm = Signal(range(3))
+        fsm = Signal(range(4 if p.learning else 3))
         t = Signal(16)                       # steps since clear
         slot = Signal(range(p.ring_slots))
         quiescent = Signal()
@@ -166,8 +166,15 @@ class Mesh(wiring.Component):
         m.d.comb += f.hq_rp.addr.eq(Mux(self.busy, h_next, self.mem_index))
 
         overflow = f.counters[COUNTERS.index("overflow")]
+        f.step_end = (fsm == _RUN) & quiescent
+        if p.learning:
+            # the learning phase: after quiescence, until every core's engine is done
+            learn_done = _all([c.learn_done for *_, c in cores])
+            for *_, core in cores:
+                m.d.comb += core.learn_start.eq(f.step_end & ~learn_done)
+            f.step_end = ((fsm == _LEARN) | f.step_end) & learn_done
         # for the host's INFO: a pulse at the end of every step, and the out_log overflow flag
-        m.d.comb += [self.step_done.eq((fsm == _RUN) & quiescent), self.overflow.eq(overflow[0])]
+        m.d.comb += [self.step_done.eq(f.step_end), self.overflow.eq(overflow[0])]
         m.d.comb += quiescent.eq(_all([c.done for *_, c in cores] + [r.empty for r in routers.values()])
                                  & (h >= f.hq_len))
 
@@ -176,9 +183,12 @@ class Mesh(wiring.Component):
                 with m.If(self.start & (self.run_steps != 0) & ~clearing):
                     m.d.comb += go.eq(1)
                     m.d.sync += [fsm.eq(_RUN), steps_left.eq(self.run_steps), cyc.eq(B)]
-            with m.Case(_RUN):
+            with m.Case(*((_RUN, _LEARN) if p.learning else (_RUN,))):
                 m.d.sync += cyc.eq(cyc + 1)
-                with m.If(quiescent):
+                if p.learning:
+                    with m.If(quiescent & ~f.step_end):
+                        m.d.sync += fsm.eq(_LEARN)
+                with m.If(f.step_end if p.learning else quiescent):
                     last = steps_left == 1
                     # cycle_log is a ring of cycle_log_depth (a power of two) entries
                     m.d.comb += [f.cl_wp.addr.eq(t), f.cl_wp.data.eq(cyc), f.cl_wp.en.eq(1)]
@@ -190,6 +200,8 @@ class Mesh(wiring.Component):
                         with m.Else():
                             m.d.comb += go.eq(1)
                             m.d.sync += cyc.eq(B)
+                            if p.learning:
+                                m.d.sync += fsm.eq(_RUN)
                     else:
                         m.d.sync += [fsm.eq(_BARRIER), bcnt.eq(B - 2)]
             with m.Case(_BARRIER):
@@ -229,7 +241,7 @@ class Mesh(wiring.Component):
             cnt = counters[COUNTERS.index(name)]
             if strobes:
                 m.d.sync += cnt.eq(cnt + sum(s.as_unsigned() for s in strobes))
-        with m.If((f.fsm == _RUN) & f.quiescent):
+        with m.If(f.step_end):
             m.d.sync += counters[0].eq(counters[0] + 1)
 
         with m.If(fwr["host_queue_len"]):
@@ -303,8 +315,8 @@ class Mesh(wiring.Component):
         return reg_rdata
 
 
-#: States of the step control.
-_IDLE, _RUN, _BARRIER = range(3)
+#: States of the step control (``_LEARN``: the learning phase, only with learning engines).
+_IDLE, _RUN, _BARRIER, _LEARN = range(4)
 
 
 @dataclass
@@ -326,6 +338,7 @@ class _Fabric:
     slot: Signal              #: delay ring slot of this step
     quiescent: Signal         #: every engine done, every FIFO empty, the host queue drained
     send: Signal              #: the host port injects a packet this cycle
+    step_end: object = None   #: the step ends this cycle (quiescent, learning phases done)
 
 
 def _any(values):

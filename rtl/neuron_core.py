@@ -29,7 +29,9 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from spikefab.arch.memory_map import CoreTable
 from spikefab.rtl.accumulators import AccumulatorRing
+from spikefab.rtl.learning.core_learning import CoreLearning
 from spikefab.rtl.lif import LifUnit
 from spikefab.rtl.params import CORE_TABLE_IDS, MeshParams, TableSpec
 from spikefab.rtl.route_emitter import RouteEmitter
@@ -68,9 +70,11 @@ def fields_of(spec: TableSpec, word) -> dict:
 
 
 def core_members(params: MeshParams) -> dict:
-    """The ports every core kind has (the serial core adds ``mem_rvalid`` / ``mem_ready``)."""
+    """The ports every core kind has (the serial core adds ``mem_rvalid`` / ``mem_ready``; a
+    core with a learning engine adds ``learn_start`` / ``learn_done``, its phase)."""
     w = params.packet_width
-    return {
+    learn = {"learn_start": In(1), "learn_done": Out(1)} if params.learning else {}
+    return {**learn,
         "go": In(1), "slot": In(range(params.ring_slots)), "done": Out(1),
         "clear": In(1), "clearing": Out(1), "host_access": In(1),
         "inj_valid": Out(1), "inj_data": Out(unsigned(w)), "inj_ready": In(1),
@@ -178,12 +182,35 @@ class NeuronCore(wiring.Component):
         tables = self._tables(m)
         regs = CoreRegisters.create(p)
         regs.write(m, self.mem_table, self.mem_index, self.mem_wdata, self.mem_sel & self.mem_we)
-        self._host_reads(m, tables, regs)
+        learn = self._learning(m, tables) if p.learning else None
+        self._host_reads(m, tables, regs, learn)
         ring = accumulator_ring(m, self, p, regs)
-        us = self._update_engine(m, tables, regs, ring)
-        ss, ej = self._synapse_engine(m, tables, ring)
+        us = self._update_engine(m, tables, regs, ring, learn)
+        ss, ej = self._synapse_engine(m, tables, ring, learn)
         m.d.comb += self.done.eq((us == self.UIDLE) & (ss == self.SIDLE) & ~ej.r_rdy)
         return m
+
+    def _learning(self, m: Module, t: _Tables) -> CoreLearning:
+        """The learning engine (``params.learning``): its memory port (core tables
+        ``LEARN_SYNAPSES`` .. ``LEARN_CONFIG``), its phase, and the learned weights written back
+        into the synapse memory (the engine's write of a plastic synapse; the synapse memory
+        was read at the engine's entry while it replayed)."""
+        lc = m.submodules.learning = CoreLearning(self.params.learning)
+        eng = lc.engine
+        first = int(CoreTable.LEARN_SYNAPSES)
+        mine = self.mem_sel & (self.mem_table >= first)
+        m.d.comb += [eng.mem_we.eq(mine & self.mem_we), eng.mem_re.eq(mine & self.mem_re),
+                     eng.mem_table.eq(self.mem_table - first), eng.mem_index.eq(self.mem_index),
+                     eng.mem_wdata.eq(self.mem_wdata), lc.go.eq(self.go), lc.clear.eq(self.clear),
+                     lc.start.eq(self.learn_start), self.learn_done.eq(lc.done),
+                     lc.spike.eq(self.ev_spike)]
+        spec, wp = t.specs["synapses"], t.wps["synapses"]
+        old = fields_of(spec, t.rps["synapses"].data)
+        parts = [eng.wb_weight[:f.bits] if f.name == "weight" else old[f.name][:f.bits]
+                 for f in spec.fields]
+        with m.If(eng.wb_en):
+            m.d.comb += [wp.addr.eq(eng.wb_entry), wp.data.eq(Cat(*parts)), wp.en.eq(1)]
+        return lc
 
     def _tables(self, m: Module) -> _Tables:
         """One memory per table; the memory port writes every table in the image layout."""
@@ -204,8 +231,10 @@ class NeuronCore(wiring.Component):
                                   & (self.mem_table == CORE_TABLE_IDS[name]))]
         return t
 
-    def _host_reads(self, m: Module, t: _Tables, regs: CoreRegisters) -> None:
-        """``mem_rdata``: the table read last cycle in the image layout, or a register."""
+    def _host_reads(self, m: Module, t: _Tables, regs: CoreRegisters,
+                    learn: CoreLearning | None = None) -> None:
+        """``mem_rdata``: the table read last cycle in the image layout, a register, or a
+        learning-engine word."""
         rsel = Signal(4)
         reg_rdata = Signal(MEM_DATA_BITS)
         with m.If(self.mem_re & self.mem_sel):
@@ -217,11 +246,14 @@ class NeuronCore(wiring.Component):
                     tmp = Signal(MEM_DATA_BITS, name=f"rdata_{name}")
                     from_stored(m, t.specs[name], t.rps[name].data, tmp)
                     m.d.comb += self.mem_rdata.eq(tmp)
+            if learn is not None:
+                with m.Case(*range(int(CoreTable.LEARN_SYNAPSES), 16)):
+                    m.d.comb += self.mem_rdata.eq(learn.engine.mem_rdata)
             with m.Default():
                 m.d.comb += self.mem_rdata.eq(reg_rdata)
 
     def _update_engine(self, m: Module, t: _Tables, regs: CoreRegisters,
-                       ring: AccumulatorRing) -> Signal:
+                       ring: AccumulatorRing, learn: CoreLearning | None = None) -> Signal:
         """C0-C5 per neuron, then EMIT while it sends its route entries; returns the state."""
         p, host = self.params, self.host_access
         UIDLE, C0, C1, C2, C3, C4, C5, EMIT = (self.UIDLE, self.C0, self.C1, self.C2, self.C3,
@@ -256,6 +288,8 @@ class NeuronCore(wiring.Component):
         m.d.comb += [self.inj_valid.eq(emitter.inj_valid),
                      self.inj_data.eq(t.rps["routes"].data[:p.packet_width]),
                      self.ev_spike.eq((us == C5) & spike)]
+        if learn is not None:                 # the spiking neuron, for the spike recorder
+            m.d.comb += learn.spike_neuron.eq(i)
         # addresses of the engine's reads (the port owns them while the fabric is idle)
         for name in ("neurons", "state", "route_ptr"):
             m.d.comb += t.rps[name].addr.eq(Mux(host, self.mem_index, i))
@@ -306,7 +340,8 @@ class NeuronCore(wiring.Component):
                          wp.data.eq(Cat(lif.u_new, lif.v_new, lif.theta_new, lif.ref_new))]
         return lif.spike
 
-    def _synapse_engine(self, m: Module, t: _Tables, ring: AccumulatorRing):
+    def _synapse_engine(self, m: Module, t: _Tables, ring: AccumulatorRing,
+                        learn: CoreLearning | None = None):
         """Pop a packet, read its axon (PKT), then two cycles per synapse (SYN_A, SYN_B)."""
         p, host = self.params, self.host_access
         D, CL = p.ring_slots, p.acc_classes
@@ -342,6 +377,9 @@ class NeuronCore(wiring.Component):
                 m.d.comb += syn_addr.eq(sp + 1)
                 m.d.sync += [sp.eq(sp + 1), scount.eq(scount - 1),
                              ss.eq(Mux(scount == 1, SIDLE, SYN_A))]
+        if learn is not None:          # every popped packet is an axon hit of the step
+            m.d.comb += [learn.hit.eq(ej.r_en), learn.hit_axon.eq(axon)]
+            syn_addr = Mux(learn.active, learn.engine.wb_entry, syn_addr)
         m.d.comb += [t.rps["synapses"].addr.eq(Mux(host, self.mem_index, syn_addr)),
                      self.ev_synop.eq(ss == SYN_B),
                      ring.syn_neuron.eq(sy["neuron"]), ring.add.eq(ss == SYN_B),

@@ -24,10 +24,11 @@ import numpy as np
 
 from spikefab.arch.aer import packet_format
 from spikefab.arch.fields import field
-from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
+from spikefab.arch.image import (LEARN_REWARD, LEARN_STATIC, AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, Image)
 from spikefab.arch.memory_map import (  # noqa: F401 (re-exported: the RTL's memory map)
     CORE_TABLE_IDS, COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS, core_address)
+from spikefab.arch.learning.words import EngineCaps
 from spikefab.arch.target import Target, load_target
 from spikefab.arch.validate import check_fits
 from spikefab.errors import ImageError, TargetError
@@ -182,6 +183,8 @@ class MeshParams:
     refractory: bool = True      #: the cores have a refractory counter (target max_refractory > 0)
     adaptive: bool = True        #: the cores have the adaptive threshold
     routing: str = "xy"          #: routing algorithm (:data:`spikefab.arch.mesh.ROUTINGS`)
+    #: every core's learning engine (target ``[learning]``); None: the cores have none
+    learning: EngineCaps | None = None
 
     @property
     def n_cores(self) -> int:
@@ -327,6 +330,7 @@ def mesh_params(target: Target | str, **fabric) -> MeshParams:
     pf = packet_format(t)
     if kind.name == "serial":          # small FPGAs: 256-entry output log (two block RAMs)
         fabric.setdefault("out_log_depth", 256)
+    fabric.setdefault("learning", learning_caps(t, kind.name))   # learning=None: a static build
     params = MeshParams(
         target=t.name, mesh_x=topo.mesh_x, mesh_y=topo.mesh_y,
         cores_per_router=topo.cores_per_router, neurons=t.core.neurons,
@@ -340,6 +344,19 @@ def mesh_params(target: Target | str, **fabric) -> MeshParams:
     if kind.name == "serial":
         _check_serial(t.name, params)
     return params
+
+
+def learning_caps(t: Target, kind: str) -> EngineCaps | None:
+    """The learning engine a target's cores carry (None: no ``[learning]`` engine).
+
+    Only the parallel core has one (the serial core's UP5K has no room: :data:`UP5K_ENGINE`).
+    """
+    lt = t.learning
+    if lt.profiles == 0 or kind != "parallel":
+        return None
+    return EngineCaps(axons=t.core.input_axons, neurons=t.core.neurons, profiles=lt.profiles,
+                      synapses=lt.plastic_synapses, products=max(1, lt.products),
+                      entries=t.core.synapses)
 
 
 def serial_route_fields(p: MeshParams) -> tuple[tuple[str, int], ...]:
@@ -406,7 +423,48 @@ def check_rtl_image(image: Image, target: Target | str, params: MeshParams | Non
         _check_range(routes["axon"], 0, axon_max, f"{name} axon")
         _check_range(routes["chiplet"], 0, 0, f"{name} chiplet")
     for i, c in enumerate(image.cores):
+        _check_learning(c, t, p, f"core/{i}")
         _check_accumulators(c, p.acc_bits, f"core/{i}")
+
+
+#: The RTL learning engine alone on the iCE40 UP5K (docs/fpga.md: Yosys + nextpnr, built for
+#: 256 axons, 256 neurons, 512 plastic synapses, 8 products) and what the serial core leaves.
+UP5K_ENGINE = {"engine_lcs": 5611, "device_lcs": 5280, "serial_core_lcs": 5172}
+
+
+def _check_learning(core, t: Target, p: MeshParams, sec: str) -> None:
+    """A plastic core must fit its core's learning engine (``ImageError``: what, where, need,
+    have); a core kind without an engine refuses every plastic core."""
+    if not core.plastic:
+        return
+    where = f"{sec}/learn_profiles"
+    caps = p.learning
+    if caps is None:
+        if p.core_kind == "serial":
+            e = UP5K_ENGINE
+            raise ImageError(f"{sec} has plastic synapses; the {t.name} RTL has no learning "
+                             f"engine: the engine needs {e['engine_lcs']} logic cells, the "
+                             f"device has {e['device_lcs'] - e['serial_core_lcs']} free of "
+                             f"{e['device_lcs']} next to the serial core (docs/fpga.md)",
+                             where=where)
+        raise ImageError(f"{sec} has plastic synapses; target {t.name} has no learning engine "
+                         f"(learning.profiles 0)", where=where)
+    prof = core.learn_synapses["profile"].astype(np.int64)
+    n_p = len(core.learn_profiles)
+    reward = (prof >= LEARN_REWARD) & (prof < LEARN_STATIC)
+    if reward.any() or (core.learn_profiles["flags"].astype(np.int64) & 1).any():
+        raise ImageError(f"{sec} has reward-modulated learning: the RTL learning engine's "
+                         f"cores give no reward strobes (needed: a reward synapse table, "
+                         f"available: none); run it on the emulator", where=where)
+    need = {"profiles": (n_p, caps.profiles),
+            "plastic synapses": (int(np.count_nonzero(prof < n_p)), caps.synapses),
+            "rule products": (len(core.learn_products), caps.products),
+            "input axons": (len(core.axons), caps.axons),
+            "neurons": (int(core.n_neurons), caps.neurons)}
+    for what, (n, have) in need.items():
+        if n > have:
+            raise ImageError(f"{sec} needs {n} learning-engine {what}, the {t.name} RTL "
+                             f"engine holds {have}", where=where)
 
 
 def _check_accumulators(core, acc_bits: int, sec: str) -> None:
@@ -427,7 +485,10 @@ def _check_accumulators(core, acc_bits: int, sec: str) -> None:
     cls = syn["acc_class"].astype(np.int64)
     key = neuron * 256 + cls
     total = np.zeros(int(key.max()) + 1, np.int64)
-    np.add.at(total, key, np.abs(syn["weight"].astype(np.int64)))
+    mag = np.abs(syn["weight"].astype(np.int64))
+    if core.plastic:           # a learned weight may reach the synapse width's -256
+        mag[core.learn_synapses["profile"].astype(np.int64) < len(core.learn_profiles)] = 256
+    np.add.at(total, key, mag)
     # buckets: distinct delays per (neuron, class); rounding slack 2**k - 1 per extra bucket
     triples = np.unique(key * 256 + syn["delay"].astype(np.int64))
     buckets = np.bincount(triples // 256, minlength=len(total))

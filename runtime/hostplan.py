@@ -14,13 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from spikefab.arch.image import CORE_TABLES, ROUTE_DTYPE, CoreImage, Image
+from spikefab.arch.learning.words import EngineCaps
 from spikefab.arch.memory_map import FABRIC_CORE, CoreTable, core_address
 from spikefab.arch.protocol import MAX_PAYLOAD, WriteMem, max_entries
 from spikefab.arch.target import Target
 from spikefab.errors import ResourceError
 
 __all__ = ["TableUpload", "physical_core", "core_map", "upload_tables", "state_tables",
-           "INJECT_MAX"]
+           "INJECT_MAX", "board_engine", "learning_engine", "learning_tables"]
 
 #: Routes one INJECT frame carries (3 argument bytes).
 INJECT_MAX = (MAX_PAYLOAD - 3) // ROUTE_DTYPE.itemsize
@@ -34,6 +35,7 @@ class TableUpload:
     table: int               #: table id (CoreTable)
     array: np.ndarray        #: entries in the image dtype
     what: str                #: e.g. "core 1 synapses"
+    first: int = 0           #: index of the table's entry that ``array[0]`` goes to
 
     @property
     def nbytes(self) -> int:
@@ -44,7 +46,7 @@ class TableUpload:
         esize = self.array.dtype.itemsize
         n = max(1, min(max_entries(esize, write=True), budget // esize, len(self.array) - start))
         raw = np.ascontiguousarray(self.array[start:start + n]).tobytes()
-        return WriteMem(self.core, self.table, start, esize, raw)
+        return WriteMem(self.core, self.table, self.first + start, esize, raw)
 
 
 def physical_core(target: Target, core: CoreImage) -> int:
@@ -91,3 +93,49 @@ def state_tables(image: Image, phys: list[int]) -> list[TableUpload]:
     """Every core's initial state (written again at the start of every run)."""
     return [TableUpload(phys[i], CoreTable.STATE, core.state, f"core {i} state")
             for i, core in enumerate(image.cores) if core.n_neurons]
+
+
+def board_engine(target: Target) -> EngineCaps | None:
+    """The learning engine every core of a ``target`` board carries (None: none).
+
+    A board is the spikefab RTL, so this is what ``spikefab.rtl.params`` builds for the target
+    (plain Python); a target no RTL core implements (a board model of loihi1) has none.
+    """
+    from spikefab.errors import TargetError
+    from spikefab.rtl.params import mesh_params
+    try:
+        return mesh_params(target).learning
+    except TargetError:
+        return None
+
+
+def learning_engine(image: Image, target: Target) -> EngineCaps | None:
+    """The learning engine a plastic image needs on a board of ``target`` (None: static image).
+
+    A board is the spikefab RTL, so its engine is the one the RTL builds for the target
+    (``spikefab.rtl.params``, plain Python): a target without one, or an image that needs more
+    of it than it holds, is refused with ``ImageError`` naming need and have -- never uploaded
+    and silently not learning.
+    """
+    if not any(core.plastic for core in image.cores):
+        return None
+    from spikefab.rtl.params import check_rtl_image, mesh_params
+    params = mesh_params(target)
+    check_rtl_image(image, target, params)          # refuses plastic cores without an engine
+    return params.learning
+
+
+def learning_tables(image: Image, phys: list[int], caps: EngineCaps,
+                    n_cores: int) -> list[TableUpload]:
+    """The engine tables of a board with learning engines (core tables 9..15, engine words of
+    :func:`spikefab.arch.learning.hostio.learning_loads`): every one of the ``n_cores`` fabric
+    cores' engine switched off, then each plastic core's engine loaded -- so an engine an
+    earlier image loaded neither learns nor takes a phase.  Preceded by every plastic core's
+    synapse table (the engine writes learned weights back into it): what a run of a plastic
+    image starts from again."""
+    from spikefab.arch.learning.hostio import learning_loads
+    out = [TableUpload(phys[i], CoreTable.SYNAPSES, core.synapses, f"core {i} synapses")
+           for i, core in enumerate(image.cores) if core.plastic]
+    out += [TableUpload(core, table, entries, what, first)
+            for core, table, entries, what, first in learning_loads(image, phys, caps, n_cores)]
+    return out

@@ -19,17 +19,21 @@ from tqdm import tqdm
 
 from spikefab.arch.host import (FabricLogs, drive, input_channels, max_chunk, run_program,
                                 split_outputs)
-from spikefab.arch.image import Image
-from spikefab.arch.memory_map import COUNTERS, FABRIC_CORE, FabricTable
+from spikefab.arch.image import SYNAPSE_DTYPE, Image
+from spikefab.arch.learning.readout import WeightRecorder
+from spikefab.arch.learning.words import EngineCaps
+from spikefab.arch.memory_map import COUNTERS, FABRIC_CORE, CoreTable, FabricTable
 from spikefab.arch.protocol import (PROTOCOL_VERSION, Clear, Info, InfoReply, Inject, ReadMem,
                                       Reset, Run, SetCrc, WriteMem, max_entries)
 from spikefab.arch.result import Result, normalize_inputs
 from spikefab.arch.target import Target, load_target
 from spikefab.errors import LinkError
 from spikefab.runtime.device import Device
-from spikefab.runtime.hostplan import (INJECT_MAX, TableUpload, core_map, state_tables,
+from spikefab.runtime.hostplan import (INJECT_MAX, TableUpload, board_engine, core_map,
+                                         learning_engine, learning_tables, state_tables,
                                          upload_tables)
-from spikefab.runtime.link import DEFAULT_WINDOW, MAX_WINDOW, PORT_ERRORS, Link
+from spikefab.runtime.link import (DEFAULT_WINDOW, MAX_WINDOW, PORT_ERRORS, READ_WINDOW,
+                                    Link)
 
 __all__ = ["SerialDevice", "UploadStats", "DEFAULT_BAUD"]
 
@@ -73,12 +77,20 @@ class SerialDevice(Device):
     Opening synchronises with the board and resets it (recovering from any earlier, interrupted
     session); :meth:`load` uploads; :meth:`run` clears, restores the initial state, runs and
     reads everything back.  Table writes go ``window`` frames at a time
-    (:meth:`~spikefab.runtime.link.Link.execute_window`); ``window=1`` is stop-and-wait.
+    (:meth:`~spikefab.runtime.link.Link.execute_window`), reads ``READ_WINDOW`` at a time;
+    ``window=1`` is stop-and-wait for both.
+
+    A plastic image needs the board's learning engine (else ``ImageError``, need vs have): the
+    upload adds the engine's tables, every run starts from the image's weights and engine state
+    again (like a fresh emulator run), reads the learned weights back (:meth:`read_weights`,
+    ``Result.weights``) and, with ``weight_every=N``, snapshots them every N steps
+    (``Result.weight_snapshots``, as ``emu://?weight_every=N``).
     """
 
     def __init__(self, port: Any, *, uri: str, baud: int = DEFAULT_BAUD, timeout: float = 2.0,
                  resend_after: float = 0.1, progress: bool | None = None,
-                 reset: bool = True, window: int = DEFAULT_WINDOW) -> None:
+                 reset: bool = True, window: int = DEFAULT_WINDOW,
+                 weight_every: int = 0) -> None:
         super().__init__()
         self.uri = uri
         self.port = port
@@ -88,6 +100,12 @@ class SerialDevice(Device):
             raise LinkError(f"serial link option window must be in [1, {MAX_WINDOW}], not "
                             f"{window!r}")
         self.window = int(window)
+        if int(weight_every) < 0:
+            raise LinkError(f"serial link option weight_every must be a non-negative integer, "
+                            f"not {weight_every!r}")
+        self.weight_every = int(weight_every)
+        self._caps: EngineCaps | None = None
+        self._weights: dict[str, np.ndarray] = {}
         self.link = Link(port, baud=self.baud, timeout=timeout, resend_after=resend_after)
         self.stall_timeout = max(30.0, 10 * timeout)
         self.upload: UploadStats | None = None
@@ -106,10 +124,11 @@ class SerialDevice(Device):
     def from_uri(cls, uri: str, scheme: str, path: str, opts: dict[str, str],
                  options: dict[str, Any]) -> "SerialDevice":
         merged: dict[str, Any] = {**opts, **options} if scheme == "serial" else dict(options)
-        unknown = set(merged) - {"baud", "timeout", "resend_after", "progress", "reset", "window"}
+        unknown = set(merged) - {"baud", "timeout", "resend_after", "progress", "reset", "window",
+                                 "weight_every"}
         if unknown:
             raise LinkError(f"serial link option must be baud, timeout, resend_after, progress, "
-                            f"reset or window, not {sorted(unknown)[0]!r}")
+                            f"reset, window or weight_every, not {sorted(unknown)[0]!r}")
         if scheme == "serial" and not path:
             raise LinkError(f"serial URI must name a port, e.g. serial:///dev/ttyUSB1, not "
                             f"{uri!r}")
@@ -119,6 +138,8 @@ class SerialDevice(Device):
         progress = _flag(merged.get("progress"), "progress")
         reset = bool(_flag(merged.get("reset", True), "reset"))
         window = _positive(merged.get("window", DEFAULT_WINDOW), "window", int)
+        every = merged.get("weight_every", 0)
+        every = _positive(every, "weight_every", int) if str(every) != "0" else 0
         try:
             if scheme == "serial":
                 port = serial.Serial(path, baudrate=baud, timeout=0.002)
@@ -127,7 +148,7 @@ class SerialDevice(Device):
         except PORT_ERRORS as exc:      # SerialException is an OSError
             raise LinkError(f"cannot open port {uri!r}: {exc}") from None
         return cls(port, uri=uri, baud=baud, timeout=timeout, resend_after=resend,
-                   progress=progress, reset=reset, window=window)
+                   progress=progress, reset=reset, window=window, weight_every=every)
 
     def _open(self, reset: bool) -> None:
         """Synchronise; RESET unless asked not to -- but always when a run is still going."""
@@ -153,20 +174,36 @@ class SerialDevice(Device):
         return self.info().image_crc
 
     def read_table(self, core: int, table: int, index: int, count: int, esize: int) -> bytes:
-        """Read ``count`` entries, in as many READ_MEMs as the protocol and the link need."""
-        out = bytearray()
-        start, stop = index, index + count
-        while start < stop:
-            # answers are sized by the link's budget too: on a noisy line long answers rarely
-            # arrive intact
-            n = min(max_entries(esize, write=False), max(1, self.link.budget // esize),
-                    stop - start)
-            payload = self.link.execute(ReadMem(core, table, start, n, esize)).payload
-            if len(payload) != n * esize:
-                raise LinkError(f"{self.link.context}: READ_MEM of {n} x {esize} bytes answered "
-                                f"{len(payload)} bytes")
-            out += payload
-            start += n
+        """Read ``count`` entries: READ_MEMs sized by the link's read budget, up to
+        :data:`~spikefab.runtime.link.READ_WINDOW` in flight (one with ``window=1``); a read whose answer is lost or
+        damaged is asked again in halves (see :meth:`Link.execute_window`).  Every entry is
+        filled by exactly one OK answer of the right length, or this raises ``LinkError``."""
+        out = bytearray(count * esize)
+        filled = np.zeros(count, bool)
+        k = 0
+
+        def next_command() -> ReadMem | None:
+            nonlocal k
+            if k >= count:
+                return None
+            n = min(max_entries(esize, write=False), self.link.read_entries(esize), count - k)
+            cmd = ReadMem(core, table, index + k, n, esize)
+            k += n
+            return cmd
+
+        def on_answer(cmd: Any, payload: bytes) -> None:
+            at = cmd.index - index
+            if filled[at:at + cmd.count].any():
+                raise LinkError(f"{self.link.context}: READ_MEM entries {cmd.index}.."
+                                f"{cmd.index + cmd.count} answered twice")
+            out[at * esize:(at + cmd.count) * esize] = payload
+            filled[at:at + cmd.count] = True
+
+        self.link.execute_window(next_command, window=READ_WINDOW if self.window > 1 else 1,
+                                 on_answer=on_answer)
+        if not filled.all():
+            raise LinkError(f"{self.link.context}: READ_MEM left {int((~filled).sum())} of "
+                            f"{count} entries unanswered")
         return bytes(out)
 
     def read_counters(self) -> dict[str, int]:
@@ -199,6 +236,7 @@ class SerialDevice(Device):
         if self.image_crc() != image.crc32():
             return False
         target = load_target(image.target)
+        self._caps = learning_engine(image, target)
         self._phys = core_map(image, target, self.board.n_cores)
         self.image, self.target, self.upload = image, target, None
         return True
@@ -207,9 +245,14 @@ class SerialDevice(Device):
         """Upload every core's tables (progress bar), then set the board's image CRC register."""
         target = load_target(image.target)
         phys = core_map(image, target, self.board.n_cores)
+        caps = learning_engine(image, target)
         self.link.context = "upload: clearing the image CRC register"
         self.link.execute(SetCrc(0))
         tables = upload_tables(image, phys, self.board.n_cores)
+        engine = board_engine(target)
+        if engine is not None:      # synapse tables are already in; engines off, then loaded
+            tables += learning_tables(image, phys, engine, self.board.n_cores)[
+                sum(c.plastic for c in image.cores):]
         total = sum(t.nbytes for t in tables)
         wire0 = self.link.stats.bytes_out + self.link.stats.bytes_in
         self.image = None
@@ -223,7 +266,7 @@ class SerialDevice(Device):
         seconds = time.perf_counter() - start
         wire = self.link.stats.bytes_out + self.link.stats.bytes_in - wire0
         self.upload = UploadStats(total, wire, seconds, self.baud)
-        self.image, self.target, self._phys = image, target, phys
+        self.image, self.target, self._phys, self._caps = image, target, phys, caps
 
     # ------------------------------------------------------------------ run
     def run(self, inputs: Mapping[str, Any] | None, steps: int) -> Result:
@@ -232,26 +275,31 @@ class SerialDevice(Device):
         board = self.board
         logs = FabricLogs(board.host_queue_depth, board.out_log_depth, board.cycle_log_depth)
         chunk = max_chunk(image, board.cycle_log_depth, board.out_log_depth)
-        loads = [(t.core, t.table, t.array, f"run: restoring initial state: {t.what}")
-                 for t in state_tables(image, self._phys)]
+        tables = state_tables(image, self._phys)
+        if self._caps is not None:       # learning changed weights and engine state: restore
+            tables += learning_tables(image, self._phys, self._caps, self.board.n_cores)
+        loads = [(t.core, t.table, t.array, f"run: restoring initial state: {t.what}", t.first)
+                 for t in tables]
         start = time.perf_counter()
         disable = None if self.progress is None else not self.progress
+        snaps = WeightRecorder(image, self.weight_every if self._caps is not None else 0)
         with tqdm(total=steps, unit="step", desc="run", disable=disable, leave=False) as bar:
-            rec = drive(run_program(image, chans, logs, self._phys, loads, chunk),
-                        _LinkPort(self, bar))
+            rec = drive(run_program(image, chans, logs, self._phys, loads, chunk,
+                                    learning=self._caps), _LinkPort(self, bar, snaps))
+        self._weights = dict(rec.learned.weights) if rec.learned is not None else {}
         self.run_seconds = time.perf_counter() - start
         has_cycles = board.cycle_log_depth > 0
         clock_mhz = (self.target or load_target(image.target)).timing.clock_mhz
         return Result(spikes=split_outputs(image, rec.out), final_state=rec.states,
                       counters=rec.counters, cycles_per_step=rec.cycles if has_cycles else None,
                       latency_us=float(rec.cycles.sum()) / clock_mhz if has_cycles else None,
-                      backend="serial")
+                      backend="serial", weights=dict(self._weights),
+                      weight_snapshots=snaps.result())
 
     def _write_tables(self, tables: list[TableUpload], doing: str, total: int = 0,
-                      bar: Any = None, index: int | None = None) -> int:
+                      bar: Any = None) -> int:
         """Write tables in frames sized by the link's current budget, ``window`` frames in
-        flight across table boundaries; return bytes sent.  ``index`` overrides the first entry
-        index (one table only)."""
+        flight across table boundaries; return bytes sent."""
         queue = iter(tables)
         table = next(queue, None)
         k = 0
@@ -264,8 +312,6 @@ class SerialDevice(Device):
             if table is None:
                 return None
             cmd = table.command(k, self.link.budget)
-            if index is not None:
-                cmd = WriteMem(cmd.core, cmd.table, index + k, cmd.esize, cmd.data)
             stop = k + cmd.count
             of = f" ({sent:,} of {total:,} bytes sent)" if total else ""
             self.link.context = f"{doing}: {table.what}[{k}..{stop}){of}"
@@ -298,16 +344,17 @@ class SerialDevice(Device):
 class _LinkPort:
     """The host program's port operations (:class:`spikefab.arch.host.Op`) as protocol frames."""
 
-    def __init__(self, dev: SerialDevice, bar: Any) -> None:
-        self.dev, self.link, self.bar = dev, dev.link, bar
+    def __init__(self, dev: SerialDevice, bar: Any, snaps: WeightRecorder) -> None:
+        self.dev, self.link, self.bar, self.snaps = dev, dev.link, bar, snaps
+        self.done = 0                     #: steps run so far
 
     def clear(self, *, what: str) -> None:
         self.link.context = what
         self.link.execute(Clear())
 
     def write(self, core: int, table: int, index: int, entries: np.ndarray, *, what: str) -> None:
-        upload = TableUpload(core, table, np.asarray(entries), what)
-        self.dev._write_tables([upload], what, index=index)
+        upload = TableUpload(core, table, np.asarray(entries), what, index)
+        self.dev._write_tables([upload], what)
 
     def read(self, core: int, table: int, index: int, count: int, dtype: Any, *,
              what: str) -> np.ndarray:
@@ -322,10 +369,32 @@ class _LinkPort:
             self.link.execute(Inject(k, raw[k * esize:(k + INJECT_MAX) * esize]))
 
     def run(self, steps: int, *, what: str) -> None:
-        self.link.context = what
-        self.link.execute(Run(steps))
-        self.dev._wait_idle(what)
-        self.bar.update(steps)
+        """RUN ``steps``; with weight snapshots, as several RUNs that stop at every N-th step
+        (the fabric runs on from where it stopped: RUN a, RUN b = RUN a + b)."""
+        every = self.snaps.every
+        while steps > 0:
+            n = min(steps, every - self.done % every) if every else steps
+            self.link.context = what
+            self.link.execute(Run(n))
+            self.dev._wait_idle(what)
+            self.bar.update(n)
+            self.done += n
+            steps -= n
+            if every and self.done % every == 0:
+                self.snaps.after_step(self.done, self._core_weights(what))
+
+    def _core_weights(self, what: str) -> list[np.ndarray]:
+        """Every image core's synapse weights now (plastic cores read from the board)."""
+        image, out = self.dev.image, []
+        for i, core in enumerate(image.cores):
+            if core.plastic:
+                self.link.context = f"{what}: weight snapshot at step {self.done}: core {i}"
+                raw = self.dev.read_table(self.dev._phys[i], CoreTable.SYNAPSES, 0,
+                                          len(core.synapses), SYNAPSE_DTYPE.itemsize)
+                out.append(np.frombuffer(raw, SYNAPSE_DTYPE)["weight"].astype(np.int64))
+            else:
+                out.append(core.synapses["weight"].astype(np.int64))
+        return out
 
 
 def _flag(value: Any, name: str) -> bool | None:

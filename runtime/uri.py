@@ -8,7 +8,8 @@ and every backend imports the :class:`~spikefab.runtime.device.Device` base clas
 ``rtlsim://[?simulator=icarus|verilator]``         :mod:`spikefab.rtl.sim` (Icarus / Verilator
                                                    under cocotb)
 ``serial:///dev/ttyUSB1[?baud=B&timeout=S]``       a board (or ``spikefab board --pty``) over
-                                                   the host protocol (``docs/host-protocol.md``)
+                                                   the host protocol (``docs/host-protocol.md``;
+                                                   ``weight_every=N``: weight snapshots)
 any other pyserial URL (``socket://h:p``,          the same protocol over that pyserial
 ``loop://``, ``faulty:///dev/pts/3?flip=0.01``)    transport
 =================================================  ==========================================

@@ -348,9 +348,10 @@ def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) ->
     _check_neurons(syn, target)
     if syn.learning and target.learning.profiles == 0:
         name, rule = syn.learning[0]
+        why = target.sources.get("learning", "")
         raise ResourceError(f"projection {name!r} is plastic (rule {rule.name!r}): it needs a "
                             f"learning engine, target {target.name} has none (learning.profiles "
-                            f"= 0; targets with one: loihi1)")
+                            f"= 0{': ' + why if why else ''})")
     outputs = _output_channels(net, syn)
     part = _cut_for_routes(syn, target, outputs)
     if part.n_cores > target.topology.cores:

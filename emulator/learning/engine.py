@@ -36,7 +36,7 @@ def no_learning() -> LearnRun:
         syn=LearnSynapses(*(z(0, np.int64) for _ in range(5))),
         rules=LearnRules(z((0, 5), np.int64), *(z((0, 4), np.int64) for _ in range(3))),
         r_mid=z((1, 0), np.float64), r_end=z((1, 0, 5), np.float64),
-        learn_cycles=np.ones(2, np.int64), learn_counts=z(1, np.int64), snap_every=0,
+        learn_cycles=np.array([1, 1, 0], np.int64), learn_counts=z(1, np.int64), snap_every=0,
         snaps=z((0, 0), np.int32), snap_idx=z(0, np.int64))
 
 
@@ -88,7 +88,8 @@ def prepare(image: Image, flat: FlatImage, target: Target, steps: int,
         state=LearnState(fl.xs, fl.ys, fl.tags),
         syn=LearnSynapses(fl.s_glob, fl.s_pre, fl.s_post, fl.r_pre, fl.r_post),
         rules=LearnRules(fl.prod, fl.pvar, fl.pconst, fl.psgn), r_mid=r_mid, r_end=r_end,
-        learn_cycles=np.array([lt.update_cycles, lt.trace_cycles], np.int64),
+        learn_cycles=np.array([lt.update_cycles, lt.trace_cycles,
+                               int(lt.cycle_model == "rtl_engine")], np.int64),
         learn_counts=np.zeros(1, np.int64), snap_every=int(weight_every),
         snaps=np.zeros((n_snap, len(snap_idx)), np.int32), snap_idx=snap_idx)
     return PlasticRun(args, entries, {n: tuple(s["shape"]) for n, s in projs.items()}, sbase,

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from spikefab.emulator.learning.charge import rtl_phase_cycles
 from spikefab.emulator.kernels import (C_HOST_IN, _send_routes, commit_stage, deliver_axon,
                                        lif_update, staging,
                                        record_probes)
@@ -82,7 +83,7 @@ class LearnRun(NamedTuple):
     """Everything the learning engine needs for one run (``PlasticRun.args``).
 
     ``r_mid[t, g]`` / ``r_end[t, g]`` are the drawn random values (``R_*``); ``learn_cycles`` =
-    (update_cycles, trace_cycles); ``learn_counts[0]`` receives the synapse updates; every
+    (update_cycles, trace_cycles, 1 for the RTL engine's cycle model else 0); ``learn_counts[0]`` receives the synapse updates; every
     ``snap_every`` steps (0: never) ``syn_w[snap_idx]`` goes into the next row of ``snaps``."""
 
     groups: LearnGroups
@@ -341,6 +342,8 @@ def learning_step(t, hit, spikes, n_cores, syn_w, lr):
             lr.learn_counts[0] += done
             lcyc[gp[g, G_CORE]] += done * lr.learn_cycles[0] + \
                 (gp[g, G_NAX] + gp[g, G_NN]) * te * lr.learn_cycles[1]
+    if lr.learn_cycles[2] == 1:                   # cycle_model "rtl_engine": what the RTL takes
+        lcyc = rtl_phase_cycles(T, gp, hit, spikes, n_cores)
     return lcyc.max()
 
 

@@ -144,6 +144,7 @@ class LearningEngine(wiring.Component):
     post: In(1)
     reward: In(1)
     step_end: In(1)
+    clear: In(1)
     index: In(16)
     profile: In(8)
     ready: Out(1)
@@ -155,13 +156,18 @@ class LearningEngine(wiring.Component):
     mem_index: In(16)
     mem_wdata: In(128)
     mem_rvalid: Out(1)
-    mem_rdata: Out(64)
+    mem_rdata: Out(128)
+    # weight write-back (``caps.entries``): in the cycle a plastic synapse's word is written,
+    # its core synapse entry and new weight (the core's synapse memory takes it)
+    wb_en: Out(1)
+    wb_entry: Out(16)
+    wb_weight: Out(signed(10))
 
     def __init__(self, caps: EngineCaps, init: EngineLayout | None = None) -> None:
         self.caps = caps
         n_p = caps.profiles
         self.ab, self.nb = caps.ab, caps.nb
-        self.syn_bits = self.ab + self.nb + 30
+        self.syn_bits = self.ab + self.nb + 30 + caps.eb
         mems = {t: {} for t in TABLES.values()}
         for table, index, word in (load_writes(init, caps) if init is not None else []):
             mems[table][index] = word
@@ -197,6 +203,11 @@ class LearningEngine(wiring.Component):
         wk = self._work_registers(pf)
         self._datapath(m, io, pf, wk)
         self._read_port(m, io)
+        with m.If(self.clear):                # a new run: epochs count from step 1 again
+            m.d.sync += [k.eq(0) for k in self.kk] + [e.eq(0) for e in self.epoch]
+        entry = Signal(max(1, self.caps.eb))
+        m.d.comb += self.wb_entry.eq(entry)
+        self._entry = entry
         with m.FSM():
             self._idle_state(m, io, pf, wk)
             self._record_states(m, io, pf, wk)
@@ -424,6 +435,8 @@ class LearningEngine(wiring.Component):
                          wk.w.eq(sdat[o:o + 10].as_signed()),
                          wk.d.eq(sdat[o + 10:o + 20].as_signed()),
                          wk.t.eq(sdat[o + 20:o + 30].as_signed())]
+            if self.caps.eb:
+                m.d.sync += self._entry.eq(sdat[o + 30:o + 30 + self.caps.eb])
             m.next = "S_LAT"
         with m.State("S_LAT"):
             txn, tyn = xrd.data[14:20], yrd.data[21:27]
@@ -478,8 +491,11 @@ class LearningEngine(wiring.Component):
             nw = Mux(pf.targets[0], rnd[0].out, wk.w)
             nd = Mux(pf.targets[1], rnd[1].out, wk.d)
             nt = Mux(pf.targets[2], rnd[2].out, wk.t)
+            entry = [self._entry[:self.caps.eb]] if self.caps.eb else []
             m.d.comb += [io.swr.addr.eq(j), io.swr.en.eq(1),
-                         io.swr.data.eq(Cat(wk.s_pre, wk.s_post, nw[:10], nd[:10], nt[:10]))]
+                         io.swr.data.eq(Cat(wk.s_pre, wk.s_post, nw[:10], nd[:10], nt[:10],
+                                            *entry)),
+                         self.wb_en.eq(1), self.wb_weight.eq(nw)]
             m.d.sync += j.eq(j + 1)
             with m.If(j + 1 == pf.syn_end):
                 m.d.sync += wk.slot.eq(0)

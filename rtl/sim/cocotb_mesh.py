@@ -99,7 +99,7 @@ async def run_jobs(dut) -> None:
     """Run every job of ``$SPIKEFAB_RTL_JOBS`` and store the raw results."""
     with open(os.environ["SPIKEFAB_RTL_JOBS"], "rb") as f:
         spec = pickle.load(f)
-    params = mesh_params(spec["target"])
+    params = spec.get("params") or mesh_params(spec["target"])
     cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
     for sig in (dut.mem_we, dut.mem_re, dut.start, dut.clear, dut.run_steps, dut.mem_core,
                 dut.mem_table, dut.mem_index, dut.mem_wdata):

@@ -173,6 +173,7 @@ class RtlSimulator:
     simulator: str
     build_dir: Path
     last_stats: dict[str, float] = field(default_factory=dict)
+    last_raws: list = field(default_factory=list)
 
     def run(self, jobs: Sequence[Job]) -> list[Result]:
         """Run jobs back to back in one simulator process; one Result per job, in order."""
@@ -185,7 +186,8 @@ class RtlSimulator:
         with tempfile.TemporaryDirectory(prefix="sf-rtl-") as tmp:
             jobs_path, out_path = Path(tmp) / "jobs.pkl", Path(tmp) / "out.pkl"
             with open(jobs_path, "wb") as f:
-                pickle.dump({"target": self.target.name, "jobs": list(jobs)}, f)
+                pickle.dump({"target": self.target.name, "params": self.params,
+                             "jobs": list(jobs)}, f)
             env = _tool_env(self.build_dir, self.simulator)
             runner = get_runner(self.simulator)
             with _Env(env):
@@ -207,19 +209,24 @@ class RtlSimulator:
         self.last_stats = {"step_cycles": cycles, "run_cycles": out["run_cycles"],
                            "run_wall_s": out["run_wall_s"], "total_cycles": out["total_cycles"],
                            "wall_s": out["wall_s"]}
+        self.last_raws = list(out["raws"])     # RunRecords (learned tables: .learned)
         return [build_result(job.image, job.steps, raw, f"rtl-{self.simulator}",
                              self.target.timing.clock_mhz)
                 for job, raw in zip(jobs, out["raws"])]
 
 
 def build_simulator(target: Target | str, simulator: str = "icarus",
-                    cache_dir: str | Path | None = None) -> RtlSimulator:
-    """Export the target's Mesh to Verilog and build it (cached by source hash)."""
+                    cache_dir: str | Path | None = None,
+                    params: MeshParams | None = None) -> RtlSimulator:
+    """Export the target's Mesh to Verilog and build it (cached by source hash).
+
+    ``params``: another fabric of the same target (e.g. a 1 x 1 mesh of its core for images
+    that use core (0, 0) only); default the target's own."""
     problem = simulator_problem(simulator)
     if problem:
         raise ToolError(problem)
     t = load_target(target)
-    params = mesh_params(t)
+    params = params or mesh_params(t)
     source = mesh_verilog(params)
     if simulator == "icarus":
         source = icarus_safe(source)

@@ -28,6 +28,7 @@ from spikefab.arch.host import (FabricLogs, RunRecord, drive_async, host_packets
                                 split_outputs)
 from spikefab.arch.host import run_program as host_program
 from spikefab.arch.image import CORE_TABLES, Image
+from spikefab.arch.learning.hostio import learning_loads
 from spikefab.arch.result import Result, normalize_inputs
 from spikefab.rtl.params import CORE_TABLE_IDS, FABRIC_CORE, FABRIC_TABLE_IDS, MeshParams
 
@@ -112,9 +113,10 @@ class EntryPort:
         await self.port.run(steps)
 
 
-def image_loads(image: Image, params: MeshParams) -> list[tuple[int, int, np.ndarray, str]]:
+def image_loads(image: Image, params: MeshParams) -> list[tuple]:
     """The tables that load an image: every core table, then ``config`` of every fabric core
-    (0 neurons for the cores the image does not use)."""
+    (0 neurons for the cores the image does not use), then the learning engines' tables of
+    plastic cores (:func:`~spikefab.arch.learning.hostio.learning_loads`)."""
     loads, used = [], {}
     for i, c in enumerate(image.cores):
         core = params.core_index(c.x, c.y, c.slot)
@@ -123,6 +125,9 @@ def image_loads(image: Image, params: MeshParams) -> list[tuple[int, int, np.nda
                   for name in CORE_TABLES if len(getattr(c, name))]
     loads += [(core, CORE_TABLE_IDS["config"], np.array([used.get(core, 0)], "<u2"),
                f"fabric core {core} config") for core in range(params.n_cores)]
+    if params.learning is not None:
+        cores = [params.core_index(c.x, c.y, c.slot) for c in image.cores]
+        loads += learning_loads(image, cores, params.learning, params.n_cores)
     return loads
 
 
@@ -134,7 +139,7 @@ async def run_program(port: Port, params: MeshParams, job: Job) -> RunRecord:
     logs = FabricLogs(params.host_queue_depth, params.out_log_depth, params.cycle_log_depth)
     program = host_program(image, job.channels[:job.steps], logs, cores,
                            image_loads(image, params), params.cycle_log_depth,
-                           read_every_run=True)
+                           read_every_run=True, learning=params.learning)
     return await drive_async(program, EntryPort(port))
 
 
@@ -145,9 +150,11 @@ def build_result(image: Image, steps: int, raw: RunRecord, backend: str,
                 "packets": raw.counters["packets"], "hops": raw.counters["hops"],
                 "out_packets": raw.out_packets}
     cycles = np.asarray(raw.cycles, np.int64)
+    learned = getattr(raw, "learned", None)
     return Result(spikes=split_outputs(image, raw.out), final_state=raw.states,
                   counters=counters, cycles_per_step=cycles,
-                  latency_us=float(cycles.sum()) / clock_mhz, backend=backend)
+                  latency_us=float(cycles.sum()) / clock_mhz, backend=backend,
+                  weights=dict(learned.weights) if learned is not None else {})
 
 
 def jobs_from(image: Image, inputs: Mapping[str, Any] | None, steps: int) -> Job:

@@ -249,7 +249,9 @@ class Serial(SerialBase):
             now = time.monotonic()
             self._tx_free = max(now, self._tx_free) + 10.0 * len(data) / self._pace
             self._leaving.append((self._tx_free, sent))
-            time.sleep(max(0.0, self._tx_free - now - 10.0 * TX_BUFFER / self._pace))
+            ahead = self._tx_free - now - 10.0 * TX_BUFFER / self._pace
+            if ahead > 0:                # sleep(0) would still give up the CPU
+                time.sleep(ahead)
             self._push()
         elif sent:
             self._inner.write(sent)

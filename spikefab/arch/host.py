@@ -183,17 +183,23 @@ class RunRecord:
     states: list[np.ndarray]     #: final state of every image core (STATE_DTYPE)
     counters: dict[str, int]     #: the fabric counters by name
     out_packets: int             #: out_log words read (output packets that reached the host)
+    #: on-chip learning read back (``run_program(..., learning=caps)`` on a plastic image)
+    learned: object = None
 
 
 def run_program(image: Image, channels: np.ndarray, logs: FabricLogs, cores: Sequence[int],
-                loads: Sequence[tuple[int, int, np.ndarray, str]], chunk: int, *,
-                read_every_run: bool = False):
+                loads: Sequence[tuple], chunk: int, *,
+                read_every_run: bool = False, learning=None):
     """The host program of one run, as a generator of :class:`Op` (drive it with :func:`drive`
     or :func:`drive_async`); returns the :class:`RunRecord`.
 
     ``channels`` are the ``(steps, channels)`` input spikes, ``cores`` the fabric core number
     of every image core, ``loads`` the tables ``(core, table, entries, what)`` written after
-    the clear (a whole image, or only the initial states of one already uploaded).
+    the clear (a whole image, or only the initial states of one already uploaded; a fifth
+    element, when present, is the first index written).  ``learning``: the fabric's learning
+    engine (:class:`~spikefab.arch.learning.words.EngineCaps`); on a plastic image the learned
+    weights, tags and traces are read back into ``RunRecord.learned``
+    (:func:`spikefab.arch.learning.hostio.read_learned`).
     """
     steps = len(channels)
     packets = [host_packets(image, row) for row in channels]
@@ -204,8 +210,9 @@ def run_program(image: Image, channels: np.ndarray, logs: FabricLogs, cores: Seq
     rec = RunRecord(np.zeros((steps, output_width(image)), np.uint8), np.zeros(steps, np.int64),
                     [], {}, 0)
     yield Op("clear", (), "run: clear")
-    for core, table, entries, what in loads:
-        yield Op("write", (core, table, 0, entries), f"run: writing {what}")
+    for core, table, entries, what, *first in loads:
+        yield Op("write", (core, table, first[0] if first else 0, entries),
+                 f"run: writing {what}")
     for run in run_chunks([len(p) > 0 for p in packets], chunk, read_every_run=read_every_run):
         where = f"run: step {run.first} of {steps}"
         if len(packets[run.first]):
@@ -228,6 +235,9 @@ def run_program(image: Image, channels: np.ndarray, logs: FabricLogs, cores: Seq
         state = yield Op("read", (cores[i], CoreTable.STATE, 0, core.n_neurons, STATE_DTYPE),
                          what)
         rec.states.append(np.asarray(state, STATE_DTYPE).copy())
+    if learning is not None and any(c.plastic for c in image.cores):
+        from spikefab.arch.learning.hostio import read_learned
+        rec.learned = yield from read_learned(image, cores, learning)
     return rec
 
 

@@ -134,6 +134,12 @@ class Learning:
     update_cycles: int = 1        #: learning-engine cycles per plastic synapse at an epoch end
     trace_cycles: int = 1         #: cycles per trace word decayed at an epoch end
     update_pj: float = 0.0        #: energy per plastic synapse update
+    products: int = 0             #: rule products per core (0: no limit of their own)
+    #: how the engines charge the epoch phase: ``per_update`` (``update_cycles`` per plastic
+    #: synapse + ``trace_cycles`` per trace word and epoch step) or ``rtl_engine`` (the spikefab
+    #: RTL engine's cycles: spike records per axon hit and spike, then
+    #: :func:`spikefab.arch.learning.layout.epoch_cycles`; docs/microarchitecture.md 14.1)
+    cycle_model: str = "per_update"
 
 
 @dataclass(frozen=True)
@@ -190,7 +196,9 @@ _OPTIONAL_SECTIONS = {"learning"}
 
 # (section, key) -> (minimum, maximum) for integers; floats only need >= 0 (or > 0 for clock).
 #: (section, key) -> allowed values of the text figures
-_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {("topology", "routing"): tuple(ROUTINGS)}
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {("topology", "routing"): tuple(ROUTINGS),
+                                                    ("learning", "cycle_model"): (
+                                                        "per_update", "rtl_engine")}
 _CHOICE_DEFAULT_SOURCE = "spikefab default (docs/microarchitecture.md section 3)"
 
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
@@ -210,6 +218,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("learning", "profiles"): (0, 255), ("learning", "plastic_synapses"): (0, 1 << 24),
     ("learning", "trace_entries"): (0, 1 << 24), ("learning", "update_cycles"): (1, 64),
     ("learning", "trace_cycles"): (1, 64),
+    ("learning", "products"): (0, 1 << 16),
 }
 
 

@@ -10,6 +10,11 @@ window of frames in flight meets the same device behaviour here as on the RTL.
 
 Cycle-log entries are ``1000 + step`` (there is no cycle model here): distinctive values that
 prove the host reads the ring buffer back into the right steps.
+
+On a target whose RTL has a learning engine (ecp5-85k) the model keeps the engine's tables
+(core tables 9..15, one 16-byte word per entry, sized as the RTL builds them) so uploads and
+read-backs of them cross the link as on the board; it does not learn (its steps are the
+reference's static ones), so a test of learned weights needs the virtual board.
 """
 
 from __future__ import annotations
@@ -31,7 +36,25 @@ from spikefab.arch.protocol import (FABRIC_CORE, Clear, FabricTable, FrameError,
 from spikefab.arch.reference import ReferenceChip
 from spikefab.arch.target import load_target
 
-CORE_NAMES = list(CORE_TABLES) + ["config"]
+from spikefab.arch.learning.words import TABLES as LEARN_TABLES
+
+CORE_NAMES = list(CORE_TABLES) + ["config"] + [f"learn_{n}" for n in LEARN_TABLES]
+
+
+def learn_depths(target) -> dict[str, int]:
+    """Entries of each learning-engine table as the target's RTL builds them (0: no engine)."""
+    from spikefab.errors import TargetError
+    from spikefab.rtl.params import mesh_params
+    try:
+        caps = mesh_params(target).learning
+    except TargetError:          # a model of a target no RTL core implements (loihi1)
+        caps = None
+    if caps is None:
+        return {f"learn_{n}": 0 for n in LEARN_TABLES}
+    p = caps.profiles
+    return {"learn_synapses": caps.synapses, "learn_x": p * caps.axons,
+            "learn_y": p * caps.neurons, "learn_rng": p * 5, "learn_products": caps.products,
+            "learn_profiles": p * 6, "learn_config": 1}
 
 
 class BoardModel:
@@ -48,6 +71,7 @@ class BoardModel:
                       "neurons": lim.neurons, "state": lim.neurons, "axons": lim.input_axons,
                       "synapses": lim.synapses, "route_ptr": lim.neurons,
                       "routes": lim.route_entries, "config": 1}
+        self.depth.update(learn_depths(self.target))
         self.fabric_depth = {FabricTable.HOST_QUEUE: host_queue_depth,
                              FabricTable.HOST_QUEUE_LEN: 1, FabricTable.OUT_LOG: out_log_depth,
                              FabricTable.OUT_LOG_LEN: 1, FabricTable.CYCLE_LOG: cycle_log_depth,

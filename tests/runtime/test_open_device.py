@@ -20,7 +20,7 @@ def test_parse_uri() -> None:
 @pytest.mark.parametrize("uri, msg", [
     ("ttyUSB1", "device URI must look like"),
     ("serial://", "must name a port"),
-    ("serial:///dev/x?speed=3", "option must be baud, timeout, resend_after, progress, reset or window, not 'speed'"),
+    ("serial:///dev/x?speed=3", "option must be baud, timeout, resend_after, progress, reset, window or weight_every, not 'speed'"),
     ("serial:///dev/x?reset=maybe", "option reset must be 0 or 1, not 'maybe'"),
     ("serial:///dev/x?baud=-3", "baud must be a positive number, not '-3'"),
     ("serial:///nonexistent/tty", "cannot open port 'serial:///nonexistent/tty'"),

@@ -44,3 +44,29 @@ def test_emu_rtlsim_and_serial_agree() -> None:
         assert np.array_equal(r.spikes["y"], ref.spikes["y"]), name
     assert results["rtlsim"].counters["synops"] == ref.counters["synops"]
     assert results["rtlsim"].backend == "rtl-icarus"
+
+
+@pytest.mark.slow
+def test_rtlsim_reads_learned_weights_back_like_emu() -> None:
+    """A plastic image on ecp5-85k (the parallel cores carry the learning engine): rtlsim://
+    reads back the weights the RTL learned, equal to emu://'s."""
+    import sys
+    from pathlib import Path
+
+    import spikefab as sf
+    _need("icarus")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "arch" / "learning"))
+    from plastic_nets import small_stdp_net
+    image = sf.compile(small_stdp_net(), "ecp5-85k")
+    spikes = (np.random.default_rng(7).random((24, 4)) < 0.5).astype(np.uint8)
+    with open_device("emu://") as dev:
+        dev.load(image)
+        emu = dev.run({"x": spikes}, 24)
+    with open_device("rtlsim://?simulator=icarus") as dev:
+        dev.load(image)
+        rtl = dev.run({"x": spikes}, 24)
+        learned = dev.read_weights()
+    assert not np.array_equal(emu.weights["x->p"], np.full((3, 4), 60))      # it learned
+    np.testing.assert_array_equal(learned["x->p"], emu.weights["x->p"])
+    np.testing.assert_array_equal(rtl.weights["x->p"], emu.weights["x->p"])
+    assert rtl.same_behaviour(emu)

