@@ -50,22 +50,31 @@ class LearnGroups(NamedTuple):
 
 class LearnState(NamedTuple):
     """Mutable learning state: ``xs`` (rows, 3) pre traces, ``ys`` (rows, 4) post traces,
-    ``tags`` (n, 2) delay and tag of each plastic synapse."""
+    ``tags`` (n, 2) delay and tag of each plastic synapse; ``clipped[g]`` is set once group
+    ``g``'s epoch has visited all its synapses (from then on every value its rule writes is in
+    range, so synapses without a spike in an epoch are left alone)."""
 
     xs: np.ndarray
     ys: np.ndarray
     tags: np.ndarray
+    clipped: np.ndarray
 
 
 class LearnSynapses(NamedTuple):
     """Plastic synapse ``s``: global synapse ``s_glob[s]`` from group-local axon ``s_pre[s]``
-    to group-local neuron ``s_post[s]``; reward synapses ``r_pre``/``r_post`` likewise."""
+    to group-local neuron ``s_post[s]``; reward synapses ``r_pre``/``r_post`` likewise.  The
+    synapses of ``xs`` row ``r`` are ``x_syn[x_ptr[r]:x_ptr[r + 1]]``, of ``ys`` rows likewise
+    (``y_ptr``, ``y_syn``)."""
 
     s_glob: np.ndarray
     s_pre: np.ndarray
     s_post: np.ndarray
     r_pre: np.ndarray
     r_post: np.ndarray
+    x_ptr: np.ndarray
+    x_syn: np.ndarray
+    y_ptr: np.ndarray
+    y_syn: np.ndarray
 
 
 class LearnRules(NamedTuple):
@@ -244,13 +253,45 @@ def _commit_traces(gp, g, state, hx, hy):
 
 
 @njit(cache=True)
+def _active(gp, g, xs, ys, syn):
+    """The synapses of group ``g`` with a pre or post spike in the epoch, in synapse order
+    (the order the tables are laid out in): the only ones whose products can be non-zero when
+    no product with a ``u`` dependency is on."""
+    x_ptr, x_syn, y_ptr, y_syn = syn.x_ptr, syn.x_syn, syn.y_ptr, syn.y_syn
+    xo, yo, so = gp[g, G_XO], gp[g, G_YO], gp[g, G_SO]
+    mark = np.zeros(gp[g, G_SE] - so, np.uint8)
+    n = 0
+    for r in range(xo, xo + gp[g, G_NAX]):
+        if xs[r, X_TX] > 0:
+            n += x_ptr[r + 1] - x_ptr[r]
+            for q in range(x_ptr[r], x_ptr[r + 1]):
+                mark[x_syn[q] - so] = 1
+    for r in range(yo, yo + gp[g, G_NN]):
+        if ys[r, Y_TY] > 0:
+            n += y_ptr[r + 1] - y_ptr[r]
+            for q in range(y_ptr[r], y_ptr[r + 1]):
+                mark[y_syn[q] - so] = 1
+    visit = np.empty(n, np.int64)
+    n = 0
+    if visit.shape[0] > 0:
+        for q in range(mark.shape[0]):       # branch-free compaction
+            visit[n] = so + q
+            n += mark[q]
+            if n == visit.shape[0]:
+                break
+    return visit[:n]
+
+
+@njit(cache=True)
 def learn_epoch(g, time_step, groups, state, syn, rules, syn_w, rend):
     """Phase 3 for group ``g`` at an epoch end: traces, rule evaluation, rounding, clipping.
 
-    Every array is bound to a local here, once: an array handed to an inlined helper inside
-    the synapse loop is a new reference per call (an atomic incref/decref pair that LLVM cannot
-    prune past the loop's exception paths), which made this loop 3-4x slower.  The inlined
-    helpers take scalars only; tuples are never indexed by a variable (no IndexError paths)."""
+    A synapse without a spike in the epoch (and no ``u`` product on) only has its values
+    clipped to their range; once every synapse has been (``state.clipped[g]``) such a synapse
+    cannot change, so later epochs visit only :func:`_active`'s synapses.  Every array is bound
+    to a local here, once: an array handed to an inlined helper inside the synapse loop is a
+    new reference per call (an atomic incref/decref pair Numba's reference-count pruning leaves
+    in the loop), which made this loop 3-4x slower; the inlined helpers take scalars only."""
     gp = groups.gp
     xs, ys, tags = state.xs, state.ys, state.tags
     s_pre, s_post, s_glob = syn.s_pre, syn.s_post, syn.s_glob
@@ -265,7 +306,11 @@ def learn_epoch(g, time_step, groups, state, syn, rules, syn_w, rend):
     sign = gp[g, G_SIGN]
     wlo, whi = (0, 255) if sign == 2 else ((-255, 0) if sign == 3 else (-256, 255))
     po, pe, r = gp[g, G_PO], gp[g, G_PE], rend[R_ROUND]
-    for s in range(gp[g, G_SO], gp[g, G_SE]):
+    so = gp[g, G_SO]
+    full = state.clipped[g] == 0 or (u != 0 and has_u)
+    visit = syn.x_syn[:0] if full else _active(gp, g, xs, ys, syn)
+    for q in range(gp[g, G_SE] - so if full else visit.shape[0]):
+        s = so + q if full else visit[q]
         a, j, sg = s_pre[s], s_post[s], s_glob[s]
         tx, ty = xs[xo + a, X_TX], ys[yo + j, Y_TY]
         x0 = 1 if tx > 0 else 0
@@ -319,6 +364,7 @@ def learn_epoch(g, time_step, groups, state, syn, rules, syn_w, rend):
         syn_w[sg] = new0
         tags[s, 0] = new1
         tags[s, 1] = new2
+    state.clipped[g] = 1
     _commit_traces(gp, g, state, hx, hy)
     return gp[g, G_SE] - gp[g, G_SO]
 
