@@ -182,18 +182,21 @@ def _history(groups, g, tr, rows0, n_slots, base, r_dec, r_imp, skip):
 
 @njit(cache=True)
 def _rule_info(gp, g, prod, time_step):
-    """(u, which targets have products, whether any product depends on u) of group ``g``."""
+    """(u, where the products of targets 1 and 2 begin, whether any product depends on u) of
+    group ``g``; its products are sorted by target (``flat``), so target ``k``'s are
+    ``bounds[k] .. bounds[k + 1]`` with bounds ``(po, b1, b2, pe)``."""
     te = gp[g, G_TEPOCH]
     u = 0
     if gp[g, G_DEC] >= 0:
         u = 1 if (time_step // te) % (1 << gp[g, G_DEC]) == 0 else 0
-    present = np.zeros(3, np.bool_)
+    b1 = b2 = gp[g, G_PO]
     has_u = False
     for p in range(gp[g, G_PO], gp[g, G_PE]):
-        present[prod[p, P_TARGET]] = True
+        b1 += prod[p, P_TARGET] < 1
+        b2 += prod[p, P_TARGET] < 2
         if prod[p, P_DEP] == 2:
             has_u = True
-    return u, present, has_u
+    return u, b1, b2, has_u
 
 
 @njit(cache=True, inline="always")
@@ -301,11 +304,11 @@ def learn_epoch(g, time_step, groups, state, syn, rules, syn_w, rend):
     hx = _history(groups, g, xs, xo, gp[g, G_NAX], 0, rend[R_XDEC], rend[R_XIMP], -1)
     hy = _history(groups, g, ys, yo, gp[g, G_NN], 2, rend[R_YDEC], rend[R_YIMP],
                   1 if gp[g, G_REWARD] else -1)
-    u, present, has_u = _rule_info(gp, g, prod, time_step)
-    p0, p1, p2 = present[0], present[1], present[2]
+    u, b1, b2, has_u = _rule_info(gp, g, prod, time_step)
     sign = gp[g, G_SIGN]
     wlo, whi = (0, 255) if sign == 2 else ((-255, 0) if sign == 3 else (-256, 255))
     po, pe, r = gp[g, G_PO], gp[g, G_PE], rend[R_ROUND]
+    p0, p1, p2 = po < b1, b1 < b2, b2 < pe                # which targets have products
     so = gp[g, G_SO]
     full = state.clipped[g] == 0 or (u != 0 and has_u)
     visit = syn.x_syn[:0] if full else _active(gp, g, xs, ys, syn)
@@ -328,14 +331,17 @@ def learn_epoch(g, time_step, groups, state, syn, rules, syn_w, rend):
             continue
         new0, new1, new2 = w, d, tg
         for target in range(3):
-            if not present[target]:
+            lo = po if target == 0 else (b1 if target == 1 else b2)
+            hi = b1 if target == 0 else (b2 if target == 1 else pe)
+            if lo == hi:
                 continue
             acc = (w if target == 0 else (d if target == 1 else tg)) << 7
-            for p in range(po, pe):
-                if prod[p, P_TARGET] != target:
-                    continue
+            for p in range(lo, hi):
                 dep = prod[p, P_DEP]
                 m = x0 if dep == 0 else (y0 if dep == 1 else u)
+                if m == 0:              # the product is 0 (adding it only clips acc)
+                    acc = _clip(acc, _ACC_MIN, _ACC_MAX)
+                    continue
                 at = tx if dep == 0 else (ty if dep == 1 else te)   # the dependency's time
                 width = 0
                 for k in range(prod[p, P_NF]):
