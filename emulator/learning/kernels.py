@@ -129,6 +129,7 @@ def record_spikes(g, t_in_epoch, groups, state, syn, hit, spikes, r_mid):
     (reward profiles) the reward synapses' y2 impulses."""
     gp, gimp = groups.gp, groups.gimp
     xs, ys = state.xs, state.ys
+    r_pre, r_post = syn.r_pre, syn.r_post      # arrays bound once (see learn_epoch)
     reward = gp[g, G_REWARD]
     for a in range(gp[g, G_NAX]):
         if hit[gp[g, G_AB] + a]:
@@ -148,8 +149,8 @@ def record_spikes(g, t_in_epoch, groups, state, syn, hit, spikes, r_mid):
             ys[row, Y_TY] = t_in_epoch
     if reward:
         for q in range(gp[g, G_RO], gp[g, G_RE]):
-            if hit[gp[g, G_AB] + syn.r_pre[q]]:
-                row = gp[g, G_YO] + syn.r_post[q]
+            if hit[gp[g, G_AB] + r_pre[q]]:
+                row = gp[g, G_YO] + r_post[q]
                 ys[row, 1] = _impulse(ys[row, 1], gimp[g, 3], gimp[g, 8], 0.0)
 
 
@@ -157,6 +158,7 @@ def record_spikes(g, t_in_epoch, groups, state, syn, hit, spikes, r_mid):
 def _history(groups, g, tr, rows0, n_slots, base, r_dec, r_imp, skip):
     """(t_epoch + 1, n_traces, n_slots) trace values over the epoch; ``tr`` is ``xs`` (base 0)
     or ``ys`` (base 2), its last column the spike time; ``skip`` a trace that takes no impulse."""
+    gimp, gtau, gdec = groups.gimp, groups.gtau, groups.gdec
     te = groups.gp[g, G_TEPOCH]
     n_tr = tr.shape[1] - 1
     h = np.zeros((te + 1, n_tr, n_slots), np.int64)
@@ -165,8 +167,8 @@ def _history(groups, g, tr, rows0, n_slots, base, r_dec, r_imp, skip):
             h[0, i, s] = tr[rows0 + s, i]
     for k in range(1, te + 1):
         for i in range(n_tr):
-            tau = groups.gtau[g, base + i]
-            f = groups.gdec[g, base + i]
+            tau = gtau[g, base + i]
+            f = gdec[g, base + i]
             for s in range(n_slots):
                 v = 0
                 if tau != 0:
@@ -174,8 +176,7 @@ def _history(groups, g, tr, rows0, n_slots, base, r_dec, r_imp, skip):
                     fl = np.floor(p)
                     v = np.int64(fl) + (1 if r_dec < p - fl else 0)
                 if tr[rows0 + s, n_tr] == k and i != skip:
-                    v = _impulse(v, groups.gimp[g, base + i], groups.gimp[g, 5 + base + i],
-                                 r_imp)
+                    v = _impulse(v, gimp[g, base + i], gimp[g, 5 + base + i], r_imp)
                 h[k, i, s] = v
     return h
 
@@ -408,8 +409,9 @@ def snapshot(t, syn_w, lr, row):
     """After step ``t``: copy the snapshot weights into row ``row`` when one is due; returns
     the next row."""
     if lr.snap_every > 0 and (t + 1) % lr.snap_every == 0:
-        for q in range(lr.snap_idx.shape[0]):
-            lr.snaps[row, q] = syn_w[lr.snap_idx[q]]
+        snaps, snap_idx = lr.snaps, lr.snap_idx
+        for q in range(snap_idx.shape[0]):
+            snaps[row, q] = syn_w[snap_idx[q]]
         return row + 1
     return row
 
