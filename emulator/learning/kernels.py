@@ -162,14 +162,20 @@ def _history(groups, g, tr, rows0, n_slots, base, r_dec, r_imp, skip):
     te = groups.gp[g, G_TEPOCH]
     n_tr = tr.shape[1] - 1
     h = np.zeros((te + 1, n_tr, n_slots), np.int64)
+    live = np.zeros(n_slots, np.bool_)
     for s in range(n_slots):
         for i in range(n_tr):
             h[0, i, s] = tr[rows0 + s, i]
+            live[s] |= h[0, i, s] != 0
+        # a zero trace without a spike stays 0: floor(0 * f) = 0 and r_dec < 0 never holds
+        live[s] |= tr[rows0 + s, n_tr] != 0 or r_dec < 0.0
     for k in range(1, te + 1):
         for i in range(n_tr):
             tau = gtau[g, base + i]
             f = gdec[g, base + i]
             for s in range(n_slots):
+                if not live[s]:
+                    continue
                 v = 0
                 if tau != 0:
                     p = float(h[k - 1, i, s]) * f
@@ -258,9 +264,9 @@ def _commit_traces(gp, g, state, hx, hy):
 
 @njit(cache=True)
 def _active(gp, g, xs, ys, syn):
-    """The synapses of group ``g`` with a pre or post spike in the epoch, in synapse order
-    (the order the tables are laid out in): the only ones whose products can be non-zero when
-    no product with a ``u`` dependency is on."""
+    """The synapses of group ``g`` with a pre or post spike in the epoch, each once (in table
+    order when they are many): the only ones whose products can be non-zero when no product
+    with a ``u`` dependency is on."""
     x_ptr, x_syn, y_ptr, y_syn = syn.x_ptr, syn.x_syn, syn.y_ptr, syn.y_syn
     xo, yo, so = gp[g, G_XO], gp[g, G_YO], gp[g, G_SO]
     mark = np.zeros(gp[g, G_SE] - so, np.uint8)
@@ -268,20 +274,30 @@ def _active(gp, g, xs, ys, syn):
     for r in range(xo, xo + gp[g, G_NAX]):
         if xs[r, X_TX] > 0:
             n += x_ptr[r + 1] - x_ptr[r]
-            for q in range(x_ptr[r], x_ptr[r + 1]):
-                mark[x_syn[q] - so] = 1
     for r in range(yo, yo + gp[g, G_NN]):
         if ys[r, Y_TY] > 0:
             n += y_ptr[r + 1] - y_ptr[r]
-            for q in range(y_ptr[r], y_ptr[r + 1]):
-                mark[y_syn[q] - so] = 1
     visit = np.empty(n, np.int64)
     n = 0
-    if visit.shape[0] > 0:
-        for q in range(mark.shape[0]):       # branch-free compaction
-            visit[n] = so + q
-            n += mark[q]
-            if n == visit.shape[0]:
+    for r in range(xo, xo + gp[g, G_NAX]):
+        if xs[r, X_TX] > 0:
+            for q in range(x_ptr[r], x_ptr[r + 1]):
+                mark[x_syn[q] - so] = 1
+                visit[n] = x_syn[q]
+                n += 1
+    for r in range(yo, yo + gp[g, G_NN]):
+        if ys[r, Y_TY] > 0:
+            for q in range(y_ptr[r], y_ptr[r + 1]):
+                if mark[y_syn[q] - so] == 0:        # not listed through its axon
+                    mark[y_syn[q] - so] = 1
+                    visit[n] = y_syn[q]
+                    n += 1
+    if 8 * n > mark.shape[0]:          # many: in table order (sequential reads), branch-free
+        m = 0
+        for q in range(mark.shape[0]):
+            visit[m] = so + q
+            m += mark[q]
+            if m == n:
                 break
     return visit[:n]
 
