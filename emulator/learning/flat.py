@@ -20,7 +20,7 @@ from spikefab.arch.learning.random import LearningRandom
 from spikefab.arch.learning.tables import MAX_FACTORS, synapse_axons
 from spikefab.emulator.learning.kernels import (G_AB, G_CORE, G_DEC, G_NAX, G_NB, G_NN, G_PE,
                                                 G_PO, G_RE, G_REWARD, G_RO, G_SE, G_SIGN, G_SO,
-                                                G_TEPOCH, G_XO, G_YO, N_G)
+                                                G_TEPOCH, G_XO, G_YO, N_G, draw_hardware)
 
 __all__ = ["FlatLearning", "flatten_learning"]
 
@@ -55,6 +55,14 @@ class FlatLearning:
         r_mid = np.zeros((steps, G), np.float64)
         r_end = np.zeros((steps, G, 5), np.float64)
         self._t = getattr(self, "_t", 0)
+        if all(r.generator == "hardware" for r in self.randoms):     # in a kernel, same order
+            states = np.array([r.states for r in self.randoms], np.uint64).reshape(G, 5)
+            draw_hardware(states, self.gp[:, G_TEPOCH].copy(), self._t, r_mid, r_end)
+            for rnd, st in zip(self.randoms, states):
+                rnd.states = [int(v) for v in st]
+                rnd.values = [rnd._draw(i) for i in range(len(rnd.states))]
+            self._t += steps
+            return r_mid, r_end
         for t in range(steps):
             T = self._t + t + 1
             for g, rnd in enumerate(self.randoms):

@@ -123,6 +123,43 @@ def _impulse(tr, ii, fr, r):
     return _clip(v, 0, 127)
 
 
+@njit(cache=True, inline="always")
+def _xorshift(s):
+    s ^= s << np.uint64(13)
+    s ^= s >> np.uint64(7)
+    s ^= s << np.uint64(17)
+    return s
+
+
+@njit(cache=True, inline="always")
+def _stream_value(s, i):
+    """The current draw of stream ``i`` from its state: 7-bit impulses (streams 1 and 3), else
+    uniforms ``(s >> 11) * 2^-53`` (``spikefab.arch.learning.random``)."""
+    if i == 1 or i == 3:
+        return float(s >> np.uint64(57))
+    return float(s >> np.uint64(11)) * 2.0 ** -53
+
+
+@njit(cache=True)
+def draw_hardware(states, t_epoch, t0, r_mid, r_end):
+    """The hardware generator's draws of steps ``t0 + 1 ..`` in the contract's order (two
+    advances of the four trace streams per step, ``r_mid`` between them; at an epoch end one
+    advance of the rounding stream and ``r_end`` = all five values); ``states`` (groups, 5)
+    xorshift64 words, advanced in place."""
+    for t in range(r_mid.shape[0]):
+        T = t0 + t + 1
+        for g in range(states.shape[0]):
+            for i in range(4):
+                states[g, i] = _xorshift(states[g, i])
+            r_mid[t, g] = _stream_value(states[g, 3], 3)
+            for i in range(4):
+                states[g, i] = _xorshift(states[g, i])
+            if T % t_epoch[g] == 0:
+                states[g, 4] = _xorshift(states[g, 4])
+                for i in range(5):
+                    r_end[t, g, i] = _stream_value(states[g, i], i)
+
+
 @njit(cache=True)
 def record_spikes(g, t_in_epoch, groups, state, syn, hit, spikes, r_mid):
     """Phases 1, 2 and 2b of a step for group ``g``: spike times, second-spike impulses and
