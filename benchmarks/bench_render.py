@@ -915,15 +915,16 @@ def _learning(d: dict) -> str:
     e = _err(d)
     if e:
         return e
-    rows = [[r["case"], r["steps"], r["seconds"], r["steps_per_s"], r["spikes"],
-             r["learning_updates"], r.get("slowdown_vs_static")] for r in d.get("rows", [])]
+    rows = [[r["case"], r["steps"], r["seconds"], r.get("best_s", "—"), r["steps_per_s"],
+             r["spikes"], r["learning_updates"], r.get("slowdown_vs_static"),
+             r.get("load_avg", "—")] for r in d.get("rows", [])]
     if not rows:
         return "not measured: learning_speed.py printed no result"
-    static = rows[0][3]
+    static = rows[0][4]
     for r in rows:                     # learning_speed.py prints the ratio; recomputed if absent
-        r[6] = r[6] if r[6] is not None else static / r[3]
-    return table(["case", "steps", "s", "steps/s", "spikes", "synapse updates",
-                  "time ÷ static"], rows)
+        r[7] = r[7] if r[7] is not None else static / r[4]
+    return table(["case", "steps", "median s", "best s", "steps/s", "spikes",
+                  "synapse updates", "time ÷ static", "load avg"], rows)
 
 
 def _wafer(d: dict) -> tuple[str, str, dict]:

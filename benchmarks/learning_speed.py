@@ -3,7 +3,9 @@
 A dense 256 -> 128 projection (32,768 synapses, weights 1..120) into LIF neurons with lateral
 inhibition, 5 % input rate, on loihi1's functional engine: once static, once plastic with pair
 STDP at t_epoch 1 (every step is an epoch end) and t_epoch 8.  Prints one JSON line per case
-with the best of ``repeats`` wall times after a warm-up run (Numba compiled and cached).
+with the median (``seconds``) and best of ``repeats`` wall times after a warm-up run (Numba
+compiled and cached) and the 1-minute load average at its end: on a shared machine the median
+is the figure to compare, the load says how shared it was.
 
     python benchmarks/learning_speed.py [--steps 1000] [--repeats 3]
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import time
 
 import numpy as np
@@ -37,13 +41,16 @@ def measure(t_epoch: int | None, steps: int, repeats: int) -> dict:
     image = sf.compile(network(t_epoch), "loihi1", progress=False)
     x = (np.random.default_rng(1).random((steps, 256)) < 0.05).astype(np.uint8)
     sf.run(image, {"x": x[:50]}, 50)                             # warm-up (JIT, caches)
-    best = float("inf")
+    times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         res = sf.run(image, {"x": x}, steps)
-        best = min(best, time.perf_counter() - t0)
+        times.append(time.perf_counter() - t0)
+    med = statistics.median(times)
     return {"case": "static" if t_epoch is None else f"stdp t_epoch={t_epoch}",
-            "steps": steps, "seconds": round(best, 4), "steps_per_s": round(steps / best, 1),
+            "steps": steps, "seconds": round(med, 4), "best_s": round(min(times), 4),
+            "repeats": repeats, "load_avg": round(os.getloadavg()[0], 2),
+            "steps_per_s": round(steps / med, 1),
             "spikes": int(res.counters["spikes"]),
             "learning_updates": int(res.counters.get("learning_updates", 0))}
 

@@ -307,7 +307,7 @@ print(json.dumps({"rows": rows, "cprofile_top": top}, default=float))
 
 def sec_learning(quick: bool, peers: bool) -> dict:
     """learning_speed.py: static vs plastic (STDP, t_epoch 8 and 1) on one network."""
-    steps, reps = ("200", "1") if quick else ("1000", "3")
+    steps, reps = ("200", "1") if quick else ("1000", "7")
     rows = _json_lines([sys.executable, str(HERE / "learning_speed.py"), "--steps", steps,
                         "--repeats", reps], SECTIONS["learning"][1 if quick else 0] - 5)
     return {"rows": rows}

@@ -26,7 +26,7 @@ before writing the graph (:meth:`LoweredView.to_graph`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -42,26 +42,48 @@ __all__ = ["FloatPopulation", "FloatProjection", "LoweredView", "lower", "lower_
 
 @dataclass
 class FloatPopulation:
-    """A neuron node in discrete form; arrays have one value per neuron.
+    """A population of the view: its name and the graph's own :class:`FloatNeurons` node.
 
-    ``kind`` names the source node type; non-spiking populations have ``vth = inf`` and report
-    their voltage.
+    The node's fields are read through (one record, not a copy); the one mapping is ``vth``:
+    a graded population (``reports="voltage"``, ``vth`` 0 in the node) reads ``vth = inf`` here,
+    so the float run's ``v > vth`` never fires and Quantize sees it as non-spiking.
     """
 
     name: str
-    size: int
-    kind: str
-    alpha: np.ndarray
-    beta: np.ndarray
-    vth: np.ndarray
-    bias_u: np.ndarray
-    bias_v: np.ndarray
-    v_reset: np.ndarray
-    reset: str = "zero"
+    node: FloatNeurons
+
+    @classmethod
+    def build(cls, name: str, size: int, kind: str, alpha, beta, vth, bias_u, bias_v, v_reset,
+              reset: str = "zero") -> "FloatPopulation":
+        """The population of these discrete parameters; a non-finite ``vth`` makes it graded."""
+        spiking = bool(np.all(np.isfinite(vth)))
+        return cls(name, FloatNeurons(
+            size=size, kind=kind, alpha=alpha, beta=beta, vth=vth if spiking else 0.0,
+            bias_u=bias_u, bias_v=bias_v, v_reset=v_reset, reset=reset,
+            reports="spikes" if spiking else "voltage"))
 
     @property
     def spiking(self) -> bool:
-        return bool(np.all(np.isfinite(self.vth)))
+        return self.node.spiking
+
+    @property
+    def vth(self) -> np.ndarray:
+        return self.node.vth if self.node.spiking else np.full(self.node.size, np.inf)
+
+    size = property(lambda self: self.node.size)
+    kind = property(lambda self: self.node.kind)
+    alpha = property(lambda self: self.node.alpha)
+    beta = property(lambda self: self.node.beta)
+    bias_u = property(lambda self: self.node.bias_u)
+    bias_v = property(lambda self: self.node.bias_v)
+    v_reset = property(lambda self: self.node.v_reset)
+    reset = property(lambda self: self.node.reset)
+
+    def add_bias(self, extra: np.ndarray) -> None:
+        """Fold a constant input in: into ``bias_v`` when the current does not persist
+        (``alpha`` 0), else into ``bias_u``."""
+        key = "bias_v" if np.all(self.node.alpha == 0) else "bias_u"
+        self.node = replace(self.node, **{key: getattr(self.node, key) + extra})
 
 
 @dataclass
@@ -101,10 +123,7 @@ class LoweredView:
             if isinstance(node, ir.Input):
                 view.inputs[name] = int(np.prod(node.shape))
             elif isinstance(node, FloatNeurons):
-                vth = node.vth if node.spiking else np.full(node.size, np.inf)
-                view.populations[name] = FloatPopulation(
-                    name, node.size, node.kind, node.alpha, node.beta, vth, node.bias_u,
-                    node.bias_v, node.v_reset, node.reset)
+                view.populations[name] = FloatPopulation(name, node)
             elif isinstance(node, FloatSynapses):
                 (src,), (dst,) = graph.predecessors(name), graph.successors(name)
                 view.projections.append(FloatProjection(name, src, dst, node.pre, node.post,
@@ -121,16 +140,12 @@ class LoweredView:
         return view
 
     def to_graph(self) -> Graph:
-        """The lowered graph these records describe (graded populations: ``vth`` 0 and
-        ``reports="voltage"``)."""
+        """The lowered graph these records describe (each population's own node)."""
         g = Graph({k: v for k, v in self.meta.items() if k != "voltage_outputs"})
         for name, size in self.inputs.items():
             g.add_node(name, ir.Input(shape=(size,)))
         for name, p in self.populations.items():
-            g.add_node(name, FloatNeurons(
-                size=p.size, kind=p.kind, alpha=p.alpha, beta=p.beta,
-                vth=p.vth if p.spiking else np.zeros(p.size), bias_u=p.bias_u, bias_v=p.bias_v,
-                v_reset=p.v_reset, reset=p.reset, reports="spikes" if p.spiking else "voltage"))
+            g.add_node(name, p.node)
         for fp in self.projections:
             g.add_node(fp.name, FloatSynapses(n_pre=self.size_of(fp.source),
                                               n_post=self.size_of(fp.target), pre=fp.pre,
@@ -290,8 +305,8 @@ def _population(name: str, node: ir.Node, size: int, dt: float, integrator: str,
 
     d = node.discretize(dt, integrator, name)
     vth = f(d.vth) if node.spiking else np.full(size, np.inf)
-    pop = FloatPopulation(name, size, node.type_name, f(d.alpha), f(d.beta), vth, np.zeros(size),
-                          f(d.bias_v), f(d.v_reset), reset)
+    pop = FloatPopulation.build(name, size, node.type_name, f(d.alpha), f(d.beta), vth,
+                                np.zeros(size), f(d.bias_v), f(d.v_reset), reset)
     return pop, f(d.gain)
 
 
@@ -335,11 +350,7 @@ def lower_shaped(graph: Graph, shapes: dict[str, tuple[int, ...]], dt: float, *,
     _add_projections(net, walk.terms, gains)
     for tgt, c in walk.const.items():
         pop = net.populations[tgt]
-        extra = gains[tgt] * np.broadcast_to(c, (pop.size,))
-        if np.all(pop.alpha == 0):
-            pop.bias_v = pop.bias_v + extra
-        else:
-            pop.bias_u = pop.bias_u + extra
+        pop.add_bias(gains[tgt] * np.broadcast_to(c, (pop.size,)))
     return net.to_graph()
 
 

@@ -20,7 +20,7 @@ from spikefab.arch.learning.random import LearningRandom
 from spikefab.arch.learning.tables import MAX_FACTORS, synapse_axons
 from spikefab.emulator.learning.kernels import (G_AB, G_CORE, G_DEC, G_NAX, G_NB, G_NN, G_PE,
                                                 G_PO, G_RE, G_REWARD, G_RO, G_SE, G_SIGN, G_SO,
-                                                G_TEPOCH, G_XO, G_YO, N_G)
+                                                G_TEPOCH, G_XO, G_YO, N_G, draw_hardware)
 
 __all__ = ["FlatLearning", "flatten_learning"]
 
@@ -44,6 +44,10 @@ class FlatLearning:
     randoms: list[LearningRandom]
     r_pre: np.ndarray = None        # type: ignore[assignment]  # reward synapses: local axon
     r_post: np.ndarray = None       # type: ignore[assignment]  # ... and local neuron
+    x_ptr: np.ndarray = None        # type: ignore[assignment]  # synapses by xs row (CSR) ...
+    x_syn: np.ndarray = None        # type: ignore[assignment]
+    y_ptr: np.ndarray = None        # type: ignore[assignment]  # ... and by ys row
+    y_syn: np.ndarray = None        # type: ignore[assignment]
 
     def draw(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
         """Random values of the next ``steps`` steps (advances the generators)."""
@@ -51,6 +55,14 @@ class FlatLearning:
         r_mid = np.zeros((steps, G), np.float64)
         r_end = np.zeros((steps, G, 5), np.float64)
         self._t = getattr(self, "_t", 0)
+        if all(r.generator == "hardware" for r in self.randoms):     # in a kernel, same order
+            states = np.array([r.states for r in self.randoms], np.uint64).reshape(G, 5)
+            draw_hardware(states, self.gp[:, G_TEPOCH].copy(), self._t, r_mid, r_end)
+            for rnd, st in zip(self.randoms, states):
+                rnd.states = [int(v) for v in st]
+                rnd.values = [rnd._draw(i) for i in range(len(rnd.states))]
+            self._t += steps
+            return r_mid, r_end
         for t in range(steps):
             T = self._t + t + 1
             for g, rnd in enumerate(self.randoms):
@@ -62,6 +74,14 @@ class FlatLearning:
                     r_end[t, g] = rnd.values
         self._t += steps
         return r_mid, r_end
+
+
+def _by_row(rows: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Synapses grouped by trace row (CSR): those of row ``r`` are ``syn[ptr[r]:ptr[r + 1]]``,
+    so an epoch visits only the synapses of rows that spiked."""
+    ptr = np.zeros(n_rows + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=ptr[1:])
+    return ptr, np.argsort(rows, kind="stable").astype(np.int64)
 
 
 def flatten_learning(image: Image, noff: np.ndarray) -> FlatLearning | None:
@@ -123,10 +143,15 @@ def flatten_learning(image: Image, noff: np.ndarray) -> FlatLearning | None:
     def cat(parts, shape, dtype=np.int64):
         return np.ascontiguousarray(np.concatenate(parts).astype(dtype)) if parts else \
             np.zeros(shape, dtype)
+    gp_a, s_pre_a, s_post_a = np.stack(gp), cat(s_pre, (0,)), cat(s_post, (0,))
+    grp = np.repeat(np.arange(len(gp_a)), gp_a[:, G_SE] - gp_a[:, G_SO])
+    x_ptr, x_syn = _by_row(gp_a[grp, G_XO] + s_pre_a, xo)
+    y_ptr, y_syn = _by_row(gp_a[grp, G_YO] + s_post_a, yo)
     return FlatLearning(
-        gp=np.stack(gp), gimp=np.stack(gimp), gtau=np.stack(gtau), gdec=np.stack(gdec),
+        gp=gp_a, gimp=np.stack(gimp), gtau=np.stack(gtau), gdec=np.stack(gdec),
         xs=cat(xs, (0, 3)), ys=cat(ys, (0, 4)), s_glob=cat(s_glob, (0,)),
-        s_pre=cat(s_pre, (0,)), s_post=cat(s_post, (0,)), tags=cat(tags, (0, 2)),
+        s_pre=s_pre_a, s_post=s_post_a, tags=cat(tags, (0, 2)),
         prod=cat(prod, (0, 5)), pvar=cat(pvar, (0, MAX_FACTORS)),
         pconst=cat(pconst, (0, MAX_FACTORS)), psgn=cat(psgn, (0, MAX_FACTORS)), randoms=rnds,
-        r_pre=cat(r_pre, (0,)), r_post=cat(r_post, (0,)))
+        r_pre=cat(r_pre, (0,)), r_post=cat(r_post, (0,)), x_ptr=x_ptr, x_syn=x_syn,
+        y_ptr=y_ptr, y_syn=y_syn)

@@ -51,22 +51,31 @@ class LearnGroups(NamedTuple):
 
 class LearnState(NamedTuple):
     """Mutable learning state: ``xs`` (rows, 3) pre traces, ``ys`` (rows, 4) post traces,
-    ``tags`` (n, 2) delay and tag of each plastic synapse."""
+    ``tags`` (n, 2) delay and tag of each plastic synapse; ``clipped[g]`` is set once group
+    ``g``'s epoch has visited all its synapses (from then on every value its rule writes is in
+    range, so synapses without a spike in an epoch are left alone)."""
 
     xs: np.ndarray
     ys: np.ndarray
     tags: np.ndarray
+    clipped: np.ndarray
 
 
 class LearnSynapses(NamedTuple):
     """Plastic synapse ``s``: global synapse ``s_glob[s]`` from group-local axon ``s_pre[s]``
-    to group-local neuron ``s_post[s]``; reward synapses ``r_pre``/``r_post`` likewise."""
+    to group-local neuron ``s_post[s]``; reward synapses ``r_pre``/``r_post`` likewise.  The
+    synapses of ``xs`` row ``r`` are ``x_syn[x_ptr[r]:x_ptr[r + 1]]``, of ``ys`` rows likewise
+    (``y_ptr``, ``y_syn``)."""
 
     s_glob: np.ndarray
     s_pre: np.ndarray
     s_post: np.ndarray
     r_pre: np.ndarray
     r_post: np.ndarray
+    x_ptr: np.ndarray
+    x_syn: np.ndarray
+    y_ptr: np.ndarray
+    y_syn: np.ndarray
 
 
 class LearnRules(NamedTuple):
@@ -115,12 +124,50 @@ def _impulse(tr, ii, fr, r):
     return _clip(v, 0, 127)
 
 
+@njit(cache=True, inline="always")
+def _xorshift(s):
+    s ^= s << np.uint64(13)
+    s ^= s >> np.uint64(7)
+    s ^= s << np.uint64(17)
+    return s
+
+
+@njit(cache=True, inline="always")
+def _stream_value(s, i):
+    """The current draw of stream ``i`` from its state: 7-bit impulses (streams 1 and 3), else
+    uniforms ``(s >> 11) * 2^-53`` (``spikefab.arch.learning.random``)."""
+    if i == 1 or i == 3:
+        return float(s >> np.uint64(57))
+    return float(s >> np.uint64(11)) * 2.0 ** -53
+
+
+@njit(cache=True)
+def draw_hardware(states, t_epoch, t0, r_mid, r_end):
+    """The hardware generator's draws of steps ``t0 + 1 ..`` in the contract's order (two
+    advances of the four trace streams per step, ``r_mid`` between them; at an epoch end one
+    advance of the rounding stream and ``r_end`` = all five values); ``states`` (groups, 5)
+    xorshift64 words, advanced in place."""
+    for t in range(r_mid.shape[0]):
+        T = t0 + t + 1
+        for g in range(states.shape[0]):
+            for i in range(4):
+                states[g, i] = _xorshift(states[g, i])
+            r_mid[t, g] = _stream_value(states[g, 3], 3)
+            for i in range(4):
+                states[g, i] = _xorshift(states[g, i])
+            if T % t_epoch[g] == 0:
+                states[g, 4] = _xorshift(states[g, 4])
+                for i in range(5):
+                    r_end[t, g, i] = _stream_value(states[g, i], i)
+
+
 @njit(cache=True)
 def record_spikes(g, t_in_epoch, groups, state, syn, hit, spikes, r_mid):
     """Phases 1, 2 and 2b of a step for group ``g``: spike times, second-spike impulses and
     (reward profiles) the reward synapses' y2 impulses."""
     gp, gimp = groups.gp, groups.gimp
     xs, ys = state.xs, state.ys
+    r_pre, r_post = syn.r_pre, syn.r_post      # arrays bound once (see learn_epoch)
     reward = gp[g, G_REWARD]
     for a in range(gp[g, G_NAX]):
         if hit[gp[g, G_AB] + a]:
@@ -140,8 +187,8 @@ def record_spikes(g, t_in_epoch, groups, state, syn, hit, spikes, r_mid):
             ys[row, Y_TY] = t_in_epoch
     if reward:
         for q in range(gp[g, G_RO], gp[g, G_RE]):
-            if hit[gp[g, G_AB] + syn.r_pre[q]]:
-                row = gp[g, G_YO] + syn.r_post[q]
+            if hit[gp[g, G_AB] + r_pre[q]]:
+                row = gp[g, G_YO] + r_post[q]
                 ys[row, 1] = _impulse(ys[row, 1], gimp[g, 3], gimp[g, 8], 0.0)
 
 
@@ -149,77 +196,73 @@ def record_spikes(g, t_in_epoch, groups, state, syn, hit, spikes, r_mid):
 def _history(groups, g, tr, rows0, n_slots, base, r_dec, r_imp, skip):
     """(t_epoch + 1, n_traces, n_slots) trace values over the epoch; ``tr`` is ``xs`` (base 0)
     or ``ys`` (base 2), its last column the spike time; ``skip`` a trace that takes no impulse."""
+    gimp, gtau, gdec = groups.gimp, groups.gtau, groups.gdec
     te = groups.gp[g, G_TEPOCH]
     n_tr = tr.shape[1] - 1
     h = np.zeros((te + 1, n_tr, n_slots), np.int64)
+    live = np.zeros(n_slots, np.bool_)
     for s in range(n_slots):
         for i in range(n_tr):
             h[0, i, s] = tr[rows0 + s, i]
+            live[s] |= h[0, i, s] != 0
+        # a zero trace without a spike stays 0: floor(0 * f) = 0 and r_dec < 0 never holds
+        live[s] |= tr[rows0 + s, n_tr] != 0 or r_dec < 0.0
     for k in range(1, te + 1):
         for i in range(n_tr):
-            tau = groups.gtau[g, base + i]
-            f = groups.gdec[g, base + i]
+            tau = gtau[g, base + i]
+            f = gdec[g, base + i]
             for s in range(n_slots):
+                if not live[s]:
+                    continue
                 v = 0
                 if tau != 0:
                     p = float(h[k - 1, i, s]) * f
                     fl = np.floor(p)
                     v = np.int64(fl) + (1 if r_dec < p - fl else 0)
                 if tr[rows0 + s, n_tr] == k and i != skip:
-                    v = _impulse(v, groups.gimp[g, base + i], groups.gimp[g, 5 + base + i],
-                                 r_imp)
+                    v = _impulse(v, gimp[g, base + i], gimp[g, 5 + base + i], r_imp)
                 h[k, i, s] = v
     return h
 
 
 @njit(cache=True)
 def _rule_info(gp, g, prod, time_step):
-    """(u, which targets have products, whether any product depends on u) of group ``g``."""
+    """(u, where the products of targets 1 and 2 begin, whether any product depends on u) of
+    group ``g``; its products are sorted by target (``flat``), so target ``k``'s are
+    ``bounds[k] .. bounds[k + 1]`` with bounds ``(po, b1, b2, pe)``."""
     te = gp[g, G_TEPOCH]
     u = 0
     if gp[g, G_DEC] >= 0:
         u = 1 if (time_step // te) % (1 << gp[g, G_DEC]) == 0 else 0
-    present = np.zeros(3, np.bool_)
+    b1 = b2 = gp[g, G_PO]
     has_u = False
     for p in range(gp[g, G_PO], gp[g, G_PE]):
-        present[prod[p, P_TARGET]] = True
+        b1 += prod[p, P_TARGET] < 1
+        b2 += prod[p, P_TARGET] < 2
         if prod[p, P_DEP] == 2:
             has_u = True
-    return u, present, has_u
+    return u, b1, b2, has_u
 
 
 @njit(cache=True, inline="always")
-def _product_value(rules, p, x0, y0, u, hx, hy, at, a, j, var3):
-    """Product ``p`` for one synapse (its factors read from the epoch's trace history), shifted
-    and saturated to the accumulator's range."""
-    prod, pvar, pconst, psgn = rules.prod, rules.pvar, rules.pconst, rules.psgn
-    dep = prod[p, P_DEP]
-    m = x0 if dep == 0 else (y0 if dep == 1 else u)
-    width = 0
-    for k in range(prod[p, P_NF]):
-        v = pvar[p, k]
-        if v == 0:
-            val = x0
-        elif v == 1:
-            val = y0
-        elif v <= 3:
-            val = hx[at[dep], v - 2, a]
-        elif v <= 6:
-            val = hy[at[dep], v - 4, j]
-        else:
-            val = var3[v - 7]
-        val += pconst[p, k]
-        if psgn[p, k]:
-            val = 1 if val > 0 else (-1 if val < 0 else 0)
-        b = _WIDTH[v]
-        width += b
-        val = _clip(val, -(1 << b), (1 << b) - 1)
-        m = _w32(m * val)
-    m = _w32(m * prod[p, P_MANT])
+def _factor(m, val, const, sgn, b):
+    """``m`` times one factor of a product: its value plus the constant, ``sgn``-ed when
+    flagged, clipped to its ``b``-bit range (int32 wrap as in Lava)."""
+    val += const
+    if sgn:
+        val = 1 if val > 0 else (-1 if val < 0 else 0)
+    return _w32(m * _clip(val, -(1 << b), (1 << b) - 1))
+
+
+@njit(cache=True, inline="always")
+def _scale(m, width, mant, sexp):
+    """A product's factor result times its scale ``mant * 2^sexp``, shifted by its factor
+    widths and saturated to the accumulator's range."""
+    m = _w32(m * mant)
     sh = width + 4 - 15
     if sh > 0:
         m = m >> sh
-    m = _w32(m << prod[p, P_SEXP])
+    m = _w32(m << sexp)
     return _clip(m, _ACC_MIN, _ACC_MAX)
 
 
@@ -258,51 +301,120 @@ def _commit_traces(gp, g, state, hx, hy):
 
 
 @njit(cache=True)
+def _active(gp, g, xs, ys, syn):
+    """The synapses of group ``g`` with a pre or post spike in the epoch, each once (in table
+    order when they are many): the only ones whose products can be non-zero when no product
+    with a ``u`` dependency is on."""
+    x_ptr, x_syn, y_ptr, y_syn = syn.x_ptr, syn.x_syn, syn.y_ptr, syn.y_syn
+    xo, yo, so = gp[g, G_XO], gp[g, G_YO], gp[g, G_SO]
+    mark = np.zeros(gp[g, G_SE] - so, np.uint8)
+    n = 0
+    for r in range(xo, xo + gp[g, G_NAX]):
+        if xs[r, X_TX] > 0:
+            n += x_ptr[r + 1] - x_ptr[r]
+    for r in range(yo, yo + gp[g, G_NN]):
+        if ys[r, Y_TY] > 0:
+            n += y_ptr[r + 1] - y_ptr[r]
+    visit = np.empty(n, np.int64)
+    n = 0
+    for r in range(xo, xo + gp[g, G_NAX]):
+        if xs[r, X_TX] > 0:
+            for q in range(x_ptr[r], x_ptr[r + 1]):
+                mark[x_syn[q] - so] = 1
+                visit[n] = x_syn[q]
+                n += 1
+    for r in range(yo, yo + gp[g, G_NN]):
+        if ys[r, Y_TY] > 0:
+            for q in range(y_ptr[r], y_ptr[r + 1]):
+                if mark[y_syn[q] - so] == 0:        # not listed through its axon
+                    mark[y_syn[q] - so] = 1
+                    visit[n] = y_syn[q]
+                    n += 1
+    if 8 * n > mark.shape[0]:          # many: in table order (sequential reads), branch-free
+        m = 0
+        for q in range(mark.shape[0]):
+            visit[m] = so + q
+            m += mark[q]
+            if m == n:
+                break
+    return visit[:n]
+
+
+@njit(cache=True)
 def learn_epoch(g, time_step, groups, state, syn, rules, syn_w, rend):
     """Phase 3 for group ``g`` at an epoch end: traces, rule evaluation, rounding, clipping.
 
-    The per-synapse evaluation keeps its variables in scalars and one loop over the products
-    (helpers inlined): held in a context array and evaluated per target, it ran 5x slower."""
+    A synapse without a spike in the epoch (and no ``u`` product on) only has its values
+    clipped to their range; once every synapse has been (``state.clipped[g]``) such a synapse
+    cannot change, so later epochs visit only :func:`_active`'s synapses.  Every array is bound
+    to a local here, once: an array handed to an inlined helper inside the synapse loop is a
+    new reference per call (an atomic incref/decref pair Numba's reference-count pruning leaves
+    in the loop), which made this loop 3-4x slower; the inlined helpers take scalars only."""
     gp = groups.gp
     xs, ys, tags = state.xs, state.ys, state.tags
+    s_pre, s_post, s_glob = syn.s_pre, syn.s_post, syn.s_glob
+    prod, pvar, pconst, psgn = rules.prod, rules.pvar, rules.pconst, rules.psgn
     te = gp[g, G_TEPOCH]
     xo, yo = gp[g, G_XO], gp[g, G_YO]
     hx = _history(groups, g, xs, xo, gp[g, G_NAX], 0, rend[R_XDEC], rend[R_XIMP], -1)
     hy = _history(groups, g, ys, yo, gp[g, G_NN], 2, rend[R_YDEC], rend[R_YIMP],
                   1 if gp[g, G_REWARD] else -1)
-    u, present, has_u = _rule_info(gp, g, rules.prod, time_step)
+    u, b1, b2, has_u = _rule_info(gp, g, prod, time_step)
     sign = gp[g, G_SIGN]
     wlo, whi = (0, 255) if sign == 2 else ((-255, 0) if sign == 3 else (-256, 255))
     po, pe, r = gp[g, G_PO], gp[g, G_PE], rend[R_ROUND]
-    s_pre, s_post, s_glob = syn.s_pre, syn.s_post, syn.s_glob    # locals: loads hoisted
-    prod = rules.prod
-    for s in range(gp[g, G_SO], gp[g, G_SE]):
-        a, j = s_pre[s], s_post[s]
+    p0, p1, p2 = po < b1, b1 < b2, b2 < pe                # which targets have products
+    so = gp[g, G_SO]
+    full = state.clipped[g] == 0 or (u != 0 and has_u)
+    visit = syn.x_syn[:0] if full else _active(gp, g, xs, ys, syn)
+    for q in range(gp[g, G_SE] - so if full else visit.shape[0]):
+        s = so + q if full else visit[q]
+        a, j, sg = s_pre[s], s_post[s], s_glob[s]
         tx, ty = xs[xo + a, X_TX], ys[yo + j, Y_TY]
         x0 = 1 if tx > 0 else 0
         y0 = 1 if ty > 0 else 0
-        w = np.int64(syn_w[s_glob[s]])
+        w, d, tg = np.int64(syn_w[sg]), tags[s, 0], tags[s, 1]
         if x0 == 0 and y0 == 0 and (u == 0 or not has_u):
             # every product is 0: the accumulator holds var << 7 exactly, so rounding keeps var
             # and only the range clip (and sign floor) can change it
-            if present[0]:
-                syn_w[s_glob[s]] = _clip(w, wlo, whi)
-            if present[1]:
-                tags[s, 0] = _clip(tags[s, 0], 0, 255)
-            if present[2]:
-                tags[s, 1] = _clip(tags[s, 1], -257, 255)
+            if p0:
+                syn_w[sg] = _clip(w, wlo, whi)
+            if p1:
+                tags[s, 0] = _clip(d, 0, 255)
+            if p2:
+                tags[s, 1] = _clip(tg, -257, 255)
             continue
-        var3 = (w, np.int64(tags[s, 0]), np.int64(tags[s, 1]))
-        at = (tx, ty, te)                      # the trace time of each dependency
-        new0, new1, new2 = var3
+        new0, new1, new2 = w, d, tg
         for target in range(3):
-            if not present[target]:
+            lo = po if target == 0 else (b1 if target == 1 else b2)
+            hi = b1 if target == 0 else (b2 if target == 1 else pe)
+            if lo == hi:
                 continue
-            acc = var3[target] << 7
-            for p in range(po, pe):
-                if prod[p, P_TARGET] == target:
-                    acc = _clip(acc + _product_value(rules, p, x0, y0, u, hx, hy, at, a, j,
-                                                     var3), _ACC_MIN, _ACC_MAX)
+            acc = (w if target == 0 else (d if target == 1 else tg)) << 7
+            for p in range(lo, hi):
+                dep = prod[p, P_DEP]
+                m = x0 if dep == 0 else (y0 if dep == 1 else u)
+                if m == 0:              # the product is 0 (adding it only clips acc)
+                    acc = _clip(acc, _ACC_MIN, _ACC_MAX)
+                    continue
+                at = tx if dep == 0 else (ty if dep == 1 else te)   # the dependency's time
+                width = 0
+                for k in range(prod[p, P_NF]):
+                    v = pvar[p, k]
+                    if v == 0:
+                        val = x0
+                    elif v == 1:
+                        val = y0
+                    elif v <= 3:
+                        val = hx[at, v - 2, a]
+                    elif v <= 6:
+                        val = hy[at, v - 4, j]
+                    else:
+                        val = w if v == 7 else (d if v == 8 else tg)
+                    width += _WIDTH[v]
+                    m = _factor(m, val, pconst[p, k], psgn[p, k], _WIDTH[v])
+                acc = _clip(acc + _scale(m, width, prod[p, P_MANT], prod[p, P_SEXP]),
+                            _ACC_MIN, _ACC_MAX)
             val = _round_clip(acc, target, sign, r)
             if target == 0:
                 new0 = val
@@ -310,9 +422,10 @@ def learn_epoch(g, time_step, groups, state, syn, rules, syn_w, rend):
                 new1 = val
             else:
                 new2 = val
-        syn_w[s_glob[s]] = new0
+        syn_w[sg] = new0
         tags[s, 0] = new1
         tags[s, 1] = new2
+    state.clipped[g] = 1
     _commit_traces(gp, g, state, hx, hy)
     return gp[g, G_SE] - gp[g, G_SO]
 
@@ -352,8 +465,9 @@ def snapshot(t, syn_w, lr, row):
     """After step ``t``: copy the snapshot weights into row ``row`` when one is due; returns
     the next row."""
     if lr.snap_every > 0 and (t + 1) % lr.snap_every == 0:
-        for q in range(lr.snap_idx.shape[0]):
-            lr.snaps[row, q] = syn_w[lr.snap_idx[q]]
+        snaps, snap_idx = lr.snaps, lr.snap_idx
+        for q in range(snap_idx.shape[0]):
+            snaps[row, q] = syn_w[snap_idx[q]]
         return row + 1
     return row
 

@@ -173,7 +173,7 @@ def lower_network(state) -> Lowered:
         if refractory > 255:
             raise ModelError(f"population {where!r}: tau_refrac must be at most 255 steps "
                              f"({255 * dt:g} ms at dt {dt:g} ms), not {refractory} steps")
-        net.populations[name] = FloatPopulation(
+        net.populations[name] = FloatPopulation.build(
             name=name, size=pop.size, kind=kind, alpha=alpha, beta=beta, vth=vth,
             bias_u=np.zeros(pop.size),
             bias_v=(1.0 - beta) * (p["v_rest"] - p["v_reset"] + r_m * p["i_offset"]),

@@ -67,3 +67,30 @@ def test_cycle_equals_functional_and_charges_learning(seed):
     assert cyc.cycles_per_step[epoch_end].min() >= floor
     assert cyc.counters["learning_updates"] == fun.counters["learning_updates"] \
         == n_syn * int(epoch_end.sum())
+
+
+def test_hardware_draws_of_the_kernel_equal_the_contract_generator():
+    """The emulator draws the hardware streams in a kernel (``draw_hardware``); every value,
+    the second-spike impulse between a step's two advances included, and the final states must
+    be the contract's :class:`LearningRandom` ones (few networks spike twice in an epoch, so
+    the engine tests alone would miss a wrong mid-step value)."""
+    from spikefab.arch.learning.random import LearningRandom
+    from spikefab.emulator.learning.kernels import draw_hardware
+    rng = np.random.default_rng(5)
+    te = np.array([1, 3, 8], np.int64)
+    rnds = [LearningRandom.hardware([int(s) for s in rng.integers(1, 2 ** 63, 5)])
+            for _ in te]
+    states = np.array([r.states for r in rnds], np.uint64)
+    steps = 40
+    r_mid, r_end = np.zeros((steps, len(te))), np.zeros((steps, len(te), 5))
+    draw_hardware(states, te, 0, r_mid, r_end)
+    for t in range(steps):
+        for g, r in enumerate(rnds):
+            r.advance_traces()
+            assert r_mid[t, g] == r.y_impulse
+            r.advance_traces()
+            if (t + 1) % te[g] == 0:
+                r.advance_round()
+                assert list(r_end[t, g]) == r.values
+    assert [[int(s) for s in row] for row in states] == [r.states for r in rnds]
+    assert len(set(r_mid[:, 0])) > 10          # the values do vary
