@@ -9,6 +9,7 @@ counters, latency and energy from the Target).
 from __future__ import annotations
 
 import os
+import time
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -33,6 +34,11 @@ from spikefab.errors import InputError, TargetError
 __all__ = ["simulate", "MODES"]
 
 MODES = ("functional", "cycle")
+
+#: Wall seconds of the last functional kernel call (the step loop; not the checks, the flattening,
+#: the fan-out tables or the Result), as Brian2's ``device._last_run_time`` or SANA-FE's
+#: ``chip.sim()``: the benchmarks compare simulation loops with it.
+last_run_s = 0.0
 
 
 def _probe_arrays(image: Image, flat: FlatImage, probes: Sequence[str]):
@@ -112,15 +118,30 @@ def _run_functional(flat: FlatImage, params, ref, in_spikes, out, probe_idx, pro
     fused = fused_update(flat, na, params) and _segments_pay(flat, na)
     dim = np.array([steps, flat.n_classes, flat.slots, int(staged), int(fused)], np.int64)
     net = (flat.noff, flat.ax_start, flat.ax_count, flat.syn_off, flat.syn_w, flat.hr_start,
-           flat.hr_count, flat.routes, flat.nr_start, flat.nr_count, flat.route_dst,
+           flat.hr_count, flat.routes, flat.nr_start, flat.nr_count, _route_dc(flat),
            flat.route_sums)
     io = (in_spikes, out, probe_idx, probe_var, traces, counters, timing, est)
     ops = (dim, net, io, nrn, fo.as_tuple(), (acc, stage, na.lsh, na.rsh), params, ref)
     workers = _workers(fo.pn.shape[0] - 1)
+    t0 = time.perf_counter()
     if workers > 1:
         FK.run_functional_threads(workers, *ops)
     else:
         FK.run_functional(*ops)
+    _loop_time(t0)
+
+
+def _route_dc(flat: FlatImage) -> np.ndarray:
+    """The functional kernel's route walk table (``kernels.send_spikes``): int32 destination
+    core and synapse count per route, ``-1 - channel`` for a host output."""
+    rd = flat.route_dst
+    return np.ascontiguousarray(np.stack([np.where(rd[:, 0] < 0, -1 - rd[:, 2], rd[:, 0]),
+                                          rd[:, 1]], axis=1), np.int32).reshape(-1, 2)
+
+
+def _loop_time(t0: float) -> None:
+    global last_run_s
+    last_run_s = time.perf_counter() - t0
 
 
 def fused_update(flat: FlatImage, na: NeuronArrays, params: np.ndarray) -> bool:
@@ -201,7 +222,9 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         est = np.zeros(steps, np.int64)
         ftiming = np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles], np.int64)
         if plastic is not None:        # learning engine: weights change, no fan-out cache
+            t0 = time.perf_counter()
             run_functional_plastic(common, ftiming, est, plastic.args)
+            _loop_time(t0)
         else:
             _run_functional(flat, params, ref, in_spikes, out, probe_idx, probe_var, traces,
                             counters, ftiming, est, steps)
