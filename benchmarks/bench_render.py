@@ -757,11 +757,17 @@ def _engine_bounds(res: dict) -> str:
         text += (f"  CUBA low rate: {f(us)} µs per step for {f(cu['neurons'])} neurons = "
                  f"{f(1e3 * us / cu['neurons'])} ns per neuron update, with "
                  f"{f(fu['spikes'] / fu['steps'])} spikes per step, so the neuron update is the "
-                 "step.  It runs as four vectorized loops over int32 state and operands (current, "
-                 "voltage, threshold/reset, active count; one fused loop touches too many arrays "
-                 "for LLVM's alias checks and stays scalar at three times the cost), the spike "
-                 "scan reads eight neurons per load, and refractory / adaptive neurons are "
-                 "redone apart.")
+                 "step.  It is one fused loop per profile segment (`kernels.update_lif`): input, "
+                 "current, voltage, threshold and reset over int32 state with the profile's "
+                 "constants as scalars, eight neurons per 256-bit register, the decays one "
+                 "double multiply each (exact: a 24-bit value times a 13-bit factor fits a "
+                 "double) and skipped when the factor is 0 or 1; it is exact under a guard on "
+                 "the per-step input (checked once per run, else the int64 loops run).  The "
+                 "spike scan reads eight neurons per load, refractory / adaptive neurons are "
+                 "redone apart, and the spiking neurons' route and synapse rows are prefetched "
+                 "before they are walked.  The time is the kernel's loop (`engine.last_run_s`), "
+                 "as Brian2's `_last_run_time` and SANA-FE's `chip.sim()`; checks, flattening "
+                 "and the Result are excluded on every side.")
         bs = low.get("brian2_cpp_standalone")
         if bs and not _err(bs):
             text += (f"  Brian2 cpp_standalone: {f(1e6 / bs['steps_per_s'])} µs per step "

@@ -9,6 +9,7 @@ counters, latency and energy from the Target).
 from __future__ import annotations
 
 import os
+import time
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -22,7 +23,7 @@ from spikefab.arch.validate import check_fits, check_run_memory
 from spikefab.emulator import costs
 from spikefab.emulator.barrier import FUTEX_OK
 from spikefab.emulator import kernels as FK
-from spikefab.emulator.flat import FlatImage, flatten, neuron_arrays
+from spikefab.emulator.flat import FlatImage, NeuronArrays, flatten, neuron_arrays
 from spikefab.emulator.learning.engine import no_learning
 from spikefab.emulator.learning.engine import prepare as prepare_learning
 from spikefab.emulator.learning.kernels import run_functional_plastic
@@ -33,6 +34,11 @@ from spikefab.errors import InputError, TargetError
 __all__ = ["simulate", "MODES"]
 
 MODES = ("functional", "cycle")
+
+#: Wall seconds of the last functional kernel call (the step loop; not the checks, the flattening,
+#: the fan-out tables or the Result), as Brian2's ``device._last_run_time`` or SANA-FE's
+#: ``chip.sim()``: the benchmarks compare simulation loops with it.
+last_run_s = 0.0
 
 
 def _probe_arrays(image: Image, flat: FlatImage, probes: Sequence[str]):
@@ -91,7 +97,8 @@ def functional_parts(n_neurons: int) -> int:
 def _run_functional(flat: FlatImage, params, ref, in_spikes, out, probe_idx, probe_var, traces,
                     counters, timing, est, steps: int) -> None:
     """The functional kernel over ``flat``: int32 accumulators when the image's bound allows,
-    the threaded driver when ``flat`` was cut into several parts and threads can run them."""
+    the fused int32 neuron update when its guard holds (:func:`fused_update`), the threaded
+    driver when ``flat`` was cut into several parts and threads can run them."""
     na = neuron_arrays(flat, params, ref)
     fo = flat.fo
     size = flat.slots * flat.n_classes * flat.n
@@ -103,21 +110,59 @@ def _run_functional(flat: FlatImage, params, ref, in_spikes, out, probe_idx, pro
     if staged:
         stage = np.zeros(size, np.int32 if bound < 2**31 - 1 else np.int64)
         bound = bound << int(na.lsh.max(initial=0))     # the ring holds the shifted sums
-        nrn = nrn[:FK.N_LSH] + (np.zeros_like(na.lsh), np.zeros_like(na.rsh))
+        nrn = nrn[:FK.N_LSH] + (np.zeros_like(na.lsh), np.zeros_like(na.rsh)) \
+            + nrn[FK.N_RSH + 1:]
     acc = np.zeros(size, np.int32 if bound < 2**31 - 1 else np.int64)
     if not staged:
         stage = acc
-    dim = np.array([steps, flat.n_classes, flat.slots, int(staged)], np.int64)
+    fused = fused_update(flat, na, params) and _segments_pay(flat, na)
+    dim = np.array([steps, flat.n_classes, flat.slots, int(staged), int(fused)], np.int64)
     net = (flat.noff, flat.ax_start, flat.ax_count, flat.syn_off, flat.syn_w, flat.hr_start,
-           flat.hr_count, flat.routes, flat.nr_start, flat.nr_count, flat.route_dst,
+           flat.hr_count, flat.routes, flat.nr_start, flat.nr_count, _route_dc(flat),
            flat.route_sums)
     io = (in_spikes, out, probe_idx, probe_var, traces, counters, timing, est)
     ops = (dim, net, io, nrn, fo.as_tuple(), (acc, stage, na.lsh, na.rsh), params, ref)
     workers = _workers(fo.pn.shape[0] - 1)
+    t0 = time.perf_counter()
     if workers > 1:
         FK.run_functional_threads(workers, *ops)
     else:
         FK.run_functional(*ops)
+    _loop_time(t0)
+
+
+def _route_dc(flat: FlatImage) -> np.ndarray:
+    """The functional kernel's route walk table (``kernels.send_spikes``): int32 destination
+    core and synapse count per route, ``-1 - channel`` for a host output."""
+    rd = flat.route_dst
+    return np.ascontiguousarray(np.stack([np.where(rd[:, 0] < 0, -1 - rd[:, 2], rd[:, 0]),
+                                          rd[:, 1]], axis=1), np.int32).reshape(-1, 2)
+
+
+def _loop_time(t0: float) -> None:
+    global last_run_s
+    last_run_s = time.perf_counter() - t0
+
+
+def fused_update(flat: FlatImage, na: NeuronArrays, params: np.ndarray) -> bool:
+    """Whether the fused int32 neuron update (``kernels.update_lif``) is exact for this run.
+
+    It needs the input of one step, summed over the classes and shifted by their exponents, to
+    stay within 2**18 (so ``u`` stays 24-bit) and the start state within 24 bits; the
+    accumulator bound (:attr:`FlatImage.acc_bound`) gives the first.  Otherwise (huge weights
+    or exponents) the int64 loops run; both give the reference's bytes.
+    """
+    shift = int(na.lsh.max(initial=0))
+    if shift > 18 or flat.acc_bound * max(flat.n_classes, 1) > (2**18 >> shift):
+        return False
+    return bool(np.abs(params[8]).max(initial=0) <= 2**23
+                and np.abs(params[9]).max(initial=0) <= 2**23)
+
+
+def _segments_pay(flat: FlatImage, na: NeuronArrays) -> bool:
+    """Speed only: the fused update is one call per profile segment, so it wants segments of
+    16 neurons on average (random per-neuron profiles run the per-neuron int64 loops)."""
+    return na.segments * 16 <= flat.n + 16 * flat.parts
 
 
 def _workers(parts: int) -> int:
@@ -177,7 +222,9 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
         est = np.zeros(steps, np.int64)
         ftiming = np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles], np.int64)
         if plastic is not None:        # learning engine: weights change, no fan-out cache
+            t0 = time.perf_counter()
             run_functional_plastic(common, ftiming, est, plastic.args)
+            _loop_time(t0)
         else:
             _run_functional(flat, params, ref, in_spikes, out, probe_idx, probe_var, traces,
                             counters, ftiming, est, steps)

@@ -47,7 +47,7 @@ class FanOut:
     pn: np.ndarray         #: (parts + 1,) int64 neuron bounds of the parts
     sc_ps: np.ndarray      #: (n * parts + 1,) int64 scatter run of (neuron, part) in sc_off / sc_w
     sc_off: np.ndarray     #: accumulator offsets (as FlatImage.syn_off) of the scattered synapses
-    sc_w: np.ndarray       #: (.,) int32 their weights
+    sc_w: np.ndarray       #: (.,) int16 their weights (a synapse weight is 16-bit)
     mb_ps: np.ndarray      #: (n * parts + 1,) int64 block memberships of (neuron, part) in mb_blk
     mb_blk: np.ndarray     #: (.,) int64 block of each membership
     bp: np.ndarray         #: (parts + 1,) int64 first block of each part

@@ -66,8 +66,8 @@ class FlatImage:
     route_sums: np.ndarray    #: (n, 5) int64 per neuron over its routes: hops_ew hops_ns
                               #: hops_chip synapses host_packets
     chiplets_used: int        #: distinct chiplets holding a core
-    acc_bound: int            #: largest sum of |weight| into one (class, neuron): no accumulator
-                              #: of a step can exceed it, so int32 accumulators suffice below 2**31
+    acc_bound: int            #: largest sum of |weight| x routes into one (class, neuron): no
+                              #: accumulator slot can exceed it, so int32 ones suffice below 2**31
     parts: int = 1            #: neuron parts of the functional engine's threads (:mod:`.fanout`)
     _fo: FanOut | None = field(default=None, repr=False)
 
@@ -97,6 +97,11 @@ class NeuronArrays:
     ``special`` lists the neurons that can be refractory or have an adaptive threshold (a
     refractory period, a threshold increment, or such state at start): only they take the slow
     path after the vectorized update of all neurons.
+
+    The fused update (``kernels.update_lif``) runs per *segment*: a run of neurons of one part
+    whose profile constants (du, dv, vth, reset) are equal, so they enter its loop as scalars and
+    only the state and the bias stream; ``bias32`` is the bias clipped to +-2**25 (exact there:
+    see kernels.py).
     """
 
     du1: np.ndarray           #: (n,) int32
@@ -111,10 +116,21 @@ class NeuronArrays:
     sp_start: np.ndarray      #: (parts + 1,) int64 first special neuron of each part
     lsh: np.ndarray           #: (C * n,) int64 left shift of class c for neuron i (exp > 0)
     rsh: np.ndarray           #: (C * n,) int64 right shift (exp < 0)
+    bias32: np.ndarray        #: (n,) int32 bias clipped to +-2**25
+    seg_lo: np.ndarray        #: (segments + 1,) int64 first neuron of each segment
+    seg_ps: np.ndarray        #: (parts + 1,) int64 first segment of each part
+    seg_duf: np.ndarray       #: (segments,) float64 ``du1 / 4096``
+    seg_dvf: np.ndarray       #: (segments,) float64 ``dv1 / 4096``
+    seg_vth6: np.ndarray      #: (segments,) int32 ``vth << 6``
+    seg_rmask: np.ndarray     #: (segments,) int32 -1 reset by subtraction, 0 reset to zero
 
     def as_tuple(self) -> tuple:
         """The fields in order: the kernels' NRN tuple (``kernels.N_*`` name the positions)."""
         return tuple(getattr(self, f.name) for f in fields(self))
+
+    @property
+    def segments(self) -> int:
+        return int(self.seg_lo.shape[0] - 1)
 
 
 def neuron_arrays(flat: FlatImage, params: np.ndarray, ref: np.ndarray) -> NeuronArrays:
@@ -122,14 +138,22 @@ def neuron_arrays(flat: FlatImage, params: np.ndarray, ref: np.ndarray) -> Neuro
     du, dv, vth, reset, refr, th_dec, th_inc, bias = params[:8]
     special = np.flatnonzero((refr > 0) | (th_inc != 0) | (params[10] != 0) | (ref > 0))
     i32 = (lambda a: np.ascontiguousarray(a, np.int32))
+    pn = part_bounds(flat.n, flat.parts)
+    key = np.stack([du, dv, vth, reset == 1])
+    cut = np.flatnonzero((key[:, 1:] != key[:, :-1]).any(axis=0)) + 1
+    seg_lo = np.union1d(cut, pn).astype(np.int64)
+    first = seg_lo[:-1]
     return NeuronArrays(du1=i32(4095 - du), dv1=i32(4096 - dv), vth6=i32(vth << 6),
                         bias=np.ascontiguousarray(bias, np.int64), rsub=i32(reset == 1),
                         refr=i32(refr), thd1=i32(4096 - th_dec), thinc=i32(th_inc),
                         special=special.astype(np.int64),
-                        sp_start=np.searchsorted(special, part_bounds(flat.n, flat.parts)
-                                                 ).astype(np.int64),
+                        sp_start=np.searchsorted(special, pn).astype(np.int64),
                         lsh=np.maximum(flat.nexp, 0).astype(np.int64),
-                        rsh=np.maximum(-flat.nexp, 0).astype(np.int64))
+                        rsh=np.maximum(-flat.nexp, 0).astype(np.int64),
+                        bias32=i32(np.clip(bias, -2**25, 2**25)), seg_lo=seg_lo,
+                        seg_ps=np.searchsorted(seg_lo, pn).astype(np.int64),
+                        seg_duf=(4095 - du[first]) / 4096.0, seg_dvf=(4096 - dv[first]) / 4096.0,
+                        seg_vth6=i32(vth[first] << 6), seg_rmask=-i32(reset[first] == 1))
 
 
 def flatten(image: Image, target: Target, parts: int = 1) -> FlatImage:
@@ -164,7 +188,16 @@ def flatten(image: Image, target: Target, parts: int = 1) -> FlatImage:
                      hr_count=image.host_route_ptr["count"].astype(np.int64), routes=routes,
                      route_dst=np.ascontiguousarray(routes[:, [2, 9, 1]]), route_sums=route_sums,
                      chiplets_used=len({c.chiplet for c in cores}),
-                     acc_bound=int(FK.acc_bound(syn_off, syn_w, cn)), parts=parts)
+                     acc_bound=_acc_bound(ax_start, ax_count, syn_off, syn_w, cn, routes),
+                     parts=parts)
+
+
+def _acc_bound(ax_start, ax_count, syn_off, syn_w, cn: int, routes: np.ndarray) -> int:
+    """:attr:`FlatImage.acc_bound`, counting how many routes (neurons' and host channels')
+    reach each axon: an axon reached twice in a step delivers its synapses twice."""
+    core_bound = routes[:, 0] == 0
+    mult = np.bincount(routes[core_bound, 1], minlength=len(ax_start))[:len(ax_start)]
+    return int(FK.acc_bound(ax_start, ax_count, mult.astype(np.int64), syn_off, syn_w, cn))
 
 
 def _neurons(cores, noff: np.ndarray, n_classes: int):

@@ -11,7 +11,10 @@ The ``counters`` int64 array (shared with the cycle engine) has the ``C_*`` slot
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from spikefab.emulator.barrier import new_barrier, wait
 
@@ -20,6 +23,26 @@ C_SYNOPS, C_SPIKES, C_ACTIVE, C_INACTIVE, C_PACKETS, C_HOPS_EW, C_HOPS_NS, C_HOP
     C_HOST_IN, C_HOST_OUT = range(10)
 N_COUNTERS = 10
 STATE_MAX = (1 << 23) - 1
+
+
+@intrinsic
+def prefetch(typingctx, arr, idx):
+    """Hint the CPU to load ``arr[idx]``'s cache line (LLVM ``llvm.prefetch``, read, keep in
+    all levels); nothing else happens, and an index past the end is harmless (no load)."""
+    if not isinstance(arr, types.Array) or not isinstance(idx, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        ptr = builder.bitcast(builder.gep(ary.data, [args[1]]), ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]),
+            "llvm.prefetch.p0")
+        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, idx), codegen
 
 
 @njit(cache=True, inline="always")
@@ -107,7 +130,7 @@ def lif_update(t, slots, n_classes, params, ref, nexp, acc, spikes, counters):
     counters[C_INACTIVE] += n - n_act
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def deliver_axon(ax, t, slots, cn, ax_start, ax_count, syn_off, syn_w, acc):
     """Add the synapse run of global axon ``ax`` into the ring slots of step ``t``; return S."""
     dcn = slots * cn
@@ -154,7 +177,7 @@ def commit_stage(t, slots, cn, nexp, stage, acc):
                     acc[b + k] += x >> (-e)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def commit_part(t, slots, n_classes, n, lo, hi, lsh, rsh, stage, acc):
     """:func:`commit_stage` for the neurons ``lo..hi`` only (one thread part): each staged
     (delay, class, neuron) sum of step ``t`` is shifted by its class exponent, floored, added
@@ -173,7 +196,7 @@ def commit_part(t, slots, n_classes, n, lo, hi, lsh, rsh, stage, acc):
                 s[k] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _send_routes(r0, rc, t, slots, cn, routes, tabs, acc, out, counters, dest_pk, dest_syn):
     """Send the routes ``r0 .. r0 + rc`` of step ``t``: count their hops, set the host outputs,
     deliver the core-bound ones into ``acc`` and add their packets and synapses to their cores.
@@ -198,7 +221,7 @@ def _send_routes(r0, rc, t, slots, cn, routes, tabs, acc, out, counters, dest_pk
         dest_syn[d] += s
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def synaptic_input(t, slots, n_classes, n, lo, hi, shifted, lsh, rsh, acc, ain):
     """``ain[i]`` for neurons ``lo..hi``: each class of slot ``t mod D`` shifted by its exponent
     (floor on the sum), summed over classes; those accumulators are cleared.
@@ -245,7 +268,7 @@ def _trunc12(p):
 # nine arrays is not, and costs three times as much).  Callers pass slices: indexing a slice
 # from 0 is what lets LLVM drop Numba's negative-index handling and vectorize.
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def update_current(ain, u, du1):
     """``u <- wrap24(int32(trunc0(u * du1 / 4096)) + int32(a << 6))`` for every neuron."""
     for i in range(u.shape[0]):
@@ -254,7 +277,7 @@ def update_current(ain, u, du1):
         u[i] = uc - np.int64(16777216) * (uc > 8388608) + np.int64(16777216) * (uc <= -8388608)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def update_voltage(u, v, dv1, bias):
     """``v <- sat24(trunc0(v * dv1 / 4096) + u + bias)`` for every neuron."""
     for i in range(v.shape[0]):
@@ -262,7 +285,7 @@ def update_voltage(u, v, dv1, bias):
         v[i] = min(max(vv, -STATE_MAX), STATE_MAX)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def fire(v, vth6, rsub, spikes):
     """Spike where ``v > vth << 6``; reset to 0 or by subtraction; returns the spike count."""
     c = 0
@@ -276,14 +299,76 @@ def fire(v, vth6, rsub, spikes):
     return c
 
 
-@njit(cache=True)
-def special_neurons(special, vold, nrn, st, spikes):
+# The fused update (issue 19): at low rates only a few neurons spike per step, so the step is
+# the neuron update; one pass over narrow int32 state with the profile's constants as scalars
+# does it at a few instructions per neuron.  Its int32 arithmetic is exact under the guard that
+# ``engine._run_functional`` checks once per run (|input| <= 2**18 per step, |u|, |v| <= 2**23
+# at start): then |u| stays <= 2**23 (the 24-bit correction is never needed twice) and
+# decayed v + u + bias, with the bias clipped to +-2**25 (beyond it the sum saturates either
+# way), cannot overflow.  Runs that fail the guard use the int64 loops below.
+I32 = np.int32
+F64 = np.float64
+
+
+@njit(cache=True, _nrt=False)
+def update_lif(a, u, v, spikes, bias32, duf, dvf, vth6, rmask):
+    """One segment of neurons sharing a profile: input ``a`` (the accumulator slot, or the
+    shifted class sum; cleared here), current, voltage, threshold and reset, in one vectorized
+    loop.  Returns (inputs non-zero, spikes without input): the active-update count's parts.
+
+    The decays ``trunc0(x * d / 4096)`` are one double multiply (``duf = d / 4096``): the
+    product of an int32 and a 13-bit factor is exact in a double, so its truncation toward zero
+    is the integer result, and it costs less than two 32-bit multiplies.  A factor of 0 (du =
+    4095: no current memory) or 1 (dv = 0: no leak) is common and is hoisted out of the loop:
+    four copies of the loop, LLVM folding the constant flags.  ``rmask`` is -1 for reset by
+    subtraction, 0 for reset to zero.
+    """
+    if duf == 0.0:
+        if dvf == 1.0:
+            return _lif_loop(a, u, v, spikes, bias32, duf, dvf, vth6, rmask, False, False)
+        return _lif_loop(a, u, v, spikes, bias32, duf, dvf, vth6, rmask, False, True)
+    if dvf == 1.0:
+        return _lif_loop(a, u, v, spikes, bias32, duf, dvf, vth6, rmask, True, False)
+    return _lif_loop(a, u, v, spikes, bias32, duf, dvf, vth6, rmask, True, True)
+
+
+@njit(cache=True, inline="always")
+def _lif_loop(a, u, v, spikes, bias32, duf, dvf, vth6, rmask, decay_u, decay_v):
+    """The loop of :func:`update_lif`.  Every value stays int32 (``I32`` after each step) so
+    LLVM packs eight neurons per 256-bit register (the decays' doubles in 512-bit ones)."""
+    zeros = I32(0)
+    nq = I32(0)
+    for i in range(u.shape[0]):
+        x = a[i]
+        a[i] = 0
+        z = I32(x == 0)
+        zeros = I32(zeros + z)
+        uc = I32(x << 6)
+        if decay_u:
+            uc = I32(I32(F64(u[i]) * duf) + uc)
+        uc = I32(uc - I32(16777216 * I32(uc > 8388608)) + I32(16777216 * I32(uc <= -8388608)))
+        u[i] = uc
+        vd = v[i]
+        if decay_v:
+            vd = I32(F64(vd) * dvf)
+        vv = I32(I32(vd + uc) + bias32[i])
+        vv = min(max(vv, I32(-STATE_MAX)), I32(STATE_MAX))
+        s = I32(vv > vth6)
+        v[i] = I32(I32(vv - vth6) & rmask) if s else vv
+        spikes[i] = s
+        nq = I32(nq + I32(s & z))
+    return u.shape[0] - zeros, nq
+
+
+@njit(cache=True, _nrt=False)
+def special_neurons(special, vold, had, nrn, st, spikes):
     """The rare paths (refractory, adaptive threshold) of the listed neurons, redone from their
-    voltage before the vectorized loops (``vold``); returns the correction of the spike count.
+    voltage before the vectorized loops (``vold``); ``had[j]``: whether neuron ``special[j]``
+    had input this step.  Returns the change in spikes without input (the active count).
     ``nrn``/``st``: the driver's NRN and ST tuples (indices below)."""
     u, v, theta, ref = st[S_U], st[S_V], st[S_THETA], st[S_REF]
     dv1, vth6, bias, rsub = nrn[N_DV1], nrn[N_VTH6], nrn[N_BIAS], nrn[N_RSUB]
-    d_spk = 0
+    d_quiet = 0
     for j in range(special.shape[0]):
         i = special[j]
         hs = np.int64(spikes[i])
@@ -306,8 +391,9 @@ def special_neurons(special, vold, nrn, st, spikes):
             v[i] = vv
         theta[i] = th
         spikes[i] = s
-        d_spk += s - hs
-    return d_spk
+        if had[j] == 0:
+            d_quiet += s - hs
+    return d_quiet
 
 
 # ---- the functional driver -------------------------------------------------------------------
@@ -315,7 +401,7 @@ def special_neurons(special, vold, nrn, st, spikes):
 # parameters is unreadable); the Python side builds them in ``engine._run_functional``.
 #: NRN: :class:`~spikefab.emulator.flat.NeuronArrays`, in field order
 N_DU1, N_DV1, N_VTH6, N_BIAS, N_RSUB, N_REFR, N_THD1, N_THINC, N_SPECIAL, N_SP_START, N_LSH, \
-    N_RSH = range(12)
+    N_RSH, N_BIAS32, N_SEG_LO, N_SEG_PS, N_SEG_DUF, N_SEG_DVF, N_SEG_VTH6, N_SEG_RMASK = range(19)
 #: FO: :class:`~spikefab.emulator.fanout.FanOut`, in field order
 F_PN, F_SC_PS, F_SC_OFF, F_SC_W, F_MB_PS, F_MB_BLK, F_BP, F_BK_OFF, F_BK_LEN, F_BK_MSTART, \
     F_BK_SRC, F_BK_WPOS, F_BK_CPOS, F_BK_COLSUM, F_DW = range(15)
@@ -326,51 +412,107 @@ T_NOFF, T_AX_START, T_AX_COUNT, T_SYN_OFF, T_SYN_W, T_HR_START, T_HR_COUNT, T_RO
 I_IN, I_OUT, I_PROBE_IDX, I_PROBE_VAR, I_TRACES, I_COUNTERS, I_TIMING, I_EST = range(8)
 #: RING: accumulators ``acc``, the staging ring and the class shifts its commit applies
 R_ACC, R_STAGE, R_CLSH, R_CRSH = range(4)
-#: DIM: int64 array of sizes and flags
-D_STEPS, D_CLASSES, D_SLOTS, D_STAGED = range(4)
+#: DIM: int64 array of sizes and flags (D_FUSED: the fused int32 update's guard holds)
+D_STEPS, D_CLASSES, D_SLOTS, D_STAGED, D_FUSED = range(5)
 #: ST: the run's state and scratch (:func:`new_state`)
-S_U, S_V, S_THETA, S_REF, S_AIN, S_SPK, S_VOLD, S_EMIT, S_DPK, S_DSYN, S_CORE_OF, S_UPD, \
-    S_BCNT, S_TOUCHED, S_FIRED, S_PSPK, S_PACT, S_NF = range(18)
+S_U, S_V, S_THETA, S_REF, S_AIN, S_SPK, S_VOLD, S_HAD, S_EMIT, S_DPK, S_DSYN, S_CORE_OF, \
+    S_UPD, S_BCNT, S_TOUCHED, S_FIRED, S_PACT, S_NF = range(18)
 
 
 @njit(cache=True)
 def new_state(params, ref, n_special, n_cores, n_blocks, parts, noff, nc):
     """The ST tuple: 32-bit u/v, theta, ``ref`` (updated in place), two spike buffers (step
-    parity; padded to 8 for :func:`send_spikes`), per-core loads, block scratch, fired list."""
+    parity; padded to 8 for :func:`send_spikes`), the special neurons' voltage and input flag
+    before the update, per-core loads, block scratch, fired list, per-part active counts."""
     n = ref.shape[0]
     core_of, upd = _core_loads(noff, n, nc)
     return (params[8].astype(np.int32), params[9].astype(np.int32), params[10].copy(), ref,
             np.zeros(n, np.int64), np.zeros((2, (n + 7) // 8 * 8), np.uint8),
-            np.zeros(n_special, np.int64), np.zeros(n_cores, np.int64),
-            np.zeros(n_cores, np.int64), np.zeros(n_cores, np.int64), core_of, upd,
-            np.zeros(n_blocks, np.int64), np.zeros(n_blocks, np.int64), np.zeros(n, np.int64),
-            np.zeros(parts, np.int64), np.zeros(parts, np.int64), np.zeros(1, np.int64))
+            np.zeros(n_special, np.int64), np.zeros(n_special, np.uint8),
+            np.zeros(n_cores, np.int64), np.zeros(n_cores, np.int64),
+            np.zeros(n_cores, np.int64), core_of, upd, np.zeros(n_blocks, np.int64),
+            np.zeros(n_blocks, np.int64), np.zeros(n, np.int64), np.zeros(parts, np.int64),
+            np.zeros(1, np.int64))
 
 
-@njit(cache=True)
-def update_part(p, t, dim, nrn, pn, shifted, acc, st, spikes):
-    """Step ``t`` of the neurons of part ``p`` (``pn[p]..pn[p+1]``): input, vectorized update,
-    then the part's special neurons; the part's spike and active counts go to ``ST[S_P*][p]``."""
-    u, v, ain = st[S_U], st[S_V], st[S_AIN]
-    lo = pn[p]
-    hi = pn[p + 1]
-    nz = synaptic_input(t, dim[D_SLOTS], dim[D_CLASSES], u.shape[0], lo, hi, shifted,
-                        nrn[N_LSH], nrn[N_RSH], acc, ain)
-    special, vold = nrn[N_SPECIAL], st[S_VOLD]
+@njit(cache=True, _nrt=False)
+def _save_special(s0, s1, src, nrn, st):
+    """The special neurons' voltage and whether they have input, before the update."""
+    special, v, vold, had = nrn[N_SPECIAL], st[S_V], st[S_VOLD], st[S_HAD]
+    for j in range(s0, s1):
+        i = special[j]
+        vold[j] = v[i]
+        had[j] = src[i] != 0
+
+
+@njit(cache=True, _nrt=False)
+def _fused_part(p, src, nrn, st, spikes):
+    """:func:`update_lif` over the profile segments of part ``p``, then its special neurons;
+    ``src``: the step's input per neuron (global index).  Returns the part's active count."""
+    u, v = st[S_U], st[S_V]
     s0 = nrn[N_SP_START][p]
     s1 = nrn[N_SP_START][p + 1]
-    for j in range(s0, s1):
-        vold[j] = v[special[j]]
+    _save_special(s0, s1, src, nrn, st)
+    seg_lo, bias32 = nrn[N_SEG_LO], nrn[N_BIAS32]
+    duf, dvf, vth6, rmask = nrn[N_SEG_DUF], nrn[N_SEG_DVF], nrn[N_SEG_VTH6], nrn[N_SEG_RMASK]
+    act = 0
+    for g in range(nrn[N_SEG_PS][p], nrn[N_SEG_PS][p + 1]):
+        lo = seg_lo[g]
+        hi = seg_lo[g + 1]
+        nz, nq = update_lif(src[lo:hi], u[lo:hi], v[lo:hi], spikes[lo:hi], bias32[lo:hi],
+                            duf[g], dvf[g], vth6[g], rmask[g])
+        act += nz + nq
+    if s1 > s0:
+        act += special_neurons(nrn[N_SPECIAL][s0:s1], st[S_VOLD][s0:s1], st[S_HAD][s0:s1], nrn,
+                               st, spikes)
+    return act
+
+
+@njit(cache=True, _nrt=False)
+def update_part(p, t, dim, nrn, pn, shifted, acc, st, spikes):
+    """Step ``t`` of the neurons of part ``p`` (``pn[p]..pn[p+1]``); the part's active count
+    (input non-zero, or spiking) goes to ``ST[S_PACT][p]``.
+
+    Fused (``DIM[D_FUSED]``): :func:`update_lif` reads the accumulator slot itself (one class,
+    exponent 0) or the shifted class sums of :func:`synaptic_input`.  Otherwise the int64
+    loops: input, current, voltage, fire, each vectorized on its own."""
+    u, v, ain = st[S_U], st[S_V], st[S_AIN]
+    n = u.shape[0]
+    lo = pn[p]
+    hi = pn[p + 1]
+    if dim[D_FUSED]:
+        if shifted:
+            synaptic_input(t, dim[D_SLOTS], dim[D_CLASSES], n, lo, hi, True, nrn[N_LSH],
+                           nrn[N_RSH], acc, ain)
+            st[S_PACT][p] = _fused_part(p, ain, nrn, st, spikes)
+        else:
+            base = (t % dim[D_SLOTS]) * dim[D_CLASSES] * n
+            st[S_PACT][p] = _fused_part(p, acc[base:base + n], nrn, st, spikes)
+        return
+    nz = synaptic_input(t, dim[D_SLOTS], dim[D_CLASSES], n, lo, hi, shifted,
+                        nrn[N_LSH], nrn[N_RSH], acc, ain)
+    s0 = nrn[N_SP_START][p]
+    s1 = nrn[N_SP_START][p + 1]
+    _save_special(s0, s1, ain, nrn, st)
     update_current(ain[lo:hi], u[lo:hi], nrn[N_DU1][lo:hi])
     update_voltage(u[lo:hi], v[lo:hi], nrn[N_DV1][lo:hi], nrn[N_BIAS][lo:hi])
-    ns = fire(v[lo:hi], nrn[N_VTH6][lo:hi], nrn[N_RSUB][lo:hi], spikes[lo:hi])
+    fire(v[lo:hi], nrn[N_VTH6][lo:hi], nrn[N_RSUB][lo:hi], spikes[lo:hi])
     if s1 > s0:
-        ns += special_neurons(special[s0:s1], vold[s0:s1], nrn, st, spikes)
-    st[S_PSPK][p] = ns
-    st[S_PACT][p] = nz          # + the spikes without input: send_spikes counts those
+        special_neurons(nrn[N_SPECIAL][s0:s1], st[S_VOLD][s0:s1], st[S_HAD][s0:s1], nrn, st,
+                        spikes)
+    st[S_PACT][p] = nz + _quiet(ain[lo:hi], spikes[lo:hi])
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
+def _quiet(ain, spikes):
+    """Spikes without input (they count as active updates too)."""
+    c = 0
+    for i in range(ain.shape[0]):
+        c += spikes[i] & (ain[i] == 0)
+    return c
+
+
+@njit(cache=True, _nrt=False)
 def deliver_blocks(base, dcn, spikes, touched, bcnt, fo, acc):
     """Deliver every block in ``touched`` (fanout.py): the spiking rows, or the column sum minus
     the silent rows when most rows spike.  Resets ``bcnt`` of those blocks."""
@@ -403,7 +545,7 @@ def deliver_blocks(base, dcn, spikes, touched, bcnt, fo, acc):
         bcnt[b] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def deliver_part(p, base, dcn, n_f, spikes, fo, st, acc):
     """Add the spikes of ``ST[S_FIRED][:n_f]`` into the accumulators of part ``p`` only: its
     share of each neuron's scattered synapses (``sc_ps[i * parts + p]``..), then its blocks."""
@@ -413,6 +555,12 @@ def deliver_part(p, base, dcn, n_f, spikes, fo, st, acc):
     fired, bcnt, touched = st[S_FIRED], st[S_BCNT], st[S_TOUCHED]
     nt = 0
     t0 = fo[F_BP][p]
+    for j in range(n_f):       # a spiking neuron's row is cold: ask for all rows' lines at once
+        q = fired[j] * parts + p
+        for k in range(sc_ps[q], sc_ps[q + 1], 16):
+            prefetch(sc_off, k)
+        for k in range(sc_ps[q], sc_ps[q + 1], 32):
+            prefetch(sc_w, k)
     for j in range(n_f):
         q = fired[j] * parts + p
         for k in range(sc_ps[q], sc_ps[q + 1]):
@@ -430,17 +578,20 @@ def deliver_part(p, base, dcn, n_f, spikes, fo, st, acc):
         deliver_blocks(base, dcn, spikes, touched[t0:t0 + nt], bcnt, fo, acc)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def send_spikes(t, spikes, net, io, st):
     """List the spiking neurons in ``ST[S_FIRED]``; count their packets, hops and synaptic
-    events, mark host outputs and the per-core loads of the estimate; returns how many spiked."""
+    events, mark host outputs and the per-core loads of the estimate; returns how many spiked.
+
+    ``NET[T_ROUTE_DST]`` is int32 ``(routes, 2)``: destination core and synapses, or ``-1 -
+    channel`` for the host (engine.py): a busy step walks tens of thousands of routes, and
+    8 bytes each stream from cache faster than the flat image's 24; the rows of all spiking
+    neurons are requested before the walk."""
     fired, counters, out = st[S_FIRED], io[I_COUNTERS], io[I_OUT]
-    nr_start, nr_count, route_dst, route_sums = net[T_NR_START], net[T_NR_COUNT], \
+    nr_start, nr_count, route_dc, route_sums = net[T_NR_START], net[T_NR_COUNT], \
         net[T_ROUTE_DST], net[T_ROUTE_SUMS]
     emit, dest_pk, dest_syn, core_of = st[S_EMIT], st[S_DPK], st[S_DSYN], st[S_CORE_OF]
-    ain = st[S_AIN]
     n_f = 0
-    quiet = 0                                       # spikes without synaptic input
     words = spikes.view(np.uint64)                  # few neurons spike: skip 8 at a time
     for w in range(words.shape[0]):
         if words[w] != 0:
@@ -448,9 +599,10 @@ def send_spikes(t, spikes, net, io, st):
                 if spikes[i]:
                     fired[n_f] = i
                     n_f += 1
-                    quiet += ain[i] == 0
-    counters[C_ACTIVE] += quiet                     # active = with input or spiking
-    counters[C_INACTIVE] -= quiet
+    for j in range(n_f):
+        i = fired[j]
+        for k in range(2 * nr_start[i], 2 * (nr_start[i] + nr_count[i]), 16):
+            prefetch(route_dc, k)
     for j in range(n_f):
         i = fired[j]
         rc = nr_count[i]
@@ -464,23 +616,23 @@ def send_spikes(t, spikes, net, io, st):
         counters[C_SYNOPS] += route_sums[i, 3]
         counters[C_HOST_OUT] += route_sums[i, 4]
         for r in range(nr_start[i], nr_start[i] + rc):
-            d = route_dst[r, 0]
+            d = route_dc[r, 0]
             if d < 0:
-                out[t, route_dst[r, 2]] = 1
+                out[t, -1 - d] = 1
             else:
                 dest_pk[d] += 1
-                dest_syn[d] += route_dst[r, 1]
+                dest_syn[d] += route_dc[r, 1]
     return n_f
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def end_of_step(t, dim, net, io, stage, st, spikes):
     """After the spikes of step ``t`` are listed: the step's counters, host input, core-time
     estimate and probes."""
     counters, timing = io[I_COUNTERS], io[I_TIMING]
     n = st[S_REF].shape[0]
-    n_act = st[S_PACT].sum()          # neurons with input; send_spikes moved the spikes
-    counters[C_SPIKES] += st[S_PSPK].sum()  # without input from inactive to active
+    n_act = st[S_PACT].sum()          # neurons with input or spiking
+    counters[C_SPIKES] += st[S_NF][0]
     counters[C_ACTIVE] += n_act
     counters[C_INACTIVE] += n - n_act
     slots = dim[D_SLOTS]
@@ -504,7 +656,7 @@ def end_of_step(t, dim, net, io, stage, st, spikes):
     _probe(t, io, st, spikes)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _probe(t, io, st, spikes):
     probe_idx, probe_var, traces = io[I_PROBE_IDX], io[I_PROBE_VAR], io[I_TRACES]
     for j in range(probe_idx.shape[0]):
@@ -522,7 +674,7 @@ def _probe(t, io, st, spikes):
             traces[t, j] = spikes[i]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _shifted(n_classes, lsh, rsh):
     if n_classes > 1:
         return True
@@ -542,7 +694,7 @@ def _core_loads(noff, n, nc):
     return core_of, upd
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def step_loop(w, workers, bar, dim, net, io, nrn, fo, ring, st):
     """The whole run as seen by worker ``w`` of ``workers`` (one for the single-thread driver).
 
@@ -709,13 +861,19 @@ def gather_fan_out(nr_start, nr_count, routes, ax_start, syn_off, syn_w, fo_star
 
 
 @njit(cache=True)
-def acc_bound(syn_off, syn_w, cn):
-    """Largest sum of |weight| over the synapses of one (class, neuron) accumulator."""
+def acc_bound(ax_start, ax_count, mult, syn_off, syn_w, cn):
+    """Largest sum of |weight| x (routes into its axon) over the synapses of one (class, neuron)
+    accumulator: what one ring slot can receive (each route fires at most once per step, a
+    synapse has one delay).  Axons no route reaches (``mult`` 0) deliver nothing."""
     if syn_w.shape[0] == 0 or cn == 0:
         return 0
     s = np.zeros(cn, np.int64)
-    for k in range(syn_w.shape[0]):
-        s[np.int64(syn_off[k]) % cn] += abs(np.int64(syn_w[k]))
+    for a in range(ax_start.shape[0]):
+        m = np.int64(mult[a])
+        if m == 0:
+            continue
+        for k in range(ax_start[a], ax_start[a] + ax_count[a]):
+            s[np.int64(syn_off[k]) % cn] += abs(np.int64(syn_w[k])) * m
     return s.max()
 
 
@@ -737,7 +895,7 @@ def scatter_by_part(fo_start, fo_off, fo_w, in_dense, pn):
         sc_ps[q + 1] += sc_ps[q]
     pos = sc_ps[:-1].copy()
     sc_off = np.empty(sc_ps[-1], fo_off.dtype)
-    sc_w = np.empty(sc_ps[-1], np.int32)
+    sc_w = np.empty(sc_ps[-1], np.int16)      # synapse weights are 16-bit (image.py)
     for i in range(n_src):
         for k in range(fo_start[i], fo_start[i + 1]):
             if not in_dense[k]:
