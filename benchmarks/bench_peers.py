@@ -259,11 +259,14 @@ def bench_sanafe(quick: bool) -> dict:
 def cuba_network(rate: float, n: int = 4000, p: float = 0.02, seed: int = 0):
     """Fixed-point CUBA-sized net: 80 % excitatory (+40), 20 % inhibitory (-160), bias-driven.
 
-    The E/I weights balance (3,200 x 40 = 800 x 160), so the firing rate is set by the bias: with
-    dv = 0 a neuron reaches ``vth << 6 = 2**22`` after ``2**22 / bias`` steps, and the bias is
-    drawn from U(0.5, 1.5) x ``rate`` x 2**22.  du = 1024.  Weights enter the current as
-    ``w << 6``, so against the 2**22 threshold they weigh what the reference notes' model
-    (perf-anchors.md section 6a: +40/-160 against 2**16, no shift) gives them.
+    The membrane leaks like Brian2's CUBA (``taum`` = 20 ms at dt = 0.1 ms: dv = 20, a factor
+    1 - 20/4096 per step), so both sides do the same per-neuron work (a leak-free network would
+    let the update skip its voltage multiply).  The E/I weights balance (3,200 x 40 = 800 x 160),
+    so the firing rate is set by the bias: from rest a neuron reaches ``vth << 6 = 2**22`` after
+    ``T`` steps when ``bias = 2**22 d / (1 - (1 - d)**T)`` (d = dv / 4096), with ``1 / T`` drawn
+    from U(0.5, 1.5) x ``rate``.  du = 1024.  Weights enter the current as ``w << 6``, so against
+    the 2**22 threshold they weigh what the reference notes' model (perf-anchors.md section 6a:
+    +40/-160 against 2**16, no shift) gives them.
     """
     from spikefab.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
     rng = np.random.default_rng(seed)
@@ -271,9 +274,12 @@ def cuba_network(rate: float, n: int = 4000, p: float = 0.02, seed: int = 0):
     np.fill_diagonal(mask, False)
     pre, post = np.nonzero(mask)
     w = np.where(pre < int(0.8 * n), 40, -160).astype(np.int64)
-    bias = rng.uniform(0.5, 1.5, n) * rate * 2**22
+    dv = round(4096 * (1 - np.exp(-0.1 / 20.0)))          # taum = 20 ms, dt = 0.1 ms
+    period = 1.0 / (rng.uniform(0.5, 1.5, n) * rate)
+    d = dv / 4096
+    bias = 2**22 * d / (1 - (1 - d) ** period)
     exp = max(0, int(np.ceil(np.log2(bias.max() / 4095)))) if bias.max() > 4095 else 0
-    lif = LoihiLIF(du=1024, dv=0, vth=2**16, bias_mant=np.round(bias / 2**exp).astype(np.int64),
+    lif = LoihiLIF(du=1024, dv=dv, vth=2**16, bias_mant=np.round(bias / 2**exp).astype(np.int64),
                    bias_exp=exp)
     net = HwNetwork()
     net.populations["pop"] = Population("pop", n, lif)
