@@ -66,7 +66,7 @@ async def _strobe_run(dut, image: dict, n: int) -> None:
 async def learning_engine_scoreboard(dut) -> None:
     cfg = json.loads(Path(os.environ["SPIKEFAB_LEARN_BENCH"]).read_text())
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-    for name in _STROBES + ("index", "profile", "mem_table", "mem_index", "mem_wdata"):
+    for name in _STROBES + ("clear", "index", "profile", "mem_table", "mem_index", "mem_wdata"):
         getattr(dut, name).value = 0
     for n, image in enumerate(cfg["images"]):
         dut.rst.value = 1

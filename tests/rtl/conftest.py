@@ -45,10 +45,20 @@ def icarus_sim_parallel(tmp_path_factory):
     return _built("icarus", tmp_path_factory, PARALLEL_TARGET)
 
 
+def _one_core():
+    return dataclasses.replace(mesh_params(PARALLEL_TARGET), mesh_x=1, mesh_y=1)
+
+
+@pytest.fixture(scope="session")
+def icarus_sim_parallel_core(tmp_path_factory):
+    """One ecp5-85k parallel core (with its learning engine) on a 1 x 1 mesh, on Icarus
+    (once per session): images on core (0, 0) only, a few times faster than the full mesh."""
+    return _built("icarus", tmp_path_factory, PARALLEL_TARGET, _one_core())
+
+
 @pytest.fixture(scope="session")
 def verilator_sim_parallel_core(tmp_path_factory):
     """One ecp5-85k parallel core (with its learning engine) on a 1 x 1 mesh, built on
     Verilator (once per session; skipped if it cannot build): images on core (0, 0) only, a
     quarter of the full mesh's build."""
-    return _built("verilator", tmp_path_factory, PARALLEL_TARGET,
-                  dataclasses.replace(mesh_params(PARALLEL_TARGET), mesh_x=1, mesh_y=1))
+    return _built("verilator", tmp_path_factory, PARALLEL_TARGET, _one_core())

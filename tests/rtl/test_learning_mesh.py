@@ -5,9 +5,10 @@ carry the learning engine: spikes, final states, learned weights and the cycles 
 (the learning phase included) must equal the functional and cycle engines', and the tags,
 traces and generator states the host reads back (``spikefab.arch.learning.hostio
 .read_learned``) must equal the contract's ``CoreLearner`` driven with the same spikes.  One
-image runs in the Amaranth simulator (fast tier); 30 run on Icarus (the 2 x 2 mesh) and the same
-30 on Verilator (one ecp5-85k core on a 1 x 1 mesh, a quarter of the build), each simulator
-built once per session (slow tier).
+image runs in the Amaranth simulator (fast tier); 30 run on Icarus and the same 30 on Verilator,
+on one ecp5-85k core (a 1 x 1 mesh: these images use core (0, 0) only; a quarter of the build
+and several times faster), and two on Icarus on the whole 2 x 2 mesh; each simulator is built
+once per session (slow tier).
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ def _static_case():
     return (image, x, 6, simulate(image, x, 6), simulate(image, x, 6, mode="cycle"))
 
 
-def _differential(sim, n_changed_min: int) -> None:
-    cases = [plastic_case(seed) for seed in SEEDS]
+def _differential(sim, n_changed_min: int, seeds=SEEDS) -> None:
+    cases = [plastic_case(seed) for seed in seeds]
     jobs = [job(image, x, steps) for image, x, steps, _, _ in cases]
     results = sim.run(jobs)
     changed = [check_case(image, steps, fun, cyc, rtl, raw, jb)
@@ -97,8 +98,16 @@ def _differential(sim, n_changed_min: int) -> None:
 
 
 @pytest.mark.slow
-def test_learning_mesh_icarus(icarus_sim_parallel):
-    _differential(icarus_sim_parallel, 20)
+def test_learning_mesh_icarus(icarus_sim_parallel_core):
+    """30 images on one ecp5-85k core (1 x 1 mesh: they use core (0, 0) only)."""
+    _differential(icarus_sim_parallel_core, 20)
+
+
+@pytest.mark.slow
+def test_learning_mesh_icarus_full_mesh(icarus_sim_parallel):
+    """Two of them on the whole 2 x 2 mesh (three idle engines; the build the static
+    parallel-core differential uses)."""
+    _differential(icarus_sim_parallel, 1, seeds=(SEEDS[0], SEEDS[3]))
 
 
 @pytest.mark.slow
