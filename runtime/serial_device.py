@@ -342,7 +342,7 @@ class SerialDevice(Device):
 
 
 class _LinkPort:
-    """The host program's port operations (:class:`spikefab.arch.host.Op`) as protocol frames."""
+    """The host program's port operations (:class:`spikefab.arch.hostop.Op`) as protocol frames."""
 
     def __init__(self, dev: SerialDevice, bar: Any, snaps: WeightRecorder) -> None:
         self.dev, self.link, self.bar, self.snaps = dev, dev.link, bar, snaps

@@ -85,7 +85,7 @@ def input_matrix(image: Image, inputs: Mapping[str, Any] | None, steps: int) -> 
 
 class EntryPort:
     """A simulator :class:`Port` (one entry per access) as the host program's port
-    (:class:`spikefab.arch.host.Op` methods, coroutines)."""
+    (:class:`spikefab.arch.hostop.Op` methods, coroutines)."""
 
     def __init__(self, port: Port) -> None:
         self.port = port

@@ -24,11 +24,13 @@ import numpy as np
 
 from spikefab.arch.errors import LinkError, ResourceError
 from spikefab.arch.image import ROUTE_DTYPE, STATE_DTYPE, Image
+from spikefab.arch.hostop import Op
+from spikefab.arch.learning.hostio import read_learned
 from spikefab.arch.memory_map import COUNTERS, FABRIC_CORE, CoreTable, FabricTable
 
 __all__ = ["input_channels", "host_packets", "output_width", "split_outputs",
            "max_outputs_per_step", "out_log_entries", "decode_out_log", "Chunk", "run_chunks",
-           "max_chunk", "Op", "FabricLogs", "RunRecord", "run_program", "drive", "drive_async"]
+           "max_chunk", "FabricLogs", "RunRecord", "run_program", "drive", "drive_async"]
 
 
 def input_channels(image: Image, inputs: Mapping[str, np.ndarray], steps: int) -> np.ndarray:
@@ -150,22 +152,6 @@ def max_chunk(image: Image, cycle_log_depth: int, out_log_depth: int) -> int:
 
 # ------------------------------------------------------------------ the run, over a port
 @dataclass(frozen=True)
-class Op:
-    """One operation of the host program on a fabric port: ``port.<method>(*args, what=what)``.
-
-    The methods every port provides (a simulator port as coroutines, a serial link as plain
-    calls): ``clear()``, ``write(core, table, index, entries)``, ``read(core, table, index,
-    count, dtype) -> entries``, ``inject(entries)`` (the host packets of the next run: host_queue
-    and its length) and ``run(steps)`` (returns when the steps are done).  ``what`` says what the
-    operation is for, for progress and error messages.
-    """
-
-    method: str
-    args: tuple
-    what: str
-
-
-@dataclass(frozen=True)
 class FabricLogs:
     """The depths of the fabric's host-facing buffers (0 cycle log: the fabric keeps none)."""
 
@@ -236,7 +222,6 @@ def run_program(image: Image, channels: np.ndarray, logs: FabricLogs, cores: Seq
                          what)
         rec.states.append(np.asarray(state, STATE_DTYPE).copy())
     if learning is not None and any(c.plastic for c in image.cores):
-        from spikefab.arch.learning.hostio import read_learned
         rec.learned = yield from read_learned(image, cores, learning)
     return rec
 

@@ -3,7 +3,7 @@
 Every backend with an RTL learning engine (the simulated mesh, a board over the serial link)
 moves the engine's state as engine-native words (:mod:`.words`), one word per 16-byte entry of
 core tables ``LEARN_SYNAPSES .. LEARN_CONFIG``.  Both functions speak the host program's port
-operations (:class:`spikefab.arch.host.Op`), so they run on any port the host program drives:
+operations (:class:`spikefab.arch.hostop.Op`), so they run on any port the host program drives:
 
 * :func:`learning_loads` — the table writes that load every plastic core's engine (appended to
   an image's loads; the fabric's ``clear`` has restarted the engines' epochs);
@@ -20,6 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
+from spikefab.arch.hostop import Op
 from spikefab.arch.image import SYNAPSE_DTYPE, Image
 from spikefab.arch.learning.layout import engine_layout
 from spikefab.arch.learning.readout import projection_weights
@@ -83,10 +84,8 @@ class Learned:
 
 def read_learned(image: Image, cores: Sequence[int], caps: EngineCaps | None):
     """Read learned weights (and, given the engine's ``caps``, tags, traces and generator
-    states) back: a generator of host-program :class:`~spikefab.arch.host.Op` reads; returns
+    states) back: a generator of host-program :class:`~spikefab.arch.hostop.Op` reads; returns
     :class:`Learned`.  ``cores``: the fabric core number of every image core."""
-    from spikefab.arch.host import Op
-
     out = Learned()
     core_w = []
     for i, core in enumerate(image.cores):
