@@ -35,7 +35,8 @@ def test_info_bytes_and_fields() -> None:
     (resp,) = _responses(res)
     assert P.learning is not None                  # ecp5-85k's cores carry the learning engine
     expect = InfoReply(flags=InfoFlag.LEARNING, n_cores=P.n_cores,
-                       host_queue_depth=P.host_queue_depth, out_log_depth=P.out_log_depth, cycle_log_depth=P.cycle_log_depth)
+                       host_queue_depth=P.host_queue_depth, out_log_depth=P.out_log_depth,
+                       cycle_log_depth=P.cycle_log_depth)
     assert (resp.op, resp.seq, resp.status) == (Op.INFO, 3, Status.OK)
     assert InfoReply.decode(resp.payload) == expect
     # byte-exact framing: what the host library would send for the same response
