@@ -59,6 +59,9 @@ class BuildReport:
         Board clock the design is constrained to.
     luts, ffs, brams, sprams, dsps:
         Summary figures derived from ``utilisation`` (an iCE40 logic cell is one LUT4 + one FF).
+    learning:
+        Whether the bitstream has learning engines, or why not
+        (:attr:`~spikefab.rtl.boards.fabric.BoardFabric.learning`).
     """
 
     board: str
@@ -73,6 +76,7 @@ class BuildReport:
     sprams: int = 0
     dsps: int = 0
     seconds: float = 0.0
+    learning: str = ""
 
     @property
     def timing_met(self) -> bool:
@@ -87,6 +91,8 @@ class BuildReport:
                 + (f", {self.dsps} DSPs" if self.dsps else ""),
                 f"  timing  Fmax {self.fmax_mhz:.1f} MHz vs {self.clock_mhz:.1f} MHz board clock "
                 f"({'met' if self.timing_met else 'NOT met'}); build {self.seconds:.0f} s"]
+        if self.learning:
+            rows.append(f"  {self.learning}")
         return "\n".join(rows)
 
     def to_json(self) -> str:
@@ -170,7 +176,9 @@ def build_board(board: str, out_dir: str | Path, *, baud: int | None = None,
         UART line rate (default: the board's).
     target:
         Target (or :class:`~spikefab.rtl.params.MeshParams`) of the fabric, default the board's
-        (``spec.target``); a smaller one gives a smaller fabric on the same board.
+        (``spec.target``); a smaller one gives a smaller fabric on the same board.  The fabric
+        is :func:`~spikefab.rtl.boards.fabric.board_fabric`'s: without the learning engines
+        where they would not meet the board clock (the ULX3S: a static bitstream).
     fabric:
         Optional callable ``params -> Component`` building another fabric with the section-11
         ports (default: :class:`~spikefab.rtl.mesh.Mesh`).
@@ -183,13 +191,15 @@ def build_board(board: str, out_dir: str | Path, *, baud: int | None = None,
     import time
 
     from spikefab.rtl.boards import get_board
+    from spikefab.rtl.boards.fabric import board_fabric
 
     spec = get_board(board)
+    built = board_fabric(spec, target)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     env = yowasp_env()
     platform = spec.platform()
-    top = spec.top(baud=baud, target=target, fabric=fabric)
+    top = spec.top(baud=baud, target=built.params, fabric=fabric)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         # amaranth-boards' ULX3S platform still requests a pin the pre-0.5 way (its own
@@ -220,7 +230,7 @@ def build_board(board: str, out_dir: str | Path, *, baud: int | None = None,
         summary["ffs"] = yosys_cell_count(rpt.read_text(errors="replace"), "SB_DFF")
     report = BuildReport(board=board, device=spec.device, bitstream=str(out / f"{name}.{spec.ext}"),
                          clock_mhz=constraint, fmax_mhz=fmax, utilisation=util,
-                         seconds=round(seconds, 1), **summary)
+                         seconds=round(seconds, 1), learning=built.learning, **summary)
     (out / "report.json").write_text(report.to_json())
     return report
 

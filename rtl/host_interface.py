@@ -199,7 +199,8 @@ class HostInterface(wiring.Component):
         p = self.params
         flags = Signal(8)
         m.d.comb += [
-            flags.eq(Mux(self.busy, InfoFlag.BUSY, 0) | Mux(self.overflow, InfoFlag.OVERFLOW, 0)),
+            flags.eq(Mux(self.busy, InfoFlag.BUSY, 0) | Mux(self.overflow, InfoFlag.OVERFLOW, 0)
+                     | (InfoFlag.LEARNING if p.learning is not None else 0)),
             self.mem_core.eq(e.cur_core),
             self.mem_table.eq(Mux(e.qlen, FabricTable.HOST_QUEUE_LEN, e.cur_table)),
             self.mem_index.eq(Mux(e.qlen, 0, e.base + e.k)),

@@ -447,6 +447,10 @@ def _check_learning(core, t: Target, p: MeshParams, sec: str) -> None:
                              f"device has {e['device_lcs'] - e['serial_core_lcs']} free of "
                              f"{e['device_lcs']} next to the serial core (docs/fpga.md)",
                              where=where)
+        if learning_caps(t, p.core_kind) is not None:      # the target has one, this build not
+            raise ImageError(f"{sec} has plastic synapses and needs a learning engine; this "
+                             f"{t.name} fabric has none: a static build without its "
+                             f"{t.learning.profiles}-profile engines (docs/fpga.md)", where=where)
         raise ImageError(f"{sec} has plastic synapses; target {t.name} has no learning engine "
                          f"(learning.profiles 0)", where=where)
     prof = core.learn_synapses["profile"].astype(np.int64)

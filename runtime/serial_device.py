@@ -20,14 +20,14 @@ from tqdm import tqdm
 from spikefab.arch.host import (FabricLogs, drive, input_channels, max_chunk, run_program,
                                 split_outputs)
 from spikefab.arch.image import SYNAPSE_DTYPE, Image
-from spikefab.arch.learning.readout import WeightRecorder
+from spikefab.arch.learning.readout import WeightRecorder, plastic_projections
 from spikefab.arch.learning.words import EngineCaps
 from spikefab.arch.memory_map import COUNTERS, FABRIC_CORE, CoreTable, FabricTable
 from spikefab.arch.protocol import (PROTOCOL_VERSION, Clear, Info, InfoReply, Inject, ReadMem,
                                       Reset, Run, SetCrc, WriteMem, max_entries)
 from spikefab.arch.result import Result, normalize_inputs
 from spikefab.arch.target import Target, load_target
-from spikefab.errors import LinkError
+from spikefab.errors import ImageError, LinkError
 from spikefab.runtime.device import Device
 from spikefab.runtime.hostplan import (INJECT_MAX, TableUpload, board_engine, core_map,
                                          learning_engine, learning_tables, state_tables,
@@ -80,7 +80,9 @@ class SerialDevice(Device):
     (:meth:`~spikefab.runtime.link.Link.execute_window`), reads ``READ_WINDOW`` at a time;
     ``window=1`` is stop-and-wait for both.
 
-    A plastic image needs the board's learning engine (else ``ImageError``, need vs have): the
+    A plastic image needs the board's learning engine -- the target's RTL must have one and the
+    board's INFO must say LEARNING (a static bitstream, like the ULX3S build, has none) -- else
+    ``ImageError``, need vs have, before anything is written: the
     upload adds the engine's tables, every run starts from the image's weights and engine state
     again (like a fresh emulator run), reads the learned weights back (:meth:`read_weights`,
     ``Result.weights``) and, with ``weight_every=N``, snapshots them every N steps
@@ -237,6 +239,7 @@ class SerialDevice(Device):
             return False
         target = load_target(image.target)
         self._caps = learning_engine(image, target)
+        self._check_engine(image)
         self._phys = core_map(image, target, self.board.n_cores)
         self.image, self.target, self.upload = image, target, None
         return True
@@ -246,10 +249,11 @@ class SerialDevice(Device):
         target = load_target(image.target)
         phys = core_map(image, target, self.board.n_cores)
         caps = learning_engine(image, target)
+        self._check_engine(image)
         self.link.context = "upload: clearing the image CRC register"
         self.link.execute(SetCrc(0))
         tables = upload_tables(image, phys, self.board.n_cores)
-        engine = board_engine(target)
+        engine = board_engine(target) if self.board.learning else None
         if engine is not None:      # synapse tables are already in; engines off, then loaded
             tables += learning_tables(image, phys, engine, self.board.n_cores)[
                 sum(c.plastic for c in image.cores):]
@@ -267,6 +271,22 @@ class SerialDevice(Device):
         wire = self.link.stats.bytes_out + self.link.stats.bytes_in - wire0
         self.upload = UploadStats(total, wire, seconds, self.baud)
         self.image, self.target, self._phys, self._caps = image, target, phys, caps
+
+    def _check_engine(self, image: Image) -> None:
+        """Refuse a plastic image on a board whose INFO lacks LEARNING (a static bitstream):
+        it would run, but never learn."""
+        plastic = [i for i, core in enumerate(image.cores) if core.plastic]
+        if not plastic or self.board.learning:
+            return
+        names = sorted(plastic_projections(image))
+        what = (f"plastic projection{'s' if len(names) > 1 else ''} "
+                + ", ".join(repr(n) for n in names) if names else "plastic synapses")
+        need = sum(len(image.cores[i].learn_synapses) for i in plastic)
+        cores = ", ".join(f"core/{i}" for i in plastic)
+        raise ImageError(f"{what} ({cores}) must run on a board with a learning engine: needs "
+                         f"a learning engine with {need} plastic synapses, the board on "
+                         f"{self.uri} has none (INFO flag LEARNING clear: its bitstream is a "
+                         f"static build, docs/fpga.md)", where=f"core/{plastic[0]}/learn_profiles")
 
     # ------------------------------------------------------------------ run
     def run(self, inputs: Mapping[str, Any] | None, steps: int) -> Result:

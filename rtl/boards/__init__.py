@@ -2,7 +2,9 @@
 
 Each :class:`BoardSpec` names the amaranth-boards platform, the spikefab target whose mesh the
 board carries, its clock and default UART rate, and its programmer.  :class:`BoardTop` wires the
-board's clock, USB-UART pins and LEDs to :class:`~spikefab.rtl.soc.SoC`.
+board's clock, USB-UART pins and LEDs to :class:`~spikefab.rtl.soc.SoC`, with the fabric
+:func:`spikefab.rtl.boards.fabric.board_fabric` chooses (static where the target's learning
+engines would not meet the board clock).
 
 :class:`BoardTop` (Amaranth) is imported on first use, so the board list is readable without the
 ``rtl`` extra (the command line's ``--board`` choices).

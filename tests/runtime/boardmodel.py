@@ -13,8 +13,10 @@ prove the host reads the ring buffer back into the right steps.
 
 On a target whose RTL has a learning engine (ecp5-85k) the model keeps the engine's tables
 (core tables 9..15, one 16-byte word per entry, sized as the RTL builds them) so uploads and
-read-backs of them cross the link as on the board; it does not learn (its steps are the
-reference's static ones), so a test of learned weights needs the virtual board.
+read-backs of them cross the link as on the board, and sets INFO's LEARNING flag
+(``learning=False`` models a static build: no engine tables, flag clear); it does not learn
+(its steps are the reference's static ones), so a test of learned weights needs the virtual
+board.
 """
 
 from __future__ import annotations
@@ -41,12 +43,13 @@ from spikefab.arch.learning.words import TABLES as LEARN_TABLES
 CORE_NAMES = list(CORE_TABLES) + ["config"] + [f"learn_{n}" for n in LEARN_TABLES]
 
 
-def learn_depths(target) -> dict[str, int]:
-    """Entries of each learning-engine table as the target's RTL builds them (0: no engine)."""
+def learn_depths(target, learning: bool = True) -> dict[str, int]:
+    """Entries of each learning-engine table as the target's RTL builds them (0: no engine;
+    ``learning=False``: a static build of the target, like the ULX3S bitstream)."""
     from spikefab.errors import TargetError
     from spikefab.rtl.params import mesh_params
     try:
-        caps = mesh_params(target).learning
+        caps = mesh_params(target).learning if learning else None
     except TargetError:          # a model of a target no RTL core implements (loihi1)
         caps = None
     if caps is None:
@@ -62,7 +65,7 @@ class BoardModel:
 
     def __init__(self, target: str = "ice40-up5k", *, host_queue_depth: int = 64,
                  out_log_depth: int = 96, cycle_log_depth: int = 16,
-                 step_seconds: float = 0.0) -> None:
+                 step_seconds: float = 0.0, learning: bool = True) -> None:
         self.target = load_target(target)
         topo = self.target.topology
         self.n_cores = topo.cores
@@ -71,7 +74,9 @@ class BoardModel:
                       "neurons": lim.neurons, "state": lim.neurons, "axons": lim.input_axons,
                       "synapses": lim.synapses, "route_ptr": lim.neurons,
                       "routes": lim.route_entries, "config": 1}
-        self.depth.update(learn_depths(self.target))
+        self.depth.update(learn_depths(self.target, learning))
+        #: INFO's LEARNING flag: the target's RTL has engines and this is not a static build
+        self.learning = self.depth["learn_config"] > 0
         self.fabric_depth = {FabricTable.HOST_QUEUE: host_queue_depth,
                              FabricTable.HOST_QUEUE_LEN: 1, FabricTable.OUT_LOG: out_log_depth,
                              FabricTable.OUT_LOG_LEN: 1, FabricTable.CYCLE_LOG: cycle_log_depth,
@@ -172,7 +177,8 @@ class BoardModel:
     def _execute(self, cmd, repeat: bool) -> tuple[int, bytes]:
         if isinstance(cmd, Info):
             flags = (InfoFlag.BUSY if self.steps_pending else 0) | \
-                (InfoFlag.OVERFLOW if self.overflow else 0)
+                (InfoFlag.OVERFLOW if self.overflow else 0) | \
+                (InfoFlag.LEARNING if self.learning else 0)
             return Status.OK, InfoReply(
                 flags=flags, n_cores=self.n_cores, image_crc=self.image_crc,
                 host_queue_depth=self.fabric_depth[FabricTable.HOST_QUEUE],

@@ -107,3 +107,35 @@ def test_serial_refuses_a_plastic_image_without_a_learning_engine():
         assert dev.image is None
     with pytest.raises(Exception, match="weight_every must be a positive number"):
         open_device("serial:///dev/null?weight_every=-2")
+
+
+def test_static_bitstream_refuses_a_plastic_image_before_uploading():
+    """A board whose INFO lacks LEARNING (the ULX3S static bitstream of ecp5-85k) refuses a
+    plastic image with need vs have and writes nothing; a static image runs there as before."""
+    image = sf.compile(small_stdp_net(), "ecp5-85k")
+    static = sf.Network()
+    static.input("x", 1)
+    static.population("p", 1)
+    static.connect("x", "p", [[100]])
+    static.output("y", "p")
+    with BoardModel("ecp5-85k", learning=False) as board, \
+            open_device(f"serial://{board.path}", progress=False) as dev:
+        assert not dev.board.learning
+        before = len(board.requests)
+        with pytest.raises(ImageError) as err:
+            dev.load(image)
+        msg = str(err.value)
+        assert "'x->p'" in msg and "core/0" in msg and board.path in msg
+        n_plastic = len(image.cores[0].learn_synapses)
+        assert f"needs a learning engine with {n_plastic} plastic synapses" in msg
+        assert "has none" in msg and "static build" in msg
+        assert err.value.where == "core/0/learn_profiles"
+        assert [r.op for r in board.requests[before:]] == [1] * (len(board.requests) - before)
+        assert dev.image is None
+        dev.load(sf.compile(static, "ecp5-85k"))         # no engine tables written
+        res = dev.run({"x": np.ones((3, 1), np.uint8)}, 3)
+        assert res.spikes["y"].sum() > 0
+        assert all(board.tables[c]["learn_config"] == b"" for c in board.tables)
+    with BoardModel("ecp5-85k") as board, open_device(f"serial://{board.path}",
+                                                      progress=False) as dev:
+        assert dev.board.learning                          # the engine build says so

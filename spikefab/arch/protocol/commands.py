@@ -44,6 +44,9 @@ class InfoFlag(IntEnum):
 
     BUSY = 0x01       #: a RUN is in progress
     OVERFLOW = 0x02   #: out_log saturated since the last clear
+    #: the cores carry the learning engine (core tables 9..15); clear on a static bitstream,
+    #: which refuses plastic images -- the host checks this before uploading one
+    LEARNING = 0x04
 
 
 def max_entries(esize: int, *, write: bool) -> int:
@@ -241,6 +244,11 @@ class InfoReply:
     @property
     def overflow(self) -> bool:
         return bool(self.flags & InfoFlag.OVERFLOW)
+
+    @property
+    def learning(self) -> bool:
+        """Whether the board's cores have the learning engine (not a static bitstream)."""
+        return bool(self.flags & InfoFlag.LEARNING)
 
     def encode(self) -> bytes:
         return self.FORMAT.pack(self.version, self.flags, self.n_cores, self.image_crc,

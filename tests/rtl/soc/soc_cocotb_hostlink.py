@@ -13,8 +13,8 @@ from cocotb.clock import Clock
 from cocotb.queue import Queue
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
 
-from spikefab.arch.protocol import (FABRIC_CORE, FabricTable, FrameSplitter, Info, InfoReply,
-                                      Inject, Op, ReadMem, Response, Status, WriteMem,
+from spikefab.arch.protocol import (FABRIC_CORE, FabricTable, FrameSplitter, Info, InfoFlag,
+                                      InfoReply, Inject, Op, ReadMem, Response, Status, WriteMem,
                                       entry_size)
 from spikefab.rtl.params import mesh_params
 
@@ -120,6 +120,7 @@ class Scoreboard:
     def expect(self, cmd, seq: int) -> Response:
         if isinstance(cmd, Info):
             return Response(Op.INFO, seq, Status.OK, InfoReply(
+                flags=InfoFlag.LEARNING if PARAMS.learning is not None else 0,
                 n_cores=N_CORES, host_queue_depth=PARAMS.host_queue_depth,
                 out_log_depth=PARAMS.out_log_depth,
                 cycle_log_depth=PARAMS.cycle_log_depth).encode())

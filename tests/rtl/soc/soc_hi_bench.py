@@ -37,10 +37,11 @@ class BenchResult:
 
 
 def run_bench(steps: list[Step], fabric: FabricModel | None = None, *, target: str = "ecp5-85k",
-              seed: int = 0, stall: float = 0.0, max_cycles: int = 200_000):
-    """Drive ``steps`` into a HostInterface and return (BenchResult, FabricModel, dut)."""
+              seed: int = 0, stall: float = 0.0, max_cycles: int = 200_000, params=None):
+    """Drive ``steps`` into a HostInterface (of ``params``, default the ``target``'s) and
+    return (BenchResult, FabricModel, dut)."""
     fabric = fabric or FabricModel()
-    dut = HostInterface(mesh_params(target))
+    dut = HostInterface(params if params is not None else mesh_params(target))
     sim = Simulator(dut)
     sim.add_clock(1e-7)
     sim.add_process(fabric.process(dut))

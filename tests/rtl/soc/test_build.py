@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ from spikefab.cli import main
 from spikefab.errors import LinkError, TargetError, ToolError
 from spikefab.rtl.boards import get_board
 from spikefab.rtl.params import mesh_params
-from spikefab.rtl.build import (build_board, parse_nextpnr_log, program_board,
+from spikefab.rtl.boards.fabric import board_fabric
+from spikefab.rtl.build import (BuildReport, build_board, parse_nextpnr_log, program_board,
                                   yosys_cell_count)
 
 LOG = """
@@ -89,6 +91,44 @@ def test_program_passes_board_arguments(tmp_path: Path, monkeypatch) -> None:
     assert record.read_text().split() == ["-b", "ulx3s", "-m", str(bit)]
 
 
+def test_ulx3s_bitstream_is_a_static_build() -> None:
+    """ecp5-85k's cores carry learning engines, but with them the ULX3S SoC places at 18.9 MHz
+    against its 25 MHz clock (docs/fpga.md): the board's bitstream leaves them out, and says so."""
+    assert mesh_params("ecp5-85k").learning is not None        # simulation keeps the engines
+    built = board_fabric("ulx3s")
+    assert built.params.learning is None
+    assert built.params == mesh_params("ecp5-85k", learning=None)
+    assert built.learning == ("learning engines: not in this bitstream "
+                              "(18.9 MHz < 25 MHz, docs/fpga.md)")
+    assert board_fabric("ulx3s", "ecp5-85k").params.learning is None
+    ice = board_fabric("icebreaker")
+    assert ice.params == mesh_params("ice40-up5k") and ice.params.learning is None
+    assert "none (target ice40-up5k has no learning engine)" in ice.learning
+    report = BuildReport(board="ulx3s", device="x", bitstream="b", clock_mhz=25, fmax_mhz=50,
+                         learning=built.learning)
+    assert report.summary().splitlines()[-1] == "  " + built.learning
+
+
+def test_ulx3s_refuses_learning_engines_that_miss_timing() -> None:
+    with pytest.raises(TargetError, match=r"must meet the 25 MHz board clock, but they reach "
+                                          r"18.9 MHz .*learning=None"):
+        board_fabric("ulx3s", mesh_params("ecp5-85k"))
+
+
+def test_cli_build_checks_the_image_against_the_static_fabric(tmp_path: Path, capsys) -> None:
+    import spikefab as sf
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "arch" / "learning"))
+    from plastic_nets import small_stdp_net
+
+    image = sf.compile(small_stdp_net(), "ecp5-85k").save(tmp_path / "stdp.sfi")
+    code = main(["rtl", "build", "--board", "ulx3s", str(image), "-o", str(tmp_path / "b")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "core/0 has plastic synapses and needs a learning engine" in err
+    assert "static build" in err
+    assert not (tmp_path / "b").exists()                  # refused before building
+
+
 def test_cli_build_rejects_bad_baud(tmp_path: Path, capsys) -> None:
     code = main(["rtl", "build", "--board", "icebreaker", "--baud", "7000000",
                  "-o", str(tmp_path)])
@@ -116,14 +156,15 @@ def test_icebreaker_bitstream(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.rtl
 def test_ulx3s_bitstream(tmp_path: Path) -> None:
-    """The ULX3S SoC (UART + HostInterface + the ``ecp5-85k`` 2 x 2 parallel mesh) without
-    the cores' learning engines (``learning=None``).
+    """The ULX3S SoC (UART + HostInterface + the ``ecp5-85k`` 2 x 2 parallel mesh) as the
+    board builds it by default: without the cores' learning engines (a static build).
 
     About six minutes on a 2-core machine (plus the first ECP5 JIT); it must fit the ECP5-85F
     and meet the 25 MHz board clock.  The build with the four learning engines (about 3.5x the
-    LUTs, docs/fpga.md) takes too long for CI's time budget and is measured by hand.
+    LUTs, docs/fpga.md) fails timing (18.9 MHz) and is no option of ``build_board``.
     """
-    report = build_board("ulx3s", tmp_path, target=mesh_params("ecp5-85k", learning=None))
+    report = build_board("ulx3s", tmp_path)
+    assert "not in this bitstream" in report.learning
     assert Path(report.bitstream).exists() and Path(report.bitstream).stat().st_size > 100_000
     assert report.timing_met, report.summary()
     assert 0 < report.luts <= 83640 and 0 < report.ffs <= 83640

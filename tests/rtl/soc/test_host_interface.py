@@ -11,9 +11,9 @@ from soc_fabric_model import FabricModel
 from soc_hi_bench import Step, run_bench
 
 from spikefab.arch.image import CORE_TABLES, ROUTE_DTYPE
-from spikefab.arch.protocol import (FABRIC_CORE, Clear, FabricTable, Info, InfoReply, Inject,
-                                      Op, ReadMem, Request, Reset, Response, Run, SetCrc, Status,
-                                      WriteMem, crc16, entry_size)
+from spikefab.arch.protocol import (FABRIC_CORE, Clear, FabricTable, Info, InfoFlag, InfoReply,
+                                      Inject, Op, ReadMem, Request, Reset, Response, Run, SetCrc,
+                                      Status, WriteMem, crc16, entry_size)
 from spikefab.rtl.params import mesh_params
 
 P = mesh_params("ecp5-85k")       # four cores: the core-address checks see several
@@ -33,12 +33,24 @@ def _entries(table: str, n: int, seed: int) -> np.ndarray:
 def test_info_bytes_and_fields() -> None:
     res, _fab, _ = run_bench([Step(Info().request(3).encode())])
     (resp,) = _responses(res)
-    expect = InfoReply(n_cores=P.n_cores, host_queue_depth=P.host_queue_depth,
-                       out_log_depth=P.out_log_depth, cycle_log_depth=P.cycle_log_depth)
+    assert P.learning is not None                  # ecp5-85k's cores carry the learning engine
+    expect = InfoReply(flags=InfoFlag.LEARNING, n_cores=P.n_cores,
+                       host_queue_depth=P.host_queue_depth, out_log_depth=P.out_log_depth,
+                       cycle_log_depth=P.cycle_log_depth)
     assert (resp.op, resp.seq, resp.status) == (Op.INFO, 3, Status.OK)
     assert InfoReply.decode(resp.payload) == expect
     # byte-exact framing: what the host library would send for the same response
     assert res.wire == Response(Op.INFO, 3, Status.OK, expect.encode()).encode()
+
+
+def test_info_learning_flag_follows_the_cores() -> None:
+    """A static build of the same target (the ULX3S bitstream) clears INFO's LEARNING bit."""
+    res, _fab, _ = run_bench([Step(Info().request(4).encode())],
+                             params=mesh_params("ecp5-85k", learning=None))
+    (resp,) = _responses(res)
+    info = InfoReply.decode(resp.payload)
+    assert resp.status == Status.OK and info.n_cores == P.n_cores
+    assert not info.learning and info.flags == 0
 
 
 def test_bad_frames_get_nak() -> None:
