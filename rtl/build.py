@@ -192,6 +192,7 @@ def build_board(board: str, out_dir: str | Path, *, baud: int | None = None,
 
     from spikefab.rtl.boards import get_board
     from spikefab.rtl.boards.fabric import board_fabric
+    from spikefab.rtl.boards.top import BoardTop
 
     spec = get_board(board)
     built = board_fabric(spec, target)
@@ -199,7 +200,7 @@ def build_board(board: str, out_dir: str | Path, *, baud: int | None = None,
     out.mkdir(parents=True, exist_ok=True)
     env = yowasp_env()
     platform = spec.platform()
-    top = spec.top(baud=baud, target=built.params, fabric=fabric)
+    top = BoardTop(spec, baud=baud or spec.baud, target=built.params, fabric=fabric)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         # amaranth-boards' ULX3S platform still requests a pin the pre-0.5 way (its own

@@ -74,12 +74,6 @@ class BoardSpec:
         module, cls = self.platform_path.split(":")
         return getattr(import_module(module), cls)()
 
-    def top(self, baud: int | None = None, target=None, fabric=None):
-        """The board top elaboratable (SoC + pins); ``target`` overrides ``self.target``."""
-        from spikefab.rtl.boards.top import BoardTop
-
-        return BoardTop(self, baud=baud or self.baud, target=target, fabric=fabric)
-
     def summary(self, util: dict[str, tuple[int, int]]) -> dict[str, int]:
         """LUT / FF / BRAM / SPRAM / DSP counts from nextpnr's utilisation table."""
         def used(cell: str | None) -> int:
