@@ -664,7 +664,26 @@ def _runtime(d: dict) -> tuple[str, dict]:
                  f"open_device: {f(fl.get('recovered'))}.\n")
     else:
         text += f"\nfault injection: not measured: {d.get('faults_error', '?')}\n"
+    text += _reads(d)
     return text, facts
+
+
+def _reads(d: dict) -> str:
+    """READ_MEM read-back rows of the runtime section (``benchmarks/runtime_read.py``)."""
+    rows = d.get("reads")
+    if not rows:
+        return f"\nread-back: not measured: {d.get('reads_error', '?')}\n"
+    text = ("\nRead-back (`benchmarks/runtime_read.py`; model board, 1 Mbaud paced, bytes flipped "
+            "both ways, every table of an image read and compared with what was written): "
+            "READ_MEMs go 16 in flight and a read whose answer is damaged is asked again in "
+            "halves (docs/host-protocol.md section 9).\n\n"
+            "| flipped bytes | payload B/s | of line | READ_MEMs | resends | splits | wrong tables |\n"
+            "|---|---|---|---|---|---|---|\n")
+    for r in rows:
+        text += (f"| {f(100 * r['flip'])} % | {r['payload_Bps']:,} | {f(r['fraction_of_line'])} | "
+                 f"{r['read_mems']:,} | {r['resends']:,} | {r['read_splits']:,} | "
+                 f"{r['wrong_tables']} |\n")
+    return text
 
 
 def _profile(d: dict, targets_missed: list[str], sanafe: dict | None = None) -> str:
@@ -730,16 +749,18 @@ def _profile(d: dict, targets_missed: list[str], sanafe: dict | None = None) -> 
                  f"{f(cyc['cycles_per_step'])} cycles per step, so nearly every cycle has "
                  "packets in flight and skipping idle cycles cannot help.  The engine visits "
                  "only the routers that hold packets and the core engines that are due (a "
-                 "timing wheel), so its work is per grant, not per unit-cycle: ~86k grants, "
-                 "18k injections and 18k synapse pops per step, ~240k queue events; "
-                 f"{f(1e9 / cyc['steps_per_s'] / 240e3)} ns per event here.")
+                 "timing wheel), so its work is per grant, not per unit-cycle: ~208k queue "
+                 "events per step (grants, arrivals, credits, injections, synapse pops); "
+                 f"{f(1e9 / cyc['steps_per_s'] / 208e3)} ns per event here.")
         det = sanafe.get("sanafe", {}).get("models", {}).get("detailed")
         if det:
             need = 100 * det["steps_per_s"] / cyc["steps_per_s"]
-            text += (f"  100× SANA-FE detailed needs {f(need)}× less per event (~9 ns, "
-                     "including the synapse engine's cache misses on 1.3 MB of tables): out of "
-                     "reach of an exact per-packet model on one thread; the measured profile "
-                     "and what is left (constant factors, ~1.5-2×) are in "
+            text += (f"  100× SANA-FE detailed needs {f(need)}× less per event (~10 ns; "
+                     "a grant with its arrival and credit costs ~67 ns, with no table cache "
+                     "misses left on that path: dependent loads and credit branches that are "
+                     "close to coin flips in a congested mesh): out of reach of an exact "
+                     "per-packet model on one thread; the measured profile and what is left "
+                     "(constant factors, ~1.3-1.5×) are in "
                      "[benchmarks-cycle-notes.md](benchmarks-cycle-notes.md).")
     text += "\n\ncProfile of one spread functional run (cumulative time):\n\n```\n"
     text += "\n".join(d.get("cprofile_top", [])) + "\n```\n"

@@ -252,6 +252,11 @@ print(json.dumps({"board": %r, "runs": len(walls), "rtt_ms_median": 1e3 * statis
                                      board, "--commands", "20" if quick else "1000"], 240)[-1]
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         out["faults_error"] = str(exc)[-400:]
+    try:    # READ_MEM read-back on a clean and on noisy lines (model board: the line, not the sim)
+        out["reads"] = _json_lines([sys.executable, str(HERE / "runtime_read.py"), "--board",
+                                    "model", "--repeat", "1" if quick else "3"], 240)
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        out["reads_error"] = str(exc)[-400:]
     return out
 
 
