@@ -1,9 +1,12 @@
-"""``rtlsim://[?simulator=icarus|verilator]``: the RTL fabric under cocotb behind the Device API.
+"""``rtlsim://[?simulator=icarus|verilator&weight_every=N]``: the RTL fabric under cocotb behind
+the Device API.
 
 A thin adapter over :mod:`spikefab.rtl.sim.driver`: the Mesh of the image's target is exported
 to Verilog and built once (cached), then each :meth:`RtlSimDevice.run` is one simulator run that
 loads the image through the fabric's memory port, injects, runs and reads back -- the same
 sequence the serial protocol performs on a board (``docs/host-protocol.md`` section 7).
+``weight_every=N`` stops the fabric at every N-th step to read the plastic weights
+(``Result.weight_snapshots``, as ``emu://`` and ``serial://`` give them).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any, Mapping
 from spikefab.arch.image import Image
 from spikefab.arch.result import Result
 from spikefab.arch.target import load_target
-from spikefab.errors import LinkError
+from spikefab.errors import InputError, LinkError
 from spikefab.runtime.device import InProcessDevice
 
 __all__ = ["RtlSimDevice"]
@@ -22,24 +25,33 @@ __all__ = ["RtlSimDevice"]
 class RtlSimDevice(InProcessDevice):
     """The image's target fabric simulated by Icarus or Verilator (via cocotb)."""
 
-    def __init__(self, *, uri: str = "rtlsim://", simulator: str = "icarus") -> None:
+    def __init__(self, *, uri: str = "rtlsim://", simulator: str = "icarus",
+                 weight_every: int = 0) -> None:
         super().__init__()
         from spikefab.rtl.sim.driver import SIMULATORS
         if simulator not in SIMULATORS:
             raise LinkError(f"rtlsim:// simulator must be one of {', '.join(SIMULATORS)}, not "
                             f"{simulator!r}")
+        try:
+            self.weight_every = int(weight_every)
+        except (TypeError, ValueError):
+            self.weight_every = -1
+        if self.weight_every < 0:
+            raise InputError(f"rtlsim:// weight_every must be a non-negative integer, not "
+                             f"{weight_every!r}")
         self.uri = uri
         self.simulator = simulator
         self._sim = None
 
     @classmethod
     def from_uri(cls, uri: str, path: str, opts: dict[str, Any]) -> "RtlSimDevice":
-        unknown = set(opts) - {"simulator"}
+        unknown = set(opts) - {"simulator", "weight_every"}
         if unknown or path:
             what = sorted(unknown)[0] if unknown else path
-            raise LinkError(f"rtlsim:// takes only the option simulator, not {what!r} "
-                            f"(in {uri!r})")
-        return cls(uri=uri, simulator=str(opts.get("simulator", "icarus")))
+            raise LinkError(f"rtlsim:// takes only the options simulator and weight_every, not "
+                            f"{what!r} (in {uri!r})")
+        return cls(uri=uri, simulator=str(opts.get("simulator", "icarus")),
+                   weight_every=opts.get("weight_every", 0))
 
     def load(self, image: Image) -> None:
         """Check the image fits the RTL and build (or find cached) the simulator of its target."""
@@ -56,7 +68,7 @@ class RtlSimDevice(InProcessDevice):
         from spikefab.rtl.sim.program import jobs_from
 
         image = self._loaded()
-        result = self._sim.run([jobs_from(image, inputs, steps)])[0]
+        result = self._sim.run([jobs_from(image, inputs, steps, self.weight_every)])[0]
         return self._remember(result)
 
 

@@ -7,6 +7,7 @@ and every backend imports the :class:`~spikefab.runtime.device.Device` base clas
 ``emu://[?mode=functional|cycle]``                 :mod:`spikefab.emulator` (in process)
 ``rtlsim://[?simulator=icarus|verilator]``         :mod:`spikefab.rtl.sim` (Icarus / Verilator
                                                    under cocotb)
+(each of the three takes ``weight_every=N``)       weight snapshots every N steps
 ``serial:///dev/ttyUSB1[?baud=B&timeout=S]``       a board (or ``spikefab board --pty``) over
                                                    the host protocol (``docs/host-protocol.md``;
                                                    ``weight_every=N``: weight snapshots)

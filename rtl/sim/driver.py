@@ -211,7 +211,7 @@ class RtlSimulator:
                            "wall_s": out["wall_s"]}
         self.last_raws = list(out["raws"])     # RunRecords (learned tables: .learned)
         return [build_result(job.image, job.steps, raw, f"rtl-{self.simulator}",
-                             self.target.timing.clock_mhz)
+                             self.target.timing.clock_mhz, job.weight_every)
                 for job, raw in zip(jobs, out["raws"])]
 
 

@@ -17,7 +17,7 @@ link (plain calls, :func:`drive`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator, Mapping, Sequence
 
 import numpy as np
@@ -171,6 +171,9 @@ class RunRecord:
     out_packets: int             #: out_log words read (output packets that reached the host)
     #: on-chip learning read back (``run_program(..., learning=caps)`` on a plastic image)
     learned: object = None
+    #: ``(steps done, every image core's synapse weights)`` at each weight snapshot a port took
+    #: while running (simulator ports with ``weight_every``; empty otherwise)
+    weight_snapshots: list = field(default_factory=list)
 
 
 def run_program(image: Image, channels: np.ndarray, logs: FabricLogs, cores: Sequence[int],

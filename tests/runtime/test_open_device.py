@@ -27,7 +27,7 @@ def test_parse_uri() -> None:
     ("nosuch://x", "cannot open port 'nosuch://x'"),
     ("emu://?speed=1", "emu:// takes only the options mode and weight_every, not 'speed'"),
     ("rtlsim://?simulator=xsim", "simulator must be one of icarus, verilator, not 'xsim'"),
-    ("rtlsim://?sim=icarus", "rtlsim:// takes only the option simulator, not 'sim'"),
+    ("rtlsim://?sim=icarus", "rtlsim:// takes only the options simulator and weight_every, not 'sim'"),
 ])
 def test_bad_uris(uri: str, msg: str) -> None:
     with pytest.raises(LinkError, match=msg):

@@ -62,7 +62,10 @@ def test_rtlsim_reads_learned_weights_back_like_emu() -> None:
     with open_device("emu://") as dev:
         dev.load(image)
         emu = dev.run({"x": spikes}, 24)
-    with open_device("rtlsim://?simulator=icarus") as dev:
+    with open_device("emu://?weight_every=5") as dev:
+        dev.load(image)
+        emu_snaps = dev.run({"x": spikes}, 24).weight_snapshots["x->p"]
+    with open_device("rtlsim://?simulator=icarus&weight_every=5") as dev:
         dev.load(image)
         rtl = dev.run({"x": spikes}, 24)
         learned = dev.read_weights()
@@ -70,3 +73,6 @@ def test_rtlsim_reads_learned_weights_back_like_emu() -> None:
     np.testing.assert_array_equal(learned["x->p"], emu.weights["x->p"])
     np.testing.assert_array_equal(rtl.weights["x->p"], emu.weights["x->p"])
     assert rtl.same_behaviour(emu)
+    # snapshots after steps 5, 10, 15, 20, taken by stopping the fabric there, equal emu's
+    assert emu_snaps.shape[0] == 4 and len({s.tobytes() for s in emu_snaps}) > 1
+    np.testing.assert_array_equal(rtl.weight_snapshots["x->p"], emu_snaps)
