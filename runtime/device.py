@@ -17,7 +17,7 @@ from spikefab.arch.image import Image
 from spikefab.arch.result import Result
 from spikefab.errors import InputError
 
-__all__ = ["Device", "InProcessDevice"]
+__all__ = ["Device", "InProcessDevice", "weight_every_option"]
 
 
 class Device(ABC):
@@ -92,3 +92,15 @@ class InProcessDevice(Device):
         self.image = None
         self._counters = {}
         self._weights = {}
+
+
+def weight_every_option(value: Any, scheme: str) -> int:
+    """A device's ``weight_every`` option as a snapshot period (0: none); ``InputError`` unless
+    a non-negative integer."""
+    try:
+        every = int(value)
+    except (TypeError, ValueError):
+        every = -1
+    if every < 0:
+        raise InputError(f"{scheme}:// weight_every must be a non-negative integer, not {value!r}")
+    return every

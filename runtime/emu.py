@@ -17,7 +17,7 @@ from spikefab.arch.result import Result
 from spikefab.arch.validate import check_fits
 from spikefab.arch.target import load_target
 from spikefab.errors import InputError, LinkError
-from spikefab.runtime.device import InProcessDevice
+from spikefab.runtime.device import InProcessDevice, weight_every_option
 
 __all__ = ["EmuDevice"]
 
@@ -33,13 +33,7 @@ class EmuDevice(InProcessDevice):
             raise InputError(f"emu:// mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.uri = uri
         self.mode = mode
-        try:
-            self.weight_every = int(weight_every)
-        except (TypeError, ValueError):
-            self.weight_every = -1
-        if self.weight_every < 0:
-            raise InputError(f"emu:// weight_every must be a non-negative integer, not "
-                             f"{weight_every!r}")
+        self.weight_every = weight_every_option(weight_every, "emu")
 
     @classmethod
     def from_uri(cls, uri: str, path: str, opts: dict[str, Any]) -> "EmuDevice":

@@ -16,8 +16,8 @@ from typing import Any, Mapping
 from spikefab.arch.image import Image
 from spikefab.arch.result import Result
 from spikefab.arch.target import load_target
-from spikefab.errors import InputError, LinkError
-from spikefab.runtime.device import InProcessDevice
+from spikefab.errors import LinkError
+from spikefab.runtime.device import InProcessDevice, weight_every_option
 
 __all__ = ["RtlSimDevice"]
 
@@ -32,13 +32,7 @@ class RtlSimDevice(InProcessDevice):
         if simulator not in SIMULATORS:
             raise LinkError(f"rtlsim:// simulator must be one of {', '.join(SIMULATORS)}, not "
                             f"{simulator!r}")
-        try:
-            self.weight_every = int(weight_every)
-        except (TypeError, ValueError):
-            self.weight_every = -1
-        if self.weight_every < 0:
-            raise InputError(f"rtlsim:// weight_every must be a non-negative integer, not "
-                             f"{weight_every!r}")
+        self.weight_every = weight_every_option(weight_every, "rtlsim")
         self.uri = uri
         self.simulator = simulator
         self._sim = None

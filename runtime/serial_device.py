@@ -19,10 +19,10 @@ from tqdm import tqdm
 
 from spikefab.arch.host import (FabricLogs, drive, input_channels, max_chunk, run_program,
                                 split_outputs)
-from spikefab.arch.image import SYNAPSE_DTYPE, Image
-from spikefab.arch.learning.readout import WeightRecorder, plastic_projections
+from spikefab.arch.image import Image
+from spikefab.arch.learning.readout import plastic_projections, recorded_snapshots
 from spikefab.arch.learning.words import EngineCaps
-from spikefab.arch.memory_map import COUNTERS, FABRIC_CORE, CoreTable, FabricTable
+from spikefab.arch.memory_map import COUNTERS, FABRIC_CORE, FabricTable
 from spikefab.arch.protocol import (PROTOCOL_VERSION, Clear, Info, InfoReply, Inject, ReadMem,
                                       Reset, Run, SetCrc, WriteMem, max_entries)
 from spikefab.arch.result import Result, normalize_inputs
@@ -302,10 +302,11 @@ class SerialDevice(Device):
                  for t in tables]
         start = time.perf_counter()
         disable = None if self.progress is None else not self.progress
-        snaps = WeightRecorder(image, self.weight_every if self._caps is not None else 0)
+        every = self.weight_every if self._caps is not None else 0
         with tqdm(total=steps, unit="step", desc="run", disable=disable, leave=False) as bar:
             rec = drive(run_program(image, chans, logs, self._phys, loads, chunk,
-                                    learning=self._caps), _LinkPort(self, bar, snaps))
+                                    learning=self._caps, weight_every=every),
+                        _LinkPort(self, bar))
         self._weights = dict(rec.learned.weights) if rec.learned is not None else {}
         self.run_seconds = time.perf_counter() - start
         has_cycles = board.cycle_log_depth > 0
@@ -314,7 +315,7 @@ class SerialDevice(Device):
                       counters=rec.counters, cycles_per_step=rec.cycles if has_cycles else None,
                       latency_us=float(rec.cycles.sum()) / clock_mhz if has_cycles else None,
                       backend="serial", weights=dict(self._weights),
-                      weight_snapshots=snaps.result())
+                      weight_snapshots=recorded_snapshots(image, every, rec.weight_snapshots))
 
     def _write_tables(self, tables: list[TableUpload], doing: str, total: int = 0,
                       bar: Any = None) -> int:
@@ -364,9 +365,8 @@ class SerialDevice(Device):
 class _LinkPort:
     """The host program's port operations (:class:`spikefab.arch.hostop.Op`) as protocol frames."""
 
-    def __init__(self, dev: SerialDevice, bar: Any, snaps: WeightRecorder) -> None:
-        self.dev, self.link, self.bar, self.snaps = dev, dev.link, bar, snaps
-        self.done = 0                     #: steps run so far
+    def __init__(self, dev: SerialDevice, bar: Any) -> None:
+        self.dev, self.link, self.bar = dev, dev.link, bar
 
     def clear(self, *, what: str) -> None:
         self.link.context = what
@@ -389,32 +389,10 @@ class _LinkPort:
             self.link.execute(Inject(k, raw[k * esize:(k + INJECT_MAX) * esize]))
 
     def run(self, steps: int, *, what: str) -> None:
-        """RUN ``steps``; with weight snapshots, as several RUNs that stop at every N-th step
-        (the fabric runs on from where it stopped: RUN a, RUN b = RUN a + b)."""
-        every = self.snaps.every
-        while steps > 0:
-            n = min(steps, every - self.done % every) if every else steps
-            self.link.context = what
-            self.link.execute(Run(n))
-            self.dev._wait_idle(what)
-            self.bar.update(n)
-            self.done += n
-            steps -= n
-            if every and self.done % every == 0:
-                self.snaps.after_step(self.done, self._core_weights(what))
-
-    def _core_weights(self, what: str) -> list[np.ndarray]:
-        """Every image core's synapse weights now (plastic cores read from the board)."""
-        image, out = self.dev.image, []
-        for i, core in enumerate(image.cores):
-            if core.plastic:
-                self.link.context = f"{what}: weight snapshot at step {self.done}: core {i}"
-                raw = self.dev.read_table(self.dev._phys[i], CoreTable.SYNAPSES, 0,
-                                          len(core.synapses), SYNAPSE_DTYPE.itemsize)
-                out.append(np.frombuffer(raw, SYNAPSE_DTYPE)["weight"].astype(np.int64))
-            else:
-                out.append(core.synapses["weight"].astype(np.int64))
-        return out
+        self.link.context = what
+        self.link.execute(Run(steps))
+        self.dev._wait_idle(what)
+        self.bar.update(steps)
 
 
 def _flag(value: Any, name: str) -> bool | None:

@@ -14,7 +14,6 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from spikefab.emulator.learning.charge import rtl_phase_cycles
 from spikefab.emulator.kernels import (C_HOST_IN, _send_routes, commit_stage, deliver_axon,
                                        lif_update, staging,
                                        record_probes)
@@ -106,6 +105,45 @@ class LearnRun(NamedTuple):
     snap_every: int
     snaps: np.ndarray
     snap_idx: np.ndarray
+
+
+
+@njit(cache=True)
+def rtl_phase_cycles(T, gp, hit, spikes, n_cores):
+    """Per core: cycles of the RTL learning phase after 1-based step ``T`` (0: no profiles).
+
+    For a target whose ``[learning]`` section says ``cycle_model = "rtl_engine"``: what the RTL
+    (``spikefab.rtl.learning.core_learning``) takes per core and step instead of the
+    ``update_cycles`` / ``trace_cycles`` model -- the recorded spikes replayed into the engine
+    (one record per distinct axon hit and per spike, ``1 + 2 * profiles`` cycles each), then
+    ``step_end`` and the epoch phase of every profile whose epoch ends
+    (:func:`spikefab.arch.learning.layout.epoch_cycles`, ``phase_cycles``).
+    """
+    n_prof = np.zeros(n_cores, np.int64)
+    records = np.zeros(n_cores, np.int64)
+    epochs = np.zeros(n_cores, np.int64)
+    ending = np.zeros(n_cores, np.int64)
+    for g in range(gp.shape[0]):
+        c = gp[g, G_CORE]
+        if n_prof[c] == 0:
+            for a in range(gp[g, G_AB], gp[g, G_AB] + gp[g, G_NAX]):
+                records[c] += hit[a]
+            for j in range(gp[g, G_NB], gp[g, G_NB] + gp[g, G_NN]):
+                records[c] += spikes[j]
+        n_prof[c] += 1
+        te = gp[g, G_TEPOCH]
+        if T % te == 0:
+            ending[c] = 1
+            epochs[c] += (1 + (gp[g, G_SE] - gp[g, G_SO])
+                          * (4 + 5 * te + 6 * (gp[g, G_PE] - gp[g, G_PO]))
+                          + gp[g, G_NAX] * (3 + 2 * te) + gp[g, G_NN] * (3 + 3 * te))
+        else:
+            epochs[c] += 1
+    out = np.zeros(n_cores, np.int64)
+    for c in range(n_cores):
+        if n_prof[c] > 0:
+            out[c] = 2 + records[c] * (1 + 2 * n_prof[c]) + 1 + ending[c] * epochs[c]
+    return out
 
 
 @njit(cache=True, inline="always")

@@ -27,9 +27,9 @@ import numpy as np
 from spikefab.arch.host import (FabricLogs, RunRecord, drive_async, host_packets, input_channels,
                                 split_outputs)
 from spikefab.arch.host import run_program as host_program
-from spikefab.arch.image import CORE_TABLES, SYNAPSE_DTYPE, Image
+from spikefab.arch.image import CORE_TABLES, Image
 from spikefab.arch.learning.hostio import learning_loads
-from spikefab.arch.learning.readout import WeightRecorder
+from spikefab.arch.learning.readout import recorded_snapshots
 from spikefab.arch.result import Result, normalize_inputs
 from spikefab.rtl.params import CORE_TABLE_IDS, FABRIC_CORE, FABRIC_TABLE_IDS, MeshParams
 
@@ -89,12 +89,8 @@ class EntryPort:
     """A simulator :class:`Port` (one entry per access) as the host program's port
     (:class:`spikefab.arch.hostop.Op` methods, coroutines)."""
 
-    def __init__(self, port: Port, image: Image | None = None, cores: list[int] | None = None,
-                 weight_every: int = 0) -> None:
+    def __init__(self, port: Port) -> None:
         self.port = port
-        self.image, self.cores, self.every = image, cores or [], int(weight_every)
-        self.done = 0                          #: steps run so far
-        self.snapshots: list = []              #: (steps done, every image core's weights)
 
     async def clear(self, *, what: str) -> None:
         await self.port.clear()
@@ -116,25 +112,7 @@ class EntryPort:
         await self.port.write(FABRIC_CORE, FABRIC_TABLE_IDS["host_queue_len"], 0, len(entries))
 
     async def run(self, steps: int, *, what: str) -> None:
-        """Run ``steps``; with weight snapshots, as several runs that stop at every N-th step
-        (the fabric runs on from where it stopped), reading the plastic cores' weights there."""
-        while steps > 0:
-            n = min(steps, self.every - self.done % self.every) if self.every else steps
-            await self.port.run(n)
-            self.done += n
-            steps -= n
-            if self.every and self.done % self.every == 0:
-                self.snapshots.append((self.done, await self._core_weights(what)))
-
-    async def _core_weights(self, what: str) -> list[np.ndarray]:
-        out = []
-        for i, core in enumerate(self.image.cores):
-            w = core.synapses["weight"]
-            if core.plastic:
-                w = (await self.read(self.cores[i], CORE_TABLE_IDS["synapses"], 0,
-                                     len(core.synapses), SYNAPSE_DTYPE, what=what))["weight"]
-            out.append(np.asarray(w, np.int64))
-        return out
+        await self.port.run(steps)
 
 
 def image_loads(image: Image, params: MeshParams) -> list[tuple]:
@@ -163,30 +141,26 @@ async def run_program(port: Port, params: MeshParams, job: Job) -> RunRecord:
     logs = FabricLogs(params.host_queue_depth, params.out_log_depth, params.cycle_log_depth)
     program = host_program(image, job.channels[:job.steps], logs, cores,
                            image_loads(image, params), params.cycle_log_depth,
-                           read_every_run=True, learning=params.learning)
-    entry = EntryPort(port, image, cores, job.weight_every if params.learning else 0)
-    rec = await drive_async(program, entry)
-    rec.weight_snapshots = entry.snapshots
-    return rec
+                           read_every_run=True, learning=params.learning,
+                           weight_every=job.weight_every)
+    return await drive_async(program, EntryPort(port))
 
 
 def build_result(image: Image, steps: int, raw: RunRecord, backend: str,
                  clock_mhz: float, weight_every: int = 0) -> Result:
     """The :class:`Result` of a job from what the fabric reported (``weight_every``: the job's
     snapshot period, whose snapshots the run record holds)."""
-    snaps = WeightRecorder(image, weight_every)
-    for done, core_weights in raw.weight_snapshots:
-        snaps.after_step(done, core_weights)
     counters = {"synops": raw.counters["synops"], "spikes": raw.counters["spikes"],
                 "packets": raw.counters["packets"], "hops": raw.counters["hops"],
                 "out_packets": raw.out_packets}
     cycles = np.asarray(raw.cycles, np.int64)
-    learned = getattr(raw, "learned", None)
+    learned = raw.learned
     return Result(spikes=split_outputs(image, raw.out), final_state=raw.states,
                   counters=counters, cycles_per_step=cycles,
                   latency_us=float(cycles.sum()) / clock_mhz, backend=backend,
                   weights=dict(learned.weights) if learned is not None else {},
-                  weight_snapshots=snaps.result())
+                  weight_snapshots=recorded_snapshots(image, weight_every,
+                                                      raw.weight_snapshots))
 
 
 def jobs_from(image: Image, inputs: Mapping[str, Any] | None, steps: int,

@@ -25,7 +25,7 @@ import numpy as np
 from spikefab.arch.errors import LinkError, ResourceError
 from spikefab.arch.image import ROUTE_DTYPE, STATE_DTYPE, Image
 from spikefab.arch.hostop import Op
-from spikefab.arch.learning.hostio import read_learned
+from spikefab.arch.learning.hostio import read_core_weights, read_learned
 from spikefab.arch.memory_map import COUNTERS, FABRIC_CORE, CoreTable, FabricTable
 
 __all__ = ["input_channels", "host_packets", "output_width", "split_outputs",
@@ -171,14 +171,14 @@ class RunRecord:
     out_packets: int             #: out_log words read (output packets that reached the host)
     #: on-chip learning read back (``run_program(..., learning=caps)`` on a plastic image)
     learned: object = None
-    #: ``(steps done, every image core's synapse weights)`` at each weight snapshot a port took
-    #: while running (simulator ports with ``weight_every``; empty otherwise)
+    #: ``(steps done, every image core's synapse weights)`` at each weight snapshot
+    #: (``run_program(..., weight_every=N)`` on a plastic image; empty otherwise)
     weight_snapshots: list = field(default_factory=list)
 
 
 def run_program(image: Image, channels: np.ndarray, logs: FabricLogs, cores: Sequence[int],
                 loads: Sequence[tuple], chunk: int, *,
-                read_every_run: bool = False, learning=None):
+                read_every_run: bool = False, learning=None, weight_every: int = 0):
     """The host program of one run, as a generator of :class:`Op` (drive it with :func:`drive`
     or :func:`drive_async`); returns the :class:`RunRecord`.
 
@@ -188,7 +188,9 @@ def run_program(image: Image, channels: np.ndarray, logs: FabricLogs, cores: Seq
     element, when present, is the first index written).  ``learning``: the fabric's learning
     engine (:class:`~spikefab.arch.learning.words.EngineCaps`); on a plastic image the learned
     weights, tags and traces are read back into ``RunRecord.learned``
-    (:func:`spikefab.arch.learning.hostio.read_learned`).
+    (:func:`spikefab.arch.learning.hostio.read_learned`), and with ``weight_every=N`` every RUN
+    stops at each N-th step to read the plastic weights (``RunRecord.weight_snapshots``; the
+    fabric runs on from where it stopped: RUN a, RUN b = RUN a + b).
     """
     steps = len(channels)
     packets = [host_packets(image, row) for row in channels]
@@ -207,7 +209,8 @@ def run_program(image: Image, channels: np.ndarray, logs: FabricLogs, cores: Seq
         if len(packets[run.first]):
             yield Op("inject", (packets[run.first],), f"{where}: inject "
                                                       f"{len(packets[run.first])} packets")
-        yield Op("run", (run.steps,), f"{where}: RUN {run.steps} steps")
+        yield from _run_with_snapshots(image, cores, run, weight_every if learning is not None
+                                       and any(c.plastic for c in image.cores) else 0, rec, where)
         if run.read_from is not None:
             yield from _read_logs(logs, run.read_from, run.end - run.read_from, rec,
                                   f"run: reading steps {run.read_from}..{run.end - 1} of {steps}")
@@ -227,6 +230,21 @@ def run_program(image: Image, channels: np.ndarray, logs: FabricLogs, cores: Seq
     if learning is not None and any(c.plastic for c in image.cores):
         rec.learned = yield from read_learned(image, cores, learning)
     return rec
+
+
+def _run_with_snapshots(image: Image, cores: Sequence[int], run: Chunk, every: int,
+                        rec: RunRecord, where: str):
+    """RUN one chunk's steps; with ``every``, as RUNs that stop at every ``every``-th step
+    and read the plastic weights there."""
+    done, left = run.first, run.steps
+    while left > 0:
+        n = min(left, every - done % every) if every else left
+        yield Op("run", (n,), f"{where}: RUN {n} steps")
+        done, left = done + n, left - n
+        if every and done % every == 0:
+            rec.weight_snapshots.append(
+                (done, (yield from read_core_weights(image, cores,
+                                                     f"weight snapshot at step {done}"))))
 
 
 def _read_logs(logs: FabricLogs, first: int, n: int, rec: RunRecord, what: str):

@@ -23,7 +23,6 @@ from amaranth.sim import Simulator
 import spikefab as sf
 from spikefab.arch.learning.layout import engine_layout
 from spikefab.emulator import simulate
-from spikefab.emulator.learning import charge, kernels
 from spikefab.errors import ImageError, ResourceError
 from spikefab.rtl.mesh import Mesh
 from spikefab.rtl.params import check_rtl_image, mesh_params
@@ -114,14 +113,6 @@ def test_learning_mesh_icarus_full_mesh(icarus_sim_parallel):
 def test_learning_mesh_verilator(verilator_sim_parallel_core):
     """The same images on one ecp5-85k core (1 x 1 mesh: they use core (0, 0) only)."""
     _differential(verilator_sim_parallel_core, 20)
-
-
-def test_charge_columns_match_kernels():
-    """The RTL charge reads the kernels' group columns by number."""
-    assert (charge._G_CORE, charge._G_TEPOCH, charge._G_NAX, charge._G_AB, charge._G_NN,
-            charge._G_NB, charge._G_SO, charge._G_SE, charge._G_PO, charge._G_PE) == (
-        kernels.G_CORE, kernels.G_TEPOCH, kernels.G_NAX, kernels.G_AB, kernels.G_NN,
-        kernels.G_NB, kernels.G_SO, kernels.G_SE, kernels.G_PO, kernels.G_PE)
 
 
 def test_reward_learning_is_refused_on_the_rtl():

@@ -28,7 +28,8 @@ from spikefab.arch.learning.words import (TABLES, EngineCaps, core_table, load_w
                                           unpack_synapse, unpack_x, unpack_y)
 from spikefab.arch.memory_map import CoreTable
 
-__all__ = ["WORD_DTYPE", "Learned", "learning_loads", "read_learned", "words_to_entries"]
+__all__ = ["WORD_DTYPE", "Learned", "learning_loads", "read_learned", "read_core_weights",
+           "words_to_entries"]
 
 #: one engine word as a memory-port entry: 16 little-endian bytes
 WORD_DTYPE = np.dtype((np.void, 16))
@@ -82,21 +83,29 @@ class Learned:
     cores: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
+def read_core_weights(image: Image, cores: Sequence[int], what: str):
+    """Every image core's synapse weights now, plastic cores read from the fabric: a generator
+    of host-program reads; returns one int64 array per image core (the learned read-back and
+    the weight snapshots taken while running both use it)."""
+    core_w = []
+    for i, core in enumerate(image.cores):
+        w = core.synapses["weight"]
+        if core.plastic:
+            syn = yield Op("read", (cores[i], CoreTable.SYNAPSES, 0, len(core.synapses),
+                                    SYNAPSE_DTYPE), f"{what}: core {i} learned weights")
+            w = np.asarray(syn, SYNAPSE_DTYPE)["weight"]
+        core_w.append(np.asarray(w, np.int64))
+    return core_w
+
+
 def read_learned(image: Image, cores: Sequence[int], caps: EngineCaps | None):
     """Read learned weights (and, given the engine's ``caps``, tags, traces and generator
     states) back: a generator of host-program :class:`~spikefab.arch.hostop.Op` reads; returns
     :class:`Learned`.  ``cores``: the fabric core number of every image core."""
     out = Learned()
-    core_w = []
+    core_w = yield from read_core_weights(image, cores, "read-back")
     for i, core in enumerate(image.cores):
-        if not core.plastic:
-            core_w.append(core.synapses["weight"].astype(np.int64))
-            continue
-        what = f"read-back: core {i} learned weights"
-        syn = yield Op("read", (cores[i], CoreTable.SYNAPSES, 0, len(core.synapses),
-                                SYNAPSE_DTYPE), what)
-        core_w.append(np.asarray(syn, SYNAPSE_DTYPE)["weight"].astype(np.int64))
-        if caps is None:
+        if not core.plastic or caps is None:
             continue
         lay = engine_layout(core)
 
@@ -113,7 +122,7 @@ def read_learned(image: Image, cores: Sequence[int], caps: EngineCaps | None):
             rng.append((yield from words("rng", p * 5, 5)))
         tabs = lay.to_tables(core, wdt[:, 0], wdt[:, 1], wdt[:, 2], x, y, rng)
         tabs["engine_weights"] = tabs["weights"]      # the engine's copy (must agree)
-        tabs["weights"] = core_w[-1]
+        tabs["weights"] = core_w[i]
         out.cores[i] = tabs
     out.weights = projection_weights(image, core_w)
     return out

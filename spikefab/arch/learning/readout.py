@@ -13,7 +13,7 @@ import numpy as np
 
 from spikefab.arch.image import Image
 
-__all__ = ["plastic_projections", "projection_weights", "WeightRecorder"]
+__all__ = ["plastic_projections", "projection_weights", "WeightRecorder", "recorded_snapshots"]
 
 
 def plastic_projections(image: Image) -> dict[str, dict]:
@@ -50,3 +50,12 @@ class WeightRecorder:
         return {n: np.stack(v) if v else np.zeros((0,) + tuple(
             plastic_projections(self.image)[n]["shape"]), np.int64)
             for n, v in self.snaps.items()} if self.every > 0 else {}
+
+
+def recorded_snapshots(image: Image, every: int, snapshots) -> dict[str, np.ndarray]:
+    """``Result.weight_snapshots`` from a host program's ``RunRecord.weight_snapshots``
+    (``(steps done, every image core's weights)`` pairs) taken every ``every`` steps."""
+    rec = WeightRecorder(image, every)
+    for done, core_weights in snapshots:
+        rec.after_step(done, core_weights)
+    return rec.result()
