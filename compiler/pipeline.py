@@ -18,7 +18,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from spikefab.arch.target import Target
-from spikefab.arch.validate import check_fits, check_image
+from spikefab.arch.validate import check_fits
 from spikefab.compiler.hwnet import HwNetwork
 from spikefab.compiler.ir.graph import Graph
 from spikefab.compiler.passes.manager import CompileState, PassManager
@@ -318,8 +318,7 @@ class Emit:
                     options=self.options)
 
     def verify(self, image: Any, state: CompileState) -> None:
-        check_image(image)
-        check_fits(image, state.target)
+        check_fits(image, state.target)     # runs check_image too: once is enough at wafer scale
 
 
 def back_end(pm: PassManager, state: CompileState, *, placer: str = "anneal", seed: int = 0,

@@ -17,8 +17,7 @@ import numpy as np
 from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, CoreImage, Image)
 from spikefab.compiler.hwnet import HwNetwork
-from spikefab.compiler.passes.kernels import (R_AXON, R_CHIPLET, R_HOST, R_SLOT, R_X, R_Y,
-                                              fill_routes, fill_synapses, segment_classes)
+from spikefab.compiler.passes.kernels import fill_routes, fill_synapses, segment_classes
 from spikefab.compiler.passes.emit_learning import learning_tables
 from spikefab.compiler.passes.partition import Partition
 from spikefab.compiler.passes.place import Placement, Sites
@@ -49,17 +48,11 @@ def _routes(part: Partition, placement: Placement, routing: Routing, sites: Site
     """
     syn = part.syn
     out_g = np.flatnonzero(part.is_output)
-    # rows in the order of kernels.PAIR_*, OUT_* and SITE_*
-    pairs = np.stack([part.pair_src, part.pair_core, routing.axon]).astype(np.int64)
-    outs = np.stack([syn.n_channels + out_g, part.output_channel[out_g]]).astype(np.int64)
-    site_fields = np.stack([sites.chiplet, sites.x, sites.y, sites.slot]).astype(np.int64)
-    fields = np.zeros((6, len(part.pair_src) + len(out_g)), np.int64)
-    counts = fill_routes(pairs, outs, np.asarray(placement.site, np.int64), site_fields,
-                         syn.n_sources, fields)
-    r = np.zeros(fields.shape[1], ROUTE_DTYPE)
-    for row, key in ((R_HOST, "host"), (R_SLOT, "slot"), (R_CHIPLET, "chiplet"), (R_X, "x"),
-                     (R_Y, "y"), (R_AXON, "axon")):
-        r[key] = fields[row]
+    r = np.zeros(len(part.pair_src) + len(out_g), ROUTE_DTYPE)
+    counts = fill_routes(part.pair_src, part.pair_core, routing.axon, syn.n_channels + out_g,
+                         part.output_channel[out_g], np.asarray(placement.site, np.int64),
+                         sites.chiplet, sites.x, sites.y, sites.slot, syn.n_sources,
+                         r["host"], r["slot"], r["chiplet"], r["x"], r["y"], r["axon"])
     return counts, r
 
 

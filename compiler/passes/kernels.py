@@ -12,7 +12,7 @@ from numba import njit
 from spikefab.arch import mesh
 
 __all__ = ["segment_argsort", "count_distinct", "axon_runs", "segment_classes", "fill_synapses",
-           "fanin_bound", "anneal", "placement_cost", "link_loads", "pair_ranks", "core_traffic",
+           "fanin_bound", "grow_range", "anneal", "placement_cost", "link_loads", "pair_ranks", "core_traffic",
            "fill_routes"]
 
 _MESH = mesh.compile_with(njit, cache=True)
@@ -74,6 +74,39 @@ def count_distinct(values, a, b, marks, stamp):
             marks[v] = stamp
             n += 1
     return n
+
+
+@njit(cache=True)
+def grow_range(src, cls, profile_id, indptr, s, e_max, n_sources, n_classes, max_axons,
+               max_classes, max_profiles, marks, stamp):
+    """Largest ``e`` in ``[s, e_max]`` such that neurons ``s .. e-1`` need at most
+    ``max_axons`` distinct sources, ``max_classes`` accumulator classes and ``max_profiles``
+    profiles.
+
+    Each count only grows with the range, so one scan that adds neuron after neuron finds the
+    same end as a binary search over ``count_distinct`` in one pass over the core's synapses.
+    ``marks`` holds sources at ``[0, n_sources)``, classes after them, then profiles.
+    """
+    n_ax = 0
+    n_cls = 0
+    n_prof = 0
+    for g in range(s, e_max):
+        k = n_sources + n_classes + profile_id[g]
+        if marks[k] != stamp:
+            marks[k] = stamp
+            n_prof += 1
+        for j in range(indptr[g], indptr[g + 1]):
+            v = src[j]
+            if marks[v] != stamp:
+                marks[v] = stamp
+                n_ax += 1
+            c = n_sources + cls[j]
+            if marks[c] != stamp:
+                marks[c] = stamp
+                n_cls += 1
+        if n_ax > max_axons or n_cls > max_classes or n_prof > max_profiles:
+            return g
+    return e_max
 
 
 @njit(cache=True)
@@ -358,23 +391,15 @@ def core_traffic(pair_core, pair_src, rate, n_channels, neuron_core, out_src, ou
     return np.array(src_l, dtype=np.int64), np.array(dst_l, dtype=np.int64), np.array(w_l)
 
 
-#: Rows of ``fill_routes``' arrays: ``pairs`` (source key, core, axon), ``outs`` (source key,
-#: host channel), ``site_fields`` (chiplet, x, y, slot) and the ``routes`` it fills (host,
-#: slot, chiplet, x, y, axon: the ROUTE_DTYPE fields).
-PAIR_SRC, PAIR_CORE, PAIR_AXON = range(3)
-OUT_SRC, OUT_CHANNEL = range(2)
-SITE_CHIPLET, SITE_X, SITE_Y, SITE_SLOT = range(4)
-R_HOST, R_SLOT, R_CHIPLET, R_X, R_Y, R_AXON = range(6)
-
-
 @njit(cache=True)
-def fill_routes(pairs, outs, core_site, site_fields, n_sources, routes):
+def fill_routes(pair_src, pair_core, pair_axon, out_src, out_channel, core_site, site_chiplet,
+                site_x, site_y, site_slot, n_sources, r_host, r_slot, r_chiplet, r_x, r_y, r_axon):
     """Route entries grouped by source key (pairs in order, then the source's host entry).
 
-    Returns the number of entries per source key; fills ``routes`` (one row per ``R_*`` field,
-    one column per entry) in place.
+    Returns the number of entries per source key; writes each entry's fields straight into the
+    ``r_*`` arrays (the fields of the ROUTE_DTYPE table, strided views are fine), so a wafer's
+    hundreds of millions of entries need no wide intermediate rows.
     """
-    pair_src, out_src = pairs[PAIR_SRC], outs[OUT_SRC]
     counts = np.zeros(n_sources, np.int64)
     for s in pair_src:
         counts[s] += 1
@@ -388,22 +413,22 @@ def fill_routes(pairs, outs, core_site, site_fields, n_sources, routes):
     for j in range(len(pair_src)):
         p = nxt[pair_src[j]]
         nxt[pair_src[j]] += 1
-        site = core_site[pairs[PAIR_CORE, j]]
-        routes[R_HOST, p] = 0
-        routes[R_SLOT, p] = site_fields[SITE_SLOT, site]
-        routes[R_CHIPLET, p] = site_fields[SITE_CHIPLET, site]
-        routes[R_X, p] = site_fields[SITE_X, site]
-        routes[R_Y, p] = site_fields[SITE_Y, site]
-        routes[R_AXON, p] = pairs[PAIR_AXON, j]
+        site = core_site[pair_core[j]]
+        r_host[p] = 0
+        r_slot[p] = site_slot[site]
+        r_chiplet[p] = site_chiplet[site]
+        r_x[p] = site_x[site]
+        r_y[p] = site_y[site]
+        r_axon[p] = pair_axon[j]
     for k in range(len(out_src)):
         p = nxt[out_src[k]]
         nxt[out_src[k]] += 1
-        routes[R_HOST, p] = 1
-        routes[R_SLOT, p] = 0
-        routes[R_CHIPLET, p] = 0
-        routes[R_X, p] = 0
-        routes[R_Y, p] = 0
-        routes[R_AXON, p] = outs[OUT_CHANNEL, k]
+        r_host[p] = 1
+        r_slot[p] = 0
+        r_chiplet[p] = 0
+        r_x[p] = 0
+        r_y[p] = 0
+        r_axon[p] = out_channel[k]
     return counts
 
 

@@ -31,7 +31,7 @@ import numpy as np
 from spikefab.arch.target import Target
 from spikefab.compiler.hwnet import HwNetwork
 from spikefab.compiler.passes.kernels import (axon_runs, count_distinct, fanin_bound,
-                                                 segment_argsort, segment_classes)
+                                                 grow_range, segment_argsort, segment_classes)
 from spikefab.errors import ResourceError
 
 __all__ = ["Synapses", "Partition", "gather_synapses", "partition"]
@@ -247,6 +247,10 @@ class _Cutter:
                               np.int64)
         self.profile_id = syn.neuron_profile.astype(syn.src.dtype)
         self.stamp = 0
+        # grow_range's table: sources, then accumulator classes, then profiles
+        self.grow_marks = np.zeros(syn.n_sources + len(syn.class_exp) + len(syn.profiles) + 1,
+                                   np.int64)
+        self.grow_stamp = 0
 
     def _distinct(self, values: np.ndarray, a: int, b: int) -> int:
         self.stamp += 1
@@ -259,9 +263,6 @@ class _Cutter:
                 "input_axons": self._distinct(syn.src, a, b),
                 "acc_classes": self._distinct(syn.cls, a, b),
                 "profiles": self._distinct(self.profile_id, s, e)}
-
-    def fits(self, s: int, e: int) -> bool:
-        return all(v <= getattr(self.lim, k) for k, v in self.usage(s, e).items())
 
     def cut(self, s: int, stop: int, routes: tuple[np.ndarray, int] | None = None) -> int:
         """Largest ``e`` in ``(s, stop]`` such that neurons ``s .. e-1`` fit one core.
@@ -276,18 +277,13 @@ class _Cutter:
             csum, budget = routes
             e_max = min(e_max, max(s + 1, int(np.searchsorted(csum, csum[s] + budget,
                                                               "right")) - 1))
-        if e_max > s and self.fits(s, e_max):
-            return e_max
-        lo, hi = s, e_max          # fits(s, lo) (or lo == s), not fits(s, hi)
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if self.fits(s, mid):
-                lo = mid
-            else:
-                hi = mid
-        if lo == s:
+        self.grow_stamp += 1
+        e = int(grow_range(syn.src, syn.cls, self.profile_id, syn.indptr, s, e_max,
+                           syn.n_sources, len(syn.class_exp), lim.input_axons, lim.acc_classes,
+                           lim.profiles, self.grow_marks, self.grow_stamp))
+        if e == s:
             self.fail(s)
-        return lo
+        return e
 
     def fail(self, g: int) -> None:
         syn, lim, name = self.syn, self.lim, self.target.name

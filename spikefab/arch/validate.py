@@ -238,35 +238,44 @@ def _check_extensions(core, target: "Target", i: int) -> None:
 def _check_fields(image: "Image", where: str) -> None:
     """Every value fits the register that holds it (:data:`spikefab.arch.fields.FIELDS`).
 
-    Each table is checked once over all cores (concatenated), so wafer-sized images stay cheap.
+    Each table is checked over all cores in a few large chunks (joined per chunk), so
+    wafer-sized images stay cheap in time and hold at most one chunk's copy at a time.
     """
-    groups: dict[str, tuple[str, list[np.ndarray]]] = {}
+    tables: dict[str, list] = {}
     for f in FIELDS:
-        if f.table == "host_routes":
-            groups[f.table] = ("host", [image.host_routes])
-        else:
-            groups[f.table] = ("core", [getattr(c, f.table) for c in image.cores])
-    joined: dict[str, np.ndarray] = {}
-    for f in FIELDS:
-        kind, arrays = groups[f.table]
-        if not arrays or not sum(len(a) for a in arrays):
-            continue
-        if f.table not in joined:      # bytes, not np.concatenate: structured dtypes are slow
-            joined[f.table] = np.frombuffer(b"".join(a.tobytes() for a in arrays),
-                                            arrays[0].dtype)
-        allv = joined[f.table]
-        values = allv if allv.dtype.names is None else allv[f.name]
-        bad = (values < f.lo) | (values > f.hi)
-        if not bad.any():
-            continue
-        j = int(np.flatnonzero(bad)[0])
-        owner = np.repeat(np.arange(len(arrays)), [len(a) for a in arrays])[j]
-        sec = "host" if kind == "host" else f"core/{owner}"
-        table = "routes" if f.table == "host_routes" else f.table
-        signed = "signed" if f.signed else "unsigned"
-        raise ImageError(f"{where}: {sec}/{table} {f.name} must be in [{f.lo}, {f.hi}] "
-                         f"({f.bits}-bit {signed} register: {f.why}), not {int(values[j])}",
-                         where=f"{sec}/{table}")
+        tables.setdefault(f.table, []).append(f)
+    for table, fields in tables.items():
+        kind = "host" if table == "host_routes" else "core"
+        arrays = [image.host_routes] if kind == "host" else \
+            [getattr(c, table) for c in image.cores]
+        for lo, hi in _chunks([len(a) for a in arrays]):
+            if sum(len(a) for a in arrays[lo:hi]):   # bytes, not np.concatenate: structured
+                allv = np.frombuffer(b"".join(a.tobytes() for a in arrays[lo:hi]),  # dtypes are
+                                     arrays[lo].dtype)                                # slow
+                for f in fields:
+                    _check_field(f, allv, arrays, lo, hi, kind, where)
+
+
+#: Entries joined at once by :func:`_check_fields` (bounds its copy of a wafer's tables).
+_FIELD_CHUNK = 1 << 22
+
+
+def _check_field(f, allv: np.ndarray, arrays: list, lo: int, hi: int, kind: str,
+                 where: str) -> None:
+    """Raise for the first value of field ``f`` in ``allv`` (= ``arrays[lo:hi]`` joined)
+    outside its register's range."""
+    values = allv if allv.dtype.names is None else allv[f.name]
+    bad = (values < f.lo) | (values > f.hi)
+    if not bad.any():
+        return
+    j = int(np.flatnonzero(bad)[0])
+    owner = lo + int(np.repeat(np.arange(hi - lo), [len(a) for a in arrays[lo:hi]])[j])
+    sec = "host" if kind == "host" else f"core/{owner}"
+    table = "routes" if f.table == "host_routes" else f.table
+    signed = "signed" if f.signed else "unsigned"
+    raise ImageError(f"{where}: {sec}/{table} {f.name} must be in [{f.lo}, {f.hi}] "
+                     f"({f.bits}-bit {signed} register: {f.why}), not {int(values[j])}",
+                     where=f"{sec}/{table}")
 
 
 def _runs_disjoint(ptr: np.ndarray) -> int:
@@ -343,20 +352,52 @@ def check_semantics(image: "Image", *, where: str = "<image>") -> None:
     if j >= 0:
         _overlap(where, "host/route_ptr", image.host_route_ptr, j)
     for table, target in (("axons", "synapses"), ("route_ptr", "routes")):
-        # one sort over all cores: each core's runs shifted past the previous cores' tables
-        ptrs = [getattr(c, table) for c in image.cores]
-        if not sum(len(p) for p in ptrs):
+        _check_core_runs(image, table, target, where)
+
+
+def _check_core_runs(image: "Image", table: str, target: str, where: str) -> None:
+    """The non-empty runs of every core's ``table`` (into its ``target`` table) are disjoint.
+
+    One sort over a chunk of cores, each core's runs shifted past the previous cores' tables.
+    When every run stays inside its own core's table, runs of different cores cannot overlap
+    and sort core after core, so chunks of cores find the same first overlap as one sort over
+    the whole image while holding only a chunk's copy (a wafer has ~10**8 axons); otherwise
+    one sort over all cores.
+    """
+    ptrs = [getattr(c, table) for c in image.cores]
+    sizes = [len(p) for p in ptrs]
+    if not sum(sizes):
+        return
+    lens = [len(getattr(c, target)) for c in image.cores]
+    inside = all(_runs_ok(p, n) for p, n in zip(ptrs, lens))
+    for lo, hi in (_chunks(sizes) if inside else [(0, len(ptrs))]):
+        n = sum(sizes[lo:hi])
+        if not n:
             continue
-        base = np.cumsum([0] + [len(getattr(c, target)) for c in image.cores[:-1]])
-        allp = np.frombuffer(b"".join(p.tobytes() for p in ptrs), ptrs[0].dtype)
-        shifted = np.zeros(len(allp), [("start", "<i8"), ("count", "<i8")])
-        shifted["start"] = allp["start"] + np.repeat(base, [len(p) for p in ptrs])
+        base = np.cumsum([0] + lens[lo:hi - 1])
+        allp = np.frombuffer(b"".join(p.tobytes() for p in ptrs[lo:hi]), ptrs[lo].dtype)
+        shifted = np.zeros(n, [("start", "<i8"), ("count", "<i8")])
+        shifted["start"] = allp["start"] + np.repeat(base, sizes[lo:hi])
         shifted["count"] = allp["count"]
         j = _runs_disjoint(shifted)
         if j >= 0:
-            ci = int(np.searchsorted(np.cumsum([len(p) for p in ptrs]), j, side="right"))
-            k = j - int(sum(len(p) for p in ptrs[:ci]))
+            ci = lo + int(np.searchsorted(np.cumsum(sizes[lo:hi]), j, side="right"))
+            k = j - int(sum(sizes[lo:ci]))
             _overlap(where, f"core/{ci}/{table}", ptrs[ci], k)
+
+
+def _chunks(sizes: list[int], limit: int | None = None):
+    """``(lo, hi)`` ranges of consecutive tables with at most ``limit`` entries together (a
+    larger table alone), covering every table in order."""
+    limit = _FIELD_CHUNK if limit is None else limit
+    lo = 0
+    while lo < len(sizes):
+        hi, n = lo + 1, sizes[lo]
+        while hi < len(sizes) and n + sizes[hi] <= limit:
+            n += sizes[hi]
+            hi += 1
+        yield lo, hi
+        lo = hi
 
 
 #: Bytes of host memory a run may use unless SPIKEFAB_MAX_RUN_BYTES says otherwise.
@@ -374,8 +415,8 @@ def fanout(image: "Image") -> int:
     keys = _address_keys(*np.array([c.address for c in image.cores], np.int64).T)
     order = np.argsort(keys, kind="stable")
     base = np.cumsum([0] + [len(c.axons) for c in image.cores])
-    counts = np.concatenate([c.axons["count"].astype(np.int64) for c in image.cores] +
-                            [np.zeros(1, np.int64)])
+    counts = np.concatenate([c.axons["count"] for c in image.cores] +     # u32: a wafer has
+                            [np.zeros(1, np.uint32)])                     # ~10**8 axons
     total = 0
     for routes in [image.host_routes] + [c.routes for c in image.cores]:
         r = routes[routes["host"] == 0]
@@ -383,7 +424,7 @@ def fanout(image: "Image") -> int:
             continue
         k = _address_keys(r["chiplet"], r["x"], r["y"], r["slot"])
         ci = order[np.searchsorted(keys[order], k)]     # check_image: every route's core exists
-        total += int(counts[base[ci] + r["axon"].astype(np.int64)].sum())
+        total += int(counts[base[ci] + r["axon"].astype(np.int64)].sum(dtype=np.int64))
     return total
 
 
