@@ -21,6 +21,7 @@ from spikefab.errors import ModelError
 __all__ = ["LoihiLIF", "Population", "Projection", "HwNetwork"]
 
 _RESETS = {"zero": RESET_ZERO, "subtract": RESET_SUBTRACT}
+_INT32_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -144,19 +145,18 @@ class Projection:
     reward_for: str | None = None
 
     def __post_init__(self) -> None:
-        self.pre = np.asarray(self.pre, np.int64)
-        self.post = np.asarray(self.post, np.int64)
-        self.weight = np.asarray(self.weight, np.int64)
-        self.delay = np.broadcast_to(np.asarray(self.delay, np.int64), self.pre.shape).copy()
-        if not (self.pre.shape == self.post.shape == self.weight.shape):
+        # int32 per synapse field (checked before narrowing): a wafer-scale network has 10**8
+        # synapses, and int64 would make the network alone twice as large as its image
+        self.pre = self._int32("pre", self.pre, 0, _INT32_MAX, "source indices")
+        self.post = self._int32("post", self.post, 0, _INT32_MAX, "target indices")
+        if not (self.pre.shape == self.post.shape == np.shape(self.weight)):
             raise ModelError(f"projection {self.name!r}: pre, post and weight must have one entry "
-                             f"per synapse, not {self.pre.shape}, {self.post.shape}, {self.weight.shape}")
-        if self.weight.size and (self.weight.min() < -256 or self.weight.max() > 255):
-            raise ModelError(f"projection {self.name!r}: weights must be in [-256, 255], not "
-                             f"[{self.weight.min()}, {self.weight.max()}]")
-        if self.delay.size and self.delay.min() < 0:        # the upper bound is the
-            raise ModelError(f"projection {self.name!r}: delays must be >= 0, not "  # target's
-                             f"{self.delay.min()}")                  # (partition: max_delay)
+                             f"per synapse, not {self.pre.shape}, {self.post.shape}, "
+                             f"{np.shape(self.weight)}")
+        self.weight = self._int32("weight", self.weight, -256, 255, "weights")
+        self.delay = np.broadcast_to(            # the upper bound is the target's (partition:
+            self._int32("delay", self.delay, 0, _INT32_MAX, "delays"),        # max_delay)
+            self.pre.shape).copy()
         if not -8 <= int(self.weight_exp) <= 7:
             raise ModelError(f"projection {self.name!r}: weight_exp must be in [-8, 7], not "
                              f"{self.weight_exp}")
@@ -164,6 +164,17 @@ class Projection:
     @property
     def n_synapses(self) -> int:
         return int(self.pre.size)
+
+    def _int32(self, key: str, values: Any, lo: int, hi: int, what: str) -> np.ndarray:
+        """``values`` as integers (as ``np.asarray(values, np.int64)`` reads them) in
+        ``[lo, hi]``, stored as int32; a value outside is a :class:`ModelError`."""
+        a = np.asarray(values)
+        if a.dtype != np.int32:         # int32 arrays are kept as they are (no copy)
+            a = np.asarray(values, np.int64)
+        if a.size and (a.min() < lo or a.max() > hi):
+            raise ModelError(f"projection {self.name!r}: {what} must be in [{lo}, {hi}], not "
+                             f"[{a.min()}, {a.max()}]")
+        return a.astype(np.int32, copy=False)
 
 
 @dataclass

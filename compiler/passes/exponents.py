@@ -36,6 +36,9 @@ def merge_weight_exponents(net: HwNetwork, classes: int) -> tuple[HwNetwork, dic
     for p in net.projections:
         new = mapping[p.weight_exp]
         shift = new - p.weight_exp
-        weight = np.sign(p.weight) * (np.abs(p.weight) >> shift) if shift else p.weight
+        if not shift:                   # unchanged: the same projection, no copy of its arrays
+            projections.append(p)
+            continue
+        weight = np.sign(p.weight) * (np.abs(p.weight) >> shift)
         projections.append(dataclasses.replace(p, weight=weight, weight_exp=new))
     return dataclasses.replace(net, projections=projections), mapping

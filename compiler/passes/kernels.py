@@ -288,7 +288,7 @@ def axon_runs(src, order, seg_lo, seg_hi, seg_core):
             prev = s
     core = np.empty(n, np.int32)
     source = np.empty(n, np.int32)
-    start = np.empty(n, np.int64)
+    start = np.empty(n, np.int32)        # a synapse position (< 2**31, gather_synapses)
     count = np.empty(n, np.int32)
     k = -1
     for i in range(n_seg):

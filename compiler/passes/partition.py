@@ -62,7 +62,7 @@ class Synapses:
     class_exp: np.ndarray       # int8
     indptr: np.ndarray          # int64 (n_neurons + 1,)
     #: on-chip learning: index into ``learning`` of each synapse's plastic projection, -1 static,
-    #: ``-2 - j`` a reward synapse of plastic projection ``j``
+    #: ``-2 - j`` a reward synapse of plastic projection ``j``; None when every synapse is static
     plastic: np.ndarray = None  # type: ignore[assignment]
     learning: list = None       # type: ignore[assignment]  # [(projection name, LearningRule)]
 
@@ -163,16 +163,19 @@ def gather_synapses(net: HwNetwork) -> Synapses:
     weight = np.empty(n_syn, np.int16)
     delay = np.empty(n_syn, np.uint8)
     cls = np.empty(n_syn, np.int16)
-    plastic = np.full(n_syn, -1, np.int16)
     learning = [(p.name, p.learning) for p in net.projections if p.learning is not None]
+    # static networks (most synapses of a wafer) need no per-synapse plasticity column
+    plastic = np.full(n_syn, -1, np.int16) if learning or any(
+        p.reward_for is not None for p in net.projections) else None
     class_exp = list(range(_N_POS_EXP))
     k = 0
     for j, p in enumerate(net.projections):
         m = p.n_synapses
         sl = slice(k, k + m)
-        if p.learning is not None:
+        if plastic is not None and p.learning is not None:
             plastic[sl] = [name for name, _ in learning].index(p.name)
-        elif p.reward_for is not None:     # reward synapses of plastic projection j: -2 - j
+        elif plastic is not None and p.reward_for is not None:   # reward synapses of plastic
+            # projection j: -2 - j
             plastic[sl] = -2 - [name for name, _ in learning].index(p.reward_for)
         if p.source in input_base:
             src[sl] = p.pre + input_base[p.source]
@@ -191,7 +194,7 @@ def gather_synapses(net: HwNetwork) -> Synapses:
     if n_syn and not np.all(post[1:] >= post[:-1]):
         perm = np.argsort(post, kind="stable")
         src, post, weight, delay, cls = src[perm], post[perm], weight[perm], delay[perm], cls[perm]
-        plastic = plastic[perm]
+        plastic = plastic[perm] if plastic is not None else None
         del perm
     indptr = np.zeros(int(offset[-1]) + 1, np.int64)
     np.cumsum(np.bincount(post, minlength=int(offset[-1])), out=indptr[1:])
