@@ -67,10 +67,12 @@ def emit(net: HwNetwork, part: Partition, placement: Placement, routing: Routing
 
     neuron_core, neurons, prof_table, pfirst = _neuron_tables(net, part)
     synapses, seg, acc_exps, cfirst = _synapse_tables(part)
-    axons = np.zeros(len(part.pair_core), AXON_DTYPE)
-    axons["start"] = part.pair_start - seg[part.pair_core]
-    axons["count"] = part.pair_count
     afirst = np.searchsorted(part.pair_core, np.arange(nc + 1))
+    axons = np.zeros(len(part.pair_core), AXON_DTYPE)
+    axons["count"] = part.pair_count
+    astart = axons["start"]
+    for k in range(nc):          # core by core: no int64 temporaries as long as every axon
+        astart[afirst[k]:afirst[k + 1]] = part.pair_start[afirst[k]:afirst[k + 1]] - seg[k]
 
     counts, routes = _routes(part, placement, routing, sites)
     starts = np.zeros(syn.n_sources + 1, np.int64)

@@ -36,11 +36,58 @@ def _address_keys(chiplet, x, y, slot) -> np.ndarray:
              | np.asarray(y, np.int64)) << 16) | np.asarray(slot, np.int64)
 
 
-def _check_routes(routes: np.ndarray, keys: np.ndarray, n_axons: np.ndarray, what: str,
+class _CoreIndex:
+    """Core address -> core index, for every route entry of an image.
+
+    A dense table over the box the cores' addresses span (a wafer: 64 chiplets x 24 x 24 x 4
+    slots, a few 10**5 entries) when it is small, else a binary search over sorted address keys;
+    the table makes the route checks of a 10**8-entry image take seconds, not minutes.  With
+    duplicate addresses the lowest core index answers (as the stable sort did).
+    """
+
+    _DENSE_MAX = 1 << 22
+
+    def __init__(self, cores: list) -> None:
+        addr = np.array([c.address for c in cores], np.int64).reshape(-1, 4)
+        self.n = len(addr)
+        self.dims = (addr.max(axis=0) + 1) if self.n else np.ones(4, np.int64)
+        self.table = None
+        if int(np.prod(self.dims)) <= self._DENSE_MAX:
+            self.table = np.full(int(np.prod(self.dims)), self.n, np.int64)
+            np.minimum.at(self.table, self._flat(*addr.T), np.arange(self.n))
+        else:
+            keys = _address_keys(*addr.T)
+            self.order = np.argsort(keys, kind="stable")
+            self.keys = keys[self.order]
+
+    def _flat(self, chiplet, x, y, slot) -> np.ndarray:
+        d = self.dims
+        return ((np.asarray(chiplet, np.int64) * d[1] + np.asarray(x, np.int64)) * d[2]
+                + np.asarray(y, np.int64)) * d[3] + np.asarray(slot, np.int64)
+
+    def find(self, routes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(core index, found)`` of every entry's (chiplet, x, y, slot); index 0 if absent."""
+        fields = [routes[k] for k in ("chiplet", "x", "y", "slot")]
+        if not self.n:
+            return np.zeros(len(routes), np.int64), np.zeros(len(routes), bool)
+        if self.table is not None:
+            inside = np.ones(len(routes), bool)
+            for f, d in zip(fields, self.dims):
+                inside &= f < d
+            ci = self.table[np.where(inside, self._flat(*fields), 0)]
+            found = inside & (ci < self.n)
+            return np.where(found, ci, 0), found
+        k = _address_keys(*fields)
+        pos = np.minimum(np.searchsorted(self.keys, k), self.n - 1)
+        found = self.keys[pos] == k
+        return np.where(found, self.order[pos], 0), found
+
+
+def _check_routes(routes: np.ndarray, index: _CoreIndex, n_axons: np.ndarray, what: str,
                   where: str, n_out_channels: int) -> None:
     """Every route goes to an existing core's existing axon, or to an existing output channel.
 
-    ``keys`` (sorted) are the cores' address keys and ``n_axons`` their axon counts, same order.
+    ``index`` finds the cores by address and ``n_axons`` are their axon counts (core order).
     """
     host = routes["host"] != 0
     bad_out = host & (routes["axon"] >= n_out_channels)
@@ -51,10 +98,7 @@ def _check_routes(routes: np.ndarray, keys: np.ndarray, n_axons: np.ndarray, wha
     r = routes[~host]
     if not len(r):
         return
-    k = _address_keys(r["chiplet"], r["x"], r["y"], r["slot"])
-    pos = np.searchsorted(keys, k)
-    pos = np.minimum(pos, len(keys) - 1) if len(keys) else pos
-    found = (keys[pos] == k) if len(keys) else np.zeros(len(k), bool)
+    pos, found = index.find(r)
     if not found.all():
         j = int(np.flatnonzero(~found)[0])
         addr = (int(r["chiplet"][j]), int(r["x"][j]), int(r["y"][j]), int(r["slot"][j]))
@@ -129,10 +173,8 @@ def check_image(image: "Image", *, where: str = "<image>") -> None:
                              f"{c.address}", where=f"core/{i}")
         addresses[c.address] = i
         check_learning_tables(c, i, where)            # on-chip learning tables (plastic cores)
-    keys = _address_keys(*np.array([c.address for c in image.cores], np.int64).reshape(-1, 4).T)
+    index = _CoreIndex(image.cores)               # built once: every route looks its core up
     n_axons = np.array([len(c.axons) for c in image.cores], np.int64)
-    order = np.argsort(keys, kind="stable")       # sorted once: lookups are binary searches
-    keys, n_axons = keys[order], n_axons[order]
     n_out = _channels(m, "outputs", where)
     n_in = _channels(m, "inputs", where)
     if len(image.host_route_ptr) < n_in:
@@ -141,7 +183,7 @@ def check_image(image: "Image", *, where: str = "<image>") -> None:
     if not _runs_ok(image.host_route_ptr, len(image.host_routes)):
         raise ImageError(f"{where}: host route pointers leave the host route table",
                          where="host/route_ptr")
-    _check_routes(image.host_routes, keys, n_axons, "host/routes", where, n_out)
+    _check_routes(image.host_routes, index, n_axons, "host/routes", where, n_out)
     for i, c in enumerate(image.cores):
         sec = f"core/{i}"
         n = c.n_neurons
@@ -167,7 +209,7 @@ def check_image(image: "Image", *, where: str = "<image>") -> None:
         if not _runs_ok(c.route_ptr, len(c.routes)):
             raise ImageError(f"{where}: {sec}/route_ptr points past the route table",
                              where=f"{sec}/route_ptr")
-        _check_routes(c.routes, keys, n_axons, f"{sec}/routes", where, n_out)
+        _check_routes(c.routes, index, n_axons, f"{sec}/routes", where, n_out)
     _check_populations(image, where)
     check_semantics(image, where=where)
 
@@ -412,8 +454,7 @@ def fanout(image: "Image") -> int:
     """
     if not image.cores:
         return 0
-    keys = _address_keys(*np.array([c.address for c in image.cores], np.int64).T)
-    order = np.argsort(keys, kind="stable")
+    index = _CoreIndex(image.cores)
     base = np.cumsum([0] + [len(c.axons) for c in image.cores])
     counts = np.concatenate([c.axons["count"] for c in image.cores] +     # u32: a wafer has
                             [np.zeros(1, np.uint32)])                     # ~10**8 axons
@@ -422,8 +463,7 @@ def fanout(image: "Image") -> int:
         r = routes[routes["host"] == 0]
         if not len(r):
             continue
-        k = _address_keys(r["chiplet"], r["x"], r["y"], r["slot"])
-        ci = order[np.searchsorted(keys[order], k)]     # check_image: every route's core exists
+        ci, _ = index.find(r)                           # check_image: every route's core exists
         total += int(counts[base[ci] + r["axon"].astype(np.int64)].sum(dtype=np.int64))
     return total
 
