@@ -16,6 +16,7 @@ from spikefab.arch import validate
 from spikefab.arch.image import ROUTE_DTYPE, Image
 from spikefab.compiler.driver import compile_result
 from spikefab.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
+from spikefab.compiler.passes.kernels import segment_argsort
 from spikefab.compiler.passes.partition import _Cutter, gather_synapses
 from spikefab.compiler.passes.place import Sites
 from spikefab.errors import ImageError, ModelError, ResourceError
@@ -159,3 +160,17 @@ def test_projection_fields_are_int32_and_checked_before_narrowing() -> None:
         Projection("p", "x", "a", pre=[0, 1], post=[0, 0], weight=[1, 65537], delay=0)
     with pytest.raises(ModelError, match=r"delays must be in \[0, 2147483647\], not \[-1, -1\]"):
         Projection("p", "x", "a", pre=[0], post=[0], weight=[1], delay=-1)
+
+
+def test_segment_radix_sort_equals_a_stable_argsort() -> None:
+    rng = np.random.default_rng(3)
+    keys = np.concatenate([rng.integers(0, 3, 500), rng.integers(0, 2**31 - 1, 3000),
+                           rng.integers(10**6, 10**6 + 5000, 4000), np.full(7, 42),
+                           rng.integers(0, 2**20, 1)]).astype(np.int32)
+    lo = np.array([0, 500, 500, 3500, 7500, 7507], np.int64)
+    hi = np.array([500, 500, 3500, 7500, 7507, 7508], np.int64)
+    out = np.full(len(keys), -1, np.int64)
+    segment_argsort(keys, lo[1:], hi[1:], out)          # segment 0 is left alone
+    assert (out[:500] == -1).all()
+    for a, b in zip(lo[1:], hi[1:]):
+        assert np.array_equal(out[a:b], a + np.argsort(keys[a:b], kind="stable"))
