@@ -298,8 +298,9 @@ class Route:
 
     def verify(self, routing: Any, state: CompileState) -> None:
         part = state.partition
-        if len(routing.axon) != len(part.pair_core) or (
-                len(routing.axon) and routing.axon.max() >= part.target.core.input_axons) or \
+        axon = routing.axon
+        if len(axon) != len(part.pair_core) or (
+                len(axon) and axon.max() >= part.target.core.input_axons) or \
                 not np.all(np.isfinite(routing.loads)) or (routing.loads < 0).any():
             raise AssertionError("route: axon ids must fit the axon tables and loads be finite")
 

@@ -41,7 +41,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _routes(part: Partition, placement: Placement, routing: Routing, sites: Sites):
+def _routes(part: Partition, placement: Placement, sites: Sites):
     """Every route entry grouped by source key (pairs, then the host entry), as a ROUTE array.
 
     Returns ``(counts per source key, routes)``.
@@ -49,7 +49,7 @@ def _routes(part: Partition, placement: Placement, routing: Routing, sites: Site
     syn = part.syn
     out_g = np.flatnonzero(part.is_output)
     r = np.zeros(len(part.pair_src) + len(out_g), ROUTE_DTYPE)
-    counts = fill_routes(part.pair_src, part.pair_core, routing.axon, syn.n_channels + out_g,
+    counts = fill_routes(part.pair_src, part.pair_core, syn.n_channels + out_g,
                          part.output_channel[out_g], np.asarray(placement.site, np.int64),
                          sites.chiplet, sites.x, sites.y, sites.slot, syn.n_sources,
                          r["host"], r["slot"], r["chiplet"], r["x"], r["y"], r["axon"])
@@ -74,7 +74,7 @@ def emit(net: HwNetwork, part: Partition, placement: Placement, routing: Routing
     for k in range(nc):          # core by core: no int64 temporaries as long as every axon
         astart[afirst[k]:afirst[k + 1]] = part.pair_start[afirst[k]:afirst[k + 1]] - seg[k]
 
-    counts, routes = _routes(part, placement, routing, sites)
+    counts, routes = _routes(part, placement, sites)
     starts = np.zeros(syn.n_sources + 1, np.int64)
     np.cumsum(counts, out=starts[1:])
     host_ptr = np.zeros(syn.n_channels, ROUTE_PTR_DTYPE)

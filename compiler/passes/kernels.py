@@ -408,9 +408,12 @@ def core_traffic(pair_core, pair_src, rate, n_channels, neuron_core, out_src, ou
 
 
 @njit(cache=True)
-def fill_routes(pair_src, pair_core, pair_axon, out_src, out_channel, core_site, site_chiplet,
+def fill_routes(pair_src, pair_core, out_src, out_channel, core_site, site_chiplet,
                 site_x, site_y, site_slot, n_sources, r_host, r_slot, r_chiplet, r_x, r_y, r_axon):
     """Route entries grouped by source key (pairs in order, then the source's host entry).
+
+    A pair's destination axon is its rank among its core's pairs (``pair_ranks``; pairs are
+    sorted by core), counted here rather than read from a second per-pair array.
 
     Returns the number of entries per source key; writes each entry's fields straight into the
     ``r_*`` arrays (the fields of the ROUTE_DTYPE table, strided views are fine), so a wafer's
@@ -426,7 +429,10 @@ def fill_routes(pair_src, pair_core, pair_axon, out_src, out_channel, core_site,
     for i in range(n_sources):
         nxt[i] = acc
         acc += counts[i]
+    first = 0
     for j in range(len(pair_src)):
+        if j > 0 and pair_core[j] != pair_core[j - 1]:
+            first = j
         p = nxt[pair_src[j]]
         nxt[pair_src[j]] += 1
         site = core_site[pair_core[j]]
@@ -435,7 +441,7 @@ def fill_routes(pair_src, pair_core, pair_axon, out_src, out_channel, core_site,
         r_chiplet[p] = site_chiplet[site]
         r_x[p] = site_x[site]
         r_y[p] = site_y[site]
-        r_axon[p] = pair_axon[j]
+        r_axon[p] = j - first
     for k in range(len(out_src)):
         p = nxt[out_src[k]]
         nxt[out_src[k]] += 1

@@ -30,10 +30,17 @@ __all__ = ["Routing", "route"]
 class Routing:
     """Per-pair destination axon ids and the estimated link loads."""
 
-    axon: np.ndarray          # destination axon id of every pair (rank within its core)
+    pair_core: np.ndarray     # the partition's pair_core (shared, not copied): axon ids follow
     loads: np.ndarray         # (global_y, global_x, 4) spike-weighted load per router output port
     host_in: float            # packets per step entering through the host port
     host_out: float           # packets per step leaving through the host port
+
+    @property
+    def axon(self) -> np.ndarray:
+        """Destination axon id of every pair: its rank among its core's pairs (pairs are sorted
+        by core).  Computed on each use, not kept: a wafer has ~10**8 pairs, and emit writes the
+        ranks straight into the route table."""
+        return pair_ranks(self.pair_core)
 
     def summary(self) -> dict:
         top = float(self.loads.max()) if self.loads.size else 0.0
@@ -52,7 +59,6 @@ def route(part: Partition, placement: Placement, tr: Traffic) -> Routing:
     target = part.target
     lim = target.core
     nc = part.n_cores
-    axon = pair_ranks(part.pair_core)
     per_core = np.bincount(part.pair_core, minlength=nc)
     if nc and per_core.max() > lim.input_axons:
         k = int(np.argmax(per_core))
@@ -71,4 +77,4 @@ def route(part: Partition, placement: Placement, tr: Traffic) -> Routing:
                        t.global_x, t.global_y, routing_code(t.routing))
     host_in = float(tr.weight[tr.src == nc].sum())
     host_out = float(tr.weight[tr.dst == nc].sum())
-    return Routing(axon, loads, host_in, host_out)
+    return Routing(part.pair_core, loads, host_in, host_out)

@@ -299,7 +299,7 @@ def _check_fields(image: "Image", where: str) -> None:
 
 
 #: Entries joined at once by :func:`_check_fields` (bounds its copy of a wafer's tables).
-_FIELD_CHUNK = 1 << 22
+_FIELD_CHUNK = 1 << 20
 
 
 def _check_field(f, allv: np.ndarray, arrays: list, lo: int, hi: int, kind: str,
@@ -456,8 +456,11 @@ def fanout(image: "Image") -> int:
         return 0
     index = _CoreIndex(image.cores)
     base = np.cumsum([0] + [len(c.axons) for c in image.cores])
-    counts = np.concatenate([c.axons["count"] for c in image.cores] +     # u32: a wafer has
-                            [np.zeros(1, np.uint32)])                     # ~10**8 axons
+    # every axon's run length in the narrowest type that holds them (a wafer has ~10**8 axons)
+    widest = max([int(c.axons["count"].max()) for c in image.cores if len(c.axons)] or [0])
+    dtype = np.uint16 if widest < 1 << 16 else np.uint32
+    counts = np.concatenate([c.axons["count"].astype(dtype) for c in image.cores] +
+                            [np.zeros(1, dtype)])
     total = 0
     for routes in [image.host_routes] + [c.routes for c in image.cores]:
         r = routes[routes["host"] == 0]
