@@ -39,8 +39,8 @@ def _address_keys(chiplet, x, y, slot) -> np.ndarray:
 class _CoreIndex:
     """Core address -> core index, for every route entry of an image.
 
-    A dense table over the box the cores' addresses span (a wafer: 64 chiplets x 24 x 24 x 4
-    slots, a few 10**5 entries) when it is small, else a binary search over sorted address keys;
+    A dense table over the box the cores' addresses span (a wafer: 64 chiplets x 24 x 24
+    routers, a few 10**4 entries) when it is small, else a binary search over sorted address keys;
     the table makes the route checks of a 10**8-entry image take seconds, not minutes.  With
     duplicate addresses the lowest core index answers (as the stable sort did).
     """

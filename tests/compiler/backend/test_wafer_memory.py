@@ -174,3 +174,21 @@ def test_segment_radix_sort_equals_a_stable_argsort() -> None:
     assert (out[:500] == -1).all()
     for a, b in zip(lo[1:], hi[1:]):
         assert np.array_equal(out[a:b], a + np.argsort(keys[a:b], kind="stable"))
+
+
+def test_route_checks_by_table_and_by_binary_search_agree(compiled, monkeypatch) -> None:
+    image = compiled.image
+    k = max(i for i, c in enumerate(image.cores) if (c.routes["host"] == 0).any())
+    bad = Image.from_bytes(image.to_bytes())
+    r = bad.cores[k].routes
+    j = int(np.flatnonzero(r["host"] == 0)[0])
+    r["x"][j] = 3000                                     # a router no core sits at
+    results = []
+    for dense in (1 << 22, 0):                          # dense table, then sorted keys
+        monkeypatch.setattr(validate._CoreIndex, "_DENSE_MAX", dense)
+        results.append(validate.fanout(image))
+        with pytest.raises(ImageError, match="which is not in the image") as err:
+            validate.check_image(bad)
+        results.append(str(err.value))
+    assert results[0] == results[2] == sum(int(c.synapses.size) for c in image.cores)
+    assert results[1] == results[3] and f"core/{k}/routes" in results[1]
