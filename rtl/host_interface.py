@@ -33,7 +33,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from spikefab.arch.image import ROUTE_DTYPE
-from spikefab.arch.memory_map import COUNTERS, FABRIC_CORE, FabricTable, entry_size
+from spikefab.arch.memory_map import COUNTERS, FABRIC_CORE, TABLE_BITS, FabricTable, entry_size
 from spikefab.arch.protocol import (HEADER_SIZE, MEM_ARGS, NAK_TYPE, PROTOCOL_VERSION,
                                       RESPONSE_BIT, InfoFlag, Op, Status)
 from spikefab.rtl.host.receiver import BUF_ADDR_BITS, FrameReceiver
@@ -53,13 +53,14 @@ _INJECT_HDR = 3
 
 
 def table_depths(params: MeshParams) -> tuple[list[int], list[int]]:
-    """Entries of every core table (ids 0..8, then 9..15 where the cores have a learning
+    """Entries of every core table (ids 0..8, then 9..16 where the cores have a learning
     engine) and fabric table (ids 0..5) of a fabric."""
     core = [spec.depth for spec in params.core_tables().values()]
     lc = params.learning
     if lc is not None:     # LEARN_SYNAPSES .. LEARN_CONFIG (spikefab.arch.learning.words)
         core += [lc.synapses, lc.profiles * lc.axons, lc.profiles * lc.neurons, lc.profiles * 5,
-                 lc.products, lc.profiles * 6, 1]
+                 lc.products, lc.profiles * 6, 1,
+                 params.synapses]   # LEARN_REWARD: a mark per synapse entry
     fabric = [params.host_queue_depth, 1, params.out_log_depth, 1, params.cycle_log_depth,
               len(COUNTERS)]
     return core, fabric
@@ -104,7 +105,7 @@ class HostInterface(wiring.Component):
     rx_data: In(stream.Signature(8))
     tx_data: Out(stream.Signature(8))
     mem_core: Out(8)
-    mem_table: Out(4)
+    mem_table: Out(TABLE_BITS)
     mem_index: Out(16)
     mem_wdata: Out(ENTRY_BITS)
     mem_we: Out(1)
@@ -455,7 +456,7 @@ class _Engine:
         self.rp = Signal(BUF_ADDR_BITS)       # buffer read pointer (request entries)
         self.wp = Signal(BUF_ADDR_BITS)       # buffer write pointer (response)
         self.cur_core = Signal(8)
-        self.cur_table = Signal(4)
+        self.cur_table = Signal(TABLE_BITS)
         self.is_inject = Signal()
         self.qlen = Signal()
         self.put = Signal()                   # the engine writes put_data at wp (and the CRC)

@@ -20,6 +20,7 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from spikefab.arch.memory_map import TABLE_BITS
 from spikefab.arch.target import Target
 from spikefab.rtl.neuron_core import MEM_DATA_BITS, NeuronCore, from_stored, to_stored
 from spikefab.rtl.params import (COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS, MeshParams,
@@ -34,7 +35,7 @@ class Mesh(wiring.Component):
     """Cores + routers + host port of one target, behind the section-11 control interface."""
 
     mem_core: In(8)
-    mem_table: In(4)
+    mem_table: In(TABLE_BITS)
     mem_index: In(16)
     mem_wdata: In(MEM_DATA_BITS)
     mem_we: In(1)
@@ -275,7 +276,7 @@ class Mesh(wiring.Component):
             m.d.sync += self.mem_rvalid.eq(self.mem_re)
             m.d.comb += self.mem_ready.eq(1)
         rcore = Signal(8)
-        rtable = Signal(4)
+        rtable = Signal(TABLE_BITS)
         reg_rdata = self._register_read(m, f)
         with m.If(self.mem_re):
             m.d.sync += [rcore.eq(self.mem_core), rtable.eq(self.mem_table)]

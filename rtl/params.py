@@ -24,10 +24,11 @@ import numpy as np
 
 from spikefab.arch.aer import packet_format
 from spikefab.arch.fields import field
-from spikefab.arch.image import (LEARN_REWARD, LEARN_STATIC, AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
+from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, Image)
 from spikefab.arch.memory_map import (  # noqa: F401 (re-exported: the RTL's memory map)
     CORE_TABLE_IDS, COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS, core_address)
+from spikefab.arch.learning.layout import reward_synapses
 from spikefab.arch.learning.words import EngineCaps
 from spikefab.arch.target import Target, load_target
 from spikefab.arch.validate import check_fits
@@ -455,13 +456,10 @@ def _check_learning(core, t: Target, p: MeshParams, sec: str) -> None:
                          f"(learning.profiles 0)", where=where)
     prof = core.learn_synapses["profile"].astype(np.int64)
     n_p = len(core.learn_profiles)
-    reward = (prof >= LEARN_REWARD) & (prof < LEARN_STATIC)
-    if reward.any() or (core.learn_profiles["flags"].astype(np.int64) & 1).any():
-        raise ImageError(f"{sec} has reward-modulated learning: the RTL learning engine's "
-                         f"cores give no reward strobes (needed: a reward synapse table, "
-                         f"available: none); run it on the emulator", where=where)
     need = {"profiles": (n_p, caps.profiles),
             "plastic synapses": (int(np.count_nonzero(prof < n_p)), caps.synapses),
+            # the reward list records each reward synapse of a hit axon once per step
+            "reward synapses": (reward_synapses(core), caps.synapses),
             "rule products": (len(core.learn_products), caps.products),
             "input axons": (len(core.axons), caps.axons),
             "neurons": (int(core.n_neurons), caps.neurons)}

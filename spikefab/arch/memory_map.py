@@ -14,7 +14,7 @@ from enum import IntEnum
 
 from spikefab.arch.image import CORE_TABLES, ROUTE_DTYPE
 
-__all__ = ["FABRIC_CORE", "MAX_ENTRY_BYTES", "CoreTable", "FabricTable", "Counter",
+__all__ = ["FABRIC_CORE", "MAX_ENTRY_BYTES", "TABLE_BITS", "CoreTable", "FabricTable", "Counter",
            "CORE_TABLE_IDS", "FABRIC_TABLE_IDS", "COUNTERS", "CONFIG_ENTRY_BYTES", "entry_size",
            "core_address"]
 
@@ -22,6 +22,8 @@ __all__ = ["FABRIC_CORE", "MAX_ENTRY_BYTES", "CoreTable", "FabricTable", "Counte
 FABRIC_CORE = 255
 #: Widest table entry the memory port carries (128-bit ``mem_wdata``).
 MAX_ENTRY_BYTES = 16
+#: Bits of the fabric memory port's ``table`` (core table ids 0..16).
+TABLE_BITS = 5
 #: Bytes of the core ``config`` table's one entry (number of neurons of the core, u16).
 CONFIG_ENTRY_BYTES = 2
 
@@ -48,6 +50,11 @@ class CoreTable(IntEnum):
     LEARN_PRODUCTS = 13
     LEARN_PROFILES = 14
     LEARN_CONFIG = 15
+    #: The reward-synapse marks (R-STDP): one u8 per entry of the core's synapse table,
+    #: ``LEARN_REWARD + p`` (:data:`spikefab.arch.image.LEARN_REWARD`) where the entry is a reward
+    #: synapse of reward profile ``p``, ``LEARN_STATIC`` (255) elsewhere
+    #: (:func:`spikefab.arch.learning.layout.reward_marks`); only with a ``[learning]`` engine.
+    LEARN_REWARD = 16
 
 
 class FabricTable(IntEnum):
@@ -80,7 +87,8 @@ FABRIC_TABLE_IDS = {t.name.lower(): int(t) for t in FabricTable}
 COUNTERS = tuple(c.name.lower() for c in Counter)
 
 _CORE_SIZES = ([CORE_TABLES[name].itemsize for name in CORE_TABLES] + [CONFIG_ENTRY_BYTES]
-               + [MAX_ENTRY_BYTES] * (CoreTable.LEARN_CONFIG - CoreTable.LEARN_SYNAPSES + 1))
+               + [MAX_ENTRY_BYTES] * (CoreTable.LEARN_CONFIG - CoreTable.LEARN_SYNAPSES + 1)
+               + [1])                                               # LEARN_REWARD: one u8
 _FABRIC_SIZES = {FabricTable.HOST_QUEUE: ROUTE_DTYPE.itemsize, FabricTable.HOST_QUEUE_LEN: 2,
                  FabricTable.OUT_LOG: 4, FabricTable.OUT_LOG_LEN: 4, FabricTable.CYCLE_LOG: 4,
                  FabricTable.COUNTERS: 4}
