@@ -33,7 +33,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from spikefab.arch.image import ROUTE_DTYPE
-from spikefab.arch.memory_map import COUNTERS, FABRIC_CORE, TABLE_BITS, FabricTable, entry_size
+from spikefab.arch.memory_map import COUNTERS, FABRIC_CORE, FabricTable, entry_size
 from spikefab.arch.protocol import (HEADER_SIZE, MEM_ARGS, NAK_TYPE, PROTOCOL_VERSION,
                                       RESPONSE_BIT, InfoFlag, Op, Status)
 from spikefab.rtl.host.receiver import BUF_ADDR_BITS, FrameReceiver
@@ -102,26 +102,6 @@ class HostInterface(wiring.Component):
         High after a frame that did not decode, until the next good one (for an LED).
     """
 
-    rx_data: In(stream.Signature(8))
-    tx_data: Out(stream.Signature(8))
-    mem_core: Out(8)
-    mem_table: Out(TABLE_BITS)
-    mem_index: Out(16)
-    mem_wdata: Out(ENTRY_BITS)
-    mem_we: Out(1)
-    mem_re: Out(1)
-    mem_rdata: In(ENTRY_BITS)
-    mem_rvalid: In(1)
-    mem_ready: In(1, init=1)
-    run_steps: Out(16)
-    start: Out(1)
-    clear: Out(1)
-    busy: In(1)
-    fabric_reset: Out(1)
-    overflow: In(1)
-    step_done: In(1)
-    link_error: Out(1)
-
     def __init__(self, params: MeshParams) -> None:
         self.params = params
         self.core_depths, self.fabric_depths = table_depths(params)
@@ -129,7 +109,14 @@ class HostInterface(wiring.Component):
         self.fabric_esizes = [entry_size(FABRIC_CORE, t) for t in range(len(self.fabric_depths))]
         if max(self.core_esizes + self.fabric_esizes) * 8 > ENTRY_BITS:
             raise ValueError("table entries must fit the 128-bit memory port")
-        super().__init__()
+        super().__init__({
+            "rx_data": In(stream.Signature(8)), "tx_data": Out(stream.Signature(8)),
+            "mem_core": Out(8), "mem_table": Out(params.table_bits), "mem_index": Out(16),
+            "mem_wdata": Out(ENTRY_BITS), "mem_we": Out(1), "mem_re": Out(1),
+            "mem_rdata": In(ENTRY_BITS), "mem_rvalid": In(1), "mem_ready": In(1, init=1),
+            "run_steps": Out(16), "start": Out(1), "clear": Out(1), "busy": In(1),
+            "fabric_reset": Out(1), "overflow": In(1), "step_done": In(1),
+            "link_error": Out(1)})
 
     # ------------------------------------------------------------------ checks
     def _mem_checks(self, m: Module, core, table, index, count, esize) -> Signal:
@@ -163,7 +150,7 @@ class HostInterface(wiring.Component):
         wiring.connect(m, rx_fifo.r_stream, rcv.i)
         wiring.connect(m, xmt.o, wiring.flipped(self.tx_data))
 
-        e = _Engine(rcv, xmt, crc16)
+        e = _Engine(rcv, xmt, crc16, self.params.table_bits)
         self._request_fields(m, e)
         self._outputs(m, e)
         self._frame_buffer(m, e)
@@ -436,7 +423,7 @@ class _Engine:
     """The command engine's registers and shared wires, handed between the elaborate helpers
     of :class:`HostInterface` (plus the request fields they name)."""
 
-    def __init__(self, rcv: FrameReceiver, xmt: FrameTransmitter, crc16) -> None:
+    def __init__(self, rcv: FrameReceiver, xmt: FrameTransmitter, crc16, table_bits: int) -> None:
         self.rcv, self.xmt, self.crc16 = rcv, xmt, crc16
         self.status = Signal(8)
         self.resp_type = Signal(8)
@@ -456,7 +443,7 @@ class _Engine:
         self.rp = Signal(BUF_ADDR_BITS)       # buffer read pointer (request entries)
         self.wp = Signal(BUF_ADDR_BITS)       # buffer write pointer (response)
         self.cur_core = Signal(8)
-        self.cur_table = Signal(TABLE_BITS)
+        self.cur_table = Signal(table_bits)
         self.is_inject = Signal()
         self.qlen = Signal()
         self.put = Signal()                   # the engine writes put_data at wp (and the CRC)

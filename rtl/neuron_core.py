@@ -30,7 +30,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from spikefab.arch.image import LEARN_STATIC
-from spikefab.arch.memory_map import TABLE_BITS, CoreTable
+from spikefab.arch.memory_map import CoreTable
 from spikefab.rtl.accumulators import AccumulatorRing
 from spikefab.rtl.learning.core_learning import CoreLearning
 from spikefab.rtl.lif import LifUnit
@@ -80,7 +80,7 @@ def core_members(params: MeshParams) -> dict:
         "clear": In(1), "clearing": Out(1), "host_access": In(1),
         "inj_valid": Out(1), "inj_data": Out(unsigned(w)), "inj_ready": In(1),
         "ej_valid": In(1), "ej_data": In(unsigned(w)), "ej_ready": Out(1),
-        "mem_sel": In(1), "mem_table": In(TABLE_BITS), "mem_index": In(16),
+        "mem_sel": In(1), "mem_table": In(params.table_bits), "mem_index": In(16),
         "mem_wdata": In(MEM_DATA_BITS), "mem_we": In(1), "mem_re": In(1),
         "mem_rdata": Out(MEM_DATA_BITS),
         "ev_spike": Out(1), "ev_synop": Out(1),
@@ -254,7 +254,7 @@ class NeuronCore(wiring.Component):
                     learn: CoreLearning | None = None) -> None:
         """``mem_rdata``: the table read last cycle in the image layout, a register, or a
         learning-engine word."""
-        rsel = Signal(TABLE_BITS)
+        rsel = Signal(self.params.table_bits)
         reg_rdata = Signal(MEM_DATA_BITS)
         with m.If(self.mem_re & self.mem_sel):
             m.d.sync += rsel.eq(self.mem_table)

@@ -27,7 +27,7 @@ from spikefab.arch.fields import field
 from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, Image)
 from spikefab.arch.memory_map import (  # noqa: F401 (re-exported: the RTL's memory map)
-    CORE_TABLE_IDS, COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS, core_address)
+    CORE_TABLE_IDS, COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS, CoreTable, core_address)
 from spikefab.arch.learning.layout import reward_synapses
 from spikefab.arch.learning.words import EngineCaps
 from spikefab.arch.target import Target, load_target
@@ -221,6 +221,13 @@ class MeshParams:
         return core_address(x, y, slot, self.mesh_x, self.cores_per_router)
 
     # ------------------------------------------------------------------ table layouts
+    @property
+    def table_bits(self) -> int:
+        """Bits of the memory port's table id: 5 where the cores carry a learning engine (core
+        tables up to ``LEARN_REWARD`` = 16), else 4 (static builds keep their port)."""
+        top = CoreTable.LEARN_REWARD if self.learning is not None else CoreTable.CONFIG
+        return max(4, int(top).bit_length())
+
     def core_tables(self) -> dict[str, TableSpec]:
         """Stored layout of every core table, in memory-port table-id order."""
         nb = _bits(self.neurons)

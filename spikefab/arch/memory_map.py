@@ -14,7 +14,7 @@ from enum import IntEnum
 
 from spikefab.arch.image import CORE_TABLES, ROUTE_DTYPE
 
-__all__ = ["FABRIC_CORE", "MAX_ENTRY_BYTES", "TABLE_BITS", "CoreTable", "FabricTable", "Counter",
+__all__ = ["FABRIC_CORE", "MAX_ENTRY_BYTES", "CoreTable", "FabricTable", "Counter",
            "CORE_TABLE_IDS", "FABRIC_TABLE_IDS", "COUNTERS", "CONFIG_ENTRY_BYTES", "entry_size",
            "core_address"]
 
@@ -22,8 +22,6 @@ __all__ = ["FABRIC_CORE", "MAX_ENTRY_BYTES", "TABLE_BITS", "CoreTable", "FabricT
 FABRIC_CORE = 255
 #: Widest table entry the memory port carries (128-bit ``mem_wdata``).
 MAX_ENTRY_BYTES = 16
-#: Bits of the fabric memory port's ``table`` (core table ids 0..16).
-TABLE_BITS = 5
 #: Bytes of the core ``config`` table's one entry (number of neurons of the core, u16).
 CONFIG_ENTRY_BYTES = 2
 

@@ -190,6 +190,9 @@ def test_static_mesh_has_no_learning_engine():
     """Targets without an engine (and learning=None) elaborate without one."""
     assert mesh_params("ice40-up5k").learning is None
     assert mesh_params(TARGET, learning=None).learning is None
+    # the memory port's table id reaches LEARN_REWARD (16) only where the engines are
+    assert mesh_params("ice40-up5k").table_bits == mesh_params(TARGET, learning=None).table_bits == 4
+    assert mesh_params(TARGET).table_bits == 5
     from spikefab.rtl.neuron_core import NeuronCore
     assert "learn_start" not in NeuronCore(mesh_params(TARGET, learning=None)).signature.members
     assert "learn_start" in NeuronCore(mesh_params(TARGET)).signature.members
