@@ -4,8 +4,11 @@ Random plastic images (``learning_mesh.plastic_case``) run on the ecp5-85k mesh,
 carry the learning engine: spikes, final states, learned weights and the cycles of every step
 (the learning phase included) must equal the functional and cycle engines', and the tags,
 traces and generator states the host reads back (``spikefab.arch.learning.hostio
-.read_learned``) must equal the contract's ``CoreLearner`` driven with the same spikes.  One
-image runs in the Amaranth simulator (fast tier); 30 run on Icarus and the same 30 on Verilator,
+.read_learned``) must equal the contract's ``CoreLearner`` driven with the same spikes.  A
+third of the images are reward images (R-STDP or a random rule with a reward trace, reward
+spikes at random steps: the cores' reward marks feed the engine's ``reward`` strobe).  One
+image and one reward image run in the Amaranth simulator (fast tier); 30 run on Icarus and the
+same 30 on Verilator,
 on one ecp5-85k core (a 1 x 1 mesh: these images use core (0, 0) only; a quarter of the build
 and several times faster), and two on Icarus on the whole 2 x 2 mesh; each simulator is built
 once per session (slow tier).
