@@ -119,7 +119,9 @@ def test_learning_mesh_verilator(verilator_sim_parallel_core):
 
 
 def _pysim(jobs):
-    params = mesh_params(TARGET)
+    """Run jobs on one ecp5-85k core (a 1 x 1 mesh: the images use core (0, 0) only)."""
+    import dataclasses
+    params = dataclasses.replace(mesh_params(TARGET), mesh_x=1, mesh_y=1)
     dut = Mesh(params)
     raws = []
 
