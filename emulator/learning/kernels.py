@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from spikefab.arch.learning.layout import REWARD_CYCLES
 from spikefab.emulator.kernels import (C_HOST_IN, _send_routes, commit_stage, deliver_axon,
                                        lif_update, staging,
                                        record_probes)
@@ -116,7 +117,7 @@ def rtl_phase_cycles(T, gp, hit, spikes, n_cores, r_pre):
     (``spikefab.rtl.learning.core_learning``) takes per core and step instead of the
     ``update_cycles`` / ``trace_cycles`` model -- the recorded spikes replayed into the engine
     (one record per distinct axon hit and per spike, ``1 + 2 * profiles`` cycles each; one per
-    reward synapse of a reward profile whose axon was hit, ``REWARD_CYCLES`` = 3 each), then
+    reward synapse of a reward profile whose axon was hit, ``REWARD_CYCLES`` each), then
     ``step_end`` and the epoch phase of every profile whose epoch ends
     (:func:`spikefab.arch.learning.layout.epoch_cycles`, ``phase_cycles``).
     """
@@ -147,7 +148,7 @@ def rtl_phase_cycles(T, gp, hit, spikes, n_cores, r_pre):
     out = np.zeros(n_cores, np.int64)
     for c in range(n_cores):
         if n_prof[c] > 0:
-            out[c] = 2 + records[c] * (1 + 2 * n_prof[c]) + 3 * rewards[c] + 1 \
+            out[c] = 2 + records[c] * (1 + 2 * n_prof[c]) + REWARD_CYCLES * rewards[c] + 1 \
                 + ending[c] * epochs[c]
     return out
 
