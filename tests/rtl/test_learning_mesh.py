@@ -25,6 +25,7 @@ from amaranth.sim import Simulator
 
 import spikefab as sf
 from spikefab.arch.learning.layout import engine_layout, reward_marks
+from spikefab.arch.memory_map import CoreTable
 from spikefab.emulator import simulate
 from spikefab.errors import ImageError, ResourceError
 from spikefab.rtl.mesh import Mesh
@@ -118,16 +119,19 @@ def test_learning_mesh_verilator(verilator_sim_parallel_core):
     _differential(verilator_sim_parallel_core, 20)
 
 
-def _pysim(jobs):
-    """Run jobs on one ecp5-85k core (a 1 x 1 mesh: the images use core (0, 0) only)."""
+def _pysim(jobs, reads=()):
+    """Run jobs on one ecp5-85k core (a 1 x 1 mesh: the images use core (0, 0) only), then read
+    ``reads`` ``(table, index)`` of core 0 (appended to the returned records)."""
     import dataclasses
     params = dataclasses.replace(mesh_params(TARGET), mesh_x=1, mesh_y=1)
     dut = Mesh(params)
     raws = []
 
     async def bench(ctx):
+        port = AmaranthPort(ctx, dut)
         for jb in jobs:
-            raws.append(await run_program(AmaranthPort(ctx, dut), params, jb))
+            raws.append(await run_program(port, params, jb))
+        raws.append([await port.read(0, table, index) for table, index in reads])
 
     sim = Simulator(dut)
     sim.add_clock(1e-6)
@@ -145,9 +149,10 @@ def test_reward_learning_mesh_pysim():
     marks = reward_marks(image.cores[0])
     assert np.count_nonzero(marks != 255) and x["r"].any()
     jb = job(image, x, steps)
-    raw, = _pysim([jb])
+    raw, back = _pysim([jb], [(CoreTable.LEARN_REWARD, k) for k in range(len(marks))])
     rtl = build_result(image, steps, raw, "rtl-pysim", 25.0)
     assert check_case(image, steps, fun, cyc, rtl, raw, jb) > 0
+    np.testing.assert_array_equal(back, marks)          # the marks table reads back
     # a reward record costs its cycles: the same image without reward spikes takes fewer
     quiet = {"x": x["x"], "r": np.zeros_like(x["r"])}
     assert (simulate(image, quiet, steps, mode="cycle").cycles_per_step.sum()
