@@ -59,11 +59,11 @@ def test_rtlsim_reads_learned_weights_back_like_emu() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "arch" / "learning"))
     from plastic_nets import small_stdp_net
     from test_learning_reward import inputs, rstdp_net
-    rimage = sf.compile(rstdp_net(7, reward_channels=6), "ecp5-85k")
-    rx = inputs(rimage, 30, 7)
+    rimage = sf.compile(rstdp_net(1, reward_channels=6), "ecp5-85k")
+    rx = inputs(rimage, 15, 1)
     with open_device("emu://?weight_every=5") as dev:
         dev.load(rimage)
-        remu = dev.run(rx, 30)
+        remu = dev.run(rx, 15)
     image = sf.compile(small_stdp_net(), "ecp5-85k")
     spikes = (np.random.default_rng(7).random((24, 4)) < 0.5).astype(np.uint8)
     with open_device("emu://") as dev:
@@ -77,7 +77,7 @@ def test_rtlsim_reads_learned_weights_back_like_emu() -> None:
         rtl = dev.run({"x": spikes}, 24)
         learned = dev.read_weights()
         dev.load(rimage)
-        rrtl = dev.run(rx, 30)
+        rrtl = dev.run(rx, 15)
         rlearned = dev.read_weights()
     assert not np.array_equal(emu.weights["x->p"], np.full((3, 4), 60))      # it learned
     np.testing.assert_array_equal(learned["x->p"], emu.weights["x->p"])
