@@ -180,6 +180,16 @@ def test_reward_synapses_over_the_engine_are_refused_with_need_and_have():
     check_rtl_image(image, TARGET)                 # the ecp5-85k engine holds them
 
 
+def test_reward_rules_are_refused_where_there_is_no_engine():
+    """R-STDP needs the engine like every plastic rule: a static fabric and the iCE40 refuse it
+    with need and have."""
+    image = sf.compile(rstdp_net(1), TARGET)
+    with pytest.raises(ImageError, match="needs a learning engine; this ecp5-85k fabric has none"):
+        check_rtl_image(image, TARGET, mesh_params(TARGET, learning=None))
+    with pytest.raises(ResourceError, match=r"5,611 logic cells.*108 of the 5,280 free"):
+        sf.compile(rstdp_net(1), "ice40-up5k")
+
+
 def test_engine_capacity_is_refused_with_need_and_have():
     image, *_ = plastic_case(1)
     p = mesh_params(TARGET)
