@@ -53,13 +53,14 @@ _INJECT_HDR = 3
 
 
 def table_depths(params: MeshParams) -> tuple[list[int], list[int]]:
-    """Entries of every core table (ids 0..8, then 9..15 where the cores have a learning
+    """Entries of every core table (ids 0..8, then 9..16 where the cores have a learning
     engine) and fabric table (ids 0..5) of a fabric."""
     core = [spec.depth for spec in params.core_tables().values()]
     lc = params.learning
     if lc is not None:     # LEARN_SYNAPSES .. LEARN_CONFIG (spikefab.arch.learning.words)
         core += [lc.synapses, lc.profiles * lc.axons, lc.profiles * lc.neurons, lc.profiles * 5,
-                 lc.products, lc.profiles * 6, 1]
+                 lc.products, lc.profiles * 6, 1,
+                 params.synapses]   # LEARN_REWARD: a mark per synapse entry
     fabric = [params.host_queue_depth, 1, params.out_log_depth, 1, params.cycle_log_depth,
               len(COUNTERS)]
     return core, fabric
@@ -101,26 +102,6 @@ class HostInterface(wiring.Component):
         High after a frame that did not decode, until the next good one (for an LED).
     """
 
-    rx_data: In(stream.Signature(8))
-    tx_data: Out(stream.Signature(8))
-    mem_core: Out(8)
-    mem_table: Out(4)
-    mem_index: Out(16)
-    mem_wdata: Out(ENTRY_BITS)
-    mem_we: Out(1)
-    mem_re: Out(1)
-    mem_rdata: In(ENTRY_BITS)
-    mem_rvalid: In(1)
-    mem_ready: In(1, init=1)
-    run_steps: Out(16)
-    start: Out(1)
-    clear: Out(1)
-    busy: In(1)
-    fabric_reset: Out(1)
-    overflow: In(1)
-    step_done: In(1)
-    link_error: Out(1)
-
     def __init__(self, params: MeshParams) -> None:
         self.params = params
         self.core_depths, self.fabric_depths = table_depths(params)
@@ -128,7 +109,14 @@ class HostInterface(wiring.Component):
         self.fabric_esizes = [entry_size(FABRIC_CORE, t) for t in range(len(self.fabric_depths))]
         if max(self.core_esizes + self.fabric_esizes) * 8 > ENTRY_BITS:
             raise ValueError("table entries must fit the 128-bit memory port")
-        super().__init__()
+        super().__init__({
+            "rx_data": In(stream.Signature(8)), "tx_data": Out(stream.Signature(8)),
+            "mem_core": Out(8), "mem_table": Out(params.table_bits), "mem_index": Out(16),
+            "mem_wdata": Out(ENTRY_BITS), "mem_we": Out(1), "mem_re": Out(1),
+            "mem_rdata": In(ENTRY_BITS), "mem_rvalid": In(1), "mem_ready": In(1, init=1),
+            "run_steps": Out(16), "start": Out(1), "clear": Out(1), "busy": In(1),
+            "fabric_reset": Out(1), "overflow": In(1), "step_done": In(1),
+            "link_error": Out(1)})
 
     # ------------------------------------------------------------------ checks
     def _mem_checks(self, m: Module, core, table, index, count, esize) -> Signal:
@@ -162,7 +150,7 @@ class HostInterface(wiring.Component):
         wiring.connect(m, rx_fifo.r_stream, rcv.i)
         wiring.connect(m, xmt.o, wiring.flipped(self.tx_data))
 
-        e = _Engine(rcv, xmt, crc16)
+        e = _Engine(rcv, xmt, crc16, self.params.table_bits)
         self._request_fields(m, e)
         self._outputs(m, e)
         self._frame_buffer(m, e)
@@ -435,7 +423,7 @@ class _Engine:
     """The command engine's registers and shared wires, handed between the elaborate helpers
     of :class:`HostInterface` (plus the request fields they name)."""
 
-    def __init__(self, rcv: FrameReceiver, xmt: FrameTransmitter, crc16) -> None:
+    def __init__(self, rcv: FrameReceiver, xmt: FrameTransmitter, crc16, table_bits: int) -> None:
         self.rcv, self.xmt, self.crc16 = rcv, xmt, crc16
         self.status = Signal(8)
         self.resp_type = Signal(8)
@@ -455,7 +443,7 @@ class _Engine:
         self.rp = Signal(BUF_ADDR_BITS)       # buffer read pointer (request entries)
         self.wp = Signal(BUF_ADDR_BITS)       # buffer write pointer (response)
         self.cur_core = Signal(8)
-        self.cur_table = Signal(4)
+        self.cur_table = Signal(table_bits)
         self.is_inject = Signal()
         self.qlen = Signal()
         self.put = Signal()                   # the engine writes put_data at wp (and the CRC)

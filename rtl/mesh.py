@@ -31,27 +31,17 @@ __all__ = ["Mesh"]
 
 
 class Mesh(wiring.Component):
-    """Cores + routers + host port of one target, behind the section-11 control interface."""
-
-    mem_core: In(8)
-    mem_table: In(4)
-    mem_index: In(16)
-    mem_wdata: In(MEM_DATA_BITS)
-    mem_we: In(1)
-    mem_re: In(1)
-    mem_rdata: Out(MEM_DATA_BITS)
-    mem_rvalid: Out(1)
-    mem_ready: Out(1)
-    run_steps: In(16)
-    start: In(1)
-    busy: Out(1)
-    clear: In(1)
-    step_done: Out(1)
-    overflow: Out(1)
+    """Cores + routers + host port of one target, behind the section-11 control interface
+    (``mem_table`` is :attr:`MeshParams.table_bits` wide)."""
 
     def __init__(self, target: Target | str | MeshParams, **fabric) -> None:
         self.params = target if isinstance(target, MeshParams) else mesh_params(target, **fabric)
-        super().__init__()
+        super().__init__({
+            "mem_core": In(8), "mem_table": In(self.params.table_bits), "mem_index": In(16),
+            "mem_wdata": In(MEM_DATA_BITS), "mem_we": In(1), "mem_re": In(1),
+            "mem_rdata": Out(MEM_DATA_BITS), "mem_rvalid": Out(1), "mem_ready": Out(1),
+            "run_steps": In(16), "start": In(1), "busy": Out(1), "clear": In(1),
+            "step_done": Out(1), "overflow": Out(1)})
 
     def elaborate(self, platform):
         m = Module()
@@ -275,7 +265,7 @@ class Mesh(wiring.Component):
             m.d.sync += self.mem_rvalid.eq(self.mem_re)
             m.d.comb += self.mem_ready.eq(1)
         rcore = Signal(8)
-        rtable = Signal(4)
+        rtable = Signal(p.table_bits)
         reg_rdata = self._register_read(m, f)
         with m.If(self.mem_re):
             m.d.sync += [rcore.eq(self.mem_core), rtable.eq(self.mem_table)]

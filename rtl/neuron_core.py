@@ -29,6 +29,7 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from spikefab.arch.image import LEARN_STATIC
 from spikefab.arch.memory_map import CoreTable
 from spikefab.rtl.accumulators import AccumulatorRing
 from spikefab.rtl.learning.core_learning import CoreLearning
@@ -79,7 +80,7 @@ def core_members(params: MeshParams) -> dict:
         "clear": In(1), "clearing": Out(1), "host_access": In(1),
         "inj_valid": Out(1), "inj_data": Out(unsigned(w)), "inj_ready": In(1),
         "ej_valid": In(1), "ej_data": In(unsigned(w)), "ej_ready": Out(1),
-        "mem_sel": In(1), "mem_table": In(4), "mem_index": In(16),
+        "mem_sel": In(1), "mem_table": In(params.table_bits), "mem_index": In(16),
         "mem_wdata": In(MEM_DATA_BITS), "mem_we": In(1), "mem_re": In(1),
         "mem_rdata": Out(MEM_DATA_BITS),
         "ev_spike": Out(1), "ev_synop": Out(1),
@@ -150,6 +151,9 @@ class _Tables:
     rps: dict
     wps: dict
     rd: dict
+    #: the reward-synapse marks (``LEARN_REWARD``, with a learning engine): read port, profile bits
+    marks: object = None
+    mark_pb: int = 0
 
 
 class NeuronCore(wiring.Component):
@@ -198,12 +202,13 @@ class NeuronCore(wiring.Component):
         lc = m.submodules.learning = CoreLearning(self.params.learning)
         eng = lc.engine
         first = int(CoreTable.LEARN_SYNAPSES)
-        mine = self.mem_sel & (self.mem_table >= first)
+        mine = self.mem_sel & (self.mem_table >= first) & (self.mem_table <= CoreTable.LEARN_CONFIG)
         m.d.comb += [eng.mem_we.eq(mine & self.mem_we), eng.mem_re.eq(mine & self.mem_re),
                      eng.mem_table.eq(self.mem_table - first), eng.mem_index.eq(self.mem_index),
                      eng.mem_wdata.eq(self.mem_wdata), lc.go.eq(self.go), lc.clear.eq(self.clear),
                      lc.start.eq(self.learn_start), self.learn_done.eq(lc.done),
                      lc.spike.eq(self.ev_spike)]
+        self._reward_marks(m, t)
         spec, wp = t.specs["synapses"], t.wps["synapses"]
         old = fields_of(spec, t.rps["synapses"].data)
         parts = [eng.wb_weight[:f.bits] if f.name == "weight" else old[f.name][:f.bits]
@@ -211,6 +216,20 @@ class NeuronCore(wiring.Component):
         with m.If(eng.wb_en):
             m.d.comb += [wp.addr.eq(eng.wb_entry), wp.data.eq(Cat(*parts)), wp.en.eq(1)]
         return lc
+
+    def _reward_marks(self, m: Module, t: _Tables) -> None:
+        """The ``LEARN_REWARD`` table: per synapse entry a reward flag and its profile (the u8
+        ``LEARN_REWARD + p`` written, anything else no mark; reads give it back or 255)."""
+        pb = max(1, (self.params.learning.profiles - 1).bit_length())
+        mem = m.submodules.mem_learn_reward = Memory(shape=pb + 1,
+                                                     depth=self.params.synapses, init=[])
+        wp = mem.write_port()
+        byte = self.mem_wdata[:8]
+        m.d.comb += [wp.addr.eq(self.mem_index),
+                     wp.data.eq(Cat(byte[:pb], byte[7] & (byte != LEARN_STATIC))),
+                     wp.en.eq(self.mem_sel & self.mem_we
+                              & (self.mem_table == CoreTable.LEARN_REWARD))]
+        t.marks, t.mark_pb = mem.read_port(), pb
 
     def _tables(self, m: Module) -> _Tables:
         """One memory per table; the memory port writes every table in the image layout."""
@@ -235,7 +254,7 @@ class NeuronCore(wiring.Component):
                     learn: CoreLearning | None = None) -> None:
         """``mem_rdata``: the table read last cycle in the image layout, a register, or a
         learning-engine word."""
-        rsel = Signal(4)
+        rsel = Signal(self.params.table_bits)
         reg_rdata = Signal(MEM_DATA_BITS)
         with m.If(self.mem_re & self.mem_sel):
             m.d.sync += rsel.eq(self.mem_table)
@@ -247,8 +266,12 @@ class NeuronCore(wiring.Component):
                     from_stored(m, t.specs[name], t.rps[name].data, tmp)
                     m.d.comb += self.mem_rdata.eq(tmp)
             if learn is not None:
-                with m.Case(*range(int(CoreTable.LEARN_SYNAPSES), 16)):
+                with m.Case(*range(int(CoreTable.LEARN_SYNAPSES), int(CoreTable.LEARN_CONFIG) + 1)):
                     m.d.comb += self.mem_rdata.eq(learn.engine.mem_rdata)
+                with m.Case(CoreTable.LEARN_REWARD):
+                    mark, pb = t.marks.data, t.mark_pb
+                    m.d.comb += self.mem_rdata.eq(Mux(mark[pb], Cat(mark[:pb], C(0, 7 - pb), 1),
+                                                      LEARN_STATIC))
             with m.Default():
                 m.d.comb += self.mem_rdata.eq(reg_rdata)
 
@@ -380,6 +403,11 @@ class NeuronCore(wiring.Component):
         if learn is not None:          # every popped packet is an axon hit of the step
             m.d.comb += [learn.hit.eq(ej.r_en), learn.hit_axon.eq(axon)]
             syn_addr = Mux(learn.active, learn.engine.wb_entry, syn_addr)
+            # and every reward synapse it walks a reward record (the marks read with the entry)
+            mark = t.marks.data
+            m.d.comb += [t.marks.addr.eq(Mux(host, self.mem_index, syn_addr)),
+                         learn.rew.eq((ss == SYN_A) & mark[t.mark_pb]),
+                         learn.rew_neuron.eq(sy["neuron"]), learn.rew_profile.eq(mark[:t.mark_pb])]
         m.d.comb += [t.rps["synapses"].addr.eq(Mux(host, self.mem_index, syn_addr)),
                      self.ev_synop.eq(ss == SYN_B),
                      ring.syn_neuron.eq(sy["neuron"]), ring.add.eq(ss == SYN_B),

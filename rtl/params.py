@@ -24,10 +24,11 @@ import numpy as np
 
 from spikefab.arch.aer import packet_format
 from spikefab.arch.fields import field
-from spikefab.arch.image import (LEARN_REWARD, LEARN_STATIC, AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
+from spikefab.arch.image import (AXON_DTYPE, NEURON_DTYPE, PROFILE_DTYPE, ROUTE_DTYPE,
                                    ROUTE_PTR_DTYPE, STATE_DTYPE, SYNAPSE_DTYPE, Image)
 from spikefab.arch.memory_map import (  # noqa: F401 (re-exported: the RTL's memory map)
-    CORE_TABLE_IDS, COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS, core_address)
+    CORE_TABLE_IDS, COUNTERS, FABRIC_CORE, FABRIC_TABLE_IDS, CoreTable, core_address)
+from spikefab.arch.learning.layout import reward_synapses
 from spikefab.arch.learning.words import EngineCaps
 from spikefab.arch.target import Target, load_target
 from spikefab.arch.validate import check_fits
@@ -220,6 +221,13 @@ class MeshParams:
         return core_address(x, y, slot, self.mesh_x, self.cores_per_router)
 
     # ------------------------------------------------------------------ table layouts
+    @property
+    def table_bits(self) -> int:
+        """Bits of the memory port's table id: 5 where the cores carry a learning engine (core
+        tables up to ``LEARN_REWARD`` = 16), else 4 (static builds keep their port)."""
+        top = CoreTable.LEARN_REWARD if self.learning is not None else CoreTable.CONFIG
+        return max(4, int(top).bit_length())
+
     def core_tables(self) -> dict[str, TableSpec]:
         """Stored layout of every core table, in memory-port table-id order."""
         nb = _bits(self.neurons)
@@ -455,13 +463,10 @@ def _check_learning(core, t: Target, p: MeshParams, sec: str) -> None:
                          f"(learning.profiles 0)", where=where)
     prof = core.learn_synapses["profile"].astype(np.int64)
     n_p = len(core.learn_profiles)
-    reward = (prof >= LEARN_REWARD) & (prof < LEARN_STATIC)
-    if reward.any() or (core.learn_profiles["flags"].astype(np.int64) & 1).any():
-        raise ImageError(f"{sec} has reward-modulated learning: the RTL learning engine's "
-                         f"cores give no reward strobes (needed: a reward synapse table, "
-                         f"available: none); run it on the emulator", where=where)
     need = {"profiles": (n_p, caps.profiles),
             "plastic synapses": (int(np.count_nonzero(prof < n_p)), caps.synapses),
+            # the reward list records each reward synapse of a hit axon once per step
+            "reward synapses": (reward_synapses(core), caps.synapses),
             "rule products": (len(core.learn_products), caps.products),
             "input axons": (len(core.axons), caps.axons),
             "neurons": (int(core.n_neurons), caps.neurons)}

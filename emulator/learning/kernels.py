@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from spikefab.arch.learning.layout import REWARD_CYCLES
 from spikefab.emulator.kernels import (C_HOST_IN, _send_routes, commit_stage, deliver_axon,
                                        lif_update, staging,
                                        record_probes)
@@ -109,18 +110,20 @@ class LearnRun(NamedTuple):
 
 
 @njit(cache=True)
-def rtl_phase_cycles(T, gp, hit, spikes, n_cores):
+def rtl_phase_cycles(T, gp, hit, spikes, n_cores, r_pre):
     """Per core: cycles of the RTL learning phase after 1-based step ``T`` (0: no profiles).
 
     For a target whose ``[learning]`` section says ``cycle_model = "rtl_engine"``: what the RTL
     (``spikefab.rtl.learning.core_learning``) takes per core and step instead of the
     ``update_cycles`` / ``trace_cycles`` model -- the recorded spikes replayed into the engine
-    (one record per distinct axon hit and per spike, ``1 + 2 * profiles`` cycles each), then
+    (one record per distinct axon hit and per spike, ``1 + 2 * profiles`` cycles each; one per
+    reward synapse of a reward profile whose axon was hit, ``REWARD_CYCLES`` each), then
     ``step_end`` and the epoch phase of every profile whose epoch ends
     (:func:`spikefab.arch.learning.layout.epoch_cycles`, ``phase_cycles``).
     """
     n_prof = np.zeros(n_cores, np.int64)
     records = np.zeros(n_cores, np.int64)
+    rewards = np.zeros(n_cores, np.int64)
     epochs = np.zeros(n_cores, np.int64)
     ending = np.zeros(n_cores, np.int64)
     for g in range(gp.shape[0]):
@@ -131,6 +134,9 @@ def rtl_phase_cycles(T, gp, hit, spikes, n_cores):
             for j in range(gp[g, G_NB], gp[g, G_NB] + gp[g, G_NN]):
                 records[c] += spikes[j]
         n_prof[c] += 1
+        if gp[g, G_REWARD]:
+            for q in range(gp[g, G_RO], gp[g, G_RE]):
+                rewards[c] += hit[gp[g, G_AB] + r_pre[q]]
         te = gp[g, G_TEPOCH]
         if T % te == 0:
             ending[c] = 1
@@ -142,7 +148,8 @@ def rtl_phase_cycles(T, gp, hit, spikes, n_cores):
     out = np.zeros(n_cores, np.int64)
     for c in range(n_cores):
         if n_prof[c] > 0:
-            out[c] = 2 + records[c] * (1 + 2 * n_prof[c]) + 1 + ending[c] * epochs[c]
+            out[c] = 2 + records[c] * (1 + 2 * n_prof[c]) + REWARD_CYCLES * rewards[c] + 1 \
+                + ending[c] * epochs[c]
     return out
 
 
@@ -494,7 +501,7 @@ def learning_step(t, hit, spikes, n_cores, syn_w, lr):
             lcyc[gp[g, G_CORE]] += done * lr.learn_cycles[0] + \
                 (gp[g, G_NAX] + gp[g, G_NN]) * te * lr.learn_cycles[1]
     if lr.learn_cycles[2] == 1:                   # cycle_model "rtl_engine": what the RTL takes
-        lcyc = rtl_phase_cycles(T, gp, hit, spikes, n_cores)
+        lcyc = rtl_phase_cycles(T, gp, hit, spikes, n_cores, lr.syn.r_pre)
     return lcyc.max()
 
 

@@ -48,6 +48,11 @@ class CoreTable(IntEnum):
     LEARN_PRODUCTS = 13
     LEARN_PROFILES = 14
     LEARN_CONFIG = 15
+    #: The reward-synapse marks (R-STDP): one u8 per entry of the core's synapse table,
+    #: ``LEARN_REWARD + p`` (:data:`spikefab.arch.image.LEARN_REWARD`) where the entry is a reward
+    #: synapse of reward profile ``p``, ``LEARN_STATIC`` (255) elsewhere
+    #: (:func:`spikefab.arch.learning.layout.reward_marks`); only with a ``[learning]`` engine.
+    LEARN_REWARD = 16
 
 
 class FabricTable(IntEnum):
@@ -80,7 +85,8 @@ FABRIC_TABLE_IDS = {t.name.lower(): int(t) for t in FabricTable}
 COUNTERS = tuple(c.name.lower() for c in Counter)
 
 _CORE_SIZES = ([CORE_TABLES[name].itemsize for name in CORE_TABLES] + [CONFIG_ENTRY_BYTES]
-               + [MAX_ENTRY_BYTES] * (CoreTable.LEARN_CONFIG - CoreTable.LEARN_SYNAPSES + 1))
+               + [MAX_ENTRY_BYTES] * (CoreTable.LEARN_CONFIG - CoreTable.LEARN_SYNAPSES + 1)
+               + [1])                                               # LEARN_REWARD: one u8
 _FABRIC_SIZES = {FabricTable.HOST_QUEUE: ROUTE_DTYPE.itemsize, FabricTable.HOST_QUEUE_LEN: 2,
                  FabricTable.OUT_LOG: 4, FabricTable.OUT_LOG_LEN: 4, FabricTable.CYCLE_LOG: 4,
                  FabricTable.COUNTERS: 4}

@@ -11,8 +11,9 @@ from spikefab.arch.learning.words import PRODUCT_BITS, TABLES, core_table
 
 def test_core_table_ids_are_the_image_tables_in_order_then_config_then_learning() -> None:
     learn = [f"learn_{name}" for name in TABLES]
-    assert list(mm.CORE_TABLE_IDS) == [*CORE_TABLES, "config", *learn]
-    assert list(mm.CORE_TABLE_IDS.values()) == list(range(len(CORE_TABLES) + 1 + len(TABLES)))
+    assert list(mm.CORE_TABLE_IDS) == [*CORE_TABLES, "config", *learn, "learn_reward"]
+    assert list(mm.CORE_TABLE_IDS.values()) == list(range(len(CORE_TABLES) + 2 + len(TABLES)))
+    assert mm.entry_size(0, mm.CoreTable.LEARN_REWARD) == 1       # a u8 mark per synapse entry
     for name, k in TABLES.items():
         assert core_table(name) == mm.CORE_TABLE_IDS[f"learn_{name}"]
         assert mm.entry_size(0, core_table(name)) == mm.MAX_ENTRY_BYTES
@@ -28,5 +29,5 @@ def test_fabric_tables_and_counters() -> None:
     assert mm.FABRIC_TABLE_IDS["counters"] == mm.FabricTable.COUNTERS == 5
     with pytest.raises(ValueError, match="fabric table must be 0..5, not 6"):
         mm.entry_size(mm.FABRIC_CORE, 6)
-    with pytest.raises(ValueError, match="core table must be 0..15, not 16"):
-        mm.entry_size(0, 16)
+    with pytest.raises(ValueError, match="core table must be 0..16, not 17"):
+        mm.entry_size(0, 17)

@@ -5,11 +5,14 @@ Shared by the Amaranth-simulator tests and the cocotb differentials
 dw/dd/dt, trace impulses and taus, epochs 1-5, sign modes, half with a plastic recurrent
 projection; ``tests/arch/learning/plastic_nets.py``) compiled with the hardware generator, its
 functional and cycle runs, and the reference learning tables: the contract's
-:class:`CoreLearner` driven with the axon hits and neuron spikes the RTL reported.
+:class:`CoreLearner` driven with the axon hits and neuron spikes the RTL reported.  A third of
+the seeds (``seed % 3 == 1``) are reward images (:func:`reward_net`): the input projection's
+rule has a reward trace and a reward input feeds it at random steps.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from pathlib import Path
@@ -23,17 +26,47 @@ from spikefab.emulator import simulate
 from spikefab.rtl.sim.program import Job, jobs_from
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "arch" / "learning"))
-from plastic_nets import build, random_net  # noqa: E402
+from plastic_nets import build, random_net, rule_of  # noqa: E402
 
 TARGET = "ecp5-85k"
 
 
+def reward_net(seed: int) -> tuple[sf.Network, dict]:
+    """Random plastic net ``seed`` whose input projection learns with a reward trace: half the
+    time ``RewardModulatedSTDP`` with random parameters, else its random grammar rule with y2 a
+    reward trace; a reward input (one channel, or one per post neuron) spikes at random steps.
+    Returns the network and its inputs."""
+    net = random_net(seed)
+    rng = np.random.default_rng(seed + 5000)
+    spec = net["proj"]["in"]
+    if rng.random() < 0.5:
+        rule = sf.RewardModulatedSTDP(
+            1, -1, int(rng.integers(2, 20)), int(rng.integers(2, 20)),
+            tau_eligibility=2.0 ** -int(rng.integers(1, 4)),
+            reward_impulse=float(rng.uniform(4, 60)), reward_tau=int(rng.integers(0, 10)),
+            t_epoch=spec["t_epoch"],
+            sign_mode={1: "mixed", 2: "excitatory", 3: "inhibitory"}[spec["sign_mode"]])
+    else:
+        rule = dataclasses.replace(rule_of(spec), generator="hardware", reward=True)
+    b = build(net, "hardware")
+    b.projections[[p.name for p in b.projections].index("in")].learning = rule
+    n_r = 1 if rng.random() < 0.5 else net["n"]
+    b.input("r", n_r)
+    b.reward("r", "in")
+    r = rng.random((net["steps"], n_r)) < rng.uniform(0.1, 0.4)
+    return b, {"x": np.array(net["input"], np.uint8), "r": r.astype(np.uint8)}
+
+
 @functools.lru_cache(maxsize=None)
 def plastic_case(seed: int):
-    """(image, inputs, steps, functional Result, cycle Result) of random plastic net ``seed``."""
+    """(image, inputs, steps, functional Result, cycle Result) of random plastic net ``seed``
+    (a reward image when ``seed % 3 == 1``)."""
     net = random_net(seed)
-    image = sf.compile(build(net, "hardware"), TARGET)
-    x = {"x": np.array(net["input"], np.uint8)}
+    if seed % 3 == 1:
+        b, x = reward_net(seed)
+    else:
+        b, x = build(net, "hardware"), {"x": np.array(net["input"], np.uint8)}
+    image = sf.compile(b, TARGET)
     fun = simulate(image, x, net["steps"])
     cyc = simulate(image, x, net["steps"], mode="cycle")
     return image, x, net["steps"], fun, cyc

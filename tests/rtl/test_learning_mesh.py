@@ -4,8 +4,11 @@ Random plastic images (``learning_mesh.plastic_case``) run on the ecp5-85k mesh,
 carry the learning engine: spikes, final states, learned weights and the cycles of every step
 (the learning phase included) must equal the functional and cycle engines', and the tags,
 traces and generator states the host reads back (``spikefab.arch.learning.hostio
-.read_learned``) must equal the contract's ``CoreLearner`` driven with the same spikes.  One
-image runs in the Amaranth simulator (fast tier); 30 run on Icarus and the same 30 on Verilator,
+.read_learned``) must equal the contract's ``CoreLearner`` driven with the same spikes.  A
+third of the images are reward images (R-STDP or a random rule with a reward trace, reward
+spikes at random steps: the cores' reward marks feed the engine's ``reward`` strobe).  One
+image and one reward image run in the Amaranth simulator (fast tier); 30 run on Icarus and the
+same 30 on Verilator,
 on one ecp5-85k core (a 1 x 1 mesh: these images use core (0, 0) only; a quarter of the build
 and several times faster), and two on Icarus on the whole 2 x 2 mesh; each simulator is built
 once per session (slow tier).
@@ -21,7 +24,8 @@ import pytest
 from amaranth.sim import Simulator
 
 import spikefab as sf
-from spikefab.arch.learning.layout import engine_layout
+from spikefab.arch.learning.layout import engine_layout, reward_marks
+from spikefab.arch.memory_map import CoreTable
 from spikefab.emulator import simulate
 from spikefab.errors import ImageError, ResourceError
 from spikefab.rtl.mesh import Mesh
@@ -115,11 +119,75 @@ def test_learning_mesh_verilator(verilator_sim_parallel_core):
     _differential(verilator_sim_parallel_core, 20)
 
 
-def test_reward_learning_is_refused_on_the_rtl():
-    image = sf.compile(rstdp_net(1), TARGET)
-    with pytest.raises(ImageError, match="reward") as err:
-        check_rtl_image(image, TARGET)
+def _pysim(jobs, reads=()):
+    """Run jobs on one ecp5-85k core (a 1 x 1 mesh: the images use core (0, 0) only), then read
+    ``reads`` ``(table, index)`` of core 0 (appended to the returned records)."""
+    import dataclasses
+    params = dataclasses.replace(mesh_params(TARGET), mesh_x=1, mesh_y=1)
+    dut = Mesh(params)
+    raws = []
+
+    async def bench(ctx):
+        port = AmaranthPort(ctx, dut)
+        for jb in jobs:
+            raws.append(await run_program(port, params, jb))
+        raws.append([await port.read(0, table, index) for table, index in reads])
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return raws
+
+
+def test_reward_learning_mesh_pysim():
+    """A reward image (R-STDP profile with a reward input, next to a plastic recurrent profile
+    without one) in the Amaranth simulator: the cores' reward marks must feed the engine's
+    ``reward`` strobe -- y2 traces read back, weights and per-step cycles (3 per reward record)
+    equal the contract's and the cycle engine's."""
+    image, x, steps, fun, cyc = plastic_case(4)
+    marks = reward_marks(image.cores[0])
+    assert np.count_nonzero(marks != 255) and x["r"].any()
+    jb = job(image, x, steps)
+    raw, back = _pysim([jb], [(CoreTable.LEARN_REWARD, k) for k in range(len(marks))])
+    rtl = build_result(image, steps, raw, "rtl-pysim", 25.0)
+    assert check_case(image, steps, fun, cyc, rtl, raw, jb) > 0
+    np.testing.assert_array_equal(back, marks)          # the marks table reads back
+    # a reward record costs its cycles: the same image without reward spikes takes fewer
+    quiet = {"x": x["x"], "r": np.zeros_like(x["r"])}
+    assert (simulate(image, quiet, steps, mode="cycle").cycles_per_step.sum()
+            < cyc.cycles_per_step.sum())
+
+
+def test_reward_synapses_over_the_engine_are_refused_with_need_and_have():
+    """The core records at most the engine's synapse capacity of reward synapses a step."""
+    import dataclasses
+    b = sf.Network()
+    b.input("x", 1)
+    b.input("r", 1)
+    b.input("r2", 3)
+    b.population("p", 3, sf.LoihiLIF(du=4095, dv=512, vth=40))
+    b.connect("x", "p", np.full((3, 1), 50), learning=sf.RewardModulatedSTDP(1, -1, 4, 4, 0.5))
+    b.reward("r", "x->p")
+    b.reward("r2", "x->p")                         # 6 reward synapses, 3 plastic ones
+    image = sf.compile(b, TARGET)
+    p = mesh_params(TARGET)
+    small = dataclasses.replace(p.learning, synapses=4)
+    with pytest.raises(ImageError, match=r"needs 6 learning-engine reward synapses, .* holds 4") \
+            as err:
+        check_rtl_image(image, TARGET, dataclasses.replace(p, learning=small))
     assert err.value.where.endswith("learn_profiles")
+    check_rtl_image(image, TARGET)                 # the ecp5-85k engine holds them
+
+
+def test_reward_rules_are_refused_where_there_is_no_engine():
+    """R-STDP needs the engine like every plastic rule: a static fabric and the iCE40 refuse it
+    with need and have."""
+    image = sf.compile(rstdp_net(1), TARGET)
+    with pytest.raises(ImageError, match="needs a learning engine; this ecp5-85k fabric has none"):
+        check_rtl_image(image, TARGET, mesh_params(TARGET, learning=None))
+    with pytest.raises(ResourceError, match=r"5,611 logic cells.*108 of the 5,280 free"):
+        sf.compile(rstdp_net(1), "ice40-up5k")
 
 
 def test_engine_capacity_is_refused_with_need_and_have():
@@ -142,6 +210,9 @@ def test_static_mesh_has_no_learning_engine():
     """Targets without an engine (and learning=None) elaborate without one."""
     assert mesh_params("ice40-up5k").learning is None
     assert mesh_params(TARGET, learning=None).learning is None
+    # the memory port's table id reaches LEARN_REWARD (16) only where the engines are
+    assert mesh_params("ice40-up5k").table_bits == mesh_params(TARGET, learning=None).table_bits == 4
+    assert mesh_params(TARGET).table_bits == 5
     from spikefab.rtl.neuron_core import NeuronCore
     assert "learn_start" not in NeuronCore(mesh_params(TARGET, learning=None)).signature.members
     assert "learn_start" in NeuronCore(mesh_params(TARGET)).signature.members

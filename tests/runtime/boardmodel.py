@@ -40,7 +40,8 @@ from spikefab.arch.target import load_target
 
 from spikefab.arch.learning.words import TABLES as LEARN_TABLES
 
-CORE_NAMES = list(CORE_TABLES) + ["config"] + [f"learn_{n}" for n in LEARN_TABLES]
+CORE_NAMES = list(CORE_TABLES) + ["config"] + [f"learn_{n}" for n in LEARN_TABLES] \
+    + ["learn_reward"]
 
 
 def learn_depths(target, learning: bool = True) -> dict[str, int]:
@@ -53,11 +54,11 @@ def learn_depths(target, learning: bool = True) -> dict[str, int]:
     except TargetError:          # a model of a target no RTL core implements (loihi1)
         caps = None
     if caps is None:
-        return {f"learn_{n}": 0 for n in LEARN_TABLES}
+        return {f"learn_{n}": 0 for n in [*LEARN_TABLES, "reward"]}
     p = caps.profiles
     return {"learn_synapses": caps.synapses, "learn_x": p * caps.axons,
             "learn_y": p * caps.neurons, "learn_rng": p * 5, "learn_products": caps.products,
-            "learn_profiles": p * 6, "learn_config": 1}
+            "learn_profiles": p * 6, "learn_config": 1, "learn_reward": caps.entries}
 
 
 class BoardModel:

@@ -50,6 +50,7 @@ def test_bad_weight_every():
 
 # --------------------------------------------------------------------------- serial://
 from spikefab.arch.learning.hostio import learning_loads  # noqa: E402
+from spikefab.arch.memory_map import CoreTable  # noqa: E402
 from spikefab.errors import ImageError  # noqa: E402
 from spikefab.runtime.hostplan import core_map, learning_engine  # noqa: E402
 
@@ -70,7 +71,9 @@ def test_serial_upload_carries_the_learning_engine_and_reads_weights_back():
             loads = learning_loads(image, phys, caps, board.n_cores)
             for core, table, entries, _, first in loads[board.n_cores:]:     # the plastic core
                 stored = board.tables[core][CORE_NAMES[table]]
-                assert stored[16 * first:16 * (first + len(entries))] == entries.tobytes()
+                size = entries.dtype.itemsize          # 16 (engine words), 1 (reward marks)
+                assert stored[size * first:size * (first + len(entries))] == entries.tobytes()
+            assert loads[-1][1] == CoreTable.LEARN_REWARD and set(loads[-1][2]) == {255}
             for core in range(board.n_cores):
                 cfg = board.tables[core]["learn_config"]
                 assert (core in phys) == (cfg != bytes(16))      # every other engine is off

@@ -49,7 +49,8 @@ def test_emu_rtlsim_and_serial_agree() -> None:
 @pytest.mark.slow
 def test_rtlsim_reads_learned_weights_back_like_emu() -> None:
     """A plastic image on ecp5-85k (the parallel cores carry the learning engine): rtlsim://
-    reads back the weights the RTL learned, equal to emu://'s."""
+    reads back the weights the RTL learned, equal to emu://'s; then, on the same simulator, an
+    R-STDP image whose reward input spikes at random steps."""
     import sys
     from pathlib import Path
 
@@ -57,6 +58,12 @@ def test_rtlsim_reads_learned_weights_back_like_emu() -> None:
     _need("icarus")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "arch" / "learning"))
     from plastic_nets import small_stdp_net
+    from test_learning_reward import inputs, rstdp_net
+    rimage = sf.compile(rstdp_net(1, reward_channels=6), "ecp5-85k")
+    rx = inputs(rimage, 15, 1)
+    with open_device("emu://?weight_every=5") as dev:
+        dev.load(rimage)
+        remu = dev.run(rx, 15)
     image = sf.compile(small_stdp_net(), "ecp5-85k")
     spikes = (np.random.default_rng(7).random((24, 4)) < 0.5).astype(np.uint8)
     with open_device("emu://") as dev:
@@ -69,6 +76,9 @@ def test_rtlsim_reads_learned_weights_back_like_emu() -> None:
         dev.load(image)
         rtl = dev.run({"x": spikes}, 24)
         learned = dev.read_weights()
+        dev.load(rimage)
+        rrtl = dev.run(rx, 15)
+        rlearned = dev.read_weights()
     assert not np.array_equal(emu.weights["x->p"], np.full((3, 4), 60))      # it learned
     np.testing.assert_array_equal(learned["x->p"], emu.weights["x->p"])
     np.testing.assert_array_equal(rtl.weights["x->p"], emu.weights["x->p"])
@@ -76,3 +86,8 @@ def test_rtlsim_reads_learned_weights_back_like_emu() -> None:
     # snapshots after steps 5, 10, 15, 20, taken by stopping the fabric there, equal emu's
     assert emu_snaps.shape[0] == 4 and len({s.tobytes() for s in emu_snaps}) > 1
     np.testing.assert_array_equal(rtl.weight_snapshots["x->p"], emu_snaps)
+    # R-STDP: the weights move only through the reward trace; rtlsim:// learns them as emu://
+    assert len({s.tobytes() for s in remu.weight_snapshots["x->p"]}) > 1
+    np.testing.assert_array_equal(rlearned["x->p"], remu.weights["x->p"])
+    np.testing.assert_array_equal(rrtl.weight_snapshots["x->p"], remu.weight_snapshots["x->p"])
+    assert rrtl.same_behaviour(remu)

@@ -2,7 +2,8 @@
 
 Every backend with an RTL learning engine (the simulated mesh, a board over the serial link)
 moves the engine's state as engine-native words (:mod:`.words`), one word per 16-byte entry of
-core tables ``LEARN_SYNAPSES .. LEARN_CONFIG``.  Both functions speak the host program's port
+core tables ``LEARN_SYNAPSES .. LEARN_CONFIG``, and the core's reward-synapse marks (table
+``LEARN_REWARD``, one byte per synapse entry, :func:`~.layout.reward_marks`).  Both functions speak the host program's port
 operations (:class:`spikefab.arch.hostop.Op`), so they run on any port the host program drives:
 
 * :func:`learning_loads` — the table writes that load every plastic core's engine (appended to
@@ -22,7 +23,7 @@ import numpy as np
 
 from spikefab.arch.hostop import Op
 from spikefab.arch.image import SYNAPSE_DTYPE, Image
-from spikefab.arch.learning.layout import engine_layout
+from spikefab.arch.learning.layout import engine_layout, reward_marks
 from spikefab.arch.learning.readout import projection_weights
 from spikefab.arch.learning.words import (TABLES, EngineCaps, core_table, load_writes,
                                           unpack_synapse, unpack_x, unpack_y)
@@ -71,6 +72,8 @@ def learning_loads(image: Image, cores: Sequence[int], caps: EngineCaps, n_fabri
                         words_to_entries([w for _, _, w in writes[k:end + 1]]),
                         f"core {i} learning {name}", start))
             k = end + 1
+        out.append((cores[i], int(CoreTable.LEARN_REWARD), reward_marks(core),
+                    f"core {i} learning reward marks", 0))
     return out
 
 

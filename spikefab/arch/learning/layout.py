@@ -26,7 +26,8 @@ from spikefab.arch.image import (LEARN_REWARD, LEARN_STATIC, LEARN_X_DTYPE, LEAR
 from spikefab.arch.learning.tables import synapse_axons
 from spikefab.arch.learning.words import EngineCaps
 
-__all__ = ["EngineLayout", "engine_layout", "epoch_cycles", "phase_cycles", "reward_profile", "SYNAPSE_FIXED_CYCLES",
+__all__ = ["EngineLayout", "engine_layout", "epoch_cycles", "phase_cycles", "reward_profile",
+           "reward_marks", "reward_synapses", "REWARD_CYCLES", "SYNAPSE_FIXED_CYCLES",
            "SLOT_FIXED_CYCLES", "REPLAY_CYCLES_PER_TRACE", "PRODUCT_CYCLES", "decay_operands"]
 
 #: Engine FSM cycles (see :mod:`spikefab.rtl.learning.engine`): read the synapse, read its slots, latch, write back
@@ -41,6 +42,8 @@ SLOT_FIXED_CYCLES = 3
 REPLAY_CYCLES_PER_TRACE = 1
 #: the epoch phase's own start (advance the synapse stream, compute ``u``)
 EPOCH_START_CYCLES = 1
+#: per reward record: the ``reward`` strobe, then read and write the post slot's y2
+REWARD_CYCLES = 3
 
 
 def epoch_cycles(n_synapses: int, n_products: int, n_axons: int, n_neurons: int,
@@ -58,20 +61,22 @@ def epoch_cycles(n_synapses: int, n_products: int, n_axons: int, n_neurons: int,
             + n_neurons * (SLOT_FIXED_CYCLES + 3 * t_epoch * REPLAY_CYCLES_PER_TRACE))
 
 
-def phase_cycles(hits: int, spikes: int, n_profiles: int, ending_epochs: list[int] | None) -> int:
+def phase_cycles(hits: int, spikes: int, n_profiles: int, ending_epochs: list[int] | None,
+                 rewards: int = 0) -> int:
     """Cycles of a core's learning phase in the RTL (``spikefab.rtl.learning.core_learning``).
 
     ``hits`` distinct input axons that received a packet in the step, ``spikes`` neurons that
-    spiked, ``ending_epochs`` per profile the :func:`epoch_cycles` of its epoch phase if its
-    epoch ends in this step, else None (``None`` or no ending profile: no epoch phase).  A core
-    without learning profiles has no phase (0 cycles).
+    spiked, ``rewards`` reward synapses (of reward profiles, :func:`reward_marks`) whose axon
+    is among the hits, ``ending_epochs`` per profile the :func:`epoch_cycles` of its epoch
+    phase if its epoch ends in this step, else None (``None`` or no ending profile: no epoch
+    phase).  A core without learning profiles has no phase (0 cycles).
     """
     if n_profiles == 0:
         return 0
     end = 1
     if ending_epochs is not None and any(e is not None for e in ending_epochs):
         end += sum(1 if e is None else e for e in ending_epochs)
-    return 2 + (hits + spikes) * (1 + 2 * n_profiles) + end
+    return 2 + (hits + spikes) * (1 + 2 * n_profiles) + rewards * REWARD_CYCLES + end
 
 
 @dataclass
@@ -181,6 +186,25 @@ def reward_profile(core: CoreImage, synapse: int) -> int | None:
     """Learning profile whose reward trace synapse entry ``synapse`` feeds, or None."""
     p = int(core.learn_synapses["profile"][synapse])
     return p - LEARN_REWARD if LEARN_REWARD <= p < LEARN_STATIC else None
+
+
+def reward_marks(core: CoreImage) -> np.ndarray:
+    """The core's ``LEARN_REWARD`` table (:class:`~spikefab.arch.memory_map.CoreTable`): per
+    synapse entry its ``learn_synapses.profile`` where that is ``LEARN_REWARD + p`` of a
+    profile ``p`` whose y2 is a reward trace, else ``LEARN_STATIC`` (u8).
+
+    A reward synapse of a profile without a reward trace does nothing in the contract
+    (:func:`~spikefab.arch.learning.engine.record_reward`), so it carries no mark.
+    """
+    prof = core.learn_synapses["profile"].astype(np.int64)
+    rewarding = np.flatnonzero(core.learn_profiles["flags"].astype(np.int64) & 1)
+    mark = np.isin(prof, LEARN_REWARD + rewarding)
+    return np.where(mark, prof, LEARN_STATIC).astype(np.uint8)
+
+
+def reward_synapses(core: CoreImage) -> int:
+    """Marked reward synapses of a core (the RTL records at most this many per step)."""
+    return int(np.count_nonzero(reward_marks(core) != LEARN_STATIC)) if core.plastic else 0
 
 
 def decay_operands(factor: float) -> tuple[int, int]:

@@ -30,7 +30,7 @@ class HostLink(wiring.Component):
     rx: In(1, init=1)
     tx: Out(1, init=1)
     mem_core: Out(8)
-    mem_table: Out(4)
+    mem_table: Out(5)            # mesh_params(TARGET).table_bits (learning engines)
     mem_index: Out(16)
     mem_wdata: Out(ENTRY_BITS)
     mem_we: Out(1)
