@@ -15,7 +15,8 @@ import numpy as np
 from spikefab.arch.errors import ImageError, ResourceError
 from spikefab.arch.fields import FIELDS
 from spikefab.arch.host import output_width
-from spikefab.arch.learning.tables import check_learning_fits, check_learning_tables
+from spikefab.arch.learning.tables import (check_learning_fits, check_learning_manifest,
+                                           check_learning_tables)
 
 if TYPE_CHECKING:
     from spikefab.arch.image import Image
@@ -169,6 +170,7 @@ def check_image(image: "Image", *, where: str = "<image>") -> None:
                              where=f"{sec}/route_ptr")
         _check_routes(c.routes, keys, n_axons, f"{sec}/routes", where, n_out)
     _check_populations(image, where)
+    check_learning_manifest(image, where)          # manifest "learning" (plastic read-back)
     check_semantics(image, where=where)
 
 
