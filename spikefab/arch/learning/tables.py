@@ -117,6 +117,17 @@ def check_learning_tables(core: CoreImage, i: int, where: str) -> None:
             raise ImageError(f"{where}: core/{i}/{table} must have {n} entries, not "
                              f"{len(getattr(core, table))}", where=f"core/{i}/{table}")
     prof = core.learn_synapses["profile"].astype(np.int64)
+    n_s = len(core.synapses)            # a plastic synapse must be in an axon's run: the engine
+    start = np.minimum(core.axons["start"].astype(np.int64), n_s)    # keys its pre trace by it
+    end = np.minimum(start + core.axons["count"].astype(np.int64), n_s)
+    edge = np.zeros(n_s + 1, np.int64)
+    np.add.at(edge, start, 1)
+    np.add.at(edge, end, -1)
+    orphan = (np.cumsum(edge)[:n_s] == 0) & (prof != LEARN_STATIC)
+    if np.any(orphan):
+        raise ImageError(f"{where}: core/{i}/learn_synapses entry {int(np.flatnonzero(orphan)[0])}"
+                         f" is plastic but its synapse is in no input axon's run (the engine "
+                         f"needs its pre-synaptic axon)", where=f"core/{i}/learn_synapses")
     ok = (prof < n_p) | ((prof >= LEARN_REWARD) & (prof < LEARN_REWARD + n_p)) \
         | (prof == LEARN_STATIC)
     if not np.all(ok):

@@ -50,6 +50,9 @@ CASES = {
     "mantissa 8": ("learn_products", _set("learn_products", "s_mantissa", 8)),
     "sgn 2": ("learn_products", _set("learn_products", "sgn", 2, (0, 0))),
     "tag beyond Lava's range": ("learn_synapses", _set("learn_synapses", "tag_t", 300)),
+    "plastic synapse in no axon's run": (      # packed as pre = -1 for the RTL/serial upload
+        "learn_synapses", lambda core, image: core.axons["count"].__setitem__(
+            len(core.axons) - 1, int(core.axons["count"][-1]) - 1)),
     "manifest learning not an object": (
         "manifest", lambda core, image: image.manifest.__setitem__("learning", [])),
     "unknown generator": (
