@@ -111,3 +111,22 @@ def test_rule_values_the_image_cannot_hold_are_model_errors(kw, match):
     b.population("p", 2, sf.LoihiLIF(vth=40))
     with pytest.raises(ModelError, match=match):
         b.connect("x", "p", np.full((2, 3), 60), learning=LearningRule(**kw))
+
+
+def test_learning_streams_and_snapshots_count_in_run_memory(plastic, monkeypatch):
+    """A plastic run draws six random values per profile and step up front and keeps a weight
+    snapshot every N steps; the memory check counted neither (3 M steps with weight_every=1
+    peaked at 857 MiB under a 200 MiB budget the check said was met)."""
+    from spikefab.arch.validate import check_run_memory, learning_run_bytes
+    from spikefab.emulator import simulate
+    from spikefab.errors import ResourceError
+    steps, budget = 3_000_000, 200 << 20
+    streams = learning_run_bytes(plastic, steps)
+    assert streams == 48 * steps * len(plastic.cores[0].learn_profiles)
+    assert learning_run_bytes(plastic, steps, 1) > streams
+    assert check_run_memory(plastic, steps, available=budget) >= streams
+    with pytest.raises(ResourceError, match="learning streams"):
+        check_run_memory(plastic, steps, available=budget, weight_every=1)
+    monkeypatch.setenv("SPIKEFAB_MAX_RUN_BYTES", str(budget))
+    with pytest.raises(ResourceError):           # refused before anything is allocated
+        simulate(plastic, {"x": np.zeros((steps, 4), np.uint8)}, steps, weight_every=1)
