@@ -257,6 +257,7 @@ class FuzzStats:
     slow: int = 0
     big: int = 0
     divergent: int = 0
+    plastic: int = 0                #: images mutated from a plastic seed (learning sections)
     by_kind: dict[str, int] = field(default_factory=lambda: {k: 0 for k in KINDS})
     examples: list[str] = field(default_factory=list)
     max_seconds: float = 0.0
@@ -333,6 +334,7 @@ def fuzz(count: int, seed: int = 0, *, targets=("loihi1", "darwin3", "ice40-up5k
             except SpikefabError:
                 pass
         stats.by_kind[kind] += 1
+        stats.plastic += any(c.plastic for c in base.cores)
         check_one(data, rng, stats, f"image {k} ({kind})")
         if _rss() > BIG_BYTES and stats.big == 0:
             stats.big += 1
@@ -348,9 +350,10 @@ def fuzz(count: int, seed: int = 0, *, targets=("loihi1", "darwin3", "ice40-up5k
 BEGIN, END = "<!-- fuzz:begin -->", "<!-- fuzz:end -->"
 
 
-def render(stats: FuzzStats, count: int, seed: int) -> str:
+def render(stats: FuzzStats, count: int, seed: int, plastic: int = 8) -> str:
     """The measured block of docs/reliability.md."""
     rows = [("images mutated (CRC-valid)", stats.images),
+            ("of which from plastic seeds (learning sections)", stats.plastic),
             ("refused on load (ImageError)", stats.refused_on_load),
             ("refused at run (typed error)", stats.refused_on_run),
             ("accepted and run on reference + functional + cycle", stats.accepted),
@@ -358,7 +361,8 @@ def render(stats: FuzzStats, count: int, seed: int) -> str:
             (f"**runs over {SLOW_S:g} s**", stats.slow),
             ("**runs over 2 GiB (process peak RSS)**", stats.big),
             ("**accepted but emulator != reference**", stats.divergent)]
-    lines = [BEGIN, "", f"`python -m spikefab.fuzz --count {count} --seed {seed}` "
+    opt = "" if plastic == 8 else f" --plastic {plastic}"
+    lines = [BEGIN, "", f"`python -m spikefab.fuzz --count {count} --seed {seed}{opt}` "
              f"({stats.seconds:.0f} s, slowest image {stats.max_seconds:.2f} s, peak RSS "
              f"{_rss() / 2**20:.0f} MiB):", "", "| | count |", "|---|---:|"]
     lines += [f"| {k} | {v:,} |" for k, v in rows]
@@ -388,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="compiled plastic seed images (learning tables) next to the 24 static")
     args = p.parse_args(argv)
     stats = fuzz(args.count, args.seed, progress=True, plastic=args.plastic)
-    block = render(stats, args.count, args.seed)
+    block = render(stats, args.count, args.seed, args.plastic)
     print(block)
     if args.report:
         write_report(args.report, block)
