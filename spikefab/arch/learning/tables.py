@@ -177,6 +177,15 @@ def _check_learning_values(core: CoreImage, i: int, where: str) -> None:
             raise ImageError(f"{where}: core/{i}/learn_profiles row {p} decay must be exp(-1/tau) "
                              f"of its tau {[int(t) for t in row['tau']]} ({want}), not {got}",
                              where=f"core/{i}/learn_profiles")
+    used = core.learn_products["var"] != LEARN_STATIC
+    hole = np.any(~used[:, :-1] & used[:, 1:], axis=1) | np.any(
+        ~used & ((core.learn_products["const"] != 0) | (core.learn_products["sgn"] != 0)), axis=1)
+    if np.any(hole):    # backends read the first n factors: the compiler packs them from slot 0
+        raise ImageError(f"{where}: core/{i}/learn_products row {int(np.flatnonzero(hole)[0])} "
+                         f"must hold its factors in slots 0.. with unused slots (var "
+                         f"{LEARN_STATIC}) after them and zero, not "
+                         f"{core.learn_products['var'][hole][0].tolist()}",
+                         where=f"core/{i}/learn_products")
     t_epoch = core.learn_profiles["t_epoch"].astype(np.int64)
     for table, col, n in (("learn_x", "tx", len(core.axons)), ("learn_y", "ty", core.n_neurons)):
         times = getattr(core, table)[col].astype(np.int64)

@@ -48,6 +48,8 @@ CASES = {
     "flags 255": ("learn_profiles", _set("learn_profiles", "flags", 255)),
     "scaling exponent 64": ("learn_products", _set("learn_products", "s_exp", 64)),
     "mantissa 8": ("learn_products", _set("learn_products", "s_mantissa", 8)),
+    "factor after an unused slot": ("learn_products",      # the kernel read slot 0 (x0)
+                                    _set("learn_products", "var", [255, 3, 255, 255])),
     "sgn 2": ("learn_products", _set("learn_products", "sgn", 2, (0, 0))),
     "tag beyond Lava's range": ("learn_synapses", _set("learn_synapses", "tag_t", 300)),
     "plastic synapse in no axon's run": (      # packed as pre = -1 for the RTL/serial upload
