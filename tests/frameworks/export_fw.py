@@ -233,6 +233,30 @@ def norse_lif_li(seed=6):
 
 
 @case
+def norse_lifcell(seed=15):
+    """LIFCell (CUBA): exported as CubaLIF with Norse's tau*dt; the fix also sets w_in."""
+    import norse.torch as norse
+    torch.manual_seed(seed)
+    p = norse.LIFParameters(tau_syn_inv=torch.tensor(200.0), tau_mem_inv=torch.tensor(100.0),
+                            v_th=torch.tensor(0.3))
+    lin1, lin2 = torch.nn.Linear(16, 20), torch.nn.Linear(20, 8)
+    with torch.no_grad():
+        lin1.weight.mul_(6.0)
+        lin2.weight.mul_(6.0)
+    net = norse.SequentialState(lin1, norse.LIFCell(p), lin2, norse.LIFCell(p))
+    x = spikes(seed, 16)
+    state, out = None, []
+    with torch.no_grad():
+        for t in range(T):
+            y, state = net(torch.from_numpy(x[t][None]), state)
+            out.append(y[0].numpy())
+    g = norse.to_nir(net, torch.from_numpy(x[0][None]), dt=1e-3)
+    return net, x, np.array(out), g, {
+        "dt": 1e-3, "reset": "zero", "exact": True,
+        "defect": "Norse 1.1 writes tau*dt", "fix": "tau_over_dt"}
+
+
+@case
 def norse_if(seed=7):
     import norse.torch as norse
     torch.manual_seed(seed)
