@@ -198,7 +198,7 @@ def simulate(image: Image, inputs: Mapping[str, Any] | None, steps: int,
     user_probes = list(probes)
     probes = user_probes + [p for p in readout_probes(image).values() if p not in user_probes]
     check_run_memory(image, steps, sum(int(image.populations[parse_probe(image, p)[0]]["size"])
-                                       for p in probes))
+                                       for p in probes), weight_every=weight_every)
     ins = normalize_inputs(image, inputs, steps)
     flat = flatten(image, target, functional_parts(sum(c.n_neurons for c in image.cores))
                    if mode == "functional" else 1)

@@ -40,6 +40,8 @@ from spikefab.arch.image import (AXON_DTYPE, FORMAT_VERSION, MAGIC, NEURON_DTYPE
                                    CoreImage, Image)
 from spikefab.arch.target import Target, load_target
 from spikefab.errors import SpikefabError
+from spikefab.fuzz_learning import (TABLES as _LEARN_TABLES, edit_learning_field,
+                                    edit_learning_manifest, seed_plastic_image)
 
 __all__ = ["FuzzStats", "seed_image", "mutate", "encode", "check_one", "fuzz", "main"]
 
@@ -130,7 +132,7 @@ def encode(sections: list[tuple[str, bytes]]) -> bytes:
 
 _TABLE_OF = {"profiles": PROFILE_DTYPE, "neurons": NEURON_DTYPE, "state": STATE_DTYPE,
              "axons": AXON_DTYPE, "synapses": SYNAPSE_DTYPE, "route_ptr": ROUTE_PTR_DTYPE,
-             "routes": ROUTE_DTYPE, "acc_exps": np.dtype("i1")}
+             "routes": ROUTE_DTYPE, "acc_exps": np.dtype("i1"), **_LEARN_TABLES}
 _EDGES = (0, 1, -1, 2, 3, 7, 8, 15, 16, 63, 64, 255, 256, 4095, 4096, 65535, 65536,
           (1 << 17) - 1, 1 << 17, (1 << 23) - 1, 1 << 23, 1 << 24, (1 << 31) - 1, 1 << 31,
           (1 << 32) - 1, 1 << 26)
@@ -217,19 +219,27 @@ def mutate(image: Image, rng: np.random.Generator) -> tuple[str, bytes]:
     kind = KINDS[int(rng.integers(len(KINDS)))]
     if kind == "manifest":
         m = json.loads(sections[0][1])
-        sections[0] = ("manifest", json.dumps(_edit_manifest(m, rng)).encode())
+        plastic = "learning" in m and rng.random() < 0.5      # plastic images: learning object
+        m = edit_learning_manifest(m, rng) if plastic else _edit_manifest(m, rng)
+        sections[0] = ("manifest", json.dumps(m).encode())
         return kind, encode(sections)
     if kind == "swap":
         i, j = (int(v) for v in rng.choice(np.arange(1, len(sections)), 2, replace=True))
         (a, pa), (b, pb) = sections[i], sections[j]
         sections[i], sections[j] = (a, pb), (b, pa)
         return kind, encode(sections)
+    learn = [j for j, (n, _) in enumerate(sections) if "/learn_" in n]
     k = int(rng.integers(1, len(sections)))
+    if learn and rng.random() < 0.6:              # plastic images: mostly their learning tables
+        k = learn[int(rng.integers(len(learn)))]
     name, payload = sections[k]
     table = _table_name(name)
     dtype = _TABLE_OF[table]
     arr = np.frombuffer(payload, dtype=dtype)
-    arr = _edit_field(arr, table, rng) if kind == "field" else _resize(arr, table, rng)
+    if kind == "field":
+        arr = (edit_learning_field if table in _LEARN_TABLES else _edit_field)(arr, table, rng)
+    else:
+        arr = _resize(arr, table, rng)
     sections[k] = (name, arr.tobytes())
     return kind, encode(sections)
 
@@ -247,6 +257,7 @@ class FuzzStats:
     slow: int = 0
     big: int = 0
     divergent: int = 0
+    plastic: int = 0                #: images mutated from a plastic seed (learning sections)
     by_kind: dict[str, int] = field(default_factory=lambda: {k: 0 for k in KINDS})
     examples: list[str] = field(default_factory=list)
     max_seconds: float = 0.0
@@ -302,11 +313,15 @@ def check_one(data: bytes, rng: np.random.Generator, stats: FuzzStats, label: st
 
 
 def fuzz(count: int, seed: int = 0, *, targets=("loihi1", "darwin3", "ice40-up5k"),
-         progress: bool = False) -> FuzzStats:
-    """Mutate ``count`` images (seeds drawn from ``targets``) and check each one."""
+         progress: bool = False, plastic: int = 8,
+         plastic_targets=("loihi1", "ecp5-85k")) -> FuzzStats:
+    """Mutate ``count`` images (seeds drawn from ``targets``, plus ``plastic`` compiled plastic
+    images for ``plastic_targets``) and check each one."""
     rng = np.random.default_rng(seed)
     tg = [load_target(t) for t in targets]
     seeds = [seed_image(rng, tg[k % len(tg)]) for k in range(24)]
+    seeds += [seed_plastic_image(rng, plastic_targets[k % len(plastic_targets)])
+              for k in range(plastic)]
     check_one(seeds[0].to_bytes(), rng, FuzzStats(), "warm-up")   # JIT compile, not timed
     stats = FuzzStats()
     start = time.perf_counter()
@@ -319,6 +334,7 @@ def fuzz(count: int, seed: int = 0, *, targets=("loihi1", "darwin3", "ice40-up5k
             except SpikefabError:
                 pass
         stats.by_kind[kind] += 1
+        stats.plastic += any(c.plastic for c in base.cores)
         check_one(data, rng, stats, f"image {k} ({kind})")
         if _rss() > BIG_BYTES and stats.big == 0:
             stats.big += 1
@@ -334,9 +350,10 @@ def fuzz(count: int, seed: int = 0, *, targets=("loihi1", "darwin3", "ice40-up5k
 BEGIN, END = "<!-- fuzz:begin -->", "<!-- fuzz:end -->"
 
 
-def render(stats: FuzzStats, count: int, seed: int) -> str:
+def render(stats: FuzzStats, count: int, seed: int, plastic: int = 8) -> str:
     """The measured block of docs/reliability.md."""
     rows = [("images mutated (CRC-valid)", stats.images),
+            ("of which from plastic seeds (learning sections)", stats.plastic),
             ("refused on load (ImageError)", stats.refused_on_load),
             ("refused at run (typed error)", stats.refused_on_run),
             ("accepted and run on reference + functional + cycle", stats.accepted),
@@ -344,7 +361,8 @@ def render(stats: FuzzStats, count: int, seed: int) -> str:
             (f"**runs over {SLOW_S:g} s**", stats.slow),
             ("**runs over 2 GiB (process peak RSS)**", stats.big),
             ("**accepted but emulator != reference**", stats.divergent)]
-    lines = [BEGIN, "", f"`python -m spikefab.fuzz --count {count} --seed {seed}` "
+    opt = "" if plastic == 8 else f" --plastic {plastic}"
+    lines = [BEGIN, "", f"`python -m spikefab.fuzz --count {count} --seed {seed}{opt}` "
              f"({stats.seconds:.0f} s, slowest image {stats.max_seconds:.2f} s, peak RSS "
              f"{_rss() / 2**20:.0f} MiB):", "", "| | count |", "|---|---:|"]
     lines += [f"| {k} | {v:,} |" for k, v in rows]
@@ -370,9 +388,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--count", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report", type=Path, help="write the counts into this markdown file")
+    p.add_argument("--plastic", type=int, default=8,
+                   help="compiled plastic seed images (learning tables) next to the 24 static")
     args = p.parse_args(argv)
-    stats = fuzz(args.count, args.seed, progress=True)
-    block = render(stats, args.count, args.seed)
+    stats = fuzz(args.count, args.seed, progress=True, plastic=args.plastic)
+    block = render(stats, args.count, args.seed, args.plastic)
     print(block)
     if args.report:
         write_report(args.report, block)

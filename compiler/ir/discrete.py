@@ -70,6 +70,9 @@ def retention(node_name: str, param: str, tau, dt: float, integrator: str) -> np
                 f"(then the intended {param} is tau/dt = {_fmt(t_bad / dt)} s); lava-dl writes "
                 f"its per-step decay fraction d (then the intended {param} is dt/d = "
                 f"{_fmt(dt / t_bad)} s). Fix the graph's {param} (or re-export) and compile again")
+        if param in ("tau_mem", "tau_syn"):     # Norse's LIFCell adds each input to i whole
+            hint += (f"; a Norse LIFCell (CubaLIF) also needs w_in = tau_syn/dt (Norse adds "
+                     f"each input to the current whole, NIR scales it by dt/tau_syn)")
     raise ModelError(
         f"{where}: {param} = {_fmt(t_bad)} s at dt = {dt:g} s gives a per-step retention "
         f"{_fmt(b_bad)} ({integrator} rule), which must be in [0, 1]: {param} must be at least "

@@ -155,7 +155,8 @@ def run_reference(image: Image, inputs: Mapping[str, Any] | None, steps: int,
     ``weight_every = N`` records the plastic projections' weights after every N steps.
     """
     parsed = [parse_probe(image, p) for p in probes]
-    check_run_memory(image, steps, sum(int(image.populations[pop]["size"]) for pop, _ in parsed))
+    check_run_memory(image, steps, sum(int(image.populations[pop]["size"]) for pop, _ in parsed),
+                     weight_every=weight_every)
     rec = WeightRecorder(image, weight_every)
     ins = normalize_inputs(image, inputs, steps)
     chip = ReferenceChip(image)

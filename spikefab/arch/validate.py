@@ -15,14 +15,15 @@ import numpy as np
 from spikefab.arch.errors import ImageError, ResourceError
 from spikefab.arch.fields import FIELDS
 from spikefab.arch.host import output_width
-from spikefab.arch.learning.tables import check_learning_fits, check_learning_tables
+from spikefab.arch.learning.tables import (check_learning_fits, check_learning_manifest,
+                                           check_learning_tables)
 
 if TYPE_CHECKING:
     from spikefab.arch.image import Image
     from spikefab.arch.target import Target
 
 __all__ = ["check_image", "check_fits", "check_semantics", "check_manifest_sizes", "run_bytes",
-           "check_run_memory"]
+           "check_run_memory", "learning_run_bytes"]
 
 
 def _runs_ok(ptr: np.ndarray, length: int) -> bool:
@@ -211,6 +212,7 @@ def check_image(image: "Image", *, where: str = "<image>") -> None:
                              where=f"{sec}/route_ptr")
         _check_routes(c.routes, index, n_axons, f"{sec}/routes", where, n_out)
     _check_populations(image, where)
+    check_learning_manifest(image, where)          # manifest "learning" (plastic read-back)
     check_semantics(image, where=where)
 
 
@@ -471,13 +473,14 @@ def fanout(image: "Image") -> int:
     return total
 
 
-def run_bytes(image: "Image", steps: int, n_probed: int = 0) -> int:
+def run_bytes(image: "Image", steps: int, n_probed: int = 0, weight_every: int = 0) -> int:
     """Host memory a run of ``steps`` steps needs, computed before anything is allocated.
 
     Input and output spike arrays (one byte per channel and step), probe traces (eight bytes per
     probed neuron and step), the dendritic ring (eight bytes per slot, class and neuron, twice
     for the staging buffer of delayed inputs), the flattened tables (<= 64 bytes per entry) and
-    the flattened fan-out (16 bytes per synaptic operation of :func:`fanout`).
+    the flattened fan-out (16 bytes per synaptic operation of :func:`fanout`), and a plastic
+    image's random values and weight snapshots (:func:`learning_run_bytes`).
     """
     n_in = len(image.host_route_ptr)
     n_out = output_width(image)
@@ -488,11 +491,28 @@ def run_bytes(image: "Image", steps: int, n_probed: int = 0) -> int:
     entries = sum(len(c.synapses) + len(c.routes) + len(c.axons) + c.n_neurons
                   for c in image.cores) + len(image.host_routes) + n_in
     return (int(steps) * (n_in + n_out + 8 * int(n_probed)) + 16 * slots * classes * neurons
-            + 64 * entries + 16 * fanout(image))
+            + 64 * entries + 16 * fanout(image) + learning_run_bytes(image, steps, weight_every))
+
+
+def learning_run_bytes(image: "Image", steps: int, weight_every: int = 0) -> int:
+    """What a plastic image adds: six random values per learning profile and step (drawn up
+    front, 8 bytes each) and, with ``weight_every = N``, a snapshot every N steps (4 bytes per
+    plastic synapse, then 8 per entry of each projection's dense matrix)."""
+    groups = sum(len(c.learn_profiles) for c in image.cores)
+    if not groups:
+        return 0
+    need = 48 * int(steps) * groups
+    every = int(weight_every) if isinstance(weight_every, (int, np.integer)) else 0
+    if every > 0:
+        projs = image.manifest.get("learning", {}).get("projections", {})
+        per = sum(4 * len(p.get("synapses", [])) + 8 * int(np.prod(p.get("shape", [0])))
+                  for p in projs.values())
+        need += (int(steps) // every) * per
+    return need
 
 
 def check_run_memory(image: "Image", steps: int, n_probed: int = 0, *,
-                     available: int | None = None) -> int:
+                     available: int | None = None, weight_every: int = 0) -> int:
     """Raise :class:`ResourceError` (need vs available) if a run would exceed the memory budget.
 
     The budget is ``SPIKEFAB_MAX_RUN_BYTES`` (bytes) when set, else 8 GiB capped by the
@@ -502,7 +522,7 @@ def check_run_memory(image: "Image", steps: int, n_probed: int = 0, *,
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) \
             or not 0 <= steps <= MAX_STEPS:
         return 0                     # not a step count: the input check names it
-    need = run_bytes(image, steps, n_probed)
+    need = run_bytes(image, steps, n_probed, weight_every)
     if available is None:
         import os
         env = os.environ.get("SPIKEFAB_MAX_RUN_BYTES")
@@ -513,6 +533,7 @@ def check_run_memory(image: "Image", steps: int, n_probed: int = 0, *,
             pass
     if need > available:
         raise ResourceError(f"a run of {steps} steps needs {need / 2**20:.0f} MiB of memory "
-                            f"(spike arrays, traces, ring and tables), {available / 2**20:.0f} "
+                            f"(spike arrays, traces, ring, tables and learning streams), "
+                            f"{available / 2**20:.0f} "
                             f"MiB are available", where="run")
     return need

@@ -61,3 +61,35 @@ def test_report_block_is_replaced_in_place(tmp_path):
     write_report(doc, render(stats, 3, 0))
     text = doc.read_text()
     assert text.count("fuzz:begin") == 1 and "prose" in text and "| 3 |" in text
+
+
+def _raw_sections(data: bytes) -> list[tuple[str, bytes]]:
+    """(name, payload) of every section of an encoded file, without any check."""
+    import struct
+    pos, out = 20, []
+    while pos < len(data):
+        (n,) = struct.unpack_from("<H", data, pos)
+        name = data[pos + 2:pos + 2 + n].decode()
+        (nbytes,) = struct.unpack_from("<Q", data, pos + 2 + n)
+        start = pos + 2 + n + 12
+        out.append((name, data[start:start + nbytes]))
+        pos = start + nbytes
+    return out
+
+
+def test_plastic_seeds_mutate_learning_sections():
+    """Plastic seeds (learning tables 9..15, profiles, generator states, reward synapses) are
+    mutated where only plastic images have fields, and still give no traceback or divergence."""
+    from spikefab.fuzz_learning import seed_plastic_image
+    rng = np.random.default_rng(5)
+    image = seed_plastic_image(rng, "loihi1")
+    assert image.cores[0].plastic and "learning" in image.manifest
+    touched = set()
+    for _ in range(60):
+        kind, data = mutate(image, rng)
+        old = dict(image.sections())
+        touched |= {n for n, p in _raw_sections(data) if old.get(n) != p}
+    assert any("/learn_" in n for n in touched) and "manifest" in touched
+    stats = fuzz(200, seed=23, plastic=6)
+    assert stats.tracebacks == 0 and stats.divergent == 0 and stats.big == 0, stats.examples
+    assert stats.accepted > 10 and stats.refused_on_load > 50 and stats.plastic > 20

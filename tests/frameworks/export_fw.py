@@ -177,6 +177,29 @@ def snntorch_cubalif(seed=4):
 
 
 @case
+def snntorch_rleaky(seed=16):
+    """Recurrent RLeaky (exported by snnTorch 1.0 as LIF + a recurrent Affine; 0.9.4 refuses):
+    its zero reset also drops the next step's input, ``(1 - z)(beta v + I)``, which NIR's LIF
+    reset cannot state, so it agrees in counts, not spike for spike."""
+    import snntorch as snn
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(16, 20),
+        snn.RLeaky(beta=_snn_per_neuron(0.9, 20), threshold=_thr(20), linear_features=20,
+                   all_to_all=True, init_hidden=True, reset_mechanism="zero"),
+        torch.nn.Linear(20, 8),
+        snn.Leaky(beta=_snn_per_neuron(0.8, 8), threshold=_thr(8), init_hidden=True,
+                  output=True, reset_mechanism="zero"))
+    with torch.no_grad():
+        net[0].weight.mul_(3.0)
+        net[2].weight.mul_(3.0)
+        net[1].recurrent.weight.mul_(0.5)
+    x = spikes(seed, 16)
+    return net, x, _snn_run(net, x), _snn_export(net, x), {
+        "dt": 1e-4, "reset": "zero", "exact": False}
+
+
+@case
 def snntorch_cnn(seed=5):
     import snntorch as snn
     torch.manual_seed(seed)
@@ -229,6 +252,30 @@ def norse_lif_li(seed=6):
     g = norse.to_nir(net, torch.from_numpy(x[0][None]), dt=1e-3)
     return net, x, np.array(out), g, {
         "dt": 1e-3, "reset": "zero", "exact": True, "readout": "voltage",
+        "defect": "Norse 1.1 writes tau*dt", "fix": "tau_over_dt"}
+
+
+@case
+def norse_lifcell(seed=15):
+    """LIFCell (CUBA): exported as CubaLIF with Norse's tau*dt; the fix also sets w_in."""
+    import norse.torch as norse
+    torch.manual_seed(seed)
+    p = norse.LIFParameters(tau_syn_inv=torch.tensor(200.0), tau_mem_inv=torch.tensor(100.0),
+                            v_th=torch.tensor(0.3))
+    lin1, lin2 = torch.nn.Linear(16, 20), torch.nn.Linear(20, 8)
+    with torch.no_grad():
+        lin1.weight.mul_(6.0)
+        lin2.weight.mul_(6.0)
+    net = norse.SequentialState(lin1, norse.LIFCell(p), lin2, norse.LIFCell(p))
+    x = spikes(seed, 16)
+    state, out = None, []
+    with torch.no_grad():
+        for t in range(T):
+            y, state = net(torch.from_numpy(x[t][None]), state)
+            out.append(y[0].numpy())
+    g = norse.to_nir(net, torch.from_numpy(x[0][None]), dt=1e-3)
+    return net, x, np.array(out), g, {
+        "dt": 1e-3, "reset": "zero", "exact": True,
         "defect": "Norse 1.1 writes tau*dt", "fix": "tau_over_dt"}
 
 

@@ -101,7 +101,10 @@ def apply_fix(graph: Graph, fix: str | None, dt: float, integrator: str) -> Grap
         if fix == "tau_over_dt" and isinstance(node, (LI, LIF)):
             node = dataclasses.replace(node, tau=node.tau / dt)
         elif fix == "tau_over_dt" and isinstance(node, (CubaLI, CubaLIF)):
-            node = dataclasses.replace(node, tau_mem=node.tau_mem / dt, tau_syn=node.tau_syn / dt)
+            # Norse's LIFCell adds each input to i whole; NIR's CubaLIF scales it by dt/tau_syn
+            node = dataclasses.replace(node, tau_mem=node.tau_mem / dt, tau_syn=node.tau_syn / dt,
+                                       w_in=np.asarray(node.tau_syn, np.float64) / dt / dt
+                                       * np.ones_like(np.asarray(node.w_in, np.float64)))
         elif fix == "sinabs_expleak_r" and isinstance(node, LI):
             node = dataclasses.replace(node, r=1.0 / (1.0 - decay_factor(dt, node.tau, integrator)))
         out.add_node(name, node)

@@ -120,6 +120,11 @@ class LearningRule:
         if int(self.t_epoch) != self.t_epoch or not 1 <= self.t_epoch <= MAX_T_EPOCH:
             raise ModelError(f"{where}: t_epoch must be 1..{MAX_T_EPOCH}, not {self.t_epoch!r}",
                              where=where)
+        seed = self.rng_seed
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                                 or not 0 <= seed < (1 << 32)):
+            raise ModelError(f"{where}: rng_seed must be None or an integer 0..2^32-1 (the "
+                             f"image's 32-bit seed), not {seed!r}", where=where)
         if self.generator not in ("hardware", "lava"):
             raise ModelError(f"{where}: generator must be 'hardware' or 'lava', not "
                              f"{self.generator!r}", where=where)

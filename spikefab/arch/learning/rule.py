@@ -190,6 +190,9 @@ class _Builder:
             if e < 0:
                 raise self.fail(f"a bracket constant must be an integer, not {m}*2^{e}")
             const = m * 2 ** e * (-1 if signs[atoms.index(lits[0])] == "-" else 1)
+            if not -(1 << 15) <= const < (1 << 15):     # learn_products.const is 16-bit signed
+                raise self.fail(f"a bracket constant must be in [-32768, 32767] (16-bit "
+                                f"register), not {const}")
         var_neg = signs[atoms.index(names[0])] == "-"
         if var_neg and sgn:
             raise self.fail("the variable in sgn(..) cannot be negative")

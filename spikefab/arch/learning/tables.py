@@ -23,7 +23,8 @@ from spikefab.arch.learning.rule import Factor, Product, ProductSeries
 from spikefab.arch.errors import ImageError, ModelError
 
 __all__ = ["MAX_FACTORS", "profile_tables", "profile_from_tables", "CoreLearner",
-           "check_learning_tables", "check_learning_fits", "synapse_axons"]
+           "check_learning_tables", "check_learning_fits", "check_learning_manifest",
+           "synapse_axons"]
 
 MAX_FACTORS = 4
 _TARGETS = ("dw", "dd", "dt")
@@ -101,6 +102,12 @@ def synapse_axons(core: CoreImage) -> np.ndarray:
 def check_learning_tables(core: CoreImage, i: int, where: str) -> None:
     """Sizes and indices of a plastic core's learning tables (ImageError naming the table)."""
     if not core.plastic:
+        extra = [t for t in ("learn_products", "learn_synapses", "learn_x", "learn_y",
+                             "learn_rng") if len(getattr(core, t))]
+        if extra:       # would be dropped silently: the core runs without its learning engine
+            raise ImageError(f"{where}: core/{i}/{extra[0]} has {len(getattr(core, extra[0]))} "
+                             f"entries on a core without learning profiles (learn_profiles "
+                             f"empty or missing)", where=f"core/{i}/{extra[0]}")
         return
     n_p = len(core.learn_profiles)
     need = {"learn_synapses": len(core.synapses), "learn_x": n_p * len(core.axons),
@@ -110,6 +117,17 @@ def check_learning_tables(core: CoreImage, i: int, where: str) -> None:
             raise ImageError(f"{where}: core/{i}/{table} must have {n} entries, not "
                              f"{len(getattr(core, table))}", where=f"core/{i}/{table}")
     prof = core.learn_synapses["profile"].astype(np.int64)
+    n_s = len(core.synapses)            # a plastic synapse must be in an axon's run: the engine
+    start = np.minimum(core.axons["start"].astype(np.int64), n_s)    # keys its pre trace by it
+    end = np.minimum(start + core.axons["count"].astype(np.int64), n_s)
+    edge = np.zeros(n_s + 1, np.int64)
+    np.add.at(edge, start, 1)
+    np.add.at(edge, end, -1)
+    orphan = (np.cumsum(edge)[:n_s] == 0) & (prof != LEARN_STATIC)
+    if np.any(orphan):
+        raise ImageError(f"{where}: core/{i}/learn_synapses entry {int(np.flatnonzero(orphan)[0])}"
+                         f" is plastic but its synapse is in no input axon's run (the engine "
+                         f"needs its pre-synaptic axon)", where=f"core/{i}/learn_synapses")
     ok = (prof < n_p) | ((prof >= LEARN_REWARD) & (prof < LEARN_REWARD + n_p)) \
         | (prof == LEARN_STATIC)
     if not np.all(ok):
@@ -123,6 +141,105 @@ def check_learning_tables(core: CoreImage, i: int, where: str) -> None:
         raise ImageError(f"{where}: core/{i}/learn_products or learn_profiles holds a value the "
                          f"learning engine cannot (profile, target, dependency, variable or "
                          f"t_epoch out of range)", where=f"core/{i}/learn_products")
+    _check_learning_values(core, i, where)
+
+
+#: Value ranges of the learning tables' fields (the engine's register widths, profile.py, and
+#: the rule language: uK with one digit K, mantissa -8..7, exponent + 7 in 0..15).
+_LEARN_RANGES = {
+    "learn_profiles": (("decimate", -1, 9), ("sign_mode", 1, 3), ("impulse_int", 0, 127),
+                       ("impulse_frac", 0, 256), ("flags", 0, 1)),
+    "learn_products": (("s_mantissa", -8, 7), ("s_exp", 0, 15), ("sgn", 0, 1)),
+    "learn_synapses": (("tag_t", -257, 255),),
+    "learn_x": (("x1", 0, 127), ("x2", 0, 127)),
+    "learn_y": (("y1", 0, 127), ("y2", 0, 127), ("y3", 0, 127)),
+}
+
+
+def _check_learning_values(core: CoreImage, i: int, where: str) -> None:
+    """Every learning value within its register, decays equal to ``exp(-1/tau)`` and spike
+    times within their profile's epoch: the engine indexes a trace's epoch history by ``tx`` /
+    ``ty`` and multiplies by the stored decay, so out-of-range values would make backends read
+    past their histories or disagree (NaN, shifts past 63 bits)."""
+    from spikefab.arch.learning.profile import decay_factor
+    for table, checks in _LEARN_RANGES.items():
+        arr = getattr(core, table)
+        for name, lo, hi in checks:
+            vals = arr[name].astype(np.int64)
+            bad = (vals < lo) | (vals > hi)
+            if np.any(bad):
+                raise ImageError(f"{where}: core/{i}/{table} {name} must be in [{lo}, {hi}], not "
+                                 f"{int(vals[bad].flat[0])}", where=f"core/{i}/{table}")
+    for p, row in enumerate(core.learn_profiles):
+        want = [decay_factor(int(t)) for t in row["tau"]]
+        got = [float(v) for v in row["decay"]]
+        if not all(np.float64(a).tobytes() == np.float64(b).tobytes() for a, b in zip(got, want)):
+            raise ImageError(f"{where}: core/{i}/learn_profiles row {p} decay must be exp(-1/tau) "
+                             f"of its tau {[int(t) for t in row['tau']]} ({want}), not {got}",
+                             where=f"core/{i}/learn_profiles")
+    used = core.learn_products["var"] != LEARN_STATIC
+    hole = np.any(~used[:, :-1] & used[:, 1:], axis=1) | np.any(
+        ~used & ((core.learn_products["const"] != 0) | (core.learn_products["sgn"] != 0)), axis=1)
+    if np.any(hole):    # backends read the first n factors: the compiler packs them from slot 0
+        raise ImageError(f"{where}: core/{i}/learn_products row {int(np.flatnonzero(hole)[0])} "
+                         f"must hold its factors in slots 0.. with unused slots (var "
+                         f"{LEARN_STATIC}) after them and zero, not "
+                         f"{core.learn_products['var'][hole][0].tolist()}",
+                         where=f"core/{i}/learn_products")
+    t_epoch = core.learn_profiles["t_epoch"].astype(np.int64)
+    for table, col, n in (("learn_x", "tx", len(core.axons)), ("learn_y", "ty", core.n_neurons)):
+        times = getattr(core, table)[col].astype(np.int64)
+        limit = np.repeat(t_epoch, n)
+        bad = times > limit
+        if np.any(bad):
+            j = int(np.flatnonzero(bad)[0])
+            raise ImageError(f"{where}: core/{i}/{table} entry {j} {col} must be at most its "
+                             f"profile's t_epoch {int(limit[j])} (a spike time within the "
+                             f"epoch), not {int(times[j])}", where=f"core/{i}/{table}")
+
+
+def check_learning_manifest(image, where: str) -> None:
+    """The manifest's ``learning`` object: the generator, and each plastic projection's shape
+    and ``[core, entry, pre, post]`` synapses within the image's tables (the weight read-back
+    indexes with them and allocates ``shape``; both bounded by the image's own tables)."""
+    if "learning" not in image.manifest:
+        return
+    m = image.manifest["learning"]
+
+    def bad(what: str) -> ImageError:
+        return ImageError(f"{where}: manifest learning {what}", where="manifest")
+    if not isinstance(m, dict):
+        raise bad(f"must be an object, not {m!r:.60}")
+    if m.get("generator", "hardware") not in ("hardware", "lava"):
+        raise bad(f"generator must be 'hardware' or 'lava', not {m.get('generator')!r:.60}")
+    projs = m.get("projections", {})
+    if not isinstance(projs, dict):
+        raise bad(f"projections must be an object, not {projs!r:.60}")
+    cores = image.cores
+    span = sum(c.n_neurons for c in cores) + len(image.host_route_ptr)   # neurons + channels
+    n_syn = np.array([len(c.synapses) for c in cores] + [0], np.int64)
+    plastic = np.array([c.plastic for c in cores] + [False], bool)
+    for name, spec in projs.items():
+        shape = spec.get("shape") if isinstance(spec, dict) else None
+        if not (isinstance(shape, list) and len(shape) == 2 and all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= span
+                for v in shape)):
+            raise bad(f"projection {name!r:.60} needs 'shape' [n_post, n_pre], each 0..{span} "
+                      f"(the image's neurons and input channels), not {shape!r:.60}")
+        try:
+            e = np.asarray(spec.get("synapses", []), np.int64).reshape(-1, 4)
+        except (TypeError, ValueError, OverflowError):
+            raise bad(f"projection {name!r:.60} 'synapses' must be a list of [core, entry, pre, "
+                      f"post] integers") from None
+        ok = (e[:, 0] >= 0) & (e[:, 0] < len(cores)) & (e[:, 1] >= 0) & (e[:, 2] >= 0) \
+            & (e[:, 2] < shape[1]) & (e[:, 3] >= 0) & (e[:, 3] < shape[0])
+        ok &= e[:, 1] < n_syn[np.where(ok, e[:, 0], len(cores))]
+        ok &= plastic[np.where(ok, e[:, 0], len(cores))]       # a learning core's synapse
+        if not ok.all():
+            j = int(np.flatnonzero(~ok)[0])
+            raise bad(f"projection {name!r:.60} synapse {j} {e[j].tolist()} is outside the "
+                      f"image's {len(cores)} cores, their synapse tables or shape {shape}, or "
+                      f"on a core without learning profiles")
 
 
 def check_learning_fits(core: CoreImage, target, i: int) -> None:
