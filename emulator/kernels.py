@@ -17,6 +17,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from spikefab.emulator.barrier import new_barrier, wait
+from spikefab.emulator.clock import MONOTONIC, THREAD_CPU, clock_ns
 
 # counter slots
 C_SYNOPS, C_SPIKES, C_ACTIVE, C_INACTIVE, C_PACKETS, C_HOPS_EW, C_HOPS_NS, C_HOPS_CHIP, \
@@ -408,8 +409,18 @@ F_PN, F_SC_PS, F_SC_OFF, F_SC_W, F_MB_PS, F_MB_BLK, F_BP, F_BK_OFF, F_BK_LEN, F_
 #: NET: the image's tables (:class:`~spikefab.emulator.flat.FlatImage`)
 T_NOFF, T_AX_START, T_AX_COUNT, T_SYN_OFF, T_SYN_W, T_HR_START, T_HR_COUNT, T_ROUTES, \
     T_NR_START, T_NR_COUNT, T_ROUTE_DST, T_ROUTE_SUMS = range(12)
-#: IO: what the run reads and writes besides the state
-I_IN, I_OUT, I_PROBE_IDX, I_PROBE_VAR, I_TRACES, I_COUNTERS, I_TIMING, I_EST = range(8)
+#: IO: what the run reads and writes besides the state (I_PROF: the per-thread profile,
+#: ``(steps, workers, P_N)`` int64, or an empty array: no profile, no clock read)
+I_IN, I_OUT, I_PROBE_IDX, I_PROBE_VAR, I_TRACES, I_COUNTERS, I_TIMING, I_EST, I_PROF = range(9)
+#: PROF columns: per phase of a step the thread's CPU ns and wall ns (deliver: the previous
+#: step's spikes into the worker's parts and their staged commit; update: its neurons; wait1 /
+#: wait2: the two barriers; serial: worker 0's spike list, counters, host input, estimate and
+#: probes), then the worker's work: spike rows looked up, non-empty ones, scattered synaptic
+#: events, block rows, neurons updated, spikes of its neurons
+P_DELIVER_CPU, P_DELIVER_WALL, P_UPDATE_CPU, P_UPDATE_WALL, P_WAIT1_CPU, P_WAIT1_WALL, \
+    P_SERIAL_CPU, P_SERIAL_WALL, P_WAIT2_CPU, P_WAIT2_WALL, P_LOOKUPS, P_ROWS, P_EVENTS, \
+    P_BLOCK_ROWS, P_NEURONS, P_SPIKES = range(16)
+P_N = 16
 #: RING: accumulators ``acc``, the staging ring and the class shifts its commit applies
 R_ACC, R_STAGE, R_CLSH, R_CRSH = range(4)
 #: DIM: int64 array of sizes and flags (D_FUSED: the fused int32 update's guard holds)
@@ -694,6 +705,43 @@ def _core_loads(noff, n, nc):
     return core_of, upd
 
 
+@njit(cache=True, inline="always")
+def _tick(row, col, c0, m0):
+    """Profile: add the thread CPU and wall ns since the last tick (``c0``, ``m0``) to
+    ``row[col]`` and ``row[col + 1]`` (``col`` -1: only restart); returns the clocks now."""
+    c = clock_ns(THREAD_CPU)
+    m = clock_ns(MONOTONIC)
+    if col >= 0:
+        row[col] += c - c0
+        row[col + 1] += m - m0
+    return c, m
+
+
+@njit(cache=True, _nrt=False)
+def _count_work(p, n_f, prev, fo, st, row):
+    """Profile: the work of part ``p`` in this step (counted before its timed phases): the
+    spike rows it looks up (``n_f``, the previous step's spikes ``prev``), the non-empty ones,
+    their scattered synaptic events and block rows, its neurons and their previous spikes."""
+    parts = fo[F_PN].shape[0] - 1
+    sc_ps, mb_ps = fo[F_SC_PS], fo[F_MB_PS]
+    k = 0
+    for i in range(prev.shape[0]):
+        if prev[i] and k < n_f:
+            q = i * parts + p
+            row[P_LOOKUPS] += 1
+            e = sc_ps[q + 1] - sc_ps[q]
+            b = mb_ps[q + 1] - mb_ps[q]
+            row[P_ROWS] += (e + b) > 0
+            row[P_EVENTS] += e
+            row[P_BLOCK_ROWS] += b
+            k += 1
+    lo = fo[F_PN][p]
+    hi = fo[F_PN][p + 1]
+    row[P_NEURONS] += hi - lo
+    for i in range(lo, hi):
+        row[P_SPIKES] += prev[i]
+
+
 @njit(cache=True, _nrt=False)
 def step_loop(w, workers, bar, dim, net, io, nrn, fo, ring, st):
     """The whole run as seen by worker ``w`` of ``workers`` (one for the single-thread driver).
@@ -717,23 +765,41 @@ def step_loop(w, workers, bar, dim, net, io, nrn, fo, ring, st):
     cn = dim[D_CLASSES] * n
     acc, stage = ring[R_ACC], ring[R_STAGE]
     shifted = _shifted(dim[D_CLASSES], nrn[N_LSH], nrn[N_RSH])
+    prof = io[I_PROF]
+    on = prof.shape[0] > 0
+    c_ns = m_ns = np.int64(0)          # the profile's clocks at the last tick
     gen = 0
     for t in range(dim[D_STEPS]):
         spikes = st[S_SPK][t & 1]
         n_f = st[S_NF][0]
+        if on:          # the buffers of step t - 1 are stable until this step's update
+            for p in range(w, parts, workers):
+                _count_work(p, n_f, st[S_SPK][(t + 1) & 1], fo, st, prof[t, w])
         for p in range(w, parts, workers):
+            if on:
+                c_ns, m_ns = _tick(prof[t, w], -1, c_ns, m_ns)
             if n_f > 0:
                 deliver_part(p, (t % slots) * cn, slots * cn, n_f, st[S_SPK][(t + 1) & 1], fo,
                              st, stage)
             if dim[D_STAGED] and t > 0:   # step t-1's staged sums (spikes, host input)
                 commit_part(t - 1, slots, dim[D_CLASSES], n, pn[p], pn[p + 1], ring[R_CLSH],
                             ring[R_CRSH], stage, acc)
+            if on:
+                c_ns, m_ns = _tick(prof[t, w], P_DELIVER_CPU, c_ns, m_ns)
             update_part(p, t, dim, nrn, pn, shifted, acc, st, spikes)
+            if on:
+                c_ns, m_ns = _tick(prof[t, w], P_UPDATE_CPU, c_ns, m_ns)
         gen = wait(bar, workers, gen)
+        if on:
+            c_ns, m_ns = _tick(prof[t, w], P_WAIT1_CPU, c_ns, m_ns)
         if w == 0:
             st[S_NF][0] = send_spikes(t, spikes, net, io, st)
             end_of_step(t, dim, net, io, stage, st, spikes)
+        if on:
+            c_ns, m_ns = _tick(prof[t, w], P_SERIAL_CPU, c_ns, m_ns)
         gen = wait(bar, workers, gen)
+        if on:
+            c_ns, m_ns = _tick(prof[t, w], P_WAIT2_CPU, c_ns, m_ns)
 
 
 @njit(cache=True)
