@@ -607,26 +607,50 @@ def deliver_blocks(base, dcn, spikes, touched, bcnt, fo, acc):
         bcnt[b] = 0
 
 
+#: rows (spikes) ahead of the one being delivered (listed) whose cache lines are requested: far
+#: enough to cover a miss to memory, near enough that the lines are still in L1/L2 when used
+AHEAD = 16
+#: rows ahead whose accumulator lines are requested (needs the row's offsets, AHEAD - ACC_AHEAD
+#: rows after their own request)
+ACC_AHEAD = 6
+#: accumulator entries of one part above which its ring is not cache-resident and the scatter's
+#: targets are requested ahead (below it, the address arithmetic would cost more than it saves)
+FAR_ACC = 1 << 18
+
+
 @njit(cache=True, _nrt=False)
 def deliver_part(p, base, dcn, bp_, prev, fo, st, acc):
     """Add the previous step's spikes into the accumulators of part ``p`` only: the rows that
     their owners listed for ``p`` (buffer ``bp_`` of ST[S_LSC] / ST[S_LMB], see
-    :func:`send_part`), scattered synapses first, then blocks (``prev``: those spikes)."""
+    :func:`send_part`), scattered synapses first, then blocks (``prev``: those spikes).
+
+    A spiking neuron's row is cold: the lines of the row ``AHEAD`` rows on are requested
+    before each row is added, and on a ring too large for the caches also the accumulators
+    that the row ``ACC_AHEAD`` on will add to."""
     parts = fo[F_PN].shape[0] - 1
     sc_off, sc_w, mb_ps, mb_blk = fo[F_SC_OFF], fo[F_SC_W], fo[F_MB_PS], fo[F_MB_BLK]
     lp_sc, lp_mb = fo[F_LP_SC], fo[F_LP_MB]
     lsc, lmb, lcnt = st[S_LSC][bp_], st[S_LMB][bp_], st[S_LCNT][bp_]
     bcnt, touched = st[S_BCNT], st[S_TOUCHED]
-    for s in range(parts):       # a spiking neuron's row is cold: ask for all rows' lines at once
+    far = dcn > FAR_ACC * parts
+    for s in range(parts):
         o = lp_sc[s * parts + p]
-        for k in range(o, o + lcnt[s, p]):
+        e = o + lcnt[s, p]
+        for k in range(o, min(o + AHEAD, e)):
             for x in range(lsc[k, 0], lsc[k, 1], 16):
                 prefetch(sc_off, x)
             for x in range(lsc[k, 0], lsc[k, 1], 32):
                 prefetch(sc_w, x)
-    for s in range(parts):
-        o = lp_sc[s * parts + p]
-        for k in range(o, o + lcnt[s, p]):
+        for k in range(o, e):
+            if k + AHEAD < e:
+                for x in range(lsc[k + AHEAD, 0], lsc[k + AHEAD, 1], 16):
+                    prefetch(sc_off, x)
+                for x in range(lsc[k + AHEAD, 0], lsc[k + AHEAD, 1], 32):
+                    prefetch(sc_w, x)
+            if far and k + ACC_AHEAD < e:
+                for x in range(lsc[k + ACC_AHEAD, 0], lsc[k + ACC_AHEAD, 1]):
+                    idx = base + sc_off[x]
+                    prefetch(acc, idx - dcn if idx >= dcn else idx)
             for x in range(lsc[k, 0], lsc[k, 1]):
                 idx = base + sc_off[x]
                 if idx >= dcn:
@@ -648,6 +672,18 @@ def deliver_part(p, base, dcn, bp_, prev, fo, st, acc):
         deliver_blocks(base, dcn, prev, touched[t0:t0 + nt], bcnt, fo, acc)
 
 
+@njit(cache=True, inline="always")
+def _ask_neuron(i, parts, nr_start, nr_count, route_sums, sc_ps, mb_ps, core_of, blocks):
+    """Request the lines of spiking neuron ``i``'s entries that :func:`send_part` reads."""
+    prefetch(nr_start, i)
+    prefetch(nr_count, i)
+    prefetch(route_sums, 5 * i)
+    prefetch(sc_ps, i * parts)
+    if blocks:
+        prefetch(mb_ps, i * parts)
+    prefetch(core_of, i)
+
+
 @njit(cache=True, _nrt=False)
 def send_part(p, t, b, spikes, net, io, fo, st):
     """After part ``p``'s update of step ``t``: list its spiking neurons (ST[S_FIRED] from
@@ -658,8 +694,9 @@ def send_part(p, t, b, spikes, net, io, fo, st):
 
     ``NET[T_ROUTE_DST]`` is int32 ``(routes, 2)``: destination core and synapses, or ``-1 -
     channel`` for the host (engine.py): a busy step walks tens of thousands of routes, and
-    8 bytes each stream from cache faster than the flat image's 24; the rows of all spiking
-    neurons are requested before the walk."""
+    8 bytes each stream from cache faster than the flat image's 24.  A spiking neuron's entries
+    are cold: those of the neuron ``AHEAD`` on are requested before each neuron is walked,
+    and its route rows ``ACC_AHEAD`` on (their start is in cache by then)."""
     parts = fo[F_PN].shape[0] - 1
     lo = fo[F_PN][p]
     hi = fo[F_PN][p + 1]
@@ -678,21 +715,25 @@ def send_part(p, t, b, spikes, net, io, fo, st):
                 if spikes[i]:
                     fired[lo + n_f] = i
                     n_f += 1
-    for j in range(lo, lo + n_f):
-        i = fired[j]
-        prefetch(nr_start, i)
-        prefetch(nr_count, i)
-        prefetch(route_sums, 5 * i)
-        prefetch(sc_ps, i * parts)
-        prefetch(mb_ps, i * parts)
-    for j in range(lo, lo + n_f):
-        i = fired[j]
-        for k in range(2 * nr_start[i], 2 * (nr_start[i] + nr_count[i]), 16):
-            prefetch(route_dc, k)
     for k in range(2 * parts):
         lcnt[k] = 0
     has_blocks = fo[F_BK_OFF].shape[0] > 0
-    for j in range(lo, lo + n_f):
+    end = lo + n_f
+    for j in range(lo, min(lo + AHEAD, end)):
+        _ask_neuron(fired[j], parts, nr_start, nr_count, route_sums, sc_ps, mb_ps, core_of,
+                    has_blocks)
+    for j in range(lo, min(lo + ACC_AHEAD, end)):
+        i = fired[j]
+        for k in range(2 * nr_start[i], 2 * (nr_start[i] + nr_count[i]), 16):
+            prefetch(route_dc, k)
+    for j in range(lo, end):
+        if j + AHEAD < end:
+            _ask_neuron(fired[j + AHEAD], parts, nr_start, nr_count, route_sums, sc_ps, mb_ps,
+                        core_of, has_blocks)
+        if j + ACC_AHEAD < end:
+            i = fired[j + ACC_AHEAD]
+            for k in range(2 * nr_start[i], 2 * (nr_start[i] + nr_count[i]), 16):
+                prefetch(route_dc, k)
         i = fired[j]
         rc = nr_count[i]
         if rc == 0:
