@@ -6,6 +6,12 @@ int64 (the same truncations, wraps and saturations), so the result is bit-exact 
 reference model.
 
 The ``counters`` int64 array (shared with the cycle engine) has the ``C_*`` slots below.
+
+The per-step kernels are compiled with ``_nrt=False``: Numba's *private* option that drops its
+reference counting, so that an array slice costs no atomic increment and decrement (the fused
+update takes slices per segment, the delivery per row).  Numba offers no supported per-function
+way to do this; ``tests/emulator/test_emu_nrt.py`` fails clearly if an upgrade drops it.  Such
+kernels cannot allocate: their scratch comes from :func:`new_state`.
 """
 
 from __future__ import annotations
