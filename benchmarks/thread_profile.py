@@ -16,12 +16,16 @@ PHASES = ("deliver", "update", "send", "serial", "wait")
 WORK = ("rows", "events", "block_rows", "neurons", "spikes")
 
 
-def summarize(prof: np.ndarray) -> dict:
+def summarize(prof) -> dict:
     """Per-thread means per step (CPU and wall µs per phase, work) and the run's critical path.
 
-    ``prof``: ``(steps, threads, kernels.P_N)`` int64 from ``engine.last_profile``.  Step 0 is
+    ``prof``: ``(steps, threads, kernels.P_N)`` int64 from ``engine.last_profile``, or a list
+    of such profiles of repeated identical runs: then each step's entries are the least of the
+    runs (the run least disturbed by other jobs; the work columns are equal in all).  Step 0 is
     left out (it delivers nothing)."""
     from spikefab.emulator import kernels as K
+    if isinstance(prof, (list, tuple)):
+        prof = np.min(np.stack(prof), axis=0)
     p = np.asarray(prof[1:] if prof.shape[0] > 1 else prof, np.float64)
     steps = max(p.shape[0], 1)
     cols = {"deliver": K.P_DELIVER_CPU, "update": K.P_UPDATE_CPU, "send": K.P_SEND_CPU,

@@ -92,7 +92,8 @@ def run(chiplets: int, cores: int, syn: int, steps: int, threads=(1, 2)) -> dict
     while avail and need > 0.8 * avail and cores > 1:        # the largest size that fits
         cores = max(1, cores * 3 // 4)
         need = chiplets * cores * 4096 * syn * BYTES_PER_SYNAPSE
-    report: dict = {"asked": {"chiplets": asked[0], "cores": asked[1]}, "chiplets": chiplets,
+    report: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                    "asked": {"chiplets": asked[0], "cores": asked[1]}, "chiplets": chiplets,
                     "cores_per_chiplet": cores, "scaled_down": (chiplets, cores) != asked,
                     "mem_available_gib": avail / 2**30, "steps": steps}
     with tempfile.TemporaryDirectory(prefix="wafer-") as tmp:
