@@ -143,7 +143,7 @@ def _target_part(off: np.ndarray, pn: np.ndarray) -> np.ndarray:
 def _scatter(fo_start, fo_off, fo_w, in_dense, pn):
     """The scatter tables: every fan-out entry outside a dense row, by (neuron, part)."""
     if pn.shape[0] == 2 and not in_dense.any():      # one part, no blocks: the fan-out itself
-        return fo_start, fo_off, np.asarray(fo_w, np.int32)
+        return fo_start, fo_off, np.asarray(fo_w, np.int16)   # weights are 16-bit (image.py)
     return scatter_by_part(fo_start, fo_off, np.asarray(fo_w, np.int32), in_dense, pn)
 
 
