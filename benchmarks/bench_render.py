@@ -1047,7 +1047,10 @@ def _wafer(d: dict, full: dict | None = None) -> tuple[str, str, dict]:
                  f"{'yes' if full.get('identical') else 'NO'}.  It is not part of `make bench` "
                  "(building and running it takes longer than the rest of the harness together); "
                  "rerun it with `SPIKEFAB_BENCH_WAFER=full .venv/bin/python benchmarks/run_all.py "
-                 "--only wafer`, which records it in `benchmarks/results/wafer_full.json`.")
+                 "--only wafer`, which records it in `benchmarks/results/wafer_full.json`.  "
+                 "Its per-thread CPU profile (µs per step):\n\n"
+                 + thread_table([(f"full, {r['threads']} thread{'s' if r['threads'] > 1 else ''}",
+                                  r["profile"]) for r in full["runs"] if r.get("profile")]))
     return intro, text, facts
 
 
