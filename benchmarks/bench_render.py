@@ -1044,7 +1044,13 @@ def _wafer(d: dict, full: dict | None = None) -> tuple[str, str, dict]:
                  f"{f(full['runs'][0]['load_avg'])}): 2 threads ÷ 1 thread "
                  f"{f(full['speedup_2_vs_1'])}× wall, {f(full['cpu_speedup_2_vs_1'])}× on "
                  "dedicated cores; identical results: "
-                 f"{'yes' if full.get('identical') else 'NO'}.  It is not part of `make bench` "
+                 f"{'yes' if full.get('identical') else 'NO'}.  Wall over CPU time of the "
+                 "threads' busy phases: "
+                 + ", ".join(f"{r['threads']} thread{'s' if r['threads'] > 1 else ''} "
+                             f"{f(_share(r['profile']))}" for r in full["runs"]
+                             if r.get("profile"))
+                 + " (the runs are `nice`-d; above 1 the machine's other jobs held the core).  "
+                 "It is not part of `make bench` "
                  "(building and running it takes longer than the rest of the harness together); "
                  "rerun it with `SPIKEFAB_BENCH_WAFER=full .venv/bin/python benchmarks/run_all.py "
                  "--only wafer`, which records it in `benchmarks/results/wafer_full.json`.  "
@@ -1052,6 +1058,13 @@ def _wafer(d: dict, full: dict | None = None) -> tuple[str, str, dict]:
                  + thread_table([(f"full, {r['threads']} thread{'s' if r['threads'] > 1 else ''}",
                                   r["profile"]) for r in full["runs"] if r.get("profile")]))
     return intro, text, facts
+
+
+def _share(pr: dict) -> float:
+    """Wall time over CPU time of the busy phases, averaged over the threads."""
+    busy = ("deliver", "update", "send", "serial")
+    return (sum(t[f"{ph}_wall_us"] for t in pr["threads"] for ph in busy)
+            / max(sum(t[f"{ph}_cpu_us"] for t in pr["threads"] for ph in busy), 1e-9))
 
 
 def _wafer_row(size: str, d: dict, r: dict) -> list:
