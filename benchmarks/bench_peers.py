@@ -113,6 +113,22 @@ class _threads:
         numba.set_num_threads(threads)
 
 
+def _thread_profile(image, steps: int, reps: int = 5) -> dict:
+    """The functional kernel's per-thread CPU profile (thread_profile.py): ``reps`` profiled
+    runs (not the timed ones), each step's least CPU time over them."""
+    from thread_profile import summarize
+    from spikefab.emulator import engine, simulate
+    profs = []
+    engine.profile_threads = True
+    try:
+        for _ in range(reps):
+            simulate(image, None, steps)
+            profs.append(engine.last_profile)
+    finally:
+        engine.profile_threads = False
+    return summarize(profs)
+
+
 def _sim_stats(image, steps: int, mode: str, reps: int, out: str) -> dict:
     """Median wall of ``simulate`` (minus the image flattening, timed apart), Result facts."""
     from spikefab.arch.target import load_target
@@ -349,6 +365,8 @@ def bench_cuba(quick: bool) -> dict:
             # results); not in --quick, whose time limit has no room to compile the threaded driver
             with _threads(2):
                 r["functional_2threads"] = _sim_stats(image, steps, "functional", reps, "spk")
+                r["functional_2threads"]["profile"] = _thread_profile(image, steps)
+            r["functional"]["profile"] = _thread_profile(image, steps)
         r["functional"]["rate_hz"] = r["functional"]["fired_fraction"] * 1e4
         wall, walls, (spk, ev) = _median_time(lambda: numpy_lif(net, steps), reps)
         r["numpy"] = {"steps": steps, "wall_s": wall, "walls": walls, "steps_per_s": steps / wall,

@@ -12,6 +12,8 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from thread_profile import cpu_speedup
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
@@ -246,6 +248,8 @@ def _cuba_facts(d: dict) -> dict:
         two = d["regimes"]["burst"].get("functional_2threads")
         if two:
             facts["burst_2threads_x"] = two["steps_per_s"] / burst["steps_per_s"]
+            if two.get("profile") and burst.get("profile"):
+                facts["burst_2threads_cpu_x"] = cpu_speedup(burst["profile"], two["profile"])
     for name in ("low", "high"):
         r = d["regimes"].get(name, {})
         for key in ("brian2_cpp_standalone", "numpy"):
@@ -310,19 +314,37 @@ def _cuba(d: dict) -> tuple[str, dict]:
 
 
 def _threads_note(d: dict) -> str:
-    """The burst network on 1 vs 2 threads: wall ratio next to CPU per step and load."""
+    """The burst network on 1 vs 2 threads: wall ratio next to the per-thread CPU profile."""
     b = d["regimes"].get("burst", {})
     one, two = b.get("functional"), b.get("functional_2threads")
     if not one or not two or "cpu_us_per_step" not in two:
         return ""
-    return (f"\nBurst on 2 threads: {f(two['steps_per_s'] / one['steps_per_s'])}× the steps/s "
-            f"of 1 thread; CPU per step {f(one['cpu_us_per_step'])} µs on 1 thread, "
-            f"{f(two['cpu_us_per_step'])} µs summed over 2 (the difference is the spin "
-            "barriers' polling: one parallel region for the whole run, 2 barriers per step); "
-            f"load average {f(one['load_avg'])} / {f(two['load_avg'])} (see Machine for the "
-            "cores).  Above one runnable job per core, a thread that reaches a "
-            "barrier waits for its partner to be scheduled, so the wall ratio measures the "
-            "machine's load as much as the engine.\n")
+    text = (f"\nBurst on 2 threads: {f(two['steps_per_s'] / one['steps_per_s'])}× the steps/s "
+            f"of 1 thread (wall, load average {f(one['load_avg'])} / {f(two['load_avg'])}; see "
+            "Machine for the cores).")
+    if one.get("profile") and two.get("profile"):
+        text += (f"  Per-thread CPU profile (`engine.profile_threads`, each step's least CPU "
+                 f"time over 5 profiled runs, µs per step): on dedicated cores 2 threads would "
+                 f"give {f(cpu_speedup(one['profile'], two['profile']))}× (the busiest thread's "
+                 "CPU time per step, summed over the steps).\n\n"
+                 + thread_table([("1 thread", one["profile"]), ("2 threads", two["profile"])]))
+    return text + ("\n\nAbove one runnable job per core, a thread that reaches the barrier "
+                   "waits for its partner to be scheduled, so the wall ratio measures the "
+                   "machine's load as much as the engine; the CPU profile does not.\n")
+
+
+def thread_table(runs: list) -> str:
+    """The per-thread profile of each run: CPU µs per step per phase and the work per step."""
+    rows = []
+    for label, pr in runs:
+        for w, t in enumerate(pr["threads"]):
+            rows.append([label, w] + [t[f"{ph}_cpu_us"] for ph in
+                                      ("deliver", "update", "send", "serial", "wait")]
+                        + [t["rows"], t["events"], t["neurons"], t["spikes"]])
+        rows.append([label, "critical path", pr["critical_cpu_us_per_step"], "", "", "", "",
+                     "", "", "", ""])
+    return table(["run", "thread", "deliver µs", "update µs", "send µs", "serial µs",
+                  "wait µs", "rows", "syn. events", "neurons", "spikes"], rows)
 
 
 def _dense(d: dict) -> tuple[str, dict]:
@@ -784,9 +806,10 @@ def _engine_bounds(res: dict) -> str:
                  "double multiply each (exact: a 24-bit value times a 13-bit factor fits a "
                  "double) and skipped when the factor is 0 or 1; it is exact under a guard on "
                  "the per-step input (checked once per run, else the int64 loops run).  The "
-                 "spike scan reads eight neurons per load, refractory / adaptive neurons are "
-                 "redone apart, and the spiking neurons' route and synapse rows are prefetched "
-                 "before they are walked.  The time is the kernel's loop (`engine.last_run_s`), "
+                 "spike scan reads eight neurons per load, the loop runs refractory periods "
+                 "itself and neurons with an adaptive threshold are redone apart, and the "
+                 "spiking neurons' route and synapse rows are prefetched a few spikes ahead of "
+                 "their walk.  The time is the kernel's loop (`engine.last_run_s`), "
                  "as Brian2's `_last_run_time` and SANA-FE's `chip.sim()`; checks, flattening "
                  "and the Result are excluded on every side.")
         bs = low.get("brian2_cpp_standalone")
@@ -806,11 +829,19 @@ def _engine_bounds(res: dict) -> str:
         la = m.get("load_avg", [0])[0]
         text += (f"  Threads: the burst network ran at {f(one['steps_per_s'])} steps/s on one "
                  f"thread and {f(two['steps_per_s'])} on two (same bytes).  The whole run is one "
-                 "parallel region (`emulator/barrier.py`: two barriers per step that spin, then "
-                 "sleep on a futex), each thread updating and delivering into its own neurons; "
-                 f"with a load average of {f(la)} on {m.get('cores', '?')} cores a thread that "
-                 "reaches a barrier waits whenever its partner's core is taken by another job, "
-                 "and a burst step (~100 µs) has only ~50 µs of work per thread to hide it.  "
+                 "parallel region (`emulator/barrier.py`: one barrier per step that spins, then "
+                 "sleeps on a futex).  Each thread owns a part of the neurons: it adds the rows "
+                 "that the previous step's spikes listed for its part (and the host input) into "
+                 "its accumulators, updates its neurons, then lists its own spikes, walks their "
+                 "routes into its own counters and per-core loads, and lists their rows per "
+                 "target part; worker 0 alone only counts the host input and sums the previous "
+                 "step's estimate over the parts.  Everything a step writes for the next is kept "
+                 "per step parity, so one barrier suffices.  The profile (section 2; 8b for the "
+                 "wafer) splits each thread's CPU time by phase: what stays above half is memory "
+                 "traffic the two cores share (random accumulator adds and spike-row reads), not "
+                 "serial work or waiting.  "
+                 f"With a load average of {f(la)} on {m.get('cores', '?')} cores a thread that "
+                 "reaches the barrier waits whenever its partner's core is taken by another job.  "
                  "GNU OpenMP's pool was 10-50x slower than one thread here, so the engine picks "
                  "workqueue unless NUMBA_THREADING_LAYER says otherwise.")
     return text + "\n"
@@ -910,13 +941,15 @@ def _targets_perf(add, facts: dict, total_s: float, quick: bool) -> None:
     ds = facts["dense"].get("dense_steps_per_s")
     add("19", "Lava Dense→LIF 1000×1000 ≥ 10,000 steps/s", f"{f(ds)} steps/s" if ds else "n/a",
         ds >= 1e4 if ds else None)
-    x = cu.get("burst_2threads_x")
+    x, c = cu.get("burst_2threads_x"), cu.get("burst_2threads_cpu_x")
     add("19", "burst network ≥ 1.7× on 2 threads (identical results)",
-        f"{f(x)}×" if x else "n/a", x >= 1.7 if x else None)
+        (f"{f(x)}× wall" + (f", {f(c)}× on dedicated cores (CPU critical path)" if c else ""))
+        if x else "n/a", x >= 1.7 if x else None)
     sc = facts.get("scale", {})
-    x = sc.get("wafer_2threads_x")
+    x, c = sc.get("wafer_2threads_x"), sc.get("wafer_2threads_cpu_x")
     add("19", "wafer image ≥ 1.7× on 2 threads (identical results)",
-        f"{f(x)}× ({f(sc['wafer_neurons'])} neurons)" if x else "n/a",
+        (f"{f(x)}× wall" + (f", {f(c)}× on dedicated cores (CPU critical path)" if c else "")
+         + f" ({f(sc['wafer_neurons'])} neurons)") if x else "n/a",
         (x >= 1.7 and sc["wafer_identical"]) if x else None)
 
 
@@ -954,7 +987,8 @@ def _learning(d: dict) -> str:
                   "synapse updates", "time ÷ static", "load avg"], rows)
 
 
-def _wafer(d: dict) -> tuple[str, str, dict]:
+def _wafer(d: dict, full: dict | None = None) -> tuple[str, str, dict]:
+    """Section 8b: this run's wafer image and, when recorded, the full 10 M-neuron one."""
     facts: dict = {}
     e = _err(d)
     if e:
@@ -976,10 +1010,17 @@ def _wafer(d: dict) -> tuple[str, str, dict]:
     elif d.get("size") != "full":
         intro += ("  This is the `make bench` size (a quarter of the wafer's cores); "
                   "`SPIKEFAB_BENCH_WAFER=full` runs the 10 M-neuron, 150 M-synapse image.")
-    rows = [[r["threads"], d["steps"], r["flatten_s"], r["run_s"], r["steps_per_s"],
-             r["events_per_s"], r["peak_mib"] / 1024, r["load_avg"]] for r in runs]
-    text = table(["threads", "steps", "flatten s", "run s", "steps/s", "syn. events/s",
-                  "peak GiB", "load avg"], rows)
+    intro += ("  Run s is the kernel's step loop (`engine.last_run_s`, as in section 2; "
+              "`simulate` also checks the image, flattens it and builds the Result on one "
+              "thread), with the per-thread profile on (a few clock reads per step).")
+    size = f"{f(d['neurons'])} neurons" + (" (this run)" if full else "")
+    rows = [_wafer_row(size, d, r) for r in runs]
+    if full and not _err(full):
+        rows += [_wafer_row(f"{f(full['neurons'])} neurons, {f(full['synapses'])} synapses "
+                            f"(recorded run {full.get('date', '?')})", full, r)
+                 for r in full["runs"]]
+    text = table(["image", "threads", "steps", "flatten s", "run s", "steps/s",
+                  "syn. events/s", "peak GiB", "load avg", "CPU critical path ms/step"], rows)
     same = "identical" if d.get("identical") else "DIFFERENT"
     text += f"\n\nResults of all thread counts: {same} (digest of spikes, final state, counters)."
     if d.get("speedup_2_vs_1"):
@@ -988,12 +1029,53 @@ def _wafer(d: dict) -> tuple[str, str, dict]:
         facts["wafer_neurons"] = d["neurons"]
         text += (f"  2 threads ÷ 1 thread: {f(d['speedup_2_vs_1'])}× (run time; on a machine "
                  "whose load average exceeds its cores the second thread mostly waits for a "
-                 "core, see the load column).")
+                 "core, see the load column)")
+        if all(r.get("profile") for r in runs[:2]):
+            c = cpu_speedup(runs[0]["profile"], runs[1]["profile"])
+            facts["wafer_2threads_cpu_x"] = c
+            text += (f"; {f(c)}× on dedicated cores (the busiest thread's CPU time per step, "
+                     "summed over the steps).  Per-thread CPU profile (µs per step):\n\n"
+                     + thread_table([(f"{r['threads']} thread{'s' if r['threads'] > 1 else ''}",
+                                      r["profile"]) for r in runs]))
+        else:
+            text += "."
+    if full and not _err(full) and full.get("cpu_speedup_2_vs_1"):
+        text += (f"\n\nFull wafer (recorded run {full.get('date', '?')}, load average "
+                 f"{f(full['runs'][0]['load_avg'])}): 2 threads ÷ 1 thread "
+                 f"{f(full['speedup_2_vs_1'])}× wall, {f(full['cpu_speedup_2_vs_1'])}× on "
+                 "dedicated cores; identical results: "
+                 f"{'yes' if full.get('identical') else 'NO'}.  Wall over CPU time of the "
+                 "threads' busy phases: "
+                 + ", ".join(f"{r['threads']} thread{'s' if r['threads'] > 1 else ''} "
+                             f"{f(_share(r['profile']))}" for r in full["runs"]
+                             if r.get("profile"))
+                 + " (the runs are `nice`-d; above 1 the machine's other jobs held the core).  "
+                 "It is not part of `make bench` "
+                 "(building and running it takes longer than the rest of the harness together); "
+                 "rerun it with `SPIKEFAB_BENCH_WAFER=full .venv/bin/python benchmarks/run_all.py "
+                 "--only wafer`, which records it in `benchmarks/results/wafer_full.json`.  "
+                 "Its per-thread CPU profile (µs per step):\n\n"
+                 + thread_table([(f"full, {r['threads']} thread{'s' if r['threads'] > 1 else ''}",
+                                  r["profile"]) for r in full["runs"] if r.get("profile")]))
     return intro, text, facts
 
 
-def _scale(learning: dict, wafer: dict) -> tuple[str, dict]:
-    intro, wtext, facts = _wafer(wafer)
+def _share(pr: dict) -> float:
+    """Wall time over CPU time of the busy phases, averaged over the threads."""
+    busy = ("deliver", "update", "send", "serial")
+    return (sum(t[f"{ph}_wall_us"] for t in pr["threads"] for ph in busy)
+            / max(sum(t[f"{ph}_cpu_us"] for t in pr["threads"] for ph in busy), 1e-9))
+
+
+def _wafer_row(size: str, d: dict, r: dict) -> list:
+    pr = r.get("profile")
+    return [size, r["threads"], d["steps"], r["flatten_s"], r["run_s"], r["steps_per_s"],
+            r["events_per_s"], r["peak_mib"] / 1024, r["load_avg"],
+            pr["critical_cpu_us_per_step"] / 1e3 if pr else "—"]
+
+
+def _scale(learning: dict, wafer: dict, full: dict | None) -> tuple[str, dict]:
+    intro, wtext, facts = _wafer(wafer, full if wafer.get("size") != "full" else None)
     return fill("scale.md", learning=_learning(learning), wafer_intro=intro, wafer=wtext), facts
 
 
@@ -1007,7 +1089,8 @@ def render(res: dict, *, quick: bool, total_s: float, img_dir: Path, doc_dir: Pa
             "compiler": lambda: _compiler(res["compiler"], res["placement"]),
             "rtl": lambda: _rtl(res["rtl"]), "runtime": lambda: _runtime(res["runtime"]),
             "scale": lambda: _scale(res.get("learning", {"error": "not run"}),
-                                    res.get("wafer", {"error": "not run"}))}
+                                    res.get("wafer", {"error": "not run"}),
+                                    res.get("wafer_full"))}
     for name, job in jobs.items():
         try:
             parts[name], facts[name] = job()
@@ -1027,7 +1110,8 @@ def render(res: dict, *, quick: bool, total_s: float, img_dir: Path, doc_dir: Pa
         profile += _engine_bounds(res)
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         profile += f"\n\nEngine bounds not rendered: {type(exc).__name__}: {exc}\n"
-    walls = ", ".join(f"{k} {f(v.get('section_wall_s', 0))} s" for k, v in res.items())
+    walls = ", ".join(f"{k} {f(v.get('section_wall_s', 0))} s" for k, v in res.items()
+                      if k != "wafer_full")
     return fill("benchmarks.md",
                 quick_note=("\n\n**Quick run (tiny sizes): numbers are not representative.**"
                             if quick else ""),

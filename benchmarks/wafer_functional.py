@@ -6,8 +6,9 @@ axons of ``--syn`` synapses each (16 x 153 x 4,096 x 15 = 10 M neurons, 150 M sy
 per neuron keeps the synaptic operations of a step within what the cores' synapse memories can
 serve, which ``check_fits`` enforces).  It is built and saved once; each
 thread count then runs in its own process (its own peak resident memory: load + flatten + run),
-``nice``-d, after a warm-up on a tiny image of the same shape.  Both runs must give the same
-digest (spikes, final state, counters).  Before building, the free memory is compared with
+``nice``-d, after a warm-up on a tiny image of the same shape, with the per-thread profile on
+(``thread_profile.py``: CPU time per phase and thread, and the critical path that dedicated
+cores would give).  Both runs must give the same digest (spikes, final state, counters).  Before building, the free memory is compared with
 what the image needs (``BYTES_PER_SYNAPSE``); a size that does not fit is scaled down to the
 largest number of cores that does, and the JSON says so.
 
@@ -30,6 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scale_out import _inputs, _peak_mib, _warm, digest, wafer_image  # noqa: E402
+from thread_profile import cpu_speedup  # noqa: E402
 
 #: peak resident bytes per synapse of one run, neuron tables included (15 synapses per neuron):
 #: 62 measured on 16 x 38 cores with 1 thread (2.4 GiB); 2 threads add the part-split copy
@@ -57,22 +59,28 @@ def _one_route(image):
 
 
 def child(img: str, inp: str, steps: int, threads: int, out: str) -> None:
-    """One run in this process (SPIKEFAB_THREADS set by the parent)."""
+    """One run in this process (SPIKEFAB_THREADS set by the parent).  ``run_s`` is the kernel's
+    step loop (``engine.last_run_s``), as in section 2: ``simulate`` also checks the image,
+    flattens it and builds the Result on one thread, which is not what threads speed up (that
+    is ``simulate_s``).  The loop runs with the per-thread profile on (a few clock reads per
+    step: µs against a step of milliseconds)."""
     from spikefab.arch.image import load_image
     from spikefab.arch.target import load_target
-    from spikefab.emulator import flatten, simulate
+    from spikefab.emulator import engine, flatten, simulate
+    from thread_profile import summarize
     simulate(_warm(), {}, 3)
     t0 = time.perf_counter()
     image = load_image(img)
     t1 = time.perf_counter()
     flatten(image, load_target(image.target), threads).fo      # timed apart: simulate does it
     t2, c2 = time.perf_counter(), time.process_time()
+    engine.profile_threads = True
     res = simulate(image, _inputs(inp), steps)
     wall, cpu = time.perf_counter() - t2, time.process_time() - c2
     Path(out).write_text(json.dumps({
         "threads": threads, "load_s": t1 - t0, "flatten_s": t2 - t1,
-        "simulate_s": wall, "simulate_cpu_s": cpu,
-        "run_s": max(wall - (t2 - t1), 1e-9),
+        "simulate_s": wall, "simulate_cpu_s": cpu, "run_s": engine.last_run_s,
+        "profile": summarize(engine.last_profile),
         "peak_mib": _peak_mib(), "digest": digest(res), "spikes": int(res.counters["spikes"]),
         "synops": int(res.counters["synops"]), "load_avg": os.getloadavg()[0]}))
 
@@ -84,7 +92,8 @@ def run(chiplets: int, cores: int, syn: int, steps: int, threads=(1, 2)) -> dict
     while avail and need > 0.8 * avail and cores > 1:        # the largest size that fits
         cores = max(1, cores * 3 // 4)
         need = chiplets * cores * 4096 * syn * BYTES_PER_SYNAPSE
-    report: dict = {"asked": {"chiplets": asked[0], "cores": asked[1]}, "chiplets": chiplets,
+    report: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                    "asked": {"chiplets": asked[0], "cores": asked[1]}, "chiplets": chiplets,
                     "cores_per_chiplet": cores, "scaled_down": (chiplets, cores) != asked,
                     "mem_available_gib": avail / 2**30, "steps": steps}
     with tempfile.TemporaryDirectory(prefix="wafer-") as tmp:
@@ -115,6 +124,7 @@ def run(chiplets: int, cores: int, syn: int, steps: int, threads=(1, 2)) -> dict
         report["identical"] = len({r["digest"] for r in rows}) == 1
         if len(rows) > 1:
             report["speedup_2_vs_1"] = rows[0]["run_s"] / rows[1]["run_s"]
+            report["cpu_speedup_2_vs_1"] = cpu_speedup(rows[0]["profile"], rows[1]["profile"])
     return report
 
 

@@ -40,6 +40,13 @@ MODES = ("functional", "cycle")
 #: ``chip.sim()``: the benchmarks compare simulation loops with it.
 last_run_s = 0.0
 
+#: Set True to record the functional kernel's per-thread profile of the next runs into
+#: :data:`last_profile` (benchmarks only: each phase then reads two clocks, ~1 µs; when False
+#: the kernel reads none).
+profile_threads = False
+#: ``(steps, workers, kernels.P_N)`` int64 of the last profiled run (``kernels.P_*`` columns)
+last_profile: np.ndarray | None = None
+
 
 def _probe_arrays(image: Image, flat: FlatImage, probes: Sequence[str]):
     idx, var, widths = [], [], []
@@ -120,15 +127,19 @@ def _run_functional(flat: FlatImage, params, ref, in_spikes, out, probe_idx, pro
     net = (flat.noff, flat.ax_start, flat.ax_count, flat.syn_off, flat.syn_w, flat.hr_start,
            flat.hr_count, flat.routes, flat.nr_start, flat.nr_count, _route_dc(flat),
            flat.route_sums)
-    io = (in_spikes, out, probe_idx, probe_var, traces, counters, timing, est)
-    ops = (dim, net, io, nrn, fo.as_tuple(), (acc, stage, na.lsh, na.rsh), params, ref)
     workers = _workers(fo.pn.shape[0] - 1)
+    prof = np.zeros((steps, workers, FK.P_N) if profile_threads else (0, 1, FK.P_N), np.int64)
+    io = (in_spikes, out, probe_idx, probe_var, traces, counters, timing, est, prof)
+    ops = (dim, net, io, nrn, fo.as_tuple(), (acc, stage, na.lsh, na.rsh), params, ref)
     t0 = time.perf_counter()
     if workers > 1:
         FK.run_functional_threads(workers, *ops)
     else:
         FK.run_functional(*ops)
     _loop_time(t0)
+    if profile_threads:
+        global last_profile
+        last_profile = prof
 
 
 def _route_dc(flat: FlatImage) -> np.ndarray:

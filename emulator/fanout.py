@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from spikefab.emulator.kernels import scatter_by_part
+from spikefab.emulator.kernels import row_lists, scatter_by_part
 
 __all__ = ["FanOut", "fan_out_paths", "part_bounds", "ranges", "MIN_RUN", "MAX_GAP"]
 
@@ -41,7 +41,9 @@ class FanOut:
     The neurons are cut into ``parts`` ranges ``pn[p]..pn[p+1]`` (threads deliver into disjoint
     parts): neuron ``i``'s scattered synapses into part ``p`` are ``sc_ps[i * parts + p]`` up to
     the next entry, its block memberships likewise in ``mb_ps``, and part ``p``'s blocks are
-    numbered ``bp[p]..bp[p+1]``.
+    numbered ``bp[p]..bp[p+1]``.  Each step the owner of a spiking neuron lists its non-empty
+    rows per target part (``lp_sc``, ``lp_mb`` size those lists), so a part's thread reads
+    only the rows that reach it.
     """
 
     pn: np.ndarray         #: (parts + 1,) int64 neuron bounds of the parts
@@ -60,6 +62,10 @@ class FanOut:
     bk_colsum: np.ndarray  #: (.,) int64 sum of the block's rows, per target
     dw: np.ndarray         #: (.,) weights of every block row, row after row, in the narrowest
                            #: integer type that holds them (a dense step streams all of them)
+    lp_sc: np.ndarray      #: (parts * parts + 1,) int64 where the spike list from part s to
+                           #: part p starts (``s * parts + p``; room for every neuron of s
+                           #: with scattered synapses in p)
+    lp_mb: np.ndarray      #: (parts * parts + 1,) int64 the same for block memberships
 
     def as_tuple(self) -> tuple:
         """The fields in order: the kernels' FO tuple (``kernels.F_*`` name the positions)."""
@@ -122,7 +128,8 @@ def fan_out_paths(fo_start: np.ndarray, fo_off: np.ndarray, fo_w: np.ndarray, cn
     in_dense[sub] = runs.dense_g[runs.gid]
     sc_ps, sc_off, sc_w = _scatter(fo_start, fo_off, fo_w, in_dense, pn)
     bk = _blocks(runs, n, parts, off, np.asarray(fo_w[sub], np.float64))
-    return FanOut(pn=pn, sc_ps=sc_ps, sc_off=sc_off, sc_w=sc_w, **bk)
+    lp_sc, lp_mb = row_lists(sc_ps, bk["mb_ps"], pn)
+    return FanOut(pn=pn, sc_ps=sc_ps, sc_off=sc_off, sc_w=sc_w, **bk, lp_sc=lp_sc, lp_mb=lp_mb)
 
 
 def _target_part(off: np.ndarray, pn: np.ndarray) -> np.ndarray:
@@ -136,7 +143,7 @@ def _target_part(off: np.ndarray, pn: np.ndarray) -> np.ndarray:
 def _scatter(fo_start, fo_off, fo_w, in_dense, pn):
     """The scatter tables: every fan-out entry outside a dense row, by (neuron, part)."""
     if pn.shape[0] == 2 and not in_dense.any():      # one part, no blocks: the fan-out itself
-        return fo_start, fo_off, np.asarray(fo_w, np.int32)
+        return fo_start, fo_off, np.asarray(fo_w, np.int16)   # weights are 16-bit (image.py)
     return scatter_by_part(fo_start, fo_off, np.asarray(fo_w, np.int32), in_dense, pn)
 
 

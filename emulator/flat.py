@@ -96,7 +96,9 @@ class NeuronArrays:
     ``du1 = 4095 - du`` and ``dv1 = 4096 - dv`` are the decay factors, ``vth6 = vth << 6``;
     ``special`` lists the neurons that can be refractory or have an adaptive threshold (a
     refractory period, a threshold increment, or such state at start): only they take the slow
-    path after the vectorized update of all neurons.
+    path after the vectorized int64 update of all neurons.  The fused update also runs the
+    refractory period in its loop, so its slow path (``special_f``) is only the adaptive
+    neurons (and those refractory at start without a period).
 
     The fused update (``kernels.update_lif``) runs per *segment*: a run of neurons of one part
     whose profile constants (du, dv, vth, reset) are equal, so they enter its loop as scalars and
@@ -123,6 +125,11 @@ class NeuronArrays:
     seg_dvf: np.ndarray       #: (segments,) float64 ``dv1 / 4096``
     seg_vth6: np.ndarray      #: (segments,) int32 ``vth << 6``
     seg_rmask: np.ndarray     #: (segments,) int32 -1 reset by subtraction, 0 reset to zero
+    seg_refr: np.ndarray      #: (segments,) int32 refractory period the fused loop applies (0
+                              #: in segments of ``special_f`` neurons)
+    special_f: np.ndarray     #: (k,) int64 the fused update's slow-path neurons: adaptive
+                              #: threshold, or refractory at start without a period
+    spf_start: np.ndarray     #: (parts + 1,) int64 first ``special_f`` neuron of each part
 
     def as_tuple(self) -> tuple:
         """The fields in order: the kernels' NRN tuple (``kernels.N_*`` name the positions)."""
@@ -137,9 +144,11 @@ def neuron_arrays(flat: FlatImage, params: np.ndarray, ref: np.ndarray) -> Neuro
     """Derive :class:`NeuronArrays` from the parameter rows of ``flat`` and the start state."""
     du, dv, vth, reset, refr, th_dec, th_inc, bias = params[:8]
     special = np.flatnonzero((refr > 0) | (th_inc != 0) | (params[10] != 0) | (ref > 0))
+    slow = (th_inc != 0) | (params[10] != 0) | ((ref > 0) & (refr == 0))
+    special_f = np.flatnonzero(slow)
     i32 = (lambda a: np.ascontiguousarray(a, np.int32))
     pn = part_bounds(flat.n, flat.parts)
-    key = np.stack([du, dv, vth, reset == 1])
+    key = np.stack([du, dv, vth, reset == 1, refr, slow])
     cut = np.flatnonzero((key[:, 1:] != key[:, :-1]).any(axis=0)) + 1
     seg_lo = np.union1d(cut, pn).astype(np.int64)
     first = seg_lo[:-1]
@@ -153,7 +162,10 @@ def neuron_arrays(flat: FlatImage, params: np.ndarray, ref: np.ndarray) -> Neuro
                         bias32=i32(np.clip(bias, -2**25, 2**25)), seg_lo=seg_lo,
                         seg_ps=np.searchsorted(seg_lo, pn).astype(np.int64),
                         seg_duf=(4095 - du[first]) / 4096.0, seg_dvf=(4096 - dv[first]) / 4096.0,
-                        seg_vth6=i32(vth[first] << 6), seg_rmask=-i32(reset[first] == 1))
+                        seg_vth6=i32(vth[first] << 6), seg_rmask=-i32(reset[first] == 1),
+                        seg_refr=i32(np.where(slow[first], 0, refr[first])),
+                        special_f=special_f.astype(np.int64),
+                        spf_start=np.searchsorted(special_f, pn).astype(np.int64))
 
 
 def flatten(image: Image, target: Target, parts: int = 1) -> FlatImage:

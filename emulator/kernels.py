@@ -6,6 +6,12 @@ int64 (the same truncations, wraps and saturations), so the result is bit-exact 
 reference model.
 
 The ``counters`` int64 array (shared with the cycle engine) has the ``C_*`` slots below.
+
+The per-step kernels are compiled with ``_nrt=False``: Numba's *private* option that drops its
+reference counting, so that an array slice costs no atomic increment and decrement (the fused
+update takes slices per segment, the delivery per row).  Numba offers no supported per-function
+way to do this; ``tests/emulator/test_emu_nrt.py`` fails clearly if an upgrade drops it.  Such
+kernels cannot allocate: their scratch comes from :func:`new_state`.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from spikefab.emulator.barrier import new_barrier, wait
+from spikefab.emulator.clock import MONOTONIC, THREAD_CPU, clock_ns
 
 # counter slots
 C_SYNOPS, C_SPIKES, C_ACTIVE, C_INACTIVE, C_PACKETS, C_HOPS_EW, C_HOPS_NS, C_HOPS_CHIP, \
@@ -311,29 +318,49 @@ F64 = np.float64
 
 
 @njit(cache=True, _nrt=False)
-def update_lif(a, u, v, spikes, bias32, duf, dvf, vth6, rmask):
+def update_lif(a, u, v, ref, spikes, bias32, duf, dvf, vth6, rmask, refr):
     """One segment of neurons sharing a profile: input ``a`` (the accumulator slot, or the
-    shifted class sum; cleared here), current, voltage, threshold and reset, in one vectorized
-    loop.  Returns (inputs non-zero, spikes without input): the active-update count's parts.
+    shifted class sum; cleared here), current, voltage, threshold, reset and refractory
+    period, in one vectorized loop.  Returns (inputs non-zero, spikes without input): the
+    active-update count's parts.
 
     The decays ``trunc0(x * d / 4096)`` are one double multiply (``duf = d / 4096``): the
     product of an int32 and a 13-bit factor is exact in a double, so its truncation toward zero
     is the integer result, and it costs less than two 32-bit multiplies.  A factor of 0 (du =
-    4095: no current memory) or 1 (dv = 0: no leak) is common and is hoisted out of the loop:
-    four copies of the loop, LLVM folding the constant flags.  ``rmask`` is -1 for reset by
-    subtraction, 0 for reset to zero.
+    4095: no current memory) or 1 (dv = 0: no leak) is common and is hoisted out of the loop,
+    and so is a refractory period of 0 (``ref`` then stays 0 and is not read): eight copies of
+    the loop, LLVM folding the constant flags.  ``rmask`` is -1 for reset by subtraction, 0 for
+    reset to zero; ``refr``: the segment's refractory period (a spike sets ``ref`` to it, a
+    neuron with ``ref > 0`` keeps its voltage, cannot spike and counts ``ref`` down).
     """
+    if refr > 0:
+        if duf == 0.0:
+            if dvf == 1.0:
+                return _lif_loop(a, u, v, ref, spikes, bias32, duf, dvf, vth6, rmask, refr,
+                                 False, False, True)
+            return _lif_loop(a, u, v, ref, spikes, bias32, duf, dvf, vth6, rmask, refr,
+                             False, True, True)
+        if dvf == 1.0:
+            return _lif_loop(a, u, v, ref, spikes, bias32, duf, dvf, vth6, rmask, refr,
+                             True, False, True)
+        return _lif_loop(a, u, v, ref, spikes, bias32, duf, dvf, vth6, rmask, refr,
+                         True, True, True)
     if duf == 0.0:
         if dvf == 1.0:
-            return _lif_loop(a, u, v, spikes, bias32, duf, dvf, vth6, rmask, False, False)
-        return _lif_loop(a, u, v, spikes, bias32, duf, dvf, vth6, rmask, False, True)
+            return _lif_loop(a, u, v, ref, spikes, bias32, duf, dvf, vth6, rmask, refr,
+                             False, False, False)
+        return _lif_loop(a, u, v, ref, spikes, bias32, duf, dvf, vth6, rmask, refr,
+                         False, True, False)
     if dvf == 1.0:
-        return _lif_loop(a, u, v, spikes, bias32, duf, dvf, vth6, rmask, True, False)
-    return _lif_loop(a, u, v, spikes, bias32, duf, dvf, vth6, rmask, True, True)
+        return _lif_loop(a, u, v, ref, spikes, bias32, duf, dvf, vth6, rmask, refr,
+                         True, False, False)
+    return _lif_loop(a, u, v, ref, spikes, bias32, duf, dvf, vth6, rmask, refr,
+                     True, True, False)
 
 
 @njit(cache=True, inline="always")
-def _lif_loop(a, u, v, spikes, bias32, duf, dvf, vth6, rmask, decay_u, decay_v):
+def _lif_loop(a, u, v, ref, spikes, bias32, duf, dvf, vth6, rmask, refr, decay_u, decay_v,
+              refractory):
     """The loop of :func:`update_lif`.  Every value stays int32 (``I32`` after each step) so
     LLVM packs eight neurons per 256-bit register (the decays' doubles in 512-bit ones)."""
     zeros = I32(0)
@@ -348,13 +375,22 @@ def _lif_loop(a, u, v, spikes, bias32, duf, dvf, vth6, rmask, decay_u, decay_v):
             uc = I32(I32(F64(u[i]) * duf) + uc)
         uc = I32(uc - I32(16777216 * I32(uc > 8388608)) + I32(16777216 * I32(uc <= -8388608)))
         u[i] = uc
-        vd = v[i]
+        v0 = v[i]
+        vd = v0
         if decay_v:
             vd = I32(F64(vd) * dvf)
         vv = I32(I32(vd + uc) + bias32[i])
         vv = min(max(vv, I32(-STATE_MAX)), I32(STATE_MAX))
         s = I32(vv > vth6)
-        v[i] = I32(I32(vv - vth6) & rmask) if s else vv
+        vn = I32(I32(vv - vth6) & rmask) if s else vv
+        if refractory:
+            r = ref[i]
+            fz = I32(r > 0)
+            s = I32(s & I32(fz ^ 1))
+            v[i] = v0 if fz else vn
+            ref[i] = I32(r - 1) if fz else I32(refr * s)
+        else:
+            v[i] = vn
         spikes[i] = s
         nq = I32(nq + I32(s & z))
     return u.shape[0] - zeros, nq
@@ -401,44 +437,74 @@ def special_neurons(special, vold, had, nrn, st, spikes):
 # parameters is unreadable); the Python side builds them in ``engine._run_functional``.
 #: NRN: :class:`~spikefab.emulator.flat.NeuronArrays`, in field order
 N_DU1, N_DV1, N_VTH6, N_BIAS, N_RSUB, N_REFR, N_THD1, N_THINC, N_SPECIAL, N_SP_START, N_LSH, \
-    N_RSH, N_BIAS32, N_SEG_LO, N_SEG_PS, N_SEG_DUF, N_SEG_DVF, N_SEG_VTH6, N_SEG_RMASK = range(19)
+    N_RSH, N_BIAS32, N_SEG_LO, N_SEG_PS, N_SEG_DUF, N_SEG_DVF, N_SEG_VTH6, N_SEG_RMASK, \
+    N_SEG_REFR, N_SPECIAL_F, N_SPF_START = range(22)
 #: FO: :class:`~spikefab.emulator.fanout.FanOut`, in field order
 F_PN, F_SC_PS, F_SC_OFF, F_SC_W, F_MB_PS, F_MB_BLK, F_BP, F_BK_OFF, F_BK_LEN, F_BK_MSTART, \
-    F_BK_SRC, F_BK_WPOS, F_BK_CPOS, F_BK_COLSUM, F_DW = range(15)
+    F_BK_SRC, F_BK_WPOS, F_BK_CPOS, F_BK_COLSUM, F_DW, F_LP_SC, F_LP_MB = range(17)
 #: NET: the image's tables (:class:`~spikefab.emulator.flat.FlatImage`)
 T_NOFF, T_AX_START, T_AX_COUNT, T_SYN_OFF, T_SYN_W, T_HR_START, T_HR_COUNT, T_ROUTES, \
     T_NR_START, T_NR_COUNT, T_ROUTE_DST, T_ROUTE_SUMS = range(12)
-#: IO: what the run reads and writes besides the state
-I_IN, I_OUT, I_PROBE_IDX, I_PROBE_VAR, I_TRACES, I_COUNTERS, I_TIMING, I_EST = range(8)
+#: IO: what the run reads and writes besides the state (I_PROF: the per-thread profile,
+#: ``(steps, workers, P_N)`` int64, or an empty array: no profile, no clock read)
+I_IN, I_OUT, I_PROBE_IDX, I_PROBE_VAR, I_TRACES, I_COUNTERS, I_TIMING, I_EST, I_PROF = range(9)
+#: PROF columns: per phase of a step the thread's CPU ns and wall ns (deliver: the previous
+#: step's spikes and host input into the worker's parts and their staged commit; update: its
+#: neurons; send: listing its spikes, their routes and rows, its probes; serial: worker 0's
+#: host-input counts and the previous step's estimate; wait: the barrier), then the worker's
+#: work: spike rows it delivered, their scattered synaptic events and block rows, its neurons
+#: and their spikes (of the previous step)
+P_DELIVER_CPU, P_DELIVER_WALL, P_UPDATE_CPU, P_UPDATE_WALL, P_SEND_CPU, P_SEND_WALL, \
+    P_SERIAL_CPU, P_SERIAL_WALL, P_WAIT_CPU, P_WAIT_WALL, P_ROWS, P_EVENTS, P_BLOCK_ROWS, \
+    P_NEURONS, P_SPIKES = range(15)
+P_N = 15
 #: RING: accumulators ``acc``, the staging ring and the class shifts its commit applies
 R_ACC, R_STAGE, R_CLSH, R_CRSH = range(4)
 #: DIM: int64 array of sizes and flags (D_FUSED: the fused int32 update's guard holds)
 D_STEPS, D_CLASSES, D_SLOTS, D_STAGED, D_FUSED = range(5)
-#: ST: the run's state and scratch (:func:`new_state`)
+#: ST: the run's state and scratch (:func:`new_state`).  Per part and step parity: the core
+#: loads of its spikes (EMIT, DPK, DSYN: ``(2, parts, cores)``), its spike rows for each target
+#: part (LSC: scatter ``(start, end)`` pairs, LMB: block membership rows ``q``, at
+#: ``FO[F_LP_SC]`` / ``FO[F_LP_MB]``) and their counts (LCNT ``(2, parts, .)``: scatter rows
+#: per target, block rows per target, own spikes); per part its counter totals (PC).
 S_U, S_V, S_THETA, S_REF, S_AIN, S_SPK, S_VOLD, S_HAD, S_EMIT, S_DPK, S_DSYN, S_CORE_OF, \
-    S_UPD, S_BCNT, S_TOUCHED, S_FIRED, S_PACT, S_NF = range(18)
+    S_UPD, S_BCNT, S_TOUCHED, S_FIRED, S_PACT, S_LSC, S_LMB, S_LCNT, S_PC = range(21)
+
+
+@njit(cache=True, inline="always")
+def _pad8(k):
+    """``k`` rounded up to whole 64-byte lines of int64, plus one line: rows that different
+    threads write do not share a cache line."""
+    return (k + 7) // 8 * 8 + 8
 
 
 @njit(cache=True)
-def new_state(params, ref, n_special, n_cores, n_blocks, parts, noff, nc):
-    """The ST tuple: 32-bit u/v, theta, ``ref`` (updated in place), two spike buffers (step
-    parity; padded to 8 for :func:`send_spikes`), the special neurons' voltage and input flag
-    before the update, per-core loads, block scratch, fired list, per-part active counts."""
+def new_state(params, ref, n_special, n_cores, n_blocks, fo, noff, nc):
+    """The ST tuple: 32-bit u/v, theta, 32-bit ref, two spike buffers (step
+    parity; padded to 8 for :func:`send_part`), the special neurons' voltage and input flag
+    before the update, per-part core loads, block scratch, fired lists, per-part active
+    counts, spike-row lists and counters (see ``S_*``)."""
     n = ref.shape[0]
+    parts = fo[F_PN].shape[0] - 1
     core_of, upd = _core_loads(noff, n, nc)
-    return (params[8].astype(np.int32), params[9].astype(np.int32), params[10].copy(), ref,
-            np.zeros(n, np.int64), np.zeros((2, (n + 7) // 8 * 8), np.uint8),
+    cp = _pad8(n_cores)
+    return (params[8].astype(np.int32), params[9].astype(np.int32), params[10].copy(),
+            ref.astype(np.int32), np.zeros(n, np.int64),
+            np.zeros((2, (n + 7) // 8 * 8), np.uint8),
             np.zeros(n_special, np.int64), np.zeros(n_special, np.uint8),
-            np.zeros(n_cores, np.int64), np.zeros(n_cores, np.int64),
-            np.zeros(n_cores, np.int64), core_of, upd, np.zeros(n_blocks, np.int64),
-            np.zeros(n_blocks, np.int64), np.zeros(n, np.int64), np.zeros(parts, np.int64),
-            np.zeros(1, np.int64))
+            np.zeros((2, parts, cp), np.int64), np.zeros((2, parts, cp), np.int64),
+            np.zeros((2, parts, cp), np.int64), core_of, upd, np.zeros(n_blocks, np.int64),
+            np.zeros(n_blocks, np.int64), np.zeros(n, np.int64), np.zeros(_pad8(parts), np.int64),
+            np.zeros((2, fo[F_LP_SC][-1], 2), np.int64), np.zeros((2, fo[F_LP_MB][-1]), np.int64),
+            np.zeros((2, parts, _pad8(2 * parts + 1)), np.int64),
+            np.zeros((parts, _pad8(N_COUNTERS)), np.int64))
 
 
 @njit(cache=True, _nrt=False)
-def _save_special(s0, s1, src, nrn, st):
-    """The special neurons' voltage and whether they have input, before the update."""
-    special, v, vold, had = nrn[N_SPECIAL], st[S_V], st[S_VOLD], st[S_HAD]
+def _save_special(special, s0, s1, src, st):
+    """The voltage of the special neurons ``special[s0:s1]`` and whether they have input,
+    before the update."""
+    v, vold, had = st[S_V], st[S_VOLD], st[S_HAD]
     for j in range(s0, s1):
         i = special[j]
         vold[j] = v[i]
@@ -449,22 +515,24 @@ def _save_special(s0, s1, src, nrn, st):
 def _fused_part(p, src, nrn, st, spikes):
     """:func:`update_lif` over the profile segments of part ``p``, then its special neurons;
     ``src``: the step's input per neuron (global index).  Returns the part's active count."""
-    u, v = st[S_U], st[S_V]
-    s0 = nrn[N_SP_START][p]
-    s1 = nrn[N_SP_START][p + 1]
-    _save_special(s0, s1, src, nrn, st)
+    u, v, ref = st[S_U], st[S_V], st[S_REF]
+    special = nrn[N_SPECIAL_F]
+    s0 = nrn[N_SPF_START][p]
+    s1 = nrn[N_SPF_START][p + 1]
+    _save_special(special, s0, s1, src, st)
     seg_lo, bias32 = nrn[N_SEG_LO], nrn[N_BIAS32]
     duf, dvf, vth6, rmask = nrn[N_SEG_DUF], nrn[N_SEG_DVF], nrn[N_SEG_VTH6], nrn[N_SEG_RMASK]
+    refr = nrn[N_SEG_REFR]
     act = 0
     for g in range(nrn[N_SEG_PS][p], nrn[N_SEG_PS][p + 1]):
         lo = seg_lo[g]
         hi = seg_lo[g + 1]
-        nz, nq = update_lif(src[lo:hi], u[lo:hi], v[lo:hi], spikes[lo:hi], bias32[lo:hi],
-                            duf[g], dvf[g], vth6[g], rmask[g])
+        nz, nq = update_lif(src[lo:hi], u[lo:hi], v[lo:hi], ref[lo:hi], spikes[lo:hi],
+                            bias32[lo:hi], duf[g], dvf[g], vth6[g], rmask[g], refr[g])
         act += nz + nq
     if s1 > s0:
-        act += special_neurons(nrn[N_SPECIAL][s0:s1], st[S_VOLD][s0:s1], st[S_HAD][s0:s1], nrn,
-                               st, spikes)
+        act += special_neurons(special[s0:s1], st[S_VOLD][s0:s1], st[S_HAD][s0:s1], nrn, st,
+                               spikes)
     return act
 
 
@@ -493,7 +561,7 @@ def update_part(p, t, dim, nrn, pn, shifted, acc, st, spikes):
                         nrn[N_LSH], nrn[N_RSH], acc, ain)
     s0 = nrn[N_SP_START][p]
     s1 = nrn[N_SP_START][p + 1]
-    _save_special(s0, s1, ain, nrn, st)
+    _save_special(nrn[N_SPECIAL], s0, s1, ain, st)
     update_current(ain[lo:hi], u[lo:hi], nrn[N_DU1][lo:hi])
     update_voltage(u[lo:hi], v[lo:hi], nrn[N_DV1][lo:hi], nrn[N_BIAS][lo:hi])
     fire(v[lo:hi], nrn[N_VTH6][lo:hi], nrn[N_RSUB][lo:hi], spikes[lo:hi])
@@ -545,76 +613,144 @@ def deliver_blocks(base, dcn, spikes, touched, bcnt, fo, acc):
         bcnt[b] = 0
 
 
+#: rows (spikes) ahead of the one being delivered (listed) whose cache lines are requested: far
+#: enough to cover a miss to memory, near enough that the lines are still in L1/L2 when used
+AHEAD = 16
+#: rows ahead whose accumulator lines are requested (needs the row's offsets, AHEAD - ACC_AHEAD
+#: rows after their own request)
+ACC_AHEAD = 6
+#: accumulator entries of one part above which its ring is not cache-resident and the scatter's
+#: targets are requested ahead (below it, the address arithmetic would cost more than it saves)
+FAR_ACC = 1 << 18
+
+
 @njit(cache=True, _nrt=False)
-def deliver_part(p, base, dcn, n_f, spikes, fo, st, acc):
-    """Add the spikes of ``ST[S_FIRED][:n_f]`` into the accumulators of part ``p`` only: its
-    share of each neuron's scattered synapses (``sc_ps[i * parts + p]``..), then its blocks."""
+def deliver_part(p, base, dcn, bp_, prev, fo, st, acc):
+    """Add the previous step's spikes into the accumulators of part ``p`` only: the rows that
+    their owners listed for ``p`` (buffer ``bp_`` of ST[S_LSC] / ST[S_LMB], see
+    :func:`send_part`), scattered synapses first, then blocks (``prev``: those spikes).
+
+    A spiking neuron's row is cold: the lines of the row ``AHEAD`` rows on are requested
+    before each row is added, and on a ring too large for the caches also the accumulators
+    that the row ``ACC_AHEAD`` on will add to."""
     parts = fo[F_PN].shape[0] - 1
-    sc_ps, sc_off, sc_w, mb_ps, mb_blk = fo[F_SC_PS], fo[F_SC_OFF], fo[F_SC_W], fo[F_MB_PS], \
-        fo[F_MB_BLK]
-    fired, bcnt, touched = st[S_FIRED], st[S_BCNT], st[S_TOUCHED]
+    sc_off, sc_w, mb_ps, mb_blk = fo[F_SC_OFF], fo[F_SC_W], fo[F_MB_PS], fo[F_MB_BLK]
+    lp_sc, lp_mb = fo[F_LP_SC], fo[F_LP_MB]
+    lsc, lmb, lcnt = st[S_LSC][bp_], st[S_LMB][bp_], st[S_LCNT][bp_]
+    bcnt, touched = st[S_BCNT], st[S_TOUCHED]
+    far = dcn > FAR_ACC * parts
+    for s in range(parts):
+        o = lp_sc[s * parts + p]
+        e = o + lcnt[s, p]
+        for k in range(o, min(o + AHEAD, e)):
+            for x in range(lsc[k, 0], lsc[k, 1], 16):
+                prefetch(sc_off, x)
+            for x in range(lsc[k, 0], lsc[k, 1], 32):
+                prefetch(sc_w, x)
+        for k in range(o, e):
+            if k + AHEAD < e:
+                for x in range(lsc[k + AHEAD, 0], lsc[k + AHEAD, 1], 16):
+                    prefetch(sc_off, x)
+                for x in range(lsc[k + AHEAD, 0], lsc[k + AHEAD, 1], 32):
+                    prefetch(sc_w, x)
+            if far and k + ACC_AHEAD < e:
+                for x in range(lsc[k + ACC_AHEAD, 0], lsc[k + ACC_AHEAD, 1]):
+                    idx = base + sc_off[x]
+                    prefetch(acc, idx - dcn if idx >= dcn else idx)
+            for x in range(lsc[k, 0], lsc[k, 1]):
+                idx = base + sc_off[x]
+                if idx >= dcn:
+                    idx -= dcn
+                acc[idx] += sc_w[x]
     nt = 0
     t0 = fo[F_BP][p]
-    for j in range(n_f):       # a spiking neuron's row is cold: ask for all rows' lines at once
-        q = fired[j] * parts + p
-        for k in range(sc_ps[q], sc_ps[q + 1], 16):
-            prefetch(sc_off, k)
-        for k in range(sc_ps[q], sc_ps[q + 1], 32):
-            prefetch(sc_w, k)
-    for j in range(n_f):
-        q = fired[j] * parts + p
-        for k in range(sc_ps[q], sc_ps[q + 1]):
-            idx = base + sc_off[k]
-            if idx >= dcn:
-                idx -= dcn
-            acc[idx] += sc_w[k]
-        for k in range(mb_ps[q], mb_ps[q + 1]):
-            b = mb_blk[k]
-            if bcnt[b] == 0:
-                touched[t0 + nt] = b
-                nt += 1
-            bcnt[b] += 1
+    for s in range(parts):
+        o = lp_mb[s * parts + p]
+        for k in range(o, o + lcnt[s, parts + p]):
+            q = lmb[k]
+            for m in range(mb_ps[q], mb_ps[q + 1]):
+                b = mb_blk[m]
+                if bcnt[b] == 0:
+                    touched[t0 + nt] = b
+                    nt += 1
+                bcnt[b] += 1
     if nt > 0:
-        deliver_blocks(base, dcn, spikes, touched[t0:t0 + nt], bcnt, fo, acc)
+        deliver_blocks(base, dcn, prev, touched[t0:t0 + nt], bcnt, fo, acc)
+
+
+@njit(cache=True, inline="always")
+def _ask_neuron(i, parts, nr_start, nr_count, route_sums, sc_ps, mb_ps, core_of, blocks):
+    """Request the lines of spiking neuron ``i``'s entries that :func:`send_part` reads."""
+    prefetch(nr_start, i)
+    prefetch(nr_count, i)
+    prefetch(route_sums, 5 * i)
+    prefetch(sc_ps, i * parts)
+    if blocks:
+        prefetch(mb_ps, i * parts)
+    prefetch(core_of, i)
 
 
 @njit(cache=True, _nrt=False)
-def send_spikes(t, spikes, net, io, st):
-    """List the spiking neurons in ``ST[S_FIRED]``; count their packets, hops and synaptic
-    events, mark host outputs and the per-core loads of the estimate; returns how many spiked.
+def send_part(p, t, b, spikes, net, io, fo, st):
+    """After part ``p``'s update of step ``t``: list its spiking neurons (ST[S_FIRED] from
+    ``pn[p]``), add their packets, hops, synaptic events and host outputs to the part's
+    counters and their packets and synapses to its per-core loads of the estimate (buffer
+    ``b``), and list their non-empty rows per target part (:func:`deliver_part` adds them next
+    step).
 
     ``NET[T_ROUTE_DST]`` is int32 ``(routes, 2)``: destination core and synapses, or ``-1 -
     channel`` for the host (engine.py): a busy step walks tens of thousands of routes, and
-    8 bytes each stream from cache faster than the flat image's 24; the rows of all spiking
-    neurons are requested before the walk."""
-    fired, counters, out = st[S_FIRED], io[I_COUNTERS], io[I_OUT]
+    8 bytes each stream from cache faster than the flat image's 24.  A spiking neuron's entries
+    are cold: those of the neuron ``AHEAD`` on are requested before each neuron is walked,
+    and its route rows ``ACC_AHEAD`` on (their start is in cache by then)."""
+    parts = fo[F_PN].shape[0] - 1
+    lo = fo[F_PN][p]
+    hi = fo[F_PN][p + 1]
+    fired, out = st[S_FIRED], io[I_OUT]
     nr_start, nr_count, route_dc, route_sums = net[T_NR_START], net[T_NR_COUNT], \
         net[T_ROUTE_DST], net[T_ROUTE_SUMS]
-    emit, dest_pk, dest_syn, core_of = st[S_EMIT], st[S_DPK], st[S_DSYN], st[S_CORE_OF]
+    sc_ps, mb_ps, lp_sc, lp_mb = fo[F_SC_PS], fo[F_MB_PS], fo[F_LP_SC], fo[F_LP_MB]
+    emit, dest_pk, dest_syn = st[S_EMIT][b, p], st[S_DPK][b, p], st[S_DSYN][b, p]
+    lsc, lmb, lcnt, pc, core_of = st[S_LSC][b], st[S_LMB][b], st[S_LCNT][b, p], st[S_PC][p], \
+        st[S_CORE_OF]
     n_f = 0
     words = spikes.view(np.uint64)                  # few neurons spike: skip 8 at a time
-    for w in range(words.shape[0]):
+    for w in range(lo // 8, (hi + 7) // 8):
         if words[w] != 0:
-            for i in range(8 * w, 8 * w + 8):
+            for i in range(max(8 * w, lo), min(8 * w + 8, hi)):
                 if spikes[i]:
-                    fired[n_f] = i
+                    fired[lo + n_f] = i
                     n_f += 1
-    for j in range(n_f):
+    for k in range(2 * parts):
+        lcnt[k] = 0
+    has_blocks = fo[F_BK_OFF].shape[0] > 0
+    end = lo + n_f
+    for j in range(lo, min(lo + AHEAD, end)):
+        _ask_neuron(fired[j], parts, nr_start, nr_count, route_sums, sc_ps, mb_ps, core_of,
+                    has_blocks)
+    for j in range(lo, min(lo + ACC_AHEAD, end)):
         i = fired[j]
         for k in range(2 * nr_start[i], 2 * (nr_start[i] + nr_count[i]), 16):
             prefetch(route_dc, k)
-    for j in range(n_f):
+    for j in range(lo, end):
+        if j + AHEAD < end:
+            _ask_neuron(fired[j + AHEAD], parts, nr_start, nr_count, route_sums, sc_ps, mb_ps,
+                        core_of, has_blocks)
+        if j + ACC_AHEAD < end:
+            i = fired[j + ACC_AHEAD]
+            for k in range(2 * nr_start[i], 2 * (nr_start[i] + nr_count[i]), 16):
+                prefetch(route_dc, k)
         i = fired[j]
         rc = nr_count[i]
         if rc == 0:
             continue
         emit[core_of[i]] += rc
-        counters[C_PACKETS] += rc
-        counters[C_HOPS_EW] += route_sums[i, 0]
-        counters[C_HOPS_NS] += route_sums[i, 1]
-        counters[C_HOPS_CHIP] += route_sums[i, 2]
-        counters[C_SYNOPS] += route_sums[i, 3]
-        counters[C_HOST_OUT] += route_sums[i, 4]
+        pc[C_PACKETS] += rc
+        pc[C_HOPS_EW] += route_sums[i, 0]
+        pc[C_HOPS_NS] += route_sums[i, 1]
+        pc[C_HOPS_CHIP] += route_sums[i, 2]
+        pc[C_SYNOPS] += route_sums[i, 3]
+        pc[C_HOST_OUT] += route_sums[i, 4]
         for r in range(nr_start[i], nr_start[i] + rc):
             d = route_dc[r, 0]
             if d < 0:
@@ -622,45 +758,109 @@ def send_spikes(t, spikes, net, io, st):
             else:
                 dest_pk[d] += 1
                 dest_syn[d] += route_dc[r, 1]
-    return n_f
+        for tp in range(parts):
+            q = i * parts + tp
+            if sc_ps[q + 1] > sc_ps[q]:
+                k = lp_sc[p * parts + tp] + lcnt[tp]
+                lsc[k, 0] = sc_ps[q]
+                lsc[k, 1] = sc_ps[q + 1]
+                lcnt[tp] += 1
+            if has_blocks and mb_ps[q + 1] > mb_ps[q]:
+                lmb[lp_mb[p * parts + tp] + lcnt[parts + tp]] = q
+                lcnt[parts + tp] += 1
+    lcnt[2 * parts] = n_f
+    act = st[S_PACT][p]
+    pc[C_SPIKES] += n_f
+    pc[C_ACTIVE] += act
+    pc[C_INACTIVE] += hi - lo - act
 
 
 @njit(cache=True, _nrt=False)
-def end_of_step(t, dim, net, io, stage, st, spikes):
-    """After the spikes of step ``t`` are listed: the step's counters, host input, core-time
-    estimate and probes."""
-    counters, timing = io[I_COUNTERS], io[I_TIMING]
-    n = st[S_REF].shape[0]
-    n_act = st[S_PACT].sum()          # neurons with input or spiking
-    counters[C_SPIKES] += st[S_NF][0]
-    counters[C_ACTIVE] += n_act
-    counters[C_INACTIVE] += n - n_act
-    slots = dim[D_SLOTS]
-    cn = dim[D_CLASSES] * n
-    hr_start, hr_count, in_spikes = net[T_HR_START], net[T_HR_COUNT], io[I_IN]
-    emit, dest_pk, dest_syn, upd = st[S_EMIT], st[S_DPK], st[S_DSYN], st[S_UPD]
+def host_counts(t, b, net, io, st):
+    """Worker 0, step ``t``: the host input's packets, hops, synaptic events and host outputs
+    into part 0's counters and per-core loads (buffer ``b``); :func:`host_deliver` adds its
+    synapses next step, each part its own."""
+    hr_start, hr_count, in_spikes, routes = net[T_HR_START], net[T_HR_COUNT], io[I_IN], \
+        net[T_ROUTES]
+    ax_count, out, pc = net[T_AX_COUNT], io[I_OUT], st[S_PC][0]
+    dest_pk, dest_syn = st[S_DPK][b, 0], st[S_DSYN][b, 0]
     for ch in range(hr_start.shape[0]):
         if in_spikes[t, ch] and hr_count[ch] > 0:
-            counters[C_HOST_IN] += hr_count[ch]
-            tabs = (net[T_AX_START], net[T_AX_COUNT], net[T_SYN_OFF], net[T_SYN_W])
-            _send_routes(hr_start[ch], hr_count[ch], t, slots, cn, net[T_ROUTES], tabs, stage,
-                         io[I_OUT], counters, dest_pk, dest_syn)
-    best = 0
-    for ci in range(upd.shape[0]):
-        best = max(best, max(upd[ci] + emit[ci],
-                             dest_pk[ci] * timing[1] + dest_syn[ci] * timing[2]))
-        emit[ci] = 0
-        dest_pk[ci] = 0
-        dest_syn[ci] = 0
-    io[I_EST][t] = best
-    _probe(t, io, st, spikes)
+            pc[C_HOST_IN] += hr_count[ch]
+            for r in range(hr_start[ch], hr_start[ch] + hr_count[ch]):
+                pc[C_PACKETS] += 1
+                pc[C_HOPS_EW] += routes[r, 6]
+                pc[C_HOPS_NS] += routes[r, 7]
+                pc[C_HOPS_CHIP] += routes[r, 8]
+                if routes[r, 0] != 0:
+                    out[t, routes[r, 1]] = 1
+                    pc[C_HOST_OUT] += 1
+                    continue
+                s = ax_count[routes[r, 1]]
+                pc[C_SYNOPS] += s
+                d = routes[r, 2]
+                dest_pk[d] += 1
+                dest_syn[d] += s
 
 
 @njit(cache=True, _nrt=False)
-def _probe(t, io, st, spikes):
+def host_deliver(t, base, dcn, lo, hi, net, io, acc):
+    """The host input of step ``t`` into the accumulators of neurons ``lo..hi`` (one part; an
+    accumulator offset's neuron is the offset modulo ``n``), at ring offset ``base``."""
+    hr_start, hr_count, in_spikes, routes = net[T_HR_START], net[T_HR_COUNT], io[I_IN], \
+        net[T_ROUTES]
+    ax_start, ax_count, syn_off, syn_w = net[T_AX_START], net[T_AX_COUNT], net[T_SYN_OFF], \
+        net[T_SYN_W]
+    n = net[T_NR_START].shape[0]
+    whole = lo == 0 and hi == n
+    for ch in range(hr_start.shape[0]):
+        if in_spikes[t, ch] and hr_count[ch] > 0:
+            for r in range(hr_start[ch], hr_start[ch] + hr_count[ch]):
+                if routes[r, 0] != 0:
+                    continue
+                ax = routes[r, 1]
+                for k in range(ax_start[ax], ax_start[ax] + ax_count[ax]):
+                    off = syn_off[k]
+                    if not whole:
+                        i = off % n
+                        if i < lo or i >= hi:
+                            continue
+                    idx = base + off
+                    if idx >= dcn:
+                        idx -= dcn
+                    acc[idx] += syn_w[k]
+
+
+@njit(cache=True, _nrt=False)
+def estimate(t, b, io, st):
+    """Worker 0: step ``t``'s core-time estimate from the parts' per-core loads (buffer ``b``,
+    cleared here): ``max_core max(n*nc + emitted, packets*pc + synops*sc)``."""
+    timing = io[I_TIMING]
+    emit, dest_pk, dest_syn, upd = st[S_EMIT][b], st[S_DPK][b], st[S_DSYN][b], st[S_UPD]
+    best = 0
+    for ci in range(upd.shape[0]):
+        e = 0
+        pk = 0
+        sy = 0
+        for p in range(emit.shape[0]):
+            e += emit[p, ci]
+            pk += dest_pk[p, ci]
+            sy += dest_syn[p, ci]
+            emit[p, ci] = 0
+            dest_pk[p, ci] = 0
+            dest_syn[p, ci] = 0
+        best = max(best, max(upd[ci] + e, pk * timing[1] + sy * timing[2]))
+    io[I_EST][t] = best
+
+
+@njit(cache=True, _nrt=False)
+def probe_part(t, lo, hi, io, st, spikes):
+    """Step ``t``'s probed variables of the neurons ``lo..hi`` (one part) into the traces."""
     probe_idx, probe_var, traces = io[I_PROBE_IDX], io[I_PROBE_VAR], io[I_TRACES]
     for j in range(probe_idx.shape[0]):
         i = probe_idx[j]
+        if i < lo or i >= hi:
+            continue
         k = probe_var[j]
         if k == 0:
             traces[t, j] = st[S_U][i]
@@ -694,17 +894,50 @@ def _core_loads(noff, n, nc):
     return core_of, upd
 
 
+@njit(cache=True, inline="always")
+def _tick(row, col, c0, m0):
+    """Profile: add the thread CPU and wall ns since the last tick (``c0``, ``m0``) to
+    ``row[col]`` and ``row[col + 1]`` (``col`` -1: only restart); returns the clocks now."""
+    c = clock_ns(THREAD_CPU)
+    m = clock_ns(MONOTONIC)
+    if col >= 0:
+        row[col] += c - c0
+        row[col + 1] += m - m0
+    return c, m
+
+
+@njit(cache=True, _nrt=False)
+def _count_work(p, bp_, fo, st, row):
+    """Profile: the work of part ``p`` in this step (counted before its timed phases): the
+    spike rows listed for it (buffer ``bp_``), their scattered synaptic events and block rows,
+    its neurons and their spikes of the previous step."""
+    parts = fo[F_PN].shape[0] - 1
+    lp_sc, lsc, lcnt = fo[F_LP_SC], st[S_LSC][bp_], st[S_LCNT][bp_]
+    for s in range(parts):
+        o = lp_sc[s * parts + p]
+        row[P_ROWS] += lcnt[s, p]
+        for k in range(o, o + lcnt[s, p]):
+            row[P_EVENTS] += lsc[k, 1] - lsc[k, 0]
+        row[P_BLOCK_ROWS] += lcnt[s, parts + p]
+    row[P_NEURONS] += fo[F_PN][p + 1] - fo[F_PN][p]
+    row[P_SPIKES] += lcnt[p, 2 * parts]
+
+
 @njit(cache=True, _nrt=False)
 def step_loop(w, workers, bar, dim, net, io, nrn, fo, ring, st):
     """The whole run as seen by worker ``w`` of ``workers`` (one for the single-thread driver).
 
-    Step ``t``: every worker first adds step ``t - 1``'s spikes into the accumulators of its
-    parts (``w, w + workers, ...``; no other part writes them) and commits their staged sums,
-    then updates their neurons; at the barrier worker 0 alone lists the spikes and does the
-    step's counters, host input, estimate and probes; a second barrier publishes them.  Parts
-    own disjoint neurons and accumulators and integer sums do not depend on order, so any
-    number of parts and workers gives the same bytes.  The last step's spikes are never
-    delivered, which changes nothing (only the accumulators would see them).
+    Step ``t``, for each of the worker's parts (``w, w + workers, ...``): add step ``t - 1``'s
+    spike rows listed for the part and the host input into its accumulators (no other part
+    writes them) and commit their staged sums, update its neurons, then list its spikes
+    (:func:`send_part`: counters, routes, per-core loads, rows per target part) and record its
+    probes.  Worker 0 also counts step ``t``'s host input and finishes step ``t - 1``'s
+    estimate; then one barrier.  Everything a step writes for the next one is kept per step
+    parity, so one barrier per step suffices.  Parts own disjoint neurons and accumulators,
+    counters are per part, and integer sums do not depend on order, so any number of parts
+    and workers gives the same bytes.  The last step's spikes and host input are never
+    delivered, which changes nothing (only the accumulators would see them);
+    :func:`finish_run` does the last estimate and sums the counters.
 
     Lava DelayDense staging (:func:`staging`): when ``DIM[D_STAGED]``, deliveries go to
     ``RING[R_STAGE]`` and :func:`commit_part` shifts each step's sums by the class exponents
@@ -717,23 +950,62 @@ def step_loop(w, workers, bar, dim, net, io, nrn, fo, ring, st):
     cn = dim[D_CLASSES] * n
     acc, stage = ring[R_ACC], ring[R_STAGE]
     shifted = _shifted(dim[D_CLASSES], nrn[N_LSH], nrn[N_RSH])
+    prof = io[I_PROF]
+    on = prof.shape[0] > 0
+    c_ns = m_ns = np.int64(0)          # the profile's clocks at the last tick
     gen = 0
     for t in range(dim[D_STEPS]):
-        spikes = st[S_SPK][t & 1]
-        n_f = st[S_NF][0]
+        b = t & 1
+        spikes = st[S_SPK][b]
+        if on and t > 0:
+            for p in range(w, parts, workers):
+                _count_work(p, b ^ 1, fo, st, prof[t, w])
         for p in range(w, parts, workers):
-            if n_f > 0:
-                deliver_part(p, (t % slots) * cn, slots * cn, n_f, st[S_SPK][(t + 1) & 1], fo,
-                             st, stage)
-            if dim[D_STAGED] and t > 0:   # step t-1's staged sums (spikes, host input)
-                commit_part(t - 1, slots, dim[D_CLASSES], n, pn[p], pn[p + 1], ring[R_CLSH],
-                            ring[R_CRSH], stage, acc)
+            if on:
+                c_ns, m_ns = _tick(prof[t, w], -1, c_ns, m_ns)
+            if t > 0:
+                deliver_part(p, (t % slots) * cn, slots * cn, b ^ 1, st[S_SPK][b ^ 1], fo, st,
+                             stage)
+                host_deliver(t - 1, (t % slots) * cn, slots * cn, pn[p], pn[p + 1], net, io,
+                             stage)
+                if dim[D_STAGED]:       # step t-1's staged sums (spikes, host input)
+                    commit_part(t - 1, slots, dim[D_CLASSES], n, pn[p], pn[p + 1],
+                                ring[R_CLSH], ring[R_CRSH], stage, acc)
+            if on:
+                c_ns, m_ns = _tick(prof[t, w], P_DELIVER_CPU, c_ns, m_ns)
             update_part(p, t, dim, nrn, pn, shifted, acc, st, spikes)
-        gen = wait(bar, workers, gen)
+            if on:
+                c_ns, m_ns = _tick(prof[t, w], P_UPDATE_CPU, c_ns, m_ns)
+            send_part(p, t, b, spikes, net, io, fo, st)
+            probe_part(t, pn[p], pn[p + 1], io, st, spikes)
+            if on:
+                c_ns, m_ns = _tick(prof[t, w], P_SEND_CPU, c_ns, m_ns)
         if w == 0:
-            st[S_NF][0] = send_spikes(t, spikes, net, io, st)
-            end_of_step(t, dim, net, io, stage, st, spikes)
+            host_counts(t, b, net, io, st)
+            if t > 0:
+                estimate(t - 1, b ^ 1, io, st)
+            if on:
+                c_ns, m_ns = _tick(prof[t, w], P_SERIAL_CPU, c_ns, m_ns)
         gen = wait(bar, workers, gen)
+        if on:
+            c_ns, m_ns = _tick(prof[t, w], P_WAIT_CPU, c_ns, m_ns)
+
+
+@njit(cache=True)
+def finish_run(dim, io, st, params, ref):
+    """After the step loop: the last step's estimate, the parts' counters summed into
+    ``IO[I_COUNTERS]``, the state back into ``params`` and ``ref``."""
+    steps = dim[D_STEPS]
+    if steps > 0:
+        estimate(steps - 1, (steps - 1) & 1, io, st)
+    counters, pc = io[I_COUNTERS], st[S_PC]
+    for p in range(pc.shape[0]):
+        for k in range(N_COUNTERS):
+            counters[k] += pc[p, k]
+    params[8, :] = st[S_U]
+    params[9, :] = st[S_V]
+    params[10, :] = st[S_THETA]
+    ref[:] = st[S_REF]
 
 
 @njit(cache=True)
@@ -746,29 +1018,22 @@ def run_functional(dim, net, io, nrn, fo, ring, params, ref):
     ``max_core max(n*nc + emitted, packets*pc + synops*sc)``.
     """
     st = new_state(params, ref, nrn[N_SPECIAL].shape[0], net[T_NOFF].shape[0] - 1,
-                   fo[F_BK_OFF].shape[0], fo[F_PN].shape[0] - 1, net[T_NOFF], io[I_TIMING][0])
+                   fo[F_BK_OFF].shape[0], fo, net[T_NOFF], io[I_TIMING][0])
     step_loop(0, 1, new_barrier(), dim, net, io, nrn, fo, ring, st)
-    _store_state(params, st)
+    finish_run(dim, io, st, params, ref)
 
 
 @njit(cache=True, parallel=True)
 def run_functional_threads(workers, dim, net, io, nrn, fo, ring, params, ref):
     """:func:`run_functional` on ``workers`` threads: ONE parallel region for the whole run
-    (one iteration per worker, :func:`step_loop`), two spin barriers per step instead of a
+    (one iteration per worker, :func:`step_loop`), one spin barrier per step instead of a
     fork and join.  ``workers`` must not exceed the threads that run at once (engine.py)."""
     st = new_state(params, ref, nrn[N_SPECIAL].shape[0], net[T_NOFF].shape[0] - 1,
-                   fo[F_BK_OFF].shape[0], fo[F_PN].shape[0] - 1, net[T_NOFF], io[I_TIMING][0])
+                   fo[F_BK_OFF].shape[0], fo, net[T_NOFF], io[I_TIMING][0])
     bar = new_barrier()
     for w in prange(workers):
         step_loop(w, workers, bar, dim, net, io, nrn, fo, ring, st)
-    _store_state(params, st)
-
-
-@njit(cache=True)
-def _store_state(params, st):
-    params[8, :] = st[S_U]
-    params[9, :] = st[S_V]
-    params[10, :] = st[S_THETA]
+    finish_run(dim, io, st, params, ref)
 
 
 @njit(cache=True)
@@ -905,3 +1170,25 @@ def scatter_by_part(fo_start, fo_off, fo_w, in_dense, pn):
                 sc_w[j] = fo_w[k]
                 pos[i * parts + p] = j + 1
     return sc_ps, sc_off, sc_w
+
+
+@njit(cache=True)
+def row_lists(sc_ps, mb_ps, pn):
+    """Where each (source part s, target part p) spike list starts (``FanOut.lp_sc`` for the
+    scatter rows, ``lp_mb`` for block memberships): room for every neuron of ``s`` with a
+    non-empty row into ``p``, so no step can overflow it (:func:`send_part`)."""
+    parts = pn.shape[0] - 1
+    lp_sc = np.zeros(parts * parts + 1, np.int64)
+    lp_mb = np.zeros(parts * parts + 1, np.int64)
+    for s in range(parts):
+        for i in range(pn[s], pn[s + 1]):
+            for p in range(parts):
+                q = i * parts + p
+                if sc_ps[q + 1] > sc_ps[q]:
+                    lp_sc[s * parts + p + 1] += 1
+                if mb_ps[q + 1] > mb_ps[q]:
+                    lp_mb[s * parts + p + 1] += 1
+    for k in range(parts * parts):
+        lp_sc[k + 1] += lp_sc[k]
+        lp_mb[k + 1] += lp_mb[k]
+    return lp_sc, lp_mb

@@ -158,3 +158,46 @@ def test_staged_deliveries_equal_the_reference(monkeypatch):
         numba.set_num_threads(threads_before)
     assert len(seen) == 1
     assert 0.1 < ref.spikes["spk_a"].mean() < 0.9
+
+
+def test_wafer_style_image_same_bytes_on_any_thread_count(monkeypatch):
+    """Invariant 4 on the wafer benchmark's image (benchmarks/scale_out.wafer_image) at small
+    size: chiplets, delays 0-3, refractory neurons in the fused loop, bias-driven spiking, host
+    input; 1 to 4 parts on 1 or 2 threads, with and without the per-thread profile,
+    give the reference's behaviour and identical bytes."""
+    import sys
+    from pathlib import Path
+
+    import numba
+
+    from spikefab.emulator import engine
+    from spikefab.emulator import kernels as K
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from scale_out import wafer_image
+    image = wafer_image(2, 2, neurons=64, axons=32, syn=6, seed=3)
+    steps = 10
+    rng = np.random.default_rng(5)
+    inputs = {"in": (rng.random((steps, 64)) < 0.3).astype(np.uint8)}
+    probes = ["last.v", "last.u", "last.s"]
+    ref = run_reference(image, inputs, steps, probes=probes)
+    assert ref.counters["spikes"] > 50, "too few spikes to test delivery"
+    seen = set()
+    threads_before = numba.get_num_threads()
+    try:
+        for parts, threads, prof in ((1, 1, False), (2, 2, True), (3, 2, False), (4, 1, True)):
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            monkeypatch.setenv("SPIKEFAB_THREADS", str(parts))
+            monkeypatch.setattr(engine, "profile_threads", prof)
+            res = simulate(image, inputs, steps, "functional", probes)
+            assert res.same_behaviour(ref), (parts, threads)
+            for key in ("synops", "spikes"):
+                assert res.counters[key] == ref.counters[key], (parts, key)
+            seen.add(_bytes(res))
+            if prof:
+                p = engine.last_profile
+                assert p.shape[:2] == (steps, min(parts, numba.get_num_threads()))
+                assert (p[1:, :, K.P_NEURONS].sum(axis=1) == 4 * 64).all()
+                assert p[1:, :, K.P_EVENTS].sum() > 0
+    finally:
+        numba.set_num_threads(threads_before)
+    assert len(seen) == 1

@@ -3,7 +3,8 @@
 The fused int32 update (``kernels.update_lif``, one loop per profile segment) runs when its guard
 holds (``engine.fused_update``: per-step input within 2**18, 24-bit start state) and the segments
 are long; otherwise the per-neuron int64 loops run.  Random images have short segments, so here
-each image is run with the fused update forced on (where the guard holds) and forced off.
+each image is run with the fused update forced on (where the guard holds) and forced off.  The
+fused loop runs refractory periods itself (neurons with an adaptive threshold take its slow path).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def _run(monkeypatch, fused: bool, image, inputs, target):
 @pytest.mark.parametrize("chunk", range(2))
 def test_fused_and_int64_updates_equal_the_reference(chunk, monkeypatch):
     fused_runs = 0
+    refractory_loops = 0        # images whose fused loop runs a refractory period itself
     for k in range(30):
         seed = 1000 + chunk * 30 + k
         rng = np.random.default_rng(seed)
@@ -59,6 +61,8 @@ def test_fused_and_int64_updates_equal_the_reference(chunk, monkeypatch):
                              activity=float(rng.choice([0.3, 1.0, 3.0])))
         inputs = random_inputs(rng, image, STEPS, p=float(rng.choice([0.1, 0.5])))
         ref = run_reference(image, inputs, STEPS, probes=PROBES)
+        flat = flatten(image, target)
+        refractory_loops += bool((neuron_arrays(flat, flat.params, flat.ref0).seg_refr > 0).any())
         seen = set()
         for fused in (True, False):
             res, took = _run(monkeypatch, fused, image, inputs, name)
@@ -72,6 +76,7 @@ def test_fused_and_int64_updates_equal_the_reference(chunk, monkeypatch):
             seen.add(_bytes(res))
         assert len(seen) == 1, f"seed {seed}: the two updates differ"
     assert fused_runs >= 25, "the guard refused most images: the fused path went untested"
+    assert refractory_loops >= 5, "no refractory segment: the fused refractory loop went untested"
 
 
 def _one_input(weight: int, n_routes: int, exp: int = 0):
