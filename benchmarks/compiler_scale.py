@@ -19,7 +19,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 
 SIZES = {
     # name: (target, layers, neurons per layer, fan-in, input channels)
@@ -33,25 +32,9 @@ SIZES = {
 
 
 def build(layers: int, width: int, fan_in: int, n_in: int, seed: int = 0):
-    """Random layered network: every neuron gets ``fan_in`` random sources in the layer below."""
-    from spikefab.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
-    rng = np.random.default_rng(seed)
-    net = HwNetwork(inputs={"x": n_in})
-    prev, prev_n = "x", n_in
-    for i in range(layers):
-        name = f"l{i}"
-        net.populations[name] = Population(name, width, LoihiLIF(du=400, dv=300, vth=200))
-        m = width * fan_in
-        post = np.repeat(np.arange(width, dtype=np.int64), fan_in)
-        pre = rng.integers(0, prev_n, m)
-        weight = rng.integers(-128, 128, m)
-        delay = rng.integers(0, 4, m)
-        net.projections.append(Projection(f"{prev}->{name}", prev, name, pre=pre, post=post,
-                                          weight=weight, delay=delay, weight_exp=int(i % 3) - 1))
-        del post, pre, weight, delay
-        prev, prev_n = name, width
-    net.outputs["y"] = prev
-    return net
+    """Random layered network (see :func:`spikefab.compiler.synthetic.layered_network`)."""
+    from spikefab.compiler.synthetic import layered_network
+    return layered_network(layers, width, fan_in, n_in, seed)
 
 
 def run_one(size: str) -> dict:

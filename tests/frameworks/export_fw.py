@@ -51,14 +51,30 @@ def version(pkg: str) -> str:
 
 # ------------------------------------------------------------------------------- snnTorch
 def _snn_run(net, x: np.ndarray, voltage: bool = False) -> np.ndarray:
+    """Spikes (or membrane) of the output layer per step; output neurons return
+    ``(spk, mem)`` (Leaky) or ``(spk, syn, mem)`` (Synaptic)."""
     import snntorch.utils as su
     su.reset(net)
     out = []
     with torch.no_grad():
         for t in range(T):
-            spk, mem = net(torch.from_numpy(x[t][None]))
-            out.append((mem if voltage else spk)[0].numpy().reshape(-1))
+            state = net(torch.from_numpy(x[t][None]))
+            out.append((state[-1] if voltage else state[0])[0].numpy().reshape(-1))
     return np.array(out)
+
+
+def _snn_mlp(sizes: tuple[int, int, int], hidden, output, gain: float):
+    """Linear -> ``hidden()`` -> Linear -> ``output()``, both weights scaled by ``gain`` (so that
+    the random input drives spikes).  The layers are built in this order because a recurrent
+    neuron draws its own weights from torch's generator."""
+    lin1 = torch.nn.Linear(sizes[0], sizes[1])
+    mid = hidden()
+    lin2 = torch.nn.Linear(sizes[1], sizes[2])
+    net = torch.nn.Sequential(lin1, mid, lin2, output())
+    with torch.no_grad():
+        net[0].weight.mul_(gain)
+        net[2].weight.mul_(gain)
+    return net
 
 
 def _snn_export(net, x: np.ndarray):
@@ -88,16 +104,11 @@ def _thr(n):
 def snntorch_mlp_lif(seed=1):
     import snntorch as snn
     torch.manual_seed(seed)
-    net = torch.nn.Sequential(
-        torch.nn.Linear(20, 32),
-        snn.Leaky(beta=_snn_per_neuron(0.9, 32), threshold=_thr(32), init_hidden=True,
-                  reset_mechanism="zero"),
-        torch.nn.Linear(32, 12),
-        snn.Leaky(beta=_snn_per_neuron(0.8, 12), threshold=_thr(12), init_hidden=True, output=True,
-                  reset_mechanism="zero"))
-    with torch.no_grad():
-        net[0].weight.mul_(3.0)
-        net[2].weight.mul_(3.0)
+    net = _snn_mlp(
+        (20, 32, 12), lambda: snn.Leaky(beta=_snn_per_neuron(0.9, 32), threshold=_thr(32),
+                                        init_hidden=True, reset_mechanism="zero"),
+        lambda: snn.Leaky(beta=_snn_per_neuron(0.8, 12), threshold=_thr(12), init_hidden=True,
+                          output=True, reset_mechanism="zero"), gain=3.0)
     x = spikes(seed, 20)
     return net, x, _snn_run(net, x), _snn_export(net, x), {
         "dt": 1e-4, "reset": "zero", "exact": True}
@@ -110,16 +121,11 @@ def snntorch_learned_beta(seed=2):
     beta = torch.linspace(0.5, 0.95, 24)          # a trained per-neuron beta (learn_beta=True)
     # snnTorch 0.9.4 exports a scalar threshold next to a per-neuron beta, which nir refuses
     # ("All parameters must have the same shape"): a per-neuron threshold tensor avoids it
-    net = torch.nn.Sequential(
-        torch.nn.Linear(16, 24),
-        snn.Leaky(beta=beta, learn_beta=True, threshold=torch.ones(24), init_hidden=True,
-                  reset_mechanism="zero"),
-        torch.nn.Linear(24, 10),
-        snn.Leaky(beta=_snn_per_neuron(0.9, 10), threshold=_thr(10), init_hidden=True,
-                  output=True, reset_mechanism="zero"))
-    with torch.no_grad():
-        net[0].weight.mul_(3.0)
-        net[2].weight.mul_(3.0)
+    net = _snn_mlp(
+        (16, 24, 10), lambda: snn.Leaky(beta=beta, learn_beta=True, threshold=torch.ones(24),
+                                        init_hidden=True, reset_mechanism="zero"),
+        lambda: snn.Leaky(beta=_snn_per_neuron(0.9, 10), threshold=_thr(10), init_hidden=True,
+                          output=True, reset_mechanism="zero"), gain=3.0)
     x = spikes(seed, 16)
     return net, x, _snn_run(net, x), _snn_export(net, x), {
         "dt": 1e-4, "reset": "zero", "exact": True}
@@ -129,15 +135,11 @@ def snntorch_learned_beta(seed=2):
 def snntorch_mlp_subtract(seed=3):
     import snntorch as snn
     torch.manual_seed(seed)
-    net = torch.nn.Sequential(
-        torch.nn.Linear(20, 24),
-        snn.Leaky(beta=_snn_per_neuron(0.85, 24), threshold=_thr(24), init_hidden=True),
-        torch.nn.Linear(24, 10),
-        snn.Leaky(beta=_snn_per_neuron(0.85, 10), threshold=_thr(10), init_hidden=True,
-                  output=True))
-    with torch.no_grad():
-        net[0].weight.mul_(3.0)
-        net[2].weight.mul_(3.0)
+    net = _snn_mlp(
+        (20, 24, 10), lambda: snn.Leaky(beta=_snn_per_neuron(0.85, 24), threshold=_thr(24),
+                                        init_hidden=True),
+        lambda: snn.Leaky(beta=_snn_per_neuron(0.85, 10), threshold=_thr(10), init_hidden=True,
+                          output=True), gain=3.0)
     x = spikes(seed, 20)
     # snnTorch subtracts the threshold after the decay (v = beta v + I - theta z), NIR's reset
     # before it (v = beta (v - theta) + I): close, not spike for spike
@@ -149,31 +151,17 @@ def snntorch_mlp_subtract(seed=3):
 def snntorch_cubalif(seed=4):
     import snntorch as snn
     torch.manual_seed(seed)
-    a = _snn_per_neuron(0.6, 20)
-    net = torch.nn.Sequential(
-        torch.nn.Linear(16, 20),
-        snn.Synaptic(alpha=a, beta=_snn_per_neuron(0.85, 20), threshold=_thr(20),
-                     init_hidden=True, reset_mechanism="zero"),
-        torch.nn.Linear(20, 10),
-        snn.Synaptic(alpha=_snn_per_neuron(0.6, 10), beta=_snn_per_neuron(0.85, 10),
-                     threshold=_thr(10), init_hidden=True, output=True, reset_mechanism="zero"))
-    with torch.no_grad():
-        net[0].weight.mul_(2.0)
-        net[2].weight.mul_(2.0)
+    net = _snn_mlp(
+        (16, 20, 10), lambda: snn.Synaptic(alpha=_snn_per_neuron(0.6, 20),
+                                           beta=_snn_per_neuron(0.85, 20), threshold=_thr(20),
+                                           init_hidden=True, reset_mechanism="zero"),
+        lambda: snn.Synaptic(alpha=_snn_per_neuron(0.6, 10), beta=_snn_per_neuron(0.85, 10),
+                             threshold=_thr(10), init_hidden=True, output=True,
+                             reset_mechanism="zero"), gain=2.0)
     x = spikes(seed, 16)
-
-    def run():
-        import snntorch.utils as su
-        su.reset(net)
-        out = []
-        with torch.no_grad():
-            for t in range(T):
-                spk, syn, mem = net(torch.from_numpy(x[t][None]))
-                out.append(spk[0].numpy())
-        return np.array(out)
-    y = run()
     # snnTorch's zero reset also clears the synaptic current, which NIR's CubaLIF keeps
-    return net, x, y, _snn_export(net, x), {"dt": 1e-4, "reset": "zero", "exact": False}
+    return net, x, _snn_run(net, x), _snn_export(net, x), {
+        "dt": 1e-4, "reset": "zero", "exact": False}
 
 
 @case
@@ -183,16 +171,13 @@ def snntorch_rleaky(seed=16):
     reset cannot state, so it agrees in counts, not spike for spike."""
     import snntorch as snn
     torch.manual_seed(seed)
-    net = torch.nn.Sequential(
-        torch.nn.Linear(16, 20),
-        snn.RLeaky(beta=_snn_per_neuron(0.9, 20), threshold=_thr(20), linear_features=20,
-                   all_to_all=True, init_hidden=True, reset_mechanism="zero"),
-        torch.nn.Linear(20, 8),
-        snn.Leaky(beta=_snn_per_neuron(0.8, 8), threshold=_thr(8), init_hidden=True,
-                  output=True, reset_mechanism="zero"))
+    net = _snn_mlp(
+        (16, 20, 8), lambda: snn.RLeaky(beta=_snn_per_neuron(0.9, 20), threshold=_thr(20),
+                                        linear_features=20, all_to_all=True, init_hidden=True,
+                                        reset_mechanism="zero"),
+        lambda: snn.Leaky(beta=_snn_per_neuron(0.8, 8), threshold=_thr(8), init_hidden=True,
+                          output=True, reset_mechanism="zero"), gain=3.0)
     with torch.no_grad():
-        net[0].weight.mul_(3.0)
-        net[2].weight.mul_(3.0)
         net[1].recurrent.weight.mul_(0.5)
     x = spikes(seed, 16)
     return net, x, _snn_run(net, x), _snn_export(net, x), {
@@ -216,22 +201,27 @@ def snntorch_cnn(seed=5):
         net[0].weight.mul_(4.0)
         net[4].weight.mul_(6.0)
     x = spikes(seed, 2, 8, 8)
-
-    def run():
-        import snntorch.utils as su
-        su.reset(net)
-        out = []
-        with torch.no_grad():
-            for t in range(T):
-                spk, mem = net(torch.from_numpy(x[t][None]))
-                out.append(spk[0].numpy())
-        return np.array(out)
-    y = run()
+    y = _snn_run(net, x)
     return net, x.reshape(T, -1), y, _conv_input_shape(_snn_export(net, x), (8, 8), (4, 4, 4)), {
         "dt": 1e-4, "reset": "zero", "exact": True}
 
 
 # ---------------------------------------------------------------------------------- Norse
+def _norse_run(net, x: np.ndarray) -> np.ndarray:
+    """Output per step of a stateful ``SequentialState`` (state threaded by hand)."""
+    state, out = None, []
+    with torch.no_grad():
+        for t in range(T):
+            y, state = net(torch.from_numpy(x[t][None]), state)
+            out.append(y[0].numpy())
+    return np.array(out)
+
+
+def _norse_export(net, x: np.ndarray):
+    import norse.torch as norse
+    return norse.to_nir(net, torch.from_numpy(x[0][None]), dt=1e-3)
+
+
 @case
 def norse_lif_li(seed=6):
     import norse.torch as norse
@@ -244,13 +234,7 @@ def norse_lif_li(seed=6):
         lin2.weight.mul_(2.0)
     net = norse.SequentialState(lin1, norse.LIFBoxCell(p), lin2, norse.LIBoxCell(q))
     x = spikes(seed, 16)
-    state, out = None, []
-    with torch.no_grad():
-        for t in range(T):
-            y, state = net(torch.from_numpy(x[t][None]), state)
-            out.append(y[0].numpy())
-    g = norse.to_nir(net, torch.from_numpy(x[0][None]), dt=1e-3)
-    return net, x, np.array(out), g, {
+    return net, x, _norse_run(net, x), _norse_export(net, x), {
         "dt": 1e-3, "reset": "zero", "exact": True, "readout": "voltage",
         "defect": "Norse 1.1 writes tau*dt", "fix": "tau_over_dt"}
 
@@ -268,13 +252,7 @@ def norse_lifcell(seed=15):
         lin2.weight.mul_(6.0)
     net = norse.SequentialState(lin1, norse.LIFCell(p), lin2, norse.LIFCell(p))
     x = spikes(seed, 16)
-    state, out = None, []
-    with torch.no_grad():
-        for t in range(T):
-            y, state = net(torch.from_numpy(x[t][None]), state)
-            out.append(y[0].numpy())
-    g = norse.to_nir(net, torch.from_numpy(x[0][None]), dt=1e-3)
-    return net, x, np.array(out), g, {
+    return net, x, _norse_run(net, x), _norse_export(net, x), {
         "dt": 1e-3, "reset": "zero", "exact": True,
         "defect": "Norse 1.1 writes tau*dt", "fix": "tau_over_dt"}
 
@@ -289,13 +267,7 @@ def norse_if(seed=7):
         lin2.weight.mul_(0.5)
     net = norse.SequentialState(lin1, norse.IAFCell(), lin2, norse.IAFCell())
     x = spikes(seed, 16)
-    state, out = None, []
-    with torch.no_grad():
-        for t in range(T):
-            y, state = net(torch.from_numpy(x[t][None]), state)
-            out.append(y[0].numpy())
-    g = norse.to_nir(net, torch.from_numpy(x[0][None]), dt=1e-3)
-    return net, x, np.array(out), g, {"dt": 1e-3, "reset": "zero", "exact": True}
+    return net, x, _norse_run(net, x), _norse_export(net, x), {"dt": 1e-3, "reset": "zero", "exact": True}
 
 
 # --------------------------------------------------------------------------------- Sinabs

@@ -15,10 +15,11 @@ import pytest
 from spikefab.arch import validate
 from spikefab.arch.image import ROUTE_DTYPE, Image
 from spikefab.compiler.driver import compile_result
-from spikefab.compiler.hwnet import HwNetwork, LoihiLIF, Population, Projection
+from spikefab.compiler.hwnet import HwNetwork, Projection
 from spikefab.compiler.passes.kernels import segment_argsort
 from spikefab.compiler.passes.partition import _Cutter, gather_synapses
 from spikefab.compiler.passes.place import Sites
+from spikefab.compiler.synthetic import layered_network
 from spikefab.errors import ImageError, ModelError, ResourceError
 
 from .helpers import make_target
@@ -26,20 +27,8 @@ from .helpers import make_target
 
 def layered(layers: int = 3, width: int = 3000, fan_in: int = 8, n_in: int = 200,
             seed: int = 0) -> HwNetwork:
-    """A random layered network (the shape of benchmarks/compiler_scale.py's wafer row)."""
-    rng = np.random.default_rng(seed)
-    net = HwNetwork(inputs={"x": n_in})
-    prev, prev_n = "x", n_in
-    for i in range(layers):
-        name = f"l{i}"
-        net.populations[name] = Population(name, width, LoihiLIF(du=400, dv=300, vth=200))
-        m = width * fan_in
-        net.projections.append(Projection(
-            f"{prev}->{name}", prev, name, pre=rng.integers(0, prev_n, m),
-            post=np.repeat(np.arange(width), fan_in), weight=rng.integers(-128, 128, m),
-            delay=rng.integers(0, 4, m), weight_exp=i % 3 - 1))
-        prev, prev_n = name, width
-    net.outputs["y"] = prev
+    """The benchmark's random layered network, small, with a second output on the first layer."""
+    net = layered_network(layers, width, fan_in, n_in, seed)
     net.outputs["z"] = "l0"
     return net
 
