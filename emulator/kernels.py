@@ -704,6 +704,20 @@ def deliver_part(p, base, dcn, bp_, prev, fo, st, acc):
 
 
 @njit(cache=True, inline="always")
+def count_routes(counters, route_sums, i, rc):
+    """Add spiking neuron ``i``'s ``rc`` packets and its route sums (``route_sums[i]``: hops
+    east-west, north-south and between chiplets, synaptic events, host outputs; flat.py) to
+    ``counters``.  One owner for every functional kernel that sends spikes (this module's
+    threaded walk, the distributed window in ``distributed/kernels.py``)."""
+    counters[C_PACKETS] += rc
+    counters[C_HOPS_EW] += route_sums[i, 0]
+    counters[C_HOPS_NS] += route_sums[i, 1]
+    counters[C_HOPS_CHIP] += route_sums[i, 2]
+    counters[C_SYNOPS] += route_sums[i, 3]
+    counters[C_HOST_OUT] += route_sums[i, 4]
+
+
+@njit(cache=True, inline="always")
 def _ask_neuron(i, parts, nr_start, nr_count, route_sums, sc_ps, mb_ps, core_of, blocks):
     """Request the lines of spiking neuron ``i``'s entries that :func:`send_part` reads."""
     prefetch(nr_start, i)
@@ -770,12 +784,7 @@ def send_part(p, t, b, spikes, net, io, fo, st):
         if rc == 0:
             continue
         emit[core_of[i]] += rc
-        pc[C_PACKETS] += rc
-        pc[C_HOPS_EW] += route_sums[i, 0]
-        pc[C_HOPS_NS] += route_sums[i, 1]
-        pc[C_HOPS_CHIP] += route_sums[i, 2]
-        pc[C_SYNOPS] += route_sums[i, 3]
-        pc[C_HOST_OUT] += route_sums[i, 4]
+        count_routes(pc, route_sums, i, rc)
         for r in range(nr_start[i], nr_start[i] + rc):
             d = route_dc[r, 0]
             if d < 0:
