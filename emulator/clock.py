@@ -5,7 +5,8 @@ each phase of a step: on a shared machine a thread that waits for a core loses w
 no CPU time, so the CPU clock measures the work of a phase and the difference to the wall
 clock measures the waiting.  ``clock_gettime`` is libc's (the monotonic clock through the
 vDSO, ~20 ns; the thread CPU clock is a system call, ~0.3-1 µs), so profiled runs pay a few
-µs per step and unprofiled runs nothing (the engine does not call it).
+µs per step and unprofiled runs nothing (only a thread waiting at the barrier reads the
+monotonic clock, ``barrier.wait``).
 """
 
 from __future__ import annotations

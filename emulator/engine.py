@@ -42,7 +42,7 @@ last_run_s = 0.0
 
 #: Set True to record the functional kernel's per-thread profile of the next runs into
 #: :data:`last_profile` (benchmarks only: each phase then reads two clocks, ~1 µs; when False
-#: the kernel reads none).
+#: the kernel reads none, but a thread waiting at the barrier reads the monotonic clock).
 profile_threads = False
 #: ``(steps, workers, kernels.P_N)`` int64 of the last profiled run (``kernels.P_*`` columns)
 last_profile: np.ndarray | None = None

@@ -495,7 +495,9 @@ def new_state(params, ref, n_special, n_cores, n_blocks, fo, noff, nc):
             np.zeros((2, parts, cp), np.int64), np.zeros((2, parts, cp), np.int64),
             np.zeros((2, parts, cp), np.int64), core_of, upd, np.zeros(n_blocks, np.int64),
             np.zeros(n_blocks, np.int64), np.zeros(n, np.int64), np.zeros(_pad8(parts), np.int64),
-            np.zeros((2, fo[F_LP_SC][-1], 2), np.int64), np.zeros((2, fo[F_LP_MB][-1]), np.int64),
+            # one part builds no row lists (deliver_part reads its spikes)
+            np.zeros((2, fo[F_LP_SC][-1] if parts > 1 else 0, 2), np.int64),
+            np.zeros((2, fo[F_LP_MB][-1] if parts > 1 else 0), np.int64),
             np.zeros((2, parts, _pad8(2 * parts + 1)), np.int64),
             np.zeros((parts, _pad8(N_COUNTERS)), np.int64))
 
@@ -616,6 +618,11 @@ def deliver_blocks(base, dcn, spikes, touched, bcnt, fo, acc):
 #: rows (spikes) ahead of the one being delivered (listed) whose cache lines are requested: far
 #: enough to cover a miss to memory, near enough that the lines are still in L1/L2 when used
 AHEAD = 16
+#: neurons above which a spiking neuron's entries (~100 bytes of route, row and core tables)
+#: are cold and :func:`send_part` requests them ahead; below, they stay in L2 from step to
+#: step and the requests only cost instructions (Dense->LIF, 2,000 neurons: ~4 us of a 45 us
+#: step)
+COLD_N = 1 << 16
 #: rows ahead whose accumulator lines are requested (needs the row's offsets, AHEAD - ACC_AHEAD
 #: rows after their own request)
 ACC_AHEAD = 6
@@ -624,50 +631,68 @@ ACC_AHEAD = 6
 FAR_ACC = 1 << 18
 
 
+@njit(cache=True, inline="always")
+def _row(k, one, fired, sc_ps, lsc):
+    """Scatter row ``k`` of a delivery list as ``(start, end)`` in FO[F_SC_OFF]: with one part
+    (``one``) the ``k``-th spiking neuron's whole row, else entry ``k`` of ST[S_LSC]."""
+    if one:
+        i = fired[k]
+        return sc_ps[i], sc_ps[i + 1]
+    return lsc[k, 0], lsc[k, 1]
+
+
 @njit(cache=True, _nrt=False)
 def deliver_part(p, base, dcn, bp_, prev, fo, st, acc):
     """Add the previous step's spikes into the accumulators of part ``p`` only: the rows that
     their owners listed for ``p`` (buffer ``bp_`` of ST[S_LSC] / ST[S_LMB], see
-    :func:`send_part`), scattered synapses first, then blocks (``prev``: those spikes).
+    :func:`send_part`), scattered synapses first, then blocks (``prev``: those spikes).  With
+    one part the lists are the spiking neurons themselves (ST[S_FIRED], still holding the
+    previous step's: only the part's own send overwrites them), so none are built.
 
     A spiking neuron's row is cold: the lines of the row ``AHEAD`` rows on are requested
     before each row is added, and on a ring too large for the caches also the accumulators
     that the row ``ACC_AHEAD`` on will add to."""
     parts = fo[F_PN].shape[0] - 1
-    sc_off, sc_w, mb_ps, mb_blk = fo[F_SC_OFF], fo[F_SC_W], fo[F_MB_PS], fo[F_MB_BLK]
+    one = parts == 1
+    sc_ps, sc_off, sc_w, mb_ps, mb_blk = fo[F_SC_PS], fo[F_SC_OFF], fo[F_SC_W], fo[F_MB_PS], \
+        fo[F_MB_BLK]
     lp_sc, lp_mb = fo[F_LP_SC], fo[F_LP_MB]
     lsc, lmb, lcnt = st[S_LSC][bp_], st[S_LMB][bp_], st[S_LCNT][bp_]
-    bcnt, touched = st[S_BCNT], st[S_TOUCHED]
+    bcnt, touched, fired = st[S_BCNT], st[S_TOUCHED], st[S_FIRED]
     far = dcn > FAR_ACC * parts
-    for s in range(parts):
-        o = lp_sc[s * parts + p]
-        e = o + lcnt[s, p]
+    for s in range(parts if sc_off.shape[0] > 0 else 0):        # no scatter rows: all dense
+        o = 0 if one else lp_sc[s * parts + p]
+        e = o + (lcnt[0, 2] if one else lcnt[s, p])
         for k in range(o, min(o + AHEAD, e)):
-            for x in range(lsc[k, 0], lsc[k, 1], 16):
+            r0, r1 = _row(k, one, fired, sc_ps, lsc)
+            for x in range(r0, r1, 16):
                 prefetch(sc_off, x)
-            for x in range(lsc[k, 0], lsc[k, 1], 32):
+            for x in range(r0, r1, 32):
                 prefetch(sc_w, x)
         for k in range(o, e):
             if k + AHEAD < e:
-                for x in range(lsc[k + AHEAD, 0], lsc[k + AHEAD, 1], 16):
+                r0, r1 = _row(k + AHEAD, one, fired, sc_ps, lsc)
+                for x in range(r0, r1, 16):
                     prefetch(sc_off, x)
-                for x in range(lsc[k + AHEAD, 0], lsc[k + AHEAD, 1], 32):
+                for x in range(r0, r1, 32):
                     prefetch(sc_w, x)
             if far and k + ACC_AHEAD < e:
-                for x in range(lsc[k + ACC_AHEAD, 0], lsc[k + ACC_AHEAD, 1]):
+                r0, r1 = _row(k + ACC_AHEAD, one, fired, sc_ps, lsc)
+                for x in range(r0, r1):
                     idx = base + sc_off[x]
                     prefetch(acc, idx - dcn if idx >= dcn else idx)
-            for x in range(lsc[k, 0], lsc[k, 1]):
+            r0, r1 = _row(k, one, fired, sc_ps, lsc)
+            for x in range(r0, r1):
                 idx = base + sc_off[x]
                 if idx >= dcn:
                     idx -= dcn
                 acc[idx] += sc_w[x]
     nt = 0
     t0 = fo[F_BP][p]
-    for s in range(parts):
-        o = lp_mb[s * parts + p]
-        for k in range(o, o + lcnt[s, parts + p]):
-            q = lmb[k]
+    for s in range(parts if mb_blk.shape[0] > 0 else 0):
+        o = 0 if one else lp_mb[s * parts + p]
+        for k in range(o, o + (lcnt[0, 2] if one else lcnt[s, parts + p])):
+            q = fired[k] if one else lmb[k]
             for m in range(mb_ps[q], mb_ps[q + 1]):
                 b = mb_blk[m]
                 if bcnt[b] == 0:
@@ -676,6 +701,20 @@ def deliver_part(p, base, dcn, bp_, prev, fo, st, acc):
                 bcnt[b] += 1
     if nt > 0:
         deliver_blocks(base, dcn, prev, touched[t0:t0 + nt], bcnt, fo, acc)
+
+
+@njit(cache=True, inline="always")
+def count_routes(counters, route_sums, i, rc):
+    """Add spiking neuron ``i``'s ``rc`` packets and its route sums (``route_sums[i]``: hops
+    east-west, north-south and between chiplets, synaptic events, host outputs; flat.py) to
+    ``counters``.  One owner for every functional kernel that sends spikes (this module's
+    threaded walk, the distributed window in ``distributed/kernels.py``)."""
+    counters[C_PACKETS] += rc
+    counters[C_HOPS_EW] += route_sums[i, 0]
+    counters[C_HOPS_NS] += route_sums[i, 1]
+    counters[C_HOPS_CHIP] += route_sums[i, 2]
+    counters[C_SYNOPS] += route_sums[i, 3]
+    counters[C_HOST_OUT] += route_sums[i, 4]
 
 
 @njit(cache=True, inline="always")
@@ -716,27 +755,27 @@ def send_part(p, t, b, spikes, net, io, fo, st):
     n_f = 0
     words = spikes.view(np.uint64)                  # few neurons spike: skip 8 at a time
     for w in range(lo // 8, (hi + 7) // 8):
-        if words[w] != 0:
+        if words[w] != 0:              # branch-free: busy layers spike at random
             for i in range(max(8 * w, lo), min(8 * w + 8, hi)):
-                if spikes[i]:
-                    fired[lo + n_f] = i
-                    n_f += 1
+                fired[lo + n_f] = i            # lo + n_f <= i: never past the part
+                n_f += spikes[i] != 0
     for k in range(2 * parts):
         lcnt[k] = 0
     has_blocks = fo[F_BK_OFF].shape[0] > 0
+    cold = nr_start.shape[0] > COLD_N
     end = lo + n_f
-    for j in range(lo, min(lo + AHEAD, end)):
+    for j in range(lo, min(lo + AHEAD, end) if cold else lo):
         _ask_neuron(fired[j], parts, nr_start, nr_count, route_sums, sc_ps, mb_ps, core_of,
                     has_blocks)
-    for j in range(lo, min(lo + ACC_AHEAD, end)):
+    for j in range(lo, min(lo + ACC_AHEAD, end) if cold else lo):
         i = fired[j]
         for k in range(2 * nr_start[i], 2 * (nr_start[i] + nr_count[i]), 16):
             prefetch(route_dc, k)
     for j in range(lo, end):
-        if j + AHEAD < end:
+        if cold and j + AHEAD < end:
             _ask_neuron(fired[j + AHEAD], parts, nr_start, nr_count, route_sums, sc_ps, mb_ps,
                         core_of, has_blocks)
-        if j + ACC_AHEAD < end:
+        if cold and j + ACC_AHEAD < end:
             i = fired[j + ACC_AHEAD]
             for k in range(2 * nr_start[i], 2 * (nr_start[i] + nr_count[i]), 16):
                 prefetch(route_dc, k)
@@ -745,12 +784,7 @@ def send_part(p, t, b, spikes, net, io, fo, st):
         if rc == 0:
             continue
         emit[core_of[i]] += rc
-        pc[C_PACKETS] += rc
-        pc[C_HOPS_EW] += route_sums[i, 0]
-        pc[C_HOPS_NS] += route_sums[i, 1]
-        pc[C_HOPS_CHIP] += route_sums[i, 2]
-        pc[C_SYNOPS] += route_sums[i, 3]
-        pc[C_HOST_OUT] += route_sums[i, 4]
+        count_routes(pc, route_sums, i, rc)
         for r in range(nr_start[i], nr_start[i] + rc):
             d = route_dc[r, 0]
             if d < 0:
@@ -758,7 +792,7 @@ def send_part(p, t, b, spikes, net, io, fo, st):
             else:
                 dest_pk[d] += 1
                 dest_syn[d] += route_dc[r, 1]
-        for tp in range(parts):
+        for tp in range(parts if parts > 1 else 0):      # one part: deliver_part reads fired
             q = i * parts + tp
             if sc_ps[q + 1] > sc_ps[q]:
                 k = lp_sc[p * parts + tp] + lcnt[tp]
@@ -913,7 +947,14 @@ def _count_work(p, bp_, fo, st, row):
     its neurons and their spikes of the previous step."""
     parts = fo[F_PN].shape[0] - 1
     lp_sc, lsc, lcnt = fo[F_LP_SC], st[S_LSC][bp_], st[S_LCNT][bp_]
-    for s in range(parts):
+    if parts == 1:                     # no lists: the spiking neurons' rows (deliver_part)
+        sc_ps, mb_ps, fired = fo[F_SC_PS], fo[F_MB_PS], st[S_FIRED]
+        for k in range(lcnt[0, 2]):
+            i = fired[k]
+            row[P_ROWS] += sc_ps[i + 1] > sc_ps[i]
+            row[P_EVENTS] += sc_ps[i + 1] - sc_ps[i]
+            row[P_BLOCK_ROWS] += mb_ps[i + 1] > mb_ps[i]
+    for s in range(parts if parts > 1 else 0):
         o = lp_sc[s * parts + p]
         row[P_ROWS] += lcnt[s, p]
         for k in range(o, o + lcnt[s, p]):

@@ -1,10 +1,11 @@
 """Numba kernels of the distributed functional engine: a window of steps, then the imports.
 
 They reuse the single-process kernels (:func:`~spikefab.emulator.kernels.lif_update`,
-:func:`~spikefab.emulator.kernels.deliver_axon`, :func:`~spikefab.emulator.kernels.record_probes`)
-for all neuron arithmetic and synaptic delivery; what they add is the split of a spike's routes
-into local ones (delivered at once through the fan-out tables), output spikes, and **exports**
-(recorded as ``(step - t0) * n_exp + j`` for export ``j``, sent at the end of the window).
+:func:`~spikefab.emulator.kernels.deliver_axon`, :func:`~spikefab.emulator.kernels.record_probes`,
+:func:`~spikefab.emulator.kernels.count_routes`) for all neuron arithmetic, synaptic delivery and
+spike counters; what they add is the split of a spike's routes into local ones (delivered at once
+through the fan-out tables), output spikes, and **exports** (recorded as ``(step - t0) * n_exp +
+j`` for export ``j``, sent at the end of the window).
 
 Deliveries go to ``stage[w % stage.shape[0]]`` for window step ``w``.  Without staging (see
 :func:`~spikefab.emulator.kernels.staging`) ``stage`` is a one-row view of ``acc``, so they land
@@ -26,8 +27,8 @@ import numpy as np
 from numba import njit
 
 from spikefab.emulator.kernels import (C_HOPS_CHIP, C_HOPS_EW, C_HOPS_NS, C_HOST_IN, C_HOST_OUT,
-                                         C_PACKETS, C_SYNOPS, commit_stage, deliver_axon,
-                                         lif_update, record_probes)
+                                         C_PACKETS, C_SYNOPS, commit_stage, count_routes,
+                                         deliver_axon, lif_update, record_probes)
 
 
 #: The fan-out of the flat image (``FlatImage.route_dst``/``route_sums``/``fan_out()``).
@@ -67,12 +68,7 @@ def _core_spikes(t, w, k, tab, fan, spikes, dst, n_out, n_exp, win):
             r0 = nr_start[i]
             rc = nr_count[i]
             emit[w, ci] += rc
-            counters[C_PACKETS] += rc
-            counters[C_HOPS_EW] += route_sums[i, 0]
-            counters[C_HOPS_NS] += route_sums[i, 1]
-            counters[C_HOPS_CHIP] += route_sums[i, 2]
-            counters[C_SYNOPS] += route_sums[i, 3]
-            counters[C_HOST_OUT] += route_sums[i, 4]
+            count_routes(counters, route_sums, i, rc)
             for r in range(r0, r0 + rc):
                 d = route_dst[r, 0]
                 if d >= 0:
