@@ -22,6 +22,7 @@ import numpy as np
 
 from spikefab.errors import InputError, ModelError, SpikefabError
 from spikefab.pynn import control, simulator
+from spikefab.pynn.lowering import SOURCES
 from spikefab.pynn.stats import spike_stats
 
 __all__ = ["PopulationComparison", "Comparison", "compare", "run_script"]
@@ -141,7 +142,8 @@ def run_script(script: str | Path, args: Sequence[str] = (), **setup: Any) -> Sc
     if out is None or not state.populations:
         raise ModelError(f"script {str(path)!r} must build a network with spikefab.pynn (import "
                          f"spikefab.pynn as sim) and run it; it left nothing to compare")
-    cells = [p for p in state.populations if p._index in out.spikes]
+    cells = [p for p in state.populations if p._index in out.spikes
+             and type(p.celltype).__name__ not in SOURCES]      # sources: same in both runs
     return ScriptRun({p._index: p.label for p in cells}, {p._index: p.size for p in cells},
                      dict(out.spikes), out.steps, state.dt, out.result, list(out.notes))
 

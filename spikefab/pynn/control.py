@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from pyNN import common
 from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
 from pyNN.recording import get_io
@@ -57,7 +58,11 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY,
     state.mode = mode
     state.device = extra_params.get("device")
     state.placer = extra_params.get("placer", "sequential")
-    state.seed = int(extra_params.get("rng_seed", 0))
+    seed = extra_params.get("rng_seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"setup: rng_seed must be an integer >= 0 (the seed of the Poisson "
+                         f"sources and the placer), not {seed!r}")
+    state.seed = int(seed)
     state.mpi_rank = 0
     state.num_processes = 1
     return rank()
