@@ -1,0 +1,75 @@
+"""Outside-in audit of text IR and NIR inputs: each case was a traceback, a silent choice or an
+unbounded allocation before; now a one-line ModelError naming file, line or node."""
+
+from __future__ import annotations
+
+import h5py
+import nir
+import numpy as np
+import pytest
+
+from spikefab.cli import main
+from spikefab.compiler import load_model
+from spikefab.compiler.ir.text import parse_graph
+from spikefab.errors import ModelError
+
+HEAD = "sfir 1\nmeta dt = 0.0001\n"
+NET = ('node input = Input(shape=(1,))\n'
+       'node d = Delay(delay=f32[1]({delay}))\n'
+       'node "1" = LIF(tau=f32[1](0.0025), r=f32[1](1.0), v_leak=f32[1](0.0), '
+       'v_threshold=f32[1](0.1), v_reset=f32[1](0.0))\n'
+       'node output = Output(shape=(1,))\n'
+       'edge input -> d\nedge d -> "1"\nedge "1" -> output\n')
+
+
+@pytest.mark.parametrize("name, match", [
+    ('"a\x00b"', r"m.sfir:3:8: quoted string must be JSON text \(invalid control character"),
+    ('"a\\qb"', r"m.sfir:3:8: quoted string must be JSON text \(invalid \\escape"),
+])
+def test_quoted_names_that_are_not_json_strings(name: str, match: str) -> None:
+    with pytest.raises(ModelError, match=match):
+        parse_graph(HEAD + f"node {name} = Input(shape=(1,))\n", source="m.sfir")
+
+
+def test_a_meta_key_given_twice_is_refused_not_overwritten() -> None:
+    with pytest.raises(ModelError, match="m.sfir: meta dt is defined twice"):
+        parse_graph(HEAD + "meta dt = 0.001\n" + NET.format(delay=0.0), source="m.sfir")
+
+
+def test_non_numeric_parameters_name_the_value() -> None:
+    text = HEAD + NET.format(delay=0.0).replace("tau=f32[1](0.0025)", 'tau="fast"')
+    with pytest.raises(ModelError, match=r"node '1': parameters must be numbers .* not 'fast'"):
+        parse_graph(text, source="m.sfir")
+
+
+def test_a_delay_of_more_steps_than_an_int_holds_names_the_node(tmp_path, capsys) -> None:
+    path = tmp_path / "m.sfir"
+    path.write_text(HEAD + NET.format(delay="1e30"))
+    assert main(["compile", str(path), "--target", "loihi1", "-o",
+                 str(tmp_path / "m.sfi")]) == 2
+    err = capsys.readouterr().err
+    assert "node 'd': Delay delay must be at most 2147483647 steps" in err
+    assert "9223372036854775808" not in err
+
+
+def test_a_nir_file_declaring_arrays_beyond_memory_is_refused_before_reading(tmp_path,
+                                                                            monkeypatch) -> None:
+    n = 2
+    graph = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type=np.array([n])),
+        "fc": nir.Affine(weight=np.ones((n, n)), bias=np.zeros(n)),
+        "lif": nir.LIF(tau=np.full(n, 0.0025), r=np.ones(n), v_leak=np.zeros(n),
+                       v_threshold=np.full(n, 0.1), v_reset=np.zeros(n)),
+        "output": nir.Output(output_type=np.array([n]))},
+        edges=[("input", "fc"), ("fc", "lif"), ("lif", "output")])
+    path = tmp_path / "big.nir"
+    nir.write(path, graph)
+    assert load_model(path) is not None
+    with h5py.File(path, "r+") as f:      # unwritten: a few bytes on disk, 75 GiB once read
+        del f["node/nodes/fc/weight"]
+        f.create_dataset("node/nodes/fc/weight", shape=(100_000, 100_000), dtype="f8")
+    assert path.stat().st_size < 1 << 20
+    monkeypatch.setenv("SPIKEFAB_MAX_RUN_BYTES", str(1 << 30))
+    with pytest.raises(ModelError, match=r"arrays need 76,294 MiB once read \(largest: "
+                                         r"'node/nodes/fc/weight'"):
+        load_model(path)
