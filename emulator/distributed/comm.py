@@ -22,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from spikefab import errors as E
-from spikefab.errors import LinkError, SpikefabError, ToolError
+from spikefab.errors import InputError, LinkError, SpikefabError, ToolError
 
 __all__ = ["RankComm", "launched_by_mpi", "install_sigterm_handler", "DEFAULT_LINK_TIMEOUT_S"]
 
@@ -73,6 +73,11 @@ class RankComm:
     _MPI: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        t = self.timeout_s
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t < float("inf"):
+            # nan compares false with every elapsed time: a lost rank would hang the others
+            raise InputError(f"link timeout must be a positive finite number of seconds, not "
+                             f"{t!r}", where="mpi")
         self._MPI = _mpi()
         if self.comm is None:
             self.comm = self._MPI.COMM_WORLD

@@ -1,0 +1,42 @@
+"""Outside-in audit of the command line: timeouts that never expire and folders given as
+files are one-line errors, exit 2, before any work."""
+
+from __future__ import annotations
+
+import pytest
+
+import spikefab as sf
+from spikefab.cli import main
+
+
+@pytest.fixture
+def tiny_image(tmp_path):
+    net = sf.Network()
+    net.input("x", 1)
+    net.population("lif", 1, sf.LoihiLIF(du=2048, dv=256, vth=10))
+    net.connect("x", "lif", weights=[[120]])
+    net.output("y", "lif")
+    return sf.compile(net, target="loihi1").save(tmp_path / "net.sfi")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-5", "0", "soon"])
+def test_run_link_timeout_must_be_positive_and_finite(value: str, tmp_path, capsys) -> None:
+    """nan compares false with every elapsed time: a lost rank would hang the others."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(tmp_path / "x.sfi"), "--steps", "1", "--link-timeout", value])
+    assert exit_.value.code == 2
+    assert "--link-timeout: must be a positive finite number of seconds" in \
+        capsys.readouterr().err
+
+
+def test_an_input_folder_is_named_as_a_folder(tmp_path, capsys, tiny_image) -> None:
+    assert main(["run", str(tiny_image), "--input", str(tmp_path), "--steps", "1"]) == 2
+    assert f"input file '{tmp_path}' is a folder; give an .npz file" in capsys.readouterr().err
+
+
+def test_distributed_link_timeout_is_checked_before_any_collective() -> None:
+    from spikefab.emulator.distributed.comm import RankComm
+    from spikefab.errors import InputError
+    for bad in (float("nan"), float("inf"), 0.0, -1.0, "60"):
+        with pytest.raises(InputError, match="link timeout must be a positive finite number"):
+            RankComm(timeout_s=bad)
