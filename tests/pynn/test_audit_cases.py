@@ -197,3 +197,25 @@ def test_resting_voltage_below_reset_does_not_saturate() -> None:
         traces[mode] = cell.get_data().segments[0].analogsignals[0].magnitude[:, 0]
     assert traces["float"][-1] < -79.5
     np.testing.assert_allclose(traces["functional"], traces["float"], atol=0.3)
+
+
+def test_get_data_with_clear_reports_only_what_came_after() -> None:
+    """Every run re-simulates from 0, so after ``get_data(clear=True)`` the recorder handed neo
+    spikes before the new t_start (a ValueError from neo) and counted old spikes again."""
+    sim.setup(timestep=0.1)
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[2.0, 12.0, 22.0]), label="src")
+    cells = sim.Population(2, sim.IF_curr_exp(i_offset=2.0), label="cells")
+    src.record("spikes")
+    cells.record(["spikes", "v"], sampling_interval=1.0)
+    sim.run(10.0)
+    assert _spike_times(src) == [[2.0]]
+    first = cells.get_data(clear=True).segments[0]
+    src.get_data(clear=True)
+    sim.run(10.0)
+    assert _spike_times(src) == [[12.0]]
+    assert src.get_spike_counts() == {src[0]: 1}
+    seg = cells.get_data().segments[0]
+    v = seg.filter(name="v")[0]
+    assert float(v.t_start) == 10.0 and v.shape == (11, 2)
+    assert all(float(t) >= 10.0 for st in seg.spiketrains for t in st)
+    assert sum(map(len, seg.spiketrains)) > 0 and sum(map(len, first.spiketrains)) > 0
