@@ -40,3 +40,15 @@ def test_distributed_link_timeout_is_checked_before_any_collective() -> None:
     for bad in (float("nan"), float("inf"), 0.0, -1.0, "60"):
         with pytest.raises(InputError, match="link timeout must be a positive finite number"):
             RankComm(timeout_s=bad)
+
+
+def test_export_onto_a_file_or_a_missing_folder_is_one_line(tmp_path, capsys,
+                                                           tiny_image) -> None:
+    """-o naming an existing file was a FileExistsError traceback from mkdir."""
+    clash = tmp_path / "taken"
+    clash.write_text("x")
+    for out, text in ((clash, "exists and is not a folder"),
+                      (tmp_path / "no" / "dir", "does not exist")):
+        assert main(["export", "sanafe", str(tiny_image), "-o", str(out)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and text in err[0], err
