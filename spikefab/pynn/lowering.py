@@ -275,7 +275,12 @@ def _lower_projection(state, low: Lowered, proj, tau_used, alpha_of) -> None:
     w_max = None
     if getattr(proj, "plastic", False):
         from spikefab.pynn.plasticity import uniform_parameters
-        w_max = uniform_parameters(proj.stdp_columns(), f"projection {proj.label!r}")["w_max"]
+        params = uniform_parameters(proj.stdp_columns(), f"projection {proj.label!r}")
+        w_max = params["w_max"]
+        if not 0 <= params["w_min"] < w_max:
+            raise ModelError(f"projection {proj.label!r}: STDP needs 0 <= w_min < w_max, not "
+                             f"w_min {params['w_min']:g}, w_max {w_max:g} nA",
+                             where=proj.label)
         if np.any(weight < 0) or proj.receptor_type != "excitatory":
             raise ModelError(f"projection {proj.label!r}: STDP synapses must be excitatory "
                              f"with weights >= 0 (the learning engine's excitatory sign mode), "

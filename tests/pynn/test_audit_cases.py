@@ -219,3 +219,23 @@ def test_get_data_with_clear_reports_only_what_came_after() -> None:
     assert float(v.t_start) == 10.0 and v.shape == (11, 2)
     assert all(float(t) >= 10.0 for st in seg.spiketrains for t in st)
     assert sum(map(len, seg.spiketrains)) > 0 and sum(map(len, first.spiketrains)) > 0
+
+
+@pytest.mark.parametrize("w_min, w_max, match", [
+    (0.0, float("inf"), "w_max must be a finite number, not inf"),     # was OverflowError
+    (0.0, float("nan"), "w_max must be a finite number, not nan"),
+    (0.0, 0.0, "STDP needs 0 <= w_min < w_max"),                      # was 'goes silent'
+    (0.3, 0.2, "STDP needs 0 <= w_min < w_max"),
+])
+def test_stdp_weight_bounds_are_checked_first(w_min, w_max, match) -> None:
+    sim.setup(timestep=0.1)
+    pre = sim.Population(2, sim.SpikeSourcePoisson(rate=50.0), label="pre")
+    post = sim.Population(2, sim.IF_curr_exp(), label="post")
+    stdp = sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(tau_plus=20.0, tau_minus=20.0, A_plus=0.01,
+                                            A_minus=0.012),
+        weight_dependence=sim.AdditiveWeightDependence(w_min=w_min, w_max=w_max), weight=0.0)
+    sim.Projection(pre, post, sim.AllToAllConnector(), stdp)
+    post.record("spikes")
+    with pytest.raises(ModelError, match=match):
+        sim.run(5.0)
