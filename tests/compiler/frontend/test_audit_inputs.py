@@ -73,3 +73,28 @@ def test_a_nir_file_declaring_arrays_beyond_memory_is_refused_before_reading(tmp
     with pytest.raises(ModelError, match=r"arrays need 76,294 MiB once read \(largest: "
                                          r"'node/nodes/fc/weight'"):
         load_model(path)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(delay=10 ** 20),                                     # was OverflowError
+    dict(delay="x"),                                          # was ValueError
+    dict(delay=1.5),
+    dict(weights=np.array([[{}, {}], [{}, {}]], dtype=object)),   # was TypeError (isfinite)
+])
+def test_builder_connect_refuses_what_is_no_integer(kwargs) -> None:
+    import spikefab as sf
+    net = sf.Network()
+    net.input("x", 2)
+    net.population("lif", 2, sf.LoihiLIF(du=2048, dv=256, vth=10))
+    args = {"weights": np.full((2, 2), 100), **kwargs}
+    with pytest.raises(ModelError, match=r"connect 'x' -> 'lif': (delay|weights) must be"):
+        net.connect("x", "lif", **args)
+
+
+def test_builder_connect_sparse_refuses_text_delays() -> None:
+    import spikefab as sf
+    net = sf.Network()
+    net.input("x", 2)
+    net.population("lif", 2, sf.LoihiLIF(du=2048, dv=256, vth=10))
+    with pytest.raises(ModelError, match="delay must be whole steps"):
+        net.connect_sparse("x", "lif", [0, 1], [1, 0], [50, 60], delay=np.array(["a", "b"]))
