@@ -52,3 +52,17 @@ def test_export_onto_a_file_or_a_missing_folder_is_one_line(tmp_path, capsys,
         assert main(["export", "sanafe", str(tiny_image), "-o", str(out)]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and text in err[0], err
+
+
+@pytest.mark.parametrize("call, error, text", [
+    (lambda img: sf.run(img, [1, 2], 5), "InputError", "inputs must be a mapping"),
+    (lambda img: sf.run(img, None, 5, probes=[3]), "InputError",
+     "probe must be a 'population.variable' string, not 3"),
+    (lambda img: sf.run(None, None, 5), "ImageError", "image must be an Image or the path"),
+    (lambda img: sf.run(42, None, 5), "ImageError", "not int"),
+])
+def test_python_api_wrong_types_are_typed_errors(call, error, text, tiny_image) -> None:
+    """A list of inputs, an int probe or a None image were TypeError/AttributeError."""
+    from spikefab import errors
+    with pytest.raises(getattr(errors, error), match=text):
+        call(tiny_image)
