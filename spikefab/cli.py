@@ -74,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except MemoryError as exc:
+        # an allocation the up-front checks could not foresee (a model that fits the target but
+        # not this machine, or a process memory limit): one line, as for a ResourceError
+        print(f"error: spikefab {args.command} ran out of memory ({exc or 'MemoryError'}); "
+              f"give it more memory or a smaller model", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

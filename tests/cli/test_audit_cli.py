@@ -66,3 +66,18 @@ def test_python_api_wrong_types_are_typed_errors(call, error, text, tiny_image) 
     from spikefab import errors
     with pytest.raises(getattr(errors, error), match=text):
         call(tiny_image)
+
+
+def test_running_out_of_memory_is_one_line(monkeypatch, capsys, tiny_image) -> None:
+    """A model that fits the target but not the machine (a 60 M-neuron wafer compile under a
+    4 GB limit) ended in a numpy MemoryError traceback."""
+    import spikefab.commands.run as run_cmd
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError("Unable to allocate 458. MiB")
+
+    monkeypatch.setattr(run_cmd, "run_image", no_memory)
+    assert main(["run", str(tiny_image), "--steps", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: spikefab run ran out of memory (Unable to allocate 458. MiB); give it "
+                   "more memory or a smaller model"]

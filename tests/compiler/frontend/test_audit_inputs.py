@@ -98,3 +98,34 @@ def test_builder_connect_sparse_refuses_text_delays() -> None:
     net.population("lif", 2, sf.LoihiLIF(du=2048, dv=256, vth=10))
     with pytest.raises(ModelError, match="delay must be whole steps"):
         net.connect_sparse("x", "lif", [0, 1], [1, 0], [50, 60], delay=np.array(["a", "b"]))
+
+
+HW = ('sfir 1\nnode input = Input(shape=(1,))\n'
+      'node p = HwNeurons(size={size}, du={du}, dv=300, vth=50, bias_mant=i64[](0), '
+      'bias_exp=i64[](0), reset="zero", refractory={ref}, theta_inc=0, theta_decay=0)\n'
+      'node "x->p" = HwSynapses(n_pre=1, n_post={n_post}, pre=i64[2](0, 0), post=i64[2](0, 1), '
+      'weight=i64[2](100, 100), delay=i64[2](0, 0), weight_exp={wexp})\n'
+      'node output = Output(shape=({size},))\n'
+      'edge input -> "x->p"\nedge "x->p" -> p\nedge p -> output\n')
+
+
+@pytest.mark.parametrize("field, value", [("du", "1.5"), ("ref", "2.5"), ("wexp", "0.5"),
+                                          ("du", "nan"), ("ref", "1e30")])
+def test_hardware_ir_fractions_are_refused_not_truncated(field: str, value: str) -> None:
+    """``du=1.5`` compiled as du 1 (``int()`` truncation) before."""
+    args = dict(size=2, n_post=2, du=100, ref=0, wexp=0)
+    args[field] = value
+    with pytest.raises(ModelError, match=r"must be an integer, not"):
+        parse_graph(HW.format(**args), source="m.sfir")
+    args[field] = {"du": 100, "ref": 0, "wexp": 0}[field]
+    assert parse_graph(HW.format(**args), source="m.sfir") is not None
+
+
+def test_more_neurons_than_the_target_holds_is_refused_before_partitioning(tmp_path,
+                                                                          capsys) -> None:
+    path = tmp_path / "big.sfir"
+    path.write_text(HW.format(size=60_000_000, n_post=60_000_000, du=100, ref=0, wexp=0))
+    assert main(["compile", str(path), "--target", "loihi1", "-o",
+                 str(tmp_path / "big.sfi")]) == 2
+    assert ("network needs 58594 cores or more for 60,000,000 neurons, target loihi1 has "
+            "128 cores") in capsys.readouterr().err
