@@ -81,3 +81,15 @@ def test_running_out_of_memory_is_one_line(monkeypatch, capsys, tiny_image) -> N
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: spikefab run ran out of memory (Unable to allocate 458. MiB); give it "
                    "more memory or a smaller model"]
+
+
+@pytest.mark.parametrize("body", ["import sys\nsys.exit(0)\n", "raise SystemExit('bye')\n"])
+def test_a_builder_script_that_exits_is_an_error_not_success(body: str, tmp_path,
+                                                            capsys) -> None:
+    """sys.exit(0) in a builder made `spikefab compile` exit 0 without writing the image."""
+    script = tmp_path / "net.py"
+    script.write_text(body)
+    out = tmp_path / "net.sfi"
+    assert main(["compile", str(script), "--target", "loihi1", "-o", str(out)]) == 2
+    assert "the builder script called sys.exit(" in capsys.readouterr().err
+    assert not out.exists()
