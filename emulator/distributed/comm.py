@@ -24,7 +24,8 @@ import numpy as np
 from spikefab import errors as E
 from spikefab.errors import InputError, LinkError, SpikefabError, ToolError
 
-__all__ = ["RankComm", "launched_by_mpi", "install_sigterm_handler", "DEFAULT_LINK_TIMEOUT_S"]
+__all__ = ["RankComm", "launched_by_mpi", "launched_ranks", "install_sigterm_handler",
+           "DEFAULT_LINK_TIMEOUT_S"]
 
 #: seconds a rank waits for the others in one collective before it declares them lost
 DEFAULT_LINK_TIMEOUT_S = 60.0
@@ -38,6 +39,19 @@ _LAUNCHER_VARS = ("OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK",
 def launched_by_mpi() -> bool:
     """True when this process is one rank of an MPI job (started by mpirun / mpiexec / srun)."""
     return any(v in os.environ for v in _LAUNCHER_VARS)
+
+
+def launched_ranks() -> tuple[int, int]:
+    """``(rank, size)`` of this process's MPI job from the launcher's environment, without
+    starting MPI; ``(0, 1)`` outside a job or when the launcher does not say."""
+    def first(names: tuple[str, ...], default: int) -> int:
+        for name in names:
+            value = os.environ.get(name, "")
+            if value.isdigit():
+                return int(value)
+        return default
+    return (first(("OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "MV2_COMM_WORLD_RANK"), 0),
+            first(("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE"), 1))
 
 
 def install_sigterm_handler() -> None:

@@ -93,3 +93,21 @@ def test_a_builder_script_that_exits_is_an_error_not_success(body: str, tmp_path
     assert main(["compile", str(script), "--target", "loihi1", "-o", str(out)]) == 2
     assert "the builder script called sys.exit(" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("argv_tail, what", [(["--device", "emu://"], "spikefab run --device"),
+                                             (None, "spikefab estimate")])
+def test_commands_that_are_not_distributed_refuse_several_ranks(argv_tail, what, monkeypatch,
+                                                                capsys, tiny_image) -> None:
+    """Under mpirun -n 2, `run --device` drove one board from two hosts and `estimate`/`report`
+    ran twice, both writing the same output files."""
+    argv = (["run", str(tiny_image), "--steps", "2", *argv_tail] if argv_tail
+            else ["estimate", str(tiny_image), "--steps", "2"])
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "2")
+    for rank, printed in (("0", True), ("1", False)):
+        monkeypatch.setenv("OMPI_COMM_WORLD_RANK", rank)
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert (f"error: {what} is one host process, not an MPI job of 2 ranks" in err) \
+            == printed
+        assert printed or err == ""

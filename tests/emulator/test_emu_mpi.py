@@ -219,6 +219,18 @@ def test_cli_error_is_reported_once(tmp_path):
     assert "input 'nope' is not in the image" in proc.stderr
 
 
+def test_a_device_run_under_several_ranks_is_refused_once(tmp_path):
+    """`mpirun -n 2 spikefab run --device URI` drove one device from two host processes."""
+    target = load_target("darwinwafer")
+    img = random_image(np.random.default_rng(4), target, max_cores=2).save(tmp_path / "n.sfi")
+    proc = mpirun(2, BIN / "spikefab", "run", img, "--steps", 3, "--device", "emu://",
+                  "-o", tmp_path / "out.npz")
+    assert proc.returncode != 0
+    assert proc.stderr.count("error: ") == 1
+    assert "spikefab run --device is one host process, not an MPI job of 2 ranks" in proc.stderr
+    assert not (tmp_path / "out.npz").exists()
+
+
 @pytest.mark.parametrize("fault", ["kill", "hang"])
 def test_lost_rank_stops_the_others_with_a_typed_error(tmp_path, fault):
     target = load_target("darwinwafer")
