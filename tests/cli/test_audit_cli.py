@@ -111,3 +111,10 @@ def test_commands_that_are_not_distributed_refuse_several_ranks(argv_tail, what,
         assert (f"error: {what} is one host process, not an MPI job of 2 ranks" in err) \
             == printed
         assert printed or err == ""
+
+
+def test_api_device_run_refuses_several_ranks(monkeypatch, tiny_image) -> None:
+    from spikefab.errors import InputError
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "3")
+    with pytest.raises(InputError, match="is one host process, not an MPI job of 3 ranks"):
+        sf.run(tiny_image, None, 2, device="emu://")
