@@ -63,7 +63,10 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY,
         raise InputError(f"setup: rng_seed must be an integer >= 0 (the seed of the Poisson "
                          f"sources and the placer), not {seed!r}")
     state.seed = int(seed)
-    state.mpi_rank = 0
+    # under mpirun every rank runs the script and holds every cell (the emulator itself runs
+    # over the ranks): rank() is the real rank, so PyNN writes files and prints on rank 0 only
+    from spikefab.emulator.distributed.comm import launched_ranks
+    state.mpi_rank = launched_ranks()[0]
     state.num_processes = 1
     return rank()
 

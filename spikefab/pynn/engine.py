@@ -117,8 +117,8 @@ def simulate(state, steps: int) -> Outcome:
     import spikefab
     probes = [f"{pop_name(i)}.v" for i in sorted(want_v)]
     mode = "functional" if state.device is not None else state.mode
-    result = spikefab.run(comp.image, inputs, steps, mode=mode, probes=probes,
-                          device=state.device)
+    result = _on_every_rank(spikefab.run(comp.image, inputs, steps, mode=mode, probes=probes,
+                                         device=state.device))
     spikes = {name: result.spikes[name] for name in low.net.outputs}
     _learned_weights(low, comp, result.weights)
     traces = {}
@@ -127,6 +127,17 @@ def simulate(state, steps: int) -> Outcome:
         traces[(i, "v")] = result.traces[f"{name}.v"] / comp.v_scale[name] + low.v_reset[name]
     return Outcome(state.version, steps, _by_index(state, {**inputs, **spikes}), traces, result,
                    low.notes)
+
+
+def _on_every_rank(result):
+    """Under ``mpirun`` the emulator runs over the ranks and only rank 0 gets the Result; the
+    PyNN script runs on every rank (each holds every cell: ``num_processes()`` stays 1, PyNN
+    writes files on rank 0), so rank 0's Result is broadcast to all."""
+    from spikefab.emulator.distributed.comm import launched_ranks
+    if launched_ranks()[1] <= 1:
+        return result
+    from mpi4py import MPI
+    return MPI.COMM_WORLD.bcast(result, root=0)
 
 
 def _by_index(state, spikes: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
