@@ -118,3 +118,19 @@ def test_api_device_run_refuses_several_ranks(monkeypatch, tiny_image) -> None:
     monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "3")
     with pytest.raises(InputError, match="is one host process, not an MPI job of 3 ranks"):
         sf.run(tiny_image, None, 2, device="emu://")
+
+
+def test_inspect_reads_builder_scripts_as_the_conventions_promise(tmp_path, capsys) -> None:
+    """docs/cli.md: models are .nir, .sfir or builder .py files; inspect refused .py."""
+    script = tmp_path / "net.py"
+    script.write_text("import spikefab as sf\nnet = sf.Network()\nnet.input('x', 2)\n"
+                      "net.population('lif', 3, sf.LoihiLIF(du=2048, dv=256, vth=10))\n"
+                      "net.connect('x', 'lif', weights=[[120, 0], [0, 120], [80, 80]])\n"
+                      "net.output('y', 'lif')\n")
+    assert main(["inspect", str(script)]) == 0
+    out = capsys.readouterr().out
+    assert "4 nodes, 3 edges, 3 neurons, 4 synapses (fixed point)" in out
+    assert main(["inspect", str(script), "--ir"]) == 0
+    ir = tmp_path / "net.sfir"
+    ir.write_text(capsys.readouterr().out)
+    assert main(["compile", str(ir), "--target", "loihi1", "-o", str(tmp_path / "n.sfi")]) == 0
