@@ -155,6 +155,9 @@ class HwPlasticSynapses(HwSynapses):
                                                    else np.atleast_1d(self.trace_tau)))
         for k in ("t_epoch", "rng_seed"):
             object.__setattr__(self, k, _int_scalar(getattr(self, k), f"HwPlasticSynapses {k}"))
+        if self.rng_seed < -1:        # -1 is "no seed"; -7 silently meant the same
+            raise ModelError(f"HwPlasticSynapses rng_seed must be -1 (none) or 0..2^32-1, not "
+                             f"{self.rng_seed}")
         self.rule().profile(where="HwPlasticSynapses")          # range checks (ModelError)
 
     @classmethod

@@ -228,9 +228,10 @@ class _ToGraph(Transformer):
                                      f"{', '.join(sorted(NODE_TYPES))}, not {type_name!r}")
                 try:
                     node = cls(**kwargs)
-                except TypeError as exc:
+                except (TypeError, ValueError, AttributeError) as exc:
+                    # e.g. a number where the node wants text (dw=5): AttributeError
                     raise ModelError(f"{self.source}: node {name!r} ({type_name}): bad "
-                                     f"parameters: {exc}") from None
+                                     f"parameters: {type(exc).__name__}: {exc}") from None
                 except ModelError as exc:
                     raise ModelError(f"{self.source}: node {name!r}: {exc}") from None
                 graph.add_node(name, node)

@@ -129,3 +129,28 @@ def test_more_neurons_than_the_target_holds_is_refused_before_partitioning(tmp_p
                  str(tmp_path / "big.sfi")]) == 2
     assert ("network needs 58594 cores or more for 60,000,000 neurons, target loihi1 has "
             "128 cores") in capsys.readouterr().err
+
+
+def _plastic_text() -> str:
+    import spikefab as sf
+    from spikefab.compiler.ir.hardware import graph_from_hwnet
+    from spikefab.compiler.ir.text import print_graph
+    net = sf.Network()
+    net.input("x", 2)
+    net.population("p", 2, sf.LoihiLIF(du=1024, dv=512, vth=60))
+    rule = sf.LearningRule(dw="x0 * y1", x1=sf.TraceConfig(12.5, 9),
+                           y1=sf.TraceConfig(20, 5), t_epoch=3, rng_seed=7)
+    net.connect("x", "p", np.array([[10, 20], [40, 50]]), learning=rule)
+    net.output("y", "p")
+    return print_graph(graph_from_hwnet(net))
+
+
+@pytest.mark.parametrize("old, new, match", [
+    ('dw="x0 * y1"', "dw=5", r"bad parameters: AttributeError"),     # was a lark VisitError
+    ("rng_seed=7", "rng_seed=-7", r"rng_seed must be -1 \(none\) or 0..2\^32-1, not -7"),
+])
+def test_plastic_text_ir_bad_values(old: str, new: str, match: str) -> None:
+    text = _plastic_text()
+    assert old in text
+    with pytest.raises(ModelError, match=match):
+        parse_graph(text.replace(old, new), source="m.sfir")
