@@ -63,7 +63,8 @@ class Network(HwNetwork):
             raise ModelError(f"connect {source!r} -> {target!r}: weights must have shape "
                              f"({n_post}, {n_pre}) (out, in), not {w.shape}")
         if w.dtype.kind not in "iu":
-            if not np.all(np.isfinite(w)) or not np.array_equal(w, np.round(w)):
+            if w.dtype.kind not in "fb" or not np.all(np.isfinite(w)) \
+                    or not np.array_equal(w, np.round(w)):
                 raise ModelError(f"connect {source!r} -> {target!r}: weights must be integers "
                                  f"(the builder takes fixed-point values)")
         if not 1 <= num_weight_bits <= 8:
@@ -77,7 +78,7 @@ class Network(HwNetwork):
             sign = SIGN_MODES[learning.sign_mode] if learning.sign_mode in SIGN_MODES else None
             learning.profile(where=f"projection {proj_name!r}")      # refuse bad rules now
         eff = effective_weights(w.astype(np.int64), num_weight_bits, sign)
-        d = np.broadcast_to(np.asarray(delay, np.int64), w.shape)
+        d = np.broadcast_to(_int_delays(delay, f"connect {source!r} -> {target!r}"), w.shape)
         post, pre = np.nonzero(eff) if learning is None else np.nonzero(np.ones(w.shape, bool))
         self.projections.append(Projection(proj_name, source, target, pre=pre, post=post,
                                            weight=eff[post, pre], delay=d[post, pre],
@@ -126,7 +127,7 @@ class Network(HwNetwork):
         if d.ndim not in (0, 1) or (d.ndim == 1 and len(d) != len(p)):
             raise ModelError(f"{where}: delay must be a scalar or have {len(p)} entries, not "
                              f"shape {d.shape}")
-        d = np.broadcast_to(d.astype(np.int64), p.shape)
+        d = np.broadcast_to(_int_delays(d, where), p.shape)
         eff = effective_weights(w, num_weight_bits)
         keep = eff != 0
         proj_name = name or self._unique(f"{source}->{target}")
@@ -184,3 +185,20 @@ class Network(HwNetwork):
         while f"{base}#{k}" in names:
             k += 1
         return f"{base}#{k}"
+
+
+def _int_delays(delay, where: str) -> np.ndarray:
+    """Delays in whole steps as int64; anything else (text, fractions, NaN, values past int64)
+    is a :class:`ModelError` here instead of a NumPy ``ValueError``/``OverflowError``.  The
+    range a target allows is checked when compiling."""
+    try:
+        d = np.asarray(delay)
+        ok = d.dtype.kind in "iu" or (d.dtype.kind in "fb" and np.all(np.isfinite(d))
+                                      and np.array_equal(d, np.round(d))
+                                      and np.all(np.abs(d) < 2.0 ** 62))
+        if ok:
+            return d.astype(np.int64)
+    except (ValueError, TypeError, OverflowError):
+        pass
+    raise ModelError(f"{where}: delay must be whole steps (an integer or integer array), not "
+                     f"{str(delay)[:40]!r}")

@@ -23,8 +23,8 @@ from spikefab.arch.image import Image
 from spikefab.arch.learning.readout import plastic_projections, recorded_snapshots
 from spikefab.arch.learning.words import EngineCaps
 from spikefab.arch.memory_map import COUNTERS, FABRIC_CORE, FabricTable
-from spikefab.arch.protocol import (PROTOCOL_VERSION, Clear, Info, InfoReply, Inject, ReadMem,
-                                      Reset, Run, SetCrc, WriteMem, max_entries)
+from spikefab.arch.protocol import (PROTOCOL_VERSION, Clear, FrameError, Info, InfoReply, Inject,
+                                      ReadMem, Reset, Run, SetCrc, WriteMem, max_entries)
 from spikefab.arch.result import Result, normalize_inputs
 from spikefab.arch.target import Target, load_target
 from spikefab.errors import ImageError, LinkError
@@ -149,6 +149,9 @@ class SerialDevice(Device):
                 port = serial.serial_for_url(uri, baudrate=baud, timeout=0.002)
         except PORT_ERRORS as exc:      # SerialException is an OSError
             raise LinkError(f"cannot open port {uri!r}: {exc}") from None
+        except KeyError as exc:         # pyserial's loop:// formats its own option error badly
+            raise LinkError(f"cannot open port {uri!r}: pyserial refused its options "
+                            f"(KeyError {exc})") from None
         return cls(port, uri=uri, baud=baud, timeout=timeout, resend_after=resend,
                    progress=progress, reset=reset, window=window, weight_every=every)
 
@@ -169,7 +172,12 @@ class SerialDevice(Device):
     # ------------------------------------------------------------------ small commands
     def info(self) -> InfoReply:
         """The board's INFO reply (flags, image CRC register, log depths)."""
-        return InfoReply.decode(self.link.execute(Info()).payload)
+        payload = self.link.execute(Info()).payload
+        try:
+            return InfoReply.decode(payload)
+        except FrameError as exc:     # a CRC-valid answer of the wrong size: not our board
+            raise LinkError(f"{self.link.context or self.uri}: INFO: {exc} (host and board "
+                            f"disagree on the protocol)", where=self.uri) from None
 
     def image_crc(self) -> int:
         """The image CRC register (set after an upload, 0 after reset)."""
@@ -411,6 +419,6 @@ def _positive(value: Any, name: str, kind: type) -> Any:
         v = kind(value)
     except (TypeError, ValueError):
         v = None
-    if v is None or v <= 0:
+    if v is None or not 0 < v < float("inf"):      # nan or inf would wait for ever
         raise LinkError(f"link option {name} must be a positive number, not {value!r}")
     return v

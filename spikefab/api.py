@@ -41,6 +41,12 @@ def run(image_or_path: Image | str | Path, inputs: Mapping[str, Any] | None, ste
     Under ``mpirun`` (docs/scale-out.md) the emulator runs over the job's ranks: each rank
     reads only its cores of the image, rank 0 returns the Result and the other ranks ``None``.
     """
+    if device is not None:
+        from spikefab.emulator.distributed.comm import launched_ranks
+        if launched_ranks()[1] > 1:
+            raise InputError(f"a run on device {device!r} is one host process, not an MPI job "
+                             f"of {launched_ranks()[1]} ranks: call it without mpirun (only the "
+                             f"emulator runs over ranks)", where="mpi")
     if device is None:
         from spikefab.emulator.distributed import launched_by_mpi
         if launched_by_mpi():     # one rank of an MPI job: Result on rank 0, None elsewhere

@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    refused = _several_ranks(args)
+    if refused is not None:
+        return refused
     try:
         return int(args.func(args) or 0)
     except SpikefabError as exc:
@@ -74,6 +77,31 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except MemoryError as exc:
+        # an allocation the up-front checks could not foresee (a model that fits the target but
+        # not this machine, or a process memory limit): one line, as for a ResourceError
+        print(f"error: spikefab {args.command} ran out of memory ({exc or 'MemoryError'}); "
+              f"give it more memory or a smaller model", file=sys.stderr)
+        return 2
+
+
+def _several_ranks(args: argparse.Namespace) -> int | None:
+    """Under ``mpirun -n N`` (N > 1) only the emulator's ``run`` is distributed; any other
+    command (or ``run --device``) would run N times over, N hosts driving one board or writing
+    one output file at once: exit 2 with one line (printed by rank 0)."""
+    from spikefab.emulator.distributed.comm import launched_ranks
+    rank, size = launched_ranks()
+    if size <= 1 or (args.command == "run" and getattr(args, "device", None) is None):
+        return None
+    what = "spikefab run --device" if args.command == "run" else f"spikefab {args.command}"
+    if rank == 0:
+        print(f"error: {what} is one host process, not an MPI job of {size} ranks: run it "
+              f"without mpirun (only 'spikefab run' on the emulator runs over ranks)",
+              file=sys.stderr)
+    else:      # the launcher ends the job at the first failed rank: let rank 0 print first
+        import time
+        time.sleep(1.0)
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -86,6 +86,7 @@ def _check_node_types(p: Path) -> None:
             if "node" not in f:
                 raise ModelError(f"{p}: not a NIR file: the HDF5 file has no 'node' group",
                                  where=str(p))
+            _check_sizes(p, f)
             stack = [("", f["node"])]
             while stack:
                 path, grp = stack.pop()
@@ -117,6 +118,24 @@ def _check_node_types(p: Path) -> None:
     except (KeyError, ValueError, TypeError) as exc:
         raise ModelError(f"{p}: unreadable HDF5 file ({type(exc).__name__}: {exc})",
                          where=str(p)) from None
+
+
+def _check_sizes(p: Path, f) -> None:
+    """Refuse a file whose datasets would not fit the memory budget once read: HDF5 stores
+    unwritten or compressed chunks in a few bytes, so a small file can declare a 75 GiB array
+    that ``nir.read`` would allocate and fill."""
+    import h5py
+
+    from spikefab.arch.validate import run_budget
+    sizes: list[tuple[int, str]] = []
+    f.visititems(lambda name, obj: sizes.append((int(obj.size) * obj.dtype.itemsize, name))
+                 if isinstance(obj, h5py.Dataset) else None)
+    total, budget = sum(n for n, _ in sizes), run_budget()
+    if total > budget:
+        big, name = max(sizes)
+        raise ModelError(f"{p}: the NIR file's arrays need {total / 2**20:,.0f} MiB once read "
+                         f"(largest: {name!r}, {big / 2**20:,.0f} MiB), {budget / 2**20:,.0f} "
+                         f"MiB are available (SPIKEFAB_MAX_RUN_BYTES)", where=str(p))
 
 
 def _truncated(p: Path, detail: str) -> str:

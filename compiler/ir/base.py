@@ -65,7 +65,8 @@ class Node:
 def _arr(x, dtype=None) -> np.ndarray:
     a = np.array(x, dtype=dtype)
     if a.dtype.kind not in "fiub":
-        raise ModelError(f"parameter must be numeric, not {a.dtype}")
+        raise ModelError(f"parameters must be numbers or numeric arrays, not "
+                         f"{str(x)[:40]!r} ({a.dtype})")
     if a.dtype.kind == "b":
         a = a.astype(np.float64)
     a.setflags(write=False)

@@ -44,6 +44,16 @@ def _int_array(x, what: str = "value") -> np.ndarray:
     return a
 
 
+def _int_scalar(x, what: str) -> int:
+    """One whole number: ``du=1.5`` or ``size=1e30`` is a :class:`ModelError`, not truncated
+    (``int(1.5)``) or overflowed."""
+    raw = np.asarray(x)
+    if raw.ndim or raw.dtype.kind not in "iufb" or (raw.dtype.kind == "f" and (
+            not np.isfinite(raw) or raw != np.round(raw) or abs(raw) >= 2.0 ** 62)):
+        raise ModelError(f"{what} must be an integer, not {x!r}")
+    return int(raw)
+
+
 @register
 @dataclass(frozen=True, eq=False)
 class HwNeurons(Node):
@@ -63,10 +73,11 @@ class HwNeurons(Node):
 
     def __post_init__(self):
         for k in ("size", "refractory", "theta_inc", "theta_decay"):
-            object.__setattr__(self, k, int(getattr(self, k)))
+            object.__setattr__(self, k, _int_scalar(getattr(self, k), f"HwNeurons {k}"))
         for k in ("du", "dv", "vth"):          # one number, or one per neuron (several profiles)
             v = getattr(self, k)
-            object.__setattr__(self, k, _int_array(v) if np.ndim(v) else int(v))
+            object.__setattr__(self, k, _int_array(v, f"HwNeurons {k}") if np.ndim(v)
+                               else _int_scalar(v, f"HwNeurons {k}"))
         for k in ("bias_mant", "bias_exp"):
             object.__setattr__(self, k, _int_array(getattr(self, k)))
         self.neuron()                              # range checks (ModelError)
@@ -101,7 +112,7 @@ class HwSynapses(Node):
 
     def __post_init__(self):
         for k in ("n_pre", "n_post", "weight_exp"):
-            object.__setattr__(self, k, int(getattr(self, k)))
+            object.__setattr__(self, k, _int_scalar(getattr(self, k), f"HwSynapses {k}"))
         for k in ("pre", "post", "weight", "delay"):
             object.__setattr__(self, k, _int_array(np.atleast_1d(getattr(self, k)),
                                                    f"HwSynapses {k}"))
@@ -143,7 +154,10 @@ class HwPlasticSynapses(HwSynapses):
         object.__setattr__(self, "trace_tau", _int_array(np.zeros(5) if self.trace_tau is None
                                                    else np.atleast_1d(self.trace_tau)))
         for k in ("t_epoch", "rng_seed"):
-            object.__setattr__(self, k, int(getattr(self, k)))
+            object.__setattr__(self, k, _int_scalar(getattr(self, k), f"HwPlasticSynapses {k}"))
+        if self.rng_seed < -1:        # -1 is "no seed"; -7 silently meant the same
+            raise ModelError(f"HwPlasticSynapses rng_seed must be -1 (none) or 0..2^32-1, not "
+                             f"{self.rng_seed}")
         self.rule().profile(where="HwPlasticSynapses")          # range checks (ModelError)
 
     @classmethod

@@ -83,5 +83,10 @@ class Delay(Node):
 
     def steps(self, dt: float) -> np.ndarray:
         """Whole steps of delay at ``dt`` (rounded to the nearest step): its discretization."""
-        return np.rint(np.asarray(self.delay, np.float64) / dt).astype(np.int64)
+        steps = np.rint(np.asarray(self.delay, np.float64) / dt)
+        if steps.size and steps.max() > np.iinfo(np.int32).max:
+            raise ModelError(f"Delay delay must be at most {np.iinfo(np.int32).max} steps of dt "
+                             f"{dt:g} s, not {float(steps.max()):g} steps "
+                             f"({float(np.max(self.delay)):g} s)")
+        return steps.astype(np.int64)
 

@@ -136,10 +136,19 @@ class _ToGraph(Transformer):
         return str(items[0])
 
     def quoted(self, items):
-        return json.loads(items[0])
+        return self._string(items[0])
 
     def string(self, items):
-        return json.loads(items[0])
+        return self._string(items[0])
+
+    def _string(self, token) -> str:
+        """A quoted name or string: JSON's escapes (control characters must be escaped)."""
+        try:
+            return json.loads(token)
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"{self.source}:{token.line}:{token.column + exc.pos}: quoted "
+                             f"string must be JSON text ({exc.msg.lower().removesuffix(' at')}; write control "
+                             f"characters as \\u0000), not {str(token)[:40]!r}") from None
 
     def none(self, _items):
         return None
@@ -208,6 +217,8 @@ class _ToGraph(Transformer):
             raise ModelError(f"{self.source}: sfir version must be 1, not {version}")
         for item in items[1:]:
             if item[0] == "meta":
+                if item[1] in graph.metadata:
+                    raise ModelError(f"{self.source}: meta {item[1]} is defined twice")
                 graph.metadata[item[1]] = item[2]
             elif item[0] == "node":
                 _, name, type_name, kwargs = item
@@ -217,9 +228,10 @@ class _ToGraph(Transformer):
                                      f"{', '.join(sorted(NODE_TYPES))}, not {type_name!r}")
                 try:
                     node = cls(**kwargs)
-                except TypeError as exc:
+                except (TypeError, ValueError, AttributeError) as exc:
+                    # e.g. a number where the node wants text (dw=5): AttributeError
                     raise ModelError(f"{self.source}: node {name!r} ({type_name}): bad "
-                                     f"parameters: {exc}") from None
+                                     f"parameters: {type(exc).__name__}: {exc}") from None
                 except ModelError as exc:
                     raise ModelError(f"{self.source}: node {name!r}: {exc}") from None
                 graph.add_node(name, node)

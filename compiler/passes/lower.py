@@ -413,7 +413,10 @@ class _Walk:
         m_op, b = self.op(name)
         if not isinstance(node, ir.Delay):
             return {d: (m_op @ m).tocsr() for d, m in mats.items()}, m_op @ c + b
-        steps = np.broadcast_to(node.steps(self.dt), self.shapes[name]).ravel()
+        try:
+            steps = np.broadcast_to(node.steps(self.dt), self.shapes[name]).ravel()
+        except ModelError as exc:
+            raise ModelError(f"node {name!r}: {exc}", where=name) from None
         new: dict[int, sp.csr_matrix] = {}
         for d, m in mats.items():
             for k in np.unique(steps):

@@ -343,6 +343,13 @@ def partition(net: HwNetwork, target: Target, *, syn: Synapses | None = None) ->
                                 f"delay {int(p.delay.max())} must be at most "
                                 f"{target.core.max_delay}, the largest delay target "
                                 f"{target.name} allows")
+    total = sum(int(p.size) for p in net.populations.values())
+    capacity = target.topology.cores * target.core.neurons
+    if total > capacity:              # before any per-neuron array: no cut can hold them
+        raise ResourceError(f"network needs {-(-total // target.core.neurons)} cores or more "
+                            f"for {total:,} neurons, target {target.name} has "
+                            f"{target.topology.cores:,} cores of {target.core.neurons:,} neuron "
+                            f"slots ({capacity:,} neurons in all)")
     syn = syn if syn is not None else gather_synapses(net)
     _check_neurons(syn, target)
     if syn.learning and target.learning.profiles == 0:

@@ -184,6 +184,12 @@ def _scale_bounds(pop: FloatPopulation, incoming: list[FloatProjection], alpha: 
             # stays below half a weight step (see _threshold_bias)
             v_peak = np.maximum(v_peak, (pop.vth + neg / keep) * 64.0)
         bound = np.minimum(bound, np.where(v_peak > 0, U_MAX / v_peak, np.inf))
+        # resting voltage below the reset (a PyNN v_rest under v_reset, a NIR v_leak under the
+        # reset): a leaky neuron settles at bias / (1 - beta), which must not saturate either
+        leaky = (pop.beta < 1) & pop.spiking & (pop.kind != "Threshold")
+        rest = np.where(leaky, -np.minimum(pop.bias_v + pop.bias_u / keep, 0)
+                        / np.maximum(1.0 - pop.beta, 1e-300), 0.0)
+        bound = np.minimum(bound, np.where(rest > 0, U_MAX / rest, np.inf))
     return bound
 
 

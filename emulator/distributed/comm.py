@@ -22,9 +22,10 @@ from typing import Any, Callable
 import numpy as np
 
 from spikefab import errors as E
-from spikefab.errors import LinkError, SpikefabError, ToolError
+from spikefab.errors import InputError, LinkError, SpikefabError, ToolError
 
-__all__ = ["RankComm", "launched_by_mpi", "install_sigterm_handler", "DEFAULT_LINK_TIMEOUT_S"]
+__all__ = ["RankComm", "launched_by_mpi", "launched_ranks", "install_sigterm_handler",
+           "DEFAULT_LINK_TIMEOUT_S"]
 
 #: seconds a rank waits for the others in one collective before it declares them lost
 DEFAULT_LINK_TIMEOUT_S = 60.0
@@ -38,6 +39,19 @@ _LAUNCHER_VARS = ("OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK",
 def launched_by_mpi() -> bool:
     """True when this process is one rank of an MPI job (started by mpirun / mpiexec / srun)."""
     return any(v in os.environ for v in _LAUNCHER_VARS)
+
+
+def launched_ranks() -> tuple[int, int]:
+    """``(rank, size)`` of this process's MPI job from the launcher's environment, without
+    starting MPI; ``(0, 1)`` outside a job or when the launcher does not say."""
+    def first(names: tuple[str, ...], default: int) -> int:
+        for name in names:
+            value = os.environ.get(name, "")
+            if value.isdigit():
+                return int(value)
+        return default
+    return (first(("OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "MV2_COMM_WORLD_RANK"), 0),
+            first(("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE"), 1))
 
 
 def install_sigterm_handler() -> None:
@@ -73,6 +87,11 @@ class RankComm:
     _MPI: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        t = self.timeout_s
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t < float("inf"):
+            # nan compares false with every elapsed time: a lost rank would hang the others
+            raise InputError(f"link timeout must be a positive finite number of seconds, not "
+                             f"{t!r}", where="mpi")
         self._MPI = _mpi()
         if self.comm is None:
             self.comm = self._MPI.COMM_WORLD

@@ -24,6 +24,7 @@ corrupted file can never make the reader allocate or interpret arbitrary types.
 from __future__ import annotations
 
 import json
+import os
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -270,6 +271,9 @@ image_check: Callable[..., None] | None = None
 
 def load_image(path: str | Path, *, expect_target: str | None = None) -> Image:
     """Read an ``.sfi`` file; any problem is an :class:`~spikefab.errors.ImageError`."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ImageError(f"image must be an Image or the path of an .sfi file, not "
+                         f"{type(path).__name__}")
     path = Path(path)
     try:
         data = path.read_bytes()

@@ -102,6 +102,10 @@ def normalize_inputs(image: "Image", inputs: Mapping[str, Any] | None,
             or not 0 <= steps <= MAX_STEPS:
         raise InputError(f"steps must be an integer in [0, {MAX_STEPS}], not {steps!r}")
     declared = image.inputs
+    if inputs is not None and not isinstance(inputs, Mapping):
+        raise InputError(f"inputs must be a mapping of input name -> (steps, n) spikes, not "
+                         f"{type(inputs).__name__}; the image's inputs are "
+                         f"{', '.join(sorted(declared)) or 'none'}")
     inputs = dict(inputs or {})
     for name in inputs:
         if name not in declared:
@@ -132,6 +136,8 @@ def normalize_inputs(image: "Image", inputs: Mapping[str, Any] | None,
 
 def parse_probe(image: "Image", probe: str) -> tuple[str, str]:
     """Split ``"pop.var"``; raise :class:`InputError` for an unknown population or variable."""
+    if not isinstance(probe, str):
+        raise InputError(f"probe must be a 'population.variable' string, not {probe!r}")
     pop, _, var = probe.rpartition(".")
     if not pop or var not in PROBE_VARIABLES:
         raise InputError(f"probe must be 'population.variable' with variable one of "

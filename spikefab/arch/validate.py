@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from spikefab.arch.target import Target
 
 __all__ = ["check_image", "check_fits", "check_semantics", "check_manifest_sizes", "run_bytes",
-           "check_run_memory", "learning_run_bytes"]
+           "check_run_memory", "learning_run_bytes", "run_budget"]
 
 
 def _runs_ok(ptr: np.ndarray, length: int) -> bool:
@@ -511,6 +511,20 @@ def learning_run_bytes(image: "Image", steps: int, weight_every: int = 0) -> int
     return need
 
 
+def run_budget() -> int:
+    """Bytes a run may allocate: ``SPIKEFAB_MAX_RUN_BYTES`` when set, else 8 GiB, capped by the
+    machine's physical memory (shared by :func:`check_run_memory` and front ends such as
+    ``spikefab.pynn`` that allocate their own per-step arrays)."""
+    import os
+    env = os.environ.get("SPIKEFAB_MAX_RUN_BYTES")
+    available = int(env) if env and env.isdigit() else DEFAULT_RUN_BYTES
+    try:
+        available = min(available, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        pass
+    return available
+
+
 def check_run_memory(image: "Image", steps: int, n_probed: int = 0, *,
                      available: int | None = None, weight_every: int = 0) -> int:
     """Raise :class:`ResourceError` (need vs available) if a run would exceed the memory budget.
@@ -524,13 +538,7 @@ def check_run_memory(image: "Image", steps: int, n_probed: int = 0, *,
         return 0                     # not a step count: the input check names it
     need = run_bytes(image, steps, n_probed, weight_every)
     if available is None:
-        import os
-        env = os.environ.get("SPIKEFAB_MAX_RUN_BYTES")
-        available = int(env) if env and env.isdigit() else DEFAULT_RUN_BYTES
-        try:
-            available = min(available, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-        except (ValueError, OSError, AttributeError):
-            pass
+        available = run_budget()
     if need > available:
         raise ResourceError(f"a run of {steps} steps needs {need / 2**20:.0f} MiB of memory "
                             f"(spike arrays, traces, ring, tables and learning streams), "

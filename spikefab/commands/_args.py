@@ -13,7 +13,7 @@ from pathlib import Path
 
 from spikefab.errors import InputError
 
-__all__ = ["MAX_STEPS", "steps_arg", "check_output_file", "check_output_dir"]
+__all__ = ["MAX_STEPS", "steps_arg", "seconds_arg", "check_output_file", "check_output_dir"]
 
 from spikefab.arch.result import MAX_STEPS
 
@@ -35,6 +35,19 @@ def steps_arg(text: str) -> int:
             raise argparse.ArgumentTypeError(f"must be a whole number of steps, not {text!r}") \
                 from None
         value = int(f)
+    return value
+
+
+def seconds_arg(text: str) -> float:
+    """A timeout in seconds: a positive finite number (``nan`` or ``inf`` would wait for ever
+    on a lost rank or board, so they are argparse's usage error, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number of seconds, not "
+                                         f"{text!r}")
     return value
 
 

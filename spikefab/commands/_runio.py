@@ -17,6 +17,8 @@ def load_inputs(path: str | None) -> dict[str, np.ndarray]:
     if path is None:
         return {}
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"input file {path!r} is a folder; give an .npz file", where=path)
     if not p.is_file():
         raise InputError(f"input file {path!r} does not exist", where=path)
     try:

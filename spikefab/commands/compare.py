@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import shlex
 
+from spikefab.errors import InputError
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="a PyNN script in float vs on a target (PyCARL-style)")
@@ -27,7 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from spikefab.api import compare
-    extra = shlex.split(args.args)
+    try:
+        extra = shlex.split(args.args)
+    except ValueError as exc:              # an unclosed quote
+        raise InputError(f"--args {args.args!r} must be a shell-quoted argument list ({exc})",
+                         where="--args") from None
     report = compare(args.model, target=args.target, mode=args.mode, args=extra,
                      device=args.device)
     print(report.format())

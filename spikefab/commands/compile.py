@@ -67,6 +67,10 @@ def load_builder_script(path: Path) -> Any:
                          f"script: {exc.msg}", where=str(path)) from None
     except OSError as exc:
         raise ModelError(f"model file {str(path)!r} cannot be read: {exc.strerror}") from None
+    except SystemExit as exc:      # sys.exit() in the script: exit 0 wrote no image before
+        raise ModelError(f"{path}: the builder script called sys.exit({exc.code!r}) before "
+                         f"defining 'net' or 'build()'; a builder script must not exit",
+                         where=str(path)) from None
     except SpikefabError as exc:
         raise type(exc)(f"{_user_line(path, exc)}: {exc}", where=str(path)) from None
     except Exception as exc:  # noqa: BLE001 - the user's code may raise anything

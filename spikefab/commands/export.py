@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from spikefab.commands._args import check_output_dir
 from spikefab.commands._runio import read_image
 
 
@@ -23,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main_sanafe(args: argparse.Namespace) -> int:
     from spikefab.export.sanafe import export_sanafe
+    check_output_dir(args.output)
     out = export_sanafe(read_image(args.image), args.output)
     print(f"wrote {out['arch']} and {out['network']}: {out['neurons']} neurons, "
           f"{out['synapses']} synapses")

@@ -97,7 +97,14 @@ def run(args: argparse.Namespace) -> int:
     from spikefab.compiler import load_model
     from spikefab.compiler.ir.text import print_graph
 
-    graph = load_model(args.model)
+    if str(args.model).endswith(".py"):     # a builder script: its fixed-point network
+        from pathlib import Path
+
+        from spikefab.commands.compile import load_builder_script
+        from spikefab.compiler.ir.hardware import graph_from_hwnet
+        graph = graph_from_hwnet(load_builder_script(Path(args.model)))
+    else:
+        graph = load_model(args.model)
     if args.ir:
         print(print_graph(graph), end="")
     else:

@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 
 from spikefab.api import run as run_image
-from spikefab.commands._args import check_output_file
+from spikefab.commands._args import check_output_file, seconds_arg
 from spikefab.commands._runio import add_common, load_inputs, read_image
 
 
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="record a variable (u, v, theta, ref, s) each step; repeatable")
     p.add_argument("--device", metavar="URI", help="run on a device (emu://, rtlsim://, serial://)")
     p.add_argument("-o", "--output", metavar="NPZ", help="write spikes (and traces) to this file")
-    p.add_argument("--link-timeout", type=float, default=None, metavar="S",
+    p.add_argument("--link-timeout", type=seconds_arg, default=None, metavar="S",
                    help="under mpirun: seconds a rank waits for the others before it reports "
                         "them lost (default 60)")
     p.set_defaults(func=main)

@@ -22,6 +22,7 @@ import numpy as np
 
 from spikefab.errors import InputError, ModelError, SpikefabError
 from spikefab.pynn import control, simulator
+from spikefab.pynn.lowering import SOURCES
 from spikefab.pynn.stats import spike_stats
 
 __all__ = ["PopulationComparison", "Comparison", "compare", "run_script"]
@@ -116,6 +117,9 @@ class ScriptRun:
 def run_script(script: str | Path, args: Sequence[str] = (), **setup: Any) -> ScriptRun:
     """Run a ``spikefab.pynn`` script with ``setup`` options forced; what it simulated."""
     path = Path(script)
+    if path.suffix == ".py" and not path.is_file():
+        raise InputError(f"script {str(path)!r} does not exist"
+                         f"{' (it is a folder)' if path.is_dir() else ''}", where=str(path))
     if path.suffix != ".py" or not path.is_file():
         raise InputError(f"model must be a PyNN script (.py) using spikefab.pynn, not {str(path)!r}")
     argv, saved = sys.argv, dict(control.OVERRIDES)
@@ -141,7 +145,12 @@ def run_script(script: str | Path, args: Sequence[str] = (), **setup: Any) -> Sc
     if out is None or not state.populations:
         raise ModelError(f"script {str(path)!r} must build a network with spikefab.pynn (import "
                          f"spikefab.pynn as sim) and run it; it left nothing to compare")
-    cells = [p for p in state.populations if p._index in out.spikes]
+    cells = [p for p in state.populations if p._index in out.spikes
+             and type(p.celltype).__name__ not in SOURCES]      # sources: same in both runs
+    if not cells:
+        raise ModelError(f"script {str(path)!r} runs spike sources only: compare needs a cell "
+                         f"population (IF_curr_exp, IF_curr_delta) to run in float and on the "
+                         f"chip", where=str(path))
     return ScriptRun({p._index: p.label for p in cells}, {p._index: p.size for p in cells},
                      dict(out.spikes), out.steps, state.dt, out.result, list(out.notes))
 

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from pyNN import common
 from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
 from pyNN.recording import get_io
@@ -57,8 +58,15 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY,
     state.mode = mode
     state.device = extra_params.get("device")
     state.placer = extra_params.get("placer", "sequential")
-    state.seed = int(extra_params.get("rng_seed", 0))
-    state.mpi_rank = 0
+    seed = extra_params.get("rng_seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"setup: rng_seed must be an integer >= 0 (the seed of the Poisson "
+                         f"sources and the placer), not {seed!r}")
+    state.seed = int(seed)
+    # under mpirun every rank runs the script and holds every cell (the emulator itself runs
+    # over the ranks): rank() is the real rank, so PyNN writes files and prints on rank 0 only
+    from spikefab.emulator.distributed.comm import launched_ranks
+    state.mpi_rank = launched_ranks()[0]
     state.num_processes = 1
     return rank()
 

@@ -20,8 +20,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from spikefab.arch.neuron import STATE_MAX
-from spikefab.errors import InputError, ModelError
-from spikefab.pynn.lowering import Lowered, input_spikes, lower_network, lowered_graph, pop_name
+from spikefab.errors import InputError, ModelError, SpikefabError
+from spikefab.pynn.lowering import (SOURCES, Lowered, input_spikes, lower_network, lowered_graph,
+                                    pop_name, pynn_names)
 
 __all__ = ["Outcome", "simulate", "compile_lowered", "run_float"]
 
@@ -68,18 +69,47 @@ def _lowered(state) -> Lowered:
     return low
 
 
+def check_run_size(state, tstop: float) -> int:
+    """The step count of a run to ``tstop`` ms, refused (``InputError``/``ResourceError``)
+    before anything is allocated when it is not a finite time, exceeds the step limit, or its
+    per-step arrays (host input, Poisson draws, spikes, recorded ``v``) exceed the run memory
+    budget (``SPIKEFAB_MAX_RUN_BYTES``)."""
+    from spikefab.arch.result import MAX_STEPS
+    from spikefab.arch.validate import run_budget
+    from spikefab.errors import ResourceError
+    steps = tstop / state.dt
+    if not np.isfinite(steps) or not 0 <= round(steps) <= MAX_STEPS:
+        raise InputError(f"run: the end time must be a finite time in [0, "
+                         f"{MAX_STEPS * state.dt:g}] ms ({MAX_STEPS} steps of {state.dt:g} ms), "
+                         f"not {tstop!r} ms")
+    steps = int(round(steps))
+    sources = sum(p.size for p in state.populations if type(p.celltype).__name__ in SOURCES)
+    cells = sum(p.size for p in state.populations) - sources
+    recorded = sum(p.size for p in state.populations if p._index in _v_recorded(state))
+    need = steps * (9 * sources + cells + 16 * recorded)
+    if need > run_budget():
+        raise ResourceError(f"run: {steps} steps of {sources + cells} PyNN cells need "
+                            f"{need / 2**20:.0f} MiB for inputs, spikes and recorded v; "
+                            f"{run_budget() / 2**20:.0f} MiB are available "
+                            f"(SPIKEFAB_MAX_RUN_BYTES); run shorter or record less", where="run")
+    return steps
+
+
 def simulate(state, steps: int) -> Outcome:
     """Run the state's network from time 0 for ``steps`` steps in the state's mode."""
     low = _lowered(state)
     inputs = input_spikes(low, steps, state.dt, state.seed)
     want_v = _v_recorded(state)
+    if not low.net.populations:                 # spike sources only: nothing to compile
+        return Outcome(state.version, steps, _by_index(state, inputs), {}, None, low.notes)
     if state.mode == "float" and state.device is None:
         if low.plastic:
             raise InputError("setup(mode='float') runs no learning engine: STDP projections "
                              "need mode 'functional' or 'cycle' (or a device)")
         spikes, v = run_float(low, inputs, steps, {pop_name(i) for i in want_v})
         traces = {(i, "v"): v[pop_name(i)] + low.v_reset[pop_name(i)] for i in want_v}
-        return Outcome(state.version, steps, _by_index(state, spikes), traces, None, low.notes)
+        return Outcome(state.version, steps, _by_index(state, {**inputs, **spikes}), traces, None,
+                       low.notes)
     comp = compile_lowered(state, low)
     if state.device is not None and want_v:
         raise InputError("recording 'v' needs the emulator: a device reports spikes only; "
@@ -87,18 +117,32 @@ def simulate(state, steps: int) -> Outcome:
     import spikefab
     probes = [f"{pop_name(i)}.v" for i in sorted(want_v)]
     mode = "functional" if state.device is not None else state.mode
-    result = spikefab.run(comp.image, inputs, steps, mode=mode, probes=probes,
-                          device=state.device)
+    result = _on_every_rank(spikefab.run(comp.image, inputs, steps, mode=mode, probes=probes,
+                                         device=state.device))
     spikes = {name: result.spikes[name] for name in low.net.outputs}
     _learned_weights(low, comp, result.weights)
     traces = {}
     for i in want_v:
         name = pop_name(i)
         traces[(i, "v")] = result.traces[f"{name}.v"] / comp.v_scale[name] + low.v_reset[name]
-    return Outcome(state.version, steps, _by_index(state, spikes), traces, result, low.notes)
+    return Outcome(state.version, steps, _by_index(state, {**inputs, **spikes}), traces, result,
+                   low.notes)
+
+
+def _on_every_rank(result):
+    """Under ``mpirun`` the emulator runs over the ranks and only rank 0 gets the Result; the
+    PyNN script runs on every rank (each holds every cell: ``num_processes()`` stays 1, PyNN
+    writes files on rank 0), so rank 0's Result is broadcast to all."""
+    from spikefab.emulator.distributed.comm import launched_ranks
+    if launched_ranks()[1] <= 1:
+        return result
+    from mpi4py import MPI
+    return MPI.COMM_WORLD.bcast(result, root=0)
 
 
 def _by_index(state, spikes: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
+    """Spikes per PyNN population index: cell populations' outputs and the spike sources'
+    host input (what a recorded ``SpikeSourceArray``/``SpikeSourcePoisson`` emitted)."""
     return {pop._index: np.asarray(spikes[pop_name(pop._index)], np.uint8)
             for pop in state.populations if pop_name(pop._index) in spikes}
 
@@ -108,22 +152,19 @@ def compile_lowered(state, low: Lowered) -> Compiled:
     cached = getattr(state, "compiled", None)
     if cached is not None and cached.version == state.version:
         return cached
-    import spikefab
-    from spikefab.compiler.hwnet import Population
-    from spikefab.compiler.passes import quantize
-
-    hw, units, reports = quantize_plastic(state, low)
-    hw.outputs = {pop: pop for pop in hw.outputs.values()}       # the image reports populations
-    for name, pop in hw.populations.items():
-        hw.populations[name] = Population(name, pop.size,
-                                          replace(pop.neuron, refractory=low.refractory[name]))
+    try:
+        hw, units, reports = quantize_plastic(state, low)
+        image = _compile(state, low, hw)
+    except SpikefabError as exc:          # name the script's populations, not p0, p1, ...
+        raise type(exc)(pynn_names(str(exc), state), where=exc.where) from None
     rows = {r["population"]: r for r in hw.meta["quantization"]["populations"]}
     v_scale = {name: np.broadcast_to(np.asarray(rows[name]["v_scale"], float),
                                      (hw.populations[name].size,))
                for name in hw.populations}
-    image = spikefab.compile(hw, target=state.target, placer=state.placer, seed=state.seed)
     for name, spec in image.populations.items():
-        v0 = np.clip(np.rint(low.v0[name] * v_scale[name]), -STATE_MAX, STATE_MAX)
+        v0 = np.rint(low.v0[name] * v_scale[name])
+        if np.abs(v0).max(initial=0) > STATE_MAX:
+            _refuse_initial_v(state, low, name, v_scale[name])
         for s in spec["slices"]:
             core = image.cores[int(s["core"])]
             lo, n, start = int(s["offset"]), int(s["count"]), int(s["start"])
@@ -132,6 +173,31 @@ def compile_lowered(state, low: Lowered) -> Compiled:
     for proj in {id(p.projection): p.projection for p in low.plastic.values()}.values():
         proj.stdp_reports = [r for n, r in reports.items() if low.plastic[n].projection is proj]
     return state.compiled
+
+
+def _compile(state, low: Lowered, hw):
+    """The image of the quantized network, each population with its refractory period."""
+    import spikefab
+    from spikefab.compiler.hwnet import Population
+    hw.outputs = {pop: pop for pop in hw.outputs.values()}       # the image reports populations
+    for name, pop in hw.populations.items():
+        hw.populations[name] = Population(name, pop.size,
+                                          replace(pop.neuron, refractory=low.refractory[name]))
+    return spikefab.compile(hw, target=state.target, placer=state.placer, seed=state.seed)
+
+
+def _refuse_initial_v(state, low: Lowered, name: str, scale: np.ndarray) -> None:
+    """An initial ``v`` beyond the 24-bit state at the population's voltage scale would be
+    clipped, silently changing the run (a ``v`` above threshold would not spike), so it is a
+    ``ModelError`` naming the range the state holds."""
+    pop = state.populations[int(name[1:])]
+    lo = float(np.max(-STATE_MAX / scale + low.v_reset[name]))
+    hi = float(np.min(STATE_MAX / scale + low.v_reset[name]))
+    v = low.v0[name] + low.v_reset[name]
+    raise ModelError(f"population {pop.label!r}: initial v must lie in [{lo:.4g}, {hi:.4g}] mV "
+                     f"(the chip's 24-bit voltage state at this population's scale, "
+                     f"v_thresh - v_reset at the top of the 17-bit threshold), not "
+                     f"{v.min():g}..{v.max():g} mV", where=pop.label)
 
 
 def _learned_weights(low: Lowered, comp: Compiled, weights: dict[str, np.ndarray]) -> None:

@@ -40,10 +40,11 @@ from spikefab.arch.fields import field as image_field
 from spikefab.compiler.passes.lower import FloatPopulation, FloatProjection, LoweredView
 from spikefab.errors import ModelError
 
-__all__ = ["Lowered", "PlasticPart", "lower_network", "lowered_graph", "input_spikes", "pop_name"]
+__all__ = ["Lowered", "PlasticPart", "lower_network", "lowered_graph", "input_spikes", "pop_name",
+           "pynn_names", "SOURCES"]
 
 _CELLS = ("IF_curr_exp", "IF_curr_delta")
-_SOURCES = ("SpikeSourceArray", "SpikeSourcePoisson")
+SOURCES = ("SpikeSourceArray", "SpikeSourcePoisson")
 
 #: Longest synaptic delay any image can hold, in steps (the synapse table's delay field;
 #: a target may allow fewer: core.max_delay, checked when compiling).
@@ -53,6 +54,29 @@ MAX_DELAY_STEPS = image_field("synapses", "delay").hi
 def pop_name(index: int) -> str:
     """Hardware name of the ``index``-th PyNN population (labels may hold any character)."""
     return f"p{index}"
+
+
+def pynn_names(message: str, state) -> str:
+    """``message`` with hardware names (``'p3'``, ``'p0->p3#2'``) replaced by the script's
+    population labels, for errors raised by the compiler."""
+    import re
+    pops = state.populations
+
+    def label(i: str) -> str:
+        return repr(pops[int(i)].label) if int(i) < len(pops) else f"'p{i}'"
+
+    def swap(m: "re.Match") -> str:
+        if m.group(2) is None:
+            return label(m.group(1))
+        return f"{label(m.group(1))} -> {label(m.group(2))} ({m.group(0)[1:-1]})"
+
+    return re.sub(r"'p(\d+)(?:->p(\d+)#\d+)?'", swap, message)
+
+
+def _finite(values: np.ndarray, what: str, where: str) -> None:
+    if not np.all(np.isfinite(values)):
+        bad = np.asarray(values, float)[~np.isfinite(values)][0]
+        raise ModelError(f"{where}: {what} must be a finite number, not {bad}", where=where)
 
 
 @dataclass
@@ -137,17 +161,28 @@ def lower_network(state) -> Lowered:
     alpha_of: dict[int, float] = {}
     for pop in state.populations:
         name, kind = pop_name(pop._index), _kind(pop)
-        if kind in _SOURCES:
+        if kind in SOURCES:
+            _check_source(pop)
             net.inputs[name] = pop.size
             low.sources[name] = pop
             continue
         if kind not in _CELLS:
             raise ModelError(f"population {pop.label!r}: cell type must be one of "
-                             f"{', '.join(_CELLS + _SOURCES)}, not {kind}")
+                             f"{', '.join(_CELLS + SOURCES)}, not {kind}")
         p = {k: _param(pop, k) for k in pop.celltype.default_parameters}
         where = pop.label
+        for k, values in p.items():
+            _finite(values, k, f"population {where!r}")
         if np.any(p["tau_m"] <= 0) or np.any(p["cm"] <= 0):
             raise ModelError(f"population {where!r}: tau_m and cm must be > 0")
+        for k in ("tau_syn_E", "tau_syn_I"):
+            if k in p and np.any(p[k] <= 0):
+                raise ModelError(f"population {where!r}: {k} must be > 0 ms, not "
+                                 f"{p[k].min():g}",
+                                 where=where)
+        if np.any(p["tau_refrac"] < 0):
+            raise ModelError(f"population {where!r}: tau_refrac must be >= 0 ms, not "
+                             f"{p['tau_refrac'].min():g}", where=where)
         _uniform(p["tau_m"], "tau_m", pop)
         beta = np.exp(-dt / p["tau_m"])
         if kind == "IF_curr_exp":
@@ -181,6 +216,7 @@ def lower_network(state) -> Lowered:
         net.outputs[name] = name
         low.refractory[name] = refractory
         low.v_reset[name] = p["v_reset"]
+        _finite(_initial(pop, "v"), "initial v", f"population {where!r}")
         low.v0[name] = _initial(pop, "v") - p["v_reset"]
         for var in ("isyn_exc", "isyn_inh"):
             if var in pop._initial and np.any(_initial(pop, var) != 0):
@@ -189,6 +225,31 @@ def lower_network(state) -> Lowered:
     for proj in state.projections:
         _lower_projection(state, low, proj, tau_used, alpha_of)
     return low
+
+
+def _check_source(pop) -> None:
+    """Spike times and Poisson parameters a run can use: finite times, rates >= 0."""
+    where = f"population {pop.label!r}"
+    if type(pop.celltype).__name__ == "SpikeSourceArray":
+        for seq in _spike_times(pop):
+            _finite(seq, "spike_times", where)
+        return
+    rate = _param(pop, "rate")
+    _finite(rate, "rate", where)
+    if np.any(rate < 0):
+        raise ModelError(f"{where}: rate must be >= 0 Hz, not {rate.min():g}", where=where)
+    for k in ("start", "duration"):
+        values = _param(pop, k)
+        if np.any(np.isnan(values)):
+            raise ModelError(f"{where}: {k} must be a number of ms, not nan", where=where)
+
+
+def _spike_times(pop) -> list[np.ndarray]:
+    """Each source neuron's spike times (ms)."""
+    times = pop._parameters["spike_times"]
+    times = times.evaluate(simplify=False) if hasattr(times, "evaluate") else times
+    return [np.asarray(getattr(seq, "value", seq), float)
+            for seq in np.broadcast_to(np.asarray(times, object), (pop.size,))]
 
 
 def _initial(pop, var: str) -> np.ndarray:
@@ -202,6 +263,8 @@ def _lower_projection(state, low: Lowered, proj, tau_used, alpha_of) -> None:
     k_pre, k_post = proj._pre, proj._post
     src_pop, src = pre_pop[k_pre], pre_idx[k_pre]
     dst_pop, dst = post_pop[k_post], post_idx[k_post]
+    _finite(proj._delay, "delay", f"projection {proj.label!r}")
+    _finite(proj._weight, "weight", f"projection {proj.label!r}")
     steps = np.rint(proj._delay / dt).astype(np.int64)
     if steps.size and (steps.min() < 0 or steps.max() > MAX_DELAY_STEPS):
         raise ModelError(f"projection {proj.label!r}: delays must be in [0, "
@@ -212,13 +275,20 @@ def _lower_projection(state, low: Lowered, proj, tau_used, alpha_of) -> None:
     w_max = None
     if getattr(proj, "plastic", False):
         from spikefab.pynn.plasticity import uniform_parameters
-        w_max = uniform_parameters(proj.stdp_columns(), f"projection {proj.label!r}")["w_max"]
+        params = uniform_parameters(proj.stdp_columns(), f"projection {proj.label!r}")
+        w_max = params["w_max"]
+        if not 0 <= params["w_min"] < w_max:
+            raise ModelError(f"projection {proj.label!r}: STDP needs 0 <= w_min < w_max, not "
+                             f"w_min {params['w_min']:g}, w_max {w_max:g} nA",
+                             where=proj.label)
         if np.any(weight < 0) or proj.receptor_type != "excitatory":
             raise ModelError(f"projection {proj.label!r}: STDP synapses must be excitatory "
                              f"with weights >= 0 (the learning engine's excitatory sign mode), "
                              f"not receptor {proj.receptor_type!r} with weights down to "
                              f"{weight.min():g}")
     tau_field = "tau_syn_E" if proj.receptor_type == "excitatory" else "tau_syn_I"
+    # a zero static weight moves nothing (PyNN's default weight is 0): leave it out, exactly
+    live = np.ones(weight.shape, bool) if w_max is not None else weight != 0
     for target in np.unique(dst_pop):
         target_pop = state.populations[int(target)]
         if _kind(target_pop) not in _CELLS:
@@ -228,7 +298,7 @@ def _lower_projection(state, low: Lowered, proj, tau_used, alpha_of) -> None:
         if _kind(target_pop) == "IF_curr_exp":
             tau = _param(target_pop, tau_field)
             gain = tau / _param(target_pop, "cm") * (1.0 - alpha_of[int(target)])
-        sel_t = dst_pop == target
+        sel_t = (dst_pop == target) & live
         for source in np.unique(src_pop[sel_t]):
             sel = sel_t & (src_pop == source)
             for d in np.unique(steps[sel]):
@@ -256,10 +326,8 @@ def input_spikes(low: Lowered, steps: int, dt: float, seed: int) -> dict[str, np
     for name, pop in low.sources.items():
         x = np.zeros((steps, pop.size), np.uint8)
         if type(pop.celltype).__name__ == "SpikeSourceArray":
-            times = pop._parameters["spike_times"]
-            times = times.evaluate(simplify=False) if hasattr(times, "evaluate") else times
-            for i, seq in enumerate(np.broadcast_to(np.asarray(times, object), (pop.size,))):
-                t = np.asarray(getattr(seq, "value", seq), float)
+            for i, t in enumerate(_spike_times(pop)):
+                t = t[(t > -dt) & (t < (steps + 1) * dt)]
                 k = np.rint(t / dt).astype(np.int64)
                 k = k[(k >= 0) & (k < steps)]
                 x[k, i] = 1

@@ -237,6 +237,9 @@ def uniform_parameters(columns: dict[str, np.ndarray], where: str) -> dict[str, 
     out = {}
     for name, col in columns.items():
         col = np.asarray(col, float)
+        if not np.all(np.isfinite(col)):
+            raise ModelError(f"{where}: {name} must be a finite number, not "
+                             f"{col[~np.isfinite(col)][0]}", where=where)
         if col.size and np.ptp(col) > 1e-12 * max(1.0, float(np.max(np.abs(col)))):
             raise ModelError(f"{where}: {name} must be the same for all synapses of a plastic "
                              f"projection (one learning profile each), not {col.min():g}.."

@@ -69,6 +69,15 @@ class PopulationView(common.PopulationView):
         base._initial[variable][self.index_in_grandparent(np.arange(self.size))] = values
         simulator.state.changed()
 
+    @property
+    def initial_values(self) -> dict[str, np.ndarray]:
+        """This view's initial values (a copy; ``initialize`` sets them).  PyNN 0.13's own
+        property raises ``NotImplementedError``, which made ``view.initialize(v=...)`` fail
+        after the values were already stored."""
+        base = self.grandparent
+        idx = np.asarray(self.index_in_grandparent(np.arange(self.size)), np.int64)
+        return {var: values[idx] for var, values in getattr(base, "_initial", {}).items()}
+
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
 
@@ -83,6 +92,9 @@ class Population(common.Population):
         if not isinstance(self.celltype, StandardCellType):
             raise ModelError(f"population {self.label!r}: cell type must be one of PyNN's "
                              f"standard types, not {type(self.celltype).__name__}")
+        if self.size < 1:
+            raise ModelError(f"population {self.label!r}: size must be at least 1 neuron, not "
+                             f"{self.size}", where=self.label)
         state = simulator.state
         ids = np.arange(state.id_counter, state.id_counter + self.size)
         self.all_cells = np.array([simulator.ID(i) for i in ids], dtype=simulator.ID)

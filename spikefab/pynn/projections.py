@@ -38,6 +38,23 @@ class Connection(common.Connection):
         return tuple(getattr(self, name) for name in attribute_names)
 
 
+def _one_to_one_of_one(connector, pre, post):
+    """PyNN 0.13's ``OneToOneConnector`` fails on NumPy 2 when ``pre`` has one cell (its
+    connection map column is a 0-d ``numpy.bool_``); one cell onto one cell is the same
+    connection as ``AllToAllConnector`` with self connections, which works; one cell onto
+    several is refused, naming the equivalent ``FromListConnector``."""
+    from pyNN.connectors import AllToAllConnector, OneToOneConnector
+    if type(connector) is not OneToOneConnector or pre.size != 1:
+        return connector
+    if post.size != 1:
+        raise ModelError(f"OneToOneConnector from {pre.label!r} (1 cell) onto {post.label!r} "
+                         f"({post.size} cells): PyNN 0.13's connector cannot build this on "
+                         f"NumPy 2; FromListConnector([(0, 0)]) makes the one connection")
+    return AllToAllConnector(allow_self_connections=True, safe=connector.safe,
+                             callback=connector.callback,
+                             location_selector=connector.location_selector)
+
+
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = simulator
@@ -45,6 +62,12 @@ class Projection(common.Projection):
 
     def __init__(self, presynaptic_population, postsynaptic_population, connector,
                  synapse_type=None, source=None, receptor_type=None, space=Space(), label=None):
+        if not postsynaptic_population.receptor_types:
+            where = f"{presynaptic_population.label!r} -> {postsynaptic_population.label!r}"
+            raise ModelError(f"projection {where}: the target must be a cell population "
+                             f"(IF_curr_exp, IF_curr_delta), not a spike source", where=where)
+        connector = _one_to_one_of_one(connector, presynaptic_population,
+                                       postsynaptic_population)
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
                                    connector, synapse_type, source, receptor_type, space, label)
         if not isinstance(self.synapse_type, (StaticSynapse, STDPMechanism)):

@@ -34,12 +34,19 @@ class Recorder(recording.Recorder):
     def _indices(self, ids) -> np.ndarray:
         return np.asarray(self.population.id_to_index(np.asarray(list(ids), dtype=int)), int)
 
+    def _start_step(self) -> int:
+        """First step of the data still to report: ``get_data(clear=True)`` moves PyNN's
+        recording start to the current time (every run re-simulates from 0)."""
+        start = float(np.asarray(getattr(self._recording_start_time, "magnitude",
+                                         self._recording_start_time)))
+        return int(round(start / self._simulator.state.dt))
+
     def _get_spiketimes(self, requested_ids, clear=False):
         spikes = self._simulator.state.spikes_of(self.population)
         step, index = np.nonzero(spikes)
         wanted = np.zeros(self.population.size, bool)
         wanted[self._indices(requested_ids)] = True
-        keep = wanted[index]
+        keep = wanted[index] & (step >= self._start_step())
         ids = np.asarray(self.population.all_cells, int)[index[keep]]
         return ids, step[keep].astype(float) * self._simulator.state.dt
 
@@ -50,12 +57,12 @@ class Recorder(recording.Recorder):
         if trace is None:
             trace = np.zeros((state.steps, self.population.size))
         first = self.population.initial_value_array(variable.name)
-        values = np.vstack([first[None, :], trace])[:, idx]
+        values = np.vstack([first[None, :], trace])[self._start_step():, idx]
         every = int(round(self.sampling_interval / state.dt))
         return values[::every], None
 
     def _local_count(self, variable, filter_ids=None):
-        counts = self._simulator.state.spikes_of(self.population).sum(axis=0)
+        counts = self._simulator.state.spikes_of(self.population)[self._start_step():].sum(axis=0)
         ids = self.filter_recorded(variable, filter_ids)
         idx = self._indices(ids)
         return {int(i): int(counts[j]) for i, j in zip(ids, idx)}

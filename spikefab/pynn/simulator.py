@@ -82,8 +82,8 @@ class State(common.control.BaseState):
         self.run_until(self.t + simtime)
 
     def run_until(self, tstop: float) -> None:
-        from spikefab.pynn.engine import simulate
-        steps = int(round(tstop / self.dt))
+        from spikefab.pynn.engine import check_run_size, simulate
+        steps = check_run_size(self, tstop)
         if self.outcome is not None and self.outcome.version != self.version and steps > 0:
             raise InputError(
                 "the network must not change between run() calls: the chip runs one fixed "

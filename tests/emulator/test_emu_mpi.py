@@ -219,6 +219,45 @@ def test_cli_error_is_reported_once(tmp_path):
     assert "input 'nope' is not in the image" in proc.stderr
 
 
+def test_a_device_run_under_several_ranks_is_refused_once(tmp_path):
+    """`mpirun -n 2 spikefab run --device URI` drove one device from two host processes."""
+    target = load_target("darwinwafer")
+    img = random_image(np.random.default_rng(4), target, max_cores=2).save(tmp_path / "n.sfi")
+    proc = mpirun(2, BIN / "spikefab", "run", img, "--steps", 3, "--device", "emu://",
+                  "-o", tmp_path / "out.npz")
+    assert proc.returncode != 0
+    assert proc.stderr.count("error: ") == 1
+    assert "spikefab run --device is one host process, not an MPI job of 2 ranks" in proc.stderr
+    assert not (tmp_path / "out.npz").exists()
+
+
+PYNN_SCRIPT = """
+import sys
+import spikefab.pynn as sim
+sim.setup(timestep=0.1, target="darwinwafer")
+s = sim.Population(2, sim.SpikeSourceArray(spike_times=[1.0, 2.0]), label="s")
+c = sim.Population(2, sim.IF_curr_delta(), label="c")
+sim.Projection(s, c, sim.OneToOneConnector(), sim.StaticSynapse(weight=20.0))
+c.record("spikes")
+sim.run(5.0)
+times = [[round(float(t), 6) for t in st] for st in c.get_data().segments[0].spiketrains]
+print("RANK", sim.rank(), sim.num_processes(), times)
+c.write_data(sys.argv[1])
+"""
+
+
+def test_pynn_script_under_mpirun_gives_every_rank_the_result(tmp_path):
+    """Rank 1 of a PyNN script under mpirun got None from the distributed run and died with
+    AttributeError; now every rank holds the run's data and files are written by rank 0."""
+    script = tmp_path / "net.py"
+    script.write_text(PYNN_SCRIPT)
+    proc = mpirun(2, sys.executable, script, tmp_path / "out.pkl")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = sorted(x for x in proc.stdout.splitlines() if x.startswith("RANK"))
+    assert lines == ["RANK 0 1 [[1.2, 2.2], [1.2, 2.2]]", "RANK 1 1 [[1.2, 2.2], [1.2, 2.2]]"]
+    assert (tmp_path / "out.pkl").exists()
+
+
 @pytest.mark.parametrize("fault", ["kill", "hang"])
 def test_lost_rank_stops_the_others_with_a_typed_error(tmp_path, fault):
     target = load_target("darwinwafer")

@@ -77,3 +77,19 @@ def test_compare_errors_are_typed(tmp_path, capsys) -> None:
     empty.write_text("x = 1\n")
     assert main(["compare", str(empty)]) == 2
     assert "must build a network with spikefab.pynn" in capsys.readouterr().err
+
+
+def test_compare_audit_cases_are_one_line_errors(tmp_path, capsys) -> None:
+    """An unclosed quote in --args was a shlex traceback; a missing .py was called 'not a
+    script'; a script of spike sources only printed an empty table."""
+    sources = tmp_path / "sources.py"
+    sources.write_text("import spikefab.pynn as sim\nsim.setup(timestep=0.1)\n"
+                       "p = sim.Population(2, sim.SpikeSourcePoisson(rate=50.0))\n"
+                       "p.record('spikes')\nsim.run(20.0)\n")
+    cases = [(["compare", str(sources), "--args", "'unclosed"], "must be a shell-quoted"),
+             (["compare", str(tmp_path / "nope.py")], "nope.py' does not exist"),
+             (["compare", str(sources), "--mode", "functional"], "runs spike sources only")]
+    for argv, text in cases:
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: ") and text in err[0], err
