@@ -160,8 +160,10 @@ def _push(q, st, head_slot, time, kind, f, p):
 
 
 @njit(cache=True, inline="always")
-def fifo_push(fab, f, p, pk):
-    """Make packet ``p`` visible at the tail of FIFO ``f`` (activating its router).
+def fifo_push(fab, f, p, pk, maxf, nact):
+    """Make packet ``p`` visible at the tail of FIFO ``f`` (activating its router); takes and
+    returns the deepest FIFO seen and the number of active routers (kept in registers by the
+    caller: a store into any array would force them to be re-read from ``st``).
 
     A router FIFO also stores the output the packet requests at that router (its route is
     fixed on arrival), so arbitration never touches the packet table; a packet that becomes the
@@ -169,38 +171,93 @@ def fifo_push(fab, f, p, pk):
     """
     geo = fab.geo
     depth = geo[G_DEPTH]
-    k = fab.fhead[f] + fab.fcnt[f]
+    n = fab.fcnt[f]
+    k = fab.fhead[f] + n
     if k >= depth:
         k -= depth
-    fab.fbuf[f * depth + k, 0] = p
-    fab.fcnt[f] += 1
-    st = fab.st
-    if fab.fcnt[f] > st[S_MAXF]:
-        st[S_MAXF] = fab.fcnt[f]
+    n += 1
+    fab.fcnt[f] = n
+    if n > maxf:
+        maxf = n
+    i = f * depth + k
+    fab.fbuf[i, 0] = p
     r = fab.frouter[f]
     if r >= 0:
         P = geo[G_P]
         o = _route(fab, pk, p, r)
-        fab.fbuf[f * depth + k, 1] = o
-        if fab.fcnt[f] == 1:
+        fab.fbuf[i, 1] = o
+        if n == 1:
             fab.reqm[r * P + o] |= np.int64(1) << (f - r * P)
             fab.want[r] |= np.int64(1) << o
         fab.rcnt[r] += 1
         if fab.aflag[r] == 0:
             fab.aflag[r] = 1
-            fab.alist[st[S_NACT]] = r
-            st[S_NACT] += 1
+            fab.alist[nact] = r
+            nact += 1
+    return n, maxf, nact
 
 
 @njit(cache=True, inline="always")
 def fifo_pop(fab, f):
     depth = fab.geo[G_DEPTH]
-    p = fab.fbuf[f * depth + fab.fhead[f], 0]
-    fab.fhead[f] += 1
-    if fab.fhead[f] == depth:
-        fab.fhead[f] = 0
+    h = fab.fhead[f]
+    p = fab.fbuf[f * depth + h, 0]
+    h += 1
+    fab.fhead[f] = h if h < depth else 0
     fab.fcnt[f] -= 1
     return p
+
+
+@njit(cache=True, inline="always")
+def _apply_queue(c, q, hs, fab, pk, harr, tm, sbusy, ends):
+    """The events of queue ``q`` (head and tail at ``st[hs]``, ``st[hs + 1]``) due by ``c``.
+
+    Head, tail, the deepest FIFO, the active-router count, the host arrivals and the packets in
+    flight live in locals for the loop and are stored once at its end."""
+    st = fab.st
+    RP = fab.geo[G_R] * fab.geo[G_P]
+    mask = q.shape[1] - 1
+    h = st[hs]
+    tail = st[hs + 1]
+    if h >= tail or q[0, h & mask] > c:
+        return
+    maxf = st[S_MAXF]
+    nact = st[S_NACT]
+    nhost = st[S_NHOST]
+    arrived = 0
+    n_ends = sbusy.shape[0]
+    while h < tail:
+        k = h & mask
+        if q[0, k] > c:
+            break
+        h += 1
+        f = q[2, k]
+        if q[1, k] == 1:
+            fab.credit[f] += 1
+            if ends:
+                e = fab.wait[f]
+                if e >= 0:
+                    timer_set(tm, K_UPDATE * n_ends + e, c, c)
+                    fab.wait[f] = -1
+            continue
+        p = q[3, k]
+        arrived += 1
+        if f < 0:
+            pk[p, 5] = c
+            harr[nhost] = p
+            nhost += 1
+        else:
+            n, maxf, nact = fifo_push(fab, f, p, pk, maxf, nact)
+            if f >= RP:
+                pk[p, 5] = c
+                if ends and n == 1:
+                    e = f - RP
+                    timer_set(tm, K_SYNAPSE * n_ends + e, max(sbusy[e], c), c)
+    st[hs] = h
+    st[S_MAXF] = maxf
+    st[S_NACT] = nact
+    st[S_NHOST] = nhost
+    st[S_INFLIGHT] -= arrived
 
 
 @njit(cache=True, inline="always")
@@ -209,39 +266,12 @@ def apply_events(c, fab, pk, harr, tm, sbusy, ends):
 
     With ``ends`` (the cycle engine's cores as end points) a credit for a FIFO whose sender
     waits (``wait``) makes that update engine due now, and a packet reaching an empty ejection
-    FIFO makes its synapse engine due when it is free (``sbusy``).
+    FIFO makes its synapse engine due when it is free (``sbusy``).  Events due in the same cycle
+    touch distinct FIFOs and credit counters (one sender per FIFO, one grant per output and
+    cycle), so their order within the cycle does not matter.
     """
-    st = fab.st
-    RP = fab.geo[G_R] * fab.geo[G_P]
-    for which in range(2):
-        q = fab.q0 if which == 0 else fab.q1
-        hs = S_Q0H if which == 0 else S_Q1H
-        mask = q.shape[1] - 1
-        while st[hs] < st[hs + 1]:
-            k = st[hs] & mask
-            if q[0, k] > c:
-                break
-            st[hs] += 1
-            f = q[2, k]
-            if q[1, k] == 1:
-                fab.credit[f] += 1
-                if ends and fab.wait[f] >= 0:
-                    timer_set(tm, K_UPDATE * sbusy.shape[0] + fab.wait[f], c, c)
-                    fab.wait[f] = -1
-                continue
-            p = q[3, k]
-            st[S_INFLIGHT] -= 1
-            if f < 0:
-                pk[p, 5] = c
-                harr[st[S_NHOST]] = p
-                st[S_NHOST] += 1
-            else:
-                fifo_push(fab, f, p, pk)
-                if f >= RP:
-                    pk[p, 5] = c
-                    if ends and fab.fcnt[f] == 1:
-                        e = f - RP
-                        timer_set(tm, K_SYNAPSE * sbusy.shape[0] + e, max(sbusy[e], c), c)
+    _apply_queue(c, fab.q0, S_Q0H, fab, pk, harr, tm, sbusy, ends)
+    _apply_queue(c, fab.q1, S_Q1H, fab, pk, harr, tm, sbusy, ends)
 
 
 @njit(cache=True, inline="always")
@@ -293,36 +323,6 @@ def _route(fab, pk, p, r):
 
 
 @njit(cache=True, inline="always")
-def _grant(c, fab, r, o, pin, df):
-    """Move the head of input ``pin`` of router ``r`` out through output ``o`` into ``df``."""
-    geo = fab.geo
-    P = geo[G_P]
-    st = fab.st
-    fin = r * P + pin
-    pkt = fifo_pop(fab, fin)
-    fab.rcnt[r] -= 1
-    chipmask = fab.chipmask[r]
-    # credit back to the sender feeding input pin, over that link
-    if (chipmask >> (8 + pin)) & 1 == 1:
-        _push(fab.q1, st, S_Q1H, c + geo[G_LC], 1, fin, -1)
-    else:
-        _push(fab.q0, st, S_Q0H, c + geo[G_L], 1, fin, -1)
-    if df >= 0:
-        fab.credit[df] -= 1
-    st[S_INFLIGHT] += 1
-    ob = r * P + o
-    if (chipmask >> o) & 1 == 1:
-        _push(fab.q1, st, S_Q1H, c + geo[G_LC], 0, df, pkt)
-        fab.busy[ob] = c + geo[G_LCYC]
-        st[S_HCH] += 1
-    else:
-        _push(fab.q0, st, S_Q0H, c + geo[G_L], 0, df, pkt)
-        st[fab.okind[ob]] += 1
-    fab.lhops[ob] += 1
-    fab.rr[ob] = pin + 1 if pin + 1 < P else 0
-
-
-@njit(cache=True, inline="always")
 def router_phase(c, fab, popped):
     """One cycle of every router holding packets (section 5), from start-of-cycle state.
 
@@ -331,23 +331,46 @@ def router_phase(c, fab, popped):
     packet requests its output only from the next cycle on (``popped`` collects those inputs).
     Returns ``(grants, first cycle a busy inter-chiplet link that blocked a request is free)``
     so that a caller can skip cycles in which nothing can move.
+
+    A grant pops the input FIFO, sends the credit back to the input's sender and the packet to
+    the FIFO the output feeds (one event each, on the on-chip or the inter-chiplet queue).  The
+    queue tails, the packets in flight and the hop counters are kept in locals for the whole
+    phase and stored once at its end (a store into any array would otherwise force them to be
+    re-read: Numba cannot prove the arrays distinct).
     """
-    P = fab.geo[G_P]
-    depth = fab.geo[G_DEPTH]
+    geo = fab.geo
+    P = geo[G_P]
+    depth = geo[G_DEPTH]
+    L = geo[G_L]
+    LC = geo[G_LC]
+    LCYC = geo[G_LCYC]
     st = fab.st
+    q0 = fab.q0
+    q1 = fab.q1
+    m0 = q0.shape[1] - 1
+    m1 = q1.shape[1] - 1
+    t0 = st[S_Q0T]
+    t1 = st[S_Q1T]
+    hew = 0
+    hns = 0
+    hch = 0
     n_act = st[S_NACT]
     kept = 0
     grants = 0
     blocked_until = NEVER
     for i in range(n_act):
         r = fab.alist[i]
-        w = fab.want[r]
+        wr = fab.want[r]
+        w = wr
+        chipmask = fab.chipmask[r]
+        rP = r * P
         npop = 0
         while w != 0:
             o = lowbit(w)
             w &= w - 1
-            ob = r * P + o
-            if c < fab.busy[ob]:
+            ob = rP + o
+            chip_out = (chipmask >> o) & 1 == 1
+            if chip_out and c < fab.busy[ob]:
                 blocked_until = min(blocked_until, fab.busy[ob])
                 continue
             df = fab.down[ob]
@@ -359,23 +382,74 @@ def router_phase(c, fab, popped):
             m &= ~(np.int64(1) << pin)
             fab.reqm[ob] = m
             if m == 0:
-                fab.want[r] &= ~(np.int64(1) << o)
-            _grant(c, fab, r, o, pin, df)
-            grants += 1
+                wr &= ~(np.int64(1) << o)
+            # the grant: pop input pin, credit back over the link that feeds it, packet out
+            fin = rP + pin
+            pkt = fifo_pop(fab, fin)
+            if (chipmask >> (8 + pin)) & 1 == 1:
+                k = t1 & m1
+                q1[0, k] = c + LC
+                q1[1, k] = 1
+                q1[2, k] = fin
+                q1[3, k] = -1
+                t1 += 1
+            else:
+                k = t0 & m0
+                q0[0, k] = c + L
+                q0[1, k] = 1
+                q0[2, k] = fin
+                q0[3, k] = -1
+                t0 += 1
+            if df >= 0:
+                fab.credit[df] -= 1
+            if chip_out:
+                k = t1 & m1
+                q1[0, k] = c + LC
+                q1[1, k] = 0
+                q1[2, k] = df
+                q1[3, k] = pkt
+                t1 += 1
+                fab.busy[ob] = c + LCYC
+                hch += 1
+            else:
+                k = t0 & m0
+                q0[0, k] = c + L
+                q0[1, k] = 0
+                q0[2, k] = df
+                q0[3, k] = pkt
+                t0 += 1
+                kd = fab.okind[ob]
+                hew += kd == S_HEW
+                hns += kd == S_HNS
+            fab.lhops[ob] += 1
+            fab.rr[ob] = pin + 1 if pin + 1 < P else 0
             popped[npop] = pin
             npop += 1
-        for j in range(npop):
-            fin = r * P + popped[j]
-            if fab.fcnt[fin] > 0:
-                o2 = fab.fbuf[fin * depth + fab.fhead[fin], 1]
-                fab.reqm[r * P + o2] |= np.int64(1) << popped[j]
-                fab.want[r] |= np.int64(1) << o2
-        if fab.rcnt[r] > 0:
+        if npop > 0:
+            grants += npop
+            for j in range(npop):
+                fin = rP + popped[j]
+                if fab.fcnt[fin] > 0:
+                    o2 = fab.fbuf[fin * depth + fab.fhead[fin], 1]
+                    fab.reqm[rP + o2] |= np.int64(1) << popped[j]
+                    wr |= np.int64(1) << o2
+            fab.want[r] = wr
+            nr = fab.rcnt[r] - npop
+            fab.rcnt[r] = nr
+        else:
+            nr = fab.rcnt[r]
+        if nr > 0:
             fab.alist[kept] = r
             kept += 1
         else:
             fab.aflag[r] = 0
     st[S_NACT] = kept
+    st[S_Q0T] = t0
+    st[S_Q1T] = t1
+    st[S_INFLIGHT] += grants
+    st[S_HEW] += hew
+    st[S_HNS] += hns
+    st[S_HCH] += hch
     return grants, blocked_until
 
 
