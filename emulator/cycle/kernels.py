@@ -33,8 +33,8 @@ from spikefab.emulator.kernels import (C_HOST_IN, C_HOST_OUT, C_PACKETS, C_SYNOP
                                          record_probes, staging)
 from spikefab.emulator.learning.kernels import learning_step, snapshot
 from spikefab.emulator.noc.kernels import (G_DEPTH, G_P, G_R, K_SYNAPSE, K_UPDATE, NEVER,
-                                             S_HCH, S_HEW, S_HNS, S_NACT, S_NHOST, S_Q0H, S_Q0T,
-                                             S_Q1H, S_Q1T,
+                                             S_HCH, S_HEW, S_HNS, S_NACT, S_NHOST, S_NXA, S_NXC,
+                                             S_Q0H, S_Q0T, S_Q1H, S_Q1T,
                                              apply_events, eject_pop, inject, new_timers,
                                              next_event_time, router_phase, timer_migrate,
                                              timer_next, timer_set, timer_take)
@@ -339,6 +339,8 @@ def reset_step(fab, depth):
     fab.busy[:] = 0
     fab.st[S_Q0H] = fab.st[S_Q0T]
     fab.st[S_Q1H] = fab.st[S_Q1T]
+    fab.st[S_NXA] = 0
+    fab.st[S_NXC] = 0
 
 
 @njit(cache=True)

@@ -66,7 +66,8 @@ def run_cycle_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
     fab = new_fabric(topo.global_x, topo.global_y, topo.mesh_x, topo.mesh_y,
                      topo.cores_per_router, tm.fifo_depth, tm.link_latency,
                      tm.chiplet_link_latency, tm.chiplet_link_cycles,
-                     np.stack([flat.core_router, flat.core_slot], 1), routing=topo.routing)
+                     np.stack([flat.core_router, flat.core_slot], 1), routing=topo.routing,
+                     next_lists=False)     # events to other ranks are shipped from the queues
     P = fab.ports
     ncl = len(loc.cores)
     arr_own, cred_own = _owners(fab, part.router_owner, me)

@@ -22,7 +22,7 @@ PORT_NAMES = mesh.PORT_NAMES
 #: The fabric's arrays as the kernels take them (one argument; fields in :mod:`.kernels`).
 FabricArrays = namedtuple("FabricArrays", "geo fbuf fhead fcnt credit rr busy lhops rcnt alist "
                                           "aflag core_of chipmask q0 q1 st reqm want wait "
-                                          "frouter rxy down okind port9")
+                                          "frouter rxy down okind port9 nxa nxc")
 
 
 @dataclass
@@ -53,6 +53,8 @@ class Fabric:
     down: np.ndarray
     okind: np.ndarray
     port9: np.ndarray
+    nxa: np.ndarray
+    nxc: np.ndarray
 
     def args(self) -> FabricArrays:
         # the geometry as a tuple of ints: the kernels keep it in registers (an array would be
@@ -62,7 +64,7 @@ class Fabric:
                             self.busy, self.lhops, self.rcnt, self.alist, self.aflag, self.core_of,
                             self.chipmask, self.q0, self.q1, self.st, self.reqm, self.want,
                             self.wait, self.frouter, self.rxy, self.down, self.okind,
-                            self.port9)
+                            self.port9, self.nxa, self.nxc)
 
     @property
     def ports(self) -> int:
@@ -83,16 +85,21 @@ class Fabric:
 
 def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per_router: int,
                fifo_depth: int, link_latency: int, chiplet_link_latency: int,
-               chiplet_link_cycles: int, end_points: np.ndarray, routing: str = "xy") -> Fabric:
+               chiplet_link_cycles: int, end_points: np.ndarray, routing: str = "xy",
+               next_lists: bool = True) -> Fabric:
     """Fresh fabric; ``end_points[i]`` = (router id, slot) of end point (ejection FIFO) ``i``;
-    ``routing`` names the algorithm (:data:`spikefab.arch.mesh.ROUTINGS`)."""
+    ``routing`` names the algorithm (:data:`spikefab.arch.mesh.ROUTINGS`).
+
+    ``next_lists``: with an on-chip latency of 1, on-chip arrivals and credits go to the
+    next-cycle lists instead of the event queue (see :mod:`.kernels`); the MPI engine turns
+    this off, since it ships the queue rows that belong to other ranks."""
     R = global_x * global_y
     P = 4 + cores_per_router
     ends = np.asarray(end_points, np.int64).reshape(-1, 2)
     nf = R * P + len(ends)
     geo = np.array([global_x, global_y, mesh_x, mesh_y, P, cores_per_router, fifo_depth,
                     link_latency, chiplet_link_latency, chiplet_link_cycles, R, nf,
-                    mesh.routing_code(routing)], np.int64)
+                    mesh.routing_code(routing), int(next_lists and link_latency == 1)], np.int64)
     core_of = np.full(R * cores_per_router, -1, np.int64)
     for i, (r, slot) in enumerate(ends):
         core_of[r * cores_per_router + slot] = i
@@ -122,7 +129,8 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
         q0=np.zeros((4, cap0), np.int64), q1=np.zeros((4, cap1), np.int64),
         st=np.zeros(K.N_ST, np.int64), reqm=np.zeros(R * P, np.int64),
         want=np.zeros(R, np.int64), wait=np.full(nf, -1, np.int64), frouter=frouter, rxy=rxy,
-        down=down, okind=okind, port9=port9)
+        down=down, okind=okind, port9=port9, nxa=np.zeros((nf + 2, 2), np.int64),
+        nxc=np.zeros(nf + 2, np.int64))
 
 
 def _tables(global_x: int, global_y: int, P: int, ends: np.ndarray, core_of: np.ndarray,

@@ -25,6 +25,11 @@ State (all flat arrays, created by :func:`spikefab.emulator.noc.fabric.new_fabri
 * Two monotone event queues (``q0``: on-chip latency L, ``q1``: inter-chiplet latency Lc), rows
   (time, kind 0 arrival / 1 credit, fifo, packet): every event of one queue has the same latency,
   so each queue is ordered by time by construction.
+* Next-cycle lists (``G_NEXT`` = 1: the on-chip latency L is 1 and no other process owns a
+  router): an on-chip event is always applied in the next cycle, so instead of a queue row
+  (time, kind, fifo, packet) it is one entry of ``nxa`` (arrivals: fifo, packet) or ``nxc``
+  (credits: fifo), ``st[S_NXA]``/``st[S_NXC]`` entries due at ``st[S_NXT]``: no time compare
+  and no unpredictable arrival/credit branch per event.  Inter-chiplet events stay in ``q1``.
 * ``pk`` int64 (6, packets): dest gx, dest gy, slot (-1: host), axon, creation cycle, arrival
   cycle (visible in the final FIFO, or at the host).
 * ``st`` int64 scalars: see the ``S_*`` slots.
@@ -50,10 +55,11 @@ from numba import njit
 
 from spikefab.arch import mesh
 
-G_GX, G_GY, G_MX, G_MY, G_P, G_CPR, G_DEPTH, G_L, G_LC, G_LCYC, G_R, G_NF, G_ROUTING = range(13)
-S_NACT, S_Q0H, S_Q0T, S_Q1H, S_Q1T, S_HEW, S_HNS, S_HCH, S_MAXF, S_NHOST, S_INFLIGHT, S_NOHOP = \
-    range(12)
-N_ST = 12
+G_GX, G_GY, G_MX, G_MY, G_P, G_CPR, G_DEPTH, G_L, G_LC, G_LCYC, G_R, G_NF, G_ROUTING, G_NEXT = \
+    range(14)
+S_NACT, S_Q0H, S_Q0T, S_Q1H, S_Q1T, S_HEW, S_HNS, S_HCH, S_MAXF, S_NHOST, S_INFLIGHT, S_NOHOP, \
+    S_NXA, S_NXC, S_NXT = range(15)
+N_ST = 15
 NEVER = np.int64(1) << 62
 
 #: Timing wheel of end-point work items (item ``k * n_ends + e``: kind ``k`` of end point ``e``;
@@ -209,13 +215,41 @@ def fifo_pop(fab, f):
 
 
 @njit(cache=True, inline="always")
+def _arrive(c, fab, f, p, pk, harr, tm, sbusy, ends, maxf, nact, nhost):
+    """Packet ``p`` arrives in FIFO ``f`` (-1: the host) at ``c``; returns the updated
+    (deepest FIFO, active routers, host arrivals)."""
+    if f < 0:
+        pk[p, 5] = c
+        harr[nhost] = p
+        return maxf, nact, nhost + 1
+    n, maxf, nact = fifo_push(fab, f, p, pk, maxf, nact)
+    RP = fab.geo[G_R] * fab.geo[G_P]
+    if f >= RP:
+        pk[p, 5] = c
+        if ends and n == 1:
+            e = f - RP
+            timer_set(tm, K_SYNAPSE * sbusy.shape[0] + e, max(sbusy[e], c), c)
+    return maxf, nact, nhost
+
+
+@njit(cache=True, inline="always")
+def _credit(c, fab, f, tm, n_ends, ends):
+    """A credit for FIFO ``f`` is back at its sender; a waiting update engine is due now."""
+    fab.credit[f] += 1
+    if ends:
+        e = fab.wait[f]
+        if e >= 0:
+            timer_set(tm, K_UPDATE * n_ends + e, c, c)
+            fab.wait[f] = -1
+
+
+@njit(cache=True, inline="always")
 def _apply_queue(c, q, hs, fab, pk, harr, tm, sbusy, ends):
     """The events of queue ``q`` (head and tail at ``st[hs]``, ``st[hs + 1]``) due by ``c``.
 
     Head, tail, the deepest FIFO, the active-router count, the host arrivals and the packets in
     flight live in locals for the loop and are stored once at its end."""
     st = fab.st
-    RP = fab.geo[G_R] * fab.geo[G_P]
     mask = q.shape[1] - 1
     h = st[hs]
     tail = st[hs + 1]
@@ -233,31 +267,42 @@ def _apply_queue(c, q, hs, fab, pk, harr, tm, sbusy, ends):
         h += 1
         f = q[2, k]
         if q[1, k] == 1:
-            fab.credit[f] += 1
-            if ends:
-                e = fab.wait[f]
-                if e >= 0:
-                    timer_set(tm, K_UPDATE * n_ends + e, c, c)
-                    fab.wait[f] = -1
+            _credit(c, fab, f, tm, n_ends, ends)
             continue
-        p = q[3, k]
         arrived += 1
-        if f < 0:
-            pk[p, 5] = c
-            harr[nhost] = p
-            nhost += 1
-        else:
-            n, maxf, nact = fifo_push(fab, f, p, pk, maxf, nact)
-            if f >= RP:
-                pk[p, 5] = c
-                if ends and n == 1:
-                    e = f - RP
-                    timer_set(tm, K_SYNAPSE * n_ends + e, max(sbusy[e], c), c)
+        maxf, nact, nhost = _arrive(c, fab, f, q[3, k], pk, harr, tm, sbusy, ends, maxf, nact,
+                                    nhost)
     st[hs] = h
     st[S_MAXF] = maxf
     st[S_NACT] = nact
     st[S_NHOST] = nhost
     st[S_INFLIGHT] -= arrived
+
+
+@njit(cache=True, inline="always")
+def _apply_next(c, fab, pk, harr, tm, sbusy, ends):
+    """The next-cycle lists (all due at ``st[S_NXT]`` = ``c``): credits, then arrivals."""
+    st = fab.st
+    n_ends = sbusy.shape[0]
+    nxc = fab.nxc
+    for j in range(st[S_NXC]):
+        _credit(c, fab, nxc[j], tm, n_ends, ends)
+    st[S_NXC] = 0
+    na = st[S_NXA]
+    if na == 0:
+        return
+    nxa = fab.nxa
+    maxf = st[S_MAXF]
+    nact = st[S_NACT]
+    nhost = st[S_NHOST]
+    for j in range(na):
+        maxf, nact, nhost = _arrive(c, fab, nxa[j, 0], nxa[j, 1], pk, harr, tm, sbusy, ends,
+                                    maxf, nact, nhost)
+    st[S_NXA] = 0
+    st[S_MAXF] = maxf
+    st[S_NACT] = nact
+    st[S_NHOST] = nhost
+    st[S_INFLIGHT] -= na
 
 
 @njit(cache=True, inline="always")
@@ -270,6 +315,9 @@ def apply_events(c, fab, pk, harr, tm, sbusy, ends):
     touch distinct FIFOs and credit counters (one sender per FIFO, one grant per output and
     cycle), so their order within the cycle does not matter.
     """
+    st = fab.st
+    if st[S_NXA] + st[S_NXC] > 0 and st[S_NXT] <= c:
+        _apply_next(c, fab, pk, harr, tm, sbusy, ends)
     _apply_queue(c, fab.q0, S_Q0H, fab, pk, harr, tm, sbusy, ends)
     _apply_queue(c, fab.q1, S_Q1H, fab, pk, harr, tm, sbusy, ends)
 
@@ -279,6 +327,8 @@ def next_event_time(fab):
     """Earliest time of a queued event, or NEVER."""
     st = fab.st
     best = NEVER
+    if st[S_NXA] + st[S_NXC] > 0:
+        best = st[S_NXT]
     if st[S_Q0H] < st[S_Q0T]:
         best = min(best, fab.q0[0, st[S_Q0H] & (fab.q0.shape[1] - 1)])
     if st[S_Q1H] < st[S_Q1T]:
@@ -292,8 +342,16 @@ def inject(c, fab, f, p):
     if fab.credit[f] <= 0:
         return False
     fab.credit[f] -= 1
-    _push(fab.q0, fab.st, S_Q0H, c + fab.geo[G_L], 0, f, p)
-    fab.st[S_INFLIGHT] += 1
+    st = fab.st
+    if fab.geo[G_NEXT]:
+        n = st[S_NXA]
+        fab.nxa[n, 0] = f
+        fab.nxa[n, 1] = p
+        st[S_NXA] = n + 1
+        st[S_NXT] = c + 1
+    else:
+        _push(fab.q0, st, S_Q0H, c + fab.geo[G_L], 0, f, p)
+    st[S_INFLIGHT] += 1
     return True
 
 
@@ -302,7 +360,14 @@ def eject_pop(c, fab, e):
     """End point ``e`` pops its ejection FIFO head in cycle ``c`` (credit back after L)."""
     f = fab.geo[G_R] * fab.geo[G_P] + e
     p = fifo_pop(fab, f)
-    _push(fab.q0, fab.st, S_Q0H, c + fab.geo[G_L], 1, f, -1)
+    st = fab.st
+    if fab.geo[G_NEXT]:
+        n = st[S_NXC]
+        fab.nxc[n] = f
+        st[S_NXC] = n + 1
+        st[S_NXT] = c + 1
+    else:
+        _push(fab.q0, st, S_Q0H, c + fab.geo[G_L], 1, f, -1)
     return p
 
 
@@ -344,7 +409,12 @@ def router_phase(c, fab, popped):
     L = geo[G_L]
     LC = geo[G_LC]
     LCYC = geo[G_LCYC]
+    nxt_on = geo[G_NEXT] != 0
     st = fab.st
+    nxa = fab.nxa
+    nxc = fab.nxc
+    na = st[S_NXA]
+    nc = st[S_NXC]
     q0 = fab.q0
     q1 = fab.q1
     m0 = q0.shape[1] - 1
@@ -393,6 +463,9 @@ def router_phase(c, fab, popped):
                 q1[2, k] = fin
                 q1[3, k] = -1
                 t1 += 1
+            elif nxt_on:
+                nxc[nc] = fin
+                nc += 1
             else:
                 k = t0 & m0
                 q0[0, k] = c + L
@@ -412,12 +485,17 @@ def router_phase(c, fab, popped):
                 fab.busy[ob] = c + LCYC
                 hch += 1
             else:
-                k = t0 & m0
-                q0[0, k] = c + L
-                q0[1, k] = 0
-                q0[2, k] = df
-                q0[3, k] = pkt
-                t0 += 1
+                if nxt_on:
+                    nxa[na, 0] = df
+                    nxa[na, 1] = pkt
+                    na += 1
+                else:
+                    k = t0 & m0
+                    q0[0, k] = c + L
+                    q0[1, k] = 0
+                    q0[2, k] = df
+                    q0[3, k] = pkt
+                    t0 += 1
                 kd = fab.okind[ob]
                 hew += kd == S_HEW
                 hns += kd == S_HNS
@@ -446,6 +524,10 @@ def router_phase(c, fab, popped):
     st[S_NACT] = kept
     st[S_Q0T] = t0
     st[S_Q1T] = t1
+    if na + nc > 0:
+        st[S_NXA] = na
+        st[S_NXC] = nc
+        st[S_NXT] = c + 1
     st[S_INFLIGHT] += grants
     st[S_HEW] += hew
     st[S_HNS] += hns
