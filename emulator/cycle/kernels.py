@@ -36,7 +36,7 @@ from spikefab.emulator.noc.kernels import (G_DEPTH, G_P, G_R, K_SYNAPSE, K_UPDAT
                                              S_HCH, S_HEW, S_HNS, S_NACT, S_NHOST, S_NXA, S_NXC,
                                              S_Q0H, S_Q0T, S_Q1H, S_Q1T,
                                              apply_events, eject_pop, inject, new_timers,
-                                             next_event_time, router_phase, timer_migrate,
+                                             next_event_time, packet_key, router_phase, timer_migrate,
                                              timer_next, timer_set, timer_take)
 
 #: The image's tables as the cycle kernels read them (from a :class:`~.flat.FlatImage`).
@@ -144,13 +144,13 @@ def _fill(t, tab, nc, spikes, in_spikes, pk, pn, eng, hit, sc, counters, counted
 
 
 @njit(cache=True, inline="always")
-def _emit(c, ci, tab, nc, eng, fab, pn):
+def _emit(c, ci, tab, nc, eng, fab, pk, pn):
     """Update engine of core ``ci`` is due at ``c``: send its next packet, or wait for the
     credit (the fabric's ``wait`` makes it due again when the credit returns)."""
     n_cores = eng.ue_pos.shape[0]
     p = eng.ue_pos[ci]
     f = tab.core_router[ci] * fab.geo[G_P] + 4 + tab.core_slot[ci]
-    if not inject(c, fab, f, p):
+    if not inject(c, fab, f, p, packet_key(pk, p)):
         fab.wait[f] = ci
         return False
     i = pn[p]
@@ -261,7 +261,7 @@ def _engines_phase(c, t, tab, timing, eng, fab, pk, pn, stage, counters):
     while item >= 0:
         nxt_item = eng.tm.link[item]
         if item < n_cores:
-            if _emit(c, item, tab, timing[T_NC], eng, fab, pn):
+            if _emit(c, item, tab, timing[T_NC], eng, fab, pk, pn):
                 moved = True
         else:
             _absorb(c, item - n_cores, t, tab, timing, eng, fab, pk, stage, counters)
@@ -299,7 +299,7 @@ def cycle_window(c_end, t, tab, timing, eng, fab, pk, pn, harr, stage, sc, count
                 c = min(nxt, c_end)
                 continue
         moved = False
-        if h_pos < h_end and inject(c, fab, 3, h_pos):
+        if h_pos < h_end and inject(c, fab, 3, h_pos, packet_key(pk, h_pos)):
             h_pos += 1
             moved = True
         if _engines_phase(c, t, tab, timing, eng, fab, pk, pn, stage, counters):

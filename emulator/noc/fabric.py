@@ -120,7 +120,7 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
     frouter, rxy, down, okind, port9 = _tables(global_x, global_y, P, ends, core_of,
                                               mesh.routing_code(routing))
     return Fabric(
-        geo=geo, fbuf=np.zeros((nf * fifo_depth, 2), np.int64), fhead=np.zeros(nf, np.int64),
+        geo=geo, fbuf=np.zeros((nf * fifo_depth, 4), np.int64), fhead=np.zeros(nf, np.int64),
         fcnt=np.zeros(nf, np.int64), credit=np.full(nf, fifo_depth, np.int64),
         rr=np.zeros(R * P, np.int64), busy=np.zeros(R * P, np.int64),
         lhops=np.zeros(R * P, np.int64), rcnt=np.zeros(R, np.int64),
@@ -129,7 +129,7 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
         q0=np.zeros((4, cap0), np.int64), q1=np.zeros((4, cap1), np.int64),
         st=np.zeros(K.N_ST, np.int64), reqm=np.zeros(R * P, np.int64),
         want=np.zeros(R, np.int64), wait=np.full(nf, -1, np.int64), frouter=frouter, rxy=rxy,
-        down=down, okind=okind, port9=port9, nxa=np.zeros((nf + 2, 2), np.int64),
+        down=down, okind=okind, port9=port9, nxa=np.zeros((nf + 2, 4), np.int64),
         nxc=np.zeros(nf + 2, np.int64))
 
 

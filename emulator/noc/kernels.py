@@ -13,7 +13,7 @@ State (all flat arrays, created by :func:`spikefab.emulator.noc.fabric.new_fabri
   :func:`spikefab.arch.mesh.routing_code` of the target's algorithm).
 * FIFOs ``f``: router input FIFO of router ``r`` port ``p`` is ``r * P + p``; the ejection FIFO of
   end point ``e`` (an image core, or a traffic sink) is ``R * P + e``.  ``fbuf[f * depth + i]``
-  ring buffers of (packet id, requested output) with ``fhead``/``fcnt``; ``credit[f]`` is the credit counter of the
+  ring buffers of (packet id, requested output, destination key) with ``fhead``/``fcnt``; ``credit[f]`` is the credit counter of the
   FIFO's (only) sender.  The host's receiving side has no FIFO (``f = -1``, never out of credit).
 * Per output port ``o = r * P + port``: ``rr`` round-robin pointer, ``busy`` first cycle a new
   grant is allowed (inter-chiplet serialisation), ``lhops`` packets granted.
@@ -27,9 +27,11 @@ State (all flat arrays, created by :func:`spikefab.emulator.noc.fabric.new_fabri
   so each queue is ordered by time by construction.
 * Next-cycle lists (``G_NEXT`` = 1: the on-chip latency L is 1 and no other process owns a
   router): an on-chip event is always applied in the next cycle, so instead of a queue row
-  (time, kind, fifo, packet) it is one entry of ``nxa`` (arrivals: fifo, packet) or ``nxc``
-  (credits: fifo), ``st[S_NXA]``/``st[S_NXC]`` entries due at ``st[S_NXT]``: no time compare
-  and no unpredictable arrival/credit branch per event.  Inter-chiplet events stay in ``q1``.
+  (time, kind, fifo, packet) it is one entry of ``nxa`` (arrivals: fifo, packet, destination
+  key) or ``nxc`` (credits: fifo), ``st[S_NXA]``/``st[S_NXC]`` entries due at ``st[S_NXT]``:
+  no time compare and no unpredictable arrival/credit branch per event.  The destination key
+  (:func:`packet_key`: tx, ty, slot) travels with the packet through the lists and the FIFO
+  entries, so a hop does not read the packet table.  Inter-chiplet events stay in ``q1``.
 * ``pk`` int64 (6, packets): dest gx, dest gy, slot (-1: host), axon, creation cycle, arrival
   cycle (visible in the final FIFO, or at the host).
 * ``st`` int64 scalars: see the ``S_*`` slots.
@@ -166,7 +168,7 @@ def _push(q, st, head_slot, time, kind, f, p):
 
 
 @njit(cache=True, inline="always")
-def fifo_push(fab, f, p, pk, maxf, nact):
+def fifo_push(fab, f, p, key, maxf, nact):
     """Make packet ``p`` visible at the tail of FIFO ``f`` (activating its router); takes and
     returns the deepest FIFO seen and the number of active routers (kept in registers by the
     caller: a store into any array would force them to be re-read from ``st``).
@@ -187,10 +189,11 @@ def fifo_push(fab, f, p, pk, maxf, nact):
         maxf = n
     i = f * depth + k
     fab.fbuf[i, 0] = p
+    fab.fbuf[i, 2] = key
     r = fab.frouter[f]
     if r >= 0:
         P = geo[G_P]
-        o = _route(fab, pk, p, r)
+        o = _route_key(fab, key, r)
         fab.fbuf[i, 1] = o
         if n == 1:
             fab.reqm[r * P + o] |= np.int64(1) << (f - r * P)
@@ -205,24 +208,27 @@ def fifo_push(fab, f, p, pk, maxf, nact):
 
 @njit(cache=True, inline="always")
 def fifo_pop(fab, f):
+    """Remove the head of FIFO ``f``; returns (packet, destination key)."""
     depth = fab.geo[G_DEPTH]
     h = fab.fhead[f]
-    p = fab.fbuf[f * depth + h, 0]
+    i = f * depth + h
+    p = fab.fbuf[i, 0]
+    key = fab.fbuf[i, 2]
     h += 1
     fab.fhead[f] = h if h < depth else 0
     fab.fcnt[f] -= 1
-    return p
+    return p, key
 
 
 @njit(cache=True, inline="always")
-def _arrive(c, fab, f, p, pk, harr, tm, sbusy, ends, maxf, nact, nhost):
-    """Packet ``p`` arrives in FIFO ``f`` (-1: the host) at ``c``; returns the updated
-    (deepest FIFO, active routers, host arrivals)."""
+def _arrive(c, fab, f, p, key, pk, harr, tm, sbusy, ends, maxf, nact, nhost):
+    """Packet ``p`` (destination ``key``) arrives in FIFO ``f`` (-1: the host) at ``c``;
+    returns the updated (deepest FIFO, active routers, host arrivals)."""
     if f < 0:
         pk[p, 5] = c
         harr[nhost] = p
         return maxf, nact, nhost + 1
-    n, maxf, nact = fifo_push(fab, f, p, pk, maxf, nact)
+    n, maxf, nact = fifo_push(fab, f, p, key, maxf, nact)
     RP = fab.geo[G_R] * fab.geo[G_P]
     if f >= RP:
         pk[p, 5] = c
@@ -270,8 +276,9 @@ def _apply_queue(c, q, hs, fab, pk, harr, tm, sbusy, ends):
             _credit(c, fab, f, tm, n_ends, ends)
             continue
         arrived += 1
-        maxf, nact, nhost = _arrive(c, fab, f, q[3, k], pk, harr, tm, sbusy, ends, maxf, nact,
-                                    nhost)
+        p = q[3, k]
+        maxf, nact, nhost = _arrive(c, fab, f, p, packet_key(pk, p), pk, harr, tm, sbusy, ends,
+                                    maxf, nact, nhost)
     st[hs] = h
     st[S_MAXF] = maxf
     st[S_NACT] = nact
@@ -296,8 +303,8 @@ def _apply_next(c, fab, pk, harr, tm, sbusy, ends):
     nact = st[S_NACT]
     nhost = st[S_NHOST]
     for j in range(na):
-        maxf, nact, nhost = _arrive(c, fab, nxa[j, 0], nxa[j, 1], pk, harr, tm, sbusy, ends,
-                                    maxf, nact, nhost)
+        maxf, nact, nhost = _arrive(c, fab, nxa[j, 0], nxa[j, 1], nxa[j, 2], pk, harr, tm,
+                                    sbusy, ends, maxf, nact, nhost)
     st[S_NXA] = 0
     st[S_MAXF] = maxf
     st[S_NACT] = nact
@@ -337,8 +344,9 @@ def next_event_time(fab):
 
 
 @njit(cache=True, inline="always")
-def inject(c, fab, f, p):
-    """Try to send packet ``p`` from an end point into FIFO ``f`` (on-chip link); True if granted."""
+def inject(c, fab, f, p, key):
+    """Try to send packet ``p`` (destination ``key``, :func:`packet_key`) from an end point into
+    FIFO ``f`` (on-chip link); True if granted."""
     if fab.credit[f] <= 0:
         return False
     fab.credit[f] -= 1
@@ -347,6 +355,7 @@ def inject(c, fab, f, p):
         n = st[S_NXA]
         fab.nxa[n, 0] = f
         fab.nxa[n, 1] = p
+        fab.nxa[n, 2] = key
         st[S_NXA] = n + 1
         st[S_NXT] = c + 1
     else:
@@ -359,7 +368,7 @@ def inject(c, fab, f, p):
 def eject_pop(c, fab, e):
     """End point ``e`` pops its ejection FIFO head in cycle ``c`` (credit back after L)."""
     f = fab.geo[G_R] * fab.geo[G_P] + e
-    p = fifo_pop(fab, f)
+    p, _ = fifo_pop(fab, f)
     st = fab.st
     if fab.geo[G_NEXT]:
         n = st[S_NXC]
@@ -372,19 +381,31 @@ def eject_pop(c, fab, e):
 
 
 @njit(cache=True, inline="always")
-def _route(fab, pk, p, r):
-    """Output port at router ``r`` of packet ``p`` (host packets leave by W of (0, 0)): the
-    routing algorithm's decision for the signs of (tx - gx, ty - gy) (``port9``), or the local
-    port when it has arrived."""
-    tx = pk[p, 0]
-    ty = pk[p, 1]
+def packet_key(pk, p):
+    """Packet ``p``'s destination in one int: ``tx << 32 | ty << 16 | (slot + 1)``."""
+    return (pk[p, 0] << 32) | (pk[p, 1] << 16) | (pk[p, 2] + 1)
+
+
+@njit(cache=True, inline="always")
+def _route_key(fab, key, r):
+    """Output port at router ``r`` of a packet to ``key`` (host packets leave by W of (0, 0)):
+    the routing algorithm's decision for the signs of (tx - gx, ty - gy) (``port9``), or the
+    local port when it has arrived."""
+    tx = key >> 32
+    ty = (key >> 16) & 0xFFFF
     gx = fab.rxy[r, 0]
     gy = fab.rxy[r, 1]
     o = fab.port9[3 * ((tx > gx) - (tx < gx) + 1) + (ty > gy) - (ty < gy) + 1]
     if o >= 0:
         return o
-    slot = pk[p, 2]
+    slot = (key & 0xFFFF) - 1
     return mesh.PORT_W if slot < 0 else mesh.PORT_LOCAL + slot
+
+
+@njit(cache=True, inline="always")
+def _route(fab, pk, p, r):
+    """:func:`_route_key` of packet ``p``."""
+    return _route_key(fab, packet_key(pk, p), r)
 
 
 @njit(cache=True, inline="always")
@@ -455,7 +476,7 @@ def router_phase(c, fab, popped):
                 wr &= ~(np.int64(1) << o)
             # the grant: pop input pin, credit back over the link that feeds it, packet out
             fin = rP + pin
-            pkt = fifo_pop(fab, fin)
+            pkt, key = fifo_pop(fab, fin)
             if (chipmask >> (8 + pin)) & 1 == 1:
                 k = t1 & m1
                 q1[0, k] = c + LC
@@ -488,6 +509,7 @@ def router_phase(c, fab, popped):
                 if nxt_on:
                     nxa[na, 0] = df
                     nxa[na, 1] = pkt
+                    nxa[na, 2] = key
                     na += 1
                 else:
                     k = t0 & m0
@@ -578,12 +600,12 @@ def _generate(c, fab, src, pk, pattern, rate, hot_frac, warmup, cycles):
 
 
 @njit(cache=True, _nrt=False)
-def _inject_sources(c, fab, src):
+def _inject_sources(c, fab, src, pk):
     """Every source with a queued packet tries to inject its oldest one."""
     P = fab.geo[G_P]
     for r in range(fab.geo[G_R]):
         p = src.qhead[r]
-        if p >= 0 and inject(c, fab, r * P + 4, p):
+        if p >= 0 and inject(c, fab, r * P + 4, p, packet_key(pk, p)):
             src.cnt[1] -= 1
             src.qhead[r] = src.qnext[p]
             if src.qhead[r] < 0:
@@ -607,7 +629,7 @@ def _traffic_loop(fab, src, pk, scratch, spec):
         apply_events(c, fab, pk, harr, tm, sbusy, False)
         _generate(c, fab, src, pk, pattern, rate, hot_frac, warmup, cycles)
         if src.cnt[1] > 0:
-            _inject_sources(c, fab, src)
+            _inject_sources(c, fab, src, pk)
         # sinks
         for r in range(R):
             f = R * P + r
