@@ -336,6 +336,7 @@ def finish_step(t, eng, fab, pk, harr, out, counters):
 def reset_step(fab, depth):
     """Section 9: every credit is back and every FIFO empty at the next step's cycle 0."""
     fab.credit[:] = depth
+    fab.blk[:] = 0
     fab.busy[:] = 0
     fab.st[S_Q0H] = fab.st[S_Q0T]
     fab.st[S_Q1H] = fab.st[S_Q1T]

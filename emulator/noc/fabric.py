@@ -22,7 +22,7 @@ PORT_NAMES = mesh.PORT_NAMES
 #: The fabric's arrays as the kernels take them (one argument; fields in :mod:`.kernels`).
 FabricArrays = namedtuple("FabricArrays", "geo fbuf fhead fcnt credit rr busy lhops rcnt alist "
                                           "aflag core_of chipmask q0 q1 st reqm want wait "
-                                          "frouter rxy down okind port9 nxa nxc")
+                                          "frouter rxy down okind port9 nxa nxc blk upr upb")
 
 
 @dataclass
@@ -55,6 +55,9 @@ class Fabric:
     port9: np.ndarray
     nxa: np.ndarray
     nxc: np.ndarray
+    blk: np.ndarray
+    upr: np.ndarray
+    upb: np.ndarray
 
     def args(self) -> FabricArrays:
         # the geometry as a tuple of ints: the kernels keep it in registers (an array would be
@@ -64,7 +67,7 @@ class Fabric:
                             self.busy, self.lhops, self.rcnt, self.alist, self.aflag, self.core_of,
                             self.chipmask, self.q0, self.q1, self.st, self.reqm, self.want,
                             self.wait, self.frouter, self.rxy, self.down, self.okind,
-                            self.port9, self.nxa, self.nxc)
+                            self.port9, self.nxa, self.nxc, self.blk, self.upr, self.upb)
 
     @property
     def ports(self) -> int:
@@ -119,6 +122,19 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
         chipmask |= edge.astype(np.int64) << (8 + bit)
     frouter, rxy, down, okind, port9 = _tables(global_x, global_y, P, ends, core_of,
                                               mesh.routing_code(routing))
+    # the router output feeding each FIFO (for the blocked-output masks); ``down`` of an
+    # output at the mesh edge or of a slot without a core names no FIFO that it feeds
+    real = np.zeros((R, P), bool)
+    real[:, mesh.PORT_N] = gy + 1 < global_y
+    real[:, mesh.PORT_E] = gx + 1 < global_x
+    real[:, mesh.PORT_S] = gy > 0
+    real[:, mesh.PORT_W] = gx > 0
+    real[:, mesh.PORT_LOCAL:] = core_of.reshape(R, -1) >= 0
+    fed = np.flatnonzero(real.reshape(-1))
+    upr = np.full(nf, -1, np.int64)
+    upb = np.zeros(nf, np.int64)
+    upr[down[fed]] = fed // P
+    upb[down[fed]] = np.int64(1) << (fed % P)
     return Fabric(
         geo=geo, fbuf=np.zeros((nf * fifo_depth, 4), np.int64), fhead=np.zeros(nf, np.int64),
         fcnt=np.zeros(nf, np.int64), credit=np.full(nf, fifo_depth, np.int64),
@@ -130,7 +146,7 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
         st=np.zeros(K.N_ST, np.int64), reqm=np.zeros(R * P, np.int64),
         want=np.zeros(R, np.int64), wait=np.full(nf, -1, np.int64), frouter=frouter, rxy=rxy,
         down=down, okind=okind, port9=port9, nxa=np.zeros((nf + 2, 4), np.int64),
-        nxc=np.zeros(nf + 2, np.int64))
+        nxc=np.zeros(nf + 2, np.int64), blk=np.zeros(R, np.int64), upr=upr, upb=upb)
 
 
 def _tables(global_x: int, global_y: int, P: int, ends: np.ndarray, core_of: np.ndarray,

@@ -17,6 +17,10 @@ State (all flat arrays, created by :func:`spikefab.emulator.noc.fabric.new_fabri
   FIFO's (only) sender.  The host's receiving side has no FIFO (``f = -1``, never out of credit).
 * Per output port ``o = r * P + port``: ``rr`` round-robin pointer, ``busy`` first cycle a new
   grant is allowed (inter-chiplet serialisation), ``lhops`` packets granted.
+* ``blk[r]``: the mask of router ``r``'s outputs whose downstream FIFO has no credit (set by
+  the grant that takes the last one, cleared by the credit that returns it: ``upr[f]``/``upb[f]``
+  the router and output bit feeding FIFO ``f``, -1 for one fed by an end point or the host), so
+  arbitration never looks at a blocked output.
 * ``rcnt[r]`` packets in router ``r``'s input FIFOs; ``alist``/``aflag`` the routers with packets.
 * Arbitration without scanning ports: ``reqm[r * P + o]`` is the bit mask of router ``r``'s input
   ports whose head packet requests output ``o``, ``want[r]`` the mask of outputs with a request;
@@ -54,6 +58,7 @@ from collections import namedtuple
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from spikefab.arch import mesh
 
@@ -74,12 +79,6 @@ T_FARN, T_FARMIN = range(2)
 WHEEL = 1024
 K_UPDATE, K_SYNAPSE = range(2)
 
-# index of the lowest set bit: de Bruijn multiplication (the product wraps modulo 2**64)
-_DB = np.int64(0x022FDD63CC95386D)
-_DB_TABLE = np.zeros(64, np.int64)
-for _i in range(64):
-    _DB_TABLE[(((1 << _i) * 0x022FDD63CC95386D) & ((1 << 64) - 1)) >> 58] = _i
-
 
 def new_timers(n_items: int) -> Timers:
     """Empty timers for ``n_items`` items."""
@@ -90,8 +89,8 @@ def new_timers(n_items: int) -> Timers:
 
 @njit(cache=True, inline="always")
 def lowbit(m):
-    """Index of the lowest set bit of ``m`` (> 0)."""
-    return _DB_TABLE[((m & -m) * _DB >> 58) & 63]
+    """Index of the lowest set bit of ``m`` (> 0): one ``tzcnt``."""
+    return trailing_zeros(m)
 
 
 @njit(cache=True, inline="always")
@@ -240,8 +239,14 @@ def _arrive(c, fab, f, p, key, pk, harr, tm, sbusy, ends, maxf, nact, nhost):
 
 @njit(cache=True, inline="always")
 def _credit(c, fab, f, tm, n_ends, ends):
-    """A credit for FIFO ``f`` is back at its sender; a waiting update engine is due now."""
-    fab.credit[f] += 1
+    """A credit for FIFO ``f`` is back at its sender; a waiting update engine is due now, a
+    router output that had none may grant again."""
+    cr = fab.credit[f] + 1
+    fab.credit[f] = cr
+    if cr == 1:
+        u = fab.upr[f]
+        if u >= 0:
+            fab.blk[u] &= ~fab.upb[f]
     if ends:
         e = fab.wait[f]
         if e >= 0:
@@ -452,7 +457,8 @@ def router_phase(c, fab, popped):
     for i in range(n_act):
         r = fab.alist[i]
         wr = fab.want[r]
-        w = wr
+        blk = fab.blk[r]
+        w = wr & ~blk
         chipmask = fab.chipmask[r]
         rP = r * P
         npop = 0
@@ -465,8 +471,6 @@ def router_phase(c, fab, popped):
                 blocked_until = min(blocked_until, fab.busy[ob])
                 continue
             df = fab.down[ob]
-            if df >= 0 and fab.credit[df] <= 0:
-                continue
             m = fab.reqm[ob]
             hi = m & (np.int64(-1) << fab.rr[ob])
             pin = lowbit(hi if hi != 0 else m)
@@ -495,7 +499,10 @@ def router_phase(c, fab, popped):
                 q0[3, k] = -1
                 t0 += 1
             if df >= 0:
-                fab.credit[df] -= 1
+                cd = fab.credit[df] - 1
+                fab.credit[df] = cd
+                if cd == 0:
+                    blk |= np.int64(1) << o
             if chip_out:
                 k = t1 & m1
                 q1[0, k] = c + LC
@@ -534,6 +541,7 @@ def router_phase(c, fab, popped):
                     fab.reqm[rP + o2] |= np.int64(1) << popped[j]
                     wr |= np.int64(1) << o2
             fab.want[r] = wr
+            fab.blk[r] = blk
             nr = fab.rcnt[r] - npop
             fab.rcnt[r] = nr
         else:
