@@ -33,9 +33,9 @@ from spikefab.emulator.kernels import (C_HOST_IN, C_HOST_OUT, C_PACKETS, C_SYNOP
                                          record_probes, staging)
 from spikefab.emulator.learning.kernels import learning_step, snapshot
 from spikefab.emulator.noc.kernels import (G_DEPTH, G_P, G_R, K_SYNAPSE, K_UPDATE, NEVER,
-                                             S_HCH, S_HEW, S_HNS, S_NACT, S_NHOST, S_NXA, S_NXC,
+                                             S_NACT, S_NHOST, S_NXA, S_NXC,
                                              S_Q0H, S_Q0T, S_Q1H, S_Q1T,
-                                             apply_events, eject_pop, inject, new_timers,
+                                             apply_events, eject_pop, hop_totals, inject, new_timers,
                                              next_event_time, packet_key, router_phase, timer_migrate,
                                              timer_next, timer_set, timer_take)
 
@@ -279,7 +279,7 @@ def next_activity(c, sc, eng, fab):
 
 
 @njit(cache=True, _nrt=False)
-def cycle_window(c_end, t, tab, timing, eng, fab, pk, pn, harr, stage, sc, counters, popped):
+def cycle_window(c_end, t, tab, timing, eng, fab, pk, pn, harr, stage, sc, counters):
     """Run cycles ``sc[SC_C] .. c_end - 1`` of step ``t`` (``c_end = NEVER``: to the end).
 
     A jump over idle cycles stops at ``c_end``: in the MPI engine a packet or credit from
@@ -304,7 +304,7 @@ def cycle_window(c_end, t, tab, timing, eng, fab, pk, pn, harr, stage, sc, count
             moved = True
         if _engines_phase(c, t, tab, timing, eng, fab, pk, pn, stage, counters):
             moved = True
-        grants, blocked_until = router_phase(c, fab, popped)
+        grants, blocked_until = router_phase(c, fab)
         c += 1
         if moved or grants > 0:
             continue
@@ -362,7 +362,6 @@ def run_cycle(steps, in_spikes, tab, params, ref, io, timing, fab, eng, learning
     acc = np.zeros(tab.slots * cn, np.int64)
     stage, uexp, staged = staging(tab.slots, tab.nexp, acc)
     spikes = np.zeros(n, np.uint8)
-    popped = np.empty(fab.geo[G_P], np.int64)
     sc = np.zeros(4, np.int64)
     counters = io.counters
     plastic = learning.groups.gp.shape[0] > 0
@@ -382,7 +381,7 @@ def run_cycle(steps, in_spikes, tab, params, ref, io, timing, fab, eng, learning
         fill_counted(t, tab, timing[T_NC], spikes, in_spikes, pk, pn, eng, hit, sc, counters)
         predeliver(t, tab, fo, spikes, pk, sc[SC_HPOS], sc[SC_USED], stage)
         fab.st[S_NHOST] = 0
-        cycle_window(NEVER, t, tab, timing, eng, fab, pk, pn, harr, stage, sc, counters, popped)
+        cycle_window(NEVER, t, tab, timing, eng, fab, pk, pn, harr, stage, sc, counters)
         q = finish_step(t, eng, fab, pk, harr, io.out, counters)
         if staged:
             commit_stage(t, tab.slots, cn, tab.nexp, stage, acc)
@@ -393,6 +392,4 @@ def run_cycle(steps, in_spikes, tab, params, ref, io, timing, fab, eng, learning
         snap_row = snapshot(t, tab.syn_w, learning, snap_row)
         reset_step(fab, fab.geo[G_DEPTH])
         record_probes(t, params, ref, spikes, io.probe_idx, io.probe_var, io.traces)
-    io.hops[0] = fab.st[S_HEW]
-    io.hops[1] = fab.st[S_HNS]
-    io.hops[2] = fab.st[S_HCH]
+    io.hops[0], io.hops[1], io.hops[2] = hop_totals(fab)

@@ -414,12 +414,12 @@ def _route(fab, pk, p, r):
 
 
 @njit(cache=True, inline="always")
-def router_phase(c, fab, popped):
+def router_phase(c, fab):
     """One cycle of every router holding packets (section 5), from start-of-cycle state.
 
     Each requested output grants the first requesting input at or after its round-robin
     pointer, if the link is free and the FIFO it feeds has a credit.  A granted input's next
-    packet requests its output only from the next cycle on (``popped`` collects those inputs).
+    packet requests its output only from the next cycle on (a mask collects those inputs).
     Returns ``(grants, first cycle a busy inter-chiplet link that blocked a request is free)``
     so that a caller can skip cycles in which nothing can move.
 
@@ -427,7 +427,8 @@ def router_phase(c, fab, popped):
     the FIFO the output feeds (one event each, on the on-chip or the inter-chiplet queue).  The
     queue tails, the packets in flight and the hop counters are kept in locals for the whole
     phase and stored once at its end (a store into any array would otherwise force them to be
-    re-read: Numba cannot prove the arrays distinct).
+    re-read: Numba cannot prove the arrays distinct).  The hop counters are not kept per grant:
+    :func:`hop_totals` sums them from the per-output counts ``lhops``.
     """
     geo = fab.geo
     P = geo[G_P]
@@ -447,9 +448,6 @@ def router_phase(c, fab, popped):
     m1 = q1.shape[1] - 1
     t0 = st[S_Q0T]
     t1 = st[S_Q1T]
-    hew = 0
-    hns = 0
-    hch = 0
     n_act = st[S_NACT]
     kept = 0
     grants = 0
@@ -462,6 +460,7 @@ def router_phase(c, fab, popped):
         chipmask = fab.chipmask[r]
         rP = r * P
         npop = 0
+        pm = 0
         while w != 0:
             o = lowbit(w)
             w &= w - 1
@@ -511,7 +510,6 @@ def router_phase(c, fab, popped):
                 q1[3, k] = pkt
                 t1 += 1
                 fab.busy[ob] = c + LCYC
-                hch += 1
             else:
                 if nxt_on:
                     nxa[na, 0] = df
@@ -525,20 +523,19 @@ def router_phase(c, fab, popped):
                     q0[2, k] = df
                     q0[3, k] = pkt
                     t0 += 1
-                kd = fab.okind[ob]
-                hew += kd == S_HEW
-                hns += kd == S_HNS
             fab.lhops[ob] += 1
             fab.rr[ob] = pin + 1 if pin + 1 < P else 0
-            popped[npop] = pin
+            pm |= np.int64(1) << pin
             npop += 1
         if npop > 0:
             grants += npop
-            for j in range(npop):
-                fin = rP + popped[j]
+            while pm != 0:
+                pin = lowbit(pm)
+                pm &= pm - 1
+                fin = rP + pin
                 if fab.fcnt[fin] > 0:
                     o2 = fab.fbuf[fin * depth + fab.fhead[fin], 1]
-                    fab.reqm[rP + o2] |= np.int64(1) << popped[j]
+                    fab.reqm[rP + o2] |= np.int64(1) << pin
                     wr |= np.int64(1) << o2
             fab.want[r] = wr
             fab.blk[r] = blk
@@ -559,10 +556,28 @@ def router_phase(c, fab, popped):
         st[S_NXC] = nc
         st[S_NXT] = c + 1
     st[S_INFLIGHT] += grants
-    st[S_HEW] += hew
-    st[S_HNS] += hns
-    st[S_HCH] += hch
     return grants, blocked_until
+
+
+@njit(cache=True, _nrt=False)
+def hop_totals(fab):
+    """(on-chip E/W hops, on-chip N/S hops, inter-chiplet hops) granted so far: every output's
+    ``lhops`` by the kind of its link (a local or host output is no hop)."""
+    P = fab.geo[G_P]
+    hew = 0
+    hns = 0
+    hch = 0
+    for ob in range(fab.lhops.shape[0]):
+        n = fab.lhops[ob]
+        if n == 0:
+            continue
+        if (fab.chipmask[ob // P] >> (ob % P)) & 1 == 1:
+            hch += n
+        elif fab.okind[ob] == S_HEW:
+            hew += n
+        elif fab.okind[ob] == S_HNS:
+            hns += n
+    return hew, hns, hch
 
 
 #: Traffic sources: next generation cycle per router, per-router FIFO of created packets
@@ -624,7 +639,7 @@ def _inject_sources(c, fab, src, pk):
 def _traffic_loop(fab, src, pk, scratch, spec):
     """The cycles of :func:`run_traffic` (compiled without reference counting, like the cycle
     engine's window: the fabric's arrays are read in every cycle); returns the cycles run."""
-    sbusy, harr, popped, tm = scratch
+    sbusy, harr, tm = scratch
     pattern, rate, hot_frac, cycles, drain, warmup = spec
     R = fab.geo[G_R]
     P = fab.geo[G_P]
@@ -646,7 +661,7 @@ def _traffic_loop(fab, src, pk, scratch, spec):
                 sbusy[r] = c + 1
                 if warmup <= pk[p, 4] < cycles:
                     arrived_measured += 1
-        router_phase(c, fab, popped)
+        router_phase(c, fab)
         c += 1
         # skip idle cycles: nothing queued, nothing in routers, nothing to eject
         if src.cnt[1] == 0 and fab.st[S_NACT] == 0 and fab.st[S_INFLIGHT] == 0:
@@ -674,7 +689,6 @@ def run_traffic(fab, pattern, rate, hot_frac, cycles, drain, warmup, seed, pool)
     """
     np.random.seed(seed)
     R = fab.geo[G_R]
-    P = fab.geo[G_P]
     pk = np.full((pool, 6), -1, np.int64)
     src = Sources(np.empty(R, np.int64), np.full(pool, -1, np.int64), np.full(R, -1, np.int64),
                   np.full(R, -1, np.int64), np.zeros(3, np.int64))
@@ -682,9 +696,8 @@ def run_traffic(fab, pattern, rate, hot_frac, cycles, drain, warmup, seed, pool)
         src.next_gen[r] = np.random.geometric(rate) - 1
     sbusy = np.zeros(R, np.int64)
     harr = np.empty(1, np.int64)
-    popped = np.empty(P, np.int64)
     tm = Timers(np.zeros(1, np.int64), np.zeros(1, np.int64), np.full(64, -1, np.int64),
                 np.zeros(1, np.int64), np.zeros(1, np.int64), np.array([0, NEVER], np.int64))
-    c = _traffic_loop(fab, src, pk, (sbusy, harr, popped, tm),
+    c = _traffic_loop(fab, src, pk, (sbusy, harr, tm),
                       (pattern, rate, hot_frac, cycles, drain, warmup))
     return pk[:src.cnt[0]].T.copy(), c
