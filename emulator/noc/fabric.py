@@ -22,7 +22,7 @@ PORT_NAMES = mesh.PORT_NAMES
 #: The fabric's arrays as the kernels take them (one argument; fields in :mod:`.kernels`).
 FabricArrays = namedtuple("FabricArrays", "geo fbuf fhead fcnt credit rr busy lhops rcnt alist "
                                           "aflag core_of chipmask q0 q1 st reqm want wait "
-                                          "frouter rxy down okind port9 nxa nxc blk upr upb")
+                                          "frouter rxy down okind port9 nxa nxc blk upr upb frxy")
 
 
 @dataclass
@@ -58,6 +58,7 @@ class Fabric:
     blk: np.ndarray
     upr: np.ndarray
     upb: np.ndarray
+    frxy: np.ndarray
 
     def args(self) -> FabricArrays:
         # the geometry as a tuple of ints: the kernels keep it in registers (an array would be
@@ -67,7 +68,8 @@ class Fabric:
                             self.busy, self.lhops, self.rcnt, self.alist, self.aflag, self.core_of,
                             self.chipmask, self.q0, self.q1, self.st, self.reqm, self.want,
                             self.wait, self.frouter, self.rxy, self.down, self.okind,
-                            self.port9, self.nxa, self.nxc, self.blk, self.upr, self.upb)
+                            self.port9, self.nxa, self.nxc, self.blk, self.upr, self.upb,
+                            self.frxy)
 
     @property
     def ports(self) -> int:
@@ -135,6 +137,10 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
     upb = np.zeros(nf, np.int64)
     upr[down[fed]] = fed // P
     upb[down[fed]] = np.int64(1) << (fed % P)
+    frxy = np.full((nf, 4), -1, np.int64)
+    frxy[:R * P, 0] = frouter[:R * P]
+    frxy[:R * P, 1:3] = rxy[frouter[:R * P]]
+    frxy[:R * P, 3] = np.arange(R * P) % P
     return Fabric(
         geo=geo, fbuf=np.zeros((nf * fifo_depth, 4), np.int64), fhead=np.zeros(nf, np.int64),
         fcnt=np.zeros(nf, np.int64), credit=np.full(nf, fifo_depth, np.int64),
@@ -146,7 +152,8 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
         st=np.zeros(K.N_ST, np.int64), reqm=np.zeros(R * P, np.int64),
         want=np.zeros(R, np.int64), wait=np.full(nf, -1, np.int64), frouter=frouter, rxy=rxy,
         down=down, okind=okind, port9=port9, nxa=np.zeros((nf + 2, 4), np.int64),
-        nxc=np.zeros(nf + 2, np.int64), blk=np.zeros(R, np.int64), upr=upr, upb=upb)
+        nxc=np.zeros(nf + 2, np.int64), blk=np.zeros(R, np.int64), upr=upr, upb=upb,
+        frxy=frxy)
 
 
 def _tables(global_x: int, global_y: int, P: int, ends: np.ndarray, core_of: np.ndarray,

@@ -37,11 +37,13 @@ State (all flat arrays, created by :func:`spikefab.emulator.noc.fabric.new_fabri
   (:func:`packet_key`: tx, ty, slot) travels with the packet through the lists and the FIFO
   entries, so a hop does not read the packet table.  Inter-chiplet events stay in ``q1``.
 * ``pk`` int64 (6, packets): dest gx, dest gy, slot (-1: host), axon, creation cycle, arrival
-  cycle (visible in the final FIFO, or at the host).
+  cycle (visible in the final FIFO, or at the host; the cycle engine records it for the host
+  only).
 * ``st`` int64 scalars: see the ``S_*`` slots.
 * Tables fixed by the geometry (so that the hot path neither divides nor branches on ports):
   ``frouter[f]`` the router of FIFO ``f`` (-1: an ejection FIFO), ``rxy[r]`` router ``r``'s
-  (gx, gy), ``down[o]`` the FIFO fed by output ``o`` (-1: the host), ``okind[o]`` the ``st`` slot
+  (gx, gy), ``frxy[f]`` = (router, gx, gy, input port) of FIFO ``f`` (one row: no dependent
+  load from the FIFO to its router's coordinates), ``down[o]`` the FIFO fed by output ``o`` (-1: the host), ``okind[o]`` the ``st`` slot
   counting an on-chip hop out of ``o`` (``S_HEW``, ``S_HNS``, or ``S_NOHOP`` for local and host
   ports), ``port9[3 * (sign(tx - gx) + 1) + sign(ty - gy) + 1]`` the routing algorithm's output
   for a packet to ``(tx, ty)`` (-1: it has arrived), from :func:`spikefab.arch.mesh.next_port`.
@@ -189,13 +191,13 @@ def fifo_push(fab, f, p, key, maxf, nact):
     i = f * depth + k
     fab.fbuf[i, 0] = p
     fab.fbuf[i, 2] = key
-    r = fab.frouter[f]
+    r = fab.frxy[f, 0]
     if r >= 0:
         P = geo[G_P]
-        o = _route_key(fab, key, r)
+        o = _route_at(fab, key, fab.frxy[f, 1], fab.frxy[f, 2])
         fab.fbuf[i, 1] = o
         if n == 1:
-            fab.reqm[r * P + o] |= np.int64(1) << (f - r * P)
+            fab.reqm[r * P + o] |= np.int64(1) << fab.frxy[f, 3]
             fab.want[r] |= np.int64(1) << o
         fab.rcnt[r] += 1
         if fab.aflag[r] == 0:
@@ -230,7 +232,8 @@ def _arrive(c, fab, f, p, key, pk, harr, tm, sbusy, ends, maxf, nact, nhost):
     n, maxf, nact = fifo_push(fab, f, p, key, maxf, nact)
     RP = fab.geo[G_R] * fab.geo[G_P]
     if f >= RP:
-        pk[p, 5] = c
+        if not ends:            # traffic mode: the latency; the cycle engine does not read it
+            pk[p, 5] = c
         if ends and n == 1:
             e = f - RP
             timer_set(tm, K_SYNAPSE * sbusy.shape[0] + e, max(sbusy[e], c), c)
@@ -396,10 +399,14 @@ def _route_key(fab, key, r):
     """Output port at router ``r`` of a packet to ``key`` (host packets leave by W of (0, 0)):
     the routing algorithm's decision for the signs of (tx - gx, ty - gy) (``port9``), or the
     local port when it has arrived."""
+    return _route_at(fab, key, fab.rxy[r, 0], fab.rxy[r, 1])
+
+
+@njit(cache=True, inline="always")
+def _route_at(fab, key, gx, gy):
+    """:func:`_route_key` at the router at (``gx``, ``gy``)."""
     tx = key >> 32
     ty = (key >> 16) & 0xFFFF
-    gx = fab.rxy[r, 0]
-    gy = fab.rxy[r, 1]
     o = fab.port9[3 * ((tx > gx) - (tx < gx) + 1) + (ty > gy) - (ty < gy) + 1]
     if o >= 0:
         return o
