@@ -19,6 +19,12 @@ free, an engine due), so cost follows events, not clock ticks or the number of c
 :func:`cycle_window` runs the cycles of one step up to a bound; the single-process engine
 (:func:`run_cycle`) runs it unbounded, the MPI engine (``emulator.distributed``) in windows
 between event exchanges.
+
+Numba's cache keys a kernel by the content of its own source file only, and this module
+inlines the fabric's kernels (``emulator/noc/kernels.py``): a change there that does not
+change the fabric's argument types must come with a change here (this note's revision: the
+fabric's FIFO entries are (packet, destination key << 8 | output), round 5 of issue 19), or a
+stale compiled kernel runs against the new layout.
 """
 
 from __future__ import annotations

@@ -142,7 +142,7 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
     frxy[:R * P, 1:3] = rxy[frouter[:R * P]]
     frxy[:R * P, 3] = np.arange(R * P) % P
     return Fabric(
-        geo=geo, fbuf=np.zeros((nf * fifo_depth, 4), np.int64), fhead=np.zeros(nf, np.int64),
+        geo=geo, fbuf=np.zeros((nf * fifo_depth, 2), np.int64), fhead=np.zeros(nf, np.int64),
         fcnt=np.zeros(nf, np.int64), credit=np.full(nf, fifo_depth, np.int64),
         rr=np.zeros(R * P, np.int64), busy=np.zeros(R * P, np.int64),
         lhops=np.zeros(R * P, np.int64), rcnt=np.zeros(R, np.int64),

@@ -13,7 +13,8 @@ State (all flat arrays, created by :func:`spikefab.emulator.noc.fabric.new_fabri
   :func:`spikefab.arch.mesh.routing_code` of the target's algorithm).
 * FIFOs ``f``: router input FIFO of router ``r`` port ``p`` is ``r * P + p``; the ejection FIFO of
   end point ``e`` (an image core, or a traffic sink) is ``R * P + e``.  ``fbuf[f * depth + i]``
-  ring buffers of (packet id, requested output, destination key) with ``fhead``/``fcnt``; ``credit[f]`` is the credit counter of the
+  ring buffers of (packet id, destination key << 8 | requested output; 16 bytes an
+  entry) with ``fhead``/``fcnt``; ``credit[f]`` is the credit counter of the
   FIFO's (only) sender.  The host's receiving side has no FIFO (``f = -1``, never out of credit).
 * Per output port ``o = r * P + port``: ``rr`` round-robin pointer, ``busy`` first cycle a new
   grant is allowed (inter-chiplet serialisation), ``lhops`` packets granted.
@@ -190,12 +191,11 @@ def fifo_push(fab, f, p, key, maxf, nact):
         maxf = n
     i = f * depth + k
     fab.fbuf[i, 0] = p
-    fab.fbuf[i, 2] = key
     r = fab.frxy[f, 0]
+    o = 0
     if r >= 0:
         P = geo[G_P]
         o = _route_at(fab, key, fab.frxy[f, 1], fab.frxy[f, 2])
-        fab.fbuf[i, 1] = o
         if n == 1:
             fab.reqm[r * P + o] |= np.int64(1) << fab.frxy[f, 3]
             fab.want[r] |= np.int64(1) << o
@@ -204,6 +204,7 @@ def fifo_push(fab, f, p, key, maxf, nact):
             fab.aflag[r] = 1
             fab.alist[nact] = r
             nact += 1
+    fab.fbuf[i, 1] = (key << 8) | o
     return n, maxf, nact
 
 
@@ -214,7 +215,7 @@ def fifo_pop(fab, f):
     h = fab.fhead[f]
     i = f * depth + h
     p = fab.fbuf[i, 0]
-    key = fab.fbuf[i, 2]
+    key = fab.fbuf[i, 1] >> 8
     h += 1
     fab.fhead[f] = h if h < depth else 0
     fab.fcnt[f] -= 1
@@ -390,7 +391,8 @@ def eject_pop(c, fab, e):
 
 @njit(cache=True, inline="always")
 def packet_key(pk, p):
-    """Packet ``p``'s destination in one int: ``tx << 32 | ty << 16 | (slot + 1)``."""
+    """Packet ``p``'s destination in one int: ``tx << 32 | ty << 16 | (slot + 1)`` (the FIFO
+    entries shift it by 8 more: tx < 2**23, ty and slot < 2**16)."""
     return (pk[p, 0] << 32) | (pk[p, 1] << 16) | (pk[p, 2] + 1)
 
 
@@ -541,7 +543,7 @@ def router_phase(c, fab):
                 pm &= pm - 1
                 fin = rP + pin
                 if fab.fcnt[fin] > 0:
-                    o2 = fab.fbuf[fin * depth + fab.fhead[fin], 1]
+                    o2 = fab.fbuf[fin * depth + fab.fhead[fin], 1] & 0xFF
                     fab.reqm[rP + o2] |= np.int64(1) << pin
                     wr |= np.int64(1) << o2
             fab.want[r] = wr
