@@ -22,8 +22,8 @@ between event exchanges.
 
 Numba's cache keys a kernel by the content of its own source file only, and this module
 inlines the fabric's kernels (``emulator/noc/kernels.py``): a change there that does not
-change the fabric's argument types must come with a change here (this note's revision: the
-fabric's FIFO entries are (packet, destination key << 8 | output), round 5 of issue 19), or a
+change the fabric's argument types must come with a change here (this note's revision: round 5
+of issue 19, FIFO entries (packet, destination key << 8 | output), branch-free requests), or a
 stale compiled kernel runs against the new layout.
 """
 
@@ -39,11 +39,11 @@ from spikefab.emulator.kernels import (C_HOST_IN, C_HOST_OUT, C_PACKETS, C_SYNOP
                                          record_probes, staging)
 from spikefab.emulator.learning.kernels import learning_step, snapshot
 from spikefab.emulator.noc.kernels import (G_DEPTH, G_P, G_R, K_SYNAPSE, K_UPDATE, NEVER,
-                                             S_NACT, S_NHOST, S_NXA, S_NXC,
-                                             S_Q0H, S_Q0T, S_Q1H, S_Q1T,
-                                             apply_events, eject_pop, hop_totals, inject, new_timers,
-                                             next_event_time, packet_key, router_phase, timer_migrate,
-                                             timer_next, timer_set, timer_take)
+                                             S_NACT, S_NHOST, S_NXA, S_NXC, S_Q0H, S_Q0T, S_Q1H,
+                                             S_Q1T, apply_events, eject_pop, hop_totals, inject,
+                                             new_timers, next_event_time, packet_key,
+                                             router_phase, timer_migrate, timer_next, timer_set,
+                                             timer_take)
 
 #: The image's tables as the cycle kernels read them (from a :class:`~.flat.FlatImage`).
 Tables = namedtuple("Tables", "n_classes slots noff nexp ax_start ax_count syn_off syn_w "

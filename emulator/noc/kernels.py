@@ -44,7 +44,8 @@ State (all flat arrays, created by :func:`spikefab.emulator.noc.fabric.new_fabri
 * Tables fixed by the geometry (so that the hot path neither divides nor branches on ports):
   ``frouter[f]`` the router of FIFO ``f`` (-1: an ejection FIFO), ``rxy[r]`` router ``r``'s
   (gx, gy), ``frxy[f]`` = (router, gx, gy, input port) of FIFO ``f`` (one row: no dependent
-  load from the FIFO to its router's coordinates), ``down[o]`` the FIFO fed by output ``o`` (-1: the host), ``okind[o]`` the ``st`` slot
+  load from the FIFO to its router's coordinates), ``down[o]`` the FIFO fed by output ``o``
+  (-1: the host), ``okind[o]`` the ``st`` slot
   counting an on-chip hop out of ``o`` (``S_HEW``, ``S_HNS``, or ``S_NOHOP`` for local and host
   ports), ``port9[3 * (sign(tx - gx) + 1) + sign(ty - gy) + 1]`` the routing algorithm's output
   for a packet to ``(tx, ty)`` (-1: it has arrived), from :func:`spikefab.arch.mesh.next_port`.
@@ -196,9 +197,11 @@ def fifo_push(fab, f, p, key, maxf, nact):
     if r >= 0:
         P = geo[G_P]
         o = _route_at(fab, key, fab.frxy[f, 1], fab.frxy[f, 2])
-        if n == 1:
-            fab.reqm[r * P + o] |= np.int64(1) << fab.frxy[f, 3]
-            fab.want[r] |= np.int64(1) << o
+        # a new head requests its output (branch-free: whether the FIFO was empty is
+        # data-dependent, a mispredict per hop in a congested mesh)
+        head = np.int64(n == 1)
+        fab.reqm[r * P + o] |= head << fab.frxy[f, 3]
+        fab.want[r] |= head << o
         fab.rcnt[r] += 1
         if fab.aflag[r] == 0:
             fab.aflag[r] = 1
@@ -484,8 +487,7 @@ def router_phase(c, fab):
             pin = lowbit(hi if hi != 0 else m)
             m &= ~(np.int64(1) << pin)
             fab.reqm[ob] = m
-            if m == 0:
-                wr &= ~(np.int64(1) << o)
+            wr &= ~(np.int64(m == 0) << o)
             # the grant: pop input pin, credit back over the link that feeds it, packet out
             fin = rP + pin
             pkt, key = fifo_pop(fab, fin)
@@ -542,10 +544,11 @@ def router_phase(c, fab):
                 pin = lowbit(pm)
                 pm &= pm - 1
                 fin = rP + pin
-                if fab.fcnt[fin] > 0:
-                    o2 = fab.fbuf[fin * depth + fab.fhead[fin], 1] & 0xFF
-                    fab.reqm[rP + o2] |= np.int64(1) << pin
-                    wr |= np.int64(1) << o2
+                # branch-free too: an empty FIFO's stale entry names a valid output
+                more = np.int64(fab.fcnt[fin] > 0)
+                o2 = fab.fbuf[fin * depth + fab.fhead[fin], 1] & 0xFF
+                fab.reqm[rP + o2] |= more << pin
+                wr |= more << o2
             fab.want[r] = wr
             fab.blk[r] = blk
             nr = fab.rcnt[r] - npop
