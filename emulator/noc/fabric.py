@@ -133,7 +133,7 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
     real[:, mesh.PORT_W] = gx > 0
     real[:, mesh.PORT_LOCAL:] = core_of.reshape(R, -1) >= 0
     fed = np.flatnonzero(real.reshape(-1))
-    upr = np.full(nf, -1, np.int64)
+    upr = np.full(nf, R, np.int64)             # R: a spare mask for FIFOs fed by no router
     upb = np.zeros(nf, np.int64)
     upr[down[fed]] = fed // P
     upb[down[fed]] = np.int64(1) << (fed % P)
@@ -152,7 +152,7 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
         st=np.zeros(K.N_ST, np.int64), reqm=np.zeros(R * P, np.int64),
         want=np.zeros(R, np.int64), wait=np.full(nf, -1, np.int64), frouter=frouter, rxy=rxy,
         down=down, okind=okind, port9=port9, nxa=np.zeros((nf + 2, 4), np.int64),
-        nxc=np.zeros(nf + 2, np.int64), blk=np.zeros(R, np.int64), upr=upr, upb=upb,
+        nxc=np.zeros(nf + 2, np.int64), blk=np.zeros(R + 1, np.int64), upr=upr, upb=upb,
         frxy=frxy)
 
 

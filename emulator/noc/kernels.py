@@ -20,7 +20,8 @@ State (all flat arrays, created by :func:`spikefab.emulator.noc.fabric.new_fabri
   grant is allowed (inter-chiplet serialisation), ``lhops`` packets granted.
 * ``blk[r]``: the mask of router ``r``'s outputs whose downstream FIFO has no credit (set by
   the grant that takes the last one, cleared by the credit that returns it: ``upr[f]``/``upb[f]``
-  the router and output bit feeding FIFO ``f``, -1 for one fed by an end point or the host), so
+  the router and output bit feeding FIFO ``f``; ``R``, a spare mask, for one fed by an end
+  point or the host), so
   arbitration never looks at a blocked output.
 * ``rcnt[r]`` packets in router ``r``'s input FIFOs; ``alist``/``aflag`` the routers with packets.
 * Arbitration without scanning ports: ``reqm[r * P + o]`` is the bit mask of router ``r``'s input
@@ -250,10 +251,7 @@ def _credit(c, fab, f, tm, n_ends, ends):
     router output that had none may grant again."""
     cr = fab.credit[f] + 1
     fab.credit[f] = cr
-    if cr == 1:
-        u = fab.upr[f]
-        if u >= 0:
-            fab.blk[u] &= ~fab.upb[f]
+    fab.blk[fab.upr[f]] &= ~(fab.upb[f] & -np.int64(cr == 1))       # branch-free
     if ends:
         e = fab.wait[f]
         if e >= 0:
@@ -413,10 +411,9 @@ def _route_at(fab, key, gx, gy):
     tx = key >> 32
     ty = (key >> 16) & 0xFFFF
     o = fab.port9[3 * ((tx > gx) - (tx < gx) + 1) + (ty > gy) - (ty < gy) + 1]
-    if o >= 0:
-        return o
     slot = (key & 0xFFFF) - 1
-    return mesh.PORT_W if slot < 0 else mesh.PORT_LOCAL + slot
+    local = mesh.PORT_W if slot < 0 else mesh.PORT_LOCAL + slot
+    return o if o >= 0 else local
 
 
 @njit(cache=True, inline="always")
@@ -511,8 +508,7 @@ def router_phase(c, fab):
             if df >= 0:
                 cd = fab.credit[df] - 1
                 fab.credit[df] = cd
-                if cd == 0:
-                    blk |= np.int64(1) << o
+                blk |= np.int64(cd == 0) << o
             if chip_out:
                 k = t1 & m1
                 q1[0, k] = c + LC
