@@ -778,15 +778,14 @@ def _profile(d: dict, targets_missed: list[str], sanafe: dict | None = None) -> 
         if det:
             need = 100 * det["steps_per_s"] / cyc["steps_per_s"]
             text += (f"  100× SANA-FE detailed needs {f(need)}× less per event (~10 ns).  "
-                     "Round 5 already made an on-chip arrival or credit one entry of a "
-                     "next-cycle list instead of a queue row (no time compare, no "
-                     "arrival/credit branch), carries the destination with the packet, skips "
-                     "outputs without a credit through a blocked mask and keeps the per-phase "
-                     "scalars in registers (1.13-1.35× on the kernel, every cycle count "
-                     "unchanged): what is left, ~31 ns per event on a quiet core, is the "
-                     "arbitration and FIFO bookkeeping itself, dependent loads through small "
-                     "state.  Out of reach of an exact per-packet model on one thread; the "
-                     "measured rounds are in "
+                     "Round 5 made an on-chip arrival or credit one entry of a next-cycle "
+                     "list instead of a queue row (no time compare, no arrival/credit "
+                     "branch), updates the request and credit masks without data-dependent "
+                     "branches, skips outputs without a credit and carries the destination "
+                     "with the packet (1.25-1.30× on the kernel, every cycle count "
+                     "unchanged): what is left, ~25 ns per event, is the arbitration and FIFO "
+                     "bookkeeping itself, dependent loads through small state.  Out of reach "
+                     "of an exact per-packet model on one thread; the measured rounds are in "
                      "[benchmarks-cycle-notes.md](benchmarks-cycle-notes.md).")
     text += "\n\ncProfile of one spread functional run (cumulative time):\n\n```\n"
     text += "\n".join(d.get("cprofile_top", [])) + "\n```\n"
