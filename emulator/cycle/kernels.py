@@ -24,7 +24,8 @@ Numba's cache keys a kernel by the content of its own source file only, and this
 inlines the fabric's kernels (``emulator/noc/kernels.py``): a change there that does not
 change the fabric's argument types must come with a change here (this note's revision: round 5
 of issue 19, FIFO entries (packet, destination key << 8 | output), branch-free requests and
-masks), or a stale compiled kernel runs against the new layout.
+masks, one FIFO-kind branch per arrival), or a stale compiled kernel runs against the new
+layout.
 """
 
 from __future__ import annotations

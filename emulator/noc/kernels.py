@@ -172,44 +172,18 @@ def _push(q, st, head_slot, time, kind, f, p):
 
 
 @njit(cache=True, inline="always")
-def fifo_push(fab, f, p, key, maxf, nact):
-    """Make packet ``p`` visible at the tail of FIFO ``f`` (activating its router); takes and
-    returns the deepest FIFO seen and the number of active routers (kept in registers by the
-    caller: a store into any array would force them to be re-read from ``st``).
-
-    A router FIFO also stores the output the packet requests at that router (its route is
-    fixed on arrival), so arbitration never touches the packet table; a packet that becomes the
-    head of its FIFO adds its input to the request mask of that output.
-    """
-    geo = fab.geo
-    depth = geo[G_DEPTH]
+def _fifo_tail(fab, f, p):
+    """Append packet ``p`` to FIFO ``f``; returns (entries now, index of the new entry)."""
+    depth = fab.geo[G_DEPTH]
     n = fab.fcnt[f]
     k = fab.fhead[f] + n
     if k >= depth:
         k -= depth
     n += 1
     fab.fcnt[f] = n
-    if n > maxf:
-        maxf = n
     i = f * depth + k
     fab.fbuf[i, 0] = p
-    r = fab.frxy[f, 0]
-    o = 0
-    if r >= 0:
-        P = geo[G_P]
-        o = _route_at(fab, key, fab.frxy[f, 1], fab.frxy[f, 2])
-        # a new head requests its output (branch-free: whether the FIFO was empty is
-        # data-dependent, a mispredict per hop in a congested mesh)
-        head = np.int64(n == 1)
-        fab.reqm[r * P + o] |= head << fab.frxy[f, 3]
-        fab.want[r] |= head << o
-        fab.rcnt[r] += 1
-        if fab.aflag[r] == 0:
-            fab.aflag[r] = 1
-            fab.alist[nact] = r
-            nact += 1
-    fab.fbuf[i, 1] = (key << 8) | o
-    return n, maxf, nact
+    return n, i
 
 
 @njit(cache=True, inline="always")
@@ -228,20 +202,46 @@ def fifo_pop(fab, f):
 
 @njit(cache=True, inline="always")
 def _arrive(c, fab, f, p, key, pk, harr, tm, sbusy, ends, maxf, nact, nhost):
-    """Packet ``p`` (destination ``key``) arrives in FIFO ``f`` (-1: the host) at ``c``;
-    returns the updated (deepest FIFO, active routers, host arrivals)."""
+    """Packet ``p`` (destination ``key``) becomes visible at the tail of FIFO ``f`` (-1: the
+    host) at ``c``; returns the updated (deepest FIFO, active routers, host arrivals), which the
+    caller keeps in registers (a store into any array would force them to be re-read).
+
+    A router FIFO also stores the output the packet requests at that router (its route is
+    fixed on arrival), so arbitration never touches the packet table; a packet that becomes the
+    head of its FIFO adds its input to the request mask of that output, and its router joins
+    the active list.  A packet reaching an empty ejection FIFO makes its synapse engine due
+    when it is free (``sbusy``).  One branch separates the two kinds of FIFO (the kind is
+    data-dependent: testing it twice cost a second mispredict).
+    """
     if f < 0:
         pk[p, 5] = c
         harr[nhost] = p
         return maxf, nact, nhost + 1
-    n, maxf, nact = fifo_push(fab, f, p, key, maxf, nact)
-    RP = fab.geo[G_R] * fab.geo[G_P]
-    if f >= RP:
+    n, i = _fifo_tail(fab, f, p)
+    if n > maxf:
+        maxf = n
+    r = fab.frxy[f, 0]
+    if r < 0:                                           # an ejection FIFO
+        fab.fbuf[i, 1] = key << 8
         if not ends:            # traffic mode: the latency; the cycle engine does not read it
             pk[p, 5] = c
-        if ends and n == 1:
-            e = f - RP
+        elif n == 1:
+            e = f - fab.geo[G_R] * fab.geo[G_P]
             timer_set(tm, K_SYNAPSE * sbusy.shape[0] + e, max(sbusy[e], c), c)
+        return maxf, nact, nhost
+    P = fab.geo[G_P]
+    o = _route_at(fab, key, fab.frxy[f, 1], fab.frxy[f, 2])
+    fab.fbuf[i, 1] = (key << 8) | o
+    # a new head requests its output (branch-free: whether the FIFO was empty is
+    # data-dependent, a mispredict per hop in a congested mesh)
+    head = np.int64(n == 1)
+    fab.reqm[r * P + o] |= head << fab.frxy[f, 3]
+    fab.want[r] |= head << o
+    fab.rcnt[r] += 1
+    if fab.aflag[r] == 0:
+        fab.aflag[r] = 1
+        fab.alist[nact] = r
+        nact += 1
     return maxf, nact, nhost
 
 
