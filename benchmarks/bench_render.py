@@ -782,7 +782,7 @@ def _profile(d: dict, targets_missed: list[str], sanafe: dict | None = None) -> 
                      "list instead of a queue row (no time compare, no arrival/credit "
                      "branch), updates the request and credit masks without data-dependent "
                      "branches, skips outputs without a credit and carries the destination "
-                     "with the packet (1.25-1.30× on the kernel, every cycle count "
+                     "with the packet (1.2-1.4× on the kernel, every cycle count "
                      "unchanged): what is left, ~25 ns per event, is the arbitration and FIFO "
                      "bookkeeping itself, dependent loads through small state.  Out of reach "
                      "of an exact per-packet model on one thread; the measured rounds are in "
