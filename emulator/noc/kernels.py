@@ -69,6 +69,8 @@ from spikefab.arch import mesh
 
 G_GX, G_GY, G_MX, G_MY, G_P, G_CPR, G_DEPTH, G_L, G_LC, G_LCYC, G_R, G_NF, G_ROUTING, G_NEXT = \
     range(14)
+# S_HEW, S_HNS, S_HCH, S_NOHOP name the kinds of hop (``okind``); the router phase no longer
+# counts them in ``st`` (:func:`hop_totals` sums ``lhops`` by kind)
 S_NACT, S_Q0H, S_Q0T, S_Q1H, S_Q1T, S_HEW, S_HNS, S_HCH, S_MAXF, S_NHOST, S_INFLIGHT, S_NOHOP, \
     S_NXA, S_NXC, S_NXT = range(15)
 N_ST = 15
