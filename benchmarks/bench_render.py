@@ -771,18 +771,21 @@ def _profile(d: dict, targets_missed: list[str], sanafe: dict | None = None) -> 
                  f"{f(cyc['cycles_per_step'])} cycles per step, so nearly every cycle has "
                  "packets in flight and skipping idle cycles cannot help.  The engine visits "
                  "only the routers that hold packets and the core engines that are due (a "
-                 "timing wheel), so its work is per grant, not per unit-cycle: ~208k queue "
+                 "timing wheel), so its work is per grant, not per unit-cycle: ~208k "
                  "events per step (grants, arrivals, credits, injections, synapse pops); "
                  f"{f(1e9 / cyc['steps_per_s'] / 208e3)} ns per event here.")
         det = sanafe.get("sanafe", {}).get("models", {}).get("detailed")
         if det:
             need = 100 * det["steps_per_s"] / cyc["steps_per_s"]
-            text += (f"  100× SANA-FE detailed needs {f(need)}× less per event (~10 ns; "
-                     "a grant with its arrival and credit costs ~67 ns, with no table cache "
-                     "misses left on that path: dependent loads and credit branches that are "
-                     "close to coin flips in a congested mesh): out of reach of an exact "
-                     "per-packet model on one thread; the measured profile and what is left "
-                     "(constant factors, ~1.3-1.5×) are in "
+            text += (f"  100× SANA-FE detailed needs {f(need)}× less per event (~10 ns).  "
+                     "Round 5 made an on-chip arrival or credit one entry of a next-cycle "
+                     "list instead of a queue row (no time compare, no arrival/credit "
+                     "branch), updates the request and credit masks without data-dependent "
+                     "branches, skips outputs without a credit and carries the destination "
+                     "with the packet (1.2-1.4× on the kernel, every cycle count "
+                     "unchanged): what is left, ~25 ns per event, is the arbitration and FIFO "
+                     "bookkeeping itself, dependent loads through small state.  Out of reach "
+                     "of an exact per-packet model on one thread; the measured rounds are in "
                      "[benchmarks-cycle-notes.md](benchmarks-cycle-notes.md).")
     text += "\n\ncProfile of one spread functional run (cumulative time):\n\n```\n"
     text += "\n".join(d.get("cprofile_top", [])) + "\n```\n"

@@ -19,6 +19,13 @@ free, an engine due), so cost follows events, not clock ticks or the number of c
 :func:`cycle_window` runs the cycles of one step up to a bound; the single-process engine
 (:func:`run_cycle`) runs it unbounded, the MPI engine (``emulator.distributed``) in windows
 between event exchanges.
+
+Numba's cache keys a kernel by the content of its own source file only, and this module
+inlines the fabric's kernels (``emulator/noc/kernels.py``): a change there that does not
+change the fabric's argument types must come with a change here (this note's revision: round 5
+of issue 19, FIFO entries (packet, destination key << 8 | output), branch-free requests and
+masks, one FIFO-kind branch per arrival), or a stale compiled kernel runs against the new
+layout.
 """
 
 from __future__ import annotations
@@ -33,11 +40,11 @@ from spikefab.emulator.kernels import (C_HOST_IN, C_HOST_OUT, C_PACKETS, C_SYNOP
                                          record_probes, staging)
 from spikefab.emulator.learning.kernels import learning_step, snapshot
 from spikefab.emulator.noc.kernels import (G_DEPTH, G_P, G_R, K_SYNAPSE, K_UPDATE, NEVER,
-                                             S_HCH, S_HEW, S_HNS, S_NACT, S_NHOST, S_Q0H, S_Q0T,
-                                             S_Q1H, S_Q1T,
-                                             apply_events, eject_pop, inject, new_timers,
-                                             next_event_time, router_phase, timer_migrate,
-                                             timer_next, timer_set, timer_take)
+                                             S_NACT, S_NHOST, S_NXA, S_NXC, S_Q0H, S_Q0T, S_Q1H,
+                                             S_Q1T, apply_events, eject_pop, hop_totals, inject,
+                                             new_timers, next_event_time, packet_key,
+                                             router_phase, timer_migrate, timer_next, timer_set,
+                                             timer_take)
 
 #: The image's tables as the cycle kernels read them (from a :class:`~.flat.FlatImage`).
 Tables = namedtuple("Tables", "n_classes slots noff nexp ax_start ax_count syn_off syn_w "
@@ -144,13 +151,13 @@ def _fill(t, tab, nc, spikes, in_spikes, pk, pn, eng, hit, sc, counters, counted
 
 
 @njit(cache=True, inline="always")
-def _emit(c, ci, tab, nc, eng, fab, pn):
+def _emit(c, ci, tab, nc, eng, fab, pk, pn):
     """Update engine of core ``ci`` is due at ``c``: send its next packet, or wait for the
     credit (the fabric's ``wait`` makes it due again when the credit returns)."""
     n_cores = eng.ue_pos.shape[0]
     p = eng.ue_pos[ci]
     f = tab.core_router[ci] * fab.geo[G_P] + 4 + tab.core_slot[ci]
-    if not inject(c, fab, f, p):
+    if not inject(c, fab, f, p, packet_key(pk, p)):
         fab.wait[f] = ci
         return False
     i = pn[p]
@@ -261,7 +268,7 @@ def _engines_phase(c, t, tab, timing, eng, fab, pk, pn, stage, counters):
     while item >= 0:
         nxt_item = eng.tm.link[item]
         if item < n_cores:
-            if _emit(c, item, tab, timing[T_NC], eng, fab, pn):
+            if _emit(c, item, tab, timing[T_NC], eng, fab, pk, pn):
                 moved = True
         else:
             _absorb(c, item - n_cores, t, tab, timing, eng, fab, pk, stage, counters)
@@ -279,7 +286,7 @@ def next_activity(c, sc, eng, fab):
 
 
 @njit(cache=True, _nrt=False)
-def cycle_window(c_end, t, tab, timing, eng, fab, pk, pn, harr, stage, sc, counters, popped):
+def cycle_window(c_end, t, tab, timing, eng, fab, pk, pn, harr, stage, sc, counters):
     """Run cycles ``sc[SC_C] .. c_end - 1`` of step ``t`` (``c_end = NEVER``: to the end).
 
     A jump over idle cycles stops at ``c_end``: in the MPI engine a packet or credit from
@@ -299,12 +306,12 @@ def cycle_window(c_end, t, tab, timing, eng, fab, pk, pn, harr, stage, sc, count
                 c = min(nxt, c_end)
                 continue
         moved = False
-        if h_pos < h_end and inject(c, fab, 3, h_pos):
+        if h_pos < h_end and inject(c, fab, 3, h_pos, packet_key(pk, h_pos)):
             h_pos += 1
             moved = True
         if _engines_phase(c, t, tab, timing, eng, fab, pk, pn, stage, counters):
             moved = True
-        grants, blocked_until = router_phase(c, fab, popped)
+        grants, blocked_until = router_phase(c, fab)
         c += 1
         if moved or grants > 0:
             continue
@@ -336,9 +343,12 @@ def finish_step(t, eng, fab, pk, harr, out, counters):
 def reset_step(fab, depth):
     """Section 9: every credit is back and every FIFO empty at the next step's cycle 0."""
     fab.credit[:] = depth
+    fab.blk[:] = 0
     fab.busy[:] = 0
     fab.st[S_Q0H] = fab.st[S_Q0T]
     fab.st[S_Q1H] = fab.st[S_Q1T]
+    fab.st[S_NXA] = 0
+    fab.st[S_NXC] = 0
 
 
 @njit(cache=True)
@@ -359,7 +369,6 @@ def run_cycle(steps, in_spikes, tab, params, ref, io, timing, fab, eng, learning
     acc = np.zeros(tab.slots * cn, np.int64)
     stage, uexp, staged = staging(tab.slots, tab.nexp, acc)
     spikes = np.zeros(n, np.uint8)
-    popped = np.empty(fab.geo[G_P], np.int64)
     sc = np.zeros(4, np.int64)
     counters = io.counters
     plastic = learning.groups.gp.shape[0] > 0
@@ -379,7 +388,7 @@ def run_cycle(steps, in_spikes, tab, params, ref, io, timing, fab, eng, learning
         fill_counted(t, tab, timing[T_NC], spikes, in_spikes, pk, pn, eng, hit, sc, counters)
         predeliver(t, tab, fo, spikes, pk, sc[SC_HPOS], sc[SC_USED], stage)
         fab.st[S_NHOST] = 0
-        cycle_window(NEVER, t, tab, timing, eng, fab, pk, pn, harr, stage, sc, counters, popped)
+        cycle_window(NEVER, t, tab, timing, eng, fab, pk, pn, harr, stage, sc, counters)
         q = finish_step(t, eng, fab, pk, harr, io.out, counters)
         if staged:
             commit_stage(t, tab.slots, cn, tab.nexp, stage, acc)
@@ -390,6 +399,4 @@ def run_cycle(steps, in_spikes, tab, params, ref, io, timing, fab, eng, learning
         snap_row = snapshot(t, tab.syn_w, learning, snap_row)
         reset_step(fab, fab.geo[G_DEPTH])
         record_probes(t, params, ref, spikes, io.probe_idx, io.probe_var, io.traces)
-    io.hops[0] = fab.st[S_HEW]
-    io.hops[1] = fab.st[S_HNS]
-    io.hops[2] = fab.st[S_HCH]
+    io.hops[0], io.hops[1], io.hops[2] = hop_totals(fab)

@@ -66,8 +66,8 @@ def run_cycle_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
     fab = new_fabric(topo.global_x, topo.global_y, topo.mesh_x, topo.mesh_y,
                      topo.cores_per_router, tm.fifo_depth, tm.link_latency,
                      tm.chiplet_link_latency, tm.chiplet_link_cycles,
-                     np.stack([flat.core_router, flat.core_slot], 1), routing=topo.routing)
-    P = fab.ports
+                     np.stack([flat.core_router, flat.core_slot], 1), routing=topo.routing,
+                     next_lists=False)     # events to other ranks are shipped from the queues
     ncl = len(loc.cores)
     arr_own, cred_own = _owners(fab, part.router_owner, me)
     n = flat.n
@@ -86,7 +86,6 @@ def run_cycle_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
     tim = np.array([tm.neuron_cycles, tm.packet_cycles, tm.synapse_cycles, 0], np.int64)
     hit = np.zeros(len(flat.ax_start), np.uint8)       # no learning in the MPI engine
     sc = np.zeros(4, np.int64)
-    popped = np.empty(P, np.int64)
     barrier = costs.barrier_cycles(target, loc.chiplets_used)
     W = int(min(part.lookahead_cycles, 1 << 40))
     t_compute = 0.0
@@ -107,8 +106,7 @@ def run_cycle_rank(rc: RankComm, loc: Local, in_spikes: np.ndarray, steps: int,
         while True:
             c_end = c + W
             tc = time.perf_counter()
-            CK.cycle_window(c_end, t, tab, tim, eng, fa, pk, pn, harr, stage, sc, counters,
-                            popped)
+            CK.cycle_window(c_end, t, tab, tim, eng, fa, pk, pn, harr, stage, sc, counters)
             t_compute += time.perf_counter() - tc
             windows += 1
             c = int(sc[0])
@@ -138,7 +136,7 @@ def _rank_result(fab: Fabric, res: dict) -> dict:
     """``res`` plus what :func:`finish_cycle` reduces (hop counts) and gathers (link loads,
     the deepest FIFO, the step cycles)."""
     st = fab.st
-    red = np.array([st[NK.S_HEW], st[NK.S_HNS], st[NK.S_HCH]], np.int64)
+    red = np.array(NK.hop_totals(fab.args()), np.int64)
     links = (np.flatnonzero(fab.lhops), fab.lhops[fab.lhops > 0])
     return {**res, "reduce": red, "gather": (links, int(st[NK.S_MAXF]), res["cycles"])}
 

@@ -22,7 +22,7 @@ PORT_NAMES = mesh.PORT_NAMES
 #: The fabric's arrays as the kernels take them (one argument; fields in :mod:`.kernels`).
 FabricArrays = namedtuple("FabricArrays", "geo fbuf fhead fcnt credit rr busy lhops rcnt alist "
                                           "aflag core_of chipmask q0 q1 st reqm want wait "
-                                          "frouter rxy down okind port9")
+                                          "frouter rxy down okind port9 nxa nxc blk upr upb frxy")
 
 
 @dataclass
@@ -53,6 +53,12 @@ class Fabric:
     down: np.ndarray
     okind: np.ndarray
     port9: np.ndarray
+    nxa: np.ndarray
+    nxc: np.ndarray
+    blk: np.ndarray
+    upr: np.ndarray
+    upb: np.ndarray
+    frxy: np.ndarray
 
     def args(self) -> FabricArrays:
         # the geometry as a tuple of ints: the kernels keep it in registers (an array would be
@@ -62,7 +68,8 @@ class Fabric:
                             self.busy, self.lhops, self.rcnt, self.alist, self.aflag, self.core_of,
                             self.chipmask, self.q0, self.q1, self.st, self.reqm, self.want,
                             self.wait, self.frouter, self.rxy, self.down, self.okind,
-                            self.port9)
+                            self.port9, self.nxa, self.nxc, self.blk, self.upr, self.upb,
+                            self.frxy)
 
     @property
     def ports(self) -> int:
@@ -83,16 +90,21 @@ class Fabric:
 
 def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per_router: int,
                fifo_depth: int, link_latency: int, chiplet_link_latency: int,
-               chiplet_link_cycles: int, end_points: np.ndarray, routing: str = "xy") -> Fabric:
+               chiplet_link_cycles: int, end_points: np.ndarray, routing: str = "xy",
+               next_lists: bool = True) -> Fabric:
     """Fresh fabric; ``end_points[i]`` = (router id, slot) of end point (ejection FIFO) ``i``;
-    ``routing`` names the algorithm (:data:`spikefab.arch.mesh.ROUTINGS`)."""
+    ``routing`` names the algorithm (:data:`spikefab.arch.mesh.ROUTINGS`).
+
+    ``next_lists``: with an on-chip latency of 1, on-chip arrivals and credits go to the
+    next-cycle lists instead of the event queue (see :mod:`.kernels`); the MPI engine turns
+    this off, since it ships the queue rows that belong to other ranks."""
     R = global_x * global_y
     P = 4 + cores_per_router
     ends = np.asarray(end_points, np.int64).reshape(-1, 2)
     nf = R * P + len(ends)
     geo = np.array([global_x, global_y, mesh_x, mesh_y, P, cores_per_router, fifo_depth,
                     link_latency, chiplet_link_latency, chiplet_link_cycles, R, nf,
-                    mesh.routing_code(routing)], np.int64)
+                    mesh.routing_code(routing), int(next_lists and link_latency == 1)], np.int64)
     core_of = np.full(R * cores_per_router, -1, np.int64)
     for i, (r, slot) in enumerate(ends):
         core_of[r * cores_per_router + slot] = i
@@ -112,6 +124,23 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
         chipmask |= edge.astype(np.int64) << (8 + bit)
     frouter, rxy, down, okind, port9 = _tables(global_x, global_y, P, ends, core_of,
                                               mesh.routing_code(routing))
+    # the router output feeding each FIFO (for the blocked-output masks); ``down`` of an
+    # output at the mesh edge or of a slot without a core names no FIFO that it feeds
+    real = np.zeros((R, P), bool)
+    real[:, mesh.PORT_N] = gy + 1 < global_y
+    real[:, mesh.PORT_E] = gx + 1 < global_x
+    real[:, mesh.PORT_S] = gy > 0
+    real[:, mesh.PORT_W] = gx > 0
+    real[:, mesh.PORT_LOCAL:] = core_of.reshape(R, -1) >= 0
+    fed = np.flatnonzero(real.reshape(-1))
+    upr = np.full(nf, R, np.int64)             # R: a spare mask for FIFOs fed by no router
+    upb = np.zeros(nf, np.int64)
+    upr[down[fed]] = fed // P
+    upb[down[fed]] = np.int64(1) << (fed % P)
+    frxy = np.full((nf, 4), -1, np.int64)
+    frxy[:R * P, 0] = frouter[:R * P]
+    frxy[:R * P, 1:3] = rxy[frouter[:R * P]]
+    frxy[:R * P, 3] = np.arange(R * P) % P
     return Fabric(
         geo=geo, fbuf=np.zeros((nf * fifo_depth, 2), np.int64), fhead=np.zeros(nf, np.int64),
         fcnt=np.zeros(nf, np.int64), credit=np.full(nf, fifo_depth, np.int64),
@@ -122,7 +151,9 @@ def new_fabric(global_x: int, global_y: int, mesh_x: int, mesh_y: int, cores_per
         q0=np.zeros((4, cap0), np.int64), q1=np.zeros((4, cap1), np.int64),
         st=np.zeros(K.N_ST, np.int64), reqm=np.zeros(R * P, np.int64),
         want=np.zeros(R, np.int64), wait=np.full(nf, -1, np.int64), frouter=frouter, rxy=rxy,
-        down=down, okind=okind, port9=port9)
+        down=down, okind=okind, port9=port9, nxa=np.zeros((nf + 2, 4), np.int64),
+        nxc=np.zeros(nf + 2, np.int64), blk=np.zeros(R + 1, np.int64), upr=upr, upb=upb,
+        frxy=frxy)
 
 
 def _tables(global_x: int, global_y: int, P: int, ends: np.ndarray, core_of: np.ndarray,
