@@ -239,3 +239,29 @@ def test_stdp_weight_bounds_are_checked_first(w_min, w_max, match) -> None:
     post.record("spikes")
     with pytest.raises(ModelError, match=match):
         sim.run(5.0)
+
+
+def test_pynns_own_errors_are_typed_before_delegating() -> None:
+    """``run(-5)`` was PyNN's bare ValueError, ``get_data()`` before any run an IndexError from
+    neo, a NaN weight PyNN's "Weights must be negative ..." (NaN is neither sign)."""
+    src, cells = _pair()
+    cells.record("spikes")
+    with pytest.raises(InputError, match=r"population 'cells': get_data\(\) has no recorded "
+                       r"data yet: run\(\) the network first"):
+        cells.get_data()
+    with pytest.raises(InputError, match=r"run: the duration must be >= 0 ms, not -5 ms"):
+        sim.run(-5)
+    with pytest.raises(InputError, match=r"run: the duration must be a number of ms, not 'x'"):
+        sim.run("x")
+    for receptor in ("excitatory", "inhibitory"):
+        with pytest.raises(ModelError, match=r"projection 'src→cells': weight must be a finite "
+                           r"number, not nan"):
+            sim.Projection(src, cells, sim.AllToAllConnector(),
+                           sim.StaticSynapse(weight=float("nan")), receptor_type=receptor)
+    sim.Projection(src, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=1.0))
+    sim.run(5.0)
+    with pytest.raises(InputError, match=r"run_until: the end time 2 ms is before the current "
+                       r"time 5 ms"):
+        sim.run_until(2.0)
+    assert sim.run_until(5.0) == pytest.approx(5.0)          # now is legal: PyNN's tolerance
+    assert len(cells.get_data().segments) == 1
