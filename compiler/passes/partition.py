@@ -470,21 +470,50 @@ def learning_usage(part: Partition) -> dict[str, np.ndarray]:
     seg = syn.indptr[part.bounds]
     n_ax = np.bincount(part.pair_core, minlength=nc)
     out = {"profiles": np.zeros(nc, np.int64), "plastic_synapses": np.zeros(nc, np.int64),
-           "trace_entries": np.zeros(nc, np.int64)}
+           "trace_entries": np.zeros(nc, np.int64), "products": np.zeros(nc, np.int64)}
+    n_prod = np.array([rule_products(rule, name) for name, rule in syn.learning], np.int64)
     for k in range(nc):
         pl = syn.plastic[seg[k]:seg[k + 1]]
-        n_p = len(np.unique(np.where(pl <= -2, -2 - pl, pl)[pl != -1]))
+        used = _core_profiles(part, k)
+        n_p = len(used)
         out["profiles"][k] = n_p
+        out["products"][k] = int(n_prod[used].sum()) if n_p else 0
         out["plastic_synapses"][k] = int(np.count_nonzero(pl >= 0)) if n_p else 0
         out["trace_entries"][k] = n_p * (int(n_ax[k]) + int(part.bounds[k + 1] - part.bounds[k]))
     return out
 
 
+def _core_profiles(part: Partition, k: int) -> np.ndarray:
+    """Indices into ``syn.learning`` of the plastic projections core ``k`` holds synapses of
+    (reward synapses count for their projection)."""
+    seg = part.syn.indptr[part.bounds]
+    pl = part.syn.plastic[seg[k]:seg[k + 1]]
+    return np.unique(np.where(pl <= -2, -2 - pl, pl)[pl != -1])
+
+
+def rule_products(rule, name: str) -> int:
+    """Products of a plastic projection's rule (``dw``, ``dd`` and ``dt`` together): the rows
+    of the core's product memory its learning profile needs."""
+    return sum(len(s.products) for s in rule.profile(where=f"projection {name!r}").series)
+
+
 def _check_learning(part: Partition) -> None:
-    """Learning memories per core (need vs. have), after the cut."""
+    """Learning memories per core (need vs. have), after the cut; ``learning.products`` 0 is
+    no limit of the target's own."""
     target = part.target
     for key, need in learning_usage(part).items():
         have = getattr(target.learning, key)
+        if key == "products" and have == 0:
+            continue
+        if key == "products" and len(need) and need.max() > have:
+            k = int(np.argmax(need))
+            name, rule = max((part.syn.learning[j] for j in _core_profiles(part, k).tolist()),
+                             key=lambda nr: rule_products(nr[1], nr[0]))
+            raise ResourceError(f"core {k} needs {int(need[k])} learning rule products "
+                                f"(projection {name!r}, rule {rule.name!r}: "
+                                f"{rule_products(rule, name)} products), target {target.name} "
+                                f"has {have} per core (learning.products)", where=f"projection "
+                                f"{name!r}")
         if len(need) and need.max() > have:
             k = int(np.argmax(need))
             raise ResourceError(f"core {k} needs {int(need[k])} learning {key.replace('_', ' ')}, "

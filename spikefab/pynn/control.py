@@ -18,6 +18,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from pyNN import common
 from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
@@ -78,7 +80,38 @@ def end(compatible_output: bool = True) -> None:
     simulator.state.write_on_end = []
 
 
-run, run_until = common.build_run(simulator)
+_run, _run_until = common.build_run(simulator)
+
+
+def _real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def run_until(time_point, callbacks=None) -> float:
+    """PyNN's ``run_until``; an end time before now or no number is an ``InputError`` (PyNN's
+    own check was a bare ``ValueError``)."""
+    now = simulator.state.t
+    if not _real(time_point):
+        raise InputError(f"run_until: the end time must be a number of ms, not {time_point!r}",
+                         where="run_until")
+    if time_point - now < -simulator.state.dt / 2:
+        raise InputError(f"run_until: the end time {time_point:g} ms is before the current "
+                         f"time {now:g} ms; runs only go forward (reset() returns to 0 ms)",
+                         where="run_until")
+    return _run_until(time_point, callbacks)
+
+
+def run(simtime, callbacks=None) -> float:
+    """PyNN's ``run``; a negative duration or no number is an ``InputError``."""
+    if not _real(simtime):
+        raise InputError(f"run: the duration must be a number of ms, not {simtime!r}",
+                         where="run")
+    if simtime < -simulator.state.dt / 2:
+        raise InputError(f"run: the duration must be >= 0 ms, not {simtime:g} ms (now at "
+                         f"{simulator.state.t:g} ms)", where="run")
+    return _run_until(simulator.state.t + simtime, callbacks)
+
+
 run_for = run
 reset = common.build_reset(simulator)
 initialize = common.initialize

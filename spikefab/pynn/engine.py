@@ -13,6 +13,7 @@ for, ``v`` in mV.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -125,8 +126,38 @@ def simulate(state, steps: int) -> Outcome:
     for i in want_v:
         name = pop_name(i)
         traces[(i, "v")] = result.traces[f"{name}.v"] / comp.v_scale[name] + low.v_reset[name]
+        _warn_floor(state, i, result.traces[f"{name}.v"], comp.v_scale[name], low.v_reset[name])
     return Outcome(state.version, steps, _by_index(state, {**inputs, **spikes}), traces, result,
                    low.notes)
+
+
+class VoltageFloorWarning(UserWarning):
+    """A recorded ``v`` sat at the chip's 24-bit floor: strong inhibition drove it lower than
+    the state holds at this population's voltage scale, and the chip clamps there (as Loihi's
+    bit-accurate model does) while the float model goes on down."""
+
+
+def _warn_floor(state, index: int, raw: np.ndarray, scale: np.ndarray, v_reset) -> None:
+    """Warn when the recorded chip voltage touched ``-(2^23 - 1)``.
+
+    The quantizer leaves the threshold plus one step's largest drive below the reset, not
+    room for sustained inhibition: giving every inhibited network that room would cost
+    voltage resolution and change images that never reach the floor, so a run that does
+    reach it is told instead (spikes after it may come earlier than in ``mode='float'``).
+    """
+    hit = np.nonzero(raw <= -STATE_MAX)
+    if not len(hit[0]):
+        return
+    pop = state.populations[index]
+    step, cell = int(hit[0][0]), int(hit[1][0])
+    floor = float(-STATE_MAX / np.broadcast_to(scale, raw.shape[1:])[cell]
+                  + np.broadcast_to(v_reset, raw.shape[1:])[cell])
+    warnings.warn(f"population {pop.label!r}: v of cell {cell} reached the chip's 24-bit floor "
+                  f"({floor:.4g} mV at this population's voltage scale) at "
+                  f"{(step + 1) * state.dt:g} ms: the chip clamps there (as Loihi does), the "
+                  f"float model goes lower, so later spikes may come earlier than in "
+                  f"mode='float'; weaker inhibition or a higher v_thresh - v_reset gives room",
+                  VoltageFloorWarning, stacklevel=2)
 
 
 def _on_every_rank(result):

@@ -55,6 +55,22 @@ def _one_to_one_of_one(connector, pre, post):
                              location_selector=connector.location_selector)
 
 
+def _check_nan_weight(synapse_type, label: str) -> None:
+    """A NaN weight is neither positive nor negative, so PyNN's sign check called it "Weights
+    must be negative/positive ..."; name the value instead (other non-finite values are
+    refused with the same words when the network is lowered)."""
+    space = getattr(synapse_type, "parameter_space", None)
+    if space is None or "weight" not in space.keys():
+        return
+    base = space["weight"].base_value
+    if isinstance(base, (int, float, np.number, np.ndarray)) and not isinstance(base, bool):
+        values = np.asarray(base)
+        if values.dtype.kind in "fc" and np.isnan(values).any():
+            raise ModelError(f"projection {label!r}: weight must be a finite number, not nan "
+                             f"(nA for current-based synapses; >= 0 excitatory, <= 0 "
+                             f"inhibitory)", where=f"projection {label!r}")
+
+
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = simulator
@@ -66,6 +82,8 @@ class Projection(common.Projection):
             where = f"{presynaptic_population.label!r} -> {postsynaptic_population.label!r}"
             raise ModelError(f"projection {where}: the target must be a cell population "
                              f"(IF_curr_exp, IF_curr_delta), not a spike source", where=where)
+        _check_nan_weight(synapse_type, label or f"{presynaptic_population.label}→"
+                                                 f"{postsynaptic_population.label}")
         connector = _one_to_one_of_one(connector, presynaptic_population,
                                        postsynaptic_population)
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population,

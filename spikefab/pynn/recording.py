@@ -67,6 +67,16 @@ class Recorder(recording.Recorder):
         idx = self._indices(ids)
         return {int(i): int(counts[j]) for i, j in zip(ids, idx)}
 
+    def get(self, variables, gather=False, filter_ids=None, clear=False, annotations=None,
+            locations=None):
+        """PyNN's ``get``; with no run since ``setup()`` there is no segment at all, and PyNN
+        ended in an ``IndexError``: an ``InputError`` saying so instead."""
+        if not list(self.cache) and not self._simulator.state.running:
+            where = f"population {self.population.label!r}"
+            raise InputError(f"{where}: get_data() has no recorded data yet: run() the "
+                             f"network first (0 ms simulated since setup())", where=where)
+        return super().get(variables, gather, filter_ids, clear, annotations, locations)
+
     def _clear_simulator(self):
         pass
 

@@ -6,11 +6,14 @@ PyNN's behaviour or a typed error naming the population or projection by its scr
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 import spikefab.pynn as sim
 from spikefab.errors import InputError, ModelError, ResourceError
+from spikefab.pynn.engine import VoltageFloorWarning
 
 
 def _pair(**cell):
@@ -239,3 +242,70 @@ def test_stdp_weight_bounds_are_checked_first(w_min, w_max, match) -> None:
     post.record("spikes")
     with pytest.raises(ModelError, match=match):
         sim.run(5.0)
+
+
+def test_pynns_own_errors_are_typed_before_delegating() -> None:
+    """``run(-5)`` was PyNN's bare ValueError, ``get_data()`` before any run an IndexError from
+    neo, a NaN weight PyNN's "Weights must be negative ..." (NaN is neither sign)."""
+    src, cells = _pair()
+    cells.record("spikes")
+    with pytest.raises(InputError, match=r"population 'cells': get_data\(\) has no recorded "
+                       r"data yet: run\(\) the network first"):
+        cells.get_data()
+    with pytest.raises(InputError, match=r"run: the duration must be >= 0 ms, not -5 ms"):
+        sim.run(-5)
+    with pytest.raises(InputError, match=r"run: the duration must be a number of ms, not 'x'"):
+        sim.run("x")
+    for receptor in ("excitatory", "inhibitory"):
+        with pytest.raises(ModelError, match=r"projection 'src→cells': weight must be a finite "
+                           r"number, not nan"):
+            sim.Projection(src, cells, sim.AllToAllConnector(),
+                           sim.StaticSynapse(weight=float("nan")), receptor_type=receptor)
+    sim.Projection(src, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=1.0))
+    sim.run(5.0)
+    with pytest.raises(InputError, match=r"run_until: the end time 2 ms is before the current "
+                       r"time 5 ms"):
+        sim.run_until(2.0)
+    assert sim.run_until(5.0) == pytest.approx(5.0)          # now is legal: PyNN's tolerance
+    assert len(cells.get_data().segments) == 1
+
+
+def _inhibited(mode: str):
+    """One cell under 40 ms of strong inhibition (a -3 nA spike every ms), then excitation."""
+    sim.setup(timestep=0.1, mode=mode)
+    cell = sim.Population(1, sim.IF_curr_exp(v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0,
+                                             tau_m=20.0, tau_syn_I=5.0), label="cell")
+    inh = sim.Population(1, sim.SpikeSourceArray(spike_times=list(np.arange(1.0, 40.0))))
+    exc = sim.Population(1, sim.SpikeSourceArray(spike_times=list(np.arange(1.0, 80.0))))
+    sim.Projection(inh, cell, sim.AllToAllConnector(), sim.StaticSynapse(weight=-3.0),
+                   receptor_type="inhibitory")
+    sim.Projection(exc, cell, sim.AllToAllConnector(), sim.StaticSynapse(weight=1.0))
+    cell.record(["v", "spikes"])
+    return cell
+
+
+def test_strong_inhibition_at_the_24_bit_floor_is_reported() -> None:
+    """The voltage scale leaves the threshold plus one step of drive below the reset; 40 ms of
+    strong inhibition drives the float model to about -228 mV, while the chip's state clamps
+    at its 24-bit floor (-95 mV here, as Loihi clamps), so the cell recovers and fires earlier.
+    The image is unchanged (networks that never reach the floor keep their bytes); the run
+    that reaches it warns, naming the population, the floor and when."""
+    cell = _inhibited("float")
+    sim.run(80.0)
+    v_float = cell.get_data().segments[0].analogsignals[0].magnitude[:, 0]
+    first_float = float(cell.get_data().segments[0].spiketrains[0].magnitude[0])
+    cell = _inhibited("functional")
+    with pytest.warns(VoltageFloorWarning, match=r"population 'cell': v of cell 0 reached the "
+                      r"chip's 24-bit floor \((-\d+(\.\d+)?) mV") as rec:
+        sim.run(80.0)
+    floor = float(re.search(r"floor \((-[\d.]+) mV", str(rec[0].message)).group(1))
+    v_chip = cell.get_data().segments[0].analogsignals[0].magnitude[:, 0]
+    first_chip = float(cell.get_data().segments[0].spiketrains[0].magnitude[0])
+    assert v_chip.min() == pytest.approx(floor, abs=0.01)
+    assert v_float.min() < floor - 50.0
+    assert first_chip < first_float                        # the clamp changes the spikes
+    # the same cell without the inhibition stays clear of the floor: no warning
+    sim.setup(timestep=0.1)
+    quiet = sim.Population(1, sim.IF_curr_exp(v_reset=-65.0, v_thresh=-50.0), label="quiet")
+    quiet.record("v")
+    sim.run(5.0)

@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from spikefab.arch.image import LEARN_STATIC
 from spikefab.arch.memory_map import CoreTable
 
-__all__ = ["EngineCaps", "TABLES", "VAR_NONE", "PRODUCT_BITS", "PROFILE_WORDS", "bits",
+__all__ = ["EngineCaps", "TABLES", "VAR_NONE", "PRODUCT_BITS", "PROFILE_WORDS",
+           "MAX_CORE_PRODUCTS", "bits",
            "pack_synapse", "unpack_synapse", "pack_x", "unpack_x", "pack_y", "unpack_y",
            "pack_product", "profile_words", "load_writes", "core_table"]
 
@@ -47,6 +48,9 @@ TABLES = {"synapses": 0, "x": 1, "y": 2, "rng": 3, "products": 4, "profiles": 5,
 VAR_NONE = 15
 PRODUCT_BITS = 2 + 2 + 4 + 4 + 16 + 64 + 4
 PROFILE_WORDS = 6
+#: rule products one core's engine can address: a profile word's product start and count are
+#: 16-bit fields, so a core's product memory holds at most 2^16 - 1 rows for all its profiles
+MAX_CORE_PRODUCTS = (1 << 16) - 1
 
 
 def bits(n: int) -> int:
