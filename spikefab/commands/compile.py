@@ -51,6 +51,16 @@ def _user_line(path: Path, exc: BaseException) -> str:
     return f"{path}:{line}" if line else str(path)
 
 
+def read_model(path: str | Path) -> Any:
+    """The model a command was given: a builder script's ``HwNetwork`` (``.py``) or the graph of
+    a NIR / ``.sfir`` file (one place, so that every command accepts both, docs/cli.md)."""
+    path = Path(path)
+    if path.suffix == ".py":
+        return load_builder_script(path)
+    from spikefab.compiler import load_model
+    return load_model(path)
+
+
 def load_builder_script(path: Path) -> Any:
     """Run a builder script and return its ``net`` (or ``build()``).
 
@@ -144,11 +154,7 @@ def run(args: argparse.Namespace) -> int:
     check_output_file(args.output, ".sfi")
     check_output_file(args.report, ".json", "--report")
     rates = _read_rates(args.rates) if args.rates else None
-    if path.suffix == ".py":
-        model: Any = load_builder_script(path)
-    else:
-        from spikefab.compiler import load_model
-        model = load_model(path)
+    model = read_model(path)
     if args.emit == "ir":
         from spikefab.compiler.passes.printing import format_ir
         # a builder network prints as hardware-level nodes (HwNeurons/HwSynapses)

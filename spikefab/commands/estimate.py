@@ -75,10 +75,11 @@ def compare_targets(args: argparse.Namespace, image, inputs) -> list[str]:
     """Recompile ``args.model`` for each ``--also`` target and estimate it (one row each)."""
     if not args.model:
         raise InputError("--also needs --model (the model the image was compiled from)")
-    from spikefab.compiler import compile as compile_model, load_model
+    from spikefab.commands.compile import read_model
+    from spikefab.compiler import compile as compile_model
     opts = {k: v for k, v in image.manifest.get("options", {}).items()
             if k in ("dt", "integrator", "reset", "placer", "seed")}
-    model = load_model(args.model)
+    model = read_model(args.model)
     lines = [f"{'target':<14} {'cycles/step':>12} {'us/step':>10} {'pJ/inference':>16} "
              f"{'dynamic pJ':>16} {'pJ/SOP':>10}"]
     for name in [t.strip() for t in args.also.split(",") if t.strip()]:

@@ -94,24 +94,20 @@ def format_table(graph, title: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from spikefab.compiler import load_model
+    from spikefab.commands.compile import read_model
+    from spikefab.compiler.ir.graph import Graph
+    from spikefab.compiler.ir.hardware import graph_from_hwnet
     from spikefab.compiler.ir.text import print_graph
 
-    if str(args.model).endswith(".py"):     # a builder script: its fixed-point network
-        from pathlib import Path
-
-        from spikefab.commands.compile import load_builder_script
-        from spikefab.compiler.ir.hardware import graph_from_hwnet
-        graph = graph_from_hwnet(load_builder_script(Path(args.model)))
-    else:
-        graph = load_model(args.model)
+    model = read_model(args.model)
+    # a builder script gives its fixed-point network: shown as hardware-level nodes
+    graph = model if isinstance(model, Graph) else graph_from_hwnet(model)
     if args.ir:
         print(print_graph(graph), end="")
     else:
         print(format_table(graph, str(args.model)))
     if args.target:
         from spikefab.compiler.driver import compile_result
-        from spikefab.compiler.ir.graph import Graph
         from spikefab.compiler.quantreport import format_layer_report, graph_layer_report
         from spikefab.errors import InputError
         if not isinstance(graph, Graph) or not graph.nodes or not any(

@@ -120,13 +120,16 @@ def test_api_device_run_refuses_several_ranks(monkeypatch, tiny_image) -> None:
         sf.run(tiny_image, None, 2, device="emu://")
 
 
+BUILDER_SCRIPT = ("import spikefab as sf\nnet = sf.Network()\nnet.input('x', 2)\n"
+                  "net.population('lif', 3, sf.LoihiLIF(du=2048, dv=256, vth=10))\n"
+                  "net.connect('x', 'lif', weights=[[120, 0], [0, 120], [80, 80]])\n"
+                  "net.output('y', 'lif')\n")
+
+
 def test_inspect_reads_builder_scripts_as_the_conventions_promise(tmp_path, capsys) -> None:
     """docs/cli.md: models are .nir, .sfir or builder .py files; inspect refused .py."""
     script = tmp_path / "net.py"
-    script.write_text("import spikefab as sf\nnet = sf.Network()\nnet.input('x', 2)\n"
-                      "net.population('lif', 3, sf.LoihiLIF(du=2048, dv=256, vth=10))\n"
-                      "net.connect('x', 'lif', weights=[[120, 0], [0, 120], [80, 80]])\n"
-                      "net.output('y', 'lif')\n")
+    script.write_text(BUILDER_SCRIPT)
     assert main(["inspect", str(script)]) == 0
     out = capsys.readouterr().out
     assert "4 nodes, 3 edges, 3 neurons, 4 synapses (fixed point)" in out
@@ -134,3 +137,19 @@ def test_inspect_reads_builder_scripts_as_the_conventions_promise(tmp_path, caps
     ir = tmp_path / "net.sfir"
     ir.write_text(capsys.readouterr().out)
     assert main(["compile", str(ir), "--target", "loihi1", "-o", str(tmp_path / "n.sfi")]) == 0
+
+
+def test_estimate_also_recompiles_a_builder_script(tmp_path, capsys) -> None:
+    """``estimate --also`` reads ``--model`` as compile does (it called the NIR/.sfir loader,
+    which refused a builder .py): one row per target, each with its cycles."""
+    script = tmp_path / "net.py"
+    script.write_text(BUILDER_SCRIPT)
+    image = tmp_path / "net.sfi"
+    assert main(["compile", str(script), "--target", "loihi1", "-o", str(image)]) == 0
+    capsys.readouterr()
+    assert main(["estimate", str(image), "--steps", "4", "--model", str(script),
+                 "--also", "darwin3"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()
+            if line.split() and line.split()[0] in ("loihi1", "darwin3")}
+    assert set(rows) == {"loihi1", "darwin3"}
+    assert "not available" not in rows["darwin3"]
